@@ -1,0 +1,270 @@
+"""The primitives behind Python's operators on tensors: + - * / ** @, unary -, abs, [], casts.
+
+`minikeras.ops` exposes them under their Keras names (`ops.add`, `ops.matmul`, ...).
+"""
+
+import numbers
+
+import numpy as np
+
+from minikeras import config
+from minikeras.autodiff.function import Function, sum_to
+from minikeras.autodiff.tensor import Tensor, to_array
+
+
+def constant_like(value, like):
+    """Converts an operand for a binary op with tensor `like`.
+
+    Python scalars take `like`'s dtype (so `x * 2.0` stays float32), except that a Python
+    float meeting an integer tensor becomes `floatx()`. Everything else goes through the
+    usual conversion (float arrays become `floatx()`).
+    """
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
+        kind = like.data.dtype.kind
+        if kind in "fc" or (kind in "iub" and isinstance(value, numbers.Integral)):
+            if kind == "b" and not isinstance(value, bool):
+                return Tensor._wrap(np.asarray(value, np.int32), None, 0)
+            return Tensor._wrap(np.asarray(value, like.data.dtype), None, 0)
+        return Tensor._wrap(np.asarray(value, config.floatx()), None, 0)
+    return Tensor._wrap(to_array(value), None, 0)
+
+
+def binary(function_class, a, b):
+    """Applies a binary primitive, converting a non-tensor operand (see `constant_like`)."""
+    if type(a) is not Tensor and not isinstance(a, Tensor):
+        if getattr(a, "_is_symbolic", False):
+            return NotImplemented
+        a = constant_like(a, b)
+    elif type(b) is not Tensor and not isinstance(b, Tensor):
+        if getattr(b, "_is_symbolic", False):
+            return NotImplemented
+        b = constant_like(b, a)
+    a, b = promote_int_float(a, b)
+    return function_class()(a, b)
+
+
+def promote_int_float(a, b):
+    """An integer or bool operand meeting a float one takes the float's dtype.
+
+    (numpy would make int32 + float32 a float64; Keras keeps float32.)
+    """
+    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+    if kind_a in "fc" and kind_b in "iub":
+        b = Tensor._wrap(b.data.astype(a.data.dtype), None, 0)
+    elif kind_b in "fc" and kind_a in "iub":
+        a = Tensor._wrap(a.data.astype(b.data.dtype), None, 0)
+    return a, b
+
+
+class Add(Function):
+    def forward(self, x, y):
+        self.shapes = (x.shape, y.shape)
+        return x + y
+
+    def backward(self, gy):
+        x_shape, y_shape = self.shapes
+        gx = sum_to(gy, x_shape) if self.needs_grad[0] else None
+        gz = sum_to(gy, y_shape) if self.needs_grad[1] else None
+        return gx, gz
+
+
+class Subtract(Function):
+    def forward(self, x, y):
+        self.shapes = (x.shape, y.shape)
+        return x - y
+
+    def backward(self, gy):
+        x_shape, y_shape = self.shapes
+        gx = sum_to(gy, x_shape) if self.needs_grad[0] else None
+        gz = sum_to(-gy, y_shape) if self.needs_grad[1] else None
+        return gx, gz
+
+
+class Multiply(Function):
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def backward(self, gy):
+        x, y = self.x, self.y
+        gx = sum_to(gy * y, x.shape) if self.needs_grad[0] else None
+        gz = sum_to(gy * x, y.shape) if self.needs_grad[1] else None
+        return gx, gz
+
+
+class Divide(Function):
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        out = x / y
+        if out.dtype == np.float64 and x.dtype != np.float64 and y.dtype != np.float64:
+            out = out.astype(config.floatx())  # int / int gives floatx, as in Keras
+        return out
+
+    def backward(self, gy):
+        x, y = self.x, self.y
+        gx = sum_to(gy / y, x.shape) if self.needs_grad[0] else None
+        gz = sum_to(-gy * x / (y * y), y.shape) if self.needs_grad[1] else None
+        return gx, gz
+
+
+class Power(Function):
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        self.out = x**y
+        return self.out
+
+    def backward(self, gy):
+        x, y = self.x, self.y
+        gx = gz = None
+        if self.needs_grad[0]:
+            gx = sum_to(gy * y * x ** (y - 1), x.shape)
+        if self.needs_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_x = np.where(x > 0, np.log(np.where(x > 0, x, 1)), 0)
+            gz = sum_to(gy * self.out * log_x, y.shape)
+        return gx, gz
+
+
+class MatMul(Function):
+    """Matrix product with numpy's broadcasting and 1-D rules."""
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return np.matmul(x, y)
+
+    def backward(self, gy):
+        x, y = self.x, self.y
+        if x.ndim == 2 and y.ndim == 2:
+            gx = gy @ y.T if self.needs_grad[0] else None
+            gz = x.T @ gy if self.needs_grad[1] else None
+            return gx, gz
+        # Promote 1-D operands to matrices, as matmul itself does, then undo it.
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        if x.ndim == 1:
+            gy = np.expand_dims(gy, -2)
+        if y.ndim == 1:
+            gy = np.expand_dims(gy, -1)
+        gx = gz = None
+        if self.needs_grad[0]:
+            gx = sum_to(np.matmul(gy, np.swapaxes(y2, -1, -2)), x2.shape).reshape(x.shape)
+        if self.needs_grad[1]:
+            gz = sum_to(np.matmul(np.swapaxes(x2, -1, -2), gy), y2.shape).reshape(y.shape)
+        return gx, gz
+
+
+class Negative(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Absolute(Function):
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, gy):
+        return gy * np.sign(self.x)
+
+
+class Transpose(Function):
+    def __init__(self, axes=None):
+        self.axes = None if axes is None else tuple(axes)
+
+    def forward(self, x):
+        return np.transpose(x, self.axes)
+
+    def backward(self, gy):
+        if self.axes is None:
+            return np.transpose(gy)
+        return np.transpose(gy, np.argsort(self.axes))
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return np.reshape(x, self.shape)
+
+    def backward(self, gy):
+        return gy.reshape(self.x_shape)
+
+
+class Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.x_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        if self.x_dtype.kind not in "fc":
+            return None
+        return gy.astype(self.x_dtype)
+
+
+def cast(x, dtype):
+    """Casts `x` to `dtype`; gradients flow back for float to float casts."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    dtype = np.dtype(dtype)
+    if x.data.dtype == dtype:
+        return x
+    if dtype.kind not in "fc":
+        return Tensor._wrap(x.data.astype(dtype), None, 0)
+    return Cast(dtype)(x)
+
+
+def _is_advanced(part):
+    return isinstance(part, (np.ndarray, list))
+
+
+class GetItem(Function):
+    """Indexing and slicing; repeated indices add up their gradients (scatter-add)."""
+
+    def __init__(self, key):
+        self.key = key
+        parts = key if isinstance(key, tuple) else (key,)
+        self.advanced = any(_is_advanced(part) for part in parts)
+
+    def forward(self, x):
+        self.x_shape, self.x_dtype = x.shape, x.dtype
+        return x[self.key]
+
+    def backward(self, gy):
+        gx = np.zeros(self.x_shape, self.x_dtype)
+        if self.advanced:
+            np.add.at(gx, self.key, gy)
+        else:
+            gx[self.key] = gy
+        return gx
+
+
+def _plain_key(key):
+    if isinstance(key, Tensor):
+        return key.data
+    if isinstance(key, tuple):
+        return tuple(_plain_key(part) for part in key)
+    return key
+
+
+def get_item(x, key):
+    """`x[key]` for a tensor `x`; `key` may hold tensors, arrays, slices, None, Ellipsis."""
+    return GetItem(_plain_key(key))(x)
+
+
+def compare(ufunc, a, b):
+    """Elementwise comparison: a boolean tensor with no gradient."""
+    if not isinstance(b, Tensor):
+        if getattr(b, "_is_symbolic", False):
+            return NotImplemented
+        b = constant_like(b, a)
+    a, b = promote_int_float(a, b)
+    return Tensor._wrap(ufunc(a.data, b.data), None, 0)

@@ -1,0 +1,211 @@
+"""Primitives and the reverse-mode engine.
+
+A primitive is a `Function` subclass with two methods on plain numpy arrays:
+
+    forward(*arrays)      -> array or tuple of arrays
+    backward(*gys)        -> one gradient array per input (None where not needed)
+
+Calling a primitive on tensors runs `forward`; while gradients are being recorded and some
+input requires a gradient, the call also links the output tensors to the function (their
+`creator`) so that `backward_pass` can later walk the graph from an output back to the
+leaves. Nothing else is stored: the graph *is* the chain of `creator` / `inputs` references,
+and it is freed by reference counting when the outputs are dropped.
+"""
+
+import heapq
+from contextlib import contextmanager
+from itertools import count
+
+import numpy as np
+
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    """Returns True when primitives record the graph needed by `backward`."""
+    return _grad_enabled
+
+
+@contextmanager
+def no_grad():
+    """Context manager in which no operation is recorded for differentiation.
+
+    Example:
+        >>> with no_grad():
+        ...     y = w * 2.0   # y has no creator; w receives no gradient from it
+    """
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+@contextmanager
+def enable_grad():
+    """Context manager that turns recording back on (e.g. a GradientTape inside no_grad)."""
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = True
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def sum_to(g, shape):
+    """Sums a broadcast gradient `g` back down to `shape` (the inverse of broadcasting)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and g.shape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+class Function:
+    """Base class of every differentiable primitive.
+
+    Subclasses implement `forward` and `backward` on numpy arrays and keep whatever
+    `backward` needs as attributes. `self.needs_grad[i]` says whether input `i` wants a
+    gradient, so `backward` can skip work (returning None) for the others.
+    """
+
+    # Attributes set when the call is recorded; `saved` attributes live in __dict__.
+    inputs = None
+    needs_grad = ()
+    generation = 0
+    n_outputs = 1
+    output_grads = None
+
+    def __call__(self, *inputs):
+        ys = self.forward(*[x.data for x in inputs])
+        if _grad_enabled:
+            needs = tuple([x.requires_grad for x in inputs])
+            record = True in needs
+        else:
+            record = False
+        if type(ys) is tuple:
+            self.n_outputs = len(ys)
+            outputs = tuple(Tensor._wrap(y, self if record else None, i) for i, y in enumerate(ys))
+            if record:
+                self.output_specs = [(y.shape, y.dtype) for y in ys]
+        else:
+            outputs = Tensor._wrap(ys, self if record else None, 0)
+        if record:
+            self.inputs = inputs
+            self.needs_grad = needs
+            generation = 0
+            for x in inputs:
+                creator = x.creator
+                if creator is not None and creator.generation >= generation:
+                    generation = creator.generation + 1
+            self.generation = generation
+        return outputs
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, *gys):
+        raise NotImplementedError
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def release(self):
+        """Drops the inputs and saved arrays once the gradient has gone through."""
+        self.inputs = None
+        self.__dict__.clear()
+
+
+def _accumulate(creator, index, g):
+    grads = creator.output_grads
+    if grads is None:
+        grads = creator.output_grads = [None] * creator.n_outputs
+    previous = grads[index]
+    grads[index] = g if previous is None else previous + g
+
+
+def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
+    """Propagates gradients from `roots` back through the recorded graph.
+
+    Functions are visited once each, newest generation first (a heap, no recursion), so a
+    function runs only after every consumer of its outputs has added its share.
+
+    Args:
+        roots: list of `(tensor, gradient_array)` pairs to start from.
+        leaf_sink: called as `leaf_sink(tensor, gradient)` for every tensor without a creator
+            that requires a gradient; may be called several times for one tensor (the sink
+            accumulates).
+        retain_graph: keep the graph so it can be differentiated again (persistent tape).
+        capture: optional dict `{id(creator): [(output_index, key), ...]}`; the total
+            gradient of those intermediate tensors is returned as `{key: gradient}`.
+    """
+    heap = []
+    queued = set()
+    tie = count()
+    captured = {}
+
+    def push(function):
+        if function.inputs is None:
+            raise RuntimeError(
+                "The graph behind this tensor was already freed by an earlier backward pass. "
+                "Use GradientTape(persistent=True) to compute gradients more than once."
+            )
+        if id(function) not in queued:
+            queued.add(id(function))
+            heapq.heappush(heap, (-function.generation, next(tie), function))
+
+    for tensor, g in roots:
+        if tensor.creator is None:
+            if tensor.requires_grad:
+                leaf_sink(tensor, g)
+            continue
+        _accumulate(tensor.creator, tensor._index, g)
+        push(tensor.creator)
+
+    while heap:
+        function = heapq.heappop(heap)[2]
+        gys = function.output_grads
+        function.output_grads = None
+        if capture is not None and id(function) in capture:
+            for index, key in capture[id(function)]:
+                captured[key] = gys[index]
+        if function.n_outputs > 1 and any(g is None for g in gys):
+            # An output nobody used still needs a gradient array for backward.
+            gys = [
+                np.zeros(shape, dtype) if g is None else g
+                for g, (shape, dtype) in zip(gys, function.output_specs, strict=True)
+            ]
+        gxs = function.backward(*gys)
+        if type(gxs) is not tuple:
+            gxs = (gxs,)
+        for x, needs, gx in zip(function.inputs, function.needs_grad, gxs, strict=True):
+            if not needs or gx is None:
+                continue
+            if gx.shape != x.data.shape:
+                raise RuntimeError(
+                    f"{function.name}.backward returned a gradient of shape {gx.shape} for an "
+                    f"input of shape {x.data.shape}."
+                )
+            creator = x.creator
+            if creator is None:
+                leaf_sink(x, gx)
+            else:
+                _accumulate(creator, x._index, gx)
+                push(creator)
+        if not retain_graph:
+            function.release()
+    return captured
+
+
+# Imported last: tensor.py builds on the names defined above.
+from minikeras.autodiff.tensor import Tensor  # noqa: E402

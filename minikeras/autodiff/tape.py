@@ -1,0 +1,164 @@
+"""`GradientTape`, the custom-training-loop interface of the Keras/TensorFlow guides."""
+
+import numpy as np
+
+from minikeras.autodiff.function import backward_pass, enable_grad, no_grad
+from minikeras.autodiff.tensor import Tensor, Variable, to_array
+
+
+def _flatten(structure):
+    if isinstance(structure, dict):
+        return [leaf for key in structure for leaf in _flatten(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flatten(item)]
+    return [structure]
+
+
+def _pack_like(structure, flat):
+    """Rebuilds `structure` (dicts, lists, tuples) with values taken in order from `flat`."""
+    iterator = iter(flat)
+
+    def build(node):
+        if isinstance(node, dict):
+            return {key: build(node[key]) for key in node}
+        if isinstance(node, (list, tuple)):
+            items = [build(item) for item in node]
+            return type(node)(items) if type(node) in (list, tuple) else type(node)(*items)
+        return next(iterator)
+
+    return build(structure)
+
+
+class GradientTape:
+    """Records operations so their gradients can be computed, as `tf.GradientTape` does.
+
+    Trainable variables are always watched; other tensors are watched with `watch`.
+
+    Args:
+        persistent: allow several `gradient` calls (the graph is kept until the tape is
+            dropped).
+        watch_accessed_variables: when False, only explicitly watched tensors get gradients.
+
+    Example:
+        >>> w = Variable([[1.0], [2.0]])
+        >>> with GradientTape() as tape:
+        ...     loss = ops.sum((x @ w) ** 2)
+        >>> (dw,) = tape.gradient(loss, [w])
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self._watched = []
+        self._restore = []
+        self._used = False
+        self._recording = None
+
+    def __enter__(self):
+        self._recording = enable_grad()
+        self._recording.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._recording.__exit__(*exc_info)
+        self._recording = None
+        for tensor, requires_grad in self._restore:
+            tensor.requires_grad = requires_grad
+        self._restore = []
+        return False
+
+    def watch(self, tensor):
+        """Makes the tape compute gradients for `tensor` (or every tensor in a structure)."""
+        for item in _flatten(tensor):
+            if not isinstance(item, Tensor):
+                raise TypeError(f"GradientTape.watch expects tensors, got {type(item).__name__}.")
+            if not any(item is watched for watched in self._watched):
+                self._watched.append(item)
+            if not item.requires_grad:
+                self._restore.append((item, item.requires_grad))
+                item.requires_grad = True
+
+    def stop_recording(self):
+        """Context manager in which operations are not recorded."""
+        return no_grad()
+
+    def reset(self):
+        """Forgets the watched tensors."""
+        self._watched = []
+
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
+        """Computes the gradient of `target` with respect to `sources`.
+
+        Args:
+            target: a tensor (non-scalar targets are summed) or a list of tensors (their
+                gradients add up).
+            sources: a tensor or variable, or a list, tuple or dict of them.
+            output_gradients: optional initial gradients, one per target.
+            unconnected_gradients: `"none"` (default) returns None for sources the target does
+                not depend on; `"zero"` returns zeros.
+
+        Returns:
+            Gradients with the structure of `sources`, each shaped like its source.
+        """
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(
+                f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}."
+            )
+        if self._used and not self.persistent:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only compute one set of gradients. "
+                "Use GradientTape(persistent=True) to call gradient() several times."
+            )
+        self._used = True
+        targets = _flatten(target)
+        if output_gradients is None:
+            seeds = [None] * len(targets)
+        else:
+            seeds = _flatten(output_gradients)
+            if len(seeds) != len(targets):
+                raise ValueError(f"Got {len(seeds)} output_gradients for {len(targets)} targets.")
+        roots = []
+        for tensor, seed in zip(targets, seeds, strict=True):
+            if not isinstance(tensor, Tensor):
+                raise TypeError(f"GradientTape.gradient target must be a tensor, got {tensor!r}.")
+            g = np.ones_like(tensor.data) if seed is None else to_array(seed, tensor.dtype)
+            roots.append((tensor, g))
+
+        flat_sources = _flatten(sources)
+        leaf_grads = {}
+        capture = {}
+        for position, source in enumerate(flat_sources):
+            if not isinstance(source, Tensor):
+                raise TypeError(
+                    f"GradientTape.gradient sources must be tensors or variables, got "
+                    f"{type(source).__name__}."
+                )
+            if source.creator is not None:
+                capture.setdefault(id(source.creator), []).append((source._index, position))
+        wanted = {id(source) for source in flat_sources if source.creator is None}
+
+        def sink(leaf, g):
+            key = id(leaf)
+            if key in wanted:
+                previous = leaf_grads.get(key)
+                leaf_grads[key] = g if previous is None else previous + g
+
+        captured = backward_pass(roots, sink, retain_graph=self.persistent, capture=capture)
+
+        results = []
+        for position, source in enumerate(flat_sources):
+            if self._ignored(source):
+                g = None
+            elif source.creator is None:
+                g = leaf_grads.get(id(source))
+            else:
+                g = captured.get(position)
+            if g is None and unconnected_gradients == "zero":
+                g = np.zeros_like(source.data)
+            results.append(None if g is None else Tensor._wrap(g, None, 0))
+        return _pack_like(sources, results)
+
+    def _ignored(self, source):
+        if self.watch_accessed_variables or not isinstance(source, Variable):
+            return False
+        return not any(source is watched for watched in self._watched)

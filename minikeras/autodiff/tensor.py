@@ -1,0 +1,381 @@
+"""`Tensor` (an array plus the function that made it) and `Variable` (trainable state)."""
+
+import numbers
+
+import numpy as np
+
+from minikeras import config
+from minikeras.autodiff.function import backward_pass
+
+_FLOAT_KINDS = "fc"
+
+
+def _float_dtype():
+    return np.dtype(config.floatx())
+
+
+def to_array(value, dtype=None):
+    """Converts `value` to a numpy array following the minikeras dtype rules.
+
+    Floating inputs (Python floats, float arrays of any width) become `floatx()`, Python
+    ints become int32, everything else keeps its numpy dtype; an explicit `dtype` wins.
+    """
+    if isinstance(value, Tensor):
+        array = value.data
+    else:
+        array = value
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if isinstance(array, np.ndarray) and array.dtype == dtype:
+            return array
+        return np.asarray(array, dtype=dtype)
+    if isinstance(array, np.ndarray):
+        if array.dtype.kind == "f" and array.dtype.name != config.floatx():
+            return array.astype(config.floatx())
+        return array
+    if isinstance(array, bool):
+        return np.asarray(array)
+    if isinstance(array, numbers.Integral) and not isinstance(array, np.integer):
+        return np.asarray(array, dtype=np.int32)
+    if hasattr(array, "__array__") and not isinstance(array, (list, tuple)):
+        array = np.asarray(array)
+        if array.dtype.kind == "f" and array.dtype.name != config.floatx():
+            array = array.astype(config.floatx())
+        return array
+    array = np.asarray(_unwrap_nested(array))
+    if array.dtype.kind == "f" or array.dtype == object:
+        array = array.astype(config.floatx())
+    elif array.dtype == np.int64 and not isinstance(value, np.ndarray):
+        array = array.astype(np.int32)
+    return array
+
+
+def _unwrap_nested(value):
+    """Replaces tensors inside (nested) lists by their arrays so numpy can stack them."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        return [_unwrap_nested(v) for v in value]
+    return value
+
+
+def convert_to_tensor(value, dtype=None):
+    """Returns `value` as a `Tensor` (tensors of the right dtype are returned unchanged).
+
+    Args:
+        value: a Tensor, Variable, numpy array, Python number or nested list.
+        dtype: optional target dtype; floats default to `floatx()`.
+
+    Example:
+        >>> convert_to_tensor([1.0, 2.0]).dtype
+        'float32'
+    """
+    if isinstance(value, Tensor):
+        if dtype is None or value.data.dtype == np.dtype(dtype):
+            return value
+        from minikeras.autodiff.arithmetic import cast
+
+        return cast(value, dtype)
+    return Tensor._wrap(to_array(value, dtype), None, 0)
+
+
+class Tensor:
+    """An immutable n-dimensional array that remembers how it was computed.
+
+    Attributes:
+        data: the numpy array.
+        creator: the `Function` whose output this is (None for constants and variables, and
+            for everything computed while gradients are not recorded).
+        requires_grad: whether gradients flow back through this tensor.
+        grad: for leaves, the gradient accumulated by `backward()`.
+
+    Example:
+        >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = (x * x).numpy()   # [1, 4, 9]
+    """
+
+    __slots__ = ("__weakref__", "_index", "creator", "data", "grad", "requires_grad")
+    # numpy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
+    __array_ufunc__ = None
+    __array_priority__ = 100
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        self.data = to_array(data, dtype)
+        self.creator = None
+        self.requires_grad = requires_grad
+        self.grad = None
+        self._index = 0
+
+    @classmethod
+    def _wrap(cls, array, creator, index):
+        """Fast constructor used by primitives: no conversion, no checks."""
+        tensor = object.__new__(Tensor)
+        tensor.data = array
+        tensor.creator = creator
+        tensor.requires_grad = creator is not None
+        tensor.grad = None
+        tensor._index = index
+        return tensor
+
+    # -- array protocol -------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype.name
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    def numpy(self):
+        """Returns the values as a numpy array."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is None:
+            return self.data
+        return self.data.astype(dtype, copy=False)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __index__(self):
+        return int(self.data)
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        return f"tensor({body}, shape={self.data.shape}, dtype={self.dtype})"
+
+    __hash__ = object.__hash__
+
+    # -- differentiation ------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulates d(self)/d(leaf) into `leaf.grad` for every leaf that requires it.
+
+        Args:
+            gradient: the gradient of the final objective w.r.t. this tensor (ones by default,
+                i.e. the gradient of `sum(self)`).
+            retain_graph: keep the graph so `backward` can run again.
+        """
+        seed = np.ones_like(self.data) if gradient is None else to_array(gradient, self.dtype)
+
+        def sink(leaf, g):
+            leaf.grad = g.copy() if leaf.grad is None else leaf.grad + g
+
+        backward_pass([(self, seed)], sink, retain_graph=retain_graph)
+
+    def detach(self):
+        """Returns the same values as a tensor with no history."""
+        return Tensor._wrap(self.data, None, 0)
+
+    # -- operators (the primitives live in arithmetic.py) --------------------------------
+    def __add__(self, other):
+        return _arithmetic.binary(_arithmetic.Add, self, other)
+
+    def __radd__(self, other):
+        return _arithmetic.binary(_arithmetic.Add, other, self)
+
+    def __sub__(self, other):
+        return _arithmetic.binary(_arithmetic.Subtract, self, other)
+
+    def __rsub__(self, other):
+        return _arithmetic.binary(_arithmetic.Subtract, other, self)
+
+    def __mul__(self, other):
+        return _arithmetic.binary(_arithmetic.Multiply, self, other)
+
+    def __rmul__(self, other):
+        return _arithmetic.binary(_arithmetic.Multiply, other, self)
+
+    def __truediv__(self, other):
+        return _arithmetic.binary(_arithmetic.Divide, self, other)
+
+    def __rtruediv__(self, other):
+        return _arithmetic.binary(_arithmetic.Divide, other, self)
+
+    def __pow__(self, other):
+        return _arithmetic.binary(_arithmetic.Power, self, other)
+
+    def __rpow__(self, other):
+        return _arithmetic.binary(_arithmetic.Power, other, self)
+
+    def __matmul__(self, other):
+        return _arithmetic.binary(_arithmetic.MatMul, self, other)
+
+    def __rmatmul__(self, other):
+        return _arithmetic.binary(_arithmetic.MatMul, other, self)
+
+    def __neg__(self):
+        return _arithmetic.Negative()(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _arithmetic.Absolute()(self)
+
+    def __getitem__(self, key):
+        return _arithmetic.get_item(self, key)
+
+    def __lt__(self, other):
+        return _arithmetic.compare(np.less, self, other)
+
+    def __le__(self, other):
+        return _arithmetic.compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _arithmetic.compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _arithmetic.compare(np.greater_equal, self, other)
+
+    def __eq__(self, other):
+        return _arithmetic.compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return _arithmetic.compare(np.not_equal, self, other)
+
+    # A few array methods Keras tensors have; the full set is `minikeras.ops`.
+    @property
+    def T(self):
+        return _arithmetic.Transpose(None)(self)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _arithmetic.Reshape(shape)(self)
+
+    def astype(self, dtype):
+        return _arithmetic.cast(self, dtype)
+
+
+def _broadcasts_to(shape, target):
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+class Variable(Tensor):
+    """Trainable (or non-trainable) state: a tensor whose values are updated in place.
+
+    Args:
+        initializer: initial value (array-like) or a callable `initializer(shape, dtype)`.
+        shape: required when `initializer` is a callable.
+        dtype: defaults to `floatx()` for float values.
+        trainable: whether optimizers update it and gradients are computed for it.
+        name: a readable name (`"variable"` by default).
+
+    Example:
+        >>> v = Variable(np.zeros(3), name="bias")
+        >>> v.assign_add([1.0, 1.0, 1.0]).numpy()
+        array([1., 1., 1.], dtype=float32)
+    """
+
+    __slots__ = ("_trainable", "autocast", "constraint", "name", "path", "regularizer")
+
+    def __init__(
+        self,
+        initializer,
+        shape=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        aggregation="none",
+        synchronization="auto",
+        name=None,
+    ):
+        if callable(initializer) and not isinstance(initializer, (np.ndarray, Tensor)):
+            if shape is None:
+                raise ValueError("A Variable created from a callable initializer needs a shape.")
+            value = initializer(tuple(shape), dtype=dtype or config.floatx())
+        else:
+            value = initializer
+        array = np.array(to_array(value, dtype), copy=True)
+        if shape is not None and tuple(shape) != array.shape:
+            raise ValueError(
+                f"Initial value of Variable {name or 'variable'!r} has shape {array.shape}, "
+                f"expected {tuple(shape)}."
+            )
+        super().__init__(array, requires_grad=bool(trainable))
+        self.name = name or "variable"
+        self.path = self.name
+        self._trainable = bool(trainable)
+        self.constraint = None
+        self.regularizer = None
+        self.autocast = autocast
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        self.requires_grad = bool(value)
+
+    @property
+    def value(self):
+        """The variable itself, usable wherever a tensor is (gradients flow through it)."""
+        return self
+
+    def numpy(self):
+        """Returns a copy of the current values (later updates do not change it)."""
+        return self.data.copy()
+
+    def _checked(self, value, what):
+        array = to_array(value, self.data.dtype)
+        if array.shape != self.data.shape and not (
+            what != "assign" and _broadcasts_to(array.shape, self.data.shape)
+        ):
+            raise ValueError(
+                f"Cannot {what} a value of shape {array.shape} to Variable {self.path!r} "
+                f"of shape {self.data.shape}."
+            )
+        return array
+
+    def assign(self, value):
+        """Overwrites the values in place (same shape and dtype)."""
+        np.copyto(self.data, self._checked(value, "assign"))
+        return self
+
+    def assign_add(self, value):
+        """Adds `value` in place."""
+        np.add(self.data, self._checked(value, "assign_add"), out=self.data)
+        return self
+
+    def assign_sub(self, value):
+        """Subtracts `value` in place."""
+        np.subtract(self.data, self._checked(value, "assign_sub"), out=self.data)
+        return self
+
+    def __repr__(self):
+        return (
+            f"<Variable path={self.path}, shape={self.data.shape}, dtype={self.dtype}, "
+            f"value={np.array2string(self.data, separator=', ')}>"
+        )
+
+
+from minikeras.autodiff import arithmetic as _arithmetic  # noqa: E402

@@ -1,0 +1,66 @@
+"""Global settings, as in `keras.config`: default float type, fuzz factor, image layout.
+
+Every other module reads these through the functions below, so there is one place to
+change them. Example:
+
+>>> import minikeras as keras
+>>> keras.config.floatx()
+'float32'
+"""
+
+_FLOAT_TYPES = ("float16", "float32", "float64")
+_IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
+
+_floatx = "float32"
+_epsilon = 1e-7
+_image_data_format = "channels_last"
+
+
+def floatx():
+    """Returns the default float type as a string (`"float32"` unless changed)."""
+    return _floatx
+
+
+def set_floatx(value):
+    """Sets the default float type.
+
+    Args:
+        value: one of `"float16"`, `"float32"`, `"float64"`.
+    """
+    global _floatx
+    value = str(value)
+    if value not in _FLOAT_TYPES:
+        raise ValueError(f"Unknown floatx {value!r}. Expected one of {list(_FLOAT_TYPES)}.")
+    _floatx = value
+
+
+def epsilon():
+    """Returns the fuzz factor used to avoid division by zero (1e-7 by default)."""
+    return _epsilon
+
+
+def set_epsilon(value):
+    """Sets the fuzz factor returned by `epsilon()`."""
+    global _epsilon
+    _epsilon = float(value)
+
+
+def image_data_format():
+    """Returns `"channels_last"` (the only layout the image ops implement natively)."""
+    return _image_data_format
+
+
+def set_image_data_format(data_format):
+    """Sets the default image layout (`"channels_last"` or `"channels_first"`)."""
+    global _image_data_format
+    data_format = str(data_format).lower()
+    if data_format not in _IMAGE_DATA_FORMATS:
+        raise ValueError(
+            f"Unknown data_format {data_format!r}. Expected one of {list(_IMAGE_DATA_FORMATS)}."
+        )
+    _image_data_format = data_format
+
+
+def backend():
+    """Returns the name of the array library computations run on: always `"numpy"`."""
+    return "numpy"

@@ -1,0 +1,3 @@
+"""Math ops (`keras.ops.math`): logsumexp, erf and friends."""
+
+__all__ = []

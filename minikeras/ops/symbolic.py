@@ -1,0 +1,240 @@
+"""Symbolic tensors: placeholders that record a graph instead of computing values.
+
+`Input(...)` returns a `KerasTensor`. Calling a layer or any `minikeras.ops` function on
+KerasTensors does not compute anything: it records a `Node` (the operation, its arguments,
+its outputs) and returns new KerasTensors with the right shape and dtype. A Functional model
+later replays those nodes on real tensors.
+
+The output shape of an operation comes from its `compute_output_spec` when it has one;
+otherwise the operation runs twice on small arrays of ones, with different sizes for each
+unknown (None) dimension, and the output dimensions that change between the two runs are
+unknown too.
+"""
+
+import functools
+
+import numpy as np
+
+from minikeras import config
+from minikeras.autodiff import Tensor, no_grad
+
+# Sizes substituted for unknown dimensions in the two probe runs: (batch, other axes).
+_PROBE_SIZES = ((2, 16), (3, 17))
+
+_symbolic_in_use = False
+
+
+class Node:
+    """One recorded call: `outputs = operation(*args, **kwargs)`.
+
+    `args`/`kwargs` keep KerasTensors in place; `inputs` lists them in order.
+    """
+
+    def __init__(self, operation, args, kwargs, outputs):
+        self.operation = operation
+        self.args = args
+        self.kwargs = kwargs
+        self.inputs = [t for t in _flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        self.outputs = outputs
+
+    @property
+    def parent_nodes(self):
+        return [t.node for t in self.inputs if t.node is not None]
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (with None for unknown sizes), a dtype and its history.
+
+    Args:
+        shape: tuple of ints or None.
+        dtype: dtype name (`floatx()` by default).
+        name: optional name (Input names become input keys of a Functional model).
+    """
+
+    _is_symbolic = True
+    __array_ufunc__ = None
+    __array_priority__ = 200
+
+    def __init__(self, shape, dtype=None, name=None, node=None, index=0, sparse=False):
+        global _symbolic_in_use
+        _symbolic_in_use = True
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = np.dtype(dtype or config.floatx()).name
+        self.name = name
+        self.node = node
+        self.index = index
+        self.sparse = sparse
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def _keras_history(self):
+        return (self.node, self.index)
+
+    def __repr__(self):
+        name = f", name={self.name}" if self.name else ""
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}{name}>"
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "A symbolic tensor (from keras.Input or a layer called on one) has no value; it "
+            "only describes the model. Call the model on data to get numbers."
+        )
+
+    def __bool__(self):
+        raise TypeError("A symbolic tensor has no truth value: it has no data yet.")
+
+    def __len__(self):
+        if not self.shape or self.shape[0] is None:
+            raise TypeError(
+                f"len() of a symbolic tensor with unknown first dimension {self.shape}."
+            )
+        return self.shape[0]
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, key):
+        return symbolic_call(_GetItemOp(), (self, key), {})
+
+    # Operators route through `minikeras.ops` so they are recorded like any op.
+    def _binary(name, reflected=False):
+        def method(self, other):
+            from minikeras.ops import numpy as numpy_ops
+
+            fn = getattr(numpy_ops, name)
+            return fn(other, self) if reflected else fn(self, other)
+
+        method.__name__ = name
+        return method
+
+    __add__, __radd__ = _binary("add"), _binary("add", True)
+    __sub__, __rsub__ = _binary("subtract"), _binary("subtract", True)
+    __mul__, __rmul__ = _binary("multiply"), _binary("multiply", True)
+    __truediv__, __rtruediv__ = _binary("divide"), _binary("divide", True)
+    __pow__, __rpow__ = _binary("power"), _binary("power", True)
+    __matmul__, __rmatmul__ = _binary("matmul"), _binary("matmul", True)
+    __lt__, __le__ = _binary("less"), _binary("less_equal")
+    __gt__, __ge__ = _binary("greater"), _binary("greater_equal")
+    del _binary
+
+    def __neg__(self):
+        from minikeras.ops import numpy as numpy_ops
+
+        return numpy_ops.negative(self)
+
+    def __abs__(self):
+        from minikeras.ops import numpy as numpy_ops
+
+        return numpy_ops.absolute(self)
+
+
+class _GetItemOp:
+    name = "get_item"
+
+    def __call__(self, x, key):
+        return x[key]
+
+
+def _flatten(structure):
+    if isinstance(structure, dict):
+        return [leaf for key in structure for leaf in _flatten(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flatten(item)]
+    return [structure]
+
+
+def map_structure(fn, structure):
+    """Applies `fn` to every leaf of nested lists, tuples and dicts, keeping the nesting."""
+    if isinstance(structure, dict):
+        return {key: map_structure(fn, value) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        items = [map_structure(fn, item) for item in structure]
+        return type(structure)(items) if type(structure) in (list, tuple) else items
+    return fn(structure)
+
+
+def any_symbolic(args, kwargs=None):
+    """True when some (nested) argument is a KerasTensor."""
+    if not _symbolic_in_use:
+        return False
+    return any(isinstance(t, KerasTensor) for t in _flatten((args, kwargs or {})))
+
+
+def _probe_array(tensor, run):
+    batch_size, other_size = _PROBE_SIZES[run]
+    shape = [
+        (batch_size if axis == 0 else other_size) if size is None else size
+        for axis, size in enumerate(tensor.shape)
+    ]
+    return Tensor(np.ones(shape, dtype=tensor.dtype), dtype=tensor.dtype)
+
+
+def _probe(operation, args, kwargs, run):
+    def substitute(value):
+        return _probe_array(value, run) if isinstance(value, KerasTensor) else value
+
+    with no_grad():
+        return operation(*map_structure(substitute, args), **map_structure(substitute, kwargs))
+
+
+def compute_output_spec(operation, args, kwargs):
+    """Returns KerasTensors (no history yet) describing `operation(*args, **kwargs)`."""
+    if hasattr(operation, "compute_output_spec"):
+        return operation.compute_output_spec(*args, **kwargs)
+    first = _probe(operation, args, kwargs, 0)
+    inputs = [t for t in _flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+    if any(None in t.shape for t in inputs):
+        second = _flatten(_probe(operation, args, kwargs, 1))
+    else:
+        second = None
+    flat_first = _flatten(first)
+    specs = []
+    for i, value in enumerate(flat_first):
+        shape = tuple(value.shape)
+        if second is not None:
+            other = tuple(second[i].shape)
+            shape = tuple(a if a == b else None for a, b in zip(shape, other, strict=True))
+        specs.append(KerasTensor(shape, dtype=np.dtype(value.dtype).name))
+    iterator = iter(specs)
+    return map_structure(lambda _: next(iterator), first)
+
+
+def symbolic_call(operation, args, kwargs):
+    """Records `operation(*args, **kwargs)` on KerasTensors and returns its symbolic outputs."""
+    outputs = compute_output_spec(operation, args, kwargs)
+    flat = _flatten(outputs)
+    node = Node(operation, args, kwargs, outputs)
+    for index, tensor in enumerate(flat):
+        tensor.node = node
+        tensor.index = index
+    return outputs
+
+
+class OpCall:
+    """Wraps a plain `ops` function as the operation of a graph node."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = fn.__name__
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def op(fn):
+    """Decorator for public ops: on KerasTensors, record a node instead of computing."""
+    operation = OpCall(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _symbolic_in_use and any_symbolic(args, kwargs):
+            return symbolic_call(operation, args, kwargs)
+        return fn(*args, **kwargs)
+
+    wrapper.operation = operation
+    return wrapper
