@@ -14,7 +14,6 @@ and it is freed by reference counting when the outputs are dropped.
 
 import heapq
 from contextlib import contextmanager
-from itertools import count
 
 import numpy as np
 
@@ -86,27 +85,34 @@ class Function:
     output_grads = None
 
     def __call__(self, *inputs):
-        ys = self.forward(*[x.data for x in inputs])
-        if _grad_enabled:
-            needs = tuple([x.requires_grad for x in inputs])
-            record = True in needs
+        if len(inputs) == 1:
+            x = inputs[0]
+            ys = self.forward(x.data)
+            record = _grad_enabled and x.requires_grad
+            needs = (True,)
         else:
-            record = False
+            ys = self.forward(*[x.data for x in inputs])
+            if _grad_enabled:
+                needs = tuple([x.requires_grad for x in inputs])
+                record = True in needs
+            else:
+                record = False
+        creator = self if record else None
         if type(ys) is tuple:
             self.n_outputs = len(ys)
-            outputs = tuple(Tensor._wrap(y, self if record else None, i) for i, y in enumerate(ys))
+            outputs = tuple([Tensor._wrap(y, creator, i) for i, y in enumerate(ys)])
             if record:
                 self.output_specs = [(y.shape, y.dtype) for y in ys]
         else:
-            outputs = Tensor._wrap(ys, self if record else None, 0)
+            outputs = Tensor._wrap(ys, creator, 0)
         if record:
             self.inputs = inputs
             self.needs_grad = needs
             generation = 0
             for x in inputs:
-                creator = x.creator
-                if creator is not None and creator.generation >= generation:
-                    generation = creator.generation + 1
+                parent = x.creator
+                if parent is not None and parent.generation >= generation:
+                    generation = parent.generation + 1
             self.generation = generation
         return outputs
 
@@ -126,19 +132,12 @@ class Function:
         self.__dict__.clear()
 
 
-def _accumulate(creator, index, g):
-    grads = creator.output_grads
-    if grads is None:
-        grads = creator.output_grads = [None] * creator.n_outputs
-    previous = grads[index]
-    grads[index] = g if previous is None else previous + g
-
-
 def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
     """Propagates gradients from `roots` back through the recorded graph.
 
     Functions are visited once each, newest generation first (a heap, no recursion), so a
-    function runs only after every consumer of its outputs has added its share.
+    function runs only after every consumer of its outputs has added its share. The
+    gradients of a function's outputs wait in `function.output_grads` until it runs.
 
     Args:
         roots: list of `(tensor, gradient_array)` pairs to start from.
@@ -151,60 +150,63 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
     """
     heap = []
     queued = set()
-    tie = count()
+    tie = 0  # breaks generation ties in a fixed order (functions are not comparable)
     captured = {}
-
-    def push(function):
-        if function.inputs is None:
-            raise RuntimeError(
-                "The graph behind this tensor was already freed by an earlier backward pass. "
-                "Use GradientTape(persistent=True) to compute gradients more than once."
-            )
-        if id(function) not in queued:
-            queued.add(id(function))
-            heapq.heappush(heap, (-function.generation, next(tie), function))
-
-    for tensor, g in roots:
-        if tensor.creator is None:
-            if tensor.requires_grad:
-                leaf_sink(tensor, g)
-            continue
-        _accumulate(tensor.creator, tensor._index, g)
-        push(tensor.creator)
-
-    while heap:
+    pending = [(t, g) for t, g in roots if t.creator is not None or t.requires_grad]
+    while True:
+        # Route the gradients produced by the last function to their producers.
+        for x, gx in pending:
+            creator = x.creator
+            if creator is None:
+                leaf_sink(x, gx)
+                continue
+            grads = creator.output_grads
+            if grads is None:
+                grads = creator.output_grads = [None] * creator.n_outputs
+            previous = grads[x._index]
+            grads[x._index] = gx if previous is None else previous + gx
+            key = id(creator)
+            if key not in queued:
+                if creator.inputs is None:
+                    raise RuntimeError(
+                        "The graph behind this tensor was already freed by an earlier backward "
+                        "pass. Use GradientTape(persistent=True) to compute gradients more than "
+                        "once."
+                    )
+                queued.add(key)
+                tie += 1
+                heapq.heappush(heap, (-creator.generation, tie, creator))
+        if not heap:
+            return captured
         function = heapq.heappop(heap)[2]
         gys = function.output_grads
         function.output_grads = None
         if capture is not None and id(function) in capture:
             for index, key in capture[id(function)]:
                 captured[key] = gys[index]
-        if function.n_outputs > 1 and any(g is None for g in gys):
+        if function.n_outputs == 1:
+            gxs = function.backward(gys[0])
+        else:
             # An output nobody used still needs a gradient array for backward.
-            gys = [
-                np.zeros(shape, dtype) if g is None else g
-                for g, (shape, dtype) in zip(gys, function.output_specs, strict=True)
-            ]
-        gxs = function.backward(*gys)
+            gxs = function.backward(
+                *[
+                    np.zeros(shape, dtype) if g is None else g
+                    for g, (shape, dtype) in zip(gys, function.output_specs)
+                ]
+            )
         if type(gxs) is not tuple:
             gxs = (gxs,)
-        for x, needs, gx in zip(function.inputs, function.needs_grad, gxs, strict=True):
-            if not needs or gx is None:
-                continue
-            if gx.shape != x.data.shape:
-                raise RuntimeError(
-                    f"{function.name}.backward returned a gradient of shape {gx.shape} for an "
-                    f"input of shape {x.data.shape}."
-                )
-            creator = x.creator
-            if creator is None:
-                leaf_sink(x, gx)
-            else:
-                _accumulate(creator, x._index, gx)
-                push(creator)
+        pending = []
+        for x, needs, gx in zip(function.inputs, function.needs_grad, gxs):
+            if needs and gx is not None:
+                if gx.shape != x.data.shape:
+                    raise RuntimeError(
+                        f"{function.name}.backward returned a gradient of shape {gx.shape} for "
+                        f"an input of shape {x.data.shape}."
+                    )
+                pending.append((x, gx))
         if not retain_graph:
             function.release()
-    return captured
 
 
 # Imported last: tensor.py builds on the names defined above.

@@ -118,44 +118,46 @@ class GradientTape:
             if len(seeds) != len(targets):
                 raise ValueError(f"Got {len(seeds)} output_gradients for {len(targets)} targets.")
         roots = []
-        for tensor, seed in zip(targets, seeds, strict=True):
+        for tensor, seed in zip(targets, seeds):
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"GradientTape.gradient target must be a tensor, got {tensor!r}.")
             g = np.ones_like(tensor.data) if seed is None else to_array(seed, tensor.dtype)
             roots.append((tensor, g))
 
-        flat_sources = _flatten(sources)
-        leaf_grads = {}
-        capture = {}
+        flat_sources = sources if type(sources) is list else _flatten(sources)
+        grads = [None] * len(flat_sources)
+        leaf_positions = {}  # id(leaf source) -> positions in flat_sources
+        capture = None  # intermediate sources: id(creator) -> [(output index, position)]
         for position, source in enumerate(flat_sources):
             if not isinstance(source, Tensor):
                 raise TypeError(
                     f"GradientTape.gradient sources must be tensors or variables, got "
                     f"{type(source).__name__}."
                 )
-            if source.creator is not None:
+            if source.creator is None:
+                leaf_positions.setdefault(id(source), []).append(position)
+            else:
+                capture = capture or {}
                 capture.setdefault(id(source.creator), []).append((source._index, position))
-        wanted = {id(source) for source in flat_sources if source.creator is None}
 
         def sink(leaf, g):
-            key = id(leaf)
-            if key in wanted:
-                previous = leaf_grads.get(key)
-                leaf_grads[key] = g if previous is None else previous + g
+            for position in leaf_positions.get(id(leaf), ()):
+                previous = grads[position]
+                grads[position] = g if previous is None else previous + g
 
         captured = backward_pass(roots, sink, retain_graph=self.persistent, capture=capture)
+        for position, g in captured.items():
+            grads[position] = g
 
         results = []
-        for position, source in enumerate(flat_sources):
-            if self._ignored(source):
+        for source, g in zip(flat_sources, grads):
+            if g is not None and self._ignored(source):
                 g = None
-            elif source.creator is None:
-                g = leaf_grads.get(id(source))
-            else:
-                g = captured.get(position)
             if g is None and unconnected_gradients == "zero":
                 g = np.zeros_like(source.data)
             results.append(None if g is None else Tensor._wrap(g, None, 0))
+        if type(sources) is list:
+            return results
         return _pack_like(sources, results)
 
     def _ignored(self, source):
