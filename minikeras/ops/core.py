@@ -1,5 +1,7 @@
 """Core ops (`keras.ops.core`): conversion, casting, shapes, stopping gradients."""
 
+import builtins
+
 import numpy as np
 
 from minikeras.autodiff import Tensor
@@ -11,9 +13,12 @@ __all__ = [
     "cast",
     "convert_to_numpy",
     "convert_to_tensor",
+    "dtype",
     "is_tensor",
     "shape",
+    "slice",
     "stop_gradient",
+    "unstack",
 ]
 
 
@@ -60,3 +65,44 @@ def shape(x):
 def stop_gradient(variable):
     """Returns the same values with no gradient flowing back."""
     return _convert_to_tensor(variable).detach()
+
+
+def dtype(x):
+    """Returns the dtype of `x` as a string (e.g. `"float32"`)."""
+    if isinstance(x, (Tensor, KerasTensor)):
+        return x.dtype
+    return np.asarray(x).dtype.name
+
+
+@op
+def slice(inputs, start_indices, shape):
+    """Returns the block of `inputs` starting at `start_indices` with size `shape`.
+
+    Example:
+        >>> ops.slice(x, (0, 1), (2, 2))   # x[0:2, 1:3]
+    """
+    x = _convert_to_tensor(inputs)
+    if len(start_indices) != x.ndim or len(shape) != x.ndim:
+        raise ValueError(
+            f"slice: start_indices {tuple(start_indices)} and shape {tuple(shape)} must both "
+            f"have one entry per axis of a tensor of shape {x.shape}."
+        )
+    key = tuple(
+        builtins.slice(int(start), int(start) + int(size))
+        for start, size in zip(start_indices, shape)
+    )
+    return x[key]
+
+
+@op
+def unstack(x, num=None, axis=0):
+    """Splits `x` along `axis` into a list of tensors with that axis removed."""
+    from minikeras.ops.numpy import split, squeeze
+
+    x = _convert_to_tensor(x)
+    if x.ndim == 0:
+        raise ValueError("unstack: cannot unstack a scalar (shape ()).")
+    size = x.shape[axis]
+    if num is not None and num != size:
+        raise ValueError(f"unstack: num={num} does not match axis {axis} of shape {x.shape}.")
+    return [squeeze(part, axis=axis) for part in split(x, size, axis=axis)]

@@ -1,26 +1,88 @@
-"""Neural-network ops (`keras.ops.nn`): activations, softmax, fused cross-entropies.
+"""Neural-network ops (`keras.ops.nn`): activations, softmax, one_hot, moments and fused
+cross-entropies.
+
+Activations are single primitives whose backward pass reuses what the forward pass
+computed (the output, or the sigmoid / tanh inside it). Everything that could overflow is
+written in a stable form: `sigmoid`, `softplus` and `log_sigmoid` go through `exp(-|x|)`,
+softmax subtracts the maximum.
 
 The cross-entropies from logits are single primitives: the forward pass uses the
-max-shifted log-softmax (no overflow, no log(0)) and the backward pass is the closed form
-`softmax - one_hot`, so no intermediate probabilities are differentiated.
+max-shifted log-softmax (or the stable log-sigmoid) and the backward pass is the closed
+form `softmax - target` (`sigmoid - target`), so no intermediate probabilities are
+differentiated and nothing overflows even at logits of +-1e4. The probability forms
+reproduce Keras exactly: renormalise (categorical), clip to [epsilon, 1 - epsilon], log.
 """
+
+import math
 
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import Function
-from minikeras.ops.numpy import _tensor
+from minikeras.autodiff import Function, Tensor
+from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops.numpy import (
+    _float_tensor,
+    _inplace,
+    _one_axis,
+    _tensor,
+    expand_reduced,
+    normalize_axis,
+    split,
+    tanh,
+)
 from minikeras.ops.symbolic import op
 
 __all__ = [
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "celu",
+    "elu",
+    "gelu",
+    "glu",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "leaky_relu",
+    "log_sigmoid",
     "log_softmax",
+    "mish",
+    "moments",
+    "one_hot",
     "relu",
+    "relu6",
+    "selu",
     "sigmoid",
+    "silu",
     "softmax",
+    "softplus",
+    "softsign",
     "sparse_categorical_crossentropy",
+    "swish",
+    "tanh",
 ]
 
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
+
+def _stable_sigmoid(x, z=None):
+    """sigmoid(x) from `z = exp(-|x|)`: `1 / (1 + z)` for x >= 0, `z / (1 + z)` otherwise.
+
+    Never overflows (exp only sees non-positive numbers).
+    """
+    if z is None:
+        z = _inplace(np.exp, -np.abs(x))
+    y = z / (1 + z)  # sigmoid(-|x|)
+    if type(y) is np.ndarray:
+        np.subtract(1, y, out=y, where=x >= 0)
+        return y
+    return 1 - y if x >= 0 else y
+
+
+# -- activations --------------------------------------------------------------------------
 class Relu(Function):
     def forward(self, x):
         self.y = np.maximum(x, 0)
@@ -36,22 +98,296 @@ def relu(x):
     return Relu()(_tensor(x))
 
 
+class Relu6(Function):
+    def forward(self, x):
+        self.x = x
+        return np.clip(x, 0, 6)
+
+    def backward(self, gy):
+        x = self.x
+        return gy * ((x > 0) & (x < 6))
+
+
+@op
+def relu6(x):
+    """`min(max(x, 0), 6)`."""
+    return Relu6()(_float_tensor(x))
+
+
+class LeakyRelu(Function):
+    def __init__(self, negative_slope):
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x):
+        self.positive = x >= 0
+        return np.where(self.positive, x, x * self.negative_slope)
+
+    def backward(self, gy):
+        return np.where(self.positive, gy, gy * self.negative_slope)
+
+
+@op
+def leaky_relu(x, negative_slope=0.2):
+    """`x` for `x >= 0`, `negative_slope * x` below."""
+    return LeakyRelu(negative_slope)(_float_tensor(x))
+
+
+class Elu(Function):
+    """`scale * (x if x > 0 else alpha * (exp(x) - 1))` (scale 1 for ELU, SELU's for SELU)."""
+
+    def __init__(self, alpha, scale=1.0):
+        self.alpha, self.scale = float(alpha), float(scale)
+
+    def forward(self, x):
+        self.positive = x > 0
+        # exp only of the negative part, so large positive inputs cannot overflow.
+        self.negative_part = self.alpha * np.expm1(np.minimum(x, 0))
+        y = np.where(self.positive, x, self.negative_part)
+        if self.scale != 1.0:
+            y *= self.scale
+        return y
+
+    def backward(self, gy):
+        # For x <= 0: d/dx alpha * (exp(x) - 1) = alpha * exp(x) = negative_part + alpha.
+        slope = np.where(self.positive, 1, self.negative_part + self.alpha)
+        if self.scale != 1.0:
+            slope *= self.scale
+        return gy * slope
+
+
+@op
+def elu(x, alpha=1.0):
+    """Exponential linear unit: `x` for `x > 0`, `alpha * (exp(x) - 1)` otherwise."""
+    return Elu(alpha)(_float_tensor(x))
+
+
+@op
+def selu(x):
+    """Scaled ELU with the self-normalising constants (alpha ~ 1.6733, scale ~ 1.0507)."""
+    return Elu(_SELU_ALPHA, _SELU_SCALE)(_float_tensor(x))
+
+
+class Celu(Function):
+    def __init__(self, alpha):
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        self.positive = x > 0
+        self.exp_part = np.exp(np.minimum(x, 0) / self.alpha)
+        return np.where(self.positive, x, self.alpha * (self.exp_part - 1))
+
+    def backward(self, gy):
+        return gy * np.where(self.positive, 1, self.exp_part)
+
+
+@op
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU: `max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))`."""
+    return Celu(alpha)(_float_tensor(x))
+
+
+class Gelu(Function):
+    """Gaussian error linear unit, `x * Phi(x)`, exact or with the tanh approximation."""
+
+    def __init__(self, approximate):
+        self.approximate = bool(approximate)
+
+    def forward(self, x):
+        self.x = x
+        if self.approximate:
+            inner = x + 0.044715 * (x * x * x)
+            inner *= _SQRT_2_OVER_PI
+            self.t = _inplace(np.tanh, inner)
+            cdf = 0.5 * (1 + self.t)
+        else:
+            from minikeras.ops.math import erf_array
+
+            cdf = erf_array(x * _INV_SQRT_2)
+            cdf += 1
+            cdf *= 0.5
+        self.cdf = cdf
+        return x * cdf
+
+    def backward(self, gy):
+        x = self.x
+        if self.approximate:
+            d_inner = _SQRT_2_OVER_PI * (1 + (3 * 0.044715) * (x * x))
+            slope = self.cdf + 0.5 * x * (1 - self.t * self.t) * d_inner
+        else:
+            pdf = np.exp(-0.5 * (x * x))
+            pdf *= _INV_SQRT_2PI
+            slope = self.cdf + x * pdf
+        return gy * slope
+
+
+@op
+def gelu(x, approximate=True):
+    """Gaussian error linear unit.
+
+    Args:
+        approximate: use `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))` (default, as
+            Keras); False gives the exact `0.5 x (1 + erf(x / sqrt(2)))`.
+    """
+    return Gelu(approximate)(_float_tensor(x))
+
+
 class Sigmoid(Function):
     def forward(self, x):
-        # 1 / (1 + exp(-x)) overflows for very negative x; this form does not.
-        y = np.exp(-np.abs(x))
-        self.y = np.where(x >= 0, 1 / (1 + y), y / (1 + y))
+        self.y = _stable_sigmoid(x)
         return self.y
 
     def backward(self, gy):
         y = self.y
-        return gy * y * (1 - y)
+        return gy * (y * (1 - y))
 
 
 @op
 def sigmoid(x):
     """Logistic sigmoid `1 / (1 + exp(-x))`, computed without overflow."""
-    return Sigmoid()(_tensor(x))
+    return Sigmoid()(_float_tensor(x))
+
+
+class Silu(Function):
+    def forward(self, x):
+        self.x = x
+        self.s = _stable_sigmoid(x)
+        return x * self.s
+
+    def backward(self, gy):
+        s = self.s
+        return gy * (s * (1 + self.x * (1 - s)))
+
+
+@op
+def silu(x):
+    """Sigmoid linear unit `x * sigmoid(x)` (also called swish)."""
+    return Silu()(_float_tensor(x))
+
+
+@op
+def swish(x):
+    """Same as `silu`: `x * sigmoid(x)`."""
+    return Silu()(_float_tensor(x))
+
+
+class HardSigmoid(Function):
+    def forward(self, x):
+        self.inside = (x > -3) & (x < 3)
+        return np.clip(x / 6 + 0.5, 0, 1)
+
+    def backward(self, gy):
+        return (gy * self.inside) * (1.0 / 6.0)
+
+
+@op
+def hard_sigmoid(x):
+    """Piecewise-linear sigmoid, `relu6(x + 3) / 6` (the Keras 3 formula)."""
+    return HardSigmoid()(_float_tensor(x))
+
+
+class HardSilu(Function):
+    def forward(self, x):
+        self.x = x
+        self.inside = (x > -3) & (x < 3)
+        self.s = np.clip(x / 6 + 0.5, 0, 1)
+        return x * self.s
+
+    def backward(self, gy):
+        return gy * (self.s + (self.x * self.inside) * (1.0 / 6.0))
+
+
+@op
+def hard_silu(x):
+    """`x * hard_sigmoid(x)`."""
+    return HardSilu()(_float_tensor(x))
+
+
+@op
+def hard_swish(x):
+    """Same as `hard_silu`."""
+    return HardSilu()(_float_tensor(x))
+
+
+class Softplus(Function):
+    def forward(self, x):
+        self.x = x
+        self.z = _inplace(np.exp, -np.abs(x))  # exp(-|x|) <= 1: no overflow
+        y = np.log1p(self.z)
+        y += np.maximum(x, 0)
+        return y
+
+    def backward(self, gy):
+        return gy * _stable_sigmoid(self.x, self.z)
+
+
+@op
+def softplus(x):
+    """`log(1 + exp(x))`, computed as `max(x, 0) + log1p(exp(-|x|))` (no overflow)."""
+    return Softplus()(_float_tensor(x))
+
+
+class LogSigmoid(Function):
+    def forward(self, x):
+        self.x = x
+        self.z = _inplace(np.exp, -np.abs(x))
+        y = np.minimum(x, 0)
+        y -= np.log1p(self.z)
+        return y
+
+    def backward(self, gy):
+        # d/dx log(sigmoid(x)) = 1 - sigmoid(x) = sigmoid(-x)
+        return gy * _stable_sigmoid(-self.x, self.z)
+
+
+@op
+def log_sigmoid(x):
+    """`log(sigmoid(x))`, computed as `min(x, 0) - log1p(exp(-|x|))` (finite everywhere)."""
+    return LogSigmoid()(_float_tensor(x))
+
+
+class Softsign(Function):
+    def forward(self, x):
+        self.denominator = 1 + np.abs(x)
+        return x / self.denominator
+
+    def backward(self, gy):
+        return gy / np.square(self.denominator)
+
+
+@op
+def softsign(x):
+    """`x / (1 + |x|)`."""
+    return Softsign()(_float_tensor(x))
+
+
+class Mish(Function):
+    def forward(self, x):
+        self.x = x
+        z = _inplace(np.exp, -np.abs(x))
+        self.s = _stable_sigmoid(x, z)
+        softplus = np.log1p(z)
+        softplus += np.maximum(x, 0)
+        self.t = _inplace(np.tanh, softplus)
+        return x * self.t
+
+    def backward(self, gy):
+        t = self.t
+        return gy * (t + self.x * (1 - t * t) * self.s)
+
+
+@op
+def mish(x):
+    """`x * tanh(softplus(x))`."""
+    return Mish()(_float_tensor(x))
+
+
+@op
+def glu(x, axis=-1):
+    """Gated linear unit: splits `x` in two halves `a, b` along `axis`, returns
+    `a * sigmoid(b)`."""
+    x = _float_tensor(x)
+    a, b = split(x, 2, axis=axis)
+    return a * sigmoid(b)
 
 
 class Softmax(Function):
@@ -59,7 +395,7 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        e = np.exp(x - x.max(axis=self.axis, keepdims=True))
+        e = _inplace(np.exp, x - x.max(axis=self.axis, keepdims=True))
         e /= e.sum(axis=self.axis, keepdims=True)
         self.y = e
         return e
@@ -71,10 +407,17 @@ class Softmax(Function):
         return gx
 
 
+def _softmax_axis(axis, x, name):
+    if isinstance(axis, (tuple, list)):
+        return normalize_axis(axis, x.ndim, name)
+    return _one_axis(axis, x.ndim, name)
+
+
 @op
 def softmax(x, axis=-1):
     """Softmax over `axis`, shifted by the maximum so large inputs do not overflow."""
-    return Softmax(axis)(_tensor(x))
+    x = _float_tensor(x)
+    return Softmax(_softmax_axis(axis, x, "softmax"))(x)
 
 
 class LogSoftmax(Function):
@@ -82,8 +425,8 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        y = x - x.max(axis=self.axis, keepdims=True)
+        y -= np.log(np.exp(y).sum(axis=self.axis, keepdims=True))
         self.y = y
         return y
 
@@ -94,7 +437,244 @@ class LogSoftmax(Function):
 @op
 def log_softmax(x, axis=-1):
     """`log(softmax(x))` computed as `x - max - log(sum(exp(x - max)))`."""
-    return LogSoftmax(axis)(_tensor(x))
+    x = _float_tensor(x)
+    return LogSoftmax(_softmax_axis(axis, x, "log_softmax"))(x)
+
+
+# -- statistics and encodings -------------------------------------------------------------
+class Moments(Function):
+    """Mean and (population) variance in one pass over the graph; two outputs."""
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        mean = np.mean(x, axis=self.axes, keepdims=True)
+        self.deviation = x - mean
+        self.count = max(1, x.size // max(1, mean.size))
+        variance = np.mean(np.square(self.deviation), axis=self.axes, keepdims=True)
+        if self.keepdims:
+            return mean, variance
+        return np.squeeze(mean, axis=self.axes), np.squeeze(variance, axis=self.axes)
+
+    def backward(self, g_mean, g_variance):
+        shape = self.deviation.shape
+        g_mean = expand_reduced(g_mean, shape, self.axes, self.keepdims)
+        g_variance = expand_reduced(g_variance, shape, self.axes, self.keepdims)
+        gx = self.deviation * (g_variance * (2.0 / self.count))
+        gx += g_mean / g_mean.dtype.type(self.count)
+        return gx
+
+
+@op
+def moments(x, axes, keepdims=False, synchronized=False):
+    """Mean and variance of `x` over `axes` (as used by batch normalisation).
+
+    Returns:
+        `(mean, variance)`.
+    """
+    if synchronized:
+        raise NotImplementedError("moments: synchronized=True needs several devices.")
+    x = _float_tensor(x)
+    axes = normalize_axis(axes, x.ndim, "moments")
+    return Moments(axes, keepdims)(x)
+
+
+@op
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """One-hot encodes integer labels; labels outside `[0, num_classes)` give all zeros.
+
+    Example:
+        >>> ops.one_hot([0, 2], 3).numpy()
+        array([[1., 0., 0.],
+               [0., 0., 1.]], dtype=float32)
+    """
+    if sparse:
+        raise ValueError("one_hot: sparse=True is not supported.")
+    labels = np.asarray(x.data if isinstance(x, Tensor) else x)
+    encoded = labels[..., None] == np.arange(int(num_classes))
+    encoded = encoded.astype(dtype or config.floatx())
+    axis = _one_axis(axis, labels.ndim + 1, "one_hot")
+    if axis != labels.ndim:
+        encoded = np.moveaxis(encoded, -1, axis)
+    return Tensor._wrap(encoded, None, 0)
+
+
+# -- cross-entropies ----------------------------------------------------------------------
+def _check_same_shape(name, target, output):
+    if target.shape != output.shape:
+        raise ValueError(
+            f"{name}: target and output must have the same shape, got target.shape="
+            f"{target.shape} and output.shape={output.shape}."
+        )
+
+
+def _float_target(target, output):
+    target = _tensor(target)
+    if target.data.dtype != output.data.dtype:
+        target = _arith.cast(target, output.data.dtype)
+    return target
+
+
+class CategoricalCrossentropyFromLogits(Function):
+    """`-sum(target * log_softmax(logits))` over `axis`; gradient `softmax * sum(t) - t`."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, target, logits):
+        axis = self.axis
+        log_probs = logits - logits.max(axis=axis, keepdims=True)
+        probs = np.exp(log_probs)
+        total = probs.sum(axis=axis, keepdims=True)
+        log_probs -= np.log(total)
+        probs /= total
+        self.target, self.probs, self.log_probs = target, probs, log_probs
+        return -np.sum(target * log_probs, axis=axis)
+
+    def backward(self, gy):
+        axis, target = self.axis, self.target
+        gy = np.expand_dims(gy, axis)
+        g_target = -self.log_probs * gy if self.needs_grad[0] else None
+        g_logits = None
+        if self.needs_grad[1]:
+            g_logits = self.probs * target.sum(axis=axis, keepdims=True)
+            g_logits -= target
+            g_logits *= gy
+        return g_target, g_logits
+
+
+class CategoricalCrossentropyFromProbs(Function):
+    """Keras's probability form: `q = p / sum(p)`, clip q to [eps, 1 - eps], `-sum(t log q)`."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, target, probs):
+        axis = self.axis
+        eps = config.epsilon()
+        total = probs.sum(axis=axis, keepdims=True)
+        q = probs / total
+        self.inside = (q >= eps) & (q <= 1 - eps)
+        clipped = np.clip(q, eps, 1 - eps)
+        self.target, self.q, self.total, self.clipped = target, q, total, clipped
+        return -np.sum(target * np.log(clipped), axis=axis)
+
+    def backward(self, gy):
+        axis = self.axis
+        gy = np.expand_dims(gy, axis)
+        g_target = g_probs = None
+        if self.needs_grad[0]:
+            g_target = -np.log(self.clipped) * gy
+        if self.needs_grad[1]:
+            # dL/dq where q was not clipped, then through q = p / sum(p):
+            # dL/dp_j = (dL/dq_j - sum_i dL/dq_i q_i) / sum(p)
+            g_q = -self.target / self.clipped
+            g_q *= self.inside
+            g_q *= gy
+            g_probs = g_q - np.sum(g_q * self.q, axis=axis, keepdims=True)
+            g_probs /= self.total
+        return g_target, g_probs
+
+
+@op
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy between one-hot (or soft) targets and predictions, summed over `axis`.
+
+    Args:
+        target: target distribution, same shape as `output`.
+        output: logits (`from_logits=True`) or probabilities (renormalised over `axis`, then
+            clipped to `[epsilon, 1 - epsilon]`, as Keras does).
+        from_logits: whether `output` is unnormalised.
+        axis: the class axis.
+
+    Returns:
+        A tensor with `axis` removed (one value per sample, not averaged).
+    """
+    output = _float_tensor(output)
+    target = _float_target(target, output)
+    _check_same_shape("categorical_crossentropy", target, output)
+    if output.ndim < 1:
+        raise ValueError("categorical_crossentropy: target and output must be at least rank 1.")
+    axis = _one_axis(axis, output.ndim, "categorical_crossentropy")
+    if from_logits:
+        return CategoricalCrossentropyFromLogits(axis)(target, output)
+    return CategoricalCrossentropyFromProbs(axis)(target, output)
+
+
+class BinaryCrossentropyFromLogits(Function):
+    """`t * softplus(-x) + (1 - t) * softplus(x)` elementwise; gradient `sigmoid(x) - t`.
+
+    Both terms are sums of non-negative parts (`max(+-x, 0)` and `log1p(exp(-|x|))`), so
+    nothing overflows or cancels.
+    """
+
+    def forward(self, target, logits):
+        self.target, self.logits = target, logits
+        z = _inplace(np.exp, -np.abs(logits))
+        self.z = z
+        log_term = np.log1p(z)
+        softplus_neg = np.maximum(-logits, 0)
+        softplus_neg += log_term
+        softplus_pos = np.maximum(logits, 0)
+        softplus_pos += log_term
+        loss = target * softplus_neg
+        loss += (1 - target) * softplus_pos
+        return loss
+
+    def backward(self, gy):
+        g_target = -self.logits * gy if self.needs_grad[0] else None
+        g_logits = None
+        if self.needs_grad[1]:
+            g_logits = _stable_sigmoid(self.logits, self.z)
+            g_logits -= self.target
+            g_logits *= gy
+        return g_target, g_logits
+
+
+class BinaryCrossentropyFromProbs(Function):
+    """Keras's probability form: clip p to [eps, 1 - eps], `-(t log p + (1 - t) log(1 - p))`."""
+
+    def forward(self, target, probs):
+        eps = config.epsilon()
+        self.inside = (probs >= eps) & (probs <= 1 - eps)
+        clipped = np.clip(probs, eps, 1 - eps)
+        self.target, self.clipped = target, clipped
+        loss = target * np.log(clipped)
+        loss += (1 - target) * np.log(1 - clipped)
+        return -loss
+
+    def backward(self, gy):
+        p, t = self.clipped, self.target
+        g_target = g_probs = None
+        if self.needs_grad[0]:
+            g_target = (np.log(1 - p) - np.log(p)) * gy
+        if self.needs_grad[1]:
+            # d/dp -(t log p + (1 - t) log(1 - p)) = (p - t) / (p (1 - p))
+            g_probs = (p - t) / (p * (1 - p))
+            g_probs *= self.inside
+            g_probs *= gy
+        return g_target, g_probs
+
+
+@op
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary cross-entropy (not averaged; the loss averages the last axis).
+
+    Args:
+        target: targets in [0, 1], same shape as `output`.
+        output: logits (`from_logits=True`) or probabilities (clipped to
+            `[epsilon, 1 - epsilon]`, as Keras does).
+
+    Example:
+        >>> ops.binary_crossentropy([0.0, 1.0], [0.1, 0.9]).numpy()   # [0.1054, 0.1054]
+    """
+    output = _float_tensor(output)
+    target = _float_target(target, output)
+    _check_same_shape("binary_crossentropy", target, output)
+    if from_logits:
+        return BinaryCrossentropyFromLogits()(target, output)
+    return BinaryCrossentropyFromProbs()(target, output)
 
 
 def _check_sparse_labels(labels, num_classes):
@@ -134,18 +714,20 @@ class SparseCrossentropyFromProbs(Function):
     """Keras's probability form: renormalise, clip to [eps, 1 - eps], `-log p[label]`."""
 
     def forward(self, labels, probs):
-        eps = probs.dtype.type(config.epsilon())
+        eps = config.epsilon()
         total = probs.sum(axis=-1, keepdims=True)
         p = np.take_along_axis(probs, labels[..., None], axis=-1) / total
-        clipped = np.clip(p, eps, 1 - eps)
+        self.clipped = np.clip(p, eps, 1 - eps)
         self.labels, self.probs, self.total = labels, probs, total
         self.inside = (p >= eps) & (p <= 1 - eps)
         self.p = p
-        return -np.log(clipped)[..., 0]
+        return -np.log(self.clipped)[..., 0]
 
     def backward(self, gy):
-        # loss = -log(q_label / total) where it is not clipped.
-        g_p = np.where(self.inside, -1.0 / self.p, 0).astype(gy.dtype) * gy[..., None]
+        # loss = -log(q_label / total) where it is not clipped (dividing by the clipped
+        # value avoids 1/0; those entries are masked out anyway).
+        g_p = self.inside / self.clipped
+        g_p *= -gy[..., None]
         # d(q_label/total)/dq_j = (delta_jl - q_label/total) / total
         g = np.broadcast_to(-(g_p * self.p) / self.total, self.probs.shape).copy()
         np.put_along_axis(
@@ -162,18 +744,22 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Cross-entropy between integer labels and predictions, one value per sample.
 
     Args:
-        target: integer class labels, shape `output.shape[:-1]` (a trailing 1 is accepted).
-        output: logits (`from_logits=True`) or probabilities over the last axis.
+        target: integer class labels, shape `output.shape` without `axis` (a trailing 1 is
+            accepted).
+        output: logits (`from_logits=True`) or probabilities over `axis`.
         from_logits: whether `output` is unnormalised.
-        axis: the class axis (only -1 is supported).
+        axis: the class axis.
 
     Returns:
-        A tensor of shape `output.shape[:-1]`.
+        A tensor of shape `output.shape` without `axis`.
     """
-    output = _tensor(output)
-    if axis not in (-1, output.ndim - 1):
-        raise ValueError(f"sparse_categorical_crossentropy supports axis=-1 only, got {axis}.")
-    labels = np.asarray(target.data if hasattr(target, "data") else target)
+    output = _float_tensor(output)
+    if output.ndim < 1:
+        raise ValueError("sparse_categorical_crossentropy: output must be at least rank 1.")
+    axis = _one_axis(axis, output.ndim, "sparse_categorical_crossentropy")
+    if axis != output.ndim - 1:
+        output = _arith.Transpose([i for i in range(output.ndim) if i != axis] + [axis])(output)
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
     if labels.ndim == output.ndim and labels.shape[-1] == 1:
         labels = labels[..., 0]
     if labels.shape != output.shape[:-1]:
@@ -184,4 +770,4 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     labels = labels.astype(np.int64, copy=False)
     _check_sparse_labels(labels, output.shape[-1])
     function = SparseCrossentropyFromLogits() if from_logits else SparseCrossentropyFromProbs()
-    return function(_tensor(labels), output)
+    return function(Tensor._wrap(labels, None, 0), output)
