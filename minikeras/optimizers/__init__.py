@@ -1,0 +1,115 @@
+"""Optimizers (`keras.optimizers`): SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax,
+Nadam, Lion, Ftrl, and learning-rate `schedules`.
+
+Each one updates its variables in place from their gradients, with the same arithmetic as
+Keras 3 (float32, same order of operations), so a training run gives the same numbers.
+
+Example:
+    >>> import minikeras as keras
+    >>> optimizer = keras.optimizers.get("adam")      # Adam(learning_rate=0.001)
+    >>> optimizer.apply(grads, model.trainable_weights)
+"""
+
+from minikeras.optimizers import schedules
+from minikeras.optimizers._serialization import find_class, serialize_object
+from minikeras.optimizers.adadelta import Adadelta
+from minikeras.optimizers.adagrad import Adagrad
+from minikeras.optimizers.adam import Adam
+from minikeras.optimizers.adamax import Adamax
+from minikeras.optimizers.adamw import AdamW
+from minikeras.optimizers.ftrl import Ftrl
+from minikeras.optimizers.lion import Lion
+from minikeras.optimizers.nadam import Nadam
+from minikeras.optimizers.optimizer import Optimizer
+from minikeras.optimizers.rmsprop import RMSprop
+from minikeras.optimizers.sgd import SGD
+
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Lion",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "deserialize",
+    "get",
+    "schedules",
+    "serialize",
+]
+
+_BUILTIN_OPTIMIZERS = (
+    Optimizer,
+    SGD,
+    RMSprop,
+    Adam,
+    AdamW,
+    Adagrad,
+    Adadelta,
+    Adamax,
+    Nadam,
+    Lion,
+    Ftrl,
+)
+
+
+def serialize(optimizer):
+    """Returns the Keras-style config dict of an optimizer (its settings, not its state).
+
+    Example:
+        >>> serialize(SGD(learning_rate=0.5))["config"]["learning_rate"]
+        0.5
+    """
+    return serialize_object(optimizer, "keras.optimizers", _BUILTIN_OPTIMIZERS)
+
+
+def deserialize(config, custom_objects=None):
+    """Creates an optimizer from the dict `serialize` returned.
+
+    Built-in class names match case-insensitively ("adam", "Adam", "ADAM"), as in Keras.
+
+    Args:
+        config: `{"class_name": ..., "config": {...}}`.
+        custom_objects: dict of your own optimizer (and schedule) classes by name.
+    """
+    cls = find_class(config, "optimizer", _BUILTIN_OPTIMIZERS, custom_objects, case_sensitive=False)
+    inner = dict(config.get("config", {}))
+    if isinstance(inner.get("learning_rate"), dict):
+        inner["learning_rate"] = schedules.deserialize(
+            inner["learning_rate"], custom_objects=custom_objects
+        )
+    return cls.from_config(inner)
+
+
+def get(identifier):
+    """Returns an optimizer from a name, a config dict or an optimizer.
+
+    Args:
+        identifier: a name ("sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta",
+            "adamax", "nadam", "lion", "ftrl"; any case), a config dict, an `Optimizer`
+            (returned as is) or None (returns None).
+
+    Raises:
+        ValueError: for an unknown name (the message lists the valid ones) or anything
+            else.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        optimizer = deserialize(identifier)
+    elif isinstance(identifier, str):
+        names = sorted(cls.__name__.lower() for cls in _BUILTIN_OPTIMIZERS[1:])
+        if identifier.lower() not in names:
+            raise ValueError(
+                f"Could not interpret optimizer identifier: {identifier!r}. Valid names: {names}."
+            )
+        optimizer = deserialize({"class_name": identifier, "config": {}})
+    else:
+        optimizer = identifier
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")

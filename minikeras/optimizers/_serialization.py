@@ -1,0 +1,50 @@
+"""Config dicts in Keras 3's format, shared by optimizers and learning-rate schedules.
+
+`serialize_object` gives `{"module", "class_name", "config", "registered_name"}` as
+`keras.saving.serialize_keras_object` does, so configs written by minikeras read in Keras
+and the other way round.
+"""
+
+
+def serialize_object(obj, builtin_module, builtin_classes):
+    """Returns the Keras-style config dict of `obj` (an optimizer or a schedule).
+
+    Built-in classes are recorded under Keras's public module name; user classes under
+    their own module, with `registered_name` set to the class name (looked up again
+    through `custom_objects`).
+    """
+    cls = type(obj)
+    builtin = cls in builtin_classes
+    return {
+        "module": builtin_module if builtin else cls.__module__,
+        "class_name": cls.__name__,
+        "config": obj.get_config(),
+        "registered_name": None if builtin else cls.__name__,
+    }
+
+
+def find_class(config, kind, builtin_classes, custom_objects=None, case_sensitive=True):
+    """Returns the class a config dict names, from `custom_objects` or the built-ins.
+
+    Raises:
+        ValueError: for something that is not a config dict or names an unknown class
+            (the message lists the valid names).
+    """
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"Could not interpret {kind} config: {config!r}. Expected a dict with keys "
+            "'class_name' and 'config'."
+        )
+    custom_objects = custom_objects or {}
+    for key in (config.get("registered_name"), config["class_name"]):
+        if key is not None and key in custom_objects:
+            return custom_objects[key]
+    class_name = config["class_name"]
+    lookup = {c.__name__ if case_sensitive else c.__name__.lower(): c for c in builtin_classes}
+    cls = lookup.get(class_name if case_sensitive else str(class_name).lower())
+    if cls is None:
+        raise ValueError(
+            f"Unknown {kind}: {class_name!r}. Valid names: {sorted(lookup)}. A class of your "
+            "own must be passed in `custom_objects`."
+        )
+    return cls
