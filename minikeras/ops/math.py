@@ -179,13 +179,20 @@ class LogSumExp(Function):
 
     def forward(self, x):
         shift = np.max(x, axis=self.axis, keepdims=True)
-        # An all -inf slice would give inf - inf; shifting by 0 there keeps the -inf result.
+        self.empty = False
         if not np.isfinite(shift).all():
+            # A slice of only -inf would give -inf - (-inf) = NaN; shift it by 0 instead, so
+            # its sum is 0 and its result -inf, as it should be.
             shift = np.where(np.isfinite(shift), shift, 0)
         e = np.exp(x - shift)
         total = np.sum(e, axis=self.axis, keepdims=True)
         self.e, self.total = e, total
-        y = np.log(total)
+        if total.all():
+            y = np.log(total)
+        else:
+            self.empty = True
+            with np.errstate(divide="ignore"):
+                y = np.log(total)
         y += shift
         if self.keepdims:
             return y
@@ -194,6 +201,10 @@ class LogSumExp(Function):
     def backward(self, gy):
         # d logsumexp / dx = softmax(x) = e / total, both kept from the forward pass.
         g = expand_reduced(gy, self.e.shape, self.axis, self.keepdims)
+        if self.empty:
+            scale = np.zeros(np.broadcast_shapes(g.shape, self.total.shape), g.dtype)
+            np.divide(g, self.total, out=scale, where=self.total > 0)
+            return self.e * scale
         return self.e * (g / self.total)
 
 

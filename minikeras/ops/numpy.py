@@ -327,6 +327,8 @@ def matmul(x1, x2):
         )
     if a.ndim > 2 or b.ndim > 2:
         _check_broadcast("matmul (batch dimensions)", a.shape[:-2], b.shape[:-2])
+    if a.ndim == 1 and b.ndim == 1:
+        return TensorDot([0], [0])(a, b)  # an inner product: a scalar
     return _arith.MatMul()(a, b)
 
 
@@ -1168,7 +1170,8 @@ class Einsum(Function):
     """Einstein summation; the gradient of each operand is another einsum.
 
     The gradient of operand i contracts the output gradient with the other operands; axes
-    that only operand i has (summed away in the forward pass) are broadcast back.
+    that only operand i has (summed away in the forward pass) are broadcast back, and a
+    repeated index (a diagonal) receives its gradient on that diagonal only.
     """
 
     def __init__(self, terms, output):
@@ -1185,27 +1188,34 @@ class Einsum(Function):
             if not self.needs_grad[i]:
                 grads.append(None)
                 continue
-            if len(set(term)) != len(term):
-                raise NotImplementedError(
-                    f"einsum: no gradient for operand {i} with a repeated index ({term!r})."
-                )
+            # With a repeated index ('ii'), work on the diagonal ('i') and write it back.
+            unique = "".join(dict.fromkeys(term))
+            unique_shape = [array.shape[term.index(c)] for c in unique]
             others = [t for j, t in enumerate(self.terms) if j != i]
             other_arrays = [a for j, a in enumerate(self.arrays) if j != i]
             available = set(self.output).union(*others)
-            kept = "".join(c for c in term if c in available)
+            kept = "".join(c for c in unique if c in available)
             g = _einsum(",".join([self.output, *others]) + "->" + kept, gy, *other_arrays)
-            if kept != term:
-                g = g.reshape([g.shape[kept.index(c)] if c in kept else 1 for c in term])
-                target = [g.shape[k] if c in kept else array.shape[k] for k, c in enumerate(term)]
+            if kept != unique:
+                g = g.reshape([g.shape[kept.index(c)] if c in kept else 1 for c in unique])
+                target = [
+                    g.shape[k] if c in kept else unique_shape[k] for k, c in enumerate(unique)
+                ]
                 g = np.broadcast_to(g, target)
-            grads.append(sum_to(g, array.shape))
+            g = sum_to(g, tuple(unique_shape))
+            if unique != term:
+                gx = np.zeros(array.shape, gy.dtype)
+                # einsum("ii->i", gx) is a writeable view of the diagonal of gx.
+                np.einsum(term + "->" + unique, gx)[...] = g
+                g = gx
+            grads.append(g)
         return tuple(grads)
 
 
 @op
 def einsum(subscripts, *operands, **kwargs):
-    """Einstein summation, e.g. `einsum("bij,bjk->bik", a, b)`; supports '...' and implicit
-    outputs. Gradients are supported for operands without a repeated index.
+    """Einstein summation, e.g. `einsum("bij,bjk->bik", a, b)`; supports '...', implicit
+    outputs and repeated indices (diagonals), with gradients for every operand.
     """
     tensors = _promote_all([_tensor(x) for x in operands])
     terms, output = parse_einsum(subscripts, [t.ndim for t in tensors])
