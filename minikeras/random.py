@@ -4,12 +4,18 @@ Seeds follow Keras:
 - `seed=None` draws from the global generator (reset by `utils.set_random_seed`);
 - an int seed gives the same numbers at every call with that seed;
 - a `SeedGenerator` gives a reproducible stream that advances at every call.
+
+Float samples are drawn directly in the requested dtype (no float64 temporaries for
+float32 weights).
 """
+
+import random as _python_random
 
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import Tensor
+from minikeras.autodiff import Tensor, Variable
+from minikeras.autodiff.tensor import to_array
 
 __all__ = [
     "SeedGenerator",
@@ -22,11 +28,22 @@ __all__ = [
 ]
 
 
+def make_default_seed():
+    """A seed taken from Python's `random`, so `utils.set_random_seed` makes it repeat."""
+    return _python_random.randint(1, int(1e9))
+
+
 class SeedGenerator:
     """A reproducible stream of random numbers.
 
+    Like Keras, the state is a non-trainable variable `[seed, counter]` (uint32); every
+    call to `next()` uses the current state and increments the counter, so restoring the
+    state restores the stream.
+
     Args:
-        seed: int seed (random when None).
+        seed: int seed; when None, one is drawn from Python's `random` (so
+            `utils.set_random_seed` makes layers with unseeded generators reproducible).
+        name: optional name.
 
     Example:
         >>> gen = SeedGenerator(42)
@@ -34,16 +51,32 @@ class SeedGenerator:
     """
 
     def __init__(self, seed=None, name=None, **kwargs):
-        self.seed = seed
-        self.name = name
-        self.generator = np.random.default_rng(seed)
+        if seed is None:
+            seed = make_default_seed()
+        elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValueError(
+                f"SeedGenerator seed must be an int or None, got {type(seed).__name__}: {seed!r}."
+            )
+        self.seed = int(seed)
+        self.name = name or "seed_generator"
+        self.state = Variable(
+            np.array([self.seed % 2**32, 0], dtype=np.uint32),
+            trainable=False,
+            name="seed_generator_state",
+        )
 
     def next(self):
-        """Returns the numpy Generator to draw the next numbers from."""
-        return self.generator
+        """Returns a numpy Generator for the next draw and advances the state."""
+        seed, counter = (int(v) for v in self.state.data)
+        self.state.data[1] = (counter + 1) % 2**32
+        return np.random.default_rng([seed, counter])
 
     def get_config(self):
         return {"seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 _global_generator = None
@@ -53,13 +86,14 @@ def global_seed_generator():
     """The generator used when `seed=None` (created on first use)."""
     global _global_generator
     if _global_generator is None:
-        _global_generator = SeedGenerator(None)
+        _global_generator = SeedGenerator(None, name="global_seed_generator")
     return _global_generator
 
 
 def set_global_seed(seed):
+    """Restarts the generator used when `seed=None` (called by `utils.set_random_seed`)."""
     global _global_generator
-    _global_generator = SeedGenerator(seed)
+    _global_generator = SeedGenerator(seed, name="global_seed_generator")
 
 
 def draw_generator(seed):
@@ -68,8 +102,8 @@ def draw_generator(seed):
         return global_seed_generator().next()
     if isinstance(seed, SeedGenerator):
         return seed.next()
-    if isinstance(seed, (int, np.integer)):
-        return np.random.default_rng(int(seed))
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng(int(seed) % 2**64)
     if isinstance(seed, np.random.Generator):
         return seed
     raise ValueError(
@@ -84,47 +118,79 @@ def _float_dtype(dtype):
     return dtype
 
 
+def _draw_dtype(dtype):
+    """numpy's Generator draws float32 or float64 directly; float16 goes through float32."""
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
+
+
+def _shape(shape):
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(d) for d in shape)
+
+
 def _wrap(array):
     return Tensor._wrap(array, None, 0)
 
 
+def _scale_and_shift(values, scale, shift, dtype):
+    values *= scale
+    values += shift
+    return values.astype(dtype, copy=False)
+
+
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    """Samples from a normal distribution."""
+    """Samples from a normal distribution.
+
+    Example:
+        >>> normal((2, 3), stddev=0.05, seed=1).dtype
+        'float32'
+    """
     dtype = _float_dtype(dtype)
-    draw = draw_generator(seed).standard_normal(tuple(shape), dtype=np.float64)
-    return _wrap((draw * stddev + mean).astype(dtype))
+    values = draw_generator(seed).standard_normal(_shape(shape), dtype=_draw_dtype(dtype))
+    return _wrap(_scale_and_shift(values, float(stddev), float(mean), dtype))
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Samples uniformly from `[minval, maxval)`."""
     dtype = _float_dtype(dtype)
-    draw = draw_generator(seed).random(tuple(shape))
-    return _wrap((draw * (maxval - minval) + minval).astype(dtype))
+    values = draw_generator(seed).random(_shape(shape), dtype=_draw_dtype(dtype))
+    return _wrap(_scale_and_shift(values, float(maxval) - float(minval), float(minval), dtype))
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Samples integers uniformly from `[minval, maxval)`."""
-    draw = draw_generator(seed).integers(minval, maxval, size=tuple(shape))
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu":
+        raise ValueError(f"randint needs an integer dtype, got {dtype.name}.")
+    draw = draw_generator(seed).integers(int(minval), int(maxval), size=_shape(shape))
     return _wrap(draw.astype(dtype))
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Samples from a normal distribution, redrawing values beyond two standard deviations."""
     dtype = _float_dtype(dtype)
+    draw_dtype = _draw_dtype(dtype)
     generator = draw_generator(seed)
-    values = generator.standard_normal(tuple(shape))
+    values = generator.standard_normal(_shape(shape), dtype=draw_dtype)
     outside = np.abs(values) > 2
     while outside.any():
-        values[outside] = generator.standard_normal(int(outside.sum()))
+        values[outside] = generator.standard_normal(int(outside.sum()), dtype=draw_dtype)
         outside = np.abs(values) > 2
-    return _wrap((values * stddev + mean).astype(dtype))
+    return _wrap(_scale_and_shift(values, float(stddev), float(mean), dtype))
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):
-    """Zeroes each entry with probability `rate` and scales the rest by `1 / (1 - rate)`."""
+    """Zeroes each entry with probability `rate` and scales the rest by `1 / (1 - rate)`.
+
+    Args:
+        noise_shape: shape of the keep/drop mask, broadcast against `inputs` (None entries
+            take the input's size), e.g. `(batch, 1, features)` to drop whole features.
+    """
     from minikeras import ops
 
     inputs = ops.convert_to_tensor(inputs)
+    rate = float(rate)
     if not 0 <= rate < 1:
         raise ValueError(f"dropout rate must be in [0, 1), got {rate}.")
     if rate == 0:
@@ -132,16 +198,19 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     shape = (
         inputs.shape
         if noise_shape is None
-        else tuple(inputs.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+        else tuple(inputs.shape[i] if d is None else int(d) for i, d in enumerate(noise_shape))
     )
-    keep = draw_generator(seed).random(shape) >= rate
-    scale = np.asarray(1.0 / (1.0 - rate), dtype=inputs.data.dtype)
-    mask = keep.astype(inputs.data.dtype) * scale
+    dtype = inputs.data.dtype if inputs.data.dtype.kind == "f" else np.dtype(config.floatx())
+    keep = draw_generator(seed).random(shape, dtype=np.float32) >= np.float32(rate)
+    mask = keep.astype(dtype)
+    mask *= 1.0 / (1.0 - rate)
     return ops.multiply(inputs, mask)
 
 
 def shuffle(x, axis=0, seed=None):
     """Returns `x` with its entries permuted along `axis` (no gradient)."""
-    array = np.asarray(x.data if isinstance(x, Tensor) else x)
+    array = to_array(x)
+    if array.ndim == 0:
+        raise ValueError("shuffle: cannot shuffle a scalar.")
     permutation = draw_generator(seed).permutation(array.shape[axis])
     return _wrap(np.take(array, permutation, axis=axis))
