@@ -1,0 +1,214 @@
+"""Activations (`keras.activations`): elementwise (and softmax-like) functions for layers.
+
+Layers take an activation as a function or as its name (`Dense(10, activation="relu")`),
+resolved by `get`; `serialize` turns a built-in activation back into its name.
+
+Example:
+    >>> from minikeras import activations
+    >>> activations.get("relu")([-1.0, 2.0]).numpy()
+    array([0., 2.], dtype=float32)
+"""
+
+import inspect
+import types
+
+from minikeras.activations.activations import (
+    celu,
+    elu,
+    exponential,
+    gelu,
+    glu,
+    hard_shrink,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    hard_tanh,
+    leaky_relu,
+    linear,
+    log_sigmoid,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    soft_shrink,
+    softmax,
+    softplus,
+    softsign,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    swish,
+    tanh,
+    tanh_shrink,
+    threshold,
+)
+
+_FUNCTIONS = (
+    celu,
+    elu,
+    exponential,
+    gelu,
+    glu,
+    hard_shrink,
+    hard_sigmoid,
+    hard_silu,
+    hard_tanh,
+    leaky_relu,
+    linear,
+    log_sigmoid,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    soft_shrink,
+    softmax,
+    softplus,
+    softsign,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh,
+    tanh_shrink,
+    threshold,
+)
+
+# Names accepted by `get`/`deserialize` (as in Keras, lowercase only).
+ALL_OBJECTS_DICT = {fn.__name__: fn for fn in _FUNCTIONS}
+ALL_OBJECTS_DICT["swish"] = silu
+ALL_OBJECTS_DICT["hard_swish"] = hard_silu
+
+__all__ = [
+    "celu",
+    "deserialize",
+    "elu",
+    "exponential",
+    "gelu",
+    "get",
+    "glu",
+    "hard_shrink",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "leaky_relu",
+    "linear",
+    "log_sigmoid",
+    "log_softmax",
+    "mish",
+    "relu",
+    "relu6",
+    "selu",
+    "serialize",
+    "sigmoid",
+    "silu",
+    "soft_shrink",
+    "softmax",
+    "softplus",
+    "softsign",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
+    "swish",
+    "tanh",
+    "tanh_shrink",
+    "threshold",
+]
+
+
+def _is_builtin(activation):
+    return any(activation is fn for fn in _FUNCTIONS)
+
+
+def serialize(activation):
+    """Returns the name of a built-in activation (`"relu"`; `swish` gives `"silu"`).
+
+    A user function gives a config dict naming it (deserialize it with `custom_objects`);
+    an object with `get_config` gives its class config dict.
+    """
+    if _is_builtin(activation):
+        return activation.__name__
+    if isinstance(activation, types.FunctionType):
+        if activation.__name__ == "<lambda>":
+            raise ValueError(
+                "Cannot serialize a lambda activation: define it as a named function and "
+                "pass it in `custom_objects` when loading."
+            )
+        return {
+            "module": activation.__module__,
+            "class_name": "function",
+            "config": activation.__name__,
+            "registered_name": activation.__name__,
+        }
+    if hasattr(activation, "get_config"):
+        cls = type(activation)
+        return {
+            "module": cls.__module__,
+            "class_name": cls.__name__,
+            "config": activation.get_config(),
+            "registered_name": cls.__name__,
+        }
+    raise ValueError(
+        f"Unknown activation function {activation!r} cannot be serialized: use a built-in "
+        f"activation ({sorted(ALL_OBJECTS_DICT)}), a named function, or an object with "
+        "get_config()."
+    )
+
+
+def _lookup(name, custom_objects):
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name in ALL_OBJECTS_DICT:
+        return ALL_OBJECTS_DICT[name]
+    raise ValueError(
+        f"Unknown activation function: {name!r}. Valid names are {sorted(ALL_OBJECTS_DICT)}, "
+        "or pass the function in `custom_objects`."
+    )
+
+
+def deserialize(config, custom_objects=None):
+    """Returns the activation for a name or for a config dict from `serialize`."""
+    if config is None:
+        return None
+    if isinstance(config, str):
+        return _lookup(config, custom_objects)
+    if isinstance(config, dict):
+        if "class_name" not in config:
+            raise ValueError(f"An activation config needs a 'class_name'. Received: {config}")
+        if config["class_name"] == "function":
+            name = config.get("registered_name") or config["config"]
+            if not (custom_objects and name in custom_objects):
+                name = config["config"]
+            return _lookup(name, custom_objects)
+        name = config["class_name"]
+        if custom_objects and config.get("registered_name") in custom_objects:
+            name = config["registered_name"]
+        found = _lookup(name, custom_objects)
+        if inspect.isclass(found):
+            return found.from_config(config.get("config") or {})
+        return found
+    raise ValueError(f"Could not interpret activation config: {config!r}")
+
+
+def get(identifier):
+    """Returns the activation function for `identifier`.
+
+    Args:
+        identifier: None (gives `linear`), a name ("relu", "softmax", "swish", ...), a
+            config dict, or any callable (returned as is).
+    """
+    if identifier is None:
+        return linear
+    if isinstance(identifier, dict | str):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
