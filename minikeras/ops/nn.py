@@ -68,18 +68,39 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _stable_sigmoid(x, z=None):
-    """sigmoid(x) from `z = exp(-|x|)`: `1 / (1 + z)` for x >= 0, `z / (1 + z)` otherwise.
+def _sigmoid_array(x):
+    """`1 / (1 + exp(-x))` on a numpy array.
 
-    Never overflows (exp only sees non-positive numbers).
+    Accurate in relative terms everywhere (no cancellation); for x below about -88
+    (float32) exp(-x) overflows to inf and the result is exactly 0, so that overflow is
+    expected and silenced.
     """
-    if z is None:
-        z = _inplace(np.exp, -np.abs(x))
-    y = z / (1 + z)  # sigmoid(-|x|)
-    if type(y) is np.ndarray:
-        np.subtract(1, y, out=y, where=x >= 0)
-        return y
-    return 1 - y if x >= 0 else y
+    with np.errstate(over="ignore"):
+        e = np.exp(-x)
+    e += 1
+    if type(e) is np.ndarray:
+        return np.reciprocal(e, out=e)
+    return 1 / e
+
+
+def _log1p_unit(z):
+    """`log(1 + z)` for z in [0, 1], accurate to a few ulps.
+
+    numpy's log1p is several times slower than log for float32, so compute log(u) with
+    u = 1 + z and correct for the rounding error of u: log1p(z) ~ log(u) - (u - 1 - z) / u.
+    """
+    u = z + 1
+    y = np.log(u)
+    error = u - 1
+    error -= z
+    error /= u
+    y -= error
+    return y
+
+
+def _softplus_tail(x):
+    """`log1p(exp(-|x|))`, so that softplus(x) = max(x, 0) + it (and exp cannot overflow)."""
+    return _log1p_unit(_inplace(np.exp, -np.abs(x)))
 
 
 # -- activations --------------------------------------------------------------------------
@@ -120,10 +141,15 @@ class LeakyRelu(Function):
 
     def forward(self, x):
         self.positive = x >= 0
+        if 0 <= self.negative_slope <= 1:
+            return np.maximum(x, x * self.negative_slope)
         return np.where(self.positive, x, x * self.negative_slope)
 
     def backward(self, gy):
-        return np.where(self.positive, gy, gy * self.negative_slope)
+        slope = self.positive.astype(gy.dtype)
+        slope *= 1 - self.negative_slope
+        slope += self.negative_slope
+        return gy * slope
 
 
 @op
@@ -233,7 +259,7 @@ def gelu(x, approximate=True):
 
 class Sigmoid(Function):
     def forward(self, x):
-        self.y = _stable_sigmoid(x)
+        self.y = _sigmoid_array(x)
         return self.y
 
     def backward(self, gy):
@@ -250,7 +276,7 @@ def sigmoid(x):
 class Silu(Function):
     def forward(self, x):
         self.x = x
-        self.s = _stable_sigmoid(x)
+        self.s = _sigmoid_array(x)
         return x * self.s
 
     def backward(self, gy):
@@ -311,13 +337,12 @@ def hard_swish(x):
 class Softplus(Function):
     def forward(self, x):
         self.x = x
-        self.z = _inplace(np.exp, -np.abs(x))  # exp(-|x|) <= 1: no overflow
-        y = np.log1p(self.z)
+        y = _softplus_tail(x)
         y += np.maximum(x, 0)
         return y
 
     def backward(self, gy):
-        return gy * _stable_sigmoid(self.x, self.z)
+        return gy * _sigmoid_array(self.x)
 
 
 @op
@@ -329,14 +354,13 @@ def softplus(x):
 class LogSigmoid(Function):
     def forward(self, x):
         self.x = x
-        self.z = _inplace(np.exp, -np.abs(x))
         y = np.minimum(x, 0)
-        y -= np.log1p(self.z)
+        y -= _softplus_tail(x)
         return y
 
     def backward(self, gy):
         # d/dx log(sigmoid(x)) = 1 - sigmoid(x) = sigmoid(-x)
-        return gy * _stable_sigmoid(-self.x, self.z)
+        return gy * _sigmoid_array(-self.x)
 
 
 @op
@@ -363,9 +387,8 @@ def softsign(x):
 class Mish(Function):
     def forward(self, x):
         self.x = x
-        z = _inplace(np.exp, -np.abs(x))
-        self.s = _stable_sigmoid(x, z)
-        softplus = np.log1p(z)
+        self.s = _sigmoid_array(x)
+        softplus = _softplus_tail(x)
         softplus += np.maximum(x, 0)
         self.t = _inplace(np.tanh, softplus)
         return x * self.t
@@ -611,9 +634,7 @@ class BinaryCrossentropyFromLogits(Function):
 
     def forward(self, target, logits):
         self.target, self.logits = target, logits
-        z = _inplace(np.exp, -np.abs(logits))
-        self.z = z
-        log_term = np.log1p(z)
+        log_term = _softplus_tail(logits)
         softplus_neg = np.maximum(-logits, 0)
         softplus_neg += log_term
         softplus_pos = np.maximum(logits, 0)
@@ -626,7 +647,7 @@ class BinaryCrossentropyFromLogits(Function):
         g_target = -self.logits * gy if self.needs_grad[0] else None
         g_logits = None
         if self.needs_grad[1]:
-            g_logits = _stable_sigmoid(self.logits, self.z)
+            g_logits = _sigmoid_array(self.logits)
             g_logits -= self.target
             g_logits *= gy
         return g_target, g_logits
