@@ -299,7 +299,9 @@ def swish(x):
 class HardSigmoid(Function):
     def forward(self, x):
         self.inside = (x > -3) & (x < 3)
-        return np.clip(x / 6 + 0.5, 0, 1)
+        y = np.clip(x + 3, 0, 6)  # relu6(x + 3) / 6, in Keras's order of operations
+        y /= 6
+        return y
 
     def backward(self, gy):
         return (gy * self.inside) * (1.0 / 6.0)
@@ -315,7 +317,8 @@ class HardSilu(Function):
     def forward(self, x):
         self.x = x
         self.inside = (x > -3) & (x < 3)
-        self.s = np.clip(x / 6 + 0.5, 0, 1)
+        self.s = np.clip(x + 3, 0, 6)
+        self.s /= 6
         return x * self.s
 
     def backward(self, gy):

@@ -162,9 +162,12 @@ def _check_broadcast(name, *shapes):
 
 def _binary(function_class, x1, x2, name):
     a, b = _pair(x1, x2)
-    if a.data.shape != b.data.shape:
+    try:
+        return function_class()(a, b)
+    except ValueError:
+        # Checked only on failure: np.broadcast_shapes costs microseconds on a hot path.
         _check_broadcast(name, a.data.shape, b.data.shape)
-    return function_class()(a, b)
+        raise
 
 
 def _constant(array):
@@ -659,9 +662,11 @@ def round(x, decimals=0):
 # -- comparisons and logic (no gradient) --------------------------------------------------
 def _compare(ufunc, x1, x2, name):
     a, b = _pair(x1, x2)
-    if a.data.shape != b.data.shape:
+    try:
+        return _constant(ufunc(a.data, b.data))
+    except ValueError:
         _check_broadcast(name, a.data.shape, b.data.shape)
-    return _constant(ufunc(a.data, b.data))
+        raise
 
 
 @op
