@@ -3,9 +3,44 @@
 Use it as `import minikeras as keras`.
 """
 
-from minikeras import config, ops, random, utils
+from minikeras import (
+    activations,
+    config,
+    constraints,
+    initializers,
+    layers,
+    models,
+    ops,
+    optimizers,
+    random,
+    regularizers,
+    utils,
+)
 from minikeras.autodiff import GradientTape, Tensor, Variable, no_grad
+from minikeras.layers import Input, InputSpec, Layer
+from minikeras.models import Model, Sequential
 
 __version__ = "0.1.0"
 
-__all__ = ["GradientTape", "Tensor", "Variable", "config", "no_grad", "ops", "random", "utils"]
+__all__ = [
+    "GradientTape",
+    "Input",
+    "InputSpec",
+    "Layer",
+    "Model",
+    "Sequential",
+    "Tensor",
+    "Variable",
+    "activations",
+    "config",
+    "constraints",
+    "initializers",
+    "layers",
+    "models",
+    "no_grad",
+    "ops",
+    "optimizers",
+    "random",
+    "regularizers",
+    "utils",
+]

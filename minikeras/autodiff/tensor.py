@@ -294,7 +294,16 @@ class Variable(Tensor):
         array([1., 1., 1.], dtype=float32)
     """
 
-    __slots__ = ("_trainable", "autocast", "constraint", "name", "path", "regularizer")
+    __slots__ = (
+        "_created_trainable",
+        "_trainable",
+        "autocast",
+        "constraint",
+        "name",
+        "overwrite_with_gradient",
+        "path",
+        "regularizer",
+    )
 
     def __init__(
         self,
@@ -319,10 +328,12 @@ class Variable(Tensor):
                 f"Initial value of Variable {name or 'variable'!r} has shape {array.shape}, "
                 f"expected {tuple(shape)}."
             )
-        super().__init__(array, requires_grad=bool(trainable))
+        super().__init__(array, dtype=array.dtype, requires_grad=bool(trainable))
         self.name = name or "variable"
         self.path = self.name
         self._trainable = bool(trainable)
+        self._created_trainable = bool(trainable)
+        self.overwrite_with_gradient = False
         self.constraint = None
         self.regularizer = None
         self.autocast = autocast

@@ -1,0 +1,602 @@
+"""`Layer`: the base class of every layer and model.
+
+What a layer does, in the order a call does it:
+
+1. On symbolic inputs (from `keras.Input`), build the layer and record a graph node
+   (`ops.symbolic.symbolic_call`) instead of computing.
+2. Convert float inputs to the layer's dtype, build on the first call
+   (`build(input_shape)` creates the weights), check the input against `input_spec`.
+3. At the start of a top-level call, clear the losses added by the previous call,
+   recursively (nested calls do not clear).
+4. Run `call(...)`, passing `training` on to nested layers.
+5. Add the activity-regularizer loss, if any.
+
+Sublayers, variables and metrics are found by looking at the layer's attributes (also
+inside lists, tuples and dicts), in the order they were first assigned.
+"""
+
+import inspect
+
+import numpy as np
+
+from minikeras import config
+from minikeras.autodiff import Tensor, Variable, convert_to_tensor
+from minikeras.layers.input_spec import assert_input_compatibility
+from minikeras.ops.symbolic import KerasTensor, Node, any_symbolic, map_structure
+from minikeras.ops.symbolic import symbolic_call as _symbolic_call
+from minikeras.utils import naming
+
+# Call context shared by nested layer calls: how deep we are and the training flag.
+_call_depth = 0
+_training_stack = [None]
+
+_LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "autocast")
+
+# Bookkeeping attributes that hold layers or variables without owning them.
+_UNTRACKED = frozenset(
+    ("_inbound_nodes", "_losses", "_init_args", "_own_variables", "_functional", "_nodes")
+)
+
+
+def _call_signature_flags(cls):
+    cached = cls.__dict__.get("_signature_flags")
+    if cached is None:
+        parameters = inspect.signature(cls.call).parameters
+        cached = ("training" in parameters, "mask" in parameters)
+        cls._signature_flags = cached
+    return cached
+
+
+def _shapes_of(structure):
+    return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, structure)
+
+
+def _to_tensors(structure, dtype):
+    """Converts arrays inside `structure` to tensors; floats take `dtype` (autocast)."""
+
+    def convert(value):
+        if isinstance(value, Tensor):
+            if value.data.dtype.kind == "f" and value.data.dtype.name != dtype:
+                return convert_to_tensor(value, dtype)
+            return value
+        if isinstance(value, (np.ndarray, np.generic)):
+            if value.dtype.kind == "f":
+                return convert_to_tensor(value, dtype)
+            return convert_to_tensor(value)
+        return value
+
+    return map_structure(convert, structure)
+
+
+class Layer:
+    """Base class of layers: weights, `build`/`call`, losses, metrics, configuration.
+
+    Args:
+        name: unique name (defaults to the snake_case class name, numbered).
+        trainable: whether the weights are updated by training.
+        dtype: dtype of the weights and computations (`floatx()` by default).
+        activity_regularizer: optional function of the outputs added to `losses`.
+
+    Example:
+        >>> class Linear(Layer):
+        ...     def __init__(self, units):
+        ...         super().__init__()
+        ...         self.units = units
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1], self.units))
+        ...     def call(self, x):
+        ...         return ops.matmul(x, self.w)
+    """
+
+    def __new__(cls, *args, **kwargs):
+        layer = super().__new__(cls)
+        # Set before any subclass __init__ runs, so attribute assignment can be tracked.
+        object.__setattr__(layer, "_losses", [])
+        object.__setattr__(layer, "_own_variables", [])
+        object.__setattr__(layer, "_inbound_nodes", [])
+        object.__setattr__(layer, "_added_metrics", {})
+        object.__setattr__(layer, "built", False)
+        object.__setattr__(layer, "_trainable", True)
+        object.__setattr__(layer, "_init_args", (args, kwargs))
+        return layer
+
+    def __init__(
+        self,
+        *,
+        activity_regularizer=None,
+        trainable=True,
+        dtype=None,
+        autocast=True,
+        name=None,
+        **kwargs,
+    ):
+        unknown = set(kwargs) - set(_LAYER_KWARGS)
+        if unknown:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(unknown)}"
+            )
+        self.name = name or naming.auto_name(type(self).__name__)
+        self._trainable = bool(trainable)
+        self._dtype = np.dtype(dtype or config.floatx()).name
+        self.autocast = autocast
+        self.activity_regularizer = _get_regularizer(activity_regularizer)
+        self.input_spec = None
+        self.supports_masking = False
+        # Keras-2 style shape hints, used when this is the first layer of a Sequential.
+        input_shape = kwargs.get("input_shape")
+        if "input_dim" in kwargs and input_shape is None:
+            input_shape = (kwargs["input_dim"],)
+        if "batch_input_shape" in kwargs:
+            self._batch_input_shape = tuple(kwargs["batch_input_shape"])
+        elif input_shape is not None:
+            self._batch_input_shape = (kwargs.get("batch_size"), *tuple(input_shape))
+        else:
+            self._batch_input_shape = None
+
+    # -- attribute tracking -----------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if isinstance(value, Variable) and not any(v is value for v in self._own_variables):
+            if not any(value is v for layer in self._sublayers() for v in layer.weights):
+                self._own_variables.append(value)
+        object.__setattr__(self, name, value)
+
+    def _tracked(self, kind):
+        """Objects of `kind` among the attributes, in first-assignment order, no repeats."""
+        found, seen = [], set()
+
+        def visit(value):
+            if isinstance(value, kind):
+                if id(value) not in seen and value is not self:
+                    seen.add(id(value))
+                    found.append(value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    visit(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    visit(item)
+
+        for key, value in self.__dict__.items():
+            if key not in _UNTRACKED:
+                visit(value)
+        return found
+
+    def _sublayers(self):
+        """Direct sublayers, in the order they were assigned."""
+        return self._tracked(Layer)
+
+    @property
+    def layers(self):
+        return self._sublayers()
+
+    def _flatten_layers(self, include_self=True):
+        """This layer and every layer below it, depth first, each once."""
+        result, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            if include_self or layer is not self:
+                result.append(layer)
+            stack.extend(reversed(layer._sublayers()))
+        return result
+
+    # -- weights ----------------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def compute_dtype(self):
+        return self._dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        self._trainable = value
+        for variable in self._own_variables:
+            if getattr(variable, "_created_trainable", True):
+                variable.trainable = value
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
+    ):
+        """Creates a weight variable owned by this layer.
+
+        Args:
+            shape: shape of the weight (`()` by default).
+            initializer: name, Initializer or callable; `"glorot_uniform"` for floats,
+                `"zeros"` otherwise by default.
+            trainable: whether training updates it.
+            regularizer: optional penalty added to `losses`.
+            constraint: optional projection applied after each optimizer update.
+            name: readable name (also used in saved files).
+        """
+        from minikeras import constraints, initializers, regularizers
+
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = np.dtype(dtype or self._dtype).name
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
+        initializer = initializers.get(initializer)
+        variable = Variable(
+            initializer, shape=shape, dtype=dtype, trainable=trainable, name=name or "variable"
+        )
+        variable.path = f"{self.name}/{variable.name}"
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraints.get(constraint)
+        variable.overwrite_with_gradient = overwrite_with_gradient
+        variable._created_trainable = bool(trainable)
+        if not self._trainable:
+            variable.trainable = False
+        self._own_variables.append(variable)
+        return variable
+
+    add_variable = add_weight
+
+    @property
+    def weights(self):
+        """All weights: own trainable, own non-trainable, then sublayers', each once."""
+        own = [v for v in self._own_variables if v.trainable] + [
+            v for v in self._own_variables if not v.trainable
+        ]
+        result, seen = [], set()
+        for variable in own + [w for layer in self._sublayers() for w in layer.weights]:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                result.append(variable)
+        return result
+
+    @property
+    def trainable_weights(self):
+        if not self._trainable:
+            return []
+        return [v for v in self.weights if v.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        if not self._trainable:
+            return self.weights
+        return [v for v in self.weights if not v.trainable]
+
+    @property
+    def variables(self):
+        """Weights plus the state of the metrics this layer tracks."""
+        result = list(self.weights)
+        seen = {id(v) for v in result}
+        for metric in self.metrics:
+            for variable in metric.variables:
+                if id(variable) not in seen:
+                    seen.add(id(variable))
+                    result.append(variable)
+        return result
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self):
+        """Returns the weight values as a list of numpy arrays (copies)."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Sets the weights from a list of arrays, in the order of `weights`."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(own)} weight(s), but received '
+                f"{len(weights)}. Expected shapes: {[tuple(w.shape) for w in own]}."
+            )
+        for variable, value in zip(own, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f'Layer "{self.name}": weight {variable.path!r} has shape '
+                    f"{tuple(variable.shape)}, but the provided value has shape {value.shape}."
+                )
+        for variable, value in zip(own, weights):
+            variable.assign(value)
+
+    def count_params(self):
+        """Total number of weight values (the layer must be built)."""
+        if not self.built:
+            raise ValueError(
+                f'Layer "{self.name}" is not built yet, so its number of parameters is '
+                "unknown. Call it on data or call build(input_shape) first."
+            )
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # -- build and call ---------------------------------------------------------------------
+    def build(self, input_shape):
+        """Creates the weights once the input shape is known. Override in subclasses."""
+        self.built = True
+
+    def _maybe_build(self, args, kwargs):
+        if self.built:
+            return
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        shape = _shapes_of(first)
+        self.build(shape)
+        self.built = True
+        self._build_shapes = shape
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
+
+    def __call__(self, *args, **kwargs):
+        if any_symbolic(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        global _call_depth
+        args = _to_tensors(args, self._dtype) if self.autocast else args
+        kwargs = {
+            k: _to_tensors(v, self._dtype) if isinstance(v, np.ndarray) else v
+            for k, v in kwargs.items()
+        }
+        has_training, has_mask = _call_signature_flags(type(self))
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = _training_stack[-1]  # inherited from the enclosing call
+        if has_training and training is not None:
+            kwargs["training"] = training
+        if not has_mask:
+            kwargs.pop("mask", None)
+        if _call_depth == 0:
+            for layer in self._flatten_layers():
+                layer._losses.clear()
+        _call_depth += 1
+        _training_stack.append(training)
+        try:
+            self._maybe_build(args, kwargs)
+            if self.input_spec is not None and args:
+                assert_input_compatibility(self.input_spec, args[0], self.name)
+            outputs = self.call(*args, **kwargs)
+        finally:
+            _training_stack.pop()
+            _call_depth -= 1
+        if self.activity_regularizer is not None:
+            for output in _flat(outputs):
+                if isinstance(output, Tensor) and output.data.dtype.kind == "f":
+                    batch = output.shape[0] if output.ndim else 1
+                    self.add_loss(self.activity_regularizer(output) / float(batch))
+        return outputs
+
+    def _symbolic_call(self, args, kwargs):
+        kwargs = dict(kwargs)
+        if not self.built:
+            first = args[0] if args else next(iter(kwargs.values()))
+            self.build(_shapes_of(first))
+            self.built = True
+            self._build_shapes = _shapes_of(first)
+        if self.input_spec is not None and args:
+            assert_input_compatibility(self.input_spec, args[0], self.name)
+        outputs = _symbolic_call(self, args, kwargs)
+        node = _flat(outputs)[0].node if _flat(outputs) else Node(self, args, kwargs, outputs)
+        self._inbound_nodes.append(node)
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Symbolic outputs for symbolic inputs.
+
+        Uses `compute_output_shape` when the subclass defines it; otherwise runs the layer
+        on small arrays (see `ops.symbolic`) and undoes that run's side effects (added
+        losses, metric updates).
+        """
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            first = args[0] if args else next(iter(kwargs.values()))
+            shapes = self.compute_output_shape(_shapes_of(first))
+            return _specs_from_shapes(shapes, self._dtype)
+        from minikeras.ops.symbolic import compute_output_spec
+
+        class _Probe:
+            def __init__(self, layer):
+                self.layer = layer
+
+            def __call__(self, *a, **k):
+                return self.layer(*a, **k)
+
+        try:
+            specs = compute_output_spec(_Probe(self), args, kwargs)
+        finally:
+            for layer in self._flatten_layers():
+                layer._losses.clear()
+            for metric in self.metrics:
+                metric.reset_state()
+        return specs
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for `input_shape`; by default found by running the layer."""
+        spec = self.compute_output_spec(KerasTensor(input_shape, dtype=self._dtype))
+        return map_structure(lambda t: tuple(t.shape), spec)
+
+    # -- symbolic history -------------------------------------------------------------------
+    def _first_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f'Layer "{self.name}" has never been called on a symbolic input, so it has no '
+                f"defined {what}."
+            )
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        node = self._first_node("input")
+        return node.args[0] if node.args else node.outputs
+
+    @property
+    def output(self):
+        return self._first_node("output").outputs
+
+    @property
+    def input_shape(self):
+        return _shapes_of(self.input)
+
+    @property
+    def output_shape(self):
+        return _shapes_of(self.output)
+
+    # -- losses and metrics -----------------------------------------------------------------
+    def add_loss(self, loss):
+        """Adds a loss term (a scalar or tensor, summed) to `losses` for this forward pass.
+
+        Inside `call`, the value is kept until the next top-level call. A zero-argument
+        callable is evaluated each time `losses` is read.
+        """
+        if isinstance(loss, KerasTensor):
+            raise ValueError(
+                f'Layer "{self.name}" received a symbolic loss. Symbolic losses can only be '
+                "added to a Functional model (model.add_loss(...) after Model(inputs, "
+                "outputs))."
+            )
+        self._losses.append(loss)
+
+    def _own_losses(self):
+        values = []
+        for loss in self._losses:
+            values.append(loss() if callable(loss) and not isinstance(loss, Tensor) else loss)
+        return values
+
+    @property
+    def losses(self):
+        """Losses added during the last forward pass plus weight-regularizer penalties."""
+        from minikeras import ops
+
+        result = []
+        for layer in self._flatten_layers():
+            result.extend(convert_to_tensor(v) for v in layer._own_losses())
+        for variable in self.trainable_weights:
+            if getattr(variable, "regularizer", None) is not None:
+                result.append(ops.convert_to_tensor(variable.regularizer(variable)))
+        return result
+
+    def add_metric(self, value, name=None, aggregation="mean"):
+        """Tracks `value` with a metric named `name` that `fit`/`evaluate` report (Keras 2).
+
+        Args:
+            value: tensor whose (weighted) mean is reported.
+            name: the log key (required).
+            aggregation: `"mean"` (default) or `"sum"`.
+        """
+        from minikeras import metrics as metrics_module
+
+        if name is None:
+            raise ValueError("add_metric needs a name: it becomes the key in the logs.")
+        if aggregation not in ("mean", "sum"):
+            raise ValueError(f"aggregation must be 'mean' or 'sum', got {aggregation!r}.")
+        metric = self._added_metrics.get(name)
+        if metric is None:
+            cls = metrics_module.Mean if aggregation == "mean" else metrics_module.Sum
+            metric = self._added_metrics[name] = cls(name=name)
+        metric.update_state(value)
+
+    @property
+    def metrics(self):
+        """Metrics tracked by this layer and the layers below it."""
+        from minikeras.metrics import Metric
+
+        result, seen = [], set()
+        for layer in self._flatten_layers():
+            for metric in layer._tracked(Metric):
+                if id(metric) not in seen:
+                    seen.add(id(metric))
+                    result.append(metric)
+        return result
+
+    # -- configuration ----------------------------------------------------------------------
+    def get_config(self):
+        """The constructor arguments that recreate this layer (without its weights).
+
+        Built-in layers override this. For a user subclass that does not, the arguments its
+        constructor was called with are returned when they are plain Python values.
+        """
+        config_dict = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        if self._batch_input_shape is not None:
+            config_dict["batch_input_shape"] = self._batch_input_shape
+        cls = type(self)
+        if cls.get_config is Layer.get_config and cls.__init__ is not Layer.__init__:
+            config_dict.update(_constructor_arguments(self))
+        return config_dict
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates a layer from the dict returned by `get_config`."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _serializable(value):
+    if isinstance(value, (list, tuple)):
+        return all(_serializable(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _serializable(v) for k, v in value.items())
+    return isinstance(value, (int, float, str, bool, type(None)))
+
+
+def _constructor_arguments(layer):
+    """The arguments `layer`'s constructor received, bound to their parameter names."""
+    args, kwargs = layer._init_args
+    signature = inspect.signature(type(layer).__init__)
+    try:
+        bound = signature.bind(layer, *args, **kwargs)
+    except TypeError:
+        bound = None
+    arguments = {}
+    if bound is not None:
+        for name, value in list(bound.arguments.items())[1:]:
+            if signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+                arguments.update(value)
+            elif signature.parameters[name].kind is not inspect.Parameter.VAR_POSITIONAL:
+                arguments[name] = value
+    if bound is None or not _serializable(arguments):
+        raise NotImplementedError(
+            f"Layer {type(layer).__name__} was created with arguments that are not plain "
+            "Python values: implement get_config() to return what from_config() needs."
+        )
+    return arguments
+
+
+def _flat(structure):
+    if isinstance(structure, dict):
+        return [leaf for value in structure.values() for leaf in _flat(value)]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flat(item)]
+    return [structure]
+
+
+def _specs_from_shapes(shapes, dtype):
+    if isinstance(shapes, tuple) and all(d is None or isinstance(d, int) for d in shapes):
+        return KerasTensor(shapes, dtype=dtype)
+    if isinstance(shapes, dict):
+        return {k: _specs_from_shapes(v, dtype) for k, v in shapes.items()}
+    if isinstance(shapes, (list, tuple)):
+        return type(shapes)(_specs_from_shapes(s, dtype) for s in shapes)
+    return KerasTensor(tuple(shapes), dtype=dtype)
+
+
+def _get_regularizer(identifier):
+    if identifier is None:
+        return None
+    from minikeras import regularizers
+
+    return regularizers.get(identifier)

@@ -1,0 +1,240 @@
+"""Functional models: a graph of layer (and op) calls recorded on symbolic tensors.
+
+Building: starting from the outputs, walk back through the nodes that produced each
+symbolic tensor until the model's inputs are reached; the nodes, in an order where every
+node comes after the nodes it depends on, are the program. Calling: give each input tensor
+its value, run the nodes in that order, read off the outputs.
+
+Beyond Keras 3 (as tf.keras 2 did): `model.add_loss(symbolic_tensor)` and
+`model.add_metric(symbolic_tensor, name=...)` add subgraphs computed on every call.
+"""
+
+from minikeras.autodiff import Tensor, convert_to_tensor
+from minikeras.layers.input_layer import InputLayer
+from minikeras.layers.layer import Layer
+from minikeras.models.model import Model
+from minikeras.ops.symbolic import KerasTensor, map_structure
+
+
+def _flat(structure):
+    if isinstance(structure, dict):
+        return [leaf for value in structure.values() for leaf in _flat(value)]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flat(item)]
+    return [structure]
+
+
+def _describe(tensor):
+    node = tensor.node
+    where = getattr(node.operation, "name", "?") if node is not None else "no layer"
+    return f"{tensor!r} (made by {where!r})"
+
+
+class Functional(Model):
+    """A model defined by its input and output symbolic tensors.
+
+    Args:
+        inputs: a KerasTensor, or a list/dict/nested structure of them.
+        outputs: a KerasTensor, or a list/dict/nested structure of them.
+        name: model name.
+    """
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        if hasattr(self, "_init_trainer"):
+            self._init_trainer()
+        if isinstance(inputs, dict):
+            for key, tensor in inputs.items():
+                if tensor.name is None:
+                    tensor.name = key
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self.inputs = _flat(inputs)
+        self.outputs = _flat(outputs)
+        for tensor in self.inputs + self.outputs:
+            if not isinstance(tensor, KerasTensor):
+                raise TypeError(
+                    "Model(inputs, outputs) expects symbolic tensors (from keras.Input and "
+                    f"layers called on it), got {type(tensor).__name__}."
+                )
+        self._symbolic_losses = []
+        self._symbolic_metrics = []
+        self._build_graph()
+        self.built = True
+
+    # -- graph ------------------------------------------------------------------------------
+    def _build_graph(self):
+        """Orders the nodes between the inputs and the outputs (and symbolic losses)."""
+        input_ids = {id(t) for t in self.inputs}
+        targets = (
+            self.outputs
+            + self._symbolic_losses
+            + [tensor for tensor, _, _ in self._symbolic_metrics]
+        )
+        order, done = [], set()
+        for target in targets:
+            if id(target) in input_ids:
+                continue
+            stack = [(target.node, False)]
+            while stack:
+                node, expanded = stack.pop()
+                if node is None or id(node) in done:
+                    continue
+                if expanded:
+                    done.add(id(node))
+                    order.append(node)
+                    continue
+                if isinstance(node.operation, InputLayer):
+                    raise ValueError(
+                        f"Graph disconnected: the outputs depend on the input "
+                        f"{node.outputs!r} of layer {node.operation.name!r}, which is not one "
+                        f"of the model's inputs {[t.name for t in self.inputs]}."
+                    )
+                stack.append((node, True))
+                for tensor in node.inputs:
+                    if id(tensor) in input_ids:
+                        continue
+                    if tensor.node is None:
+                        raise ValueError(
+                            f"Graph disconnected: cannot compute {_describe(tensor)} from the "
+                            "model's inputs."
+                        )
+                    stack.append((tensor.node, False))
+        self._nodes = order
+        layers = []
+        for tensor in self.inputs:
+            if tensor.node is not None and isinstance(tensor.node.operation, InputLayer):
+                layers.append(tensor.node.operation)
+        for node in order:
+            if isinstance(node.operation, Layer) and not any(
+                node.operation is layer for layer in layers
+            ):
+                layers.append(node.operation)
+        self._layers = layers
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_shape(self):
+        return map_structure(lambda t: tuple(t.shape), self._inputs_struct)
+
+    @property
+    def output_shape(self):
+        return map_structure(lambda t: tuple(t.shape), self._outputs_struct)
+
+    @property
+    def input_names(self):
+        return [t.name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        if isinstance(self._outputs_struct, dict):
+            return list(self._outputs_struct)
+        return [
+            getattr(t.node.operation, "name", f"output_{i}") if t.node else f"output_{i}"
+            for i, t in enumerate(self.outputs)
+        ]
+
+    # -- calling ----------------------------------------------------------------------------
+    def _match_inputs(self, inputs):
+        """Returns the input values in the order of `self.inputs`, checking their shapes."""
+        expected = self.inputs
+        if isinstance(inputs, dict):
+            names = [t.name for t in expected]
+            missing = [name for name in names if name not in inputs]
+            if missing and isinstance(self._inputs_struct, dict):
+                names = list(self._inputs_struct)
+                missing = [name for name in names if name not in inputs]
+            if missing:
+                raise ValueError(
+                    f'Model "{self.name}" is missing input(s) {missing}: it expects the keys '
+                    f"{names}, received {list(inputs)}."
+                )
+            values = [inputs[name] for name in names]
+        elif len(expected) == 1:
+            if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+                inputs = inputs[0]
+            values = [inputs]
+        else:
+            flat = _flat(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+            if len(flat) != len(expected):
+                raise ValueError(
+                    f'Model "{self.name}" expects {len(expected)} inputs '
+                    f"{[t.name for t in expected]}, but it received {len(flat)} input(s)."
+                )
+            values = flat
+        converted = []
+        for tensor, value in zip(expected, values):
+            value = convert_to_tensor(value, None if isinstance(value, Tensor) else tensor.dtype)
+            if tuple(value.shape) != tensor.shape:
+                self._check_input_shape(tensor, value.shape)
+            converted.append(value)
+        return converted
+
+    def _check_input_shape(self, tensor, shape):
+        shape = tuple(shape)
+        compatible = len(shape) == len(tensor.shape) and all(
+            e is None or e == r for e, r in zip(tensor.shape, shape)
+        )
+        if not compatible:
+            raise ValueError(
+                f'Input "{tensor.name}" of model "{self.name}" is incompatible: expected '
+                f"shape {tensor.shape}, but received input with shape {shape}."
+            )
+
+    def call(self, inputs, training=None, mask=None):
+        values = {}
+        for tensor, value in zip(self.inputs, self._match_inputs(inputs)):
+            values[id(tensor)] = value
+
+        def lookup(item):
+            return values[id(item)] if isinstance(item, KerasTensor) else item
+
+        for node in self._nodes:
+            args = map_structure(lookup, node.args)
+            kwargs = map_structure(lookup, node.kwargs)
+            outputs = node.operation(*args, **kwargs)
+            for tensor, value in zip(_flat(node.outputs), _flat(outputs)):
+                values[id(tensor)] = value
+        for tensor in self._symbolic_losses:
+            Layer.add_loss(self, values[id(tensor)])
+        for tensor, name, aggregation in self._symbolic_metrics:
+            Layer.add_metric(self, values[id(tensor)], name=name, aggregation=aggregation)
+        return map_structure(lookup, self._outputs_struct)
+
+    def compute_output_spec(self, inputs, training=None, mask=None):
+        return Layer.compute_output_spec(self, inputs)
+
+    # -- symbolic losses and metrics (beyond Keras 3) -------------------------------------
+    def add_loss(self, loss):
+        """Adds a loss: a tensor for this forward pass, or a symbolic scalar for every call.
+
+        A symbolic loss is built with `minikeras.ops` from the model's intermediate tensors;
+        it is computed on every forward pass and enters `model.losses`.
+        """
+        flat = _flat(loss) if isinstance(loss, (list, tuple)) else [loss]
+        if any(isinstance(item, KerasTensor) for item in flat):
+            self._symbolic_losses.extend(flat)
+            self._build_graph()
+            return
+        Layer.add_loss(self, loss)
+
+    def add_metric(self, value, name=None, aggregation="mean"):
+        """Like `Layer.add_metric`; a symbolic value is computed on every forward pass."""
+        if isinstance(value, KerasTensor):
+            if name is None:
+                raise ValueError("add_metric needs a name: it becomes the key in the logs.")
+            self._symbolic_metrics.append((value, name, aggregation))
+            self._build_graph()
+            return
+        Layer.add_metric(self, value, name=name, aggregation=aggregation)

@@ -1,0 +1,160 @@
+"""`Model`: a layer with training (compile/fit/...), summary and saving.
+
+`Model(inputs, outputs)` returns a Functional model; a subclass that defines `call` is a
+subclassed model; a subclass whose `__init__` calls `super().__init__(inputs=..., outputs=...)`
+becomes a Functional model that keeps the subclass's extra methods (as in Keras).
+"""
+
+import numpy as np
+
+from minikeras.autodiff import no_grad
+from minikeras.layers.layer import Layer
+
+
+def _functional_arguments(args, kwargs):
+    return (
+        (len(args) == 2)
+        or (len(args) == 1 and "outputs" in kwargs)
+        or ("inputs" in kwargs and "outputs" in kwargs)
+    )
+
+
+_functional_subclasses = {}
+
+
+def _functional_version_of(cls):
+    """A subclass of both `cls` and Functional (made once per class)."""
+    from minikeras.models.functional import Functional
+
+    if issubclass(cls, Functional):
+        return cls
+    made = _functional_subclasses.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+        _functional_subclasses[cls] = made
+    return made
+
+
+def _model_base():
+    """The classes a Model inherits from: Layer, plus the training API when available."""
+    try:
+        from minikeras.trainers.trainer import Trainer
+    except ImportError:
+        return (Layer,)
+    return (Trainer, Layer)
+
+
+class Model(*_model_base()):
+    """A model: layers plus `compile`/`fit`/`evaluate`/`predict`, `summary` and saving.
+
+    Three ways to make one:
+
+    >>> inputs = keras.Input(shape=(37,))                      # Functional
+    >>> outputs = keras.layers.Dense(5)(keras.layers.Dense(32)(inputs))
+    >>> model = keras.Model(inputs=inputs, outputs=outputs)
+
+    >>> model = keras.Sequential([keras.layers.Dense(5)])      # Sequential
+
+    >>> class MyModel(keras.Model):                            # subclassing
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.dense = keras.layers.Dense(5)
+    ...     def call(self, inputs, training=False):
+    ...         return self.dense(inputs)
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and _functional_arguments(args, kwargs):
+            from minikeras.models.functional import Functional
+
+            return Functional.__new__(Functional, *args, **kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        from minikeras.models.functional import Functional
+
+        if _functional_arguments(args, kwargs) and not isinstance(self, Functional):
+            object.__setattr__(self, "__class__", _functional_version_of(type(self)))
+            Functional.__init__(self, *args, **kwargs)
+            return
+        Layer.__init__(self, *args, **kwargs)
+        if hasattr(self, "_init_trainer"):
+            self._init_trainer()
+
+    def build(self, input_shape=None):
+        """Builds a subclassed model by calling it once on arrays of that shape."""
+        if self.built or input_shape is None:
+            self.built = True
+            return
+
+        def ones(shape):
+            return np.ones([1 if d is None else d for d in shape], dtype=self._dtype)
+
+        is_shape = isinstance(input_shape, tuple) and all(
+            d is None or isinstance(d, int) for d in input_shape
+        )
+        sample = ones(input_shape) if is_shape else map_structure_shapes(ones, input_shape)
+        self.built = True
+        with no_grad():
+            self(sample)
+        for layer in self._flatten_layers():
+            layer._losses.clear()
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def get_layer(self, name=None, index=None):
+        """Returns a sublayer by name or by position in `layers`."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only one of `name` and `index` to get_layer.")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Requested layer at index {index}, but the model has only "
+                    f"{len(layers)} layers."
+                )
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}."
+            )
+        raise ValueError("Provide either a layer `name` or an `index` to get_layer.")
+
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
+        """Prints a table of the layers, their output shapes and parameter counts."""
+        from minikeras.models.summary import print_summary
+
+        print_summary(
+            self,
+            line_length=line_length,
+            positions=positions,
+            print_fn=print_fn,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
+        )
+
+    def get_config(self):
+        if type(self).get_config is not Model.get_config:
+            return super().get_config()
+        return Layer.get_config(self)
+
+
+def map_structure_shapes(fn, structure):
+    """Applies `fn` to every shape tuple inside a nested structure of shapes."""
+    if isinstance(structure, tuple) and all(d is None or isinstance(d, int) for d in structure):
+        return fn(structure)
+    if isinstance(structure, dict):
+        return {k: map_structure_shapes(fn, v) for k, v in structure.items()}
+    return [map_structure_shapes(fn, s) for s in structure]

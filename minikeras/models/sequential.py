@@ -1,0 +1,156 @@
+"""`Sequential`: a plain stack of layers, each feeding the next."""
+
+from minikeras.layers.input_layer import Input, InputLayer
+from minikeras.layers.layer import Layer
+from minikeras.models.functional import Functional
+from minikeras.models.model import Model
+from minikeras.ops.symbolic import KerasTensor
+
+
+class Sequential(Model):
+    """A model that is a linear stack of layers.
+
+    The input shape comes from a leading `keras.Input(...)`, from `input_shape=` on the first
+    layer (Keras 2 style), from `build(input_shape)`, or from the first batch it is called
+    on. Once known, the model is a Functional graph of its layers.
+
+    Example:
+        >>> model = keras.Sequential([
+        ...     keras.Input(shape=(784,)),
+        ...     keras.layers.Dense(64, activation="relu"),
+        ...     keras.layers.Dense(10, activation="softmax"),
+        ... ])
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(trainable=trainable, name=name)
+        self._stack = []
+        self._functional = None
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_rebuild()
+
+    def add(self, layer, rebuild=True):
+        """Appends a layer (or a `keras.Input`) to the stack."""
+        if isinstance(layer, KerasTensor) and isinstance(
+            getattr(layer.node, "operation", None), InputLayer
+        ):
+            layer = layer.node.operation
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                f"Only layers can be added to a Sequential model, got {layer!r} "
+                f"of type {type(layer).__name__}."
+            )
+        if isinstance(layer, InputLayer) and self._stack:
+            raise ValueError("An Input can only be the first entry of a Sequential model.")
+        if any(layer is existing for existing in self._stack):
+            raise ValueError(f'Layer "{layer.name}" is already in this Sequential model.')
+        names = [existing.name for existing in self._stack]
+        if layer.name in names:
+            raise ValueError(
+                f"All layers added to a Sequential model should have unique names. Name "
+                f'"{layer.name}" is already the name of a layer in this model.'
+            )
+        self._stack.append(layer)
+        if rebuild:
+            self._maybe_rebuild()
+
+    def pop(self, rebuild=True):
+        """Removes and returns the last layer."""
+        layers = self.layers
+        if not layers:
+            raise IndexError("There are no layers in this Sequential model to pop.")
+        layer = self._stack.pop()
+        if rebuild:
+            self._maybe_rebuild()
+        return layer
+
+    @property
+    def layers(self):
+        return [layer for layer in self._stack if not isinstance(layer, InputLayer)]
+
+    def _sublayers(self):
+        return self.layers
+
+    def _input_batch_shape(self):
+        if not self._stack:
+            return None
+        first = self._stack[0]
+        if isinstance(first, InputLayer):
+            return first.batch_shape
+        return first._batch_input_shape
+
+    def _maybe_rebuild(self):
+        self._functional = None
+        self.built = False
+        shape = self._input_batch_shape()
+        if shape is not None and len(self._stack) > (
+            1 if isinstance(self._stack[0], InputLayer) else 0
+        ):
+            self.build(shape)
+
+    def build(self, input_shape=None):
+        """Builds the layer graph for inputs of `input_shape` (batch dimension included)."""
+        if input_shape is None:
+            input_shape = self._input_batch_shape()
+        if input_shape is None:
+            raise ValueError(
+                "Sequential.build needs an input shape, e.g. model.build((None, 784))."
+            )
+        input_shape = tuple(input_shape)
+        first = self._stack[0] if self._stack else None
+        if isinstance(first, InputLayer):
+            inputs = first.output
+        else:
+            inputs = Input(batch_shape=input_shape, dtype=self._dtype)
+        outputs = inputs
+        for layer in self.layers:
+            outputs = layer(outputs)
+        self._functional = Functional(inputs, outputs, name=f"{self.name}_graph")
+        self.built = True
+
+    def call(self, inputs, training=None, mask=None):
+        if self._functional is None:
+            shape = (None, *tuple(inputs.shape)[1:])
+            self.build(shape)
+        return self._functional(inputs)
+
+    @property
+    def inputs(self):
+        return self._functional.inputs if self._functional else None
+
+    @property
+    def outputs(self):
+        return self._functional.outputs if self._functional else None
+
+    @property
+    def input(self):
+        return self._functional.input if self._functional else None
+
+    @property
+    def output(self):
+        return self._functional.output if self._functional else None
+
+    @property
+    def input_shape(self):
+        return self._functional.input_shape if self._functional else None
+
+    @property
+    def output_shape(self):
+        return self._functional.output_shape if self._functional else None
+
+    def get_config(self):
+        from minikeras.saving.serialization import serialize_keras_object
+
+        layers = [serialize_keras_object(layer) for layer in self._stack]
+        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from minikeras.saving.serialization import deserialize_keras_object
+
+        layers = [
+            deserialize_keras_object(item, custom_objects=custom_objects)
+            for item in config["layers"]
+        ]
+        return cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True))

@@ -1,0 +1,302 @@
+"""What `compile(loss=..., metrics=...)` turns into: one loss and metric list per output.
+
+Both are built lazily on the first batch, when the shapes of `y_true` and `y_pred` are known
+(needed to resolve "accuracy" and "crossentropy"). Outputs are matched by position, or by
+name when the user passes dicts keyed by output names.
+"""
+
+import numpy as np
+
+from minikeras import losses as losses_module
+from minikeras import metrics as metrics_module
+from minikeras import ops
+from minikeras.trainers.data_adapters import flatten
+
+
+def _shape(value):
+    return tuple(np.shape(value)) if not hasattr(value, "shape") else tuple(value.shape)
+
+
+def binary_or_sparse(y_true, y_pred):
+    """(is_binary, is_sparse_categorical) for one output, by Keras's shape rules."""
+    true_shape, pred_shape = _shape(y_true), _shape(y_pred)
+    is_binary = bool(pred_shape) and pred_shape[-1] == 1
+    is_sparse = len(true_shape) < len(pred_shape) or (
+        bool(true_shape) and true_shape[-1] == 1 and bool(pred_shape) and pred_shape[-1] > 1
+    )
+    return is_binary, is_sparse
+
+
+def object_name(obj):
+    if hasattr(obj, "name") and isinstance(obj.name, str):
+        return obj.name
+    if hasattr(obj, "__name__"):
+        return obj.__name__
+    return type(obj).__name__
+
+
+def resolve_metric(identifier, y_true, y_pred):
+    """A Metric object for `identifier`; "accuracy"/"acc" picks the kind by shapes."""
+    if identifier is None:
+        raise ValueError("Expected a metric, received None.")
+    if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+        is_binary, is_sparse = binary_or_sparse(y_true, y_pred)
+        if is_binary:
+            metric = metrics_module.BinaryAccuracy(name=identifier)
+        elif is_sparse:
+            metric = metrics_module.SparseCategoricalAccuracy(name=identifier)
+        else:
+            metric = metrics_module.CategoricalAccuracy(name=identifier)
+    else:
+        metric = metrics_module.get(identifier)
+        if isinstance(metric, type):
+            metric = metric()
+    name = identifier if isinstance(identifier, str) else object_name(metric)
+    if not isinstance(metric, metrics_module.Metric):
+        metric = metrics_module.MeanMetricWrapper(metric, name=name)
+    metric.name = name
+    return metric
+
+
+def resolve_loss(identifier, y_true, y_pred):
+    """A Loss object for `identifier`; "crossentropy"/"ce" picks the kind by shapes."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        is_binary, is_sparse = binary_or_sparse(y_true, y_pred)
+        if is_binary:
+            loss = losses_module.binary_crossentropy
+        elif is_sparse:
+            loss = losses_module.sparse_categorical_crossentropy
+        else:
+            loss = losses_module.categorical_crossentropy
+    else:
+        loss = losses_module.get(identifier)
+        if isinstance(loss, type):
+            loss = loss()
+    if not isinstance(loss, losses_module.Loss):
+        name = identifier if isinstance(identifier, str) else object_name(loss)
+        loss = losses_module.LossFunctionWrapper(loss, name=name)
+    return loss
+
+
+def per_output(spec, output_names, what):
+    """Spreads a compile argument over the outputs: one entry (or None) per output.
+
+    `spec` may be a single item (applied to every output), a list/tuple with one item per
+    output, or a dict keyed by output name.
+    """
+    count = len(output_names)
+    if isinstance(spec, dict):
+        unknown = [key for key in spec if key not in output_names]
+        if unknown:
+            raise ValueError(
+                f"Unknown output name(s) {unknown} in `{what}`. The model's outputs are "
+                f"{output_names}."
+            )
+        return [spec.get(name) for name in output_names]
+    if isinstance(spec, (list, tuple)) and count > 1:
+        if len(spec) != count:
+            raise ValueError(
+                f"`{what}` has {len(spec)} entries, but the model has {count} outputs "
+                f"{output_names}."
+            )
+        return list(spec)
+    return [spec] * count
+
+
+def flat_outputs(values, output_names):
+    """The per-output values of `values` (a tensor, list, or dict keyed by output name)."""
+    if isinstance(values, dict):
+        if all(name in values for name in output_names):
+            return [values[name] for name in output_names]
+        return [values[key] for key in sorted(values)]
+    return flatten(values)
+
+
+class CompileLoss:
+    """The compiled loss: per-output losses times `loss_weights`, summed.
+
+    With several outputs it also tracks each output's (unweighted) loss as a Mean metric
+    named `<output>_loss`, as Keras logs it.
+    """
+
+    def __init__(self, loss, loss_weights=None, output_names=None):
+        self.user_loss = loss
+        self.user_loss_weights = loss_weights
+        self.output_names = output_names
+        self.built = False
+        self.losses = []
+        self.weights = []
+        self.metrics = []
+
+    def build(self, y_true, y_pred):
+        names = self.output_names
+        flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
+        if not names or len(names) != len(flat_pred):
+            if isinstance(y_pred, dict):
+                names = list(y_pred)
+            else:
+                names = [None] * len(flat_pred)
+        self.output_names = names
+        specs = per_output(self.user_loss, [n or str(i) for i, n in enumerate(names)], "loss")
+        weights = (
+            per_output(
+                self.user_loss_weights, [n or str(i) for i, n in enumerate(names)], "loss_weights"
+            )
+            if self.user_loss_weights is not None
+            else [None] * len(names)
+        )
+        flat_true = flat_outputs(y_true, names) if len(names) > 1 else [y_true]
+        flat_pred = flat_outputs(y_pred, names)
+        self.losses = [
+            resolve_loss(spec, yt, yp) for spec, yt, yp in zip(specs, flat_true, flat_pred)
+        ]
+        self.weights = weights
+        active = [i for i, loss in enumerate(self.losses) if loss is not None]
+        if len(active) > 1:
+            self.metrics = [
+                metrics_module.Mean(name=f"{names[i] or self.losses[i].name}_loss") for i in active
+            ]
+        self.built = True
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if not self.built:
+            self.build(y_true, y_pred)
+        names = self.output_names
+        if len(names) > 1:
+            flat_true = flat_outputs(y_true, names)
+            flat_pred = flat_outputs(y_pred, names)
+            if sample_weight is not None and isinstance(sample_weight, (list, tuple, dict)):
+                flat_weights = flat_outputs(sample_weight, names)
+            else:
+                flat_weights = [sample_weight] * len(names)
+        else:
+            flat_true = [
+                y_true[0] if isinstance(y_true, (list, tuple)) and len(y_true) == 1 else y_true
+            ]
+            flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
+            flat_weights = [
+                sample_weight[0] if isinstance(sample_weight, (list, tuple)) else sample_weight
+            ]
+        trackers = iter(self.metrics)
+        total = None
+        for loss, weight, yt, yp, sw in zip(
+            self.losses, self.weights, flat_true, flat_pred, flat_weights
+        ):
+            if loss is None:
+                continue
+            if yt is None:
+                raise ValueError(
+                    "The model has a loss for an output but no target (y) was given for it."
+                )
+            value = loss(yt, yp, sample_weight=sw)
+            if self.metrics:
+                next(trackers).update_state(value, sample_weight=_batch_size(yp))
+            if weight is not None:
+                value = ops.multiply(value, float(weight))
+            total = value if total is None else ops.add(total, value)
+        return total
+
+
+def _batch_size(value):
+    shape = _shape(value)
+    return shape[0] if shape else 1
+
+
+class CompileMetrics:
+    """The compiled metrics of every output, logged under Keras's names."""
+
+    def __init__(self, metrics, weighted_metrics, output_names=None):
+        for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if value is not None and not isinstance(value, (list, tuple, dict)):
+                raise ValueError(
+                    f"Expected `{argument}` to be a list, tuple or dict, received "
+                    f"{argument}={value!r} of type {type(value).__name__}."
+                )
+        self.user_metrics = metrics
+        self.user_weighted_metrics = weighted_metrics
+        self.output_names = output_names
+        self.built = False
+        self.unweighted = []
+        self.weighted = []
+
+    def _build_set(self, spec, flat_true, flat_pred, names):
+        if not spec:
+            return [[] for _ in names]
+        if len(names) == 1:
+            return [[resolve_metric(m, flat_true[0], flat_pred[0]) for m in flatten(spec)]]
+        keys = [n or str(i) for i, n in enumerate(names)]
+        if isinstance(spec, dict) or (
+            isinstance(spec, (list, tuple))
+            and len(spec) == len(names)
+            and all(isinstance(m, (list, tuple, type(None))) for m in spec)
+        ):
+            per = per_output(spec, keys, "metrics")
+        else:
+            per = [spec] * len(names)
+        return [
+            [resolve_metric(m, yt, yp) for m in flatten(entry) if m is not None]
+            if entry is not None
+            else []
+            for entry, yt, yp in zip(per, flat_true, flat_pred)
+        ]
+
+    def build(self, y_true, y_pred):
+        flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
+        names = self.output_names
+        if not names or len(names) != len(flat_pred):
+            names = list(y_pred) if isinstance(y_pred, dict) else [None] * len(flat_pred)
+        self.output_names = names
+        flat_true = flat_outputs(y_true, names) if len(names) > 1 else [y_true]
+        flat_pred = flat_outputs(y_pred, names)
+        self.unweighted = self._build_set(self.user_metrics, flat_true, flat_pred, names)
+        self.weighted = self._build_set(self.user_weighted_metrics, flat_true, flat_pred, names)
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [m for group in self.unweighted + self.weighted for m in group]
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if not self.built:
+            self.build(y_true, y_pred)
+        names = self.output_names
+        if len(names) > 1:
+            flat_true, flat_pred = flat_outputs(y_true, names), flat_outputs(y_pred, names)
+            if isinstance(sample_weight, (list, tuple, dict)):
+                flat_weights = flat_outputs(sample_weight, names)
+            else:
+                flat_weights = [sample_weight] * len(names)
+        else:
+            flat_true, flat_pred, flat_weights = [y_true], flatten(y_pred), [sample_weight]
+        for group, yt, yp in zip(self.unweighted, flat_true, flat_pred):
+            for metric in group:
+                metric.update_state(yt, yp)
+        for group, yt, yp, sw in zip(self.weighted, flat_true, flat_pred, flat_weights):
+            for metric in group:
+                metric.update_state(yt, yp, sample_weight=sw)
+
+    def reset_state(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def result(self):
+        """`{log_name: value}` with Keras's names: `<output>_` prefix for several outputs,
+        `weighted_` for a weighted metric whose name is taken, `_1`, `_2` for repeats."""
+        results, counts = {}, {}
+        multi = len(self.output_names) > 1
+        for weighted, groups in ((False, self.unweighted), (True, self.weighted)):
+            for output_name, group in zip(self.output_names, groups):
+                prefix = f"{output_name}_" if multi and output_name else ""
+                for metric in group:
+                    name = prefix + metric.name
+                    if name in counts and weighted:
+                        name = prefix + "weighted_" + metric.name
+                    if name in counts:
+                        counts[name] += 1
+                        name = f"{name}_{counts[name] - 1}"
+                    else:
+                        counts[name] = 1
+                    results[name] = metric.result()
+        return results

@@ -1,0 +1,349 @@
+"""Turning what users pass to `fit`/`evaluate`/`predict` into batches.
+
+Three sources are understood, as in Keras:
+- arrays (numpy arrays, tensors, nested lists/tuples/dicts of them): sliced into batches of
+  `batch_size`, the last batch partial; shuffling permutes an index array once per epoch and
+  gathers each batch, so the dataset itself is never copied;
+- Python generators and iterators yielding `x`, `(x, y)` or `(x, y, sample_weight)`;
+- `PyDataset` objects (`__len__` and `__getitem__(index)` returning batches).
+
+`EpochIterator` adds the epoch logic: `steps_per_epoch` (an array iterator carries over
+between epochs until the data runs out), and the "ran out of data" warning.
+"""
+
+import math
+import warnings
+
+import numpy as np
+
+from minikeras.autodiff import Tensor
+
+
+def flatten(structure):
+    """Leaves of nested lists, tuples and dicts (dicts in insertion order)."""
+    if isinstance(structure, dict):
+        return [leaf for value in structure.values() for leaf in flatten(value)]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    return [structure]
+
+
+def map_structure(fn, structure):
+    if isinstance(structure, dict):
+        return {key: map_structure(fn, value) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(map_structure(fn, item) for item in structure)
+    return fn(structure)
+
+
+def unpack_x_y_sample_weight(data):
+    """Splits a batch given as `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(
+        "Data is expected to be x, (x,), (x, y) or (x, y, sample_weight); received a tuple "
+        f"of length {len(data)}."
+    )
+
+
+def _as_array(value):
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, np.ndarray):
+        return value
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise ValueError(
+            f"Expected array-like data (numpy arrays, tensors, lists of numbers); received an "
+            f"object of type {type(value).__name__}."
+        )
+    return array
+
+
+def _is_array_leaf(value):
+    return value is None or isinstance(value, (np.ndarray, Tensor, int, float, np.generic))
+
+
+def is_array_structure(data):
+    """True when `data` is arrays (possibly nested in lists/tuples/dicts)."""
+    if (
+        isinstance(data, (list, tuple))
+        and data
+        and all(isinstance(v, (int, float, np.generic)) for v in flatten(data))
+    ):
+        return True  # a plain list of numbers is one array
+    return all(_is_array_leaf(leaf) or isinstance(leaf, list) for leaf in flatten(data))
+
+
+def _to_arrays(structure):
+    if (
+        isinstance(structure, list)
+        and structure
+        and all(isinstance(v, (int, float, np.generic, list)) for v in structure)
+        and not any(isinstance(v, np.ndarray) for v in flatten(structure))
+    ):
+        return _as_array(structure)
+    return map_structure(_as_array, structure)
+
+
+def class_weight_to_sample_weights(y, class_weight):
+    """One weight per sample: the weight of its class (1.0 for classes not listed)."""
+    labels = _as_array(y)
+    if labels.ndim > 1:
+        labels = labels[..., 0] if labels.shape[-1] == 1 else np.argmax(labels, axis=-1)
+    labels = np.round(labels).astype(np.int64)
+    weights = np.ones(labels.shape[0], dtype=np.float32)
+    for cls, weight in class_weight.items():
+        weights[labels == int(cls)] = weight
+    return weights
+
+
+def check_cardinality(x, y, sample_weight):
+    sizes = {}
+    for label, part in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        leaves = [leaf for leaf in flatten(part) if leaf is not None]
+        if leaves:
+            sizes[label] = [int(leaf.shape[0]) if leaf.ndim else 1 for leaf in leaves]
+    distinct = {size for values in sizes.values() for size in values}
+    if len(distinct) > 1:
+        details = "\n".join(
+            f"'{label}' sizes: {', '.join(map(str, values))}" for label, values in sizes.items()
+        )
+        raise ValueError(
+            "Data cardinality is ambiguous. Make sure all arrays contain the same number of "
+            f"samples.\n{details}"
+        )
+    if not distinct:
+        raise ValueError("No data was provided (x is None).")
+    return distinct.pop()
+
+
+def train_validation_split(x, y, sample_weight, validation_split):
+    """Keeps the first `1 - validation_split` of the samples for training, the rest for
+    validation (views, no copy), before any shuffling."""
+    if not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be in (0, 1), got {validation_split}.")
+    n = check_cardinality(x, y, sample_weight)
+    split_at = math.floor(n * (1.0 - validation_split))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"Training data contains {n} samples, which is not sufficient to split it into a "
+            f"validation and training set as specified by validation_split="
+            f"{validation_split}. Either provide more data, or a different value."
+        )
+
+    def part(structure, start, stop):
+        return map_structure(lambda a: None if a is None else a[start:stop], structure)
+
+    train = (part(x, 0, split_at), part(y, 0, split_at), part(sample_weight, 0, split_at))
+    val = (part(x, split_at, n), part(y, split_at, n), part(sample_weight, split_at, n))
+    return train, val
+
+
+class ArrayAdapter:
+    """Batches of arrays, optionally shuffled each epoch."""
+
+    def __init__(
+        self,
+        x,
+        y=None,
+        sample_weight=None,
+        batch_size=None,
+        steps=None,
+        shuffle=False,
+        class_weight=None,
+    ):
+        x, y, sample_weight = _to_arrays(x), _to_arrays(y), _to_arrays(sample_weight)
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("You cannot use `class_weight` and `sample_weight` together.")
+            if isinstance(y, (list, tuple, dict)) and len(flatten(y)) > 1:
+                raise ValueError(
+                    "`class_weight` is only supported for models with a single output."
+                )
+            sample_weight = class_weight_to_sample_weights(flatten(y)[0], class_weight)
+        if sample_weight is not None and isinstance(y, (list, tuple, dict)):
+            if not isinstance(sample_weight, (list, tuple, dict)):
+                sample_weight = map_structure(lambda _: sample_weight, y)
+        self.num_samples = check_cardinality(x, y, sample_weight)
+        if not batch_size:
+            batch_size = math.ceil(self.num_samples / steps) if steps else 32
+        self.batch_size = int(batch_size)
+        self.num_batches = math.ceil(self.num_samples / self.batch_size)
+        self.shuffle = shuffle
+        self.data = (x, y, sample_weight)
+
+    def __iter__(self):
+        from minikeras.random import global_seed_generator
+
+        n, size = self.num_samples, self.batch_size
+        permutation = None
+        generator = global_seed_generator().next()
+        if self.shuffle and self.shuffle != "batch":
+            permutation = generator.permutation(n)
+        for i in range(self.num_batches):
+            start, stop = i * size, min((i + 1) * size, n)
+            if self.shuffle == "batch":
+                indices = generator.permutation(stop - start) + start
+            elif permutation is not None:
+                indices = permutation[start:stop]
+            else:
+                indices = slice(start, stop)
+            yield map_structure(lambda a, i=indices: None if a is None else a[i], self.data)
+
+    def on_epoch_end(self):
+        pass
+
+
+class GeneratorAdapter:
+    """Batches from a Python generator or iterator (each epoch continues the stream)."""
+
+    def __init__(self, generator):
+        self.iterator = iter(generator)
+        self.num_batches = None
+
+    def __iter__(self):
+        for batch in self.iterator:
+            yield unpack_x_y_sample_weight(batch)
+
+    def on_epoch_end(self):
+        pass
+
+
+class PyDatasetAdapter:
+    """Batches from a `PyDataset`: `dataset[i]` for i in range(len(dataset))."""
+
+    def __init__(self, dataset, shuffle=False, class_weight=None):
+        self.dataset = dataset
+        self.shuffle = shuffle
+        self.class_weight = class_weight
+        self.num_batches = len(dataset)
+
+    def __iter__(self):
+        from minikeras.random import global_seed_generator
+
+        order = np.arange(self.num_batches)
+        if self.shuffle:
+            order = global_seed_generator().next().permutation(self.num_batches)
+        for index in order:
+            x, y, sample_weight = unpack_x_y_sample_weight(self.dataset[int(index)])
+            if self.class_weight is not None and y is not None:
+                sample_weight = class_weight_to_sample_weights(y, self.class_weight)
+            yield x, y, sample_weight
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
+
+
+def get_adapter(
+    x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False, class_weight=None
+):
+    """Picks the adapter for `x` and checks the arguments that go with it."""
+    from minikeras.utils.py_dataset import PyDataset
+
+    if isinstance(x, PyDataset):
+        if y is not None or sample_weight is not None:
+            raise ValueError("When x is a PyDataset, y and sample_weight must be None.")
+        return PyDatasetAdapter(x, shuffle=shuffle, class_weight=class_weight)
+    if hasattr(x, "__next__") or (
+        hasattr(x, "__iter__")
+        and not is_array_structure(x)
+        and not isinstance(x, (dict, list, tuple))
+    ):
+        if y is not None or sample_weight is not None:
+            raise ValueError("When x is a generator, y and sample_weight must be None.")
+        if class_weight is not None:
+            raise ValueError("class_weight is not supported with generators.")
+        return GeneratorAdapter(x)
+    if y is None and sample_weight is None and isinstance(x, tuple) and len(x) in (2, 3):
+        # (x, y) or (x, y, sample_weight) passed as x, as a dataset would give them.
+        x, y, sample_weight = unpack_x_y_sample_weight(x)
+    return ArrayAdapter(
+        x,
+        y,
+        sample_weight,
+        batch_size=batch_size,
+        steps=steps,
+        shuffle=shuffle,
+        class_weight=class_weight,
+    )
+
+
+class EpochIterator:
+    """Yields `(step, batch)` for one epoch at a time, honouring `steps_per_epoch`."""
+
+    def __init__(
+        self,
+        x,
+        y=None,
+        sample_weight=None,
+        batch_size=None,
+        steps_per_epoch=None,
+        shuffle=False,
+        class_weight=None,
+    ):
+        self.adapter = get_adapter(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            steps=steps_per_epoch,
+            shuffle=shuffle,
+            class_weight=class_weight,
+        )
+        self.steps_per_epoch = steps_per_epoch
+        if self.adapter.num_batches is None and steps_per_epoch is None:
+            self._require_steps = True
+        else:
+            self._require_steps = False
+        self._iterator = None
+        self._steps_seen = 0
+        self._exhausted_size = None
+
+    @property
+    def num_batches(self):
+        return self.steps_per_epoch or self.adapter.num_batches or self._exhausted_size
+
+    def _warn_out_of_data(self):
+        warnings.warn(
+            "Your input ran out of data; interrupting training. Make sure that your dataset "
+            "or generator can generate at least `steps_per_epoch * epochs` batches.",
+            stacklevel=3,
+        )
+
+    def __iter__(self):
+        total = self.adapter.num_batches
+        if self._iterator is None or self.steps_per_epoch is None:
+            self._iterator = iter(self.adapter)
+            self._steps_seen = 0
+        step = 0
+        while self.steps_per_epoch is None or step < self.steps_per_epoch:
+            if total is not None and self._steps_seen >= total:
+                if self.steps_per_epoch:
+                    self._warn_out_of_data()
+                break
+            try:
+                batch = next(self._iterator)
+            except StopIteration:
+                if total is None and self.steps_per_epoch is None:
+                    self._exhausted_size = step
+                else:
+                    self._warn_out_of_data()
+                self._iterator = None
+                break
+            self._steps_seen += 1
+            yield step, batch
+            step += 1
+        if total is not None and self._steps_seen >= total:
+            self._iterator = None
+        self.adapter.on_epoch_end()

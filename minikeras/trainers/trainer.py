@@ -1,0 +1,519 @@
+"""`compile`, `fit`, `evaluate`, `predict`: the training API every Model has.
+
+The loop is split the Keras way:
+- data adapter (`data_adapters.EpochIterator`): batches from arrays, generators, PyDatasets;
+- step functions (`train_step`, `test_step`, `predict_step`), each overridable, built on
+  `compute_loss` and `compute_metrics`, also overridable;
+- epoch loop with callbacks (`fit`, `evaluate`, `predict`).
+
+Logged values: `loss` is the running mean over the epoch of each batch's total loss (the
+compiled loss plus `model.losses`), weighted by batch size; every metric is reset at the
+start of each epoch and of each evaluation. Log keys are sorted, as Keras does.
+
+`run_eagerly`, `jit_compile` and `steps_per_execution` are accepted for compatibility:
+minikeras always runs eagerly, one batch per step.
+"""
+
+import sys
+
+import numpy as np
+
+from minikeras import ops
+from minikeras.autodiff import GradientTape, Tensor, no_grad
+from minikeras.trainers import data_adapters
+from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
+from minikeras.trainers.data_adapters import (
+    EpochIterator,
+    flatten,
+    map_structure,
+    unpack_x_y_sample_weight,
+)
+from minikeras.utils.interrupts import defer_keyboard_interrupt
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The batch as a `train_step` receives it: `x`, `(x, y)` or `(x, y, sample_weight)`."""
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return verbose
+
+
+def _batch_size_of(x):
+    leaves = [leaf for leaf in flatten(x) if leaf is not None]
+    return int(leaves[0].shape[0]) if leaves and len(leaves[0].shape) else 1
+
+
+def _to_float(value):
+    if isinstance(value, dict):
+        return {k: _to_float(v) for k, v in value.items()}
+    array = np.asarray(value)
+    return float(array) if array.size == 1 else array
+
+
+def _check_finite(data, what):
+    for leaf in flatten(data):
+        array = leaf.data if isinstance(leaf, Tensor) else leaf
+        if isinstance(array, np.ndarray) and array.dtype.kind == "f":
+            if not np.isfinite(array).all():
+                raise ValueError(
+                    f"`{what}` contains NaN or infinite values; training on them would make "
+                    "the weights NaN. Clean the data first (e.g. np.nan_to_num)."
+                )
+
+
+class Trainer:
+    """The training API mixed into `Model` (see the module docstring)."""
+
+    def _init_trainer(self):
+        object.__setattr__(self, "compiled", False)
+        object.__setattr__(self, "optimizer", None)
+        object.__setattr__(self, "_compile_loss", None)
+        object.__setattr__(self, "_compile_metrics", None)
+        object.__setattr__(self, "_loss_tracker", None)
+        object.__setattr__(self, "stop_training", False)
+        object.__setattr__(self, "history", None)
+        object.__setattr__(self, "_initial_epoch", None)
+        object.__setattr__(self, "steps_per_execution", 1)
+
+    # -- compile ----------------------------------------------------------------------------
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
+        """Configures the model for training.
+
+        Args:
+            optimizer: name or Optimizer instance ("rmsprop" by default).
+            loss: loss name, function or Loss instance; a list (one per output) or a dict
+                keyed by output name. None when the model adds its own losses (add_loss).
+            loss_weights: scalars weighting the per-output losses (list or dict).
+            metrics: list of metrics (names, functions, Metric instances), or a list/dict
+                per output; "accuracy" picks binary/categorical/sparse by shapes. Metrics
+                ignore sample and class weights.
+            weighted_metrics: like metrics, but weighted by sample_weight/class_weight.
+            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
+                compatibility; minikeras always runs eagerly, one batch per step.
+
+        Example:
+            >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+            ...               metrics=["accuracy"])
+        """
+        from minikeras import metrics as metrics_module
+        from minikeras import optimizers
+
+        self.optimizer = optimizers.get(optimizer)
+        output_names = self._output_names_for_compile()
+        self._compile_loss = (
+            CompileLoss(loss, loss_weights, output_names) if loss is not None else None
+        )
+        if loss is None and loss_weights is not None:
+            raise ValueError("loss_weights were given but no loss.")
+        if metrics is not None or weighted_metrics is not None:
+            self._compile_metrics = CompileMetrics(metrics, weighted_metrics, output_names)
+        else:
+            self._compile_metrics = None
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self.run_eagerly = run_eagerly
+        self.steps_per_execution = steps_per_execution
+        self.jit_compile = jit_compile
+        self._compile_config = {
+            "optimizer": optimizer,
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
+        }
+        self.compiled = True
+
+    def _output_names_for_compile(self):
+        names = getattr(self, "output_names", None)
+        return list(names) if names else None
+
+    @property
+    def compiled_loss(self):
+        return self._compile_loss
+
+    @property
+    def compiled_metrics(self):
+        return self._compile_metrics
+
+    def loss(self, y, y_pred, sample_weight=None):
+        """The compiled loss of `y_pred` against `y` (without `model.losses`)."""
+        if self._compile_loss is None:
+            raise ValueError("The model was compiled without a loss.")
+        return self._compile_loss(y, y_pred, sample_weight)
+
+    def get_compile_config(self):
+        """The arguments `compile` was called with, if they can be serialized."""
+        if not self.compiled:
+            return None
+        from minikeras.saving.serialization import serialize_keras_object
+
+        return {key: serialize_keras_object(value) for key, value in self._compile_config.items()}
+
+    def compile_from_config(self, config):
+        """Compiles the model from the dict returned by `get_compile_config`."""
+        from minikeras.saving.serialization import deserialize_keras_object
+
+        self.compile(**{key: deserialize_keras_object(value) for key, value in config.items()})
+
+    def _assert_compiled(self, method):
+        if not self.compiled:
+            raise ValueError(
+                f"You must call `compile()` before calling `{method}()`, e.g. "
+                "model.compile(optimizer='adam', loss='mse')."
+            )
+
+    # -- losses and metrics -----------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss of a batch: the compiled loss plus the sum of `model.losses`.
+
+        Override it to compute a loss from anything available here (inputs, targets,
+        predictions), as the Keras Model docs show.
+        """
+        terms = []
+        if self._compile_loss is not None:
+            value = self._compile_loss(y, y_pred, sample_weight)
+            if value is not None:
+                terms.append(value)
+        for extra in self.losses:
+            terms.append(ops.sum(extra))
+        if not terms:
+            raise ValueError(
+                "No loss to compute: pass a `loss` to `compile()`, or add losses inside the "
+                "model with `add_loss`."
+            )
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics with a batch and returns every metric's value."""
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    @property
+    def metrics(self):
+        """Every metric the model reports: loss, compiled metrics, layer metrics."""
+        result = []
+        if self.compiled:
+            result.append(self._loss_tracker)
+            if self._compile_metrics is not None:
+                result.extend(self._compile_metrics.metrics)
+            if self._compile_loss is not None:
+                result.extend(self._compile_loss.metrics)
+        seen = {id(m) for m in result}
+        from minikeras.layers.layer import Layer
+
+        for metric in Layer.metrics.fget(self):
+            if id(metric) not in seen:
+                seen.add(id(metric))
+                result.append(metric)
+        return result
+
+    @property
+    def metrics_names(self):
+        """The names of the logged values (e.g. `["loss", "accuracy"]`)."""
+        return list(self._metric_results())
+
+    def reset_metrics(self):
+        """Resets the state of every metric."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _metric_results(self):
+        results = {}
+        for metric in self.metrics:
+            if self._compile_metrics is not None and any(
+                metric is m for m in self._compile_metrics.metrics
+            ):
+                continue
+            results[metric.name] = metric.result()
+            if metric is self._loss_tracker and self._compile_metrics is not None:
+                if self._compile_metrics.built:
+                    results.update(self._compile_metrics.result())
+        return results
+
+    def get_metrics_result(self):
+        """`{name: float}` for every metric, keys sorted (what the callbacks receive)."""
+        return {key: _to_float(value) for key, value in sorted(self._metric_results().items())}
+
+    # -- steps ------------------------------------------------------------------------------
+    def train_step(self, data):
+        """One optimisation step on a batch; returns the logs. Override for custom training."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(
+                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
+            )
+            self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+            loss = self.optimizer.scale_loss(loss)
+        variables = self.trainable_weights
+        gradients = tape.gradient(loss, variables)
+        with defer_keyboard_interrupt():
+            self.optimizer.apply(gradients, variables)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data):
+        """Evaluates one batch (no gradients); returns the logs."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+        )
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs for one batch."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    # -- loops ------------------------------------------------------------------------------
+    def _callback_list(self, callbacks, verbose, epochs, steps, add_history):
+        from minikeras.callbacks import CallbackList
+
+        if isinstance(callbacks, CallbackList):
+            return callbacks
+        return CallbackList(
+            callbacks,
+            add_history=add_history,
+            add_progbar=verbose != 0,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+            model=self,
+        )
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
+        """Trains the model for `epochs` epochs; returns the `History`.
+
+        Follows Keras 3: batches of 32 by default with the last one partial;
+        `validation_split` takes the LAST fraction of the arrays, before shuffling; a new
+        permutation each epoch (`shuffle="batch"` shuffles within batches); `class_weight`
+        becomes sample weights; validation runs `evaluate` and prefixes its logs with `val_`.
+        """
+        self._assert_compiled("fit")
+        verbose = _resolve_verbose(verbose)
+        if validation_split and validation_data is None:
+            if not data_adapters.is_array_structure(x):
+                raise ValueError("validation_split is only supported for arrays.")
+            (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
+                x, y, sample_weight, validation_split
+            )
+        elif validation_split and not 0 < validation_split < 1:
+            raise ValueError(f"validation_split must be in (0, 1), got {validation_split}.")
+        if data_adapters.is_array_structure(x):
+            _check_finite(x, "x")
+            _check_finite(y, "y")
+        iterator = EpochIterator(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            steps_per_epoch=steps_per_epoch,
+            shuffle=shuffle,
+            class_weight=class_weight,
+        )
+        if validation_data is not None:
+            if isinstance(validation_data, (tuple, list)):
+                val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(tuple(validation_data))
+            else:
+                val_x, val_y, val_sample_weight = validation_data, None, None
+        callbacks = self._callback_list(
+            callbacks, verbose, epochs, iterator.num_batches, add_history=True
+        )
+        self.stop_training = False
+        callbacks.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch
+        epoch_logs, finished = {}, False
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                callbacks.on_epoch_begin(epoch)
+                logs = {}
+                for step, batch in iterator:
+                    callbacks.on_train_batch_begin(step)
+                    logs = self.train_step(pack_x_y_sample_weight(*batch))
+                    logs = _pythonify(logs)
+                    callbacks.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                epoch_logs = dict(self.get_metrics_result() or logs)
+                if validation_data is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self.evaluate(
+                        val_x,
+                        val_y,
+                        sample_weight=val_sample_weight,
+                        batch_size=validation_batch_size or batch_size,
+                        steps=validation_steps,
+                        callbacks=callbacks,
+                        return_dict=True,
+                        verbose=0,
+                    )
+                    epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
+                callbacks.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
+            finished = True
+        finally:
+            if self.optimizer is not None and hasattr(self.optimizer, "finalize_variable_values"):
+                self.optimizer.finalize_variable_values(self.trainable_weights)
+            if finished:
+                callbacks.on_train_end(logs=epoch_logs)
+        return self.history
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        **kwargs,
+    ):
+        """Returns the loss and metrics on the given data (a float, a list, or a dict)."""
+        self._assert_compiled("evaluate")
+        verbose = _resolve_verbose(verbose)
+        iterator = EpochIterator(
+            x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False
+        )
+        callbacks = self._callback_list(
+            callbacks, verbose, 1, iterator.num_batches, add_history=False
+        )
+        self.reset_metrics()
+        callbacks.on_test_begin()
+        logs = {}
+        with no_grad():
+            for step, batch in iterator:
+                callbacks.on_test_batch_begin(step)
+                logs = _pythonify(self.test_step(pack_x_y_sample_weight(*batch)))
+                callbacks.on_test_batch_end(step, logs)
+        logs = self.get_metrics_result() or logs
+        callbacks.on_test_end(logs)
+        if return_dict:
+            return logs
+        return _ordered_values(logs)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Returns the model's outputs for `x`, batch by batch, concatenated (numpy)."""
+        verbose = _resolve_verbose(verbose)
+        iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
+        callbacks = self._callback_list(
+            callbacks, verbose, 1, iterator.num_batches, add_history=False
+        )
+        callbacks.on_predict_begin()
+        batches = []
+        with no_grad():
+            for step, batch in iterator:
+                callbacks.on_predict_batch_begin(step)
+                outputs = self.predict_step(pack_x_y_sample_weight(*batch))
+                outputs = map_structure(np.asarray, outputs)
+                batches.append(outputs)
+                callbacks.on_predict_batch_end(step, {"outputs": outputs})
+        callbacks.on_predict_end()
+        if not batches:
+            raise ValueError("predict() received no data.")
+        return _concatenate(batches)
+
+    # -- single batches ---------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns the loss and metrics."""
+        self._assert_compiled("train_on_batch")
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("You cannot use `class_weight` and `sample_weight` together.")
+            sample_weight = data_adapters.class_weight_to_sample_weights(y, class_weight)
+        logs = _pythonify(self.train_step(pack_x_y_sample_weight(x, y, sample_weight)))
+        logs = self.get_metrics_result() or logs
+        return logs if return_dict else _ordered_values(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Evaluates one batch; returns the loss and metrics."""
+        self._assert_compiled("test_on_batch")
+        with no_grad():
+            logs = _pythonify(self.test_step(pack_x_y_sample_weight(x, y, sample_weight)))
+        logs = self.get_metrics_result() or logs
+        return logs if return_dict else _ordered_values(logs)
+
+    def predict_on_batch(self, x):
+        """The model's outputs for one batch, as numpy arrays."""
+        with no_grad():
+            return map_structure(np.asarray, self.predict_step(pack_x_y_sample_weight(x)))
+
+
+def _pythonify(logs):
+    if not isinstance(logs, dict):
+        return logs
+    return {key: _to_float(value) for key, value in sorted(logs.items())}
+
+
+def _ordered_values(logs):
+    """`evaluate`'s list form: loss first, then the other values by name."""
+    keys = sorted(logs, key=lambda key: (key != "loss", key))
+    values = [logs[key] for key in keys]
+    return values[0] if len(values) == 1 else values
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        if validation_freq < 1:
+            raise ValueError(f"validation_freq must be >= 1, got {validation_freq}.")
+        return (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple, set)):
+        return epoch + 1 in validation_freq
+    raise ValueError(
+        f"validation_freq must be an int or a list of epochs, got {validation_freq!r}."
+    )
+
+
+def _concatenate(batches):
+    first = batches[0]
+    if isinstance(first, dict):
+        return {key: _concatenate([b[key] for b in batches]) for key in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concatenate([b[i] for b in batches]) for i in range(len(first)))
+    return np.concatenate(batches, axis=0)

@@ -1,0 +1,29 @@
+"""Unique, readable object names: `dense`, `dense_1`, `dense_2`, ..."""
+
+import re
+
+_counts = {}
+
+
+def to_snake_case(name):
+    """`"Conv2DTranspose"` -> `"conv2d_transpose"`, as Keras names layers."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    return name
+
+
+def uniquify(base):
+    """Returns `base` the first time, then `base_1`, `base_2`, ..."""
+    count = _counts.get(base, 0)
+    _counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def auto_name(class_name):
+    """A fresh unique snake_case name for an instance of `class_name`."""
+    return uniquify(to_snake_case(class_name))
+
+
+def reset_names():
+    """Forgets every name handed out (used by `backend.clear_session`)."""
+    _counts.clear()

@@ -1,0 +1,47 @@
+"""`PyDataset`: a dataset of batches defined by `__len__` and `__getitem__`, as in Keras."""
+
+
+class PyDataset:
+    """Base class for datasets that return whole batches.
+
+    Subclasses implement `__len__` (the number of batches per epoch) and
+    `__getitem__(index)` returning `x`, `(x, y)` or `(x, y, sample_weight)` for one batch;
+    `on_epoch_end` runs after every epoch (e.g. to reshuffle). Batches are produced in the
+    training process (`workers`, `use_multiprocessing` and `max_queue_size` are accepted for
+    compatibility and ignored).
+
+    Example:
+        >>> class Batches(PyDataset):
+        ...     def __init__(self, x, y, batch_size):
+        ...         super().__init__()
+        ...         self.x, self.y, self.batch_size = x, y, batch_size
+        ...     def __len__(self):
+        ...         return -(-len(self.x) // self.batch_size)
+        ...     def __getitem__(self, i):
+        ...         s = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        ...         return self.x[s], self.y[s]
+    """
+
+    def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+        self.workers = workers
+        self.use_multiprocessing = use_multiprocessing
+        self.max_queue_size = max_queue_size
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def __len__(self):
+        num_batches = self.num_batches
+        if num_batches is None:
+            raise NotImplementedError("A PyDataset must define __len__ or num_batches.")
+        return num_batches
+
+    @property
+    def num_batches(self):
+        return None
+
+    def on_epoch_begin(self):
+        pass
+
+    def on_epoch_end(self):
+        pass
