@@ -140,6 +140,10 @@ class MatMul(Function):
             gx = gy @ y.T if self.needs_grad[0] else None
             gz = x.T @ gy if self.needs_grad[1] else None
             return gx, gz
+        if x.ndim == 1 and y.ndim == 1:  # inner product: gy is a scalar
+            gx = gy * y if self.needs_grad[0] else None
+            gz = gy * x if self.needs_grad[1] else None
+            return gx, gz
         # Promote 1-D operands to matrices, as matmul itself does, then undo it.
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y

@@ -155,6 +155,8 @@ class GradientTape:
                 g = None
             if g is None and unconnected_gradients == "zero":
                 g = np.zeros_like(source.data)
+            if g is not None and not g.flags.writeable:
+                g = g.copy()  # e.g. a broadcast view from a reduction's backward
             results.append(None if g is None else Tensor._wrap(g, None, 0))
         if type(sources) is list:
             return results
