@@ -3,7 +3,7 @@
 import warnings
 
 from minikeras.callbacks.monitor_callback import MonitorCallback
-from minikeras.utils.progbar import _write
+from minikeras.utils.progbar import write_text
 
 __all__ = ["EarlyStopping"]
 
@@ -91,10 +91,10 @@ class EarlyStopping(MonitorCallback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            _write(f"Epoch {self.stopped_epoch + 1}: early stopping\n")
+            write_text(f"Epoch {self.stopped_epoch + 1}: early stopping\n")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                _write(
+                write_text(
                     "Restoring model weights from the end of the best epoch: "
                     f"{self.best_epoch + 1}.\n"
                 )

@@ -4,7 +4,7 @@ import inspect
 import numbers
 
 from minikeras.callbacks.callback import Callback
-from minikeras.utils.progbar import _write
+from minikeras.utils.progbar import write_text
 
 __all__ = ["LearningRateScheduler"]
 
@@ -71,7 +71,7 @@ class LearningRateScheduler(Callback):
         new_lr = float(new_lr)
         optimizer.learning_rate = new_lr
         if self.verbose > 0:
-            _write(
+            write_text(
                 f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {new_lr}.\n"
             )
 

@@ -4,7 +4,7 @@ import os
 import warnings
 
 from minikeras.callbacks.monitor_callback import MonitorCallback
-from minikeras.utils.progbar import _write
+from minikeras.utils.progbar import write_text
 
 __all__ = ["ModelCheckpoint"]
 
@@ -103,7 +103,7 @@ class ModelCheckpoint(MonitorCallback):
     def _should_save_model(self, epoch, logs, filepath):
         if not self.save_best_only:
             if self.verbose > 0:
-                _write(f"\nEpoch {epoch + 1}: saving model to {filepath}\n")
+                write_text(f"\nEpoch {epoch + 1}: saving model to {filepath}\n")
             return True
         if self.monitor_op is None:
             # Saving by batch before the first epoch end.
@@ -122,14 +122,14 @@ class ModelCheckpoint(MonitorCallback):
         best_text = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                _write(
+                write_text(
                     f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_text} to "
                     f"{current:.5f}, saving model to {filepath}\n"
                 )
             self.best = current
             return True
         if self.verbose > 0:
-            _write(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_text}\n")
+            write_text(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_text}\n")
         return False
 
     def _save_model(self, epoch, batch, logs):
@@ -150,7 +150,7 @@ class ModelCheckpoint(MonitorCallback):
         else:
             self.model.save(filepath, overwrite=True)
         if self.verbose > 0:
-            _write(f"\nEpoch {epoch + 1}: finished saving model to {filepath}\n")
+            write_text(f"\nEpoch {epoch + 1}: finished saving model to {filepath}\n")
 
     def _get_file_path(self, epoch, batch, logs):
         """`filepath` with its fields filled: epoch and batch 1-based, and the logs."""

@@ -3,7 +3,7 @@
 import sys
 
 from minikeras.callbacks.callback import Callback
-from minikeras.utils.progbar import Progbar, _write
+from minikeras.utils.progbar import Progbar, write_text
 
 __all__ = ["ProgbarLogger"]
 
@@ -62,7 +62,7 @@ class ProgbarLogger(Callback):
         self._reset_progbar()
         self._maybe_init_progbar()
         if self.verbose and self.epochs > 1:
-            _write(f"Epoch {epoch + 1}/{self.epochs}\n")
+            write_text(f"Epoch {epoch + 1}/{self.epochs}\n")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update_progbar(batch, logs)

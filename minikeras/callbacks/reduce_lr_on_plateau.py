@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from minikeras.callbacks.monitor_callback import MonitorCallback
-from minikeras.utils.progbar import _write
+from minikeras.utils.progbar import write_text
 
 __all__ = ["ReduceLROnPlateau"]
 
@@ -77,7 +77,7 @@ class ReduceLROnPlateau(MonitorCallback):
             new_lr = max(old_lr * self.factor, self.min_lr)
             optimizer.learning_rate = new_lr
             if self.verbose > 0:
-                _write(
+                write_text(
                     f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.\n"
                 )
             return True

@@ -3,7 +3,7 @@
 import math
 
 from minikeras.callbacks.callback import Callback
-from minikeras.utils.progbar import _write
+from minikeras.utils.progbar import write_text
 
 __all__ = ["TerminateOnNaN"]
 
@@ -31,5 +31,5 @@ class TerminateOnNaN(Callback):
                     f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
                     "Terminating training immediately."
                 )
-            _write(f"Batch {batch}: Invalid loss, terminating training\n")
+            write_text(f"Batch {batch}: Invalid loss, terminating training\n")
             self.model.stop_training = True

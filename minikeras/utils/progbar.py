@@ -51,7 +51,8 @@ def _colour_allowed():
     return not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def _write(text):
+def write_text(text):
+    """Writes `text` to the current `sys.stdout` and flushes (what callbacks print with)."""
     stream = sys.stdout
     try:
         stream.write(text)
@@ -189,7 +190,7 @@ class Progbar:
                 return
             self._draw_bar(current, now, time_per_unit, finalize)
         elif self.verbose == 2 and finalize and self.target is not None and self.target > 0:
-            _write(self._summary_line(current, now, time_per_unit) + "\n")
+            write_text(self._summary_line(current, now, time_per_unit) + "\n")
         self._last_update = now
 
     def add(self, n, values=None):
@@ -237,11 +238,11 @@ class Progbar:
         line = self._render(segments)
         width = sum(len(text) for text, _ in segments)
         if not self._dynamic_display:
-            _write(line + "\n")
+            write_text(line + "\n")
             return
         # Redraw in place; blank out what is left of a longer previous line.
         padding = " " * max(self._previous_width - width, 0)
-        _write("\r" + line + padding + ("\n" if finalize else ""))
+        write_text("\r" + line + padding + ("\n" if finalize else ""))
         self._previous_width = width
 
     def _summary_line(self, current, now, time_per_unit):
