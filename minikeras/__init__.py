@@ -5,6 +5,7 @@ Use it as `import minikeras as keras`.
 
 from minikeras import (
     activations,
+    callbacks,
     config,
     constraints,
     initializers,
@@ -32,6 +33,7 @@ __all__ = [
     "Tensor",
     "Variable",
     "activations",
+    "callbacks",
     "config",
     "constraints",
     "initializers",

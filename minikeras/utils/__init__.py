@@ -5,8 +5,10 @@ import random as _python_random
 import numpy as np
 
 from minikeras import random as _random
+from minikeras.utils.progbar import Progbar
+from minikeras.utils.py_dataset import PyDataset
 
-__all__ = ["set_random_seed"]
+__all__ = ["Progbar", "PyDataset", "set_random_seed"]
 
 
 def set_random_seed(seed):
