@@ -30,6 +30,7 @@ def test_mnist_load_data_from_minikeras_home(home):
     np.savez(home / "mnist.npz", **arrays)
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     np.testing.assert_array_equal(x_train, arrays["x_train"])
+    np.testing.assert_array_equal(y_train, arrays["y_train"])
     np.testing.assert_array_equal(y_test, arrays["y_test"])
     assert x_train.dtype == np.uint8 and x_test.shape == (2, 28, 28)
 
