@@ -68,6 +68,80 @@ def _to_tensors(structure, dtype):
     return map_structure(convert, structure)
 
 
+_structure_version = [0]
+
+
+def structure_changed():
+    """Invalidates every layer's cached lists of sublayers, weights and metrics."""
+    _structure_version[0] += 1
+
+
+def _is_trackable(value):
+    from minikeras.ops.symbolic import KerasTensor
+
+    if isinstance(value, KerasTensor):
+        return False
+    return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
+
+
+class TrackedList(list):
+    """A list attribute of a layer; changing its contents invalidates the cached structure."""
+
+    def _wrap(name):
+        method = getattr(list, name)
+
+        def changed(self, *args):
+            structure_changed()
+            return method(self, *args)
+
+        changed.__name__ = name
+        return changed
+
+    for _name in (
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "clear",
+        "sort",
+        "reverse",
+        "__setitem__",
+        "__delitem__",
+        "__iadd__",
+        "__imul__",
+    ):
+        locals()[_name] = _wrap(_name)
+    del _name, _wrap
+
+
+class TrackedDict(dict):
+    """A dict attribute of a layer; changing its contents invalidates the cached structure."""
+
+    def _wrap(name):
+        method = getattr(dict, name)
+
+        def changed(self, *args, **kwargs):
+            structure_changed()
+            return method(self, *args, **kwargs)
+
+        changed.__name__ = name
+        return changed
+
+    for _name in (
+        "__setitem__",
+        "__delitem__",
+        "pop",
+        "popitem",
+        "clear",
+        "update",
+        "setdefault",
+        "__ior__",
+    ):
+        locals()[_name] = _wrap(_name)
+    del _name, _wrap
+
+
 class Layer:
     """Base class of layers: weights, `build`/`call`, losses, metrics, configuration.
 
@@ -134,31 +208,55 @@ class Layer:
             self._batch_input_shape = None
 
     # -- attribute tracking -----------------------------------------------------------------
+    # Sublayers, variables and metrics are found by scanning the attributes. The results are
+    # cached and recomputed only after the structure of some layer changed (an attribute
+    # holding a layer, variable, metric or container was set, a tracked list or dict was
+    # modified, or a weight was added): `_structure_version` counts those changes.
     def __setattr__(self, name, value):
-        if isinstance(value, Variable) and not any(v is value for v in self._own_variables):
-            if not any(value is v for layer in self._sublayers() for v in layer.weights):
-                self._own_variables.append(value)
+        if type(value) is list:
+            value = TrackedList(value)
+        elif type(value) is dict:
+            value = TrackedDict(value)
+        if _is_trackable(value) or _is_trackable(self.__dict__.get(name)):
+            structure_changed()
+            if isinstance(value, Variable) and not any(v is value for v in self._own_variables):
+                if not any(value is v for layer in self._sublayers() for v in layer.weights):
+                    self._own_variables.append(value)
+                    structure_changed()
         object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        structure_changed()
+        object.__delattr__(self, name)
+
+    def _cached(self, key, compute):
+        cache = self.__dict__.get("_structure_cache")
+        if cache is None or cache[0] != _structure_version[0]:
+            cache = (_structure_version[0], {})
+            object.__setattr__(self, "_structure_cache", cache)
+        values = cache[1]
+        if key not in values:
+            values[key] = compute()
+        return values[key]
 
     def _tracked(self, kind):
         """Objects of `kind` among the attributes, in first-assignment order, no repeats."""
-        found, seen = [], set()
+        return self._cached(("tracked", kind), lambda: self._scan(kind))
 
-        def visit(value):
+    def _scan(self, kind):
+        found, seen = [], set()
+        stack = [value for key, value in self.__dict__.items() if key not in _UNTRACKED]
+        stack.reverse()
+        while stack:
+            value = stack.pop()
             if isinstance(value, kind):
                 if id(value) not in seen and value is not self:
                     seen.add(id(value))
                     found.append(value)
             elif isinstance(value, (list, tuple)):
-                for item in value:
-                    visit(item)
+                stack.extend(reversed(value))
             elif isinstance(value, dict):
-                for item in value.values():
-                    visit(item)
-
-        for key, value in self.__dict__.items():
-            if key not in _UNTRACKED:
-                visit(value)
+                stack.extend(reversed(list(value.values())))
         return found
 
     def _sublayers(self):
@@ -171,14 +269,17 @@ class Layer:
 
     def _flatten_layers(self, include_self=True):
         """This layer and every layer below it, depth first, each once."""
+        everything = self._cached("flatten", self._collect_layers)
+        return everything if include_self else everything[1:]
+
+    def _collect_layers(self):
         result, seen, stack = [], set(), [self]
         while stack:
             layer = stack.pop()
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
-            if include_self or layer is not self:
-                result.append(layer)
+            result.append(layer)
             stack.extend(reversed(layer._sublayers()))
         return result
 
@@ -251,6 +352,7 @@ class Layer:
         if not self._trainable:
             variable.trainable = False
         self._own_variables.append(variable)
+        structure_changed()
         return variable
 
     add_variable = add_weight
@@ -258,8 +360,12 @@ class Layer:
     @property
     def weights(self):
         """All weights: own trainable, own non-trainable, then sublayers', each once."""
-        own = [v for v in self._own_variables if v.trainable] + [
-            v for v in self._own_variables if not v.trainable
+        return list(self._cached("weights", self._collect_weights))
+
+    def _collect_weights(self):
+        # Keras keeps the order fixed by how each variable was created.
+        own = [v for v in self._own_variables if getattr(v, "_created_trainable", True)] + [
+            v for v in self._own_variables if not getattr(v, "_created_trainable", True)
         ]
         result, seen = [], set()
         for variable in own + [w for layer in self._sublayers() for w in layer.weights]:
