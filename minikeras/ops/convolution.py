@@ -406,6 +406,73 @@ class Conv(Function):
         return gx, gw
 
 
+class DepthwiseConv(Function):
+    """Depthwise convolution: input channel `c` convolved with `kernel[..., c, :]` only.
+
+    A grouped GEMM with one input channel per group would be many tiny matrix products, so
+    this is computed elementwise instead: for each kernel position, the shifted input times
+    that position's per-channel weights, added to the output.
+    """
+
+    def __init__(self, plan, multiplier):
+        self.plan = plan
+        self.multiplier = multiplier
+
+    def forward(self, x, kernel):
+        plan, multiplier = self.plan, self.multiplier
+        x = _channels_last(x, plan.channels_first)
+        taps = plan.windows.taps()
+        channels = x.shape[-1]
+        w = kernel.reshape(len(taps), channels, multiplier)
+        shape = (x.shape[0], *plan.windows.out_sizes, channels, multiplier)
+        if multiplier == 1:
+            # Without the trailing axis of size 1, numpy runs long inner loops over channels.
+            shape, source, weights = shape[:-1], x, w[..., 0]
+        else:
+            source, weights = x[..., None], w
+        y = np.zeros(shape, dtype=x.dtype)
+        buffer = np.empty(shape, dtype=x.dtype)
+        for tap, pair in enumerate(taps):
+            if pair is not None:
+                out_index, in_index = pair
+                part = buffer[out_index]
+                np.multiply(source[in_index], weights[tap], out=part)
+                y[out_index] += part
+        self.x, self.w, self.kernel_shape = x, w, kernel.shape
+        y = y.reshape(*shape[: x.ndim - 1], channels * multiplier)
+        return _restore_layout(y, plan.channels_first)
+
+    def backward(self, gy):
+        plan, multiplier, x, w = self.plan, self.multiplier, self.x, self.w
+        gy = _channels_last(gy, plan.channels_first)
+        gy = gy.reshape(*gy.shape[:-1], x.shape[-1], multiplier)
+        taps = plan.windows.taps()
+        gx = gw = None
+        if self.needs_grad[0]:
+            gx = np.zeros(x.shape, dtype=gy.dtype)
+            buffer = np.empty(gy.shape[:-1], dtype=gy.dtype)
+            for tap, pair in enumerate(taps):
+                if pair is None:
+                    continue
+                out_index, in_index = pair
+                part = buffer[out_index]
+                np.multiply(gy[out_index][..., 0], w[tap, :, 0], out=part)
+                for m in range(1, multiplier):
+                    part += gy[out_index][..., m] * w[tap, :, m]
+                gx[in_index] += part
+            gx = _restore_layout(gx, plan.channels_first)
+        if self.needs_grad[1]:
+            spatial = "ijk"[: x.ndim - 2]
+            subscripts = f"n{spatial}cm,n{spatial}c->cm"
+            gw = np.zeros(w.shape, dtype=gy.dtype)
+            for tap, pair in enumerate(taps):
+                if pair is not None:
+                    out_index, in_index = pair
+                    gw[tap] = np.einsum(subscripts, gy[out_index], x[in_index])
+            gw = gw.reshape(self.kernel_shape)
+        return gx, gw
+
+
 def _same_dtype(inputs, kernel):
     """Inputs take the kernel's float dtype (as Keras does); integers become floats."""
     kernel = _float_tensor(kernel)
@@ -492,7 +559,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
         dilation_rate,
         depthwise=True,
     )
-    return Conv(plan)(inputs, kernel)
+    return DepthwiseConv(plan, kernel.shape[-1])(inputs, kernel)
 
 
 def _depthwise_spec(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -781,10 +848,12 @@ class MaxPool(Function):
             if pair is None:
                 continue
             out_index, in_index = pair
-            hit = x[in_index] == y[out_index]
-            hit &= open_windows[out_index]
-            open_windows[out_index] &= ~hit
-            gx[in_index] += np.where(hit, gy[out_index], 0)
+            hit = np.equal(x[in_index], y[out_index])
+            still_open = open_windows[out_index]
+            hit &= still_open
+            still_open ^= hit  # hit is a subset of the open windows: this closes them
+            # A product with the mask is several times faster than a masked add (`where=`).
+            gx[in_index] += gy[out_index] * hit
         return _restore_layout(gx, plan.channels_first)
 
 
