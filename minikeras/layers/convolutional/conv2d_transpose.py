@@ -1,0 +1,174 @@
+"""`Conv2DTranspose`: the transposed convolution (the gradient of Conv2D with respect to its
+input), used to upsample feature maps."""
+
+from minikeras import activations, constraints, initializers, regularizers
+from minikeras.layers.convolutional import conv_utils
+from minikeras.layers.convolutional.base_conv import (
+    bias_and_activation,
+    input_channels,
+    positive_int,
+)
+from minikeras.layers.input_spec import InputSpec
+from minikeras.layers.layer import Layer
+from minikeras.ops.convolution import conv_transpose
+
+
+class Conv2DTranspose(Layer):
+    """Transposed 2D convolution layer ("deconvolution").
+
+    The kernel has shape `(kernel_h, kernel_w, filters, input_channels)` (Keras layout:
+    output channels before input channels). With `padding="same"` and no `output_padding`,
+    each spatial size is multiplied by the stride.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or `(height, width)`.
+        strides: int or pair, the upsampling factor (1 by default).
+        padding: `"valid"` or `"same"`.
+        output_padding: None, or int/pair (each entry < the stride) of extra rows/columns
+            added at the end of the output, to pick among the sizes a stride allows.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        dilation_rate: int or pair.
+        activation, use_bias, kernel/bias initializers, regularizers, constraints: as in
+            `Conv2D`.
+
+    Example:
+        >>> Conv2DTranspose(4, 3, strides=2, padding="same")(np.ones((1, 8, 8, 16))).shape
+        (1, 16, 16, 4)
+    """
+
+    rank = 2
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        rank = self.rank
+        self.filters = positive_int(filters, "filters", type(self).__name__)
+        self.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = conv_utils.standardize_tuple(strides, rank, "strides")
+        self.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
+        self.padding = conv_utils.standardize_padding(padding)
+        if output_padding is None:
+            self.output_padding = None
+        else:
+            self.output_padding = conv_utils.standardize_tuple(
+                output_padding, rank, "output_padding", allow_zero=True
+            )
+            for axis, (extra, stride) in enumerate(zip(self.output_padding, self.strides)):
+                if extra >= stride:
+                    raise ValueError(
+                        f"{type(self).__name__}: each `output_padding` entry must be smaller "
+                        f"than the stride; at axis {axis} it is {extra} with stride {stride}. "
+                        f"Received output_padding={self.output_padding}, "
+                        f"strides={self.strides}."
+                    )
+        self.data_format = conv_utils.standardize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=rank + 2)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{type(self).__name__}: strides > 1 cannot be combined with dilation_rate > 1. "
+                f"Received strides={self.strides}, dilation_rate={self.dilation_rate}."
+            )
+
+    def build(self, input_shape):
+        channels = input_channels(self, input_shape)
+        self.input_spec = InputSpec(
+            ndim=self.rank + 2, axes={conv_utils.channel_axis(self.data_format): channels}
+        )
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(*self.kernel_size, self.filters, channels),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+        self.built = True
+
+    def call(self, inputs):
+        outputs = conv_transpose(
+            inputs,
+            self.kernel,
+            strides=self.strides,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            data_format=self.data_format,
+            dilation_rate=self.dilation_rate,
+        )
+        return bias_and_activation(self, outputs, self.bias)
+
+    def compute_output_shape(self, input_shape):
+        if len(tuple(input_shape)) != self.rank + 2:
+            raise ValueError(
+                f'Layer "{self.name}" expects inputs of rank {self.rank + 2}, but received '
+                f"input shape {tuple(input_shape)}."
+            )
+        return conv_utils.conv_transpose_output_shape(
+            input_shape,
+            self.filters,
+            self.kernel_size,
+            self.strides,
+            self.padding,
+            self.output_padding,
+            self.data_format,
+            self.dilation_rate,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "padding": self.padding,
+                "output_padding": self.output_padding,
+                "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+            }
+        )
+        return config

@@ -1,0 +1,179 @@
+"""`SeparableConv2D`: a depthwise convolution followed by a 1x1 (pointwise) convolution."""
+
+from minikeras import activations, constraints, initializers, regularizers
+from minikeras.layers.convolutional import conv_utils
+from minikeras.layers.convolutional.base_conv import (
+    bias_and_activation,
+    input_channels,
+    positive_int,
+)
+from minikeras.layers.input_spec import InputSpec
+from minikeras.layers.layer import Layer
+from minikeras.ops.convolution import conv, depthwise_conv
+
+
+class SeparableConv2D(Layer):
+    """Depthwise-separable 2D convolution: far fewer weights than a full `Conv2D`.
+
+    Weights, in creation order: `depthwise_kernel`
+    `(kernel_h, kernel_w, input_channels, depth_multiplier)`, `pointwise_kernel`
+    `(1, 1, input_channels * depth_multiplier, filters)`, then `bias` `(filters,)`.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or `(height, width)` of the depthwise window.
+        strides, padding, data_format, dilation_rate: as in `Conv2D` (they apply to the
+            depthwise step; the pointwise step is a 1x1 convolution with stride 1).
+        depth_multiplier: depthwise filters per input channel.
+        activation, use_bias: as in `Conv2D`.
+        depthwise_initializer, pointwise_initializer, bias_initializer: initializers.
+        depthwise_regularizer, pointwise_regularizer, bias_regularizer,
+        activity_regularizer: optional penalties.
+        depthwise_constraint, pointwise_constraint, bias_constraint: optional constraints.
+
+    Example:
+        >>> SeparableConv2D(16, 3, padding="same")(np.ones((1, 8, 8, 4))).shape
+        (1, 8, 8, 16)
+    """
+
+    rank = 2
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        rank, cls_name = self.rank, type(self).__name__
+        self.filters = positive_int(filters, "filters", cls_name)
+        self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", cls_name)
+        self.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = conv_utils.standardize_tuple(strides, rank, "strides")
+        self.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
+        self.padding = conv_utils.standardize_padding(padding)
+        self.data_format = conv_utils.standardize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.depthwise_initializer = initializers.get(depthwise_initializer)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=rank + 2)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{cls_name}: strides > 1 cannot be combined with dilation_rate > 1. "
+                f"Received strides={self.strides}, dilation_rate={self.dilation_rate}."
+            )
+
+    def build(self, input_shape):
+        channels = input_channels(self, input_shape)
+        self.compute_output_shape(input_shape)
+        self.input_spec = InputSpec(
+            ndim=self.rank + 2, axes={conv_utils.channel_axis(self.data_format): channels}
+        )
+        self.depthwise_kernel = self.add_weight(
+            name="depthwise_kernel",
+            shape=(*self.kernel_size, channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+        )
+        self.pointwise_kernel = self.add_weight(
+            name="pointwise_kernel",
+            shape=(1,) * self.rank + (channels * self.depth_multiplier, self.filters),
+            initializer=self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+        self.built = True
+
+    def call(self, inputs):
+        depthwise = depthwise_conv(
+            inputs,
+            self.depthwise_kernel,
+            strides=self.strides,
+            padding=self.padding,
+            data_format=self.data_format,
+            dilation_rate=self.dilation_rate,
+        )
+        outputs = conv(
+            depthwise,
+            self.pointwise_kernel,
+            strides=1,
+            padding="valid",
+            data_format=self.data_format,
+        )
+        return bias_and_activation(self, outputs, self.bias)
+
+    def compute_output_shape(self, input_shape):
+        input_channels(self, input_shape)
+        return conv_utils.conv_output_shape(
+            input_shape,
+            self.filters,
+            self.kernel_size,
+            self.strides,
+            self.padding,
+            self.data_format,
+            self.dilation_rate,
+            self.name,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "depth_multiplier": self.depth_multiplier,
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
+                "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+            }
+        )
+        return config

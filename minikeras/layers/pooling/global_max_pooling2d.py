@@ -1,0 +1,23 @@
+"""`GlobalMaxPooling2D`: the maximum over height and width, per channel."""
+
+from minikeras.layers.pooling.base_global_pooling import BaseGlobalPooling
+from minikeras.ops import numpy as np_ops
+
+
+class GlobalMaxPooling2D(BaseGlobalPooling):
+    """Takes the maximum of inputs `(batch, height, width, channels)` over height and width.
+
+    Args:
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        keepdims: keep the reduced axes with size 1.
+
+    Example:
+        >>> GlobalMaxPooling2D()(np.ones((2, 5, 5, 8))).shape
+        (2, 8)
+    """
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(2, data_format=data_format, keepdims=keepdims, **kwargs)
+
+    def call(self, inputs):
+        return np_ops.max(inputs, axis=self.spatial_axes, keepdims=self.keepdims)
