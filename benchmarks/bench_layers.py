@@ -1,0 +1,261 @@
+"""Forward + backward of convolution layers, against the same computation written by hand in
+numpy with im2col, in the same process.
+
+Run: python benchmarks/bench_layers.py
+Workloads:
+  1. Conv2D(32, 3, padding="same") on a 64x32x32x16 float32 batch, loss = sum(out * R) for a
+     fixed random R; gradients for the kernel and the bias.
+  2. The small convnet: Conv2D 8/16/32 (kernel 4, stride 2, "same", relu) ->
+     GlobalAveragePooling2D -> Dense(10), sparse categorical cross-entropy from logits, on 64
+     32x32x3 images; gradients for every weight.
+Prints the time per step of each and `ratio = minikeras / numpy` (and PyTorch's time when
+torch is installed).
+"""
+
+import numpy as np
+
+import minikeras as keras
+from _timing import compare, fmt, machine
+from minikeras import ops
+from minikeras.layers import Dense, Input
+from minikeras.layers.convolutional import Conv2D
+from minikeras.layers.pooling import GlobalAveragePooling2D
+
+
+# -- hand-written numpy: im2col convolution, forward and backward -------------------------
+def same_padding(size, kernel, stride):
+    """(before, after) zero padding of a "same" convolution (TensorFlow/Keras rule)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def im2col(x, kh, kw, stride, padding):
+    """Windows of `x` (N, H, W, C) as rows of a matrix (N * Ho * Wo, kh * kw * C)."""
+    n, height, width, channels = x.shape
+    if padding == "same":
+        ph, pw = same_padding(height, kh, stride), same_padding(width, kw, stride)
+        x = np.pad(x, [(0, 0), ph, pw, (0, 0)])
+    else:
+        ph = pw = (0, 0)
+    out_h = (x.shape[1] - kh) // stride + 1
+    out_w = (x.shape[2] - kw) // stride + 1
+    sn, sh, sw, sc = x.strides
+    windows = np.lib.stride_tricks.as_strided(
+        x,
+        shape=(n, out_h, out_w, kh, kw, channels),
+        strides=(sn, sh * stride, sw * stride, sh, sw, sc),
+        writeable=False,
+    )
+    return windows.reshape(n * out_h * out_w, kh * kw * channels), (out_h, out_w), (ph, pw)
+
+
+def col2im(dcols, x_shape, kh, kw, stride, out_hw, pads):
+    """Adds the window gradients `dcols` back into an input-shaped gradient."""
+    n, height, width, channels = x_shape
+    (top, bottom), (left, right) = pads
+    gx = np.zeros((n, height + top + bottom, width + left + right, channels), dcols.dtype)
+    dcols = dcols.reshape(n, *out_hw, kh, kw, channels)
+    out_h, out_w = out_hw
+    for a in range(kh):
+        for b in range(kw):
+            rows = slice(a, a + stride * (out_h - 1) + 1, stride)
+            cols = slice(b, b + stride * (out_w - 1) + 1, stride)
+            gx[:, rows, cols, :] += dcols[:, :, :, a, b, :]
+    return gx[:, top : top + height, left : left + width, :]
+
+
+def numpy_conv_step(x, kernel, bias, projection):
+    """Conv2D(32, 3, "same") forward, loss = sum(out * projection), kernel/bias gradients."""
+    kh, kw, _, filters = kernel.shape
+    cols, _, _ = im2col(x, kh, kw, 1, "same")
+    out = cols @ kernel.reshape(-1, filters)
+    out += bias
+    _loss = np.sum(out * projection.reshape(-1, filters))
+    g = projection.reshape(-1, filters)
+    grad_kernel = (cols.T @ g).reshape(kernel.shape)
+    grad_bias = g.sum(axis=0)
+    return grad_kernel, grad_bias
+
+
+def numpy_convnet_step(weights, x, y):
+    """The small convnet: forward, sparse CE from logits (mean), gradients of every weight."""
+    saved = []
+    h = x
+    for i in range(3):
+        kernel, bias = weights[2 * i], weights[2 * i + 1]
+        kh, kw, _, filters = kernel.shape
+        cols, out_hw, pads = im2col(h, kh, kw, 2, "same")
+        out = cols @ kernel.reshape(-1, filters)
+        out += bias
+        np.maximum(out, 0, out=out)
+        saved.append((cols, h.shape, out_hw, pads, out))
+        h = out.reshape(h.shape[0], *out_hw, filters)
+    pooled = h.mean(axis=(1, 2))
+    logits = pooled @ weights[6] + weights[7]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    batch = len(y)
+    _loss = np.mean(np.log(total[:, 0]) - shifted[np.arange(batch), y])
+    g = exp / total
+    g[np.arange(batch), y] -= 1
+    g /= np.float32(batch)
+
+    grads = [None] * 8
+    grads[6] = pooled.T @ g
+    grads[7] = g.sum(axis=0)
+    g_pooled = g @ weights[6].T
+    _, out_h, out_w, filters = h.shape
+    g = np.broadcast_to(
+        (g_pooled / np.float32(out_h * out_w))[:, None, :], (batch, out_h * out_w, filters)
+    ).reshape(-1, filters)
+    for i in reversed(range(3)):
+        kernel = weights[2 * i]
+        cols, x_shape, out_hw, pads, out = saved[i]
+        g = g * (out > 0)
+        grads[2 * i] = (cols.T @ g).reshape(kernel.shape)
+        grads[2 * i + 1] = g.sum(axis=0)
+        if i:
+            dcols = g @ kernel.reshape(-1, kernel.shape[-1]).T
+            kh, kw = kernel.shape[:2]
+            g = col2im(dcols, x_shape, kh, kw, 2, out_hw, pads).reshape(-1, x_shape[-1])
+    return grads
+
+
+# -- minikeras --------------------------------------------------------------------------------
+def minikeras_conv_step(layer, x, projection):
+    with keras.GradientTape() as tape:
+        loss = ops.sum(layer(x) * projection)
+    return tape.gradient(loss, [layer.kernel, layer.bias])
+
+
+def small_convnet():
+    return keras.Sequential(
+        [
+            Input((32, 32, 3)),
+            Conv2D(8, 4, strides=2, padding="same", activation="relu"),
+            Conv2D(16, 4, strides=2, padding="same", activation="relu"),
+            Conv2D(32, 4, strides=2, padding="same", activation="relu"),
+            GlobalAveragePooling2D(),
+            Dense(10),
+        ]
+    )
+
+
+def minikeras_convnet_step(model, x, y):
+    with keras.GradientTape() as tape:
+        logits = model(x)
+        loss = ops.mean(ops.sparse_categorical_crossentropy(y, logits, from_logits=True))
+    return tape.gradient(loss, model.trainable_weights)
+
+
+# -- PyTorch, when installed ---------------------------------------------------------------
+def torch_functions(conv_case, convnet_case):
+    """Step closures for both workloads in PyTorch, or None when torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    F = torch.nn.functional
+
+    x, kernel, bias, projection = (torch.from_numpy(a) for a in conv_case)
+    x_nchw = x.permute(0, 3, 1, 2).contiguous()
+    w = torch.nn.Parameter(kernel.permute(3, 2, 0, 1).contiguous())
+    b = torch.nn.Parameter(bias.clone())
+    r = projection.permute(0, 3, 1, 2).contiguous()
+
+    def conv_step():
+        w.grad = b.grad = None
+        (F.conv2d(x_nchw, w, b, padding="same") * r).sum().backward()
+
+    weights, images, labels = convnet_case
+    params = []
+    for i in range(3):
+        params.append(torch.nn.Parameter(torch.from_numpy(weights[2 * i]).permute(3, 2, 0, 1)))
+        params.append(torch.nn.Parameter(torch.from_numpy(weights[2 * i + 1])))
+    params.append(torch.nn.Parameter(torch.from_numpy(weights[6])))
+    params.append(torch.nn.Parameter(torch.from_numpy(weights[7])))
+    images = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+    labels = torch.from_numpy(labels)
+
+    def convnet_step():
+        for p in params:
+            p.grad = None
+        h = images
+        for i in range(3):
+            # Keras "same" with stride 2 and an even kernel pads (1, 2): one more at the end.
+            h = F.relu(F.conv2d(F.pad(h, (1, 2, 1, 2)), params[2 * i], params[2 * i + 1], 2))
+        logits = h.mean(dim=(2, 3)) @ params[6] + params[7]
+        F.cross_entropy(logits, labels).backward()
+
+    return conv_step, convnet_step
+
+
+# -- the runs ---------------------------------------------------------------------------------
+def run_conv(rng):
+    x = rng.standard_normal((64, 32, 32, 16)).astype(np.float32)
+    projection = rng.standard_normal((64, 32, 32, 32)).astype(np.float32)
+    layer = Conv2D(32, 3, padding="same", bias_initializer="random_normal")
+    layer.build(x.shape)
+    kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
+    tx, tp = ops.convert_to_tensor(x), ops.convert_to_tensor(projection)
+    ours = minikeras_conv_step(layer, tx, tp)
+    reference = numpy_conv_step(x, kernel, bias, projection)
+    for a, b in zip(ours, reference):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=2e-4, atol=1e-2)
+    functions = [
+        lambda: minikeras_conv_step(layer, tx, tp),
+        lambda: numpy_conv_step(x, kernel, bias, projection),
+    ]
+    return functions, (x, kernel, bias, projection)
+
+
+def run_convnet(rng):
+    keras.utils.set_random_seed(0)
+    model = small_convnet()
+    for weight in model.trainable_weights:  # non-zero biases so every term is exercised
+        if len(weight.shape) == 1:
+            weight.assign(rng.normal(0, 0.1, weight.shape).astype(np.float32))
+    weights = [w.numpy() for w in model.trainable_weights]
+    x = rng.standard_normal((64, 32, 32, 3)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    tx = ops.convert_to_tensor(x)
+    ours = minikeras_convnet_step(model, tx, y)
+    reference = numpy_convnet_step(weights, x, y)
+    for a, b in zip(ours, reference):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-3, atol=1e-5)
+    functions = [
+        lambda: minikeras_convnet_step(model, tx, y),
+        lambda: numpy_convnet_step(weights, x, y),
+    ]
+    return functions, (weights, x, y)
+
+
+def main():
+    rng = np.random.default_rng(0)
+    print(f"forward+backward, float32 ({machine()})")
+    conv_functions, conv_case = run_conv(rng)
+    convnet_functions, convnet_case = run_convnet(rng)
+    torch_steps = torch_functions(conv_case, convnet_case)
+    rows = []
+    for index, (name, functions) in enumerate(
+        (
+            ('Conv2D(32, 3, "same") on 64x32x32x16', conv_functions),
+            ("convnet 8/16/32 + GAP + Dense, batch 64", convnet_functions),
+        )
+    ):
+        if torch_steps is not None:
+            functions = [*functions, torch_steps[index]]
+        times = compare(*functions)
+        t_mk, t_np = times[:2]
+        line = f"{name:40s} minikeras {fmt(t_mk):>10s}  numpy {fmt(t_np):>10s}"
+        if len(times) > 2:
+            line += f"  torch {fmt(times[2]):>10s}"
+        print(f"{line}  ratio = {t_mk / t_np:.2f}")
+        rows.append((name, *times))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
