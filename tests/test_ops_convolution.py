@@ -35,6 +35,11 @@ def normal(*shape):
     return RNG.standard_normal(shape)
 
 
+def distinct(*shape):
+    """Values at least 0.1 apart, so a tiny perturbation never changes which one is the max."""
+    return RNG.permutation(np.arange(math.prod(shape)) * 0.1 - 1.0).reshape(shape)
+
+
 # -- independent references ---------------------------------------------------------------
 def same_pads(sizes, window, strides, dilations):
     """TensorFlow "same": out = ceil(size / stride), the smaller half of the padding first."""
@@ -247,6 +252,21 @@ def test_same_padding_puts_the_smaller_half_first():
     w = np.ones((4, 1, 1))
     got = np.asarray(conv(x, w, strides=2, padding="same"))[0, :, 0]
     np.testing.assert_allclose(got, [0 + 1 + 2 + 3, 2 + 3 + 4 + 5, 4 + 5 + 0 + 0])
+
+
+def test_windows_larger_than_the_input_with_same_padding():
+    # Some kernel positions then only ever read padding.
+    x, w = normal(1, 2, 3, 2), normal(5, 4, 2, 3)
+    np.testing.assert_allclose(
+        np.asarray(conv(x, w, padding="same")), reference_conv(x, w, 1, "same"), atol=1e-5
+    )
+    check_gradients(lambda a, b: conv(a, b, padding="same"), x, w)
+    check_gradients(lambda a, b: depthwise_conv(a, b, padding="same"), x, normal(5, 4, 2, 1))
+    pooled = distinct(1, 2, 3, 2)
+    for kind, function in (("max", max_pool), ("average", average_pool)):
+        expected = reference_pool(pooled, 4, 1, "same", kind)
+        np.testing.assert_allclose(np.asarray(function(pooled, 4, 1, "same")), expected, atol=1e-6)
+        check_gradients(lambda a, f=function: f(a, 4, 1, "same"), pooled)
 
 
 # -- depthwise / separable ----------------------------------------------------------------
@@ -482,11 +502,6 @@ def test_conv_transpose_gradients_1d_and_channels_first():
         normal(1, 2, 3, 3),
         normal(2, 3, 3, 2),
     )
-
-
-def distinct(*shape):
-    """Values at least 0.1 apart, so a tiny perturbation never changes which one is the max."""
-    return RNG.permutation(np.arange(math.prod(shape)) * 0.1 - 1.0).reshape(shape)
 
 
 @pytest.mark.parametrize("case", POOL_CASES)

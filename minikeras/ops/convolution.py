@@ -15,7 +15,9 @@ The backward pass reuses `cols`: the kernel gradient is one product `cols.T @ gy
 gradient multiplies `gy` by the kernel once per kernel position and adds each product into
 the shifted window of the input it came from ("col2im": a small loop over kernel positions,
 each step a strided slice addition, so no `np.add.at`). A transposed convolution is that input
-gradient, and its backward pass is a forward convolution.
+gradient, and its backward pass is a forward convolution. A depthwise convolution (one
+input channel per filter group) would make those products tiny, so it multiplies shifted
+inputs by per-channel weights elementwise instead.
 
 Pooling works on the same windows with a loop over the pool positions: the maximum (or sum)
 of `prod(pool_size)` strided slices. Max-pool gradients go to the first maximum of each window
@@ -341,8 +343,6 @@ class _ConvPlan:
                     f"depthwise kernel of shape {kernel_shape} has {kernel_in} input channels "
                     f"(kernel layout: (*kernel_size, in_channels, channel_multiplier))."
                 )
-            self.groups = kernel_in
-            self.kernel_shape = (*window, 1, kernel_in * kernel_out)
             filters = kernel_in * kernel_out
         else:
             if channels is not None and (kernel_in <= 0 or channels % kernel_in):
@@ -359,7 +359,6 @@ class _ConvPlan:
                     f"kernel of shape {kernel_shape} has {self.groups} groups, but "
                     f"{kernel_out} output channels are not a multiple of it."
                 )
-            self.kernel_shape = tuple(kernel_shape)
             filters = kernel_out
         out_sizes, pads = [], []
         for size, k, stride, dilation in zip(sizes, window, strides, dilations):
@@ -386,11 +385,9 @@ class Conv(Function):
     def forward(self, x, kernel):
         plan = self.plan
         x = _channels_last(x, plan.channels_first)
-        w = kernel.reshape(plan.kernel_shape)
         cols = _im2col(x, plan.windows, plan.groups)
-        y = np.matmul(cols, _grouped_kernel(w, plan.groups))
-        self.cols, self.w, self.x_shape = cols, w, x.shape
-        self.original_kernel_shape = kernel.shape
+        y = np.matmul(cols, _grouped_kernel(kernel, plan.groups))
+        self.cols, self.kernel, self.x_shape = cols, kernel, x.shape
         y = _from_groups(y, (x.shape[0], *plan.windows.out_sizes))
         return _restore_layout(y, plan.channels_first)
 
@@ -399,10 +396,10 @@ class Conv(Function):
         gy = _to_groups(_channels_last(gy, plan.channels_first), plan.groups)
         gx = gw = None
         if self.needs_grad[0]:
-            gx = _input_gradient(gy, self.w, plan.windows, self.x_shape)
+            gx = _input_gradient(gy, self.kernel, plan.windows, self.x_shape)
             gx = _restore_layout(gx, plan.channels_first)
         if self.needs_grad[1]:
-            gw = _kernel_gradient(self.cols, gy, self.w.shape).reshape(self.original_kernel_shape)
+            gw = _kernel_gradient(self.cols, gy, self.kernel.shape)
         return gx, gw
 
 
