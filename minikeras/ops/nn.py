@@ -20,6 +20,14 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import Function, Tensor
 from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops.convolution import (
+    average_pool,
+    conv,
+    conv_transpose,
+    depthwise_conv,
+    max_pool,
+    separable_conv,
+)
 from minikeras.ops.numpy import (
     _float_tensor,
     _inplace,
@@ -33,9 +41,13 @@ from minikeras.ops.numpy import (
 from minikeras.ops.symbolic import op
 
 __all__ = [
+    "average_pool",
     "binary_crossentropy",
     "categorical_crossentropy",
     "celu",
+    "conv",
+    "conv_transpose",
+    "depthwise_conv",
     "elu",
     "gelu",
     "glu",
@@ -45,12 +57,14 @@ __all__ = [
     "leaky_relu",
     "log_sigmoid",
     "log_softmax",
+    "max_pool",
     "mish",
     "moments",
     "one_hot",
     "relu",
     "relu6",
     "selu",
+    "separable_conv",
     "sigmoid",
     "silu",
     "softmax",
