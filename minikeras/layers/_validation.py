@@ -1,0 +1,85 @@
+"""Argument checks shared by the layers of the catalogue (padding sizes, data formats, ...)."""
+
+import operator
+
+from minikeras import config
+
+_DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def is_integer(value):
+    """True for Python and numpy integers (not for bools)."""
+    if isinstance(value, bool):
+        return False
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
+def standardize_data_format(data_format, layer_name):
+    """`None` gives `config.image_data_format()`; otherwise checks the name."""
+    if data_format is None:
+        return config.image_data_format()
+    value = str(data_format).lower()
+    if value not in _DATA_FORMATS:
+        raise ValueError(
+            f"{layer_name}: `data_format` must be one of {list(_DATA_FORMATS)}. "
+            f"Received data_format={data_format!r}."
+        )
+    return value
+
+
+def int_tuple(value, n, name, layer_name, allow_zero=False):
+    """Returns an int, or `n` ints, as a tuple of `n` non-negative (or positive) ints.
+
+    Example:
+        >>> int_tuple(2, 2, "size", "UpSampling2D")
+        (2, 2)
+    """
+    items = (value,) * n if is_integer(value) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = None
+    if items is None or len(items) != n or not all(is_integer(v) for v in items):
+        raise ValueError(
+            f"{layer_name}: `{name}` must be an integer or a tuple of {n} integers. "
+            f"Received {name}={value!r}."
+        )
+    items = tuple(operator.index(v) for v in items)
+    lowest = 0 if allow_zero else 1
+    if any(v < lowest for v in items):
+        raise ValueError(
+            f"{layer_name}: `{name}` must be {'>= 0' if allow_zero else '> 0'} in every "
+            f"dimension. Received {name}={value!r}."
+        )
+    return items
+
+
+def before_after_pairs(value, n, name, layer_name):
+    """Normalises padding/cropping amounts to `n` `(before, after)` pairs.
+
+    Accepts an int (same everywhere), `n` ints (symmetric per dimension) or `n` pairs.
+
+    Example:
+        >>> before_after_pairs(((1, 2), 3), 2, "padding", "ZeroPadding2D")
+        ((1, 2), (3, 3))
+    """
+    if is_integer(value):
+        pair = int_tuple(value, 2, name, layer_name, allow_zero=True)
+        return (pair,) * n
+    try:
+        items = tuple(value)
+    except TypeError:
+        items = ()
+    if len(items) != n:
+        raise ValueError(
+            f"{layer_name}: `{name}` must be an int, a tuple of {n} ints or a tuple of {n} "
+            f"(before, after) pairs. Received {name}={value!r}."
+        )
+    return tuple(
+        int_tuple(item, 2, f"{name}[{i}]", layer_name, allow_zero=True)
+        for i, item in enumerate(items)
+    )

@@ -1,0 +1,18 @@
+"""`Identity`: returns its input unchanged (a placeholder layer)."""
+
+from minikeras.layers.layer import Layer
+
+
+class Identity(Layer):
+    """A layer that returns its inputs as they are (any structure of tensors).
+
+    Example:
+        >>> Identity()(np.ones((2, 3))).shape
+        (2, 3)
+    """
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
