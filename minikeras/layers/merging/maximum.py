@@ -1,0 +1,27 @@
+"""`Maximum` layer and its functional form `maximum`: [x1, x2] -> max(x1, x2)."""
+
+from minikeras import ops
+from minikeras.layers.merging.base_merge import Merge
+
+
+class Maximum(Merge):
+    """Elementwise maximum of a list of tensors.
+
+    Takes a list of tensors of the same shape (or shapes that broadcast) and returns one
+    tensor of that shape.
+
+    Example:
+        >>> Maximum()([np.ones((2, 3)), np.full((2, 3), 3.0)]).shape
+        (2, 3)
+    """
+
+    def _merge_function(self, inputs):
+        output = inputs[0]
+        for x in inputs[1:]:
+            output = ops.maximum(output, x)
+        return output
+
+
+def maximum(inputs, **kwargs):
+    """Functional form of `Maximum`: `Maximum(**kwargs)(inputs)`."""
+    return Maximum(**kwargs)(inputs)

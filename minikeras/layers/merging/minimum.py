@@ -1,0 +1,27 @@
+"""`Minimum` layer and its functional form `minimum`: [x1, x2] -> min(x1, x2)."""
+
+from minikeras import ops
+from minikeras.layers.merging.base_merge import Merge
+
+
+class Minimum(Merge):
+    """Elementwise minimum of a list of tensors.
+
+    Takes a list of tensors of the same shape (or shapes that broadcast) and returns one
+    tensor of that shape.
+
+    Example:
+        >>> Minimum()([np.ones((2, 3)), np.full((2, 3), 3.0)]).shape
+        (2, 3)
+    """
+
+    def _merge_function(self, inputs):
+        output = inputs[0]
+        for x in inputs[1:]:
+            output = ops.minimum(output, x)
+        return output
+
+
+def minimum(inputs, **kwargs):
+    """Functional form of `Minimum`: `Minimum(**kwargs)(inputs)`."""
+    return Minimum(**kwargs)(inputs)
