@@ -1,0 +1,217 @@
+"""`BatchNormalization`: normalises features with batch statistics, keeping moving averages."""
+
+from minikeras import constraints, initializers, ops, regularizers
+from minikeras.layers.input_spec import InputSpec
+from minikeras.layers.layer import Layer
+from minikeras.layers.normalization.fused import Normalize
+
+
+class BatchNormalization(Layer):
+    """Normalises each feature (channel) to mean 0 and variance 1, then scales and shifts.
+
+    Training (`training=True`, as in `fit`) and the layer trainable:
+        `y = (x - mean_batch) / sqrt(var_batch + epsilon) * gamma + beta`, with the mean and
+        the biased variance of the batch over every axis but `axis`; then
+        `moving_mean = moving_mean * momentum + mean_batch * (1 - momentum)` (same for the
+        variance). The whole forward and backward pass is one fused graph node.
+    Inference (`training=False` or None, as in `predict`/`evaluate`), or a frozen layer
+    (`trainable=False`, even during training, as in Keras 3 fine-tuning):
+        `y = (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta`, and the
+        moving statistics do not change.
+
+    Args:
+        axis: the feature axis (-1 by default; 1 for channels-first images).
+        momentum: weight of the old value in the moving averages (0.99).
+        epsilon: added to the variance (1e-3).
+        center, scale: whether to learn `beta` and `gamma`.
+        beta_initializer, gamma_initializer, moving_mean_initializer,
+        moving_variance_initializer: initializers ("zeros", "ones", "zeros", "ones").
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: optional.
+
+    Weights, in Keras's order: `gamma`, `beta` (trainable), `moving_mean`,
+    `moving_variance` (non-trainable).
+
+    Example:
+        >>> layer = BatchNormalization()
+        >>> y = layer(np.random.rand(32, 4), training=True)   # batch statistics
+        >>> layer.moving_mean.numpy().shape
+        (4,)
+    """
+
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
+        synchronized=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise ValueError(f"BatchNormalization: `axis` must be an int. Received axis={axis!r}.")
+        if synchronized:
+            raise ValueError(
+                "BatchNormalization: synchronized=True needs several devices (TensorFlow "
+                "backend only in Keras); minikeras runs on one CPU."
+            )
+        if renorm:
+            raise NotImplementedError("BatchNormalization(renorm=True) is not supported.")
+        if not 0 <= float(momentum) <= 1:
+            raise ValueError(
+                f"BatchNormalization: `momentum` must be in [0, 1]. Received momentum={momentum!r}."
+            )
+        if float(epsilon) <= 0:
+            raise ValueError(
+                f"BatchNormalization: `epsilon` must be positive. Received epsilon={epsilon!r}."
+            )
+        self.axis = axis
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.renorm = renorm
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
+        self.synchronized = synchronized
+        self.gamma = None
+        self.beta = None
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                f'Layer "{self.name}": axis {self.axis} is out of range for input shape '
+                f"{tuple(input_shape)}."
+            )
+        axis = self.axis % rank
+        channels = input_shape[axis]
+        if channels is None:
+            raise ValueError(
+                f'Layer "{self.name}": the size of axis {self.axis} must be known, got input '
+                f"shape {tuple(input_shape)}."
+            )
+        shape = (channels,)
+        if self.scale:
+            self.gamma = self.add_weight(
+                shape=shape,
+                name="gamma",
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
+        if self.center:
+            self.beta = self.add_weight(
+                shape=shape,
+                name="beta",
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
+        self.moving_mean = self.add_weight(
+            shape=shape,
+            name="moving_mean",
+            initializer=self.moving_mean_initializer,
+            trainable=False,
+        )
+        self.moving_variance = self.add_weight(
+            shape=shape,
+            name="moving_variance",
+            initializer=self.moving_variance_initializer,
+            trainable=False,
+        )
+        self.input_spec = InputSpec(ndim=rank, axes={self.axis: channels})
+        self._reduction_axes = tuple(i for i in range(rank) if i != axis)
+        self._param_shape = tuple(channels if i == axis else 1 for i in range(rank))
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if training and self.trainable:
+            return self._train_forward(inputs)
+        # Inference: Keras's order of operations, x * inv + (beta - mean * inv).
+        inv = ops.rsqrt(self.moving_variance + self.epsilon)
+        if self.gamma is not None:
+            inv = inv * self.gamma
+        shift = -self.moving_mean * inv
+        if self.beta is not None:
+            shift = shift + self.beta
+        if inputs.ndim > 1 and self.axis % inputs.ndim != inputs.ndim - 1:
+            inv = ops.reshape(inv, self._param_shape)
+            shift = ops.reshape(shift, self._param_shape)
+        return inputs * inv + shift
+
+    def _train_forward(self, inputs):
+        params = [p for p in (self.gamma, self.beta) if p is not None]
+        normalize = Normalize(
+            self._reduction_axes,
+            self.epsilon,
+            self._param_shape,
+            has_gamma=self.gamma is not None,
+            has_beta=self.beta is not None,
+        )
+        outputs = normalize(inputs, *params)
+        mean = normalize.batch_mean.reshape(-1)
+        variance = normalize.batch_variance.reshape(-1)
+        # Moving averages use the batch statistics as constants (no gradient flows here).
+        momentum = self.momentum
+        self.moving_mean.assign(self.moving_mean.data * momentum + mean * (1.0 - momentum))
+        self.moving_variance.assign(
+            self.moving_variance.data * momentum + variance * (1.0 - momentum)
+        )
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                f'Layer "{self.name}": axis {self.axis} is out of range for input shape '
+                f"{tuple(input_shape)}."
+            )
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "axis": self.axis,
+                "momentum": self.momentum,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": initializers.serialize(
+                    self.moving_variance_initializer
+                ),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint),
+                "synchronized": self.synchronized,
+                "renorm": self.renorm,
+                "renorm_clipping": self.renorm_clipping,
+                "renorm_momentum": self.renorm_momentum,
+            }
+        )
+        return config

@@ -1,0 +1,87 @@
+"""The normalisation primitive shared by BatchNormalization and LayerNormalization.
+
+`Normalize` computes, in one graph node,
+
+    mean, variance = moments of x over `axes` (variance biased: divided by the count)
+    y = (x - mean) / sqrt(variance + epsilon) * gamma + beta
+
+and its gradient with respect to x, gamma and beta in one backward step. Written as
+separate ops (mean, subtract, square, mean, add, sqrt, divide, multiply, add) the graph
+would hold about ten input-sized temporaries and walk them all again backwards; here the
+forward pass keeps only the centred input, and the backward pass needs two reductions.
+
+With `xhat = (x - mean) * inv`, `inv = 1 / sqrt(variance + epsilon)`, `g = gy * gamma` and
+`n` values per normalised group, the input gradient is
+
+    gx = inv * (g - mean(g) - xhat * mean(g * xhat))      (means over `axes`)
+"""
+
+import numpy as np
+
+from minikeras.autodiff import Function
+
+
+class Normalize(Function):
+    """Normalises `x` over `axes`, then scales by `gamma` and shifts by `beta` (both optional).
+
+    Args:
+        axes: tuple of the axes the statistics are computed over.
+        epsilon: added to the variance before the square root.
+        param_shape: the shape `gamma` and `beta` are reshaped to so they broadcast against
+            `x` (e.g. `(1, 1, channels)`).
+        has_gamma, has_beta: which of the optional inputs follow `x`.
+
+    After the forward pass, `batch_mean` and `batch_variance` hold the statistics (with
+    the reduced axes kept as size 1), for the moving averages of batch normalisation.
+    """
+
+    def __init__(self, axes, epsilon, param_shape, has_gamma, has_beta):
+        self.axes = tuple(axes)
+        self.epsilon = float(epsilon)
+        self.param_shape = tuple(param_shape)
+        self.has_gamma = has_gamma
+        self.has_beta = has_beta
+
+    def forward(self, x, *params):
+        gamma = params[0].reshape(self.param_shape) if self.has_gamma else None
+        beta = params[-1].reshape(self.param_shape) if self.has_beta else None
+        mean = np.mean(x, axis=self.axes, keepdims=True)
+        centered = x - mean
+        variance = np.mean(np.square(centered), axis=self.axes, keepdims=True)
+        inv = 1.0 / np.sqrt(variance + self.epsilon)
+        scale = inv if gamma is None else inv * gamma
+        y = centered * scale
+        if beta is not None:
+            y += beta
+        self.centered, self.inv, self.gamma = centered, inv, gamma
+        self.batch_mean, self.batch_variance = mean, variance
+        self.param_sizes = [p.shape for p in params]
+        return y
+
+    def _reduce_to_params(self, g, shape):
+        """Sums `g` over the axes a parameter is broadcast along, back to `shape`."""
+        axes = tuple(i for i, size in enumerate(self.param_shape) if size == 1)
+        return g.sum(axis=axes).reshape(shape)
+
+    def backward(self, gy):
+        needs = self.needs_grad
+        xhat = self.centered * self.inv
+        count = xhat.size // self.inv.size
+        gradients = [None]
+        if self.has_gamma:
+            shape = self.param_sizes[0]
+            gradients.append(self._reduce_to_params(gy * xhat, shape) if needs[1] else None)
+        if self.has_beta:
+            shape = self.param_sizes[-1]
+            gradients.append(self._reduce_to_params(gy, shape) if needs[-1] else None)
+        if needs[0]:
+            g = gy if self.gamma is None else gy * self.gamma
+            mean_g = np.mean(g, axis=self.axes, keepdims=True)
+            mean_gx = np.sum(g * xhat, axis=self.axes, keepdims=True)
+            mean_gx /= count
+            xhat *= mean_gx
+            gx = g - mean_g
+            gx -= xhat
+            gx *= self.inv
+            gradients[0] = gx
+        return tuple(gradients)
