@@ -1,0 +1,97 @@
+"""`RandomCrop`: random crops of images during training, centre crops at inference."""
+
+from minikeras import random
+from minikeras.layers._image import crop, resize_bilinear
+from minikeras.layers._validation import standardize_data_format
+from minikeras.layers.layer import Layer
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"RandomCrop: `{name}` must be a positive integer. Received {value!r}.")
+    return value
+
+
+class RandomCrop(Layer):
+    """Crops images to `height x width`: at a random place in training, centred otherwise.
+
+    Training (`training=True`, the default when called directly, as in Keras): when the
+    images are larger than the target in both dimensions, one random window of the target
+    size is cut from every image of the batch (Keras draws one offset per batch).
+    Otherwise the window starts where the centred crop of the target aspect ratio starts,
+    and a window smaller than the target is resized to it (bilinear).
+
+    Inference (`training=False`, as in `predict`/`evaluate`): the largest centred window
+    with the target aspect ratio is cut and resized (bilinear) to `height x width`, the
+    behaviour Keras documents. Keras 3.15 itself returns the images unchanged at inference
+    (keras-team/keras#21868), so its validation and predictions get a different shape
+    from training; minikeras does not copy that bug.
+
+    Args:
+        height, width: the output size.
+        seed: optional int seed.
+        data_format: "channels_last" (`(batch, height, width, channels)`, default) or
+            "channels_first". A single image (rank 3) is accepted too.
+
+    Example:
+        >>> RandomCrop(4, 4, seed=1)(np.ones((2, 6, 8, 3))).shape
+        (2, 4, 4, 3)
+    """
+
+    def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.height = _positive_int(height, "height")
+        self.width = _positive_int(width, "width")
+        self.seed = seed if seed is not None else random.make_default_seed()
+        self.generator = random.SeedGenerator(seed)
+        self.data_format = standardize_data_format(data_format, "RandomCrop")
+
+    def _spatial_axes(self, ndim):
+        return (ndim - 3, ndim - 2) if self.data_format == "channels_last" else (ndim - 2, ndim - 1)
+
+    def _centered_window(self, in_height, in_width):
+        """The largest centred window with the target's aspect ratio: (top, left, h, w)."""
+        crop_height = max(min(in_height, int(in_width * self.height / self.width)), 1)
+        crop_width = max(min(in_width, int(in_height * self.width / self.height)), 1)
+        top = int((in_height - crop_height) / 2)
+        left = int((in_width - crop_width) / 2)
+        return top, left, crop_height, crop_width
+
+    def call(self, inputs, training=True):
+        if inputs.ndim not in (3, 4):
+            raise ValueError(
+                f'Layer "{self.name}": RandomCrop expects images of rank 4 (a batch) or 3 (one '
+                f"image); received an input of shape {tuple(inputs.shape)}."
+            )
+        single = inputs.ndim == 3
+        images = inputs[None] if single else inputs
+        h_axis, w_axis = self._spatial_axes(4)
+        in_height, in_width = images.shape[h_axis], images.shape[w_axis]
+        top, left, crop_height, crop_width = self._centered_window(in_height, in_width)
+        if training:
+            if in_height > self.height and in_width > self.width:
+                generator = self.generator.next()
+                top = int(generator.uniform(0, in_height - self.height + 1))
+                left = int(generator.uniform(0, in_width - self.width + 1))
+            crop_height, crop_width = self.height, self.width
+        outputs = crop(images, top, left, crop_height, crop_width, self.data_format)
+        outputs = resize_bilinear(outputs, self.height, self.width, self.data_format)
+        return outputs[0] if single else outputs
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        h_axis, w_axis = self._spatial_axes(len(shape))
+        shape[h_axis], shape[w_axis] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "height": self.height,
+                "width": self.width,
+                "seed": self.seed,
+                "data_format": self.data_format,
+            }
+        )
+        return config

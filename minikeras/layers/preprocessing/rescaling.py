@@ -1,0 +1,49 @@
+"""`Rescaling`: `inputs * scale + offset` (e.g. pixels from [0, 255] to [0, 1])."""
+
+import numpy as np
+
+from minikeras import ops
+from minikeras.layers.layer import Layer
+
+
+def _check_number_or_list(value, name):
+    values = np.asarray(value)
+    if values.dtype.kind not in "iuf" or values.ndim > 1:
+        raise ValueError(
+            f"Rescaling: `{name}` must be a number or a list of numbers (one per channel). "
+            f"Received {name}={value!r}."
+        )
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+class Rescaling(Layer):
+    """Multiplies the inputs by `scale` and adds `offset`.
+
+    Args:
+        scale: a number, or one number per channel (last axis).
+        offset: a number, or one number per channel (0 by default).
+
+    Example:
+        >>> Rescaling(1.0 / 127.5, offset=-1.0)(np.array([[0.0, 127.5, 255.0]])).numpy()
+        array([[-1.,  0.,  1.]], dtype=float32)
+    """
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = _check_number_or_list(scale, "scale")
+        self.offset = _check_number_or_list(offset, "offset")
+
+    def call(self, inputs):
+        if inputs.dtype != self.dtype:
+            inputs = ops.cast(inputs, self.dtype)
+        scale = np.asarray(self.scale, dtype=self.dtype)
+        offset = np.asarray(self.offset, dtype=self.dtype)
+        return inputs * scale + offset
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"scale": self.scale, "offset": self.offset})
+        return config
