@@ -27,7 +27,7 @@ from minikeras.layers.merging import (
 )
 from minikeras.layers.normalization import BatchNormalization, LayerNormalization
 from minikeras.layers.pooling import *  # noqa: F403
-from minikeras.layers.preprocessing import RandomCrop, Rescaling
+from minikeras.layers.preprocessing import CenterCrop, RandomCrop, Rescaling, Resizing
 from minikeras.layers.regularization import (
     ActivityRegularization,
     Dropout,
@@ -56,6 +56,7 @@ __all__ = [
     "Add",
     "Average",
     "BatchNormalization",
+    "CenterCrop",
     "Concatenate",
     "Cropping1D",
     "Cropping2D",
@@ -83,6 +84,7 @@ __all__ = [
     "ReLU",
     "RepeatVector",
     "Rescaling",
+    "Resizing",
     "Reshape",
     "Softmax",
     "SpatialDropout1D",

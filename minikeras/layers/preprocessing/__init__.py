@@ -1,6 +1,8 @@
-"""Preprocessing layers: Rescaling, RandomCrop."""
+"""Preprocessing layers: Rescaling, Resizing, CenterCrop, RandomCrop."""
 
+from minikeras.layers.preprocessing.center_crop import CenterCrop
 from minikeras.layers.preprocessing.random_crop import RandomCrop
 from minikeras.layers.preprocessing.rescaling import Rescaling
+from minikeras.layers.preprocessing.resizing import Resizing
 
-__all__ = ["RandomCrop", "Rescaling"]
+__all__ = ["CenterCrop", "RandomCrop", "Rescaling", "Resizing"]

@@ -1,15 +1,16 @@
 """`RandomCrop`: random crops of images during training, centre crops at inference."""
 
 from minikeras import random
-from minikeras.layers._image import crop, resize_bilinear
+from minikeras.layers._image import (
+    centered_window,
+    check_image_size,
+    crop,
+    image_batch,
+    image_output_shape,
+    resize_bilinear,
+)
 from minikeras.layers._validation import standardize_data_format
 from minikeras.layers.layer import Layer
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"RandomCrop: `{name}` must be a positive integer. Received {value!r}.")
-    return value
 
 
 class RandomCrop(Layer):
@@ -40,34 +41,19 @@ class RandomCrop(Layer):
 
     def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        self.height = _positive_int(height, "height")
-        self.width = _positive_int(width, "width")
+        self.height = check_image_size(height, "height", "RandomCrop")
+        self.width = check_image_size(width, "width", "RandomCrop")
         self.seed = seed if seed is not None else random.make_default_seed()
         self.generator = random.SeedGenerator(seed)
         self.data_format = standardize_data_format(data_format, "RandomCrop")
 
-    def _spatial_axes(self, ndim):
-        return (ndim - 3, ndim - 2) if self.data_format == "channels_last" else (ndim - 2, ndim - 1)
-
-    def _centered_window(self, in_height, in_width):
-        """The largest centred window with the target's aspect ratio: (top, left, h, w)."""
-        crop_height = max(min(in_height, int(in_width * self.height / self.width)), 1)
-        crop_width = max(min(in_width, int(in_height * self.width / self.height)), 1)
-        top = int((in_height - crop_height) / 2)
-        left = int((in_width - crop_width) / 2)
-        return top, left, crop_height, crop_width
-
     def call(self, inputs, training=True):
-        if inputs.ndim not in (3, 4):
-            raise ValueError(
-                f'Layer "{self.name}": RandomCrop expects images of rank 4 (a batch) or 3 (one '
-                f"image); received an input of shape {tuple(inputs.shape)}."
-            )
-        single = inputs.ndim == 3
-        images = inputs[None] if single else inputs
-        h_axis, w_axis = self._spatial_axes(4)
+        images, single = image_batch(self, inputs)
+        h_axis, w_axis = (1, 2) if self.data_format == "channels_last" else (2, 3)
         in_height, in_width = images.shape[h_axis], images.shape[w_axis]
-        top, left, crop_height, crop_width = self._centered_window(in_height, in_width)
+        top, left, crop_height, crop_width = centered_window(
+            in_height, in_width, self.height, self.width
+        )
         if training:
             if in_height > self.height and in_width > self.width:
                 generator = self.generator.next()
@@ -79,10 +65,7 @@ class RandomCrop(Layer):
         return outputs[0] if single else outputs
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        h_axis, w_axis = self._spatial_axes(len(shape))
-        shape[h_axis], shape[w_axis] = self.height, self.width
-        return tuple(shape)
+        return image_output_shape(self, input_shape)
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,102 @@
+"""`Resizing`: resizes images to a fixed height and width."""
+
+from minikeras.layers._image import (
+    centered_window,
+    check_image_size,
+    crop,
+    image_batch,
+    image_output_shape,
+    resize_bilinear,
+    resize_nearest,
+)
+from minikeras.layers._validation import standardize_data_format
+from minikeras.layers.layer import Layer
+
+_INTERPOLATIONS = ("bilinear", "nearest")
+
+
+class Resizing(Layer):
+    """Resizes a batch of images (or one image) to `height x width`.
+
+    Args:
+        height, width: the output size.
+        interpolation: "bilinear" (default; half-pixel centres, no antialiasing, as Keras)
+            or "nearest".
+        crop_to_aspect_ratio: first cut the largest centred window with the target aspect
+            ratio, so the images are not distorted.
+        data_format: "channels_last" (default) or "channels_first".
+
+    `pad_to_aspect_ratio` and `antialias` are not supported.
+
+    Example:
+        >>> Resizing(4, 6)(np.ones((2, 8, 8, 3))).shape
+        (2, 4, 6, 3)
+    """
+
+    def __init__(
+        self,
+        height,
+        width,
+        interpolation="bilinear",
+        crop_to_aspect_ratio=False,
+        pad_to_aspect_ratio=False,
+        fill_mode="constant",
+        fill_value=0.0,
+        antialias=False,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.height = check_image_size(height, "height", "Resizing")
+        self.width = check_image_size(width, "width", "Resizing")
+        interpolation = str(interpolation).lower()
+        if interpolation not in _INTERPOLATIONS:
+            raise ValueError(
+                f"Resizing: `interpolation` must be one of {list(_INTERPOLATIONS)} in minikeras. "
+                f"Received interpolation={interpolation!r}."
+            )
+        if pad_to_aspect_ratio or antialias:
+            raise NotImplementedError(
+                "Resizing: pad_to_aspect_ratio=True and antialias=True are not supported."
+            )
+        if fill_mode != "constant":
+            raise ValueError(f"Resizing: only fill_mode='constant' exists. Received {fill_mode!r}.")
+        self.interpolation = interpolation
+        self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
+        self.pad_to_aspect_ratio = False
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.antialias = False
+        self.data_format = standardize_data_format(data_format, "Resizing")
+
+    def call(self, inputs):
+        images, single = image_batch(self, inputs)
+        h_axis, w_axis = (1, 2) if self.data_format == "channels_last" else (2, 3)
+        if self.crop_to_aspect_ratio:
+            window = centered_window(
+                images.shape[h_axis], images.shape[w_axis], self.height, self.width
+            )
+            images = crop(images, *window, self.data_format)
+        resize = resize_bilinear if self.interpolation == "bilinear" else resize_nearest
+        outputs = resize(images, self.height, self.width, self.data_format)
+        return outputs[0] if single else outputs
+
+    def compute_output_shape(self, input_shape):
+        return image_output_shape(self, input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "height": self.height,
+                "width": self.width,
+                "interpolation": self.interpolation,
+                "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
+                "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value,
+                "antialias": self.antialias,
+                "data_format": self.data_format,
+            }
+        )
+        return config
