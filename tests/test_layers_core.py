@@ -92,6 +92,12 @@ def test_embedding_errors():
         layer(np.array([[-1, 1]]))
 
 
+def test_embedding_input_length_is_ignored_with_a_warning():
+    with pytest.warns(UserWarning, match="input_length"):
+        layer = layers.Embedding(5, 2, input_length=3)
+    assert "input_length" not in layer.get_config()
+
+
 def test_embedding_mask_zero_is_kept_in_config_only():
     layer = layers.Embedding(5, 2, mask_zero=True)
     assert layer.get_config()["mask_zero"] is True
@@ -253,8 +259,8 @@ def test_activation_layer_constructor_errors():
         layers.ReLU(threshold=None)
     with pytest.raises(ValueError, match="negative_slope"):
         layers.LeakyReLU(negative_slope=-1)
-    with pytest.raises(ValueError, match="negative_slope"):
-        layers.LeakyReLU(alpha=0.1)
+    with pytest.warns(UserWarning, match="negative_slope"):
+        assert layers.LeakyReLU(alpha=0.1).negative_slope == 0.1
     with pytest.raises(ValueError, match="axis"):
         layers.Softmax(axis="last")
     with pytest.raises(ValueError, match="alpha"):

@@ -1,5 +1,7 @@
 """`LeakyReLU`: `x` for `x >= 0`, `negative_slope * x` otherwise."""
 
+import warnings
+
 from minikeras import activations
 from minikeras.layers.layer import Layer
 
@@ -18,8 +20,10 @@ class LeakyReLU(Layer):
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
-            raise ValueError(
-                "LeakyReLU: the argument `alpha` was renamed `negative_slope` in Keras 3."
+            negative_slope = kwargs.pop("alpha")
+            warnings.warn(
+                "LeakyReLU: the argument `alpha` is deprecated (Keras 3); use `negative_slope`.",
+                stacklevel=2,
             )
         super().__init__(**kwargs)
         if (

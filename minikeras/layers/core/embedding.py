@@ -1,5 +1,7 @@
 """`Embedding`: looks up one trainable vector per integer index."""
 
+import warnings
+
 from minikeras import constraints, initializers, ops, regularizers
 from minikeras.layers.layer import Layer
 
@@ -53,9 +55,10 @@ class Embedding(Layer):
         **kwargs,
     ):
         if kwargs.pop("input_length", None) is not None:
-            raise ValueError(
-                "Embedding: `input_length` was removed in Keras 3; give the input shape with "
-                "keras.Input instead."
+            warnings.warn(
+                "Embedding: the argument `input_length` is deprecated (Keras 3) and ignored; "
+                "give the input shape with keras.Input instead.",
+                stacklevel=2,
             )
         super().__init__(**kwargs)
         if lora_rank is not None:
