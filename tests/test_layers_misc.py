@@ -34,6 +34,14 @@ def rand(*shape):
         (layers.Rescaling, {"scale": 1.0 / 255, "offset": -0.5}, (2, 4, 4, 3)),
         (layers.Rescaling, {"scale": [0.5, 1.0, 2.0]}, (2, 4, 4, 3)),
         (layers.RandomCrop, {"height": 3, "width": 2, "seed": 6}, (2, 5, 6, 3)),
+        (layers.Resizing, {"height": 3, "width": 5}, (2, 4, 4, 2)),
+        (layers.Resizing, {"height": 2, "width": 2, "interpolation": "nearest"}, (2, 4, 5, 1)),
+        (layers.CenterCrop, {"height": 2, "width": 3}, (2, 4, 5, 1)),
+        (
+            layers.CenterCrop,
+            {"height": 6, "width": 3, "data_format": "channels_first"},
+            (2, 1, 4, 5),
+        ),
         (
             layers.RandomCrop,
             {"height": 3, "width": 4, "data_format": "channels_first"},
@@ -223,6 +231,37 @@ def test_random_crop_single_image_symbolic_and_errors():
         layers.RandomCrop(0, 2)
     config = layers.RandomCrop(3, 4).get_config()
     assert isinstance(config["seed"], int)  # a drawn seed is stored, as in Keras
+
+
+# -- Resizing and CenterCrop ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("case", "cls"),
+    [
+        ("resizing_bilinear_down", layers.Resizing),
+        ("resizing_bilinear_up", layers.Resizing),
+        ("resizing_nearest", layers.Resizing),
+        ("resizing_crop_to_aspect", layers.Resizing),
+        ("center_crop", layers.CenterCrop),
+        ("center_crop_small", layers.CenterCrop),
+    ],
+)
+def test_image_layers_match_keras(case, cls):
+    data = keras_case(case)
+    out = cls(**data["kwargs"])(data["inputs"])
+    np.testing.assert_allclose(out.numpy(), data["outputs"][0], rtol=1e-5, atol=1e-6)
+
+
+def test_center_crop_by_hand_and_resizing_errors():
+    x = rand(2, 5, 7, 3)
+    np.testing.assert_array_equal(layers.CenterCrop(3, 4)(x).numpy(), x[:, 1:4, 1:5])
+    np.testing.assert_array_equal(layers.Resizing(5, 7)(x).numpy(), x)
+    assert layers.Resizing(2, 3)(x[0]).shape == (2, 3, 3)
+    with pytest.raises(ValueError, match="interpolation"):
+        layers.Resizing(2, 2, interpolation="lanczos9")
+    with pytest.raises(NotImplementedError, match="pad_to_aspect_ratio"):
+        layers.Resizing(2, 2, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match=r'"sizer".*rank 4.*\(2, 3\)'):
+        layers.Resizing(2, 2, name="sizer")(rand(2, 3))
 
 
 # -- training flag propagation --------------------------------------------------------------
