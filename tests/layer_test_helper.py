@@ -251,9 +251,11 @@ def keras_case(name):
 
     inputs = case["inputs"]
     case["inputs"] = [to_array(x) for x in inputs] if case.get("list_input") else to_array(inputs)
-    for key in ("outputs", "weights", "weights_after"):
+    for key in ("outputs", "weights", "weights_after", "gradients", "non_trainable_after"):
         if case.get(key) is not None:
             case[key] = [to_array(v) for v in case[key]]
+    if "targets" in case:
+        case["targets"] = to_array(case["targets"])
     return case
 
 

@@ -96,6 +96,32 @@ def test_layer_normalization_matches_keras(case):
     np.testing.assert_allclose(out.numpy(), data["outputs"][0], rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("case", "make"),
+    [
+        ("batch_norm_step", lambda: layers.BatchNormalization(momentum=0.9)),
+        ("layer_norm_step", layers.LayerNormalization),
+    ],
+)
+def test_training_step_gradients_match_keras(case, make):
+    """Loss, gradients of every weight, and moving statistics after one training step of
+    Dense -> normalization -> Dense, against `jax.grad` through the Keras model."""
+    data = keras_case(case)
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(4), make(), layers.Dense(1)])
+    model.set_weights(data["weights"])
+    with keras.GradientTape() as tape:
+        outputs = model(data["inputs"], training=True)
+        loss = ops.mean(ops.square(outputs - data["targets"]))
+    gradients = tape.gradient(loss, model.trainable_weights)
+    np.testing.assert_allclose(float(loss), data["loss"], rtol=1e-6)
+    for gradient, expected in zip(gradients, data["gradients"], strict=True):
+        np.testing.assert_allclose(gradient.numpy(), expected, rtol=1e-5, atol=1e-6)
+    for weight, expected in zip(
+        model.non_trainable_weights, data["non_trainable_after"], strict=True
+    ):
+        np.testing.assert_allclose(weight.numpy(), expected, rtol=1e-6, atol=1e-7)
+
+
 # -- training and inference behaviour -------------------------------------------------------
 def test_batch_norm_moving_stats_update_only_in_training_with_momentum_099():
     layer = layers.BatchNormalization()
