@@ -17,7 +17,7 @@ class Softmax(Layer):
 
     Example:
         >>> Softmax()(np.array([1.0, 2.0, 1.0])).numpy()
-        array([0.21194157, 0.5761169 , 0.21194157], dtype=float32)
+        array([0.21194156, 0.5761169 , 0.21194156], dtype=float32)
     """
 
     def __init__(self, axis=-1, **kwargs):

@@ -14,7 +14,7 @@ class ActivityRegularization(Layer):
     Example:
         >>> layer = ActivityRegularization(l2=0.1)
         >>> _ = layer(np.ones((2, 3)))
-        >>> float(layer.losses[0])   # 0.1 * 6 / 2
+        >>> round(float(layer.losses[0]), 6)   # 0.1 * 6 / 2
         0.3
     """
 
