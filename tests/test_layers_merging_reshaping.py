@@ -230,6 +230,15 @@ def test_reshaping_values_by_numpy():
     )
 
 
+def test_bilinear_upsampling_of_integer_images_interpolates_in_float():
+    pixels = np.arange(8, dtype=np.int32).reshape(1, 2, 2, 2)
+    out = layers.UpSampling2D(interpolation="bilinear")(pixels)
+    expected = layers.UpSampling2D(interpolation="bilinear")(pixels.astype(np.float32))
+    assert out.dtype == "float32"
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    assert layers.UpSampling2D()(pixels).dtype == "int32"  # nearest copies values
+
+
 def test_reshaping_unknown_sizes_stay_unknown():
     inputs = keras.Input((None, 4))
     assert layers.Flatten()(inputs).shape == (None, None)

@@ -11,7 +11,7 @@ contractions. Nearest resizing picks the input pixel under each output pixel cen
 
 import numpy as np
 
-from minikeras import ops
+from minikeras import config, ops
 
 
 def _interpolation_matrix(in_size, out_size, dtype):
@@ -31,6 +31,8 @@ def _interpolation_matrix(in_size, out_size, dtype):
 def resize_bilinear(images, height, width, data_format="channels_last"):
     """Resizes a batch of images `(batch, h, w, c)` (or channels first) to `(height, width)`."""
     images = ops.convert_to_tensor(images)
+    if not images.dtype.startswith("float"):
+        images = ops.cast(images, config.floatx())  # interpolated values are fractions
     h_axis, w_axis = (1, 2) if data_format == "channels_last" else (2, 3)
     in_height, in_width = images.shape[h_axis], images.shape[w_axis]
     dtype = images.dtype
