@@ -33,6 +33,15 @@ def test_dense_passes_layer_checks(kwargs, input_shape, output_shape, trainable)
     )
 
 
+def test_dense_with_regularizers_reports_their_losses():
+    run_layer_test(
+        layers.Dense,
+        {"units": 3, "kernel_regularizer": "l2", "activity_regularizer": "l1"},
+        input_shape=(4, 2),
+        expected_num_losses=2,
+    )
+
+
 # -- Embedding ------------------------------------------------------------------------------
 def test_embedding_passes_layer_checks():
     layer = run_layer_test(

@@ -150,6 +150,9 @@ def test_gaussian_noise_and_dropout_statistics():
 
 
 def test_activity_regularization_adds_the_penalty_per_sample():
+    run_layer_test(
+        layers.ActivityRegularization, {"l2": 0.5}, input_shape=(3, 4), expected_num_losses=1
+    )
     layer = layers.ActivityRegularization(l1=0.1, l2=0.01)
     x = np.array([[1.0, -2.0], [3.0, 0.0]], dtype=np.float32)
     np.testing.assert_array_equal(layer(x).numpy(), x)
