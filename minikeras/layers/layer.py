@@ -15,6 +15,7 @@ Sublayers, variables and metrics are found by looking at the layer's attributes 
 inside lists, tuples and dicts), in the order they were first assigned.
 """
 
+import functools
 import inspect
 
 import numpy as np
@@ -161,6 +162,21 @@ class Layer:
         ...     def call(self, x):
         ...         return ops.matmul(x, self.w)
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # A subclass's build() marks the layer built, however it is called (as Keras does).
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+
+            @functools.wraps(build)
+            def build_and_mark(self, *args, **kwargs):
+                result = build(self, *args, **kwargs)
+                self.built = True
+                return result
+
+            build_and_mark._marks_built = True
+            cls.build = build_and_mark
 
     def __new__(cls, *args, **kwargs):
         layer = super().__new__(cls)
