@@ -139,9 +139,8 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None):
-        if dtype is None:
-            return self.data
-        return self.data.astype(dtype, copy=False)
+        # `data` may be a numpy scalar (reductions return those); hand back an ndarray.
+        return np.asarray(self.data, dtype=dtype)
 
     def __len__(self):
         if self.data.ndim == 0:

@@ -628,6 +628,7 @@ class Layer:
         if metric is None:
             cls = metrics_module.Mean if aggregation == "mean" else metrics_module.Sum
             metric = self._added_metrics[name] = cls(name=name)
+            structure_changed()
         metric.update_state(value)
 
     @property

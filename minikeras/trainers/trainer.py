@@ -255,6 +255,14 @@ class Trainer:
                     results.update(self._compile_metrics.result())
         return results
 
+    def _metrics_result_or_logs(self, logs):
+        """The metrics' values, or the last step's logs when a custom step returned other
+        keys (as Keras does for overridden train_step/test_step)."""
+        results = self.get_metrics_result()
+        if isinstance(logs, dict) and set(logs) != set(results):
+            return dict(logs)
+        return results
+
     def get_metrics_result(self):
         """`{name: float}` for every metric, keys sorted (what the callbacks receive)."""
         return {key: _to_float(value) for key, value in sorted(self._metric_results().items())}
@@ -379,7 +387,7 @@ class Trainer:
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
-                epoch_logs = dict(self.get_metrics_result() or logs)
+                epoch_logs = self._metrics_result_or_logs(logs)
                 if validation_data is not None and _should_validate(epoch, validation_freq):
                     val_logs = self.evaluate(
                         val_x,
@@ -432,7 +440,7 @@ class Trainer:
                 callbacks.on_test_batch_begin(step)
                 logs = _pythonify(self.test_step(pack_x_y_sample_weight(*batch)))
                 callbacks.on_test_batch_end(step, logs)
-        logs = self.get_metrics_result() or logs
+        logs = self._metrics_result_or_logs(logs)
         callbacks.on_test_end(logs)
         if return_dict:
             return logs
@@ -468,7 +476,7 @@ class Trainer:
                 raise ValueError("You cannot use `class_weight` and `sample_weight` together.")
             sample_weight = data_adapters.class_weight_to_sample_weights(y, class_weight)
         logs = _pythonify(self.train_step(pack_x_y_sample_weight(x, y, sample_weight)))
-        logs = self.get_metrics_result() or logs
+        logs = self._metrics_result_or_logs(logs)
         return logs if return_dict else _ordered_values(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -476,7 +484,7 @@ class Trainer:
         self._assert_compiled("test_on_batch")
         with no_grad():
             logs = _pythonify(self.test_step(pack_x_y_sample_weight(x, y, sample_weight)))
-        logs = self.get_metrics_result() or logs
+        logs = self._metrics_result_or_logs(logs)
         return logs if return_dict else _ordered_values(logs)
 
     def predict_on_batch(self, x):
