@@ -12,6 +12,7 @@ _FLOAT_TYPES = ("float16", "float32", "float64")
 _IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
 
 _floatx = "float32"
+_floatx_dtype = None  # np.dtype(_floatx), cached because comparing dtype names is slow
 _epsilon = 1e-7
 _image_data_format = "channels_last"
 
@@ -21,17 +22,28 @@ def floatx():
     return _floatx
 
 
+def floatx_dtype():
+    """The default float type as a numpy dtype."""
+    global _floatx_dtype
+    if _floatx_dtype is None:
+        import numpy as np
+
+        _floatx_dtype = np.dtype(_floatx)
+    return _floatx_dtype
+
+
 def set_floatx(value):
     """Sets the default float type.
 
     Args:
         value: one of `"float16"`, `"float32"`, `"float64"`.
     """
-    global _floatx
+    global _floatx, _floatx_dtype
     value = str(value)
     if value not in _FLOAT_TYPES:
         raise ValueError(f"Unknown floatx {value!r}. Expected one of {list(_FLOAT_TYPES)}.")
     _floatx = value
+    _floatx_dtype = None
 
 
 def epsilon():

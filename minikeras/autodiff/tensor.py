@@ -30,8 +30,8 @@ def to_array(value, dtype=None):
             return array
         return np.asarray(array, dtype=dtype)
     if isinstance(array, np.ndarray):
-        if array.dtype.kind == "f" and array.dtype.name != config.floatx():
-            return array.astype(config.floatx())
+        if array.dtype.kind == "f" and array.dtype != config.floatx_dtype():
+            return array.astype(config.floatx_dtype())
         return array
     if isinstance(array, bool):
         return np.asarray(array)
@@ -39,8 +39,8 @@ def to_array(value, dtype=None):
         return np.asarray(array, dtype=np.int32)
     if hasattr(array, "__array__") and not isinstance(array, (list, tuple)):
         array = np.asarray(array)
-        if array.dtype.kind == "f" and array.dtype.name != config.floatx():
-            array = array.astype(config.floatx())
+        if array.dtype.kind == "f" and array.dtype != config.floatx_dtype():
+            array = array.astype(config.floatx_dtype())
         return array
     array = np.asarray(_unwrap_nested(array))
     if array.dtype.kind == "f" or array.dtype == object:

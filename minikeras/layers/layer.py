@@ -52,21 +52,26 @@ def _shapes_of(structure):
     return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, structure)
 
 
-def _to_tensors(structure, dtype):
-    """Converts arrays inside `structure` to tensors; floats take `dtype` (autocast)."""
-
-    def convert(value):
-        if isinstance(value, Tensor):
-            if value.data.dtype.kind == "f" and value.data.dtype.name != dtype:
-                return convert_to_tensor(value, dtype)
-            return value
-        if isinstance(value, (np.ndarray, np.generic)):
-            if value.dtype.kind == "f":
-                return convert_to_tensor(value, dtype)
-            return convert_to_tensor(value)
+def _autocast(value, dtype):
+    """An array or tensor as a tensor; floats take `dtype` (`dtype` is an np.dtype)."""
+    if isinstance(value, Tensor):
+        array = value.data
+        if array.dtype.kind == "f" and array.dtype != dtype:
+            return convert_to_tensor(value, dtype)
         return value
+    if isinstance(value, (np.ndarray, np.generic)):
+        if value.dtype.kind == "f":
+            return convert_to_tensor(value, dtype)
+        return convert_to_tensor(value)
+    if isinstance(value, (list, tuple, dict)):
+        return map_structure(lambda item: _autocast(item, dtype), value)
+    return value
 
-    return map_structure(convert, structure)
+
+def _to_tensors(args, dtype):
+    """Converts the arrays among a call's positional arguments to tensors (autocast)."""
+    dtype = np.dtype(dtype)
+    return tuple([_autocast(value, dtype) for value in args])
 
 
 _structure_version = [0]
@@ -469,11 +474,13 @@ class Layer:
         if any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
         global _call_depth
-        args = _to_tensors(args, self._dtype) if self.autocast else args
-        kwargs = {
-            k: _to_tensors(v, self._dtype) if isinstance(v, np.ndarray) else v
-            for k, v in kwargs.items()
-        }
+        if self.autocast:
+            args = _to_tensors(args, self._dtype)
+        if kwargs:
+            kwargs = {
+                k: _autocast(v, np.dtype(self._dtype)) if isinstance(v, np.ndarray) else v
+                for k, v in kwargs.items()
+            }
         has_training, has_mask = _call_signature_flags(type(self))
         training = kwargs.pop("training", None)
         if training is None:

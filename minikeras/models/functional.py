@@ -201,11 +201,18 @@ class Functional(Model):
             return values[id(item)] if isinstance(item, KerasTensor) else item
 
         for node in self._nodes:
-            args = map_structure(lookup, node.args)
-            kwargs = map_structure(lookup, node.kwargs)
-            outputs = node.operation(*args, **kwargs)
-            for tensor, value in zip(_flat(node.outputs), _flat(outputs)):
-                values[id(tensor)] = value
+            args, kwargs, outputs = node.args, node.kwargs, node.outputs
+            if not kwargs and len(args) == 1 and type(args[0]) is KerasTensor:
+                result = node.operation(values[id(args[0])])  # the common case, fast
+            else:
+                result = node.operation(
+                    *map_structure(lookup, args), **map_structure(lookup, kwargs)
+                )
+            if type(outputs) is KerasTensor:
+                values[id(outputs)] = result
+            else:
+                for tensor, value in zip(_flat(outputs), _flat(result)):
+                    values[id(tensor)] = value
         for tensor in self._symbolic_losses:
             Layer.add_loss(self, values[id(tensor)])
         for tensor, name, aggregation in self._symbolic_metrics:

@@ -155,11 +155,24 @@ def map_structure(fn, structure):
     return fn(structure)
 
 
+def _contains_symbolic(value):
+    if type(value) is KerasTensor:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_contains_symbolic(item) for item in value)
+    if isinstance(value, dict):
+        return any(_contains_symbolic(item) for item in value.values())
+    return isinstance(value, KerasTensor)
+
+
 def any_symbolic(args, kwargs=None):
     """True when some (nested) argument is a KerasTensor."""
     if not _symbolic_in_use:
         return False
-    return any(isinstance(t, KerasTensor) for t in _flatten((args, kwargs or {})))
+    for value in args:
+        if _contains_symbolic(value):
+            return True
+    return bool(kwargs) and _contains_symbolic(kwargs)
 
 
 def _probe_array(tensor, run):

@@ -61,8 +61,9 @@ def _to_float(value):
 def _check_finite(data, what):
     for leaf in flatten(data):
         array = leaf.data if isinstance(leaf, Tensor) else leaf
-        if isinstance(array, np.ndarray) and array.dtype.kind == "f":
-            if not np.isfinite(array).all():
+        if isinstance(array, np.ndarray) and array.dtype.kind == "f" and array.size:
+            # min and max propagate NaN and reveal infinities without a full-size temporary.
+            if not (np.isfinite(array.min()) and np.isfinite(array.max())):
                 raise ValueError(
                     f"`{what}` contains NaN or infinite values; training on them would make "
                     "the weights NaN. Clean the data first (e.g. np.nan_to_num)."

@@ -1,0 +1,168 @@
+"""One epoch of `fit` on 60,000 x 784 float32 against a hand-written numpy training loop.
+
+Workloads (as in the Keras training guide): the 784-64-64-10 MLP (relu, softmax, RMSprop 1e-3,
+sparse categorical cross-entropy, batch 64) and a wide 784-512-512-10 MLP (batch 128). The
+numpy loop does the same computation by hand: forward pass, softmax cross-entropy, backward
+pass, in-place RMSprop update, per-epoch shuffling, and a running loss. Both run in this
+process; the ratio is minikeras / numpy. PyTorch and Keras (JAX) are timed too when they are
+importable.
+
+Run: python benchmarks/bench_fit.py [--samples N]
+"""
+
+import argparse
+import itertools
+import time
+
+import numpy as np
+
+import minikeras as keras
+from _timing import fmt, machine
+from minikeras import layers
+
+
+def make_data(n, rng):
+    x = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    return x, y
+
+
+def initial_weights(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        limit = np.sqrt(6 / (fan_in + fan_out))
+        weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
+        weights.append(np.zeros(fan_out, np.float32))
+    return weights
+
+
+def minikeras_epoch(sizes, batch_size, x, y):
+    inputs = keras.Input(shape=(sizes[0],))
+    h = inputs
+    for units in sizes[1:-1]:
+        h = layers.Dense(units, activation="relu")(h)
+    outputs = layers.Dense(sizes[-1], activation="softmax")(h)
+    model = keras.Model(inputs, outputs)
+    model.set_weights(initial_weights(sizes))
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="sparse_categorical_crossentropy")
+    start = time.perf_counter()
+    history = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    return time.perf_counter() - start, history.history["loss"][0]
+
+
+def numpy_epoch(sizes, batch_size, x, y, seed=0):
+    """A hand-written, fused numpy training loop: the baseline."""
+    weights = initial_weights(sizes)
+    caches = [np.zeros_like(w) for w in weights]
+    lr, rho, eps = np.float32(1e-3), np.float32(0.9), np.float32(1e-7)
+    scratch = [np.empty_like(w) for w in weights]
+    n_layers = len(weights) // 2
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    order = rng.permutation(len(x))
+    total, count = 0.0, 0
+    for begin in range(0, len(x), batch_size):
+        index = order[begin : begin + batch_size]
+        xb, yb = x[index], y[index]
+        activations = [xb]
+        h = xb
+        for i in range(n_layers):
+            h = h @ weights[2 * i]
+            h += weights[2 * i + 1]
+            if i + 1 < n_layers:
+                np.maximum(h, 0, out=h)
+            activations.append(h)
+        h -= h.max(axis=1, keepdims=True)
+        np.exp(h, out=h)
+        h /= h.sum(axis=1, keepdims=True)
+        rows = np.arange(len(yb))
+        picked = np.clip(h[rows, yb], 1e-7, 1 - 1e-7)
+        total += float(-np.log(picked).sum())
+        count += len(yb)
+        g = h
+        g[rows, yb] -= 1
+        g /= np.float32(len(yb))
+        grads = [None] * len(weights)
+        for i in reversed(range(n_layers)):
+            grads[2 * i + 1] = g.sum(axis=0)
+            grads[2 * i] = activations[i].T @ g
+            if i:
+                g = g @ weights[2 * i].T
+                g *= activations[i] > 0
+        for w, grad, cache, tmp in zip(weights, grads, caches, scratch):
+            np.multiply(grad, grad, out=tmp)
+            tmp *= 1 - rho
+            cache *= rho
+            cache += tmp
+            np.add(cache, eps, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            np.divide(grad, tmp, out=tmp)
+            tmp *= lr
+            w -= tmp
+    return time.perf_counter() - start, total / count
+
+
+def torch_epoch(sizes, batch_size, x, y):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    modules = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        modules.append(torch.nn.Linear(a, b))
+        if i + 2 < len(sizes):
+            modules.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*modules)
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    start = time.perf_counter()
+    order = torch.randperm(len(x))
+    for begin in range(0, len(x), batch_size):
+        index = order[begin : begin + batch_size]
+        optimizer.zero_grad()
+        loss = loss_fn(model(tx[index]), ty[index])
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def best_of(fn, repeat):
+    results = [fn() for _ in range(repeat)]
+    return min(results, key=lambda r: r[0] if isinstance(r, tuple) else r)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=60_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    x, y = make_data(args.samples, rng)
+    print(f"one epoch of fit on {args.samples} x 784 float32 ({machine()})")
+    rows = []
+    for sizes, batch in (((784, 64, 64, 10), 64), ((784, 512, 512, 10), 128)):
+        # Interleave the two so a change in machine load affects both alike.
+        ours, hand = [], []
+        for _ in range(args.repeat):
+            ours.append(minikeras_epoch(sizes, batch, x, y))
+            hand.append(numpy_epoch(sizes, batch, x, y))
+        t_mk, loss_mk = min(ours)
+        t_np, loss_np = min(hand)
+        name = f"fit MLP {'-'.join(map(str, sizes))} batch {batch}"
+        line = (
+            f"{name:40s} minikeras {fmt(t_mk):>10s}  numpy {fmt(t_np):>10s}  "
+            f"ratio = {t_mk / t_np:.2f}  (loss {loss_mk:.4f} vs {loss_np:.4f})"
+        )
+        t_torch = torch_epoch(sizes, batch, x, y)
+        if t_torch is not None:
+            line += f"  torch {fmt(t_torch)}"
+        print(line)
+        rows.append({"workload": name, "minikeras": t_mk, "numpy": t_np, "torch": t_torch})
+    return rows
+
+
+if __name__ == "__main__":
+    main()
