@@ -1,0 +1,99 @@
+"""Config dicts for losses and metrics in Keras 3's format (shared by both packages).
+
+A built-in function serializes as Keras writes it,
+`{"module": "builtins", "class_name": "function", "config": "<name>", "registered_name":
+"function"}`; an object as `{"module", "class_name", "config": obj.get_config(),
+"registered_name"}`, with the public Keras module name for built-in classes.
+"""
+
+import inspect
+import types
+
+
+def serialize_object(obj, builtin_module, builtins_by_name, kind):
+    """Returns the Keras-style config of a loss/metric function or object."""
+    if obj is None:
+        return None
+    if isinstance(obj, types.FunctionType):
+        if obj.__name__ == "<lambda>":
+            raise ValueError(
+                f"Cannot serialize a lambda {kind}: define it as a named function and pass it "
+                "in `custom_objects` when loading."
+            )
+        builtin = builtins_by_name.get(obj.__name__) is obj
+        return {
+            "module": "builtins" if builtin else obj.__module__,
+            "class_name": "function",
+            "config": obj.__name__,
+            "registered_name": "function" if builtin else obj.__name__,
+        }
+    if hasattr(obj, "get_config"):
+        cls = type(obj)
+        builtin = builtins_by_name.get(cls.__name__) is cls
+        return {
+            "module": builtin_module if builtin else cls.__module__,
+            "class_name": cls.__name__,
+            "config": obj.get_config(),
+            "registered_name": None if builtin else cls.__name__,
+        }
+    raise ValueError(
+        f"Cannot serialize {kind} {obj!r}: use a built-in {kind}, a named function, or an "
+        "object with get_config()."
+    )
+
+
+def lookup(name, builtins_by_name, custom_objects, kind):
+    """The class or function called `name` (custom objects first).
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+    """
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name in builtins_by_name:
+        return builtins_by_name[name]
+    raise ValueError(
+        f"Unknown {kind}: {name!r}. Valid names are {sorted(builtins_by_name)}, or pass your "
+        "own class or function in `custom_objects`."
+    )
+
+
+def deserialize_object(config, builtins_by_name, custom_objects, kind, functions=None):
+    """Creates the function or object that a name or a config dict describes.
+
+    A class name gives a new instance with default arguments; a function name gives the
+    function. `functions` (default: `builtins_by_name`) resolves `{"class_name":
+    "function"}` configs, including the `fn` nested in a wrapper's config.
+    """
+    functions = builtins_by_name if functions is None else functions
+    if config is None:
+        return None
+    if isinstance(config, str):
+        found = lookup(config, builtins_by_name, custom_objects, kind)
+        return found() if inspect.isclass(found) else found
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"Could not interpret {kind} config: {config!r}. Expected a name or a dict with "
+            "keys 'class_name' and 'config'."
+        )
+    if config["class_name"] == "function":
+        name = config.get("config")
+        registered = config.get("registered_name")
+        if custom_objects and registered in custom_objects:
+            name = registered
+        return lookup(name, functions, custom_objects, kind)
+    name = config["class_name"]
+    if custom_objects and config.get("registered_name") in custom_objects:
+        name = config["registered_name"]
+    found = lookup(name, builtins_by_name, custom_objects, kind)
+    if not inspect.isclass(found):
+        return found
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(f"Expected the 'config' of {name} to be a dict. Received: {config!r}")
+    if isinstance(inner.get("fn"), dict):
+        inner = dict(inner)
+        inner["fn"] = deserialize_object(
+            inner["fn"], builtins_by_name, custom_objects, kind, functions
+        )
+    return found.from_config(inner)
