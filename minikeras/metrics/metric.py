@@ -139,8 +139,11 @@ class Metric:
         return cls(**config)
 
     def _result_tensor(self, value):
-        """Wraps a numpy result as a tensor of the metric's dtype."""
-        return convert_to_tensor(np.asarray(value, dtype=self.dtype), dtype=self.dtype)
+        """Wraps a numpy result as a tensor of the metric's dtype.
+
+        Always a copy: a result must not change when the state is updated later.
+        """
+        return convert_to_tensor(np.array(value, dtype=self.dtype, copy=True), dtype=self.dtype)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"

@@ -33,18 +33,15 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype, mask=No
     """
     dtype = dtype or config.floatx()
     values = to_numpy(values, dtype)
-    if sample_weight is not None or mask is not None:
-        if sample_weight is not None:
-            sample_weight = to_numpy(sample_weight, dtype)
+    if sample_weight is not None:
+        sample_weight = to_numpy(sample_weight, dtype)
+        # As in Keras, a mask on the values (sparse cross-entropy's ignore_class) only acts
+        # through the sample weights: without weights, masked entries count as zeros.
         if mask is not None:
-            float_mask = _float_mask(mask, dtype)
-            if sample_weight is None:
-                sample_weight = float_mask
-            else:
-                float_mask, sample_weight = squeeze_or_expand_to_same_rank(
-                    float_mask, sample_weight
-                )
-                sample_weight = sample_weight * float_mask
+            float_mask, sample_weight = squeeze_or_expand_to_same_rank(
+                _float_mask(mask, dtype), sample_weight
+            )
+            sample_weight = sample_weight * float_mask
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         weight_ndim, values_ndim = sample_weight.ndim, values.ndim
         if values_ndim > weight_ndim:
