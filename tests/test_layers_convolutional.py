@@ -615,3 +615,22 @@ def test_small_convnet_forward_backward_and_training():
         optimizer.apply(grads, model.trainable_weights)
         losses.append(float(loss))
     assert losses[-1] < 0.8 * losses[0]
+
+
+def test_small_convnet_fits_and_predicts():
+    keras.utils.set_random_seed(1)
+    model = small_convnet("softmax")  # the string loss expects probabilities
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    rng = _rng()
+    # Two easy classes: brighter or darker images.
+    y = rng.integers(0, 2, 64)
+    x = (_random((64, 32, 32, 3), rng) * 0.1 + (y[:, None, None, None] - 0.5)).astype(np.float32)
+    history = model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["accuracy"][-1] > 0.9
+    predictions = model.predict(x, verbose=0)
+    assert predictions.shape == (64, 10) and predictions.dtype == np.float32
