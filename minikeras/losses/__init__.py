@@ -3,8 +3,10 @@ add sample weighting and a reduction.
 
 Example:
     >>> from minikeras import losses
-    >>> loss = losses.get("mse")                 # the function mean_squared_error
-    >>> losses.MeanSquaredError()(y_true, y_pred)  # a scalar tensor
+    >>> losses.get("mse") is losses.mean_squared_error
+    True
+    >>> float(losses.MeanSquaredError()([[0.0, 2.0]], [[1.0, 2.0]]))
+    0.5
 
 Strings accepted by `get`: the class names ("MeanSquaredError", ...), the function names
 ("mean_squared_error", ...), the aliases mse, mae, mape, msle, kld, bce (and their upper-case

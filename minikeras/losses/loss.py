@@ -27,7 +27,9 @@ class Reduction:
     """Keras 2's names for the reductions, mapped onto the Keras 3 strings.
 
     Example:
-        >>> MeanSquaredError(reduction=Reduction.SUM)
+        >>> from minikeras import losses
+        >>> losses.MeanSquaredError(reduction=losses.Reduction.SUM).reduction
+        'sum'
     """
 
     AUTO = "sum_over_batch_size"

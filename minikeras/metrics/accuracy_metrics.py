@@ -37,7 +37,8 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
     Example:
         >>> binary_accuracy([[1.0], [0.0]], [[0.7], [0.6]]).numpy()
-        array([[1.], [0.]], dtype=float32)
+        array([[1.],
+               [0.]], dtype=float32)
     """
     y_pred = _prediction_array(y_pred)
     y_true = to_numpy(y_true)

@@ -153,8 +153,8 @@ class Precision(_PrecisionRecallBase):
         class_id: look only at this class (column) of multi-class predictions.
 
     Example:
-        >>> float(Precision()([0, 1, 1, 1], [1, 0, 1, 1]))
-        0.6666667
+        >>> round(float(Precision()([0, 1, 1, 1], [1, 0, 1, 1])), 4)
+        0.6667
     """
 
     _second = FALSE_POSITIVES
@@ -170,8 +170,8 @@ class Recall(_PrecisionRecallBase):
     Arguments as for `Precision`.
 
     Example:
-        >>> float(Recall()([0, 1, 1, 1], [1, 0, 1, 1]))
-        0.6666667
+        >>> round(float(Recall()([0, 1, 1, 1], [1, 0, 1, 1])), 4)
+        0.6667
     """
 
     _second = FALSE_NEGATIVES

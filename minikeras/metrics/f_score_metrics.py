@@ -22,6 +22,7 @@ class FBetaScore(Metric):
     Example:
         >>> metric = FBetaScore(beta=2.0, threshold=0.5)
         >>> metric([[1, 0], [0, 1]], [[0.9, 0.2], [0.7, 0.6]]).numpy()
+        array([0.8333332, 0.9999999], dtype=float32)
     """
 
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
@@ -131,7 +132,8 @@ class F1Score(FBetaScore):
 
     Example:
         >>> metric = F1Score(average="macro", threshold=0.5)
-        >>> float(metric([[1, 0], [0, 1]], [[0.9, 0.2], [0.7, 0.6]]))
+        >>> round(float(metric([[1, 0], [0, 1]], [[0.9, 0.2], [0.7, 0.6]])), 4)
+        0.8333
     """
 
     def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):

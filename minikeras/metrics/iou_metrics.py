@@ -93,8 +93,8 @@ class IoU(_IoUBase):
 
     Example:
         >>> metric = IoU(num_classes=2, target_class_ids=[0])
-        >>> float(metric([0, 0, 1, 1], [0, 1, 0, 1]))
-        0.33333334
+        >>> round(float(metric([0, 0, 1, 1], [0, 1, 0, 1])), 4)
+        0.3333
     """
 
     def __init__(
@@ -159,8 +159,8 @@ class BinaryIoU(IoU):
 
     Example:
         >>> metric = BinaryIoU(target_class_ids=[0, 1], threshold=0.3)
-        >>> float(metric([0, 1, 0, 1], [0.1, 0.2, 0.4, 0.7]))
-        0.33333334
+        >>> round(float(metric([0, 1, 0, 1], [0.1, 0.2, 0.4, 0.7])), 4)
+        0.3333
     """
 
     def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
@@ -185,8 +185,8 @@ class MeanIoU(IoU):
     """IoU averaged over all `num_classes` classes.
 
     Example:
-        >>> float(MeanIoU(num_classes=2)([0, 0, 1, 1], [0, 1, 0, 1]))
-        0.33333334
+        >>> round(float(MeanIoU(num_classes=2)([0, 0, 1, 1], [0, 1, 0, 1])), 4)
+        0.3333
     """
 
     def __init__(
