@@ -142,6 +142,7 @@ GRADIENT_CASES = [
     ("Dice", {"axis": (1, 2)}, "mask_true", "mask_pred"),
     ("Tversky", {"alpha": 0.3, "beta": 0.7}, "mask_true", "mask_pred"),
     ("CategoricalGeneralizedCrossEntropy", {"q": 0.5}, "labels", "cat_prob_normalized"),
+    ("Circle", {"gamma": 10.0}, "embedding_labels", "embeddings"),
 ]
 
 
@@ -503,3 +504,22 @@ def test_loss_results_are_float32_for_integer_inputs():
     (grad,) = tape.gradient(value, [grad_input])
     assert np.asarray(grad).dtype == np.float32
     np.testing.assert_allclose(np.asarray(grad), [[-0.5, 0.5]])
+
+
+def test_every_keras_loss_name_exists():
+    # CTC needs a CTC op that minikeras.ops does not have.
+    missing = [
+        name
+        for name in FIXTURE["public_names"]["losses"]
+        if not hasattr(losses, name) and name not in ("CTC", "ctc")
+    ]
+    assert missing == []
+
+
+def test_circle_masks_samples_without_positives():
+    labels = ARRAYS["embedding_labels"]  # the last two labels occur once
+    values = losses.circle(labels, ARRAYS["embeddings"])
+    assert values.numpy()[-2:].tolist() == [0.0, 0.0]
+    assert losses.get_keras_mask(values).tolist() == [True] * 4 + [False] * 2
+    mean = float(losses.Circle()(labels, ARRAYS["embeddings"]))
+    np.testing.assert_allclose(mean, values.numpy()[:4].mean(), rtol=1e-6)

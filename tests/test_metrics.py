@@ -403,3 +403,8 @@ def test_missing_super_init_is_reported():
 
     with pytest.raises(RuntimeError, match="super"):
         Broken().add_variable((), "zeros")
+
+
+def test_every_keras_metric_name_exists():
+    missing = [name for name in FIXTURE["public_names"]["metrics"] if not hasattr(metrics, name)]
+    assert missing == []

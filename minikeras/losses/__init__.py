@@ -33,6 +33,7 @@ from minikeras.losses.losses import (
     CategoricalFocalCrossentropy,
     CategoricalGeneralizedCrossEntropy,
     CategoricalHinge,
+    Circle,
     CosineSimilarity,
     Dice,
     Hinge,
@@ -54,6 +55,7 @@ from minikeras.losses.losses import (
     categorical_focal_crossentropy,
     categorical_generalized_cross_entropy,
     categorical_hinge,
+    circle,
     cosine_similarity,
     dice,
     hinge,
@@ -124,6 +126,7 @@ _CLASSES = (
     CategoricalHinge,
     Dice,
     Tversky,
+    Circle,
 )
 _FUNCTIONS = (
     kl_divergence,
@@ -146,6 +149,7 @@ _FUNCTIONS = (
     categorical_hinge,
     dice,
     tversky,
+    circle,
 )
 
 ALL_OBJECTS = (*_CLASSES, *_FUNCTIONS)
@@ -181,6 +185,7 @@ __all__ = [
     "CategoricalFocalCrossentropy",
     "CategoricalGeneralizedCrossEntropy",
     "CategoricalHinge",
+    "Circle",
     "CosineSimilarity",
     "Dice",
     "Hinge",
@@ -204,6 +209,7 @@ __all__ = [
     "categorical_focal_crossentropy",
     "categorical_generalized_cross_entropy",
     "categorical_hinge",
+    "circle",
     "cosine_similarity",
     "crossentropy",
     "deserialize",

@@ -371,6 +371,59 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return 1.0 - ops.divide(intersection, denominator)
 
 
+# -- metric learning ----------------------------------------------------------------------
+def build_pos_neg_masks(query_labels, key_labels, remove_diagonal=True):
+    """Boolean `(queries, keys)` masks of same-label (positive) and other-label pairs.
+
+    With `remove_diagonal`, a query is not its own positive (query i vs key i).
+    """
+    query = np.asarray(query_labels).reshape(-1, 1)
+    key = np.asarray(key_labels).reshape(-1, 1)
+    positive = query == key.T
+    negative = ~positive
+    if remove_diagonal:
+        positive &= ~np.eye(query.size, key.size, dtype=bool)
+    return positive, negative
+
+
+def circle(
+    y_true,
+    y_pred,
+    ref_labels=None,
+    ref_embeddings=None,
+    remove_diagonal=True,
+    gamma=80,
+    margin=0.4,
+):
+    """Circle loss (Sun et al., 2020) for integer labels and L2-normalised embeddings.
+
+    Each sample is compared with the reference embeddings (the batch itself by default):
+    same-label pairs are pulled together and other pairs pushed apart, each pair weighted by
+    how far it is from its optimum. Samples without a positive pair give 0 and are left out
+    of the mean when a `Loss` reduces the values.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    labels = ops.convert_to_numpy(y_true).astype(np.int32)
+    ref_embeddings = y_pred if ref_embeddings is None else ops.convert_to_tensor(ref_embeddings)
+    ref_labels = labels if ref_labels is None else ops.convert_to_numpy(ref_labels)
+    optim_pos, optim_neg = margin, 1 + margin
+    delta_pos, delta_neg = margin, 1 - margin
+    distances = 1.0 - ops.matmul(y_pred, ops.transpose(ref_embeddings))
+    distances = ops.maximum(distances, 0.0)
+    positive, negative = build_pos_neg_masks(labels, ref_labels.astype(np.int32), remove_diagonal)
+    positive_float = positive.astype(distances.dtype)
+    negative_float = negative.astype(distances.dtype)
+    pos_weights = ops.maximum((optim_pos + distances) * positive_float, 0.0)
+    neg_weights = ops.maximum((optim_neg - distances) * negative_float, 0.0)
+    pos_weighted = -1.0 * gamma * pos_weights * (delta_pos - distances)
+    neg_weighted = gamma * neg_weights * (delta_neg - distances)
+    p_loss = ops.logsumexp(ops.where(positive, pos_weighted, float("-inf")), axis=1)
+    n_loss = ops.logsumexp(ops.where(negative, neg_weighted, float("-inf")), axis=1)
+    loss = ops.softplus(p_loss + n_loss)
+    set_keras_mask(loss, ops.convert_to_numpy(loss) > 0)
+    return loss
+
+
 # -- classes ------------------------------------------------------------------------------
 class LossFunctionWrapper(Loss):
     """Turns a loss function `fn(y_true, y_pred, **kwargs)` into a `Loss` object.
@@ -796,3 +849,37 @@ class Tversky(_BuiltinLoss):
         self.alpha = alpha
         self.beta = beta
         self.axis = axis
+
+
+class Circle(_BuiltinLoss):
+    """Circle loss for metric learning on L2-normalised embeddings with integer labels.
+
+    Args:
+        gamma: scale of the pair similarities (80 by default).
+        margin: relaxation margin (0.4 by default).
+        remove_diagonal: don't pair a sample with itself.
+    """
+
+    _config_keys = ("gamma", "margin", "remove_diagonal")
+
+    def __init__(
+        self,
+        gamma=80.0,
+        margin=0.4,
+        remove_diagonal=True,
+        reduction="sum_over_batch_size",
+        name="circle",
+        dtype=None,
+    ):
+        super().__init__(
+            circle,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            gamma=gamma,
+            margin=margin,
+            remove_diagonal=remove_diagonal,
+        )
+        self.gamma = gamma
+        self.margin = margin
+        self.remove_diagonal = remove_diagonal
