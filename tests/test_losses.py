@@ -384,8 +384,12 @@ def test_config_matches_keras_and_round_trips(class_name):
     loss = cls(**kwargs)
     config = loss.get_config()
     keras_config = FIXTURE["loss_configs"][class_name]
-    # Beyond Keras: Huber and CosineSimilarity also record delta/axis so configs round-trip.
-    extra = {"Huber": {"delta"}, "CosineSimilarity": {"axis"}}.get(class_name, set())
+    # Beyond Keras: these also record delta/axis so that their configs round-trip.
+    extra = {
+        "Huber": {"delta"},
+        "CosineSimilarity": {"axis"},
+        "SparseCategoricalCrossentropy": {"axis"},
+    }.get(class_name, set())
     assert set(config) == set(keras_config) | extra
     for key, value in keras_config.items():
         got = config[key]

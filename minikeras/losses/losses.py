@@ -769,7 +769,8 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
         0.0878
     """
 
-    _config_keys = ("from_logits", "ignore_class")
+    # Keras's config leaves out `axis`; it is kept here so the config round-trips.
+    _config_keys = ("from_logits", "ignore_class", "axis")
 
     def __init__(
         self,
