@@ -1,43 +1,22 @@
 """minikeras: the Keras 3 training API on a small reverse-mode autodiff core over numpy.
 
 Use it as `import minikeras as keras`.
+
+The core (config, ops, random, autodiff) loads with the package; the larger subpackages
+(layers, models, losses, ...) load the first time they are used, so `import minikeras` stays
+fast.
 """
 
-from minikeras import (
-    activations,
-    callbacks,
-    config,
-    constraints,
-    datasets,
-    initializers,
-    layers,
-    losses,
-    metrics,
-    models,
-    ops,
-    optimizers,
-    random,
-    regularizers,
-    utils,
-)
+import importlib
+
+from minikeras import config, ops, random
 from minikeras.autodiff import GradientTape, Tensor, Variable, no_grad
-from minikeras.layers import Input, InputSpec, Layer
-from minikeras.models import Model, Sequential
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "GradientTape",
-    "Input",
-    "InputSpec",
-    "Layer",
-    "Model",
-    "Sequential",
-    "Tensor",
-    "Variable",
+_SUBPACKAGES = (
     "activations",
     "callbacks",
-    "config",
     "constraints",
     "datasets",
     "initializers",
@@ -45,10 +24,44 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "optimizers",
+    "regularizers",
+    "saving",
+    "utils",
+)
+# Top-level names that live in a subpackage: name -> subpackage.
+_FROM_SUBPACKAGE = {
+    "Input": "layers",
+    "InputSpec": "layers",
+    "Layer": "layers",
+    "Model": "models",
+    "Sequential": "models",
+}
+
+__all__ = [
+    "GradientTape",
+    "Tensor",
+    "Variable",
+    "config",
     "no_grad",
     "ops",
-    "optimizers",
     "random",
-    "regularizers",
-    "utils",
+    *_SUBPACKAGES,
+    *_FROM_SUBPACKAGE,
 ]
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        module = importlib.import_module(f"minikeras.{name}")
+        globals()[name] = module
+        return module
+    if name in _FROM_SUBPACKAGE:
+        value = getattr(__getattr__(_FROM_SUBPACKAGE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'minikeras' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
