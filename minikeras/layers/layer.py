@@ -497,7 +497,11 @@ class Layer:
         try:
             self._maybe_build(args, kwargs)
             if self.input_spec is not None and args:
-                assert_input_compatibility(self.input_spec, args[0], self.name)
+                # Checked once per input shape: training calls repeat the same shapes.
+                shape = getattr(args[0], "shape", None)
+                if shape is None or shape != self.__dict__.get("_checked_shape"):
+                    assert_input_compatibility(self.input_spec, args[0], self.name)
+                    object.__setattr__(self, "_checked_shape", shape)
             outputs = self.call(*args, **kwargs)
         finally:
             _training_stack.pop()

@@ -133,14 +133,14 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """Reduces (already weighted) `values` to a scalar according to `reduction`."""
     if reduction is None or reduction == "none" or tuple(values.shape) in ((), (0,)):
         return values
-    loss = ops.sum(values)
-    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
-        if reduction == "mean_with_sample_weight" and sample_weight is not None:
-            divisor = ops.cast(ops.sum(sample_weight), loss.dtype)
-        else:
-            divisor = np.asarray(np.prod(values.shape), dtype=loss.dtype)
-        loss = ops.divide_no_nan(loss, divisor)
-    return loss
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        loss = ops.sum(values)
+        divisor = ops.cast(ops.sum(sample_weight), loss.dtype)
+        return ops.divide_no_nan(loss, divisor)
+    if reduction == "sum" or values.size == 0:
+        return ops.sum(values)  # an empty batch sums to 0 (divide-no-nan in Keras)
+    # sum / number of values, as one node
+    return ops.mean(values)
 
 
 def apply_mask(sample_weight, mask, dtype, reduction):
