@@ -1,0 +1,164 @@
+"""`clone_model`: the same architecture with new layers (and so new weights).
+
+A Sequential model is rebuilt from clones of its layers. A Functional model is rebuilt by
+replaying its graph: new inputs, then every recorded call, in order, on the cloned layers
+(a layer called several times is cloned once, so sharing is kept). A subclassed model is
+rebuilt with `from_config(get_config())`.
+"""
+
+from minikeras.layers.input_layer import Input, InputLayer
+from minikeras.ops.symbolic import KerasTensor, map_structure
+
+
+def _default_clone(layer):
+    from minikeras.saving.serialization import (
+        ObjectSharingScope,
+        deserialize_keras_object,
+        serialize_keras_object,
+    )
+
+    with ObjectSharingScope():
+        config = serialize_keras_object(layer)
+    config.pop("compile_config", None)
+    with ObjectSharingScope():
+        return deserialize_keras_object(config)
+
+
+def _wrap(clone_function, call_function, recursive):
+    from minikeras.models.functional import Functional
+    from minikeras.models.sequential import Sequential
+
+    cache = {}
+
+    def clone(layer):
+        if id(layer) in cache:
+            return cache[id(layer)]
+        if recursive and isinstance(layer, (Sequential, Functional)):
+            copy = clone_model(
+                layer,
+                clone_function=clone_function,
+                call_function=None if isinstance(layer, Sequential) else call_function,
+                recursive=True,
+            )
+        else:
+            copy = (clone_function or _default_clone)(layer)
+        cache[id(layer)] = copy
+        return copy
+
+    return clone
+
+
+def _new_input(tensor, name=None):
+    layer = tensor.node.operation if tensor.node is not None else None
+    if not isinstance(layer, InputLayer):
+        return Input(batch_shape=tensor.shape, dtype=tensor.dtype, name=name or tensor.name)
+    return Input(
+        batch_shape=layer.batch_shape,
+        dtype=layer.dtype,
+        sparse=layer.sparse,
+        name=layer.name,
+        optional=layer.optional,
+    )
+
+
+def clone_model(
+    model, input_tensors=None, clone_function=None, call_function=None, recursive=False
+):
+    """See `minikeras.models.clone_model`."""
+    from minikeras.models.functional import Functional
+    from minikeras.models.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        if call_function is not None:
+            raise ValueError(
+                "`call_function` is not supported with Sequential models: their layers are "
+                "only listed, not called, when the model is built."
+            )
+        return _clone_sequential(model, _wrap(clone_function, None, recursive), input_tensors)
+    if isinstance(model, Functional):
+        return _clone_functional(
+            model, _wrap(clone_function, call_function, recursive), call_function, input_tensors
+        )
+    if clone_function is not None or input_tensors is not None or call_function is not None:
+        raise ValueError(
+            "A subclassed model can only be cloned from its config: `clone_function`, "
+            f"`input_tensors` and `call_function` do not apply. Received a {type(model).__name__}."
+        )
+    return _default_clone(model)
+
+
+def _clone_sequential(model, clone, input_tensors):
+    from minikeras.models.sequential import Sequential
+
+    layers = [layer for layer in model._stack if not isinstance(layer, InputLayer)]
+    entries = [clone(layer) for layer in layers]
+    first = model._stack[0] if model._stack else None
+    if input_tensors is not None:
+        inputs = input_tensors[0] if isinstance(input_tensors, (list, tuple)) else input_tensors
+        if isinstance(inputs, InputLayer):
+            inputs = inputs.output
+        entries.insert(0, inputs)
+    elif isinstance(first, InputLayer):
+        entries.insert(0, _new_input(first.output))
+    elif model.inputs:
+        entries.insert(0, Input(batch_shape=model.inputs[0].shape, dtype=model.inputs[0].dtype))
+    return Sequential(entries, name=model.name, trainable=model.trainable)
+
+
+def _clone_functional(model, clone, call_function, input_tensors):
+    from minikeras.models.functional import Functional
+    from minikeras.models.functional_config import map_graph
+
+    _, nodes = map_graph(model._inputs_struct, model._outputs_struct)
+    if input_tensors is None:
+        new_inputs = map_structure(_new_input, model._inputs_struct)
+    else:
+        new_inputs = input_tensors
+        if isinstance(model._inputs_struct, (list, tuple)) and not isinstance(
+            input_tensors, (list, tuple, dict)
+        ):
+            new_inputs = [input_tensors]
+        new_inputs = map_structure(
+            lambda x: x.output if isinstance(x, InputLayer) else x, new_inputs
+        )
+    values = {}
+    old_flat = _flat(model._inputs_struct)
+    new_flat = _flat(new_inputs)
+    if len(old_flat) != len(new_flat):
+        raise ValueError(
+            f"clone_model: model '{model.name}' has {len(old_flat)} input(s), but "
+            f"{len(new_flat)} input tensor(s) were given."
+        )
+    for old, new in zip(old_flat, new_flat):
+        values[id(old)] = new
+
+    def lookup(item):
+        return values.get(id(item), item) if isinstance(item, KerasTensor) else item
+
+    for node in nodes:
+        if isinstance(node.operation, InputLayer):
+            continue
+        args = map_structure(lookup, node.args)
+        kwargs = map_structure(lookup, node.kwargs)
+        operation = clone(node.operation)
+        if call_function is not None:
+            outputs = call_function(operation, *args, **kwargs)
+        else:
+            outputs = operation(*args, **kwargs)
+        for old, new in zip(_flat(node.outputs), _flat(outputs)):
+            values[id(old)] = new
+    outputs = map_structure(lookup, model._outputs_struct)
+    cls = type(model)
+    from minikeras.models.functional_config import functional_like_constructor
+
+    if not functional_like_constructor(cls):
+        cls = Functional
+    return cls(inputs=new_inputs, outputs=outputs, name=model.name, trainable=model.trainable)
+
+
+def _flat(structure):
+    if isinstance(structure, dict):
+        return [leaf for value in structure.values() for leaf in _flat(value)]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flat(item)]
+    return [structure]
