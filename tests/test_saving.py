@@ -348,6 +348,75 @@ def test_directory_format_round_trip(tmp_path):
     np.testing.assert_array_equal(predictions(restored, x)[0], predictions(model, x)[0])
 
 
+def test_layer_shared_by_two_nested_models_is_saved_once_and_stays_shared(tmp_path):
+    shared = keras.layers.Dense(3, name="shared")
+    first = keras.Sequential([keras.Input((3,)), shared], name="first")
+    second = keras.Sequential([keras.Input((3,)), shared, keras.layers.Dense(3)], name="second")
+    inputs = keras.Input((3,), name="x")
+    model = keras.Model(inputs, keras.layers.Add()([first(inputs), second(inputs)]))
+    path = str(tmp_path / "shared.keras")
+    saving_api.save_model(model, path)
+    restored = keras.saving.load_model(path)
+    assert restored.get_layer("first").layers[0] is restored.get_layer("second").layers[0]
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    weights_path = str(tmp_path / "shared.weights.h5")
+    saving_api.save_weights(model, weights_path)
+    paths = layout(weights_path)
+    # Saved once, where the walk first meets it; in the second model it still takes the
+    # name "dense", so the next Dense is "dense_1".
+    assert [p for p, (name, _) in paths.items() if name == "shared"] == [
+        "layers/sequential/layers/dense/vars"
+    ]
+    assert "layers/sequential_1/layers/dense/vars" not in paths
+    assert paths["layers/sequential_1/layers/dense_1/vars"][1] == [((3, 3), "f"), ((3,), "f")]
+
+
+def test_layers_with_their_own_save_and_load_hooks(tmp_path):
+    class Scaled(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(2,), initializer="ones", name="w")
+
+        def call(self, x):
+            return x * self.w
+
+        def save_own_variables(self, store):
+            store["0"] = self.w.numpy() * 10.0
+
+        def load_own_variables(self, store):
+            self.w.assign(store["0"] / 10.0)
+
+    def make():
+        inputs = keras.Input((2,))
+        return keras.Model(inputs, Scaled(name="scaled")(inputs))
+
+    model = make()
+    model.set_weights([np.array([0.5, 2.0], "float32")])
+    path = str(tmp_path / "hooks.weights.h5")
+    saving_api.save_weights(model, path)
+    with h5py.File(path, "r") as f:
+        np.testing.assert_array_equal(f["layers/scaled/vars/0"][()], [5.0, 20.0])
+    restored = make()
+    saving_api.load_weights(restored, path)
+    np.testing.assert_array_equal(restored.get_weights()[0], [0.5, 2.0])
+
+
+def test_objects_to_skip(tmp_path):
+    model = arch.seq_mlp(keras)
+    hidden = model.get_layer("hidden")
+    path = str(tmp_path / "m.weights.h5")
+    saving_api.save_weights(model, path, objects_to_skip=[hidden])
+    assert "layers/dense/vars" not in layout(path)
+    other = arch.seq_mlp(keras)
+    before = other.get_layer("hidden").get_weights()
+    saving_api.load_weights(other, path, objects_to_skip=[other.get_layer("hidden")])
+    for got, want in zip(other.get_layer("hidden").get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        other.get_layer("logits").get_weights()[0], model.get_layer("logits").get_weights()[0]
+    )
+
+
 def _tiny_model(layer, shape, dtype="float32"):
     inputs = keras.Input(shape, dtype=dtype, name="x")
     return keras.Model(inputs, layer(inputs), name="tiny")

@@ -167,7 +167,7 @@ class ObjectSharingScope:
 
     def __enter__(self):
         self._previous = _sharing[0]
-        _sharing[0] = {"configs": {}, "objects": {}}
+        _sharing[0] = {"configs": {}, "written": {}, "objects": {}}
         return self
 
     def __exit__(self, *exc_info):
@@ -277,6 +277,11 @@ def serialize_keras_object(obj):
         items = [serialize_keras_object(item) for item in obj]
         return tuple(items) if isinstance(obj, tuple) else items
     if isinstance(obj, dict):
+        sharing = _sharing[0]
+        if sharing is not None and id(obj) in sharing["written"]:
+            # A config written earlier in this scope: keep the very same dict, so a mark
+            # added to it later (`shared_object_id`) reaches the output.
+            return obj
         return serialize_dict(obj)
     if isinstance(obj, bytes):
         return {"class_name": "__bytes__", "config": {"value": obj.decode("utf-8")}}
@@ -333,9 +338,11 @@ def _serialize_instance(obj):
     sharing = _sharing[0]
     if sharing is not None and id(obj) in sharing["configs"]:
         # Written already: repeat its config, and mark both copies as one object.
-        first = sharing["configs"][id(obj)]
+        first = sharing["configs"][id(obj)][1]
         first["shared_object_id"] = id(obj)
-        return dict(first)
+        copy = dict(first)
+        sharing["written"][id(copy)] = copy
+        return copy
     inner = _get_config(obj)
     if not isinstance(inner, dict):
         raise TypeError(f"get_config() of {obj!r} should return a dict. It returned {inner!r}.")
@@ -365,7 +372,9 @@ def _serialize_instance(obj):
         if compile_config is not None:
             config["compile_config"] = serialize_dict(compile_config)
     if sharing is not None:
-        sharing["configs"][id(obj)] = config
+        # Keep the object alive while the scope lasts, so its id is not reused.
+        sharing["configs"][id(obj)] = (obj, config)
+        sharing["written"][id(config)] = config
     return config
 
 
