@@ -23,12 +23,13 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.layers.input_spec import assert_input_compatibility
+from minikeras.ops import symbolic as _symbolic
 from minikeras.ops.symbolic import KerasTensor, Node, any_symbolic, map_structure
 from minikeras.ops.symbolic import symbolic_call as _symbolic_call
 from minikeras.utils import naming
 
-# Call context shared by nested layer calls: how deep we are and the training flag.
-_call_depth = 0
+# Call context shared by nested layer calls: the training flag (the depth of nested eager
+# calls is `ops.symbolic.eager_call_depth`).
 _training_stack = [None]
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "autocast")
@@ -471,9 +472,14 @@ class Layer:
         raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
 
     def __call__(self, *args, **kwargs):
-        if any_symbolic(args, kwargs):
+        depth = _symbolic.eager_call_depth
+        if depth:
+            # Inside an eager call arguments are concrete, except while a model builds its
+            # graph lazily (a Sequential on its first batch): check the first one only.
+            if args and type(args[0]) is KerasTensor:
+                return self._symbolic_call(args, kwargs)
+        elif any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
-        global _call_depth
         if self.autocast:
             args = _to_tensors(args, self._dtype)
         if kwargs:
@@ -489,10 +495,10 @@ class Layer:
             kwargs["training"] = training
         if not has_mask:
             kwargs.pop("mask", None)
-        if _call_depth == 0:
+        if depth == 0:
             for layer in self._flatten_layers():
                 layer._losses.clear()
-        _call_depth += 1
+        _symbolic.eager_call_depth = depth + 1
         _training_stack.append(training)
         try:
             self._maybe_build(args, kwargs)
@@ -505,7 +511,7 @@ class Layer:
             outputs = self.call(*args, **kwargs)
         finally:
             _training_stack.pop()
-            _call_depth -= 1
+            _symbolic.eager_call_depth = depth
         if self.activity_regularizer is not None:
             for output in _flat(outputs):
                 if isinstance(output, Tensor) and output.data.dtype.kind == "f":

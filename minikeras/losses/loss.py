@@ -236,6 +236,16 @@ class Loss:
         y_true = self._convert(y_true)
         values = self.call(y_true, y_pred)
         out_mask = get_keras_mask(values) if isinstance(values, Tensor) else None
+        if (
+            sample_weight is None
+            and in_mask is None
+            and out_mask is None
+            and self.reduction == "sum_over_batch_size"
+            and isinstance(values, Tensor)
+            and values.data.dtype == np.dtype(self.dtype)
+            and values.size
+        ):
+            return ops.mean(values)  # the default reduction, without the general machinery
         if in_mask is not None and out_mask is not None:
             mask = in_mask & out_mask
         else:

@@ -724,28 +724,36 @@ def _check_sparse_labels(labels, num_classes):
         )
 
 
+def _rows_and_labels(labels):
+    """Row numbers and labels for indexing the (rows, classes) view of the predictions."""
+    flat = labels.reshape(-1)
+    return np.arange(flat.size), flat
+
+
 class SparseCrossentropyFromLogits(Function):
-    """`-log_softmax(logits)[label]` along the last axis, one value per sample."""
+    """`-log_softmax(logits)[label]` along the last axis, one value per sample.
+
+    Works on the (rows, classes) view: the label entries are picked by fancy indexing, and
+    the backward pass is the closed form `softmax - one_hot(label)`.
+    """
 
     def forward(self, labels, logits):
-        shifted = logits - logits.max(axis=-1, keepdims=True)
+        classes = logits.shape[-1]
+        x = logits.reshape(-1, classes)
+        rows, cols = _rows_and_labels(labels)
+        shifted = x - x.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
-        total = exp.sum(axis=-1, keepdims=True)
-        picked = np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
-        self.labels = labels
-        exp /= total
-        self.probs = exp
-        return np.log(total[..., 0]) - picked
+        total = exp.sum(axis=1)
+        loss = np.log(total) - shifted[rows, cols]
+        exp /= total[:, None]
+        self.probs, self.rows, self.cols, self.shape = exp, rows, cols, logits.shape
+        return loss.reshape(labels.shape)
 
     def backward(self, gy):
-        g = self.probs * gy[..., None]
-        np.put_along_axis(
-            g,
-            self.labels[..., None],
-            np.take_along_axis(g, self.labels[..., None], axis=-1) - gy[..., None],
-            axis=-1,
-        )
-        return None, g
+        gy = gy.reshape(-1)
+        g = self.probs * gy[:, None]
+        g[self.rows, self.cols] -= gy
+        return None, g.reshape(self.shape)
 
 
 class SparseCrossentropyFromProbs(Function):
@@ -753,28 +761,28 @@ class SparseCrossentropyFromProbs(Function):
 
     def forward(self, labels, probs):
         eps = config.epsilon()
-        total = probs.sum(axis=-1, keepdims=True)
-        p = np.take_along_axis(probs, labels[..., None], axis=-1) / total
-        self.clipped = np.clip(p, eps, 1 - eps)
-        self.labels, self.probs, self.total = labels, probs, total
+        classes = probs.shape[-1]
+        q = probs.reshape(-1, classes)
+        rows, cols = _rows_and_labels(labels)
+        total = q.sum(axis=1)
+        p = q[rows, cols] / total
+        clipped = np.clip(p, eps, 1 - eps)
         self.inside = (p >= eps) & (p <= 1 - eps)
-        self.p = p
-        return -np.log(self.clipped)[..., 0]
+        self.p, self.clipped, self.total = p, clipped, total
+        self.rows, self.cols, self.shape = rows, cols, probs.shape
+        return (-np.log(clipped)).reshape(labels.shape)
 
     def backward(self, gy):
-        # loss = -log(q_label / total) where it is not clipped (dividing by the clipped
-        # value avoids 1/0; those entries are masked out anyway).
-        g_p = self.inside / self.clipped
-        g_p *= -gy[..., None]
-        # d(q_label/total)/dq_j = (delta_jl - q_label/total) / total
-        g = np.broadcast_to(-(g_p * self.p) / self.total, self.probs.shape).copy()
-        np.put_along_axis(
-            g,
-            self.labels[..., None],
-            np.take_along_axis(g, self.labels[..., None], axis=-1) + g_p / self.total,
-            axis=-1,
-        )
-        return None, g
+        # loss = -log(p) with p = q_label / total where not clipped, so
+        # dloss/dq_j = -(1/p) (delta_jl - p) / total. Dividing by the clipped value avoids
+        # 1/0; the clipped entries are masked out anyway.
+        coef = self.inside / self.clipped
+        coef *= -gy.reshape(-1)
+        coef /= self.total
+        g = np.empty((coef.size, self.shape[-1]), dtype=coef.dtype)
+        g[...] = (-coef * self.p)[:, None]
+        g[self.rows, self.cols] += coef
+        return None, g.reshape(self.shape)
 
 
 @op

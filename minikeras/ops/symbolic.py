@@ -23,6 +23,10 @@ _PROBE_SIZES = ((2, 16), (3, 17))
 
 _symbolic_in_use = False
 
+# How many eager (concrete) layer calls are running. Inside one, every argument is concrete,
+# so ops skip looking for symbolic tensors (the layer that started the call already did).
+eager_call_depth = 0
+
 
 class Node:
     """One recorded call: `outputs = operation(*args, **kwargs)`.
@@ -245,7 +249,7 @@ def op(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _symbolic_in_use and any_symbolic(args, kwargs):
+        if _symbolic_in_use and not eager_call_depth and any_symbolic(args, kwargs):
             return symbolic_call(operation, args, kwargs)
         return fn(*args, **kwargs)
 

@@ -28,7 +28,7 @@ from minikeras.trainers.data_adapters import (
     map_structure,
     unpack_x_y_sample_weight,
 )
-from minikeras.utils.interrupts import defer_keyboard_interrupt
+from minikeras.utils.interrupts import InterruptGuard, defer_keyboard_interrupt
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
@@ -281,7 +281,8 @@ class Trainer:
             loss = self.optimizer.scale_loss(loss)
         variables = self.trainable_weights
         gradients = tape.gradient(loss, variables)
-        with defer_keyboard_interrupt():
+        guard = self.__dict__.get("_interrupt_guard")
+        with guard.critical() if guard is not None else defer_keyboard_interrupt():
             self.optimizer.apply(gradients, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
@@ -376,6 +377,8 @@ class Trainer:
         callbacks.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch
         epoch_logs, finished = {}, False
+        guard = InterruptGuard().__enter__()
+        object.__setattr__(self, "_interrupt_guard", guard)
         try:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
@@ -406,6 +409,8 @@ class Trainer:
                     break
             finished = True
         finally:
+            guard.__exit__(None, None, None)
+            object.__setattr__(self, "_interrupt_guard", None)
             if self.optimizer is not None and hasattr(self.optimizer, "finalize_variable_values"):
                 self.optimizer.finalize_variable_values(self.trainable_weights)
             if finished:

@@ -5,26 +5,55 @@ import threading
 from contextlib import contextmanager
 
 
-@contextmanager
-def defer_keyboard_interrupt():
-    """Delays a KeyboardInterrupt until the block has finished.
+class InterruptGuard:
+    """Delays a KeyboardInterrupt that arrives inside `critical()` until it has finished.
 
     The optimizer updates the variables one by one; an interrupt in the middle would leave
-    some updated and some not. Inside this block Ctrl-C is recorded and re-raised at its end.
-    Only the main thread can install signal handlers; elsewhere the block runs unprotected.
+    some updated and some not. `fit` installs the guard once (`with guard:`) and wraps each
+    update in `with guard.critical():`. Outside a critical section Ctrl-C interrupts at once,
+    as usual. Only the main thread can install signal handlers; elsewhere the guard does
+    nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received = []
 
-    def remember(signum, frame):
-        received.append(signum)
+    def __init__(self):
+        self._active = False
+        self._in_critical = False
+        self._pending = False
+        self._previous = None
 
-    previous = signal.signal(signal.SIGINT, remember)
-    try:
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._active = True
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._active:
+            signal.signal(signal.SIGINT, self._previous)
+            self._active = False
+        return False
+
+    def _handle(self, signum, frame):
+        if self._in_critical:
+            self._pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def critical(self):
+        self._in_critical = True
+        try:
+            yield
+        finally:
+            self._in_critical = False
+        if self._pending:
+            self._pending = False
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def defer_keyboard_interrupt():
+    """A one-off critical section (installs and removes the handler around the block)."""
+    guard = InterruptGuard()
+    with guard, guard.critical():
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
