@@ -216,6 +216,28 @@ def test_functional_config_has_keras_graph_format(tmp_path, name):
     )
 
 
+def test_graphs_with_ops_save_weights_but_not_configs(tmp_path):
+    inputs = keras.Input((3,), name="x")
+    hidden = keras.layers.Dense(4, name="d")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(keras.ops.tanh(hidden) * 2.0))
+    path = str(tmp_path / "ops.weights.h5")
+    saving_api.save_weights(model, path)
+    assert sorted(layout(path)) == [
+        "layers/dense/vars",
+        "layers/dense_1/vars",
+        "layers/input_layer/vars",
+        "vars",
+    ]
+    saved = model.get_weights()
+    model.set_weights([w + 1.0 for w in saved])
+    saving_api.load_weights(model, path)
+    for got, want in zip(model.get_weights(), saved):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(NotImplementedError, match="applies the operation"):
+        saving_api.save_model(model, str(tmp_path / "ops.keras"))
+    assert os.listdir(tmp_path) == ["ops.weights.h5"]
+
+
 def test_keras_layer_order_sorts_by_depth_then_first_visit():
     model = arch.two_io(keras)
     names = [layer.name for layer in functional_config.keras_layer_order(model)]
