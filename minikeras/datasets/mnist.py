@@ -6,10 +6,15 @@ import pathlib
 
 import numpy as np
 
-from minikeras.datasets._files import get_file
+from minikeras.datasets._files import find_file, get_file
 
 _ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 _SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+
+
+def is_available(path="mnist.npz"):
+    """True when the full MNIST file is on disk (so `load_data` will not download)."""
+    return find_file(path) is not None
 
 
 def load_data(path="mnist.npz"):

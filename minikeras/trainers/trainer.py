@@ -14,6 +14,7 @@ start of each epoch and of each evaluation. Log keys are sorted, as Keras does.
 minikeras always runs eagerly, one batch per step.
 """
 
+import inspect
 import sys
 
 import numpy as np
@@ -29,6 +30,8 @@ from minikeras.trainers.data_adapters import (
     unpack_x_y_sample_weight,
 )
 from minikeras.utils.interrupts import InterruptGuard, defer_keyboard_interrupt
+
+_accepts_training = {}  # compute_loss function -> whether it takes a `training` argument
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
@@ -208,6 +211,19 @@ class Trainer:
             total = total + term
         return total
 
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """Calls `compute_loss`, passing `training` only to overrides that accept it (the
+        Keras 2 signature has no `training` argument)."""
+        method = type(self).compute_loss
+        accepts = _accepts_training.get(method)
+        if accepts is None:
+            accepts = _accepts_training[method] = "training" in inspect.signature(method).parameters
+        if accepts:
+            return self.compute_loss(
+                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+            )
+        return self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics with a batch and returns every metric's value."""
         if self._compile_metrics is not None:
@@ -274,9 +290,7 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss = self.compute_loss(
-                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
-            )
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
             self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
             loss = self.optimizer.scale_loss(loss)
         variables = self.trainable_weights
@@ -290,9 +304,7 @@ class Trainer:
         """Evaluates one batch (no gradients); returns the logs."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(
-            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
-        )
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 

@@ -8,7 +8,42 @@ from minikeras import random as _random
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
 
-__all__ = ["Progbar", "PyDataset", "set_random_seed"]
+__all__ = ["Progbar", "PyDataset", "normalize", "set_random_seed", "to_categorical"]
+
+
+def to_categorical(x, num_classes=None):
+    """One-hot encodes integer labels (as `keras.utils.to_categorical`).
+
+    Args:
+        x: array-like of class indices (a trailing dimension of 1 is dropped).
+        num_classes: number of classes (`max(x) + 1` by default).
+
+    Returns:
+        A float32 numpy array of shape `x.shape + (num_classes,)`.
+
+    Example:
+        >>> to_categorical([0, 2], num_classes=3)
+        array([[1., 0., 0.],
+               [0., 0., 1.]], dtype=float32)
+    """
+    labels = np.asarray(x, dtype="int64")
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    if num_classes is None:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"to_categorical: labels must be in [0, {num_classes}), got values from "
+            f"{labels.min()} to {labels.max()}."
+        )
+    return np.eye(num_classes, dtype="float32")[labels]
+
+
+def normalize(x, axis=-1, order=2):
+    """Scales `x` to unit `order`-norm along `axis` (zero vectors stay zero)."""
+    array = np.asarray(x, dtype="float32")
+    norm = np.linalg.norm(array, ord=order, axis=axis, keepdims=True)
+    return np.divide(array, norm, out=np.zeros_like(array), where=norm != 0)
 
 
 def set_random_seed(seed):

@@ -1,0 +1,20 @@
+"""keras.utils helpers."""
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+
+
+def test_to_categorical():
+    out = keras.utils.to_categorical(np.array([[0], [2], [1]]), num_classes=4)
+    assert out.dtype == np.float32 and out.shape == (3, 4)
+    np.testing.assert_array_equal(out.argmax(axis=1), [0, 2, 1])
+    assert keras.utils.to_categorical([1, 0]).shape == (2, 2)
+    with pytest.raises(ValueError, match=r"\[0, 2\)"):
+        keras.utils.to_categorical([0, 5], num_classes=2)
+
+
+def test_normalize():
+    out = keras.utils.normalize([[3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0]])
