@@ -29,30 +29,6 @@ NAMES = list(arch.BUILDERS)
 COMPILED = ("seq_mlp", "two_io", "batchnorm")
 arch.two_tower_class(keras)  # registers "fixtures>TwoTower"
 
-# minikeras lists the layers of a Functional model in another order than Keras, so
-# model.trainable_weights, and with them the optimizer's slots, are ordered differently for
-# models with parallel branches (two_io). Layer weights are saved by path and are not
-# affected. Fixed by building Functional._layers with functional_config.keras_layer_order.
-ORDER_BUG = pytest.mark.xfail(
-    strict=True, reason="Functional layer order differs from Keras (optimizer slot order)"
-)
-
-
-# model.build(input_shape) does not record the shape, so a subclassed model built that way
-# is saved without a `build_config` and comes back unbuilt. Fixed by Model.build setting
-# `self._build_shapes = input_shape` (or a Keras-style get_build_config()).
-BUILD_SHAPE_BUG = pytest.mark.xfail(
-    strict=True, reason="Model.build(input_shape) does not record the input shape"
-)
-
-
-def with_order_bug(names):
-    return [pytest.param(n, marks=ORDER_BUG) if n == "two_io" else n for n in names]
-
-
-def with_build_shape_bug(names):
-    return [pytest.param(n, marks=BUILD_SHAPE_BUG) if n == "subclassed" else n for n in names]
-
 
 def fixture_file(tmp_path, filename):
     """Decompresses a fixture into `tmp_path` and returns its path."""
@@ -127,7 +103,7 @@ def test_keras_weights_file_gives_keras_predictions(tmp_path, name):
     assert_predicts(model, name)
 
 
-@pytest.mark.parametrize("name", with_order_bug(NAMES))
+@pytest.mark.parametrize("name", NAMES)
 def test_keras_model_file_gives_keras_predictions_and_compile_state(tmp_path, name):
     model = keras.saving.load_model(fixture_file(tmp_path, f"{name}.keras"))
     assert_predicts(model, name)
@@ -142,7 +118,7 @@ def test_keras_model_file_gives_keras_predictions_and_compile_state(tmp_path, na
         )
 
 
-@pytest.mark.parametrize("name", with_order_bug(COMPILED))
+@pytest.mark.parametrize("name", COMPILED)
 def test_training_resumes_from_keras_optimizer_state(tmp_path, name):
     """One more step from a Keras-saved state reaches the weights Keras reached."""
     model = keras.saving.load_model(fixture_file(tmp_path, f"{name}.keras"))
@@ -163,7 +139,7 @@ def test_layer_groups_have_keras_layout(tmp_path, name):
     assert layout(path) == keras_layout
 
 
-@pytest.mark.parametrize("name", with_order_bug(COMPILED))
+@pytest.mark.parametrize("name", COMPILED)
 def test_optimizer_group_has_keras_layout(tmp_path, name):
     model = arch.BUILDERS[name](keras)
     arch.compile_fixture(keras, model, name)
@@ -248,7 +224,7 @@ def test_keras_layer_order_sorts_by_depth_then_first_visit():
 
 
 # -- minikeras round trips -----------------------------------------------------------------------
-@pytest.mark.parametrize("name", with_build_shape_bug(NAMES))
+@pytest.mark.parametrize("name", NAMES)
 def test_model_file_round_trip(tmp_path, name):
     model = arch.BUILDERS[name](keras)
     if name in COMPILED:
@@ -283,7 +259,7 @@ def test_load_model_without_compile(tmp_path):
     assert restored.optimizer is None
 
 
-@pytest.mark.parametrize("name", with_build_shape_bug(NAMES))
+@pytest.mark.parametrize("name", NAMES)
 def test_config_round_trip(name):
     model = arch.BUILDERS[name](keras)
     config = keras.saving.serialize_keras_object(model)
@@ -305,9 +281,7 @@ def test_to_json_and_model_from_json():
     assert [w.shape for w in rebuilt.weights] == [w.shape for w in model.weights]
 
 
-@pytest.mark.parametrize(
-    "name", with_build_shape_bug(["seq_mlp", "two_io", "nested", "subclassed"])
-)
+@pytest.mark.parametrize("name", ["seq_mlp", "two_io", "nested", "subclassed"])
 def test_clone_model_same_architecture_new_weights(name):
     model = arch.BUILDERS[name](keras)
     clone = saving_api.clone_model(model)

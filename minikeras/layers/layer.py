@@ -669,8 +669,6 @@ class Layer:
         constructor was called with are returned when they are plain Python values.
         """
         config_dict = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
-        if self._batch_input_shape is not None:
-            config_dict["batch_input_shape"] = self._batch_input_shape
         cls = type(self)
         if cls.get_config is Layer.get_config and cls.__init__ is not Layer.__init__:
             config_dict.update(_constructor_arguments(self))

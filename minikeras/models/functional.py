@@ -101,10 +101,11 @@ class Functional(Model):
                         )
                     stack.append((tensor.node, False))
         self._nodes = order
-        layers = []
-        for tensor in self.inputs:
-            if tensor.node is not None and isinstance(tensor.node.operation, InputLayer):
-                layers.append(tensor.node.operation)
+        # `layers` (and so the order of `weights` and of the optimizer's slots) follows Keras:
+        # by depth from the outputs, then layers used only by symbolic losses and metrics.
+        from minikeras.models.functional_config import keras_layer_order
+
+        layers = keras_layer_order(self)
         for node in order:
             if isinstance(node.operation, Layer) and not any(
                 node.operation is layer for layer in layers
@@ -245,3 +246,14 @@ class Functional(Model):
             self._build_graph()
             return
         Layer.add_metric(self, value, name=name, aggregation=aggregation)
+
+    def get_config(self):
+        from minikeras.models import functional_config
+
+        return functional_config.get_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from minikeras.models import functional_config
+
+        return functional_config.from_config(cls, config, custom_objects)

@@ -95,6 +95,7 @@ class Model(*_model_base()):
         )
         sample = ones(input_shape) if is_shape else map_structure_shapes(ones, input_shape)
         self.built = True
+        self._build_shapes = input_shape  # saved as the model's build_config
         with no_grad():
             self(sample)
         for layer in self._flatten_layers():
@@ -149,6 +150,42 @@ class Model(*_model_base()):
         if type(self).get_config is not Model.get_config:
             return super().get_config()
         return Layer.get_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds a model: a Functional graph from its config, else `cls(**config)`."""
+        from minikeras.models import functional_config
+
+        if functional_config.is_functional_config(config):
+            return functional_config.from_config(cls, config, custom_objects)
+        return cls(**config)
+
+    # -- saving (see minikeras.saving) ------------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the architecture, weights and compile state to a `.keras` file."""
+        from minikeras.saving import saving_api
+
+        return saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Saves the weights (and optimizer state) to a `.weights.h5` file, atomically."""
+        from minikeras.saving import saving_api
+
+        return saving_api.save_weights(
+            self, filepath, overwrite=overwrite, max_shard_size=max_shard_size
+        )
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights from a `.weights.h5` (or Keras 2 `.h5`) file; strict by default."""
+        from minikeras.saving import saving_api
+
+        return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's config as a JSON string (`models.model_from_json` reads it back)."""
+        from minikeras.saving import saving_api
+
+        return saving_api.model_to_json(self, **kwargs)
 
 
 def map_structure_shapes(fn, structure):

@@ -140,10 +140,22 @@ class Sequential(Model):
         return self._functional.output_shape if self._functional else None
 
     def get_config(self):
+        """Keras 3's Sequential config: the layers (an InputLayer first once the input shape
+        is known) and `build_input_shape`."""
         from minikeras.saving.serialization import serialize_keras_object
 
-        layers = [serialize_keras_object(layer) for layer in self._stack]
-        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+        stack = list(self._stack)
+        if self._functional is not None and not (stack and isinstance(stack[0], InputLayer)):
+            stack.insert(0, self._functional.inputs[0].node.operation)
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self._dtype,
+            "layers": [serialize_keras_object(layer) for layer in stack],
+        }
+        if self._functional is not None:
+            config["build_input_shape"] = tuple(self._functional.inputs[0].shape)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -153,4 +165,8 @@ class Sequential(Model):
             deserialize_keras_object(item, custom_objects=custom_objects)
             for item in config["layers"]
         ]
-        return cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True))
+        model = cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True))
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None and model.layers:
+            model.build(tuple(shape))
+        return model

@@ -137,7 +137,7 @@ class Trainer:
         self.steps_per_execution = steps_per_execution
         self.jit_compile = jit_compile
         self._compile_config = {
-            "optimizer": optimizer,
+            "optimizer": self.optimizer,  # the resolved object, as Keras stores it
             "loss": loss,
             "loss_weights": loss_weights,
             "metrics": metrics,
