@@ -94,12 +94,13 @@ def main():
         import torch
     except ImportError:
         print("  torch     : not installed")
-        return
+        return [("conv2d op forward+backward", mk, ref)]
     tx_t = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
     tk_t = torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))
     tp_t = torch.from_numpy(np.ascontiguousarray(projection.transpose(0, 3, 1, 2)))
     (torch_time,) = compare(lambda: torch_step(torch, tx_t, tk_t, tp_t), repeat=7)
     print(f"  torch     : {fmt(torch_time)} ({torch.get_num_threads()} threads, NCHW)")
+    return [("conv2d op forward+backward", mk, ref, torch_time)]
 
 
 if __name__ == "__main__":

@@ -160,7 +160,7 @@ def main(argv=None):
         if t_torch is not None:
             line += f"  torch {fmt(t_torch)}"
         print(line)
-        rows.append({"workload": name, "minikeras": t_mk, "numpy": t_np, "torch": t_torch})
+        rows.append((name, t_mk, t_np) if t_torch is None else (name, t_mk, t_np, t_torch))
     return rows
 
 

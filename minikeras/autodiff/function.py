@@ -137,7 +137,8 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
 
     Functions are visited once each, newest generation first (a heap, no recursion), so a
     function runs only after every consumer of its outputs has added its share. The
-    gradients of a function's outputs wait in `function.output_grads` until it runs.
+    gradients of a function's outputs wait in `function.output_grads` until it runs (one
+    slot per output).
 
     Args:
         roots: list of `(tensor, gradient_array)` pairs to start from.
@@ -149,12 +150,12 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
             gradient of those intermediate tensors is returned as `{key: gradient}`.
     """
     heap = []
-    queued = set()
     tie = 0  # breaks generation ties in a fixed order (functions are not comparable)
     captured = {}
+    queued = set()
     pending = [(t, g) for t, g in roots if t.creator is not None or t.requires_grad]
     while True:
-        # Route the gradients produced by the last function to their producers.
+        # Route the gradients just produced to the functions that made those tensors.
         for x, gx in pending:
             creator = x.creator
             if creator is None:
@@ -163,17 +164,17 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
             grads = creator.output_grads
             if grads is None:
                 grads = creator.output_grads = [None] * creator.n_outputs
-            previous = grads[x._index]
-            grads[x._index] = gx if previous is None else previous + gx
-            key = id(creator)
-            if key not in queued:
                 if creator.inputs is None:
                     raise RuntimeError(
                         "The graph behind this tensor was already freed by an earlier backward "
                         "pass. Use GradientTape(persistent=True) to compute gradients more than "
                         "once."
                     )
-                queued.add(key)
+            index = x._index
+            previous = grads[index]
+            grads[index] = gx if previous is None else previous + gx
+            if creator not in queued:
+                queued.add(creator)
                 tie += 1
                 heapq.heappush(heap, (-creator.generation, tie, creator))
         if not heap:
@@ -194,10 +195,11 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
                     for g, (shape, dtype) in zip(gys, function.output_specs)
                 ]
             )
+        inputs = function.inputs
         if type(gxs) is not tuple:
             gxs = (gxs,)
         pending = []
-        for x, needs, gx in zip(function.inputs, function.needs_grad, gxs):
+        for x, needs, gx in zip(inputs, function.needs_grad, gxs):
             if needs and gx is not None:
                 if gx.shape != x.data.shape:
                     raise RuntimeError(
@@ -206,7 +208,8 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
                     )
                 pending.append((x, gx))
         if not retain_graph:
-            function.release()
+            function.inputs = None
+            function.__dict__.clear()
 
 
 # Imported last: tensor.py builds on the names defined above.
