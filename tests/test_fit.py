@@ -337,3 +337,62 @@ def test_compute_loss_override_with_the_keras2_signature():
     history = model.fit(x, y, batch_size=8, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     assert np.isfinite(model.evaluate(x, y, verbose=0))
+
+
+def test_callbacks_with_a_real_fit(tmp_path):
+    model = small_model()
+    x, y = data(32)
+    checkpoint = tmp_path / "ckpt-{epoch:02d}.weights.h5"
+    logger = tmp_path / "log.csv"
+    history = model.fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=8,
+        verbose=0,
+        validation_data=(x, y),
+        callbacks=[
+            keras.callbacks.ModelCheckpoint(str(checkpoint), save_weights_only=True),
+            keras.callbacks.CSVLogger(str(logger)),
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=5, restore_best_weights=True
+            ),
+        ],
+    )
+    assert sorted(p.name for p in tmp_path.glob("ckpt-*")) == [
+        "ckpt-01.weights.h5",
+        "ckpt-02.weights.h5",
+        "ckpt-03.weights.h5",
+    ]
+    assert logger.read_text().splitlines()[0] == "epoch,loss,val_loss"
+    restored = small_model(seed=9)
+    restored.load_weights(str(tmp_path / "ckpt-03.weights.h5"))
+    np.testing.assert_allclose(
+        restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+    )
+    assert len(history.epoch) == 3
+
+
+def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path):
+    x, y = data(16)
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("simulated crash")
+
+    model = small_model()
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        model.fit(x, y, epochs=4, batch_size=8, verbose=0, callbacks=[backup, Crash()])
+    resumed = small_model(seed=5)
+    history = resumed.fit(
+        x,
+        y,
+        epochs=4,
+        batch_size=8,
+        verbose=0,
+        callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))],
+    )
+    # BackupAndRestore ran before the crash at the end of epoch 1: epochs 0 and 1 are done.
+    assert history.epoch == [2, 3]
