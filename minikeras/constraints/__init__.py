@@ -9,6 +9,7 @@ Example:
 import inspect
 
 from minikeras.constraints.constraints import Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm
+from minikeras.utils.object_registry import ObjectRegistry
 
 # Keras exports the classes under snake_case names too.
 max_norm = MaxNorm
@@ -45,54 +46,24 @@ ALL_OBJECTS_DICT = {
 }
 
 
+_REGISTRY = ObjectRegistry(
+    "constraint", "keras.constraints", ALL_OBJECTS_DICT, "keras.constraints.Constraint"
+)
+
+
 def serialize(constraint):
     """Returns the constraint as a Keras config dict; None stays None."""
-    if constraint is None:
-        return None
-    if not hasattr(constraint, "get_config"):
-        raise ValueError(
-            f"Cannot serialize constraint {constraint!r}: it has no get_config(). "
-            "Subclass keras.constraints.Constraint to make it serializable."
-        )
-    cls = type(constraint)
-    builtin = ALL_OBJECTS_DICT.get(cls.__name__) is cls
-    return {
-        "module": "keras.constraints" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": constraint.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
-
-
-def _lookup(name, custom_objects):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in ALL_OBJECTS_DICT:
-        return ALL_OBJECTS_DICT[name]
-    raise ValueError(
-        f"Unknown constraint: {name!r}. Valid names are {sorted(ALL_OBJECTS_DICT)}, "
-        "or pass the class in `custom_objects`."
-    )
+    return _REGISTRY.serialize(constraint)
 
 
 def deserialize(config, custom_objects=None):
-    """Creates a constraint from a name or a config dict (the output of `serialize`)."""
-    if config is None:
-        return None
-    if isinstance(config, str):
-        found = _lookup(config, custom_objects)
-        return found() if inspect.isclass(found) else found
-    if isinstance(config, dict):
-        if "class_name" not in config:
-            raise ValueError(f"A constraint config needs a 'class_name'. Received: {config}")
-        name = config["class_name"]
-        if custom_objects and config.get("registered_name") in custom_objects:
-            name = config["registered_name"]
-        cls = _lookup(name, custom_objects)
-        if not inspect.isclass(cls):
-            return cls
-        return cls.from_config(config.get("config") or {})
-    raise ValueError(f"Could not interpret constraint config: {config!r}")
+    """Creates a constraint from a name or a config dict (the output of `serialize`).
+
+    Args:
+        config: a string name or a dict with "class_name" and "config".
+        custom_objects: optional dict mapping names to user classes.
+    """
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):

@@ -32,6 +32,7 @@ from minikeras.initializers.random_initializers import (
     VarianceScaling,
     compute_fans,
 )
+from minikeras.utils.object_registry import ObjectRegistry
 
 # Keras exports every class under a snake_case name too (`glorot_uniform` is the class).
 constant = Constant
@@ -143,65 +144,24 @@ ALL_OBJECTS_DICT.update(
 )
 
 
+_REGISTRY = ObjectRegistry(
+    "initializer", "keras.initializers", ALL_OBJECTS_DICT, "keras.initializers.Initializer"
+)
+
+
 def serialize(initializer):
-    """Returns the initializer as a Keras config dict
-    (`{"module", "class_name", "config", "registered_name"}`); None stays None.
-
-    Example:
-        >>> serialize(Zeros())["class_name"]
-        'Zeros'
-    """
-    if initializer is None:
-        return None
-    if not hasattr(initializer, "get_config"):
-        raise ValueError(
-            f"Cannot serialize initializer {initializer!r}: it has no get_config(). "
-            "Subclass keras.initializers.Initializer to make it serializable."
-        )
-    cls = type(initializer)
-    builtin = ALL_OBJECTS_DICT.get(cls.__name__) is cls
-    return {
-        "module": "keras.initializers" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": initializer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
-
-
-def _lookup(name, custom_objects):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in ALL_OBJECTS_DICT:
-        return ALL_OBJECTS_DICT[name]
-    raise ValueError(
-        f"Unknown initializer: {name!r}. Valid names are {sorted(ALL_OBJECTS_DICT)}, "
-        "or pass the class in `custom_objects`."
-    )
+    """Returns the initializer as a Keras config dict; None stays None."""
+    return _REGISTRY.serialize(initializer)
 
 
 def deserialize(config, custom_objects=None):
-    """Creates an initializer from a name or a config dict (the output of `serialize`).
+    """Creates a initializer from a name or a config dict (the output of `serialize`).
 
     Args:
         config: a string name or a dict with "class_name" and "config".
-        custom_objects: optional dict mapping names to user initializer classes.
+        custom_objects: optional dict mapping names to user classes.
     """
-    if config is None:
-        return None
-    if isinstance(config, str):
-        found = _lookup(config, custom_objects)
-        return found() if inspect.isclass(found) else found
-    if isinstance(config, dict):
-        if "class_name" not in config:
-            raise ValueError(f"An initializer config needs a 'class_name'. Received: {config}")
-        name = config["class_name"]
-        if custom_objects and config.get("registered_name") in custom_objects:
-            name = config["registered_name"]
-        cls = _lookup(name, custom_objects)
-        if not inspect.isclass(cls):
-            return cls
-        return cls.from_config(config.get("config") or {})
-    raise ValueError(f"Could not interpret initializer config: {config!r}")
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):

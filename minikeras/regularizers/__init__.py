@@ -15,6 +15,7 @@ from minikeras.regularizers.regularizers import (
     Regularizer,
     validate_float_arg,
 )
+from minikeras.utils.object_registry import ObjectRegistry
 
 # Keras exports the classes under snake_case names too.
 l1 = L1
@@ -63,56 +64,28 @@ def _l1_l2_default():
 _GET_ONLY = {"l1_l2": _l1_l2_default}
 
 
+_REGISTRY = ObjectRegistry(
+    "regularizer",
+    "keras.regularizers",
+    ALL_OBJECTS_DICT,
+    "keras.regularizers.Regularizer",
+    extra_names=_GET_ONLY,
+)
+
+
 def serialize(regularizer):
     """Returns the regularizer as a Keras config dict; None stays None."""
-    if regularizer is None:
-        return None
-    if not hasattr(regularizer, "get_config"):
-        raise ValueError(
-            f"Cannot serialize regularizer {regularizer!r}: it has no get_config(). "
-            "Subclass keras.regularizers.Regularizer to make it serializable."
-        )
-    cls = type(regularizer)
-    builtin = ALL_OBJECTS_DICT.get(cls.__name__) is cls
-    return {
-        "module": "keras.regularizers" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": regularizer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
-
-
-def _lookup(name, custom_objects):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in ALL_OBJECTS_DICT:
-        return ALL_OBJECTS_DICT[name]
-    raise ValueError(
-        f"Unknown regularizer: {name!r}. Valid names are "
-        f"{sorted([*ALL_OBJECTS_DICT, *_GET_ONLY])}, or pass the class in `custom_objects`."
-    )
+    return _REGISTRY.serialize(regularizer)
 
 
 def deserialize(config, custom_objects=None):
-    """Creates a regularizer from a name or a config dict (the output of `serialize`)."""
-    if config is None:
-        return None
-    if isinstance(config, str):
-        if config in _GET_ONLY and not (custom_objects and config in custom_objects):
-            return _GET_ONLY[config]()
-        found = _lookup(config, custom_objects)
-        return found() if inspect.isclass(found) else found
-    if isinstance(config, dict):
-        if "class_name" not in config:
-            raise ValueError(f"A regularizer config needs a 'class_name'. Received: {config}")
-        name = config["class_name"]
-        if custom_objects and config.get("registered_name") in custom_objects:
-            name = config["registered_name"]
-        cls = _lookup(name, custom_objects)
-        if not inspect.isclass(cls):
-            return cls
-        return cls.from_config(config.get("config") or {})
-    raise ValueError(f"Could not interpret regularizer config: {config!r}")
+    """Creates a regularizer from a name or a config dict (the output of `serialize`).
+
+    Args:
+        config: a string name or a dict with "class_name" and "config".
+        custom_objects: optional dict mapping names to user classes.
+    """
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):
