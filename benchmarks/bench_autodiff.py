@@ -80,7 +80,7 @@ def main():
     rows = []
     for sizes, batch in (((784, 64, 64, 10), 64), ((784, 512, 512, 10), 128)):
         t_mk, t_np = run(sizes, batch, rng)
-        name = f"MLP {'-'.join(map(str, sizes))} batch {batch}"
+        name = f"ops + GradientTape, MLP {'-'.join(map(str, sizes))} batch {batch}"
         rows.append((name, t_mk, t_np))
         print(
             f"{name:36s} minikeras {fmt(t_mk):>10s}  numpy {fmt(t_np):>10s}  "

@@ -241,8 +241,8 @@ def main():
     rows = []
     for index, (name, functions) in enumerate(
         (
-            ('Conv2D(32, 3, "same") on 64x32x32x16', conv_functions),
-            ("convnet 8/16/32 + GAP + Dense, batch 64", convnet_functions),
+            ('Conv2D(32, 3, "same") fwd+bwd, 64x32x32x16', conv_functions),
+            ("convnet 8/16/32 + GAP + Dense fwd+bwd, batch 64", convnet_functions),
         )
     ):
         if torch_steps is not None:

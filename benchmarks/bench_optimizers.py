@@ -118,7 +118,7 @@ def main():
         if len(times) > 2:
             line += f"  torch {fmt(times[2]):>10s}"
         print(f"{line}  ratio = {t_mk / t_np:.2f}")
-        rows.append((name, *times))
+        rows.append((f"{name} step, {'-'.join(map(str, SIZES))} MLP weights", *times))
     return rows
 
 

@@ -47,11 +47,11 @@ def as_markdown(payload):
     lines = [
         f"Measured {payload['date']} on {payload['machine']}.",
         "",
-        "| workload | minikeras | hand-written numpy | ratio | PyTorch |",
+        "| workload | minikeras | hand-written numpy | ratio | PyTorch eager |",
         "|---|---|---|---|---|",
     ]
     for row in payload["rows"]:
-        torch = fmt(row["torch_s"]) if row["torch_s"] else "not installed"
+        torch = fmt(row["torch_s"]) if row["torch_s"] else "-"
         lines.append(
             f"| {row['workload']} | {fmt(row['minikeras_s'])} | {fmt(row['numpy_s'])} | "
             f"{row['ratio']:.2f} | {torch} |"
