@@ -621,10 +621,16 @@ class Layer:
 
         result = []
         for layer in self._flatten_layers():
-            result.extend(convert_to_tensor(v) for v in layer._own_losses())
-        for variable in self.trainable_weights:
-            if getattr(variable, "regularizer", None) is not None:
-                result.append(ops.convert_to_tensor(variable.regularizer(variable)))
+            if layer._losses:
+                result.extend(convert_to_tensor(v) for v in layer._own_losses())
+        if self._trainable:
+            regularized = self._cached(
+                "regularized",
+                lambda: [v for v in self.weights if getattr(v, "regularizer", None) is not None],
+            )
+            for variable in regularized:
+                if variable.trainable:
+                    result.append(ops.convert_to_tensor(variable.regularizer(variable)))
         return result
 
     def add_metric(self, value, name=None, aggregation="mean"):

@@ -233,6 +233,16 @@ class Trainer:
     @property
     def metrics(self):
         """Every metric the model reports: loss, compiled metrics, layer metrics."""
+        # Cached until the model's structure changes or compile/first batch build metrics.
+        key = (
+            "trainer_metrics",
+            id(self._loss_tracker),
+            self._compile_metrics is not None and self._compile_metrics.built,
+            self._compile_loss is not None and self._compile_loss.built,
+        )
+        return list(self._cached(key, self._collect_metrics))
+
+    def _collect_metrics(self):
         result = []
         if self.compiled:
             result.append(self._loss_tracker)
