@@ -599,3 +599,30 @@ def test_forgetting_super_init_is_reported():
 
     with pytest.raises(RuntimeError, match="forgot to call `super"):
         Broken()
+
+
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adam", "adamw", "nadam", "adagrad", "lion"])
+def test_flat_update_of_small_variables_equals_per_variable_updates(name):
+    rng = np.random.default_rng(7)
+    shapes = [(3, 4), (4,), (4, 2), (2,)]
+    values = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    results = []
+    for flat in (True, False):
+        variables = [keras.Variable(v) for v in values]
+        optimizer = optimizers.get(name)
+        optimizer._FLAT_UPDATES = flat
+        for step in range(4):
+            grads = [
+                np.random.default_rng(step).standard_normal(s).astype(np.float32) for s in shapes
+            ]
+            optimizer.apply(grads, variables)
+        assert bool(optimizer._flat) is flat
+        results.append([v.numpy() for v in variables])
+        # The variables still behave as separate arrays.
+        neighbour = variables[1].numpy()
+        variables[0].assign(np.zeros(shapes[0]))
+        np.testing.assert_array_equal(variables[0].numpy(), 0)
+        np.testing.assert_array_equal(variables[1].numpy(), neighbour)
+        results[-1][0] = np.asarray(results[-1][0])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -456,6 +456,9 @@ class Optimizer:
                 self.built = True
             self._check_variables_are_known(trainable_variables)
 
+        if "_flat" not in self.__dict__:
+            # Before any state array is read: this may turn `.data` arrays into views.
+            self._flat = self._build_flat_plan()
         with no_grad():
             grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
             grads = [self._gradient_array(g, v) for g, v in zip(grads, trainable_variables)]
@@ -546,8 +549,80 @@ class Optimizer:
                 self._overwrite_model_variables_with_average_value(self._trainable_variables)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        plan = self._flat_plan(trainable_variables)
+        if plan is not None:
+            # Many small variables: one update over all of them (see _flat_plan).
+            flat_gradient, flat_variable, slices = plan
+            for gradient, piece in zip(grads, slices):
+                piece[...] = gradient
+            self.update_step(flat_gradient, flat_variable, learning_rate)
+            return
         for gradient, variable in zip(grads, trainable_variables):
             self.update_step(gradient, variable, learning_rate)
+
+    # Update steps are elementwise, so a step over the concatenation of all variables gives
+    # exactly the numbers of one step per variable. For models made of many small variables
+    # the per-call overhead dominates: there, the variables and their slots are laid out in
+    # one flat buffer each (every `variable.data` becomes a view into it) and one update
+    # covers them all. Above this average size per variable, per-variable updates are
+    # faster (they avoid copying the gradients into the flat buffer).
+    _FLAT_MAX_AVERAGE_SIZE = 20_000
+    _FLAT_UPDATES = True
+
+    def _flat_plan(self, trainable_variables):
+        """`(flat_gradient, flat_variable, gradient_slices)` when one flat update applies to
+        exactly these variables, else None."""
+        plan = self.__dict__.get("_flat")
+        if not plan:
+            return None
+        variables = self._trainable_variables
+        if len(trainable_variables) != len(variables) or any(
+            a is not b for a, b in zip(trainable_variables, variables)
+        ):
+            return None
+        return plan
+
+    def _build_flat_plan(self):
+        variables = self._trainable_variables
+        if not self._FLAT_UPDATES or len(variables) < 2:
+            return False
+        dtype = variables[0].data.dtype
+        total = sum(v.data.size for v in variables)
+        if (
+            any(v.data.dtype != dtype for v in variables)
+            or total > self._FLAT_MAX_AVERAGE_SIZE * len(variables)
+            or type(self).update_step is Optimizer.update_step
+        ):
+            return False
+        n = len(variables)
+        # Every per-variable slot list that update_step indexes (velocities, momentums, ...).
+        slot_lists = [
+            value
+            for key, value in self.__dict__.items()
+            if key
+            not in (
+                "_trainable_variables",
+                "_variables",
+                "_model_variables_moving_average",  # used per variable, not by update_step
+                "_accumulated_gradients",
+            )
+            and isinstance(value, list)
+            and len(value) == n
+            and all(
+                isinstance(s, Variable) and s.data.shape == v.data.shape and s.data.dtype == dtype
+                for s, v in zip(value, variables)
+            )
+        ]
+        flat_variable = _flatten_into_views(variables, dtype, total)
+        for slots in slot_lists:
+            slots.append(_flatten_into_views(slots, dtype, total))
+        self._trainable_variables_indices[id(flat_variable)] = n
+        flat_gradient = np.empty(total, dtype)
+        slices, offset = [], 0
+        for v in variables:
+            slices.append(flat_gradient[offset : offset + v.data.size].reshape(v.data.shape))
+            offset += v.data.size
+        return flat_gradient, flat_variable, slices
 
     def update_step(self, gradient, variable, learning_rate):
         """Updates one variable in place (override in subclasses).
@@ -761,3 +836,21 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _flatten_into_views(variables, dtype, total):
+    """Copies the variables into one flat buffer and makes each `.data` a view of it.
+
+    Returns a Variable (not tracked anywhere) whose `.data` is the whole buffer.
+    """
+    flat = np.empty(total, dtype)
+    offset = 0
+    for variable in variables:
+        size = variable.data.size
+        view = flat[offset : offset + size].reshape(variable.data.shape)
+        view[...] = variable.data
+        variable.data = view
+        offset += size
+    holder = Variable(np.zeros(0, dtype), trainable=False, name="flat")
+    holder.data = flat
+    return holder
