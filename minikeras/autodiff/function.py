@@ -63,7 +63,7 @@ def sum_to(g, shape):
         lead + i for i, size in enumerate(shape) if size == 1 and g.shape[lead + i] != 1
     )
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = np.add.reduce(g, axis=axes, keepdims=True)
     if lead:
         g = g.reshape(shape)
     return g

@@ -43,7 +43,7 @@ class Linear(Function):
         gx = (g @ self.kernel.T).reshape(self.x_shape) if needs[0] else None
         gw = self.x2.T @ g if needs[1] else None
         if len(needs) == 3:
-            gb = g.sum(axis=0) if needs[2] else None
+            gb = np.add.reduce(g, axis=0) if needs[2] else None
             return gx, gw, gb
         return gx, gw
 

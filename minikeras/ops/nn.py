@@ -435,15 +435,15 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        e = _inplace(np.exp, x - x.max(axis=self.axis, keepdims=True))
-        e /= e.sum(axis=self.axis, keepdims=True)
+        e = _inplace(np.exp, x - np.maximum.reduce(x, axis=self.axis, keepdims=True))
+        e /= np.add.reduce(e, axis=self.axis, keepdims=True)
         self.y = e
         return e
 
     def backward(self, gy):
         y = self.y
         gx = gy * y
-        gx -= y * gx.sum(axis=self.axis, keepdims=True)
+        gx -= y * np.add.reduce(gx, axis=self.axis, keepdims=True)
         return gx
 
 
@@ -716,7 +716,10 @@ def binary_crossentropy(target, output, from_logits=False):
 
 
 def _check_sparse_labels(labels, num_classes):
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+    if labels.size and (
+        np.minimum.reduce(labels, axis=None) < 0
+        or np.maximum.reduce(labels, axis=None) >= num_classes
+    ):
         bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
         raise ValueError(
             f"Received a label value of {bad} which is outside the valid range of "
@@ -741,9 +744,9 @@ class SparseCrossentropyFromLogits(Function):
         classes = logits.shape[-1]
         x = logits.reshape(-1, classes)
         rows, cols = _rows_and_labels(labels)
-        shifted = x - x.max(axis=1, keepdims=True)
+        shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
         exp = np.exp(shifted)
-        total = exp.sum(axis=1)
+        total = np.add.reduce(exp, axis=1)
         loss = np.log(total) - shifted[rows, cols]
         exp /= total[:, None]
         self.probs, self.rows, self.cols, self.shape = exp, rows, cols, logits.shape
@@ -764,7 +767,7 @@ class SparseCrossentropyFromProbs(Function):
         classes = probs.shape[-1]
         q = probs.reshape(-1, classes)
         rows, cols = _rows_and_labels(labels)
-        total = q.sum(axis=1)
+        total = np.add.reduce(q, axis=1)
         p = q[rows, cols] / total
         clipped = np.clip(p, eps, 1 - eps)
         self.inside = (p >= eps) & (p <= 1 - eps)
