@@ -142,6 +142,8 @@ def _float_tensor(x):
 
 def _pair(x1, x2):
     """Converts two operands; a Python scalar takes the dtype of the tensor beside it."""
+    if isinstance(x1, Tensor) and isinstance(x2, Tensor) and x1.data.dtype == x2.data.dtype:
+        return x1, x2  # the common case: nothing to convert or promote
     if isinstance(x1, Tensor):
         x2 = _arith.constant_like(x2, x1)
     elif isinstance(x2, Tensor):
@@ -319,18 +321,20 @@ def abs(x):
 def matmul(x1, x2):
     """Matrix product with numpy's rules for 1-D and batched operands."""
     a, b = _pair(x1, x2)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: operands must not be scalars, got shapes {a.shape}, {b.shape}.")
-    inner_a = a.shape[-1]
-    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    a_shape, b_shape = a.data.shape, b.data.shape
+    a_ndim, b_ndim = len(a_shape), len(b_shape)
+    if a_ndim == 0 or b_ndim == 0:
+        raise ValueError(f"matmul: operands must not be scalars, got shapes {a_shape}, {b_shape}.")
+    inner_a = a_shape[-1]
+    inner_b = b_shape[0] if b_ndim == 1 else b_shape[-2]
     if inner_a != inner_b:
         raise ValueError(
-            f"matmul: incompatible shapes {a.shape} and {b.shape} "
+            f"matmul: incompatible shapes {a_shape} and {b_shape} "
             f"(inner dimensions {inner_a} and {inner_b})."
         )
-    if a.ndim > 2 or b.ndim > 2:
-        _check_broadcast("matmul (batch dimensions)", a.shape[:-2], b.shape[:-2])
-    if a.ndim == 1 and b.ndim == 1:
+    if a_ndim > 2 or b_ndim > 2:
+        _check_broadcast("matmul (batch dimensions)", a_shape[:-2], b_shape[:-2])
+    if a_ndim == 1 and b_ndim == 1:
         return TensorDot([0], [0])(a, b)  # an inner product: a scalar
     return _arith.MatMul()(a, b)
 
