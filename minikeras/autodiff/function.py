@@ -45,13 +45,19 @@ def no_grad():
 @contextmanager
 def enable_grad():
     """Context manager that turns recording back on (e.g. a GradientTape inside no_grad)."""
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = True
+    previous = set_grad_enabled(True)
     try:
         yield
     finally:
-        _grad_enabled = previous
+        set_grad_enabled(previous)
+
+
+def set_grad_enabled(enabled):
+    """Turns recording on or off; returns the previous setting."""
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = enabled
+    return previous
 
 
 def sum_to(g, shape):
@@ -90,6 +96,11 @@ class Function:
             ys = self.forward(x.data)
             record = _grad_enabled and x.requires_grad
             needs = (True,)
+        elif len(inputs) == 2:
+            x, y = inputs
+            ys = self.forward(x.data, y.data)
+            needs = (x.requires_grad, y.requires_grad)
+            record = _grad_enabled and (needs[0] or needs[1])
         else:
             ys = self.forward(*[x.data for x in inputs])
             if _grad_enabled:

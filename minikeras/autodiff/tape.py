@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from minikeras.autodiff.function import backward_pass, enable_grad, no_grad
+from minikeras.autodiff.function import backward_pass, no_grad, set_grad_enabled
 from minikeras.autodiff.tensor import Tensor, Variable, to_array
 
 
@@ -55,12 +55,11 @@ class GradientTape:
         self._recording = None
 
     def __enter__(self):
-        self._recording = enable_grad()
-        self._recording.__enter__()
+        self._recording = set_grad_enabled(True)  # remembers the previous setting
         return self
 
     def __exit__(self, *exc_info):
-        self._recording.__exit__(*exc_info)
+        set_grad_enabled(self._recording)
         self._recording = None
         for tensor, requires_grad in self._restore:
             tensor.requires_grad = requires_grad
