@@ -65,6 +65,8 @@ def sum_to(g, shape):
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
+    if lead and g.shape[lead:] == shape:  # only leading axes were added (a bias)
+        return np.add.reduce(g, axis=0 if lead == 1 else tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and g.shape[lead + i] != 1
     )

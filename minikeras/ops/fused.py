@@ -38,7 +38,7 @@ class Linear(Function):
     def backward(self, gy):
         g = gy.reshape(-1, gy.shape[-1]) if gy.ndim != 2 else gy
         if self.activation == "relu":
-            g = g * (self.y > 0)
+            g = g * np.sign(self.y)  # y >= 0 after relu: sign(y) is the 0/1 mask
         needs = self.needs_grad
         gx = (g @ self.kernel.T).reshape(self.x_shape) if needs[0] else None
         gw = self.x2.T @ g if needs[1] else None

@@ -124,7 +124,8 @@ class Relu(Function):
         return self.y
 
     def backward(self, gy):
-        return gy * (self.y > 0)
+        # y >= 0, so sign(y) is the 0/1 mask, in gy's dtype (cheaper than a bool mask).
+        return gy * np.sign(self.y)
 
 
 @op

@@ -818,8 +818,14 @@ class Sum(Function):
         return np.sum(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy):
-        g = expand_reduced(gy, self.x_shape, self.axis, self.keepdims)
-        return np.broadcast_to(g, self.x_shape)
+        return spread(expand_reduced(gy, self.x_shape, self.axis, self.keepdims), self.x_shape)
+
+
+def spread(g, shape):
+    """`g` broadcast to `shape` as a new array (np.broadcast_to is slow for small arrays)."""
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
 
 
 def _axis_arg(axis):
@@ -858,7 +864,7 @@ class Mean(Function):
         if x_size:
             count = x_size // builtins.max(1, gy.size)
         g = expand_reduced(gy, self.x_shape, self.axis, self.keepdims)
-        return np.broadcast_to(g / gy.dtype.type(count), self.x_shape)
+        return spread(g / gy.dtype.type(count), self.x_shape)
 
 
 @op
