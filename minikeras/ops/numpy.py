@@ -871,7 +871,8 @@ class Mean(Function):
 def mean(x, axis=None, keepdims=False):
     """Mean over `axis` (all axes by default); integer inputs give floats."""
     x = _float_tensor(x)
-    normalize_axis(axis, x.ndim, "mean")
+    if axis is not None:
+        normalize_axis(axis, x.ndim, "mean")
     return Mean(_axis_arg(axis), keepdims)(x)
 
 
