@@ -11,13 +11,15 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "minikeras"
 # the ones inside functions).
 ALLOWED = {
     "config.py": {"config"},
-    "autodiff": {"config", "autodiff"},
-    "random.py": {"config", "autodiff", "ops"},
-    "ops": {"config", "autodiff", "ops", "random"},
+    "tree.py": set(),
+    "autodiff": {"config", "autodiff", "tree"},
+    "random.py": {"config", "autodiff", "ops", "tree"},
+    "ops": {"config", "autodiff", "ops", "random", "tree"},
     "layers": {
         "config",
         "autodiff",
         "ops",
+        "tree",
         "random",
         "layers",
         "utils",

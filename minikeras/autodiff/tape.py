@@ -4,29 +4,7 @@ import numpy as np
 
 from minikeras.autodiff.function import backward_pass, no_grad, set_grad_enabled
 from minikeras.autodiff.tensor import Tensor, Variable, to_array
-
-
-def _flatten(structure):
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in _flatten(structure[key])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flatten(item)]
-    return [structure]
-
-
-def _pack_like(structure, flat):
-    """Rebuilds `structure` (dicts, lists, tuples) with values taken in order from `flat`."""
-    iterator = iter(flat)
-
-    def build(node):
-        if isinstance(node, dict):
-            return {key: build(node[key]) for key in node}
-        if isinstance(node, (list, tuple)):
-            items = [build(item) for item in node]
-            return type(node)(items) if type(node) in (list, tuple) else type(node)(*items)
-        return next(iterator)
-
-    return build(structure)
+from minikeras.tree import flatten, pack_sequence_as
 
 
 class GradientTape:
@@ -68,7 +46,7 @@ class GradientTape:
 
     def watch(self, tensor):
         """Makes the tape compute gradients for `tensor` (or every tensor in a structure)."""
-        for item in _flatten(tensor):
+        for item in flatten(tensor):
             if not isinstance(item, Tensor):
                 raise TypeError(f"GradientTape.watch expects tensors, got {type(item).__name__}.")
             if not any(item is watched for watched in self._watched):
@@ -109,11 +87,11 @@ class GradientTape:
                 "Use GradientTape(persistent=True) to call gradient() several times."
             )
         self._used = True
-        targets = _flatten(target)
+        targets = flatten(target)
         if output_gradients is None:
             seeds = [None] * len(targets)
         else:
-            seeds = _flatten(output_gradients)
+            seeds = flatten(output_gradients)
             if len(seeds) != len(targets):
                 raise ValueError(f"Got {len(seeds)} output_gradients for {len(targets)} targets.")
         roots = []
@@ -123,7 +101,7 @@ class GradientTape:
             g = np.ones_like(tensor.data) if seed is None else to_array(seed, tensor.dtype)
             roots.append((tensor, g))
 
-        flat_sources = sources if type(sources) is list else _flatten(sources)
+        flat_sources = sources if type(sources) is list else flatten(sources)
         grads = [None] * len(flat_sources)
         leaf_positions = {}  # id(leaf source) -> positions in flat_sources
         capture = None  # intermediate sources: id(creator) -> [(output index, position)]
@@ -159,7 +137,7 @@ class GradientTape:
             results.append(None if g is None else Tensor._wrap(g, None, 0))
         if type(sources) is list:
             return results
-        return _pack_like(sources, results)
+        return pack_sequence_as(sources, results)
 
     def _ignored(self, source):
         if self.watch_accessed_variables or not isinstance(source, Variable):

@@ -26,6 +26,7 @@ from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.ops import symbolic as _symbolic
 from minikeras.ops.symbolic import KerasTensor, Node, any_symbolic, map_structure
 from minikeras.ops.symbolic import symbolic_call as _symbolic_call
+from minikeras.tree import flatten
 from minikeras.utils import naming
 
 # Call context shared by nested layer calls: the training flag (the depth of nested eager
@@ -513,7 +514,7 @@ class Layer:
             _training_stack.pop()
             _symbolic.eager_call_depth = depth
         if self.activity_regularizer is not None:
-            for output in _flat(outputs):
+            for output in flatten(outputs):
                 if isinstance(output, Tensor) and output.data.dtype.kind == "f":
                     batch = output.shape[0] if output.ndim else 1
                     self.add_loss(self.activity_regularizer(output) / float(batch))
@@ -529,7 +530,7 @@ class Layer:
         if self.input_spec is not None and args:
             assert_input_compatibility(self.input_spec, args[0], self.name)
         outputs = _symbolic_call(self, args, kwargs)
-        node = _flat(outputs)[0].node if _flat(outputs) else Node(self, args, kwargs, outputs)
+        node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
         self._inbound_nodes.append(node)
         return outputs
 
@@ -718,14 +719,6 @@ def _constructor_arguments(layer):
             "Python values: implement get_config() to return what from_config() needs."
         )
     return arguments
-
-
-def _flat(structure):
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in _flat(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flat(item)]
-    return [structure]
 
 
 def _specs_from_shapes(shapes, dtype):

@@ -14,14 +14,7 @@ from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
 from minikeras.ops.symbolic import KerasTensor, map_structure
-
-
-def _flat(structure):
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in _flat(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flat(item)]
-    return [structure]
+from minikeras.tree import flatten
 
 
 def _describe(tensor):
@@ -49,8 +42,8 @@ class Functional(Model):
                     tensor.name = key
         self._inputs_struct = inputs
         self._outputs_struct = outputs
-        self.inputs = _flat(inputs)
-        self.outputs = _flat(outputs)
+        self.inputs = flatten(inputs)
+        self.outputs = flatten(outputs)
         for tensor in self.inputs + self.outputs:
             if not isinstance(tensor, KerasTensor):
                 raise TypeError(
@@ -167,7 +160,7 @@ class Functional(Model):
                 inputs = inputs[0]
             values = [inputs]
         else:
-            flat = _flat(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+            flat = flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
             if len(flat) != len(expected):
                 raise ValueError(
                     f'Model "{self.name}" expects {len(expected)} inputs '
@@ -212,7 +205,7 @@ class Functional(Model):
             if type(outputs) is KerasTensor:
                 values[id(outputs)] = result
             else:
-                for tensor, value in zip(_flat(outputs), _flat(result)):
+                for tensor, value in zip(flatten(outputs), flatten(result)):
                     values[id(tensor)] = value
         for tensor in self._symbolic_losses:
             Layer.add_loss(self, values[id(tensor)])
@@ -230,7 +223,7 @@ class Functional(Model):
         A symbolic loss is built with `minikeras.ops` from the model's intermediate tensors;
         it is computed on every forward pass and enters `model.losses`.
         """
-        flat = _flat(loss) if isinstance(loss, (list, tuple)) else [loss]
+        flat = flatten(loss) if isinstance(loss, (list, tuple)) else [loss]
         if any(isinstance(item, KerasTensor) for item in flat):
             self._symbolic_losses.extend(flat)
             self._build_graph()

@@ -22,14 +22,7 @@ model in this order, so it must match Keras's exactly.
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.ops.symbolic import KerasTensor, map_structure
-
-
-def _flat(structure):
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in _flat(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flat(item)]
-    return [structure]
+from minikeras.tree import flatten
 
 
 def _keras_flat(structure):
@@ -289,7 +282,7 @@ def from_config(cls, config, custom_objects=None):
             raise ValueError(f"Invalid Functional config: unknown layer {layer_name!r}.")
         if node_index >= len(layer._inbound_nodes):
             raise _NotReady
-        return _flat(layer._inbound_nodes[node_index].outputs)[tensor_index]
+        return flatten(layer._inbound_nodes[node_index].outputs)[tensor_index]
 
     def revive(value):
         history = getattr(value, "_pre_serialization_keras_history", None)

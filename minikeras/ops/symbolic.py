@@ -17,6 +17,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, no_grad
+from minikeras.tree import flatten, map_structure
 
 # Sizes substituted for unknown dimensions in the two probe runs: (batch, other axes).
 _PROBE_SIZES = ((2, 16), (3, 17))
@@ -38,7 +39,7 @@ class Node:
         self.operation = operation
         self.args = args
         self.kwargs = kwargs
-        self.inputs = [t for t in _flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        self.inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
         self.outputs = outputs
 
     @property
@@ -141,24 +142,6 @@ class _GetItemOp:
         return x[key]
 
 
-def _flatten(structure):
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in _flatten(structure[key])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flatten(item)]
-    return [structure]
-
-
-def map_structure(fn, structure):
-    """Applies `fn` to every leaf of nested lists, tuples and dicts, keeping the nesting."""
-    if isinstance(structure, dict):
-        return {key: map_structure(fn, value) for key, value in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        items = [map_structure(fn, item) for item in structure]
-        return type(structure)(items) if type(structure) in (list, tuple) else items
-    return fn(structure)
-
-
 def _contains_symbolic(value):
     if type(value) is KerasTensor:
         return True
@@ -201,12 +184,12 @@ def compute_output_spec(operation, args, kwargs):
     if hasattr(operation, "compute_output_spec"):
         return operation.compute_output_spec(*args, **kwargs)
     first = _probe(operation, args, kwargs, 0)
-    inputs = [t for t in _flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+    inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
     if any(None in t.shape for t in inputs):
-        second = _flatten(_probe(operation, args, kwargs, 1))
+        second = flatten(_probe(operation, args, kwargs, 1))
     else:
         second = None
-    flat_first = _flatten(first)
+    flat_first = flatten(first)
     specs = []
     for i, value in enumerate(flat_first):
         shape = tuple(value.shape)
@@ -221,7 +204,7 @@ def compute_output_spec(operation, args, kwargs):
 def symbolic_call(operation, args, kwargs):
     """Records `operation(*args, **kwargs)` on KerasTensors and returns its symbolic outputs."""
     outputs = compute_output_spec(operation, args, kwargs)
-    flat = _flatten(outputs)
+    flat = flatten(outputs)
     node = Node(operation, args, kwargs, outputs)
     for index, tensor in enumerate(flat):
         tensor.node = node

@@ -8,6 +8,7 @@ rebuilt with `from_config(get_config())`.
 
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.ops.symbolic import KerasTensor, map_structure
+from minikeras.tree import flatten
 
 
 def _default_clone(layer):
@@ -122,8 +123,8 @@ def _clone_functional(model, clone, call_function, input_tensors):
             lambda x: x.output if isinstance(x, InputLayer) else x, new_inputs
         )
     values = {}
-    old_flat = _flat(model._inputs_struct)
-    new_flat = _flat(new_inputs)
+    old_flat = flatten(model._inputs_struct)
+    new_flat = flatten(new_inputs)
     if len(old_flat) != len(new_flat):
         raise ValueError(
             f"clone_model: model '{model.name}' has {len(old_flat)} input(s), but "
@@ -145,7 +146,7 @@ def _clone_functional(model, clone, call_function, input_tensors):
             outputs = call_function(operation, *args, **kwargs)
         else:
             outputs = operation(*args, **kwargs)
-        for old, new in zip(_flat(node.outputs), _flat(outputs)):
+        for old, new in zip(flatten(node.outputs), flatten(outputs)):
             values[id(old)] = new
     outputs = map_structure(lookup, model._outputs_struct)
     cls = type(model)
@@ -154,11 +155,3 @@ def _clone_functional(model, clone, call_function, input_tensors):
     if not functional_like_constructor(cls):
         cls = Functional
     return cls(inputs=new_inputs, outputs=outputs, name=model.name, trainable=model.trainable)
-
-
-def _flat(structure):
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in _flat(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flat(item)]
-    return [structure]

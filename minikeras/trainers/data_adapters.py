@@ -17,23 +17,7 @@ import warnings
 import numpy as np
 
 from minikeras.autodiff import Tensor
-
-
-def flatten(structure):
-    """Leaves of nested lists, tuples and dicts (dicts in insertion order)."""
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in flatten(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    return [structure]
-
-
-def map_structure(fn, structure):
-    if isinstance(structure, dict):
-        return {key: map_structure(fn, value) for key, value in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(map_structure(fn, item) for item in structure)
-    return fn(structure)
+from minikeras.tree import flatten, map_structure
 
 
 def unpack_x_y_sample_weight(data):
