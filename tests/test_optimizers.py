@@ -625,3 +625,14 @@ def test_flat_update_of_small_variables_equals_per_variable_updates(name):
         np.testing.assert_array_equal(variables[1].numpy(), neighbour)
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_two_optimizers_over_the_same_small_variables_both_take_effect():
+    variables = [keras.Variable(np.ones((2, 2))), keras.Variable(np.ones(2))]
+    grads = [np.ones((2, 2), np.float32), np.ones(2, np.float32)]
+    first, second = optimizers.SGD(0.5), optimizers.SGD(0.25)
+    first.apply(grads, variables)
+    second.apply(grads, variables)
+    first.apply(grads, variables)
+    np.testing.assert_allclose(variables[0].numpy(), 1 - 0.5 - 0.25 - 0.5)
+    np.testing.assert_allclose(variables[1].numpy(), 1 - 0.5 - 0.25 - 0.5)

@@ -580,6 +580,12 @@ class Optimizer:
             a is not b for a, b in zip(trainable_variables, variables)
         ):
             return None
+        # Another optimizer built over the same variables may have re-pointed their `.data`
+        # to its own buffer: take the current values back into ours.
+        for variable, view in zip(variables, self._flat_views):
+            if variable.data is not view:
+                view[...] = variable.data
+                variable.data = view
         return plan
 
     def _build_flat_plan(self):
@@ -614,6 +620,7 @@ class Optimizer:
             )
         ]
         flat_variable = _flatten_into_views(variables, dtype, total)
+        self._flat_views = [v.data for v in variables]
         for slots in slot_lists:
             slots.append(_flatten_into_views(slots, dtype, total))
         self._trainable_variables_indices[id(flat_variable)] = n
