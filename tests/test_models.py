@@ -244,3 +244,18 @@ def test_summary_prints_table_and_totals():
     assert 'Model: "mlp"' in text
     assert "hidden (Dense)" in text and "(None, 8)" in text
     assert "Total params: 67" in text and "Trainable params: 67" in text
+
+
+def test_dense_softmax_is_fused_and_equals_separate_softmax():
+    keras.utils.set_random_seed(3)
+    fused = layers.Dense(5, activation="softmax")
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype("float32")
+    out = fused(x)
+    separate = ops.softmax(ops.matmul(x, fused.kernel) + fused.bias)
+    np.testing.assert_array_equal(out.numpy(), separate.numpy())
+    weights = np.random.default_rng(1).standard_normal((4, 5)).astype("float32")
+    with keras.GradientTape(persistent=True) as tape:
+        a = ops.sum(fused(x) * weights)
+        b = ops.sum(ops.softmax(ops.matmul(x, fused.kernel) + fused.bias) * weights)
+    for ga, gb in zip(tape.gradient(a, fused.weights), tape.gradient(b, fused.weights)):
+        np.testing.assert_allclose(ga.numpy(), gb.numpy(), rtol=1e-6, atol=1e-7)

@@ -1,9 +1,9 @@
 """Fused primitives used by layers where one node does the work of several.
 
 `linear(x, kernel, bias, activation)` computes `activation(x @ kernel + bias)` as a single
-graph node: the forward pass adds the bias in place, and the backward pass needs no
-intermediate gradient arrays for the addition or the activation. These are minikeras
-helpers, not Keras ops.
+graph node: the forward pass adds the bias (and applies relu or softmax) in place, and the
+backward pass needs no intermediate gradient arrays for the addition or the activation.
+These are minikeras helpers, not Keras ops.
 """
 
 import numpy as np
@@ -14,7 +14,7 @@ from minikeras.ops.symbolic import op
 
 __all__ = ["linear"]
 
-_FUSED_ACTIVATIONS = (None, "relu")
+_FUSED_ACTIVATIONS = (None, "relu", "softmax")
 
 
 class Linear(Function):
@@ -30,6 +30,10 @@ class Linear(Function):
             y += bias
         if self.activation == "relu":
             np.maximum(y, 0, out=y)
+        elif self.activation == "softmax":  # the same steps as ops.softmax, in place
+            y -= np.maximum.reduce(y, axis=1, keepdims=True)
+            np.exp(y, out=y)
+            y /= np.add.reduce(y, axis=1, keepdims=True)
         self.x2, self.kernel, self.y = x2, kernel, y
         self.x_shape = x.shape
         y = y.reshape(*x.shape[:-1], kernel.shape[-1]) if x.ndim != 2 else y
@@ -39,6 +43,10 @@ class Linear(Function):
         g = gy.reshape(-1, gy.shape[-1]) if gy.ndim != 2 else gy
         if self.activation == "relu":
             g = g * np.sign(self.y)  # y >= 0 after relu: sign(y) is the 0/1 mask
+        elif self.activation == "softmax":  # as Softmax.backward
+            y = self.y
+            g = g * y
+            g -= y * np.add.reduce(g, axis=1, keepdims=True)
         needs = self.needs_grad
         gx = (g @ self.kernel.T).reshape(self.x_shape) if needs[0] else None
         gw = self.x2.T @ g if needs[1] else None
@@ -56,7 +64,8 @@ def linear(x, kernel, bias=None, activation=None):
         x: tensor of shape `(..., in)`.
         kernel: `(in, out)` weights.
         bias: optional `(out,)` bias.
-        activation: None or "relu" (fused); apply any other activation afterwards.
+        activation: None, "relu" or "softmax" (over the last axis), computed in the same
+            node; apply any other activation afterwards.
     """
     if activation not in _FUSED_ACTIVATIONS:
         raise ValueError(

@@ -55,8 +55,10 @@ class Dense(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
-        # relu is computed inside the fused linear node; other activations run after it.
-        self._fused = "relu" if self.activation is activations.relu else None
+        # relu and softmax are computed inside the fused linear node; others run after it.
+        self._fused = {activations.relu: "relu", activations.softmax: "softmax"}.get(
+            self.activation
+        )
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
