@@ -278,31 +278,104 @@ def _kernel_gradient(cols, gy_groups, kernel_shape):
     return g.transpose(1, 0, 2).reshape(kernel_shape)
 
 
+# Bytes of input-gradient products computed by one batched matrix product (`_input_gradient`).
+_INPUT_GRADIENT_BLOCK = 2 << 20
+
+
 def _input_gradient(gy_groups, kernel, windows, x_shape):
     """Gradient of a convolution with respect to its (channels-last) input, by col2im.
 
     For each kernel position, `gy @ kernel[position].T` is the gradient of the input
     elements read at that position; it is added into the shifted, strided slice of the input
-    they came from. One product buffer is reused for every position: a fresh
-    `(positions, rows, channels)` array would cost more in page faults than the products.
+    they came from. Two things keep this fast:
+
+    - the products of many positions come from one batched `matmul` call (no Python loop
+      over small products), in blocks of at most `_INPUT_GRADIENT_BLOCK` bytes so that a
+      large input does not need one huge array (its page faults would cost more than the
+      products); the block buffer is reused;
+    - the gradient is accumulated in a zero-padded array split by stride phase: padded
+      position `p` along an axis of stride `s` sits at `[p % s, ..., p // s]`. A kernel tap
+      then adds into a contiguous box of that array instead of every `s`-th element, so
+      numpy adds long runs instead of runs of `channels` numbers. One transpose at the end
+      interleaves the phases back. With unit strides the slices are already long runs:
+      the gradient then goes straight into the unpadded input, slices clipped to it.
     """
     groups, rows, per_group = gy_groups.shape
     taps = windows.taps()
+    positions = len(taps)
     in_per_group = kernel.shape[-2]
-    # (positions, groups, per_group, in_per_group): one small matrix per position and group.
-    weights = kernel.reshape(len(taps), in_per_group, groups, per_group).transpose(0, 2, 3, 1)
+    rank = len(windows.out_sizes)
     dtype = np.result_type(gy_groups.dtype, kernel.dtype)
-    buffer = np.empty((rows, groups, in_per_group), dtype=dtype)
-    product = buffer.transpose(1, 0, 2)  # what matmul writes: (groups, rows, in_per_group)
-    part = buffer.reshape(x_shape[0], *windows.out_sizes, groups, in_per_group)
-    gx = np.zeros((*x_shape[:-1], groups, in_per_group), dtype=dtype)
-    for tap, pair in enumerate(taps):
-        if pair is None:
+    # (positions, groups, per_group, in_per_group): one small matrix per position and group.
+    weights = kernel.reshape(positions, in_per_group, groups, per_group).transpose(0, 2, 3, 1)
+    position_bytes = groups * rows * in_per_group * dtype.itemsize
+    block = max(1, min(positions, _INPUT_GRADIENT_BLOCK // max(1, position_bytes)))
+    buffer = np.empty(block * groups * rows * in_per_group, dtype=dtype)
+
+    batch = x_shape[0]
+    part_shape = (groups, batch, *windows.out_sizes, in_per_group)
+    # With unit strides the windows' slices are already contiguous runs: no phases, and the
+    # slices clipped to the real input replace the padding.
+    unit_strides = all(stride == 1 for stride in windows.strides)
+    if unit_strides:
+        gx = np.zeros((groups, batch, *windows.sizes, in_per_group), dtype=dtype)
+    else:
+        # Phase-split padded gradient: (*strides, groups, batch, *quotients, in_per_group).
+        quotients = [
+            max(out + (k - 1) * dilation // stride, -(-(pad + size) // stride))
+            for size, k, stride, dilation, pad, out in zip(
+                windows.sizes,
+                windows.window,
+                windows.strides,
+                windows.dilations,
+                windows.pads,
+                windows.out_sizes,
+            )
+        ]
+        gx = np.zeros((*windows.strides, groups, batch, *quotients, in_per_group), dtype=dtype)
+    boxes = []
+    for position in np.ndindex(*windows.window):
+        phase, box = [], []
+        for t, stride, dilation, out in zip(
+            position, windows.strides, windows.dilations, windows.out_sizes
+        ):
+            quotient, remainder = divmod(t * dilation, stride)
+            phase.append(remainder)
+            box.append(slice(quotient, quotient + out))
+        boxes.append((*phase, slice(None), slice(None), *box, slice(None)))
+
+    for first in range(0, positions, block):
+        last = min(positions, first + block)
+        live = [tap for tap in range(first, last) if taps[tap] is not None]
+        if not live:
             continue
-        out_index, in_index = pair
-        np.matmul(gy_groups, weights[tap], out=product)
-        gx[in_index] += part[out_index]
-    return gx.reshape(x_shape)
+        count = last - first
+        products = buffer[: count * groups * rows * in_per_group].reshape(
+            count, groups, rows, in_per_group
+        )
+        np.matmul(gy_groups, weights[first:last], out=products)
+        for tap in live:
+            part = products[tap - first].reshape(part_shape)
+            if unit_strides:
+                out_index, in_index = taps[tap]
+                gx[(slice(None), *in_index)] += part[(slice(None), *out_index)]
+            else:
+                gx[boxes[tap]] += part
+
+    if unit_strides:
+        return gx.transpose(*range(1, rank + 2), 0, rank + 2).reshape(x_shape)
+    # (*strides, groups, batch, *quotients, c) -> (batch, q0, s0, q1, s1, ..., groups, c).
+    order = [rank + 1]
+    for axis in range(rank):
+        order += [rank + 2 + axis, axis]
+    order += [rank, 2 * rank + 2]
+    padded = gx.transpose(order).reshape(
+        batch,
+        *[q * s for q, s in zip(quotients, windows.strides)],
+        groups * in_per_group,
+    )
+    inside = tuple(slice(pad, pad + size) for pad, size in zip(windows.pads, windows.sizes))
+    return padded[(slice(None), *inside, slice(None))]
 
 
 def _channels_last(x, channels_first):
