@@ -27,6 +27,7 @@ Padding "same" follows TensorFlow/Keras: `out = ceil(in / stride)`, the total pa
 `max((out - 1) * stride + dilated_kernel - in, 0)` and the smaller half goes before.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -164,6 +165,7 @@ class _Windows:
         self.pads = tuple(pads)
         self.out_sizes = tuple(out_sizes)
         self._taps = None
+        self._boxes = None
 
     @property
     def padded_sizes(self):
@@ -211,6 +213,31 @@ class _Windows:
                 taps.append((out_index, in_index))
             self._taps = taps
         return self._taps
+
+    def phase_boxes(self):
+        """For each kernel position (row-major): where its outputs' gradient goes in the
+        stride-phase-split padded array of `_input_gradient`,
+        `(*phases, groups, batch, *quotient_slices, channels)`."""
+        if self._boxes is None:
+            boxes = []
+            for position in np.ndindex(*self.window):
+                phase, box = [], []
+                for t, stride, dilation, out in zip(
+                    position, self.strides, self.dilations, self.out_sizes
+                ):
+                    quotient, remainder = divmod(t * dilation, stride)
+                    phase.append(remainder)
+                    box.append(slice(quotient, quotient + out))
+                boxes.append((*phase, slice(None), slice(None), *box, slice(None)))
+            self._boxes = boxes
+        return self._boxes
+
+
+@functools.lru_cache(maxsize=256)
+def _windows(sizes, window, strides, dilations, pads, out_sizes):
+    """The `_Windows` of this geometry, shared by every op call with it, so that its slices
+    (`taps`, `phase_boxes`) are computed once instead of once per call."""
+    return _Windows(sizes, window, strides, dilations, pads, out_sizes)
 
 
 def _pad(x, windows):
@@ -302,6 +329,7 @@ def _input_gradient(gy_groups, kernel, windows, x_shape):
     """
     groups, rows, per_group = gy_groups.shape
     taps = windows.taps()
+    boxes = windows.phase_boxes()
     positions = len(taps)
     in_per_group = kernel.shape[-2]
     rank = len(windows.out_sizes)
@@ -333,17 +361,6 @@ def _input_gradient(gy_groups, kernel, windows, x_shape):
             )
         ]
         gx = np.zeros((*windows.strides, groups, batch, *quotients, in_per_group), dtype=dtype)
-    boxes = []
-    for position in np.ndindex(*windows.window):
-        phase, box = [], []
-        for t, stride, dilation, out in zip(
-            position, windows.strides, windows.dilations, windows.out_sizes
-        ):
-            quotient, remainder = divmod(t * dilation, stride)
-            phase.append(remainder)
-            box.append(slice(quotient, quotient + out))
-        boxes.append((*phase, slice(None), slice(None), *box, slice(None)))
-
     for first in range(0, positions, block):
         last = min(positions, first + block)
         live = [tap for tap in range(first, last) if taps[tap] is not None]
@@ -446,7 +463,9 @@ class _ConvPlan:
         self.output_shape = _join_channels(batch, out_sizes, filters, self.channels_first)
         self.windows = None
         if None not in sizes:
-            self.windows = _Windows(sizes, window, strides, dilations, pads, out_sizes)
+            self.windows = _windows(
+                *map(tuple, (sizes, window, strides, dilations, pads, out_sizes))
+            )
 
 
 class Conv(Function):
@@ -761,7 +780,9 @@ class _ConvTransposePlan:
         self.windows = None
         if None not in sizes:
             # The convolution this op transposes: its input is our output and vice versa.
-            self.windows = _Windows(out_sizes, window, strides, dilations, pads, sizes)
+            self.windows = _windows(
+                *map(tuple, (out_sizes, window, strides, dilations, pads, sizes))
+            )
         self.filters = filters
 
 
@@ -876,7 +897,9 @@ class _PoolPlan:
         self.output_shape = _join_channels(batch, out_sizes, channels, self.channels_first)
         self.windows = None
         if None not in sizes:
-            self.windows = _Windows(sizes, window, strides, (1,) * rank, pads, out_sizes)
+            self.windows = _windows(
+                *map(tuple, (sizes, window, strides, (1,) * rank, pads, out_sizes))
+            )
 
 
 def _pool_spec(name):
