@@ -245,9 +245,10 @@ def main():
             ("convnet 8/16/32 + GAP + Dense fwd+bwd, batch 64", convnet_functions),
         )
     ):
-        if torch_steps is not None:
-            functions = [*functions, torch_steps[index]]
         times = compare(*functions)
+        if torch_steps is not None:
+            # Timed on its own: torch's worker threads would disturb the other timings.
+            times = [*times, *compare(torch_steps[index])]
         t_mk, t_np = times[:2]
         line = f"{name:40s} minikeras {fmt(t_mk):>10s}  numpy {fmt(t_np):>10s}"
         if len(times) > 2:
