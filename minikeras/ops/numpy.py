@@ -822,7 +822,10 @@ class Sum(Function):
 
 
 def spread(g, shape):
-    """`g` broadcast to `shape` as a new array (np.broadcast_to is slow for small arrays)."""
+    """`g` broadcast to `shape`: a read-only view for large shapes (no memory traffic), a
+    small new array otherwise (np.broadcast_to's own cost dominates for small arrays)."""
+    if math.prod(shape) > 4096:
+        return np.broadcast_to(g, shape)
     out = np.empty(shape, dtype=g.dtype)
     out[...] = g
     return out
