@@ -185,9 +185,20 @@ class SensitivitySpecificityBase(Metric):
     """Shared state of the "best X subject to Y >= value" metrics: the four confusion counts
     at `num_thresholds` evenly spaced thresholds from 0 to 1."""
 
+    # Set by each subclass: the constructor argument holding `value`, the rate it bounds
+    # from below, and the rate that is maximised.
+    _argument = _constrained = _objective = None
+
     def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        if value < 0 or value > 1:
+            raise ValueError(
+                f"Argument `{self._argument}` must be in the range [0, 1]. "
+                f"Received: {self._argument}={value}"
+            )
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
+        self.num_thresholds = num_thresholds
+        setattr(self, self._argument, value)
         if num_thresholds <= 0:
             raise ValueError(
                 "Argument `num_thresholds` must be an integer > 0. "
@@ -226,7 +237,16 @@ class SensitivitySpecificityBase(Metric):
         )
 
     def get_config(self):
-        return {**super().get_config(), "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "class_id": self.class_id,
+            "num_thresholds": self.num_thresholds,
+            self._argument: self.value,
+        }
+
+    def result(self):
+        rates = self._rates()
+        return self._max_under_constraint(rates[self._constrained], rates[self._objective])
 
     def _rates(self):
         tp, fp = self.true_positives.data, self.false_positives.data
@@ -246,99 +266,37 @@ class SensitivitySpecificityBase(Metric):
 class SensitivityAtSpecificity(SensitivitySpecificityBase):
     """The best sensitivity (recall) over thresholds whose specificity is >= `specificity`."""
 
+    _argument, _constrained, _objective = "specificity", "specificity", "sensitivity"
+
     def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
-        if specificity < 0 or specificity > 1:
-            raise ValueError(
-                "Argument `specificity` must be in the range [0, 1]. "
-                f"Received: specificity={specificity}"
-            )
-        self.specificity = specificity
-        self.num_thresholds = num_thresholds
         super().__init__(specificity, num_thresholds, class_id=class_id, name=name, dtype=dtype)
-
-    def result(self):
-        rates = self._rates()
-        return self._max_under_constraint(rates["specificity"], rates["sensitivity"])
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_thresholds": self.num_thresholds,
-            "specificity": self.specificity,
-        }
 
 
 class SpecificityAtSensitivity(SensitivitySpecificityBase):
     """The best specificity over thresholds whose sensitivity is >= `sensitivity`."""
 
+    _argument, _constrained, _objective = "sensitivity", "sensitivity", "specificity"
+
     def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
-        if sensitivity < 0 or sensitivity > 1:
-            raise ValueError(
-                "Argument `sensitivity` must be in the range [0, 1]. "
-                f"Received: sensitivity={sensitivity}"
-            )
-        self.sensitivity = sensitivity
-        self.num_thresholds = num_thresholds
         super().__init__(sensitivity, num_thresholds, class_id=class_id, name=name, dtype=dtype)
-
-    def result(self):
-        rates = self._rates()
-        return self._max_under_constraint(rates["sensitivity"], rates["specificity"])
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_thresholds": self.num_thresholds,
-            "sensitivity": self.sensitivity,
-        }
 
 
 class PrecisionAtRecall(SensitivitySpecificityBase):
     """The best precision over thresholds whose recall is >= `recall`."""
 
+    _argument, _constrained, _objective = "recall", "sensitivity", "precision"
+
     def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
-        if recall < 0 or recall > 1:
-            raise ValueError(
-                f"Argument `recall` must be in the range [0, 1]. Received: recall={recall}"
-            )
-        self.recall = recall
-        self.num_thresholds = num_thresholds
         super().__init__(recall, num_thresholds, class_id=class_id, name=name, dtype=dtype)
-
-    def result(self):
-        rates = self._rates()
-        return self._max_under_constraint(rates["sensitivity"], rates["precision"])
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_thresholds": self.num_thresholds,
-            "recall": self.recall,
-        }
 
 
 class RecallAtPrecision(SensitivitySpecificityBase):
     """The best recall over thresholds whose precision is >= `precision`."""
 
+    _argument, _constrained, _objective = "precision", "precision", "sensitivity"
+
     def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
-        if precision < 0 or precision > 1:
-            raise ValueError(
-                f"Argument `precision` must be in the range [0, 1]. Received: precision={precision}"
-            )
-        self.precision = precision
-        self.num_thresholds = num_thresholds
         super().__init__(precision, num_thresholds, class_id=class_id, name=name, dtype=dtype)
-
-    def result(self):
-        rates = self._rates()
-        return self._max_under_constraint(rates["precision"], rates["sensitivity"])
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_thresholds": self.num_thresholds,
-            "precision": self.precision,
-        }
 
 
 _CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
