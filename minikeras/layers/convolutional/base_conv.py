@@ -70,6 +70,20 @@ class BiasActivation(Function):
         return (g if self.needs_grad[0] else None), gb
 
 
+def add_bias(layer, size):
+    """Creates `layer.bias` of shape `(size,)` when `layer.use_bias`, else sets it to None."""
+    if not layer.use_bias:
+        layer.bias = None
+        return
+    layer.bias = layer.add_weight(
+        name="bias",
+        shape=(size,),
+        initializer=layer.bias_initializer,
+        regularizer=layer.bias_regularizer,
+        constraint=layer.bias_constraint,
+    )
+
+
 def bias_and_activation(layer, outputs, bias):
     """`layer.activation(outputs + bias)` for a convolution output made in `layer.call`.
 
@@ -185,16 +199,7 @@ class BaseConv(Layer):
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        add_bias(self, self.filters)
         self.built = True
 
     def convolution_op(self, inputs, kernel, padding=None):

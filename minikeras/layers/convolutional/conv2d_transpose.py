@@ -4,6 +4,7 @@ input), used to upsample feature maps."""
 from minikeras import activations, constraints, initializers, regularizers
 from minikeras.layers.convolutional import conv_utils
 from minikeras.layers.convolutional.base_conv import (
+    add_bias,
     bias_and_activation,
     input_channels,
     positive_int,
@@ -108,16 +109,7 @@ class Conv2DTranspose(Layer):
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        add_bias(self, self.filters)
         self.built = True
 
     def call(self, inputs):

@@ -3,6 +3,7 @@
 from minikeras import activations, constraints, initializers, regularizers
 from minikeras.layers.convolutional import conv_utils
 from minikeras.layers.convolutional.base_conv import (
+    add_bias,
     bias_and_activation,
     input_channels,
     positive_int,
@@ -96,16 +97,7 @@ class DepthwiseConv2D(Layer):
             regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint,
         )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(channels * self.depth_multiplier,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-        else:
-            self.bias = None
+        add_bias(self, channels * self.depth_multiplier)
         self.built = True
 
     def call(self, inputs):
