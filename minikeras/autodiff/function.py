@@ -151,7 +151,7 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
     Functions are visited once each, newest generation first (a heap, no recursion), so a
     function runs only after every consumer of its outputs has added its share. The
     gradients of a function's outputs wait in `function.output_grads` until it runs (one
-    slot per output).
+    slot per output); a function enters the heap when its first output gradient arrives.
 
     Args:
         roots: list of `(tensor, gradient_array)` pairs to start from.
@@ -165,34 +165,33 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
     heap = []
     tie = 0  # breaks generation ties in a fixed order (functions are not comparable)
     captured = {}
-    queued = set()
-    pending = [(t, g) for t, g in roots if t.creator is not None or t.requires_grad]
+    push = heapq.heappush
+    pop = heapq.heappop
+    pairs = [(t, g) for t, g in roots if t.creator is not None or t.requires_grad]
     while True:
         # Route the gradients just produced to the functions that made those tensors.
-        for x, gx in pending:
+        for x, gx in pairs:
             creator = x.creator
             if creator is None:
                 leaf_sink(x, gx)
                 continue
             grads = creator.output_grads
-            if grads is None:
-                grads = creator.output_grads = [None] * creator.n_outputs
+            if grads is None:  # the first gradient for this function: schedule it
                 if creator.inputs is None:
                     raise RuntimeError(
                         "The graph behind this tensor was already freed by an earlier backward "
                         "pass. Use GradientTape(persistent=True) to compute gradients more than "
                         "once."
                     )
+                grads = creator.output_grads = [None] * creator.n_outputs
+                tie += 1
+                push(heap, (-creator.generation, tie, creator))
             index = x._index
             previous = grads[index]
             grads[index] = gx if previous is None else previous + gx
-            if creator not in queued:
-                queued.add(creator)
-                tie += 1
-                heapq.heappush(heap, (-creator.generation, tie, creator))
         if not heap:
             return captured
-        function = heapq.heappop(heap)[2]
+        function = pop(heap)[2]
         gys = function.output_grads
         function.output_grads = None
         if capture is not None and id(function) in capture:
@@ -211,7 +210,7 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
         inputs = function.inputs
         if type(gxs) is not tuple:
             gxs = (gxs,)
-        pending = []
+        pairs = []
         for x, needs, gx in zip(inputs, function.needs_grad, gxs):
             if needs and gx is not None:
                 if gx.shape != x.data.shape:
@@ -219,7 +218,7 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
                         f"{function.name}.backward returned a gradient of shape {gx.shape} for "
                         f"an input of shape {x.data.shape}."
                     )
-                pending.append((x, gx))
+                pairs.append((x, gx))
         if not retain_graph:
             function.inputs = None
             function.__dict__.clear()

@@ -87,7 +87,7 @@ class GradientTape:
                 "Use GradientTape(persistent=True) to call gradient() several times."
             )
         self._used = True
-        targets = flatten(target)
+        targets = [target] if isinstance(target, Tensor) else flatten(target)
         if output_gradients is None:
             seeds = [None] * len(targets)
         else:
@@ -98,12 +98,14 @@ class GradientTape:
         for tensor, seed in zip(targets, seeds):
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"GradientTape.gradient target must be a tensor, got {tensor!r}.")
-            g = np.ones_like(tensor.data) if seed is None else to_array(seed, tensor.dtype)
+            data = tensor.data
+            g = np.ones(data.shape, data.dtype) if seed is None else to_array(seed, tensor.dtype)
             roots.append((tensor, g))
 
         flat_sources = sources if type(sources) is list else flatten(sources)
         grads = [None] * len(flat_sources)
-        leaf_positions = {}  # id(leaf source) -> positions in flat_sources
+        leaf_positions = {}  # id(leaf source) -> position in flat_sources (the first one)
+        repeated = []  # (position, first position) of sources listed more than once
         capture = None  # intermediate sources: id(creator) -> [(output index, position)]
         for position, source in enumerate(flat_sources):
             if not isinstance(source, Tensor):
@@ -112,29 +114,38 @@ class GradientTape:
                     f"{type(source).__name__}."
                 )
             if source.creator is None:
-                leaf_positions.setdefault(id(source), []).append(position)
+                first = leaf_positions.setdefault(id(source), position)
+                if first != position:
+                    repeated.append((position, first))
             else:
                 capture = capture or {}
                 capture.setdefault(id(source.creator), []).append((source._index, position))
 
         def sink(leaf, g):
-            for position in leaf_positions.get(id(leaf), ()):
+            position = leaf_positions.get(id(leaf))
+            if position is not None:
                 previous = grads[position]
                 grads[position] = g if previous is None else previous + g
 
         captured = backward_pass(roots, sink, retain_graph=self.persistent, capture=capture)
         for position, g in captured.items():
             grads[position] = g
+        for position, first in repeated:
+            grads[position] = None if grads[first] is None else grads[first].copy()
 
         results = []
+        ignore_unwatched = not self.watch_accessed_variables
+        zeros = unconnected_gradients == "zero"
         for source, g in zip(flat_sources, grads):
-            if g is not None and self._ignored(source):
-                g = None
-            if g is None and unconnected_gradients == "zero":
-                g = np.zeros_like(source.data)
-            if g is not None and not g.flags.writeable:
-                g = g.copy()  # e.g. a broadcast view from a reduction's backward
-            results.append(None if g is None else Tensor._wrap(g, None, 0))
+            if g is not None:
+                if ignore_unwatched and self._ignored(source):
+                    g = None
+                elif not g.flags.writeable:
+                    g = g.copy()  # e.g. a broadcast view from a reduction's backward
+            if g is None:
+                results.append(Tensor._wrap(np.zeros_like(source.data), None, 0) if zeros else None)
+            else:
+                results.append(Tensor._wrap(g, None, 0))
         if type(sources) is list:
             return results
         return pack_sequence_as(sources, results)

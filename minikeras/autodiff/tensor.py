@@ -14,6 +14,17 @@ def _float_dtype():
     return np.dtype(config.floatx())
 
 
+_dtype_names = {}
+
+
+def dtype_name(dtype):
+    """`dtype.name`, cached: numpy computes the name in Python (about a microsecond)."""
+    name = _dtype_names.get(dtype)
+    if name is None:
+        name = _dtype_names[dtype] = dtype.name
+    return name
+
+
 def to_array(value, dtype=None):
     """Converts `value` to a numpy array following the minikeras dtype rules.
 
@@ -124,7 +135,7 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self.data.dtype.name
+        return dtype_name(self.data.dtype)
 
     @property
     def ndim(self):

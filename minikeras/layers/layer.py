@@ -22,6 +22,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
+from minikeras.autodiff.tensor import dtype_name
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.ops import symbolic as _symbolic
 from minikeras.ops.symbolic import KerasTensor, Node, any_symbolic, map_structure
@@ -482,7 +483,10 @@ class Layer:
         elif any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
         if self.autocast:
-            args = _to_tensors(args, self._dtype)
+            first = args[0] if len(args) == 1 else None
+            # One tensor already in the layer's dtype (the usual call) needs no conversion.
+            if type(first) is not Tensor or dtype_name(first.data.dtype) != self._dtype:
+                args = _to_tensors(args, self._dtype)
         if kwargs:
             kwargs = {
                 k: _autocast(v, np.dtype(self._dtype)) if isinstance(v, np.ndarray) else v

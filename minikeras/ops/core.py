@@ -7,6 +7,7 @@ import numpy as np
 from minikeras.autodiff import Tensor
 from minikeras.autodiff import convert_to_tensor as _convert_to_tensor
 from minikeras.autodiff.arithmetic import cast as _cast
+from minikeras.autodiff.tensor import dtype_name
 from minikeras.ops.symbolic import KerasTensor, op
 
 __all__ = [
@@ -71,7 +72,7 @@ def dtype(x):
     """Returns the dtype of `x` as a string (e.g. `"float32"`)."""
     if isinstance(x, (Tensor, KerasTensor)):
         return x.dtype
-    return np.asarray(x).dtype.name
+    return dtype_name(np.asarray(x).dtype)
 
 
 @op

@@ -72,9 +72,10 @@ def linear(x, kernel, bias=None, activation=None):
             f"linear fuses only the activations {list(_FUSED_ACTIVATIONS)}, got {activation!r}."
         )
     x, kernel = _tensor(x), _tensor(kernel)
-    if x.ndim == 0 or x.shape[-1] != kernel.shape[0]:
+    x_shape, kernel_shape = x.data.shape, kernel.data.shape
+    if not x_shape or x_shape[-1] != kernel_shape[0]:
         raise ValueError(
-            f"linear: input of shape {x.shape} does not match kernel of shape {kernel.shape}."
+            f"linear: input of shape {x_shape} does not match kernel of shape {kernel_shape}."
         )
     function = Linear(activation)
     if bias is None:

@@ -717,10 +717,9 @@ def binary_crossentropy(target, output, from_logits=False):
 
 
 def _check_sparse_labels(labels, num_classes):
-    if labels.size and (
-        np.minimum.reduce(labels, axis=None) < 0
-        or np.maximum.reduce(labels, axis=None) >= num_classes
-    ):
+    """Raises on a label outside `[0, num_classes)`; `labels` are int64."""
+    # Seen as unsigned, a negative label is huge: one maximum finds both kinds of mistake.
+    if labels.size and np.maximum.reduce(labels.view(np.uint64), axis=None) >= num_classes:
         bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
         raise ValueError(
             f"Received a label value of {bad} which is outside the valid range of "
@@ -728,10 +727,19 @@ def _check_sparse_labels(labels, num_classes):
         )
 
 
+_aranges = {}
+
+
 def _rows_and_labels(labels):
     """Row numbers and labels for indexing the (rows, classes) view of the predictions."""
     flat = labels.reshape(-1)
-    return np.arange(flat.size), flat
+    rows = _aranges.get(flat.size)
+    if rows is None:  # kept per batch size: the same few sizes come back every step
+        rows = np.arange(flat.size)
+        rows.flags.writeable = False
+        if len(_aranges) < 64:
+            _aranges[flat.size] = rows
+    return rows, flat
 
 
 class SparseCrossentropyFromLogits(Function):
@@ -769,23 +777,27 @@ class SparseCrossentropyFromProbs(Function):
         q = probs.reshape(-1, classes)
         rows, cols = _rows_and_labels(labels)
         total = np.add.reduce(q, axis=1)
-        p = q[rows, cols] / total
+        p = q[rows, cols]
+        p /= total
         # np.clip's Python wrapper costs more than the two ufuncs it stands for.
-        clipped = np.minimum(np.maximum(p, p.dtype.type(eps)), p.dtype.type(1 - eps))
-        self.inside = clipped == p
+        clipped = np.maximum(p, p.dtype.type(eps))
+        np.minimum(clipped, p.dtype.type(1 - eps), out=clipped)
         self.p, self.clipped, self.total = p, clipped, total
         self.rows, self.cols, self.shape = rows, cols, probs.shape
-        return (-np.log(clipped)).reshape(labels.shape)
+        loss = np.log(clipped)
+        np.negative(loss, out=loss)
+        return loss.reshape(labels.shape)
 
     def backward(self, gy):
         # loss = -log(p) with p = q_label / total where not clipped, so
         # dloss/dq_j = -(1/p) (delta_jl - p) / total. Dividing by the clipped value avoids
         # 1/0; the clipped entries are masked out anyway.
-        coef = self.inside / self.clipped
+        p, clipped = self.p, self.clipped
+        coef = (clipped == p) / clipped
         coef *= -gy.reshape(-1)
         coef /= self.total
         g = np.empty((coef.size, self.shape[-1]), dtype=coef.dtype)
-        g[...] = (-coef * self.p)[:, None]
+        g[...] = (-coef * p)[:, None]
         g[self.rows, self.cols] += coef
         return None, g.reshape(self.shape)
 
@@ -805,20 +817,23 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         A tensor of shape `output.shape` without `axis`.
     """
     output = _float_tensor(output)
-    if output.ndim < 1:
+    ndim = output.data.ndim
+    if ndim < 1:
         raise ValueError("sparse_categorical_crossentropy: output must be at least rank 1.")
-    axis = _one_axis(axis, output.ndim, "sparse_categorical_crossentropy")
-    if axis != output.ndim - 1:
-        output = _arith.Transpose([i for i in range(output.ndim) if i != axis] + [axis])(output)
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if labels.ndim == output.ndim and labels.shape[-1] == 1:
+    if axis != -1 and _one_axis(axis, ndim, "sparse_categorical_crossentropy") != ndim - 1:
+        axis = _one_axis(axis, ndim, "sparse_categorical_crossentropy")
+        output = _arith.Transpose([i for i in range(ndim) if i != axis] + [axis])(output)
+    shape = output.data.shape
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if labels.ndim == ndim and labels.shape[-1] == 1:
         labels = labels[..., 0]
-    if labels.shape != output.shape[:-1]:
+    if labels.shape != shape[:-1]:
         raise ValueError(
             f"sparse_categorical_crossentropy: labels of shape {labels.shape} do not match "
-            f"predictions of shape {output.shape}."
+            f"predictions of shape {shape}."
         )
-    labels = labels.astype(np.int64, copy=False)
-    _check_sparse_labels(labels, output.shape[-1])
+    if labels.dtype != np.int64:
+        labels = labels.astype(np.int64)
+    _check_sparse_labels(labels, shape[-1])
     function = SparseCrossentropyFromLogits() if from_logits else SparseCrossentropyFromProbs()
     return function(Tensor._wrap(labels, None, 0), output)

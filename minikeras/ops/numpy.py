@@ -866,6 +866,10 @@ class Mean(Function):
         count = x_size = math.prod(self.x_shape)
         if x_size:
             count = x_size // builtins.max(1, gy.size)
+        if self.axis is None and not self.keepdims and x_size <= 4096:  # a loss mean: one value
+            g = np.empty(self.x_shape, gy.dtype)
+            g.fill(gy / gy.dtype.type(count))
+            return g
         g = expand_reduced(gy, self.x_shape, self.axis, self.keepdims)
         return spread(g / gy.dtype.type(count), self.x_shape)
 

@@ -16,7 +16,7 @@ import functools
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import Tensor, no_grad
+from minikeras.autodiff import Tensor, Variable, no_grad
 from minikeras.tree import flatten, map_structure
 
 # Sizes substituted for unknown dimensions in the two probe runs: (batch, other axes).
@@ -152,14 +152,27 @@ def _contains_symbolic(value):
     return isinstance(value, KerasTensor)
 
 
+# Argument types that can never hold a KerasTensor: checked first, as they are most common.
+_CONCRETE_TYPES = frozenset([Tensor, Variable, np.ndarray, bool, int, float, str, type(None)])
+
+
 def any_symbolic(args, kwargs=None):
     """True when some (nested) argument is a KerasTensor."""
     if not _symbolic_in_use:
         return False
+    concrete = _CONCRETE_TYPES
     for value in args:
+        if type(value) in concrete:
+            continue
         if _contains_symbolic(value):
             return True
-    return bool(kwargs) and _contains_symbolic(kwargs)
+    if kwargs:
+        for value in kwargs.values():
+            if type(value) in concrete:
+                continue
+            if _contains_symbolic(value):
+                return True
+    return False
 
 
 def _probe_array(tensor, run):
