@@ -435,6 +435,9 @@ def test_crossentropy_shape_and_label_errors():
         ops.sparse_categorical_crossentropy(np.array([0, 1, 2]), np.ones((2, 4)))
     with pytest.raises(ValueError, match=r"label value of 4.*\[0, 4\)"):
         ops.sparse_categorical_crossentropy(np.array([0, 4]), np.ones((2, 4)))
+    for labels in (np.array([0, -1]), np.array([[-3], [1]], np.int32), np.array([1.0, -2.0])):
+        with pytest.raises(ValueError, match=r"label value of -\d.*\[0, 4\)"):
+            ops.sparse_categorical_crossentropy(labels, np.ones((2, 4)), from_logits=True)
     with pytest.raises(ValueError, match="axis 2 is out of bounds"):
         ops.softmax(np.ones((2, 3)), axis=2)
 
