@@ -13,6 +13,7 @@ and it is freed by reference counting when the outputs are dropped.
 """
 
 import heapq
+import itertools
 from contextlib import contextmanager
 
 import numpy as np
@@ -103,6 +104,11 @@ class Function:
             ys = self.forward(x.data, y.data)
             needs = (x.requires_grad, y.requires_grad)
             record = _grad_enabled and (needs[0] or needs[1])
+        elif len(inputs) == 3:  # e.g. a fused linear layer: input, kernel, bias
+            x, y, z = inputs
+            ys = self.forward(x.data, y.data, z.data)
+            needs = (x.requires_grad, y.requires_grad, z.requires_grad)
+            record = _grad_enabled and (needs[0] or needs[1] or needs[2])
         else:
             ys = self.forward(*[x.data for x in inputs])
             if _grad_enabled:
@@ -145,7 +151,7 @@ class Function:
         self.__dict__.clear()
 
 
-def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
+def backward_pass(roots, retain_graph=False, capture=None):
     """Propagates gradients from `roots` back through the recorded graph.
 
     Functions are visited once each, newest generation first (a heap, no recursion), so a
@@ -155,43 +161,53 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
 
     Args:
         roots: list of `(tensor, gradient_array)` pairs to start from.
-        leaf_sink: called as `leaf_sink(tensor, gradient)` for every tensor without a creator
-            that requires a gradient; may be called several times for one tensor (the sink
-            accumulates).
         retain_graph: keep the graph so it can be differentiated again (persistent tape).
         capture: optional dict `{id(creator): [(output_index, key), ...]}`; the total
             gradient of those intermediate tensors is returned as `{key: gradient}`.
+
+    Returns:
+        `(leaf_grads, captured)`: `leaf_grads` maps `id(leaf)` to `[leaf, total gradient]`
+        for every tensor without a creator that received a gradient; `captured` is the
+        `{key: gradient}` dict asked for by `capture`.
     """
     heap = []
-    tie = 0  # breaks generation ties in a fixed order (functions are not comparable)
+    leaf_grads = {}
     captured = {}
-    push = heapq.heappush
-    pop = heapq.heappop
-    pairs = [(t, g) for t, g in roots if t.creator is not None or t.requires_grad]
+    counter = itertools.count()  # breaks generation ties in a fixed order
+
+    # A gradient for tensor `x` goes to its creator's output slot (scheduling the creator
+    # on its first gradient), or, for a leaf, into `leaf_grads`. This is written out twice,
+    # for the roots and inside the loop, because it runs for every edge of the graph.
+    pending = [(t, g) for t, g in roots if t.creator is not None or t.requires_grad]
+    function = None
     while True:
-        # Route the gradients just produced to the functions that made those tensors.
-        for x, gx in pairs:
+        for x, gx in pending:
             creator = x.creator
             if creator is None:
-                leaf_sink(x, gx)
+                entry = leaf_grads.get(id(x))
+                if entry is None:
+                    leaf_grads[id(x)] = [x, gx]
+                else:
+                    entry[1] = entry[1] + gx
                 continue
             grads = creator.output_grads
             if grads is None:  # the first gradient for this function: schedule it
                 if creator.inputs is None:
                     raise RuntimeError(
-                        "The graph behind this tensor was already freed by an earlier backward "
-                        "pass. Use GradientTape(persistent=True) to compute gradients more than "
-                        "once."
+                        "The graph behind this tensor was already freed by an earlier "
+                        "backward pass. Use GradientTape(persistent=True) to compute "
+                        "gradients more than once."
                     )
                 grads = creator.output_grads = [None] * creator.n_outputs
-                tie += 1
-                push(heap, (-creator.generation, tie, creator))
+                heapq.heappush(heap, (-creator.generation, next(counter), creator))
             index = x._index
             previous = grads[index]
             grads[index] = gx if previous is None else previous + gx
+        if function is not None and not retain_graph:
+            function.__dict__.clear()  # drops the inputs and saved arrays
         if not heap:
-            return captured
-        function = pop(heap)[2]
+            return leaf_grads, captured
+        function = heapq.heappop(heap)[2]
         gys = function.output_grads
         function.output_grads = None
         if capture is not None and id(function) in capture:
@@ -207,21 +223,17 @@ def backward_pass(roots, leaf_sink, retain_graph=False, capture=None):
                     for g, (shape, dtype) in zip(gys, function.output_specs)
                 ]
             )
-        inputs = function.inputs
         if type(gxs) is not tuple:
             gxs = (gxs,)
-        pairs = []
-        for x, needs, gx in zip(inputs, function.needs_grad, gxs):
+        pending = []
+        for x, needs, gx in zip(function.inputs, function.needs_grad, gxs):
             if needs and gx is not None:
                 if gx.shape != x.data.shape:
                     raise RuntimeError(
-                        f"{function.name}.backward returned a gradient of shape {gx.shape} for "
-                        f"an input of shape {x.data.shape}."
+                        f"{function.name}.backward returned a gradient of shape {gx.shape} "
+                        f"for an input of shape {x.data.shape}."
                     )
-                pairs.append((x, gx))
-        if not retain_graph:
-            function.inputs = None
-            function.__dict__.clear()
+                pending.append((x, gx))
 
 
 # Imported last: tensor.py builds on the names defined above.

@@ -121,13 +121,11 @@ class GradientTape:
                 capture = capture or {}
                 capture.setdefault(id(source.creator), []).append((source._index, position))
 
-        def sink(leaf, g):
-            position = leaf_positions.get(id(leaf))
+        leaf_grads, captured = backward_pass(roots, retain_graph=self.persistent, capture=capture)
+        for key, (_, g) in leaf_grads.items():
+            position = leaf_positions.get(key)
             if position is not None:
-                previous = grads[position]
-                grads[position] = g if previous is None else previous + g
-
-        captured = backward_pass(roots, sink, retain_graph=self.persistent, capture=capture)
+                grads[position] = g
         for position, g in captured.items():
             grads[position] = g
         for position, first in repeated:
@@ -140,7 +138,7 @@ class GradientTape:
             if g is not None:
                 if ignore_unwatched and self._ignored(source):
                     g = None
-                elif not g.flags.writeable:
+                elif g.base is not None and not g.flags.writeable:
                     g = g.copy()  # e.g. a broadcast view from a reduction's backward
             if g is None:
                 results.append(Tensor._wrap(np.zeros_like(source.data), None, 0) if zeros else None)

@@ -197,10 +197,9 @@ class Tensor:
         """
         seed = np.ones_like(self.data) if gradient is None else to_array(gradient, self.dtype)
 
-        def sink(leaf, g):
+        leaf_grads, _ = backward_pass([(self, seed)], retain_graph=retain_graph)
+        for leaf, g in leaf_grads.values():
             leaf.grad = g.copy() if leaf.grad is None else leaf.grad + g
-
-        backward_pass([(self, seed)], sink, retain_graph=retain_graph)
 
     def detach(self):
         """Returns the same values as a tensor with no history."""

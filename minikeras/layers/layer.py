@@ -38,7 +38,15 @@ _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", 
 
 # Bookkeeping attributes that hold layers or variables without owning them.
 _UNTRACKED = frozenset(
-    ("_inbound_nodes", "_losses", "_init_args", "_own_variables", "_functional", "_nodes")
+    (
+        "_inbound_nodes",
+        "_losses",
+        "_init_args",
+        "_own_variables",
+        "_functional",
+        "_nodes",
+        "_checked_input_shapes",
+    )
 )
 
 

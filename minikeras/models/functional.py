@@ -168,10 +168,13 @@ class Functional(Model):
                 )
             values = flat
         converted = []
+        checked = self.__dict__.setdefault("_checked_input_shapes", {})
         for tensor, value in zip(expected, values):
             value = convert_to_tensor(value, None if isinstance(value, Tensor) else tensor.dtype)
-            if tuple(value.shape) != tensor.shape:
-                self._check_input_shape(tensor, value.shape)
+            shape = value.data.shape
+            if checked.get(id(tensor)) != shape:  # each input shape is checked once
+                self._check_input_shape(tensor, shape)
+                checked[id(tensor)] = shape
             converted.append(value)
         return converted
 
