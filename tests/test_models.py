@@ -259,3 +259,15 @@ def test_dense_softmax_is_fused_and_equals_separate_softmax():
         b = ops.sum(ops.softmax(ops.matmul(x, fused.kernel) + fused.bias) * weights)
     for ga, gb in zip(tape.gradient(a, fused.weights), tape.gradient(b, fused.weights)):
         np.testing.assert_allclose(ga.numpy(), gb.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_functional_input_shape_is_checked_on_every_new_shape():
+    inputs = keras.Input(shape=(4,), name="features")
+    model = keras.Model(inputs, layers.Dense(2)(inputs))
+    model(np.ones((3, 4), np.float32))
+    model(np.ones((5, 4), np.float32))  # another batch size is fine
+    with pytest.raises(ValueError, match=r'"features".*expected shape \(None, 4\).*\(3, 5\)'):
+        model(np.ones((3, 5), np.float32))
+    with pytest.raises(ValueError, match=r"\(2, 4, 1\)"):
+        model(np.ones((2, 4, 1), np.float32))
+    assert model(np.ones((3, 4), np.float32)).shape == (3, 2)
