@@ -18,6 +18,7 @@ import numpy as np
 
 from minikeras import config, ops
 from minikeras.autodiff import Tensor
+from minikeras.autodiff.tensor import dtype_name
 from minikeras.utils.naming import auto_name
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
@@ -242,8 +243,8 @@ class Loss:
             and out_mask is None
             and self.reduction == "sum_over_batch_size"
             and isinstance(values, Tensor)
-            and values.data.dtype == np.dtype(self.dtype)
-            and values.size
+            and dtype_name(values.data.dtype) == self._dtype
+            and values.data.size
         ):
             return ops.mean(values)  # the default reduction, without the general machinery
         if in_mask is not None and out_mask is not None:
@@ -261,6 +262,8 @@ class Loss:
     def _convert(self, value):
         # Dicts (several named targets) keep their structure; anything else, nested lists
         # included, becomes one tensor.
+        if type(value) is Tensor and dtype_name(value.data.dtype) == self._dtype:
+            return value  # already converted: the predictions, usually
         if isinstance(value, dict):
             return {key: self._convert(item) for key, item in value.items()}
         return ops.convert_to_tensor(value, dtype=self.dtype)
