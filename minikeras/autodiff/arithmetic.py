@@ -50,7 +50,10 @@ def promote_int_float(a, b):
 
     (numpy would make int32 + float32 a float64; Keras keeps float32.)
     """
-    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+    dtype_a, dtype_b = a.data.dtype, b.data.dtype
+    if dtype_a is dtype_b:
+        return a, b
+    kind_a, kind_b = dtype_a.kind, dtype_b.kind
     if kind_a in "fc" and kind_b in "iub":
         b = Tensor._wrap(b.data.astype(a.data.dtype), None, 0)
     elif kind_b in "fc" and kind_a in "iub":

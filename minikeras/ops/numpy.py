@@ -323,6 +323,8 @@ def matmul(x1, x2):
     a, b = _pair(x1, x2)
     a_shape, b_shape = a.data.shape, b.data.shape
     a_ndim, b_ndim = len(a_shape), len(b_shape)
+    if a_ndim == 2 and b_ndim == 2 and a_shape[1] == b_shape[0]:
+        return _arith.MatMul()(a, b)  # the common case, nothing more to check
     if a_ndim == 0 or b_ndim == 0:
         raise ValueError(f"matmul: operands must not be scalars, got shapes {a_shape}, {b_shape}.")
     inner_a = a_shape[-1]
