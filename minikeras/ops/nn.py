@@ -124,8 +124,10 @@ class Relu(Function):
         return self.y
 
     def backward(self, gy):
-        # y >= 0, so sign(y) is the 0/1 mask, in gy's dtype (cheaper than a bool mask).
-        return gy * np.sign(self.y)
+        # y >= 0, so sign(y) is the 0/1 mask, in gy's dtype (cheaper than a bool mask);
+        # the product goes into the mask's own buffer.
+        mask = np.sign(self.y)
+        return np.multiply(gy, mask, out=mask) if mask.shape == gy.shape else gy * mask
 
 
 @op
