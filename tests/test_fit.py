@@ -180,6 +180,33 @@ def test_bad_input_errors():
         model.fit(bad, y, verbose=0)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["2d", "3d", "fortran", "strided", "1d"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, "inf and -inf", None])
+def test_non_finite_inputs_are_found_in_every_layout(dtype, layout, bad):
+    from minikeras.trainers.trainer import _check_finite
+
+    base = np.zeros((6, 12), dtype)
+    x = {
+        "2d": base,
+        "3d": base.reshape(6, 4, 3),
+        "fortran": np.asfortranarray(base),
+        "strided": base[:, ::2],
+        "1d": base.reshape(-1),
+    }[layout]
+    # Huge finite values whose sums overflow must not be taken for infinities.
+    x.flat[3:6] = np.finfo(dtype).max
+    if bad == "inf and -inf":  # in one row: their sum is NaN
+        x.flat[1], x.flat[2] = np.inf, -np.inf
+    elif bad is not None:
+        x.flat[-1] = bad
+    if bad is None:
+        _check_finite([x, None], "x")
+    else:
+        with pytest.raises(ValueError, match="`x` contains NaN or infinite values"):
+            _check_finite([x, None], "x")
+
+
 def test_class_weight_rejected_for_multi_output():
     inputs = keras.Input(shape=(4,))
     model = keras.Model(inputs, [layers.Dense(2)(inputs), layers.Dense(2)(inputs)])

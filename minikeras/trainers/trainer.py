@@ -61,12 +61,24 @@ def _to_float(value):
     return float(array) if array.size == 1 else array
 
 
+def _all_finite(array):
+    """Whether a float array holds no NaN and no infinity."""
+    if array.ndim >= 2 and array.dtype in (np.float32, np.float64) and array.flags.c_contiguous:
+        # One BLAS pass over the data: a NaN or an infinity makes its row's sum non-finite.
+        with np.errstate(over="ignore", invalid="ignore"):
+            row_sums = array.reshape(-1, array.shape[-1]) @ np.ones(array.shape[-1], array.dtype)
+        if np.isfinite(row_sums).all():
+            return True
+        # Not finite: a NaN or infinity, or only a sum of huge values that overflowed.
+    # min and max propagate NaN and reveal infinities without a full-size temporary.
+    return bool(np.isfinite(array.min()) and np.isfinite(array.max()))
+
+
 def _check_finite(data, what):
     for leaf in flatten(data):
         array = leaf.data if isinstance(leaf, Tensor) else leaf
         if isinstance(array, np.ndarray) and array.dtype.kind == "f" and array.size:
-            # min and max propagate NaN and reveal infinities without a full-size temporary.
-            if not (np.isfinite(array.min()) and np.isfinite(array.max())):
+            if not _all_finite(array):
                 raise ValueError(
                     f"`{what}` contains NaN or infinite values; training on them would make "
                     "the weights NaN. Clean the data first (e.g. np.nan_to_num)."
