@@ -106,10 +106,13 @@ class Mean(Metric):
     def _update(self, values, sample_weight, mask=None):
         if mask is None and type(sample_weight) is int and getattr(values, "ndim", None) == 0:
             # The common case in training loops: one scalar (a batch's loss) weighted by the
-            # batch size. Same float32 arithmetic as the general path below, fewer steps.
-            weight = np.asarray(sample_weight, dtype=self.dtype)
-            self.total.assign_add(np.asarray(values, dtype=self.dtype) * weight)
-            self.count.assign_add(weight)
+            # batch size. Same float32 arithmetic as the general path below, done on numpy
+            # scalars, which costs a fraction of ufunc calls on 0-d arrays.
+            total, count = self.total.data, self.count.data
+            weight = count.dtype.type(sample_weight)
+            value = to_numpy(values, total.dtype)
+            total[()] = total[()] + value * weight
+            count[()] = count[()] + weight
             return
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, reduce_fn=np.mean, dtype=self.dtype, mask=mask
@@ -124,7 +127,7 @@ class Mean(Metric):
         self.count.assign_add(np.asarray(count, dtype=self.dtype))
 
     def result(self):
-        total, count = self.total.data, self.count.data
+        total, count = self.total.data[()], self.count.data[()]  # numpy scalars: cheaper
         return self._result_tensor(total / count if count != 0 else np.zeros((), self.dtype))
 
 
