@@ -50,14 +50,18 @@ def _resolve_verbose(verbose):
 
 
 def _batch_size_of(x):
+    if isinstance(x, np.ndarray):  # the common case, without flattening a structure
+        return int(x.shape[0]) if x.ndim else 1
     leaves = [leaf for leaf in flatten(x) if leaf is not None]
     return int(leaves[0].shape[0]) if leaves and len(leaves[0].shape) else 1
 
 
 def _to_float(value):
+    if type(value) is float:
+        return value
     if isinstance(value, dict):
         return {k: _to_float(v) for k, v in value.items()}
-    array = np.asarray(value)
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
     return float(array) if array.size == 1 else array
 
 
