@@ -286,16 +286,17 @@ class Trainer:
             metric.reset_state()
 
     def _metric_results(self):
+        compile_metrics = self._compile_metrics
+        # Compiled metrics report through `compile_metrics.result()`, under Keras's names.
+        compiled = compile_metrics.metrics if compile_metrics is not None else ()
         results = {}
         for metric in self.metrics:
-            if self._compile_metrics is not None and any(
-                metric is m for m in self._compile_metrics.metrics
-            ):
+            if compiled and any(metric is m for m in compiled):
                 continue
             results[metric.name] = metric.result()
-            if metric is self._loss_tracker and self._compile_metrics is not None:
-                if self._compile_metrics.built:
-                    results.update(self._compile_metrics.result())
+            if metric is self._loss_tracker and compile_metrics is not None:
+                if compile_metrics.built:
+                    results.update(compile_metrics.result())
         return results
 
     def _metrics_result_or_logs(self, logs):
