@@ -14,7 +14,7 @@ How sample weights meet values of another rank (as Keras does it):
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import no_grad
+from minikeras.autodiff import convert_to_tensor, no_grad
 from minikeras.losses import ALL_OBJECTS as _LOSS_OBJECTS
 from minikeras.losses import get_keras_mask, squeeze_or_expand_to_same_rank
 from minikeras.metrics.metric import Metric, to_numpy
@@ -128,7 +128,9 @@ class Mean(Metric):
 
     def result(self):
         total, count = self.total.data[()], self.count.data[()]  # numpy scalars: cheaper
-        return self._result_tensor(total / count if count != 0 else np.zeros((), self.dtype))
+        # A new numpy scalar, not a view of the state: it needs no copy (`_result_tensor`).
+        mean = total / count if count != 0 else np.zeros((), self.dtype)
+        return convert_to_tensor(mean, dtype=self.dtype)
 
 
 class MeanMetricWrapper(Mean):
