@@ -216,6 +216,42 @@ def test_class_weight_rejected_for_multi_output():
         model.fit(x, [np.zeros((4, 2)), np.zeros((4, 2))], class_weight={0: 1.0}, verbose=0)
 
 
+def test_step_logs_reach_batch_callbacks_and_history_as_python_floats():
+    class ExtraLogs(keras.Sequential):
+        def train_step(self, data):
+            logs = super().train_step(data)
+            return {**logs, "zero_d": np.array(2.5), "tensor": ops.convert_to_tensor(1.5)}
+
+        test_step = train_step
+
+    class Sees(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.batch_logs = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batch_logs.append(logs)
+
+        def on_test_batch_end(self, batch, logs=None):
+            self.batch_logs.append(logs)
+
+    x, y = data(8)
+    for callbacks in ([], [Sees()]):
+        keras.utils.set_random_seed(0)
+        model = ExtraLogs([keras.Input(shape=(4,)), layers.Dense(3)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        history = model.fit(x, y, batch_size=4, verbose=0, callbacks=callbacks)
+        assert history.history["zero_d"] == [2.5] and history.history["tensor"] == [1.5]
+        assert type(history.history["loss"][0]) is float
+        logs = model.evaluate(x, y, batch_size=4, verbose=0, callbacks=callbacks, return_dict=True)
+        assert logs["zero_d"] == 2.5 and type(logs["tensor"]) is float
+        for seen in callbacks:
+            assert len(seen.batch_logs) == 4  # two training batches, two test batches
+            for batch_logs in seen.batch_logs:
+                assert {type(value) for value in batch_logs.values()} == {float}
+                assert batch_logs["zero_d"] == 2.5 and batch_logs["tensor"] == 1.5
+
+
 def test_train_step_override_and_gradient_tape_loop_reach_the_same_weights():
     x, y = data(8)
 

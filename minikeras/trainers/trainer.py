@@ -426,11 +426,12 @@ class Trainer:
                 for step, batch in iterator:
                     callbacks.on_train_batch_begin(step)
                     logs = self.train_step(pack_x_y_sample_weight(*batch))
-                    logs = _pythonify(logs)
+                    if callbacks.listens("on_train_batch_end"):  # else nobody reads them
+                        logs = _pythonify(logs)
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
-                epoch_logs = self._metrics_result_or_logs(logs)
+                epoch_logs = self._metrics_result_or_logs(_pythonify(logs))
                 if validation_data is not None and _should_validate(epoch, validation_freq):
                     val_logs = self.evaluate(
                         val_x,
@@ -483,9 +484,11 @@ class Trainer:
         with no_grad():
             for step, batch in iterator:
                 callbacks.on_test_batch_begin(step)
-                logs = _pythonify(self.test_step(pack_x_y_sample_weight(*batch)))
+                logs = self.test_step(pack_x_y_sample_weight(*batch))
+                if callbacks.listens("on_test_batch_end"):  # else nobody reads them
+                    logs = _pythonify(logs)
                 callbacks.on_test_batch_end(step, logs)
-        logs = self._metrics_result_or_logs(logs)
+        logs = self._metrics_result_or_logs(_pythonify(logs))
         callbacks.on_test_end(logs)
         if return_dict:
             return logs
