@@ -737,6 +737,12 @@ def test_callback_list_skips_hooks_nobody_overrides():
         "on_epoch_begin",
     ):
         assert listeners[hook] == ()
+        assert not callback_list.listens(hook)
+    assert callback_list.listens("on_train_batch_end") and callback_list.listens("on_test_end")
+    late = OldStyle()
+    callback_list.append(late)  # seen at once
+    assert listeners is not callback_list._listeners
+    assert callback_list._listeners["on_train_batch_end"] == (old, late)
 
 
 def test_unused_batch_hooks_do_no_work(monkeypatch):

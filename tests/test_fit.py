@@ -180,6 +180,33 @@ def test_bad_input_errors():
         model.fit(bad, y, verbose=0)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["2d", "3d", "fortran", "strided", "1d"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, "inf and -inf", None])
+def test_non_finite_inputs_are_found_in_every_layout(dtype, layout, bad):
+    from minikeras.trainers.trainer import _check_finite
+
+    base = np.zeros((6, 12), dtype)
+    x = {
+        "2d": base,
+        "3d": base.reshape(6, 4, 3),
+        "fortran": np.asfortranarray(base),
+        "strided": base[:, ::2],
+        "1d": base.reshape(-1),
+    }[layout]
+    # Huge finite values whose sums overflow must not be taken for infinities.
+    x.flat[3:6] = np.finfo(dtype).max
+    if bad == "inf and -inf":  # in one row: their sum is NaN
+        x.flat[1], x.flat[2] = np.inf, -np.inf
+    elif bad is not None:
+        x.flat[-1] = bad
+    if bad is None:
+        _check_finite([x, None], "x")
+    else:
+        with pytest.raises(ValueError, match="`x` contains NaN or infinite values"):
+            _check_finite([x, None], "x")
+
+
 def test_class_weight_rejected_for_multi_output():
     inputs = keras.Input(shape=(4,))
     model = keras.Model(inputs, [layers.Dense(2)(inputs), layers.Dense(2)(inputs)])
@@ -187,6 +214,42 @@ def test_class_weight_rejected_for_multi_output():
     x, _ = data(4)
     with pytest.raises(ValueError, match="single output"):
         model.fit(x, [np.zeros((4, 2)), np.zeros((4, 2))], class_weight={0: 1.0}, verbose=0)
+
+
+def test_step_logs_reach_batch_callbacks_and_history_as_python_floats():
+    class ExtraLogs(keras.Sequential):
+        def train_step(self, data):
+            logs = super().train_step(data)
+            return {**logs, "zero_d": np.array(2.5), "tensor": ops.convert_to_tensor(1.5)}
+
+        test_step = train_step
+
+    class Sees(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.batch_logs = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batch_logs.append(logs)
+
+        def on_test_batch_end(self, batch, logs=None):
+            self.batch_logs.append(logs)
+
+    x, y = data(8)
+    for callbacks in ([], [Sees()]):
+        keras.utils.set_random_seed(0)
+        model = ExtraLogs([keras.Input(shape=(4,)), layers.Dense(3)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        history = model.fit(x, y, batch_size=4, verbose=0, callbacks=callbacks)
+        assert history.history["zero_d"] == [2.5] and history.history["tensor"] == [1.5]
+        assert type(history.history["loss"][0]) is float
+        logs = model.evaluate(x, y, batch_size=4, verbose=0, callbacks=callbacks, return_dict=True)
+        assert logs["zero_d"] == 2.5 and type(logs["tensor"]) is float
+        for seen in callbacks:
+            assert len(seen.batch_logs) == 4  # two training batches, two test batches
+            for batch_logs in seen.batch_logs:
+                assert {type(value) for value in batch_logs.values()} == {float}
+                assert batch_logs["zero_d"] == 2.5 and batch_logs["tensor"] == 1.5
 
 
 def test_train_step_override_and_gradient_tape_loop_reach_the_same_weights():

@@ -122,6 +122,25 @@ def test_mean_weighting_by_hand():
     assert float(mean(10.0)) == 10.0
 
 
+def test_mean_of_scalars_weighted_by_an_int_matches_the_general_path_bitwise():
+    # fit's loss tracker: one scalar per batch weighted by the batch size (a fast path).
+    rng = np.random.default_rng(0)
+    fast, general = metrics.Mean(), metrics.Mean()
+    for value, weight in zip(rng.random(200) * 10, rng.integers(1, 100, 200)):
+        loss = keras.ops.convert_to_tensor(np.float64(value))  # float32 0-d tensor
+        fast.update_state(loss, sample_weight=int(weight))
+        general.update_state(loss, sample_weight=np.float32(weight))  # the general path
+        assert fast.total.numpy() == general.total.numpy()
+        assert fast.count.numpy() == general.count.numpy()
+    assert float(fast.result()) == float(general.result())
+    fast.update_state(np.float64(1 / 3), sample_weight=7)  # cast to float32 first
+    general.update_state(np.float64(1 / 3), sample_weight=np.float32(7))
+    assert fast.total.numpy() == general.total.numpy()
+    assert float(fast.result()) == float(general.result())
+    fast.reset_state()
+    assert float(fast.result()) == 0.0
+
+
 def test_sum_and_call():
     total = metrics.Sum()
     assert float(total([1.0, 2.0], sample_weight=[2.0, 0.5])) == 3.0

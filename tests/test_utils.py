@@ -18,3 +18,30 @@ def test_to_categorical():
 def test_normalize():
     out = keras.utils.normalize([[3.0, 4.0], [0.0, 0.0]])
     np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0]])
+
+
+def test_interrupt_guard_defers_ctrl_c_to_the_end_of_a_critical_section():
+    import signal
+
+    from minikeras.utils.interrupts import InterruptGuard
+
+    steps = []
+    with InterruptGuard() as guard:
+        with pytest.raises(KeyboardInterrupt):
+            with guard.critical():
+                signal.raise_signal(signal.SIGINT)
+                steps.append("finished")  # reached: the interrupt waits for the end
+        assert steps == ["finished"]
+        with pytest.raises(KeyboardInterrupt):  # outside a critical section: at once
+            signal.raise_signal(signal.SIGINT)
+            steps.append("not reached")
+        # An error inside the section propagates; the pending interrupt comes at the next end.
+        with pytest.raises(ValueError):
+            with guard.critical():
+                signal.raise_signal(signal.SIGINT)
+                raise ValueError("inside")
+        with pytest.raises(KeyboardInterrupt):
+            with guard.critical():
+                steps.append("next section")
+    assert steps == ["finished", "next section"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -148,6 +148,10 @@ class CallbackList(Callback):
             hook: tuple(cb for cb in self.callbacks if _listens(cb, hook)) for hook in HOOKS
         }
 
+    def listens(self, hook):
+        """Whether a callback overrides `hook` (the loops skip preparing logs nobody reads)."""
+        return bool(self._listeners[hook])
+
     def append(self, callback):
         """Adds a callback at the end (after `History` and the progress bar, if present)."""
         for new in _flatten(callback):

@@ -14,7 +14,7 @@ How sample weights meet values of another rank (as Keras does it):
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import no_grad
+from minikeras.autodiff import convert_to_tensor, no_grad
 from minikeras.losses import ALL_OBJECTS as _LOSS_OBJECTS
 from minikeras.losses import get_keras_mask, squeeze_or_expand_to_same_rank
 from minikeras.metrics.metric import Metric, to_numpy
@@ -106,10 +106,13 @@ class Mean(Metric):
     def _update(self, values, sample_weight, mask=None):
         if mask is None and type(sample_weight) is int and getattr(values, "ndim", None) == 0:
             # The common case in training loops: one scalar (a batch's loss) weighted by the
-            # batch size. Same float32 arithmetic as the general path below, fewer steps.
-            weight = np.asarray(sample_weight, dtype=self.dtype)
-            self.total.assign_add(np.asarray(values, dtype=self.dtype) * weight)
-            self.count.assign_add(weight)
+            # batch size. Same float32 arithmetic as the general path below, done on numpy
+            # scalars, which costs a fraction of ufunc calls on 0-d arrays.
+            total, count = self.total.data, self.count.data
+            weight = count.dtype.type(sample_weight)
+            value = to_numpy(values, total.dtype)
+            total[()] = total[()] + value * weight
+            count[()] = count[()] + weight
             return
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, reduce_fn=np.mean, dtype=self.dtype, mask=mask
@@ -124,8 +127,10 @@ class Mean(Metric):
         self.count.assign_add(np.asarray(count, dtype=self.dtype))
 
     def result(self):
-        total, count = self.total.data, self.count.data
-        return self._result_tensor(total / count if count != 0 else np.zeros((), self.dtype))
+        total, count = self.total.data[()], self.count.data[()]  # numpy scalars: cheaper
+        # A new numpy scalar, not a view of the state: it needs no copy (`_result_tensor`).
+        mean = total / count if count != 0 else np.zeros((), self.dtype)
+        return convert_to_tensor(mean, dtype=self.dtype)
 
 
 class MeanMetricWrapper(Mean):

@@ -50,23 +50,39 @@ def _resolve_verbose(verbose):
 
 
 def _batch_size_of(x):
+    if isinstance(x, np.ndarray):  # the common case, without flattening a structure
+        return int(x.shape[0]) if x.ndim else 1
     leaves = [leaf for leaf in flatten(x) if leaf is not None]
     return int(leaves[0].shape[0]) if leaves and len(leaves[0].shape) else 1
 
 
 def _to_float(value):
+    if type(value) is float:
+        return value
     if isinstance(value, dict):
         return {k: _to_float(v) for k, v in value.items()}
-    array = np.asarray(value)
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
     return float(array) if array.size == 1 else array
+
+
+def _all_finite(array):
+    """Whether a float array holds no NaN and no infinity."""
+    if array.ndim >= 2 and array.dtype in (np.float32, np.float64) and array.flags.c_contiguous:
+        # One BLAS pass over the data: a NaN or an infinity makes its row's sum non-finite.
+        with np.errstate(over="ignore", invalid="ignore"):
+            row_sums = array.reshape(-1, array.shape[-1]) @ np.ones(array.shape[-1], array.dtype)
+        if np.isfinite(row_sums).all():
+            return True
+        # Not finite: a NaN or infinity, or only a sum of huge values that overflowed.
+    # min and max propagate NaN and reveal infinities without a full-size temporary.
+    return bool(np.isfinite(array.min()) and np.isfinite(array.max()))
 
 
 def _check_finite(data, what):
     for leaf in flatten(data):
         array = leaf.data if isinstance(leaf, Tensor) else leaf
         if isinstance(array, np.ndarray) and array.dtype.kind == "f" and array.size:
-            # min and max propagate NaN and reveal infinities without a full-size temporary.
-            if not (np.isfinite(array.min()) and np.isfinite(array.max())):
+            if not _all_finite(array):
                 raise ValueError(
                     f"`{what}` contains NaN or infinite values; training on them would make "
                     "the weights NaN. Clean the data first (e.g. np.nan_to_num)."
@@ -270,16 +286,17 @@ class Trainer:
             metric.reset_state()
 
     def _metric_results(self):
+        compile_metrics = self._compile_metrics
+        # Compiled metrics report through `compile_metrics.result()`, under Keras's names.
+        compiled = compile_metrics.metrics if compile_metrics is not None else ()
         results = {}
         for metric in self.metrics:
-            if self._compile_metrics is not None and any(
-                metric is m for m in self._compile_metrics.metrics
-            ):
+            if compiled and any(metric is m for m in compiled):
                 continue
             results[metric.name] = metric.result()
-            if metric is self._loss_tracker and self._compile_metrics is not None:
-                if self._compile_metrics.built:
-                    results.update(self._compile_metrics.result())
+            if metric is self._loss_tracker and compile_metrics is not None:
+                if compile_metrics.built:
+                    results.update(compile_metrics.result())
         return results
 
     def _metrics_result_or_logs(self, logs):
@@ -409,11 +426,12 @@ class Trainer:
                 for step, batch in iterator:
                     callbacks.on_train_batch_begin(step)
                     logs = self.train_step(pack_x_y_sample_weight(*batch))
-                    logs = _pythonify(logs)
+                    if callbacks.listens("on_train_batch_end"):  # else nobody reads them
+                        logs = _pythonify(logs)
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
-                epoch_logs = self._metrics_result_or_logs(logs)
+                epoch_logs = self._metrics_result_or_logs(_pythonify(logs))
                 if validation_data is not None and _should_validate(epoch, validation_freq):
                     val_logs = self.evaluate(
                         val_x,
@@ -466,9 +484,11 @@ class Trainer:
         with no_grad():
             for step, batch in iterator:
                 callbacks.on_test_batch_begin(step)
-                logs = _pythonify(self.test_step(pack_x_y_sample_weight(*batch)))
+                logs = self.test_step(pack_x_y_sample_weight(*batch))
+                if callbacks.listens("on_test_batch_end"):  # else nobody reads them
+                    logs = _pythonify(logs)
                 callbacks.on_test_batch_end(step, logs)
-        logs = self._metrics_result_or_logs(logs)
+        logs = self._metrics_result_or_logs(_pythonify(logs))
         callbacks.on_test_end(logs)
         if return_dict:
             return logs

@@ -20,6 +20,7 @@ class InterruptGuard:
         self._in_critical = False
         self._pending = False
         self._previous = None
+        self._critical_section = _CriticalSection(self)
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
@@ -39,16 +40,28 @@ class InterruptGuard:
         else:
             raise KeyboardInterrupt
 
-    @contextmanager
     def critical(self):
-        self._in_critical = True
-        try:
-            yield
-        finally:
-            self._in_critical = False
-        if self._pending:
-            self._pending = False
+        """Context manager: a KeyboardInterrupt inside it is raised when it ends."""
+        return self._critical_section
+
+
+class _CriticalSection:
+    """`InterruptGuard.critical()`: a plain class, as it is entered once per training step
+    (a generator-based context manager costs several times more)."""
+
+    def __init__(self, guard):
+        self.guard = guard
+
+    def __enter__(self):
+        self.guard._in_critical = True
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        guard = self.guard
+        guard._in_critical = False
+        if exc_type is None and guard._pending:  # an error in the block propagates first
+            guard._pending = False
             raise KeyboardInterrupt
+        return False
 
 
 @contextmanager
