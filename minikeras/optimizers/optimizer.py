@@ -14,6 +14,10 @@ One call of `apply(grads, variables)` does, in Keras's order:
 9. apply each variable's `constraint`;
 10. `iterations += 1`.
 
+In the plain case (no None gradients, none of steps 3-6 and 8-9, small variables updated
+as one flat array: see `_flat_plan`), `apply` takes a shorter path to the same result
+(`_apply_plain_flat_step`): the training loop calls it on every batch.
+
 The learning rate is a float32 variable or a schedule evaluated at `iterations` (before the
 increment). Updates write into `variable.data` in place: the built-in rules use numpy's
 `out=` arguments and scratch arrays shared by all variables, so a step allocates no
