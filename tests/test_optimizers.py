@@ -636,3 +636,132 @@ def test_two_optimizers_over_the_same_small_variables_both_take_effect():
     first.apply(grads, variables)
     np.testing.assert_allclose(variables[0].numpy(), 1 - 0.5 - 0.25 - 0.5)
     np.testing.assert_allclose(variables[1].numpy(), 1 - 0.5 - 0.25 - 0.5)
+
+
+def _general_path_only(optimizer):
+    """Makes `optimizer` skip the plain-step fast path of `apply`."""
+    optimizer._apply_plain_flat_step = lambda grads, variables: False
+    return optimizer
+
+
+def _count_general_steps(optimizer):
+    """Counts the steps that go through the general path (`_backend_apply_gradients`)."""
+    calls = []
+    general = optimizer._backend_apply_gradients
+
+    def counting(grads, variables):
+        calls.append(1)
+        return general(grads, variables)
+
+    optimizer._backend_apply_gradients = counting
+    return calls
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optimizers.SGD(0.1, momentum=0.9),
+        lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+        lambda: optimizers.RMSprop(0.01),
+        lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+        lambda: optimizers.Adam(0.01),
+        lambda: optimizers.Adam(schedules.ExponentialDecay(0.01, 2, 0.5)),
+    ],
+)
+def test_plain_step_fast_path_gives_the_general_paths_numbers(make):
+    rng = np.random.default_rng(3)
+    shapes = [(5, 4), (4,), (4, 3), (3,)]
+    values = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    steps = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(4)]
+    results = []
+    for fast in (True, False):
+        variables = [keras.Variable(v) for v in values]
+        optimizer = make() if fast else _general_path_only(make())
+        general_steps = _count_general_steps(optimizer)
+        for grads in steps:
+            optimizer.apply([keras.ops.convert_to_tensor(g) for g in grads], variables)
+        # Only the first call (which builds the optimizer) takes the general path.
+        assert len(general_steps) == (1 if fast else 4)
+        assert int(optimizer.iterations.data) == 4
+        results.append([v.numpy() for v in variables + optimizer.variables])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_plain_step_fast_path_steps_aside_for_every_change_made_between_steps():
+    """Options set, constraints added and unusual gradients after the optimizer was built
+    take effect at once: each step checks the plain case anew."""
+
+    def with_option(name, value):
+        def change(optimizer, variables):
+            setattr(optimizer, name, value)
+
+        return change
+
+    def with_constraint(optimizer, variables):
+        variables[0].constraint = lambda w: ops.clip(w, -0.1, 0.1)
+
+    changes = [
+        with_option("clipnorm", 0.01),
+        with_option("clipvalue", 0.001),
+        with_option("global_clipnorm", 0.01),
+        with_option("weight_decay", 0.5),
+        with_option("loss_scale_factor", 4.0),
+        with_constraint,
+    ]
+    rng = np.random.default_rng(5)
+    shapes = [(3, 2), (2,), (2, 2)]
+    values = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    for change in changes:
+        results = []
+        for fast in (True, False):
+            variables = [keras.Variable(v) for v in values]
+            optimizer = optimizers.RMSprop(0.1)
+            if not fast:
+                _general_path_only(optimizer)
+            optimizer.apply(grads, variables)
+            optimizer.apply(grads, variables)
+            change(optimizer, variables)
+            general_steps = _count_general_steps(optimizer)
+            optimizer.apply(grads, variables)
+            assert len(general_steps) == 1
+            results.append([v.numpy() for v in variables])
+        for a, b in zip(*results):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_plain_step_fast_path_steps_aside_for_unusual_gradients_and_variables():
+    rng = np.random.default_rng(6)
+    shapes = [(3, 2), (2,), (2, 2)]
+    variables = [keras.Variable(rng.standard_normal(s).astype(np.float32)) for s in shapes]
+    grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    optimizer = optimizers.Adam(0.1)
+    optimizer.apply(grads, variables)
+    general_steps = _count_general_steps(optimizer)
+    optimizer.apply(grads, variables)
+    optimizer.apply(iter(grads), iter(variables))  # any iterables
+    assert len(general_steps) == 0
+
+    optimizer.apply([g.astype(np.float64) for g in grads], variables)  # cast
+    optimizer.apply(grads[::-1], variables[::-1])  # another order
+    optimizer.apply([g.tolist() for g in grads], variables)  # not arrays
+    with pytest.warns(UserWarning, match="Gradients do not exist"):
+        optimizer.apply([None, *grads[1:]], variables)
+    assert len(general_steps) == 4
+    with pytest.raises(ValueError, match="does not match variable"):
+        optimizer.apply([np.ones((1, 2), np.float32), *grads[1:]], variables)
+    assert int(optimizer.iterations.data) == 7
+
+
+def test_subclasses_overriding_a_general_step_keep_the_general_path():
+    class HalvedGradients(optimizers.SGD):
+        def _clip_gradients(self, grads, variables):
+            return [g * np.float32(0.5) for g in grads]
+
+    variables = [keras.Variable(np.ones((2, 2))), keras.Variable(np.ones(2))]
+    grads = [np.ones((2, 2), np.float32), np.ones(2, np.float32)]
+    optimizer = HalvedGradients(0.5)
+    for _ in range(2):
+        optimizer.apply(grads, variables)
+    np.testing.assert_array_equal(variables[1].numpy(), [0.5, 0.5])

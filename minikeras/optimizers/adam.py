@@ -53,7 +53,8 @@ class Adam(Optimizer):
         local_step = float_type(self._iteration_count() + 1)
         beta_1_power = float_type(self.beta_1) ** local_step
         beta_2_power = float_type(self.beta_2) ** local_step
-        alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        # The array operands as 0-d arrays: numpy's ufuncs take them faster than scalars.
+        alpha = np.asarray(lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power))
         index = self._get_variable_index(variable)
         w = variable.data
         m = self._momentums[index].data
@@ -61,18 +62,18 @@ class Adam(Optimizer):
         first, second = self._scratch(variable, 2)[:2]
 
         np.subtract(gradient, m, out=first)
-        first *= float_type(1 - self.beta_1)
+        first *= np.asarray(1 - self.beta_1, float_type)
         m += first
         np.square(gradient, out=first)
         first -= v
-        first *= float_type(1 - self.beta_2)
+        first *= np.asarray(1 - self.beta_2, float_type)
         v += first
         if self.amsgrad:
             v_hat = self._velocity_hats[index].data
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
         np.sqrt(v, out=first)
-        first += float_type(self.epsilon)
+        first += np.asarray(self.epsilon, float_type)
         np.multiply(m, alpha, out=second)
         second /= first
         w -= second

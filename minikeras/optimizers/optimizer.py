@@ -14,6 +14,10 @@ One call of `apply(grads, variables)` does, in Keras's order:
 9. apply each variable's `constraint`;
 10. `iterations += 1`.
 
+In the plain case (no None gradients, none of steps 3-6 and 8-9, small variables updated
+as one flat array: see `_flat_plan`), `apply` takes a shorter path to the same result
+(`_apply_plain_flat_step`): the training loop calls it on every batch.
+
 The learning rate is a float32 variable or a schedule evaluated at `iterations` (before the
 increment). Updates write into `variable.data` in place: the built-in rules use numpy's
 `out=` arguments and scratch arrays shared by all variables, so a step allocates no
@@ -28,6 +32,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, Variable, no_grad
+from minikeras.autodiff.function import set_grad_enabled
 from minikeras.optimizers.schedules import learning_rate_schedule
 
 __all__ = ["Optimizer"]
@@ -430,6 +435,11 @@ class Optimizer:
         grads = list(grads)
         if len(grads) == 0:
             return
+        if trainable_variables is not None:
+            trainable_variables = list(trainable_variables)
+            # The training loop's step, in as few Python calls as possible (see below).
+            if self._apply_plain_flat_step(grads, trainable_variables):
+                return
         if trainable_variables is None:
             if not self.built:
                 raise ValueError(
@@ -446,7 +456,6 @@ class Optimizer:
                 )
             trainable_variables = self._trainable_variables
         else:
-            trainable_variables = list(trainable_variables)
             if len(grads) != len(trainable_variables):
                 raise ValueError(
                     f"Received {len(grads)} gradients for {len(trainable_variables)} variables."
@@ -476,7 +485,66 @@ class Optimizer:
             for variable in trainable_variables:
                 if variable.constraint is not None:
                     variable.assign(variable.constraint(variable))
-        self._iterations.data += 1
+        self._increment_iterations()
+
+    def _apply_plain_flat_step(self, grads, trainable_variables):
+        """`apply` in its plain case, or False (having changed no state) outside it.
+
+        The plain case: a flat plan (see `_flat_plan`) over exactly these variables, in
+        order, none with a constraint; dense gradients of their variables' dtype and
+        shape; no loss scaling, accumulation, clipping, weight decay or EMA; and none of
+        the general path's steps overridden (as Nadam overrides `_backend_update_step`).
+        The step is then: copy the gradients into the flat buffer, one update,
+        `iterations += 1`, as the general path would do it, without its per-variable
+        bookkeeping.
+        """
+        plan = self.__dict__.get("_flat")
+        cls = type(self)
+        if (
+            not plan
+            or cls._backend_apply_gradients is not Optimizer._backend_apply_gradients
+            or cls._backend_update_step is not Optimizer._backend_update_step
+            or cls._clip_gradients is not Optimizer._clip_gradients
+            or cls._apply_weight_decay is not Optimizer._apply_weight_decay
+            or self.loss_scale_factor is not None
+            or self.gradient_accumulation_steps
+            or self.clipnorm
+            or self.clipvalue
+            or self.global_clipnorm
+            or self.weight_decay is not None
+            or self.use_ema
+        ):
+            return False
+        flat_gradient, flat_variable, slices = plan
+        variables = self._trainable_variables
+        if len(grads) != len(variables) or len(trainable_variables) != len(variables):
+            return False
+        for gradient, variable, known, view, piece in zip(
+            grads, trainable_variables, variables, self._flat_views, slices
+        ):
+            array = gradient.data if isinstance(gradient, Tensor) else gradient
+            if (
+                variable is not known
+                or variable.data is not view  # re-pointed: _flat_plan takes it back
+                or variable.constraint is not None
+                or type(array) is not np.ndarray
+                or array.dtype is not piece.dtype
+                or array.shape != piece.shape
+            ):
+                return False
+            piece[...] = array  # the flat gradient is scratch space: no state changes yet
+        previous = set_grad_enabled(False)  # as `no_grad()`, for update steps using ops
+        try:
+            self.update_step(flat_gradient, flat_variable, self._current_learning_rate())
+        finally:
+            set_grad_enabled(previous)
+        self._increment_iterations()
+        return True
+
+    def _increment_iterations(self):
+        count = self._iterations.data
+        # In place, through a Python int: `count += 1` costs ten times more (a ufunc call).
+        count[()] = int(count) + 1
 
     def _check_variables_are_known(self, variables):
         for v in variables:

@@ -50,10 +50,11 @@ class RMSprop(Optimizer):
             self._average_gradients = self.add_optimizer_variables(var_list, "average_gradient")
 
     def update_step(self, gradient, variable, learning_rate):
-        float_type = variable.data.dtype.type
-        lr = float_type(learning_rate)
-        rho = float_type(self.rho)
-        one_minus_rho = float_type(1 - self.rho)
+        dtype = variable.data.dtype
+        # The constants as 0-d arrays: numpy's ufuncs take them faster than numpy scalars.
+        lr = np.asarray(learning_rate, dtype)
+        rho = np.asarray(self.rho, dtype)
+        one_minus_rho = np.asarray(1 - self.rho, dtype)
         index = self._get_variable_index(variable)
         w = variable.data
         v = self._velocities[index].data
@@ -70,15 +71,15 @@ class RMSprop(Optimizer):
             average += denominator
             np.square(average, out=denominator)
             np.subtract(v, denominator, out=denominator)
-            denominator += float_type(self.epsilon)
+            denominator += np.asarray(self.epsilon, dtype)
         else:
-            np.add(v, float_type(self.epsilon), out=denominator)
+            np.add(v, np.asarray(self.epsilon, dtype), out=denominator)
         np.sqrt(denominator, out=denominator)
         np.multiply(gradient, lr, out=increment)
         increment /= denominator
         if self.momentum > 0:
             momentum = self._momentums[index].data
-            momentum *= float_type(self.momentum)
+            momentum *= np.asarray(self.momentum, dtype)
             momentum += increment
             w -= momentum
         else:

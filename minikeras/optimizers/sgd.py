@@ -40,15 +40,16 @@ class SGD(Optimizer):
             self.momentums = self.add_optimizer_variables(variables, "momentum")
 
     def update_step(self, gradient, variable, learning_rate):
-        float_type = variable.data.dtype.type
-        lr = float_type(learning_rate)
+        dtype = variable.data.dtype
+        # The constants as 0-d arrays: numpy's ufuncs take them faster than numpy scalars.
+        lr = np.asarray(learning_rate, dtype)
         w = variable.data
         step, nesterov_step = self._scratch(variable, 2)[:2]
         np.multiply(gradient, lr, out=step)
         if self.momentum == 0:
             w -= step
             return
-        momentum = float_type(self.momentum)
+        momentum = np.asarray(self.momentum, dtype)
         m = self.momentums[self._get_variable_index(variable)].data
         m *= momentum
         m -= step
