@@ -68,8 +68,12 @@ class Add(Function):
 
     def backward(self, gy):
         x_shape, y_shape = self.shapes
-        gx = sum_to(gy, x_shape) if self.needs_grad[0] else None
-        gz = sum_to(gy, y_shape) if self.needs_grad[1] else None
+        needs = self.needs_grad
+        gx = gz = None
+        if needs[0]:
+            gx = gy if gy.shape == x_shape else sum_to(gy, x_shape)
+        if needs[1]:
+            gz = gy if gy.shape == y_shape else sum_to(gy, y_shape)
         return gx, gz
 
 
@@ -140,9 +144,8 @@ class MatMul(Function):
     def backward(self, gy):
         x, y = self.x, self.y
         if x.ndim == 2 and y.ndim == 2:
-            gx = gy @ y.T if self.needs_grad[0] else None
-            gz = x.T @ gy if self.needs_grad[1] else None
-            return gx, gz
+            needs = self.needs_grad
+            return (gy @ y.T if needs[0] else None), (x.T @ gy if needs[1] else None)
         if x.ndim == 1 and y.ndim == 1:  # inner product: gy is a scalar
             gx = gy * y if self.needs_grad[0] else None
             gz = gy * x if self.needs_grad[1] else None

@@ -176,15 +176,15 @@ def backward_pass(roots, retain_graph=False, capture=None):
         `{key: gradient}` dict asked for by `capture`.
     """
     heap = []
+    waiting = {}  # function -> gradients of its outputs received so far (one slot each)
     leaf_grads = {}
     captured = {}
     counter = itertools.count()  # breaks generation ties in a fixed order
+    push, pop = heapq.heappush, heapq.heappop
 
-    # A gradient for tensor `x` goes to its creator's output slot (scheduling the creator
-    # on its first gradient), or, for a leaf, into `leaf_grads`. This is written out twice,
-    # for the roots and inside the loop, because it runs for every edge of the graph.
+    # A gradient for tensor `x` goes to its creator's output slot (scheduling the creator on
+    # its first gradient) or, for a leaf, into `leaf_grads`.
     pending = [(t, g) for t, g in roots if t.creator is not None or t.requires_grad]
-    function = None
     while True:
         for x, gx in pending:
             creator = x.creator
@@ -195,7 +195,7 @@ def backward_pass(roots, retain_graph=False, capture=None):
                 else:
                     entry[1] = entry[1] + gx
                 continue
-            grads = creator.output_grads
+            grads = waiting.get(creator)
             if grads is None:  # the first gradient for this function: schedule it
                 if creator.inputs is None:
                     raise RuntimeError(
@@ -203,18 +203,15 @@ def backward_pass(roots, retain_graph=False, capture=None):
                         "backward pass. Use GradientTape(persistent=True) to compute "
                         "gradients more than once."
                     )
-                grads = creator.output_grads = [None] * creator.n_outputs
-                heapq.heappush(heap, (-creator.generation, next(counter), creator))
+                grads = waiting[creator] = [None] * creator.n_outputs
+                push(heap, (-creator.generation, next(counter), creator))
             index = x._index
             previous = grads[index]
             grads[index] = gx if previous is None else previous + gx
-        if function is not None and not retain_graph:
-            function.__dict__.clear()  # drops the inputs and saved arrays
         if not heap:
             return leaf_grads, captured
-        function = heapq.heappop(heap)[2]
-        gys = function.output_grads
-        function.output_grads = None
+        function = pop(heap)[2]
+        gys = waiting.pop(function)
         if capture is not None and id(function) in capture:
             for index, key in capture[id(function)]:
                 captured[key] = gys[index]
@@ -239,6 +236,8 @@ def backward_pass(roots, retain_graph=False, capture=None):
                         f"for an input of shape {x.data.shape}."
                     )
                 pending.append((x, gx))
+        if not retain_graph:
+            function.__dict__.clear()  # drops the inputs and saved arrays
 
 
 # Imported last: tensor.py builds on the names defined above.
