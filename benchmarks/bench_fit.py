@@ -7,34 +7,28 @@ pass, in-place RMSprop update, per-epoch shuffling, and a running loss. Both run
 process; the ratio is minikeras / numpy. PyTorch and Keras (JAX) are timed too when they are
 importable.
 
-Run: python benchmarks/bench_fit.py [--samples N]
+Keras 3 runs in its own interpreter (it must not share a process with minikeras's
+`keras`-like names): the one given by `--keras-python` or $KERAS_PYTHON, or this one when it
+can import keras. Its time is one epoch after a warm-up fit that compiles the step.
+
+Run: python benchmarks/bench_fit.py [--samples N] [--keras-python PATH]
 """
 
 import argparse
+import importlib.util
 import itertools
+import os
+import pathlib
+import subprocess
+import sys
 import time
 
 import numpy as np
 
 import minikeras as keras
+from _fit_workload import initial_weights, make_data
 from _timing import fmt, machine
 from minikeras import layers
-
-
-def make_data(n, rng):
-    x = rng.random((n, 784), dtype=np.float32)
-    y = rng.integers(0, 10, n)
-    return x, y
-
-
-def initial_weights(sizes, seed=0):
-    rng = np.random.default_rng(seed)
-    weights = []
-    for fan_in, fan_out in itertools.pairwise(sizes):
-        limit = np.sqrt(6 / (fan_in + fan_out))
-        weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
-        weights.append(np.zeros(fan_out, np.float32))
-    return weights
 
 
 def minikeras_epoch(sizes, batch_size, x, y):
@@ -129,6 +123,29 @@ def torch_epoch(sizes, batch_size, x, y):
     return time.perf_counter() - start
 
 
+def keras_epoch(python, sizes, batch_size, samples):
+    """Seconds for one epoch of Keras 3 `fit` (run by `_keras_fit.py` under `python`)."""
+    script = pathlib.Path(__file__).with_name("_keras_fit.py")
+    command = [python, str(script), "-".join(map(str, sizes)), str(batch_size), str(samples)]
+    env = dict(os.environ, KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "jax"))
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return float(done.stdout.split()[-1])
+
+
+def keras_interpreter(given):
+    """The Python that can run Keras 3, or None."""
+    if given:
+        return given
+    if importlib.util.find_spec("keras") is not None and importlib.util.find_spec("jax"):
+        return sys.executable
+    return None
+
+
 def best_of(fn, repeat):
     results = [fn() for _ in range(repeat)]
     return min(results, key=lambda r: r[0] if isinstance(r, tuple) else r)
@@ -138,7 +155,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=60_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keras-python", default=os.environ.get("KERAS_PYTHON"))
     args = parser.parse_args(argv)
+    keras_python = keras_interpreter(args.keras_python)
     rng = np.random.default_rng(0)
     x, y = make_data(args.samples, rng)
     print(f"one epoch of fit on {args.samples} x 784 float32 ({machine()})")
@@ -159,8 +178,11 @@ def main(argv=None):
         t_torch = torch_epoch(sizes, batch, x, y)
         if t_torch is not None:
             line += f"  torch {fmt(t_torch)}"
+        t_keras = keras_epoch(keras_python, sizes, batch, args.samples) if keras_python else None
+        if t_keras is not None:
+            line += f"  keras-jax {fmt(t_keras)}"
         print(line)
-        rows.append((name, t_mk, t_np) if t_torch is None else (name, t_mk, t_np, t_torch))
+        rows.append((name, t_mk, t_np, t_torch, t_keras))
     return rows
 
 

@@ -1,7 +1,8 @@
 """Runs every benchmark and prints one table; writes it to benchmarks/results.json.
 
 Each benchmark script's `main()` returns rows `(workload, minikeras_seconds,
-numpy_seconds[, torch_seconds])`, timed in the same process. The README's table is
+numpy_seconds[, torch_seconds[, keras_jax_seconds]])`, timed in the same process (Keras in
+its own interpreter, see bench_fit.py). The README's table is
 produced from the JSON file (`python benchmarks/run_all.py --markdown`).
 
 Run: python benchmarks/run_all.py [--markdown] [--only NAME ...]
@@ -38,6 +39,7 @@ def run(names, quiet=True):
                     "numpy_s": numpy_time,
                     "ratio": ours / numpy_time,
                     "torch_s": peers[0] if peers else None,
+                    "keras_jax_s": peers[1] if len(peers) > 1 else None,
                 }
             )
     return rows
@@ -47,14 +49,15 @@ def as_markdown(payload):
     lines = [
         f"Measured {payload['date']} on {payload['machine']}.",
         "",
-        "| workload | minikeras | hand-written numpy | ratio | PyTorch eager |",
-        "|---|---|---|---|---|",
+        "| workload | minikeras | hand-written numpy | ratio | PyTorch eager | Keras 3 (JAX) |",
+        "|---|---|---|---|---|---|",
     ]
     for row in payload["rows"]:
         torch = fmt(row["torch_s"]) if row["torch_s"] else "-"
+        keras = fmt(row["keras_jax_s"]) if row.get("keras_jax_s") else "-"
         lines.append(
             f"| {row['workload']} | {fmt(row['minikeras_s'])} | {fmt(row['numpy_s'])} | "
-            f"{row['ratio']:.2f} | {torch} |"
+            f"{row['ratio']:.2f} | {torch} | {keras} |"
         )
     return "\n".join(lines)
 

@@ -1,0 +1,24 @@
+"""The data and initial weights of the fit benchmark, shared by every implementation timed.
+
+Only numpy here: `_keras_fit.py` imports it from an interpreter that has Keras, not minikeras.
+"""
+
+import itertools
+
+import numpy as np
+
+
+def make_data(n, rng):
+    x = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    return x, y
+
+
+def initial_weights(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        limit = np.sqrt(6 / (fan_in + fan_out))
+        weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
+        weights.append(np.zeros(fan_out, np.float32))
+    return weights
