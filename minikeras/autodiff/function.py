@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import numpy as np
 
 _grad_enabled = True
+_sequence = itertools.count(1)  # numbers the recorded calls, in order
 
 
 def is_grad_enabled():
@@ -89,9 +90,8 @@ class Function:
     # Attributes set when the call is recorded; `saved` attributes live in __dict__.
     inputs = None
     needs_grad = ()
-    generation = 0
+    sequence = 0  # order of recording: every input was made by an earlier (smaller) one
     n_outputs = 1
-    output_grads = None
 
     def __call__(self, *inputs):
         if len(inputs) == 1:
@@ -132,12 +132,7 @@ class Function:
         if record:
             self.inputs = inputs
             self.needs_grad = needs
-            generation = 0
-            for x in inputs:
-                parent = x.creator
-                if parent is not None and parent.generation >= generation:
-                    generation = parent.generation + 1
-            self.generation = generation
+            self.sequence = next(_sequence)
         return outputs
 
     def forward(self, *xs):
@@ -156,13 +151,26 @@ class Function:
         self.__dict__.clear()
 
 
+class _Roots(Function):
+    """The starting point of a backward pass: its "backward" hands out the seed gradients."""
+
+    def __init__(self, roots):
+        self.inputs = tuple(tensor for tensor, _ in roots)
+        self.needs_grad = (True,) * len(roots)
+        self.seeds = tuple(gradient for _, gradient in roots)
+
+    def backward(self, gy):
+        return self.seeds
+
+
 def backward_pass(roots, retain_graph=False, capture=None):
     """Propagates gradients from `roots` back through the recorded graph.
 
-    Functions are visited once each, newest generation first (a heap, no recursion), so a
-    function runs only after every consumer of its outputs has added its share. The
-    gradients of a function's outputs wait in `function.output_grads` until it runs (one
-    slot per output); a function enters the heap when its first output gradient arrives.
+    Functions are visited once each, most recently recorded first (a heap keyed by
+    `function.sequence`, no recursion). A function's consumers were recorded after it, so it
+    runs only after every consumer of its outputs has added its share. Until then the
+    gradient of its output waits in `waiting[function]` (a list with one slot per output
+    for functions with several); a function enters the heap with its first gradient.
 
     Args:
         roots: list of `(tensor, gradient_array)` pairs to start from.
@@ -171,52 +179,20 @@ def backward_pass(roots, retain_graph=False, capture=None):
             gradient of those intermediate tensors is returned as `{key: gradient}`.
 
     Returns:
-        `(leaf_grads, captured)`: `leaf_grads` maps `id(leaf)` to `[leaf, total gradient]`
-        for every tensor without a creator that received a gradient; `captured` is the
-        `{key: gradient}` dict asked for by `capture`.
+        `(leaf_grads, captured)`: `leaf_grads` maps every tensor without a creator that
+        received a gradient to its total gradient; `captured` is the `{key: gradient}` dict
+        asked for by `capture`.
     """
     heap = []
-    waiting = {}  # function -> gradients of its outputs received so far (one slot each)
+    waiting = {}
     leaf_grads = {}
     captured = {}
-    counter = itertools.count()  # breaks generation ties in a fixed order
     push, pop = heapq.heappush, heapq.heappop
-
-    # A gradient for tensor `x` goes to its creator's output slot (scheduling the creator on
-    # its first gradient) or, for a leaf, into `leaf_grads`.
-    pending = [(t, g) for t, g in roots if t.creator is not None or t.requires_grad]
+    function = _Roots([(t, g) for t, g in roots if t.creator is not None or t.requires_grad])
+    gys = None
     while True:
-        for x, gx in pending:
-            creator = x.creator
-            if creator is None:
-                entry = leaf_grads.get(id(x))
-                if entry is None:
-                    leaf_grads[id(x)] = [x, gx]
-                else:
-                    entry[1] = entry[1] + gx
-                continue
-            grads = waiting.get(creator)
-            if grads is None:  # the first gradient for this function: schedule it
-                if creator.inputs is None:
-                    raise RuntimeError(
-                        "The graph behind this tensor was already freed by an earlier "
-                        "backward pass. Use GradientTape(persistent=True) to compute "
-                        "gradients more than once."
-                    )
-                grads = waiting[creator] = [None] * creator.n_outputs
-                push(heap, (-creator.generation, next(counter), creator))
-            index = x._index
-            previous = grads[index]
-            grads[index] = gx if previous is None else previous + gx
-        if not heap:
-            return leaf_grads, captured
-        function = pop(heap)[2]
-        gys = waiting.pop(function)
-        if capture is not None and id(function) in capture:
-            for index, key in capture[id(function)]:
-                captured[key] = gys[index]
         if function.n_outputs == 1:
-            gxs = function.backward(gys[0])
+            gxs = function.backward(gys)
         else:
             # An output nobody used still needs a gradient array for backward.
             gxs = function.backward(
@@ -227,17 +203,48 @@ def backward_pass(roots, retain_graph=False, capture=None):
             )
         if type(gxs) is not tuple:
             gxs = (gxs,)
-        pending = []
+        # Route each input's gradient: to its creator's waiting slot, or, for a leaf, into
+        # `leaf_grads`.
         for x, needs, gx in zip(function.inputs, function.needs_grad, gxs):
-            if needs and gx is not None:
-                if gx.shape != x.data.shape:
+            if not needs or gx is None:
+                continue
+            if gx.shape != x.data.shape:
+                raise RuntimeError(
+                    f"{function.name}.backward returned a gradient of shape {gx.shape} "
+                    f"for an input of shape {x.data.shape}."
+                )
+            creator = x.creator
+            if creator is None:
+                previous = leaf_grads.get(x)
+                leaf_grads[x] = gx if previous is None else previous + gx
+                continue
+            slot = waiting.get(creator)
+            if slot is None:  # the first gradient for this function: schedule it
+                if creator.inputs is None:
                     raise RuntimeError(
-                        f"{function.name}.backward returned a gradient of shape {gx.shape} "
-                        f"for an input of shape {x.data.shape}."
+                        "The graph behind this tensor was already freed by an earlier "
+                        "backward pass. Use GradientTape(persistent=True) to compute "
+                        "gradients more than once."
                     )
-                pending.append((x, gx))
+                push(heap, (-creator.sequence, creator))  # sequences are unique: no ties
+                if creator.n_outputs == 1:
+                    waiting[creator] = gx
+                    continue
+                slot = waiting[creator] = [None] * creator.n_outputs
+            elif creator.n_outputs == 1:
+                waiting[creator] = slot + gx
+                continue
+            index = x._index
+            slot[index] = gx if slot[index] is None else slot[index] + gx
         if not retain_graph:
             function.__dict__.clear()  # drops the inputs and saved arrays
+        if not heap:
+            return leaf_grads, captured
+        function = pop(heap)[1]
+        gys = waiting.pop(function)
+        if capture is not None and id(function) in capture:
+            for index, key in capture[id(function)]:
+                captured[key] = gys if function.n_outputs == 1 else gys[index]
 
 
 # Imported last: tensor.py builds on the names defined above.

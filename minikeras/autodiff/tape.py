@@ -122,8 +122,8 @@ class GradientTape:
                 capture.setdefault(id(source.creator), []).append((source._index, position))
 
         leaf_grads, captured = backward_pass(roots, retain_graph=self.persistent, capture=capture)
-        for key, (_, g) in leaf_grads.items():
-            position = leaf_positions.get(key)
+        for leaf, g in leaf_grads.items():
+            position = leaf_positions.get(id(leaf))
             if position is not None:
                 grads[position] = g
         for position, g in captured.items():

@@ -198,7 +198,7 @@ class Tensor:
         seed = np.ones_like(self.data) if gradient is None else to_array(gradient, self.dtype)
 
         leaf_grads, _ = backward_pass([(self, seed)], retain_graph=retain_graph)
-        for leaf, g in leaf_grads.values():
+        for leaf, g in leaf_grads.items():
             leaf.grad = g.copy() if leaf.grad is None else leaf.grad + g
 
     def detach(self):

@@ -748,10 +748,15 @@ class SparseCrossentropyFromLogits(Function):
     """`-log_softmax(logits)[label]` along the last axis, one value per sample.
 
     Works on the (rows, classes) view: the label entries are picked by fancy indexing, and
-    the backward pass is the closed form `softmax - one_hot(label)`.
+    the backward pass is the closed form `softmax - one_hot(label)`. The integer labels are
+    a parameter of the node, not an input: they get no gradient.
     """
 
-    def forward(self, labels, logits):
+    def __init__(self, labels):
+        self.labels = labels
+
+    def forward(self, logits):
+        labels = self.labels
         classes = logits.shape[-1]
         x = logits.reshape(-1, classes)
         rows, cols = _rows_and_labels(labels)
@@ -767,13 +772,17 @@ class SparseCrossentropyFromLogits(Function):
         gy = gy.reshape(-1)
         g = self.probs * gy[:, None]
         g[self.rows, self.cols] -= gy
-        return None, g.reshape(self.shape)
+        return g.reshape(self.shape)
 
 
 class SparseCrossentropyFromProbs(Function):
     """Keras's probability form: renormalise, clip to [eps, 1 - eps], `-log p[label]`."""
 
-    def forward(self, labels, probs):
+    def __init__(self, labels):
+        self.labels = labels
+
+    def forward(self, probs):
+        labels = self.labels
         eps = config.epsilon()
         classes = probs.shape[-1]
         q = probs.reshape(-1, classes)
@@ -801,7 +810,7 @@ class SparseCrossentropyFromProbs(Function):
         g = np.empty((coef.size, self.shape[-1]), dtype=coef.dtype)
         g[...] = (-coef * p)[:, None]
         g[self.rows, self.cols] += coef
-        return None, g.reshape(self.shape)
+        return g.reshape(self.shape)
 
 
 @op
@@ -837,5 +846,6 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     if labels.dtype != np.int64:
         labels = labels.astype(np.int64)
     _check_sparse_labels(labels, shape[-1])
-    function = SparseCrossentropyFromLogits() if from_logits else SparseCrossentropyFromProbs()
-    return function(Tensor._wrap(labels, None, 0), output)
+    if from_logits:
+        return SparseCrossentropyFromLogits(labels)(output)
+    return SparseCrossentropyFromProbs(labels)(output)
