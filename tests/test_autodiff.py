@@ -30,6 +30,33 @@ def test_diamond_graph_sums_both_paths():
     np.testing.assert_allclose(g.numpy(), [36.0])
 
 
+def test_a_tensor_reused_by_later_and_earlier_branches_gets_every_share():
+    # `a` feeds `b` (recorded right after it) and `d` (recorded after another branch): `a`'s
+    # function must wait for both before running.
+    x = Variable([1.5, -2.0])
+    with GradientTape() as tape:
+        a = x * 2.0
+        b = a + 1.0
+        c = x * 3.0
+        d = a * c  # 6 x^2
+        loss = ops.sum(b + d)  # 2x + 1 + 6x^2  ->  2 + 12x
+    (g,) = tape.gradient(loss, [x])
+    np.testing.assert_allclose(g.numpy(), 2.0 + 12.0 * np.array([1.5, -2.0]), rtol=1e-6)
+
+
+def test_several_outputs_one_unused_and_several_roots():
+    x = Variable(np.arange(6.0).reshape(2, 3))
+    with GradientTape(persistent=True) as tape:
+        first, _, third = ops.split(x, 3, axis=1)
+        targets = [ops.sum(first * 2.0), ops.sum(third * third)]
+    for _ in range(2):  # a persistent tape gives the same answer again
+        (g,) = tape.gradient(targets, [x])
+        expected = np.zeros((2, 3))
+        expected[:, 0] = 2.0
+        expected[:, 2] = 2.0 * np.array([2.0, 5.0])
+        np.testing.assert_allclose(g.numpy(), expected)
+
+
 def test_chain_of_ten_thousand_ops_does_not_recurse():
     x = Variable(1.0)
     with GradientTape() as tape:
