@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from _fit_workload import initial_weights, make_data
+from _workloads import initial_weights, make_data
 
 
 def main(sizes, batch_size, samples):

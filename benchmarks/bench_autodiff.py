@@ -5,22 +5,12 @@ Run: python benchmarks/bench_autodiff.py
 Prints the time per step of each and `ratio = minikeras / numpy`.
 """
 
-import itertools
-
 import numpy as np
 
 import minikeras as keras
 from _timing import compare, fmt, machine
+from _workloads import glorot_weights
 from minikeras import ops
-
-
-def make_weights(sizes, rng):
-    weights = []
-    for fan_in, fan_out in itertools.pairwise(sizes):
-        limit = np.sqrt(6 / (fan_in + fan_out))
-        weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
-        weights.append(np.zeros(fan_out, np.float32))
-    return weights
 
 
 def minikeras_step(variables, x, y):
@@ -62,7 +52,7 @@ def numpy_step(weights, x, y):
 
 
 def run(sizes, batch, rng):
-    weights = make_weights(sizes, rng)
+    weights = glorot_weights(sizes, rng)
     variables = [keras.Variable(w) for w in weights]
     x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
     y = rng.integers(0, sizes[-1], batch)

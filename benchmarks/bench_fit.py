@@ -26,8 +26,8 @@ import time
 import numpy as np
 
 import minikeras as keras
-from _fit_workload import initial_weights, make_data
 from _timing import fmt, machine
+from _workloads import initial_weights, make_data
 from minikeras import layers
 
 

@@ -1,4 +1,4 @@
-"""The data and initial weights of the fit benchmark, shared by every implementation timed.
+"""Data and initial weights of the MLP benchmarks, shared by every implementation timed.
 
 Only numpy here: `_keras_fit.py` imports it from an interpreter that has Keras, not minikeras.
 """
@@ -15,7 +15,12 @@ def make_data(n, rng):
 
 
 def initial_weights(sizes, seed=0):
-    rng = np.random.default_rng(seed)
+    """Glorot-uniform kernels and zero biases for layer widths `sizes`, from `seed`."""
+    return glorot_weights(sizes, np.random.default_rng(seed))
+
+
+def glorot_weights(sizes, rng):
+    """`[kernel, bias, kernel, bias, ...]`: Glorot-uniform kernels drawn from `rng`, zero biases."""
     weights = []
     for fan_in, fan_out in itertools.pairwise(sizes):
         limit = np.sqrt(6 / (fan_in + fan_out))
