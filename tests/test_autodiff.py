@@ -262,3 +262,22 @@ def test_config_validation():
 
 def test_format_of_scalar_tensor_formats_the_number():
     assert f"{ops.sum(ops.ones(3)):.2f}" == "3.00"
+
+
+def test_a_user_primitive_returning_a_wrong_gradient_shape_is_named():
+    from minikeras.autodiff import Function
+
+    class RowSum(Function):
+        def forward(self, x):
+            self.shape = x.shape
+            return x.sum(axis=1)
+
+        def backward(self, gy):
+            return gy  # wrong: should be broadcast back to self.shape
+
+    assert RowSum.check_gradient_shapes
+    x = Variable(np.ones((2, 3), np.float32))
+    with GradientTape() as tape:
+        y = ops.sum(RowSum()(x))
+    with pytest.raises(RuntimeError, match=r"RowSum.backward returned .*\(2,\).*\(2, 3\)"):
+        tape.gradient(y, [x])
