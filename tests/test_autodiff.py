@@ -281,3 +281,14 @@ def test_a_user_primitive_returning_a_wrong_gradient_shape_is_named():
         y = ops.sum(RowSum()(x))
     with pytest.raises(RuntimeError, match=r"RowSum.backward returned .*\(2,\).*\(2, 3\)"):
         tape.gradient(y, [x])
+
+
+def test_every_gradient_owns_its_array():
+    a = Variable([1.0, 2.0])
+    b = Variable([3.0, 4.0])
+    with GradientTape() as tape:
+        y = ops.sum(a + b)  # Add hands the same gradient array to both inputs
+    ga, gb, ga_again = tape.gradient(y, [a, b, a])
+    ga.numpy()[0] = 100.0
+    np.testing.assert_array_equal(gb.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(ga_again.numpy(), [1.0, 1.0])

@@ -103,9 +103,6 @@ class GradientTape:
             roots.append((tensor, g))
 
         flat_sources = sources if type(sources) is list else flatten(sources)
-        grads = [None] * len(flat_sources)
-        leaf_positions = {}  # id(leaf source) -> position in flat_sources (the first one)
-        repeated = []  # (position, first position) of sources listed more than once
         capture = None  # intermediate sources: id(creator) -> [(output index, position)]
         for position, source in enumerate(flat_sources):
             if not isinstance(source, Tensor):
@@ -113,36 +110,28 @@ class GradientTape:
                     f"GradientTape.gradient sources must be tensors or variables, got "
                     f"{type(source).__name__}."
                 )
-            if source.creator is None:
-                first = leaf_positions.setdefault(id(source), position)
-                if first != position:
-                    repeated.append((position, first))
-            else:
+            if source.creator is not None:
                 capture = capture or {}
                 capture.setdefault(id(source.creator), []).append((source._index, position))
 
         leaf_grads, captured = backward_pass(roots, retain_graph=self.persistent, capture=capture)
-        for leaf, g in leaf_grads.items():
-            position = leaf_positions.get(id(leaf))
-            if position is not None:
-                grads[position] = g
-        for position, g in captured.items():
-            grads[position] = g
-        for position, first in repeated:
-            grads[position] = None if grads[first] is None else grads[first].copy()
-
         results = []
+        returned = set()  # ids of the arrays handed out so far
         ignore_unwatched = not self.watch_accessed_variables
         zeros = unconnected_gradients == "zero"
-        for source, g in zip(flat_sources, grads):
+        for position, source in enumerate(flat_sources):
+            g = leaf_grads.get(source) if source.creator is None else captured.get(position)
             if g is not None:
                 if ignore_unwatched and self._ignored(source):
                     g = None
-                elif g.base is not None and not g.flags.writeable:
-                    g = g.copy()  # e.g. a broadcast view from a reduction's backward
+                elif id(g) in returned or (g.base is not None and not g.flags.writeable):
+                    # Each result owns its array: a gradient shared with another source (a
+                    # source listed twice, `a + b`) or a read-only broadcast view is copied.
+                    g = g.copy()
             if g is None:
                 results.append(Tensor._wrap(np.zeros_like(source.data), None, 0) if zeros else None)
             else:
+                returned.add(id(g))
                 results.append(Tensor._wrap(g, None, 0))
         if type(sources) is list:
             return results
