@@ -730,6 +730,7 @@ def _check_sparse_labels(labels, num_classes):
 
 
 _aranges = {}
+_INT64 = np.dtype(np.int64)
 
 
 def _rows_and_labels(labels):
@@ -758,21 +759,22 @@ class SparseCrossentropyFromLogits(Function):
     def forward(self, logits):
         labels = self.labels
         classes = logits.shape[-1]
-        x = logits.reshape(-1, classes)
+        x = logits if logits.ndim == 2 else logits.reshape(-1, classes)
         rows, cols = _rows_and_labels(labels)
         shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = np.add.reduce(exp, axis=1)
-        loss = np.log(total) - shifted[rows, cols]
+        loss = np.log(total)
+        loss -= shifted[rows, cols]
         exp /= total[:, None]
         self.probs, self.rows, self.cols, self.shape = exp, rows, cols, logits.shape
-        return loss.reshape(labels.shape)
+        return loss if labels.ndim == 1 else loss.reshape(labels.shape)
 
     def backward(self, gy):
-        gy = gy.reshape(-1)
+        gy = gy if gy.ndim == 1 else gy.reshape(-1)
         g = self.probs * gy[:, None]
         g[self.rows, self.cols] -= gy
-        return g.reshape(self.shape)
+        return g if len(self.shape) == 2 else g.reshape(self.shape)
 
 
 class SparseCrossentropyFromProbs(Function):
@@ -785,7 +787,7 @@ class SparseCrossentropyFromProbs(Function):
         labels = self.labels
         eps = config.epsilon()
         classes = probs.shape[-1]
-        q = probs.reshape(-1, classes)
+        q = probs if probs.ndim == 2 else probs.reshape(-1, classes)
         rows, cols = _rows_and_labels(labels)
         total = np.add.reduce(q, axis=1)
         p = q[rows, cols]
@@ -797,20 +799,21 @@ class SparseCrossentropyFromProbs(Function):
         self.rows, self.cols, self.shape = rows, cols, probs.shape
         loss = np.log(clipped)
         np.negative(loss, out=loss)
-        return loss.reshape(labels.shape)
+        return loss if labels.ndim == 1 else loss.reshape(labels.shape)
 
     def backward(self, gy):
         # loss = -log(p) with p = q_label / total where not clipped, so
         # dloss/dq_j = -(1/p) (delta_jl - p) / total. Dividing by the clipped value avoids
         # 1/0; the clipped entries are masked out anyway.
+        # `coef` below is minus that 1/(p total) factor, times gy (negating is exact).
         p, clipped = self.p, self.clipped
         coef = (clipped == p) / clipped
-        coef *= -gy.reshape(-1)
+        coef *= gy if gy.ndim == 1 else gy.reshape(-1)
         coef /= self.total
         g = np.empty((coef.size, self.shape[-1]), dtype=coef.dtype)
-        g[...] = (-coef * p)[:, None]
-        g[self.rows, self.cols] += coef
-        return g.reshape(self.shape)
+        g[...] = (coef * p)[:, None]
+        g[self.rows, self.cols] -= coef
+        return g if len(self.shape) == 2 else g.reshape(self.shape)
 
 
 @op
@@ -843,8 +846,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"sparse_categorical_crossentropy: labels of shape {labels.shape} do not match "
             f"predictions of shape {shape}."
         )
-    if labels.dtype != np.int64:
-        labels = labels.astype(np.int64)
+    if labels.dtype != _INT64:
+        labels = labels.astype(_INT64)
     _check_sparse_labels(labels, shape[-1])
     if from_logits:
         return SparseCrossentropyFromLogits(labels)(output)
