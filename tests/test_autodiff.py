@@ -292,3 +292,13 @@ def test_every_gradient_owns_its_array():
     ga.numpy()[0] = 100.0
     np.testing.assert_array_equal(gb.numpy(), [1.0, 1.0])
     np.testing.assert_array_equal(ga_again.numpy(), [1.0, 1.0])
+
+
+def test_output_gradients_must_match_their_target():
+    x = Variable([1.0, 2.0, 3.0])
+    with GradientTape(persistent=True) as tape:
+        y = x * 2.0
+    (g,) = tape.gradient(y, [x], output_gradients=[np.array([1.0, 0.0, 2.0])])
+    np.testing.assert_allclose(g.numpy(), [2.0, 0.0, 4.0])
+    with pytest.raises(ValueError, match=r"shape \(2,\) for a target of shape \(3,\)"):
+        tape.gradient(y, [x], output_gradients=[np.ones(2)])

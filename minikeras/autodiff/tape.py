@@ -99,7 +99,15 @@ class GradientTape:
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"GradientTape.gradient target must be a tensor, got {tensor!r}.")
             data = tensor.data
-            g = np.ones(data.shape, data.dtype) if seed is None else to_array(seed, tensor.dtype)
+            if seed is None:
+                g = np.ones(data.shape, data.dtype)
+            else:
+                g = to_array(seed, tensor.dtype)
+                if g.shape != data.shape:
+                    raise ValueError(
+                        f"output_gradients has an entry of shape {g.shape} for a target of "
+                        f"shape {data.shape}; they must match."
+                    )
             roots.append((tensor, g))
 
         flat_sources = sources if type(sources) is list else flatten(sources)
