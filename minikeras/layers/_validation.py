@@ -18,26 +18,39 @@ def is_integer(value):
     return True
 
 
-def standardize_data_format(data_format, layer_name):
+def _subject(name, layer_name):
+    """How an error message names the argument: with its layer when one is given."""
+    return f"{layer_name}: `{name}`" if layer_name else f"The `{name}` argument"
+
+
+def standardize_data_format(data_format, layer_name=None):
     """`None` gives `config.image_data_format()`; otherwise checks the name."""
     if data_format is None:
         return config.image_data_format()
     value = str(data_format).lower()
     if value not in _DATA_FORMATS:
         raise ValueError(
-            f"{layer_name}: `data_format` must be one of {list(_DATA_FORMATS)}. "
+            f"{_subject('data_format', layer_name)} must be one of {list(_DATA_FORMATS)}. "
             f"Received data_format={data_format!r}."
         )
     return value
 
 
-def int_tuple(value, n, name, layer_name, allow_zero=False):
-    """Returns an int, or `n` ints, as a tuple of `n` non-negative (or positive) ints.
+def int_tuple(value, n, name, layer_name=None, allow_zero=False):
+    """Returns an int, or `n` ints, as a tuple of `n` positive (or non-negative) ints.
+
+    Args:
+        value: int or iterable of ints.
+        n: length of the result (e.g. the number of spatial dimensions).
+        name: argument name, for the error message.
+        layer_name: the layer named by the error message (optional).
+        allow_zero: accept zeros (paddings); otherwise every entry must be > 0.
 
     Example:
         >>> int_tuple(2, 2, "size", "UpSampling2D")
         (2, 2)
     """
+    subject = _subject(name, layer_name)
     items = (value,) * n if is_integer(value) else value
     try:
         items = tuple(items)
@@ -45,15 +58,14 @@ def int_tuple(value, n, name, layer_name, allow_zero=False):
         items = None
     if items is None or len(items) != n or not all(is_integer(v) for v in items):
         raise ValueError(
-            f"{layer_name}: `{name}` must be an integer or a tuple of {n} integers. "
-            f"Received {name}={value!r}."
+            f"{subject} must be an integer or a tuple of {n} integers. Received {name}={value!r}."
         )
     items = tuple(operator.index(v) for v in items)
     lowest = 0 if allow_zero else 1
     if any(v < lowest for v in items):
         raise ValueError(
-            f"{layer_name}: `{name}` must be {'>= 0' if allow_zero else '> 0'} in every "
-            f"dimension. Received {name}={value!r}."
+            f"{subject} must be {'>= 0' if allow_zero else '> 0'} in every dimension. "
+            f"Received {name}={value!r}."
         )
     return items
 

@@ -12,7 +12,7 @@ from minikeras.ops.convolution import conv
 
 def positive_int(value, name, layer_name):
     """Checks that a count argument (filters, groups, depth_multiplier) is an int > 0."""
-    if not conv_utils._is_integer(value) or value <= 0:
+    if not conv_utils.is_integer(value) or value <= 0:
         raise ValueError(
             f"{layer_name}: `{name}` must be a positive integer. Received {name}={value!r}."
         )

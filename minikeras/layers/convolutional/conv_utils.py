@@ -4,54 +4,15 @@ The shape functions accept `None` for unknown sizes (batch or spatial), so layer
 called on `keras.Input((None, None, 3))`: an unknown input size gives an unknown output size.
 """
 
-import operator
+# The layers reach these shared checks through this module, as in Keras.
+from minikeras.layers._validation import (  # noqa: F401
+    int_tuple,
+    is_integer,
+    standardize_data_format,
+)
 
-from minikeras import config
-
-_DATA_FORMATS = ("channels_last", "channels_first")
-
-
-def _is_integer(value):
-    """True for Python and numpy integers, not for bools."""
-    if isinstance(value, bool):
-        return False
-    try:
-        operator.index(value)
-    except TypeError:
-        return False
-    return True
-
-
-def standardize_tuple(value, n, name, allow_zero=False):
-    """Returns `value` (an int, or `n` ints) as a tuple of `n` ints, checking signs.
-
-    Args:
-        value: int or iterable of ints.
-        n: length of the result (the number of spatial dimensions).
-        name: argument name, for the error message.
-        allow_zero: accept zeros (`output_padding`); otherwise every entry must be > 0.
-
-    Example:
-        >>> standardize_tuple(3, 2, "kernel_size")
-        (3, 3)
-    """
-    message = f"The `{name}` argument must be an integer or a tuple of {n} integers. "
-    items = (value,) * n if _is_integer(value) else value
-    try:
-        items = tuple(items)
-    except TypeError:
-        raise ValueError(message + f"Received {name}={value!r}.") from None
-    if len(items) != n or not all(_is_integer(v) for v in items):
-        raise ValueError(message + f"Received {name}={value!r}.")
-    values = tuple(operator.index(v) for v in items)
-    lowest = 0 if allow_zero else 1
-    if any(v < lowest for v in values):
-        requirement = ">= 0" if allow_zero else "> 0"
-        raise ValueError(
-            f"The `{name}` argument must be {requirement} in every dimension. "
-            f"Received {name}={value!r}."
-        )
-    return values
+# Keras's name for an int-or-tuple argument check.
+standardize_tuple = int_tuple
 
 
 def standardize_padding(value, allow_causal=False):
@@ -63,19 +24,6 @@ def standardize_padding(value, allow_causal=False):
             f"The `padding` argument must be one of {list(allowed)}. Received padding={value!r}."
         )
     return padding
-
-
-def standardize_data_format(data_format):
-    """`None` gives `config.image_data_format()`; otherwise checks the name."""
-    if data_format is None:
-        return config.image_data_format()
-    value = str(data_format).lower()
-    if value not in _DATA_FORMATS:
-        raise ValueError(
-            f"The `data_format` argument must be one of {list(_DATA_FORMATS)}. "
-            f"Received data_format={data_format!r}."
-        )
-    return value
 
 
 def channel_axis(data_format):
