@@ -1,4 +1,4 @@
-"""`BaseConv`: what Conv1D and Conv2D share (arguments, weights, bias, activation, config)."""
+"""`BaseConv` (what Conv1D and Conv2D share) and the helpers every convolution layer uses."""
 
 import numpy as np
 
@@ -35,6 +35,32 @@ def input_channels(layer, input_shape):
             f"shape {shape} (data_format={layer.data_format!r})."
         )
     return channels
+
+
+def standardize_window(layer, kernel_size, strides, padding, dilation_rate, allow_causal=False):
+    """Sets the window arguments every convolution layer has, checked: `kernel_size`,
+    `strides` and `dilation_rate` as tuples of `layer.rank` ints, and `padding`."""
+    rank = layer.rank
+    layer.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
+    layer.strides = conv_utils.standardize_tuple(strides, rank, "strides")
+    layer.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
+    layer.padding = conv_utils.standardize_padding(padding, allow_causal=allow_causal)
+
+
+def check_strides_and_dilation(layer):
+    """A window moves by more than one step, or is dilated, not both (as in Keras)."""
+    if max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
+        raise ValueError(
+            f"{type(layer).__name__}: strides > 1 cannot be combined with dilation_rate > 1. "
+            f"Received strides={layer.strides}, dilation_rate={layer.dilation_rate}."
+        )
+
+
+def expect_channels(layer, channels):
+    """Once built, `layer` takes inputs of rank `layer.rank + 2` with `channels` channels."""
+    layer.input_spec = InputSpec(
+        ndim=layer.rank + 2, axes={conv_utils.channel_axis(layer.data_format): channels}
+    )
 
 
 class BiasActivation(Function):
@@ -155,10 +181,9 @@ class BaseConv(Layer):
         self.rank = rank
         self.filters = positive_int(filters, "filters", cls_name)
         self.groups = positive_int(groups, "groups", cls_name)
-        self.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = conv_utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = conv_utils.standardize_padding(padding, allow_causal=rank == 1)
+        standardize_window(
+            self, kernel_size, strides, padding, dilation_rate, allow_causal=rank == 1
+        )
         self.data_format = conv_utils.standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -174,11 +199,7 @@ class BaseConv(Layer):
                 f"{cls_name}: `filters` must be divisible by `groups`. Received "
                 f"filters={self.filters}, groups={self.groups}."
             )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{cls_name}: strides > 1 cannot be combined with dilation_rate > 1. Received "
-                f"strides={self.strides}, dilation_rate={self.dilation_rate}."
-            )
+        check_strides_and_dilation(self)
 
     def build(self, input_shape):
         channels = input_channels(self, input_shape)
@@ -189,9 +210,7 @@ class BaseConv(Layer):
             )
         # Fails early, with a clear message, when the input is smaller than the kernel.
         self.compute_output_shape(input_shape)
-        self.input_spec = InputSpec(
-            ndim=self.rank + 2, axes={conv_utils.channel_axis(self.data_format): channels}
-        )
+        expect_channels(self, channels)
         self.kernel = self.add_weight(
             name="kernel",
             shape=(*self.kernel_size, channels // self.groups, self.filters),

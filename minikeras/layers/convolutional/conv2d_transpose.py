@@ -6,8 +6,11 @@ from minikeras.layers.convolutional import conv_utils
 from minikeras.layers.convolutional.base_conv import (
     add_bias,
     bias_and_activation,
+    check_strides_and_dilation,
+    expect_channels,
     input_channels,
     positive_int,
+    standardize_window,
 )
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
@@ -63,10 +66,7 @@ class Conv2DTranspose(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         rank = self.rank
         self.filters = positive_int(filters, "filters", type(self).__name__)
-        self.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = conv_utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = conv_utils.standardize_padding(padding)
+        standardize_window(self, kernel_size, strides, padding, dilation_rate)
         if output_padding is None:
             self.output_padding = None
         else:
@@ -91,17 +91,11 @@ class Conv2DTranspose(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=rank + 2)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{type(self).__name__}: strides > 1 cannot be combined with dilation_rate > 1. "
-                f"Received strides={self.strides}, dilation_rate={self.dilation_rate}."
-            )
+        check_strides_and_dilation(self)
 
     def build(self, input_shape):
         channels = input_channels(self, input_shape)
-        self.input_spec = InputSpec(
-            ndim=self.rank + 2, axes={conv_utils.channel_axis(self.data_format): channels}
-        )
+        expect_channels(self, channels)
         self.kernel = self.add_weight(
             name="kernel",
             shape=(*self.kernel_size, self.filters, channels),

@@ -5,8 +5,11 @@ from minikeras.layers.convolutional import conv_utils
 from minikeras.layers.convolutional.base_conv import (
     add_bias,
     bias_and_activation,
+    check_strides_and_dilation,
+    expect_channels,
     input_channels,
     positive_int,
+    standardize_window,
 )
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
@@ -66,10 +69,7 @@ class SeparableConv2D(Layer):
         rank, cls_name = self.rank, type(self).__name__
         self.filters = positive_int(filters, "filters", cls_name)
         self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", cls_name)
-        self.kernel_size = conv_utils.standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = conv_utils.standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = conv_utils.standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = conv_utils.standardize_padding(padding)
+        standardize_window(self, kernel_size, strides, padding, dilation_rate)
         self.data_format = conv_utils.standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -83,18 +83,12 @@ class SeparableConv2D(Layer):
         self.pointwise_constraint = constraints.get(pointwise_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=rank + 2)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{cls_name}: strides > 1 cannot be combined with dilation_rate > 1. "
-                f"Received strides={self.strides}, dilation_rate={self.dilation_rate}."
-            )
+        check_strides_and_dilation(self)
 
     def build(self, input_shape):
         channels = input_channels(self, input_shape)
         self.compute_output_shape(input_shape)
-        self.input_spec = InputSpec(
-            ndim=self.rank + 2, axes={conv_utils.channel_axis(self.data_format): channels}
-        )
+        expect_channels(self, channels)
         self.depthwise_kernel = self.add_weight(
             name="depthwise_kernel",
             shape=(*self.kernel_size, channels, self.depth_multiplier),
