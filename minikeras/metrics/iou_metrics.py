@@ -142,8 +142,11 @@ class IoU(_IoUBase):
     def _float_result(self, value):
         return convert_to_tensor(np.asarray(value, dtype=np.float32), dtype="float32")
 
+    # Arguments a subclass fixes itself, left out of its config (as Keras leaves them out).
+    _fixed_arguments = ()
+
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "num_classes": self.num_classes,
             "target_class_ids": self.target_class_ids,
@@ -152,6 +155,9 @@ class IoU(_IoUBase):
             "sparse_y_pred": self.sparse_y_pred,
             "axis": self.axis,
         }
+        for name in self._fixed_arguments:
+            del config[name]
+        return config
 
 
 class BinaryIoU(IoU):
@@ -189,6 +195,8 @@ class MeanIoU(IoU):
         0.3333
     """
 
+    _fixed_arguments = ("target_class_ids",)
+
     def __init__(
         self,
         num_classes,
@@ -210,20 +218,11 @@ class MeanIoU(IoU):
             axis=axis,
         )
 
-    def get_config(self):
-        return {
-            "num_classes": self.num_classes,
-            "name": self.name,
-            "dtype": self.dtype,
-            "ignore_class": self.ignore_class,
-            "sparse_y_true": self.sparse_y_true,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }
-
 
 class OneHotIoU(IoU):
     """IoU for one-hot labels (and, by default, score vectors as predictions)."""
+
+    _fixed_arguments = ("sparse_y_true",)
 
     def __init__(
         self,
@@ -246,20 +245,11 @@ class OneHotIoU(IoU):
             axis=axis,
         )
 
-    def get_config(self):
-        return {
-            "num_classes": self.num_classes,
-            "target_class_ids": self.target_class_ids,
-            "name": self.name,
-            "dtype": self.dtype,
-            "ignore_class": self.ignore_class,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }
-
 
 class OneHotMeanIoU(MeanIoU):
     """Mean IoU for one-hot labels (and, by default, score vectors as predictions)."""
+
+    _fixed_arguments = ("target_class_ids", "sparse_y_true")
 
     def __init__(
         self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1
@@ -273,13 +263,3 @@ class OneHotMeanIoU(MeanIoU):
             sparse_y_pred=sparse_y_pred,
             axis=axis,
         )
-
-    def get_config(self):
-        return {
-            "num_classes": self.num_classes,
-            "name": self.name,
-            "dtype": self.dtype,
-            "ignore_class": self.ignore_class,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }
