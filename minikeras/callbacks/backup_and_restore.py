@@ -4,7 +4,7 @@ import json
 import os
 import shutil
 
-from minikeras.callbacks.callback import Callback
+from minikeras.callbacks.callback import Callback, batch_save_due
 
 __all__ = ["BackupAndRestore"]
 
@@ -107,7 +107,7 @@ class BackupAndRestore(Callback):
             self._save_model()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._should_save_on_batch(batch):
+        if batch_save_due(self, batch):
             self._save_model()
 
     def _save_model(self):
@@ -122,21 +122,6 @@ class BackupAndRestore(Callback):
             self._training_metadata_path,
             {"epoch": self._current_epoch, "batch": self._last_batch_seen},
         )
-
-    def _should_save_on_batch(self, batch):
-        if self.save_freq == "epoch":
-            return False
-        if batch <= self._last_batch_seen:
-            # A new epoch started: batch numbers count from 0 again.
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
 
     def on_train_end(self, logs=None):
         # The run completed: later fits start from their own `initial_epoch`.

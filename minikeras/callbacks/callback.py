@@ -93,3 +93,27 @@ class Callback:
 
     def on_predict_end(self, logs=None):
         """Called at the end of `predict`."""
+
+
+def batch_save_due(callback, batch):
+    """Whether a callback that saves every `callback.save_freq` batches saves after `batch`.
+
+    Counts the batches seen since the last save in `callback._batches_seen_since_last_saving`
+    (batch numbers restart at 0 each epoch; `callback._last_batch_seen` is the previous one,
+    None before the first) and restarts the count when it says yes. Always False for
+    `save_freq="epoch"`.
+    """
+    if callback.save_freq == "epoch":
+        return False
+    previous = callback._last_batch_seen
+    if previous is None or batch <= previous:
+        # A new epoch started: batch numbers count from 0 again.
+        added = batch + 1
+    else:
+        added = batch - previous
+    callback._batches_seen_since_last_saving += added
+    callback._last_batch_seen = batch
+    if callback._batches_seen_since_last_saving >= callback.save_freq:
+        callback._batches_seen_since_last_saving = 0
+        return True
+    return False
