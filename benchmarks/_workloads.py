@@ -27,3 +27,17 @@ def glorot_weights(sizes, rng):
         weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
         weights.append(np.zeros(fan_out, np.float32))
     return weights
+
+
+def softmax_crossentropy_gradient(logits, y):
+    """The mean sparse softmax cross-entropy of `logits` for labels `y`, and its gradient
+    with respect to the logits (the hand-written baselines' loss)."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    batch = len(y)
+    loss = np.mean(np.log(total[:, 0]) - shifted[np.arange(batch), y])
+    g = exp / total
+    g[np.arange(batch), y] -= 1
+    g /= np.float32(batch)
+    return loss, g

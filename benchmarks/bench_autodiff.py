@@ -9,7 +9,7 @@ import numpy as np
 
 import minikeras as keras
 from _timing import compare, fmt, machine
-from _workloads import glorot_weights
+from _workloads import glorot_weights, softmax_crossentropy_gradient
 from minikeras import ops
 
 
@@ -33,14 +33,7 @@ def numpy_step(weights, x, y):
         if i + 1 < n:
             h = np.maximum(h, 0)
         activations.append(h)
-    shifted = h - h.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    batch = len(y)
-    _loss = np.mean(np.log(total[:, 0]) - shifted[np.arange(batch), y])
-    g = exp / total
-    g[np.arange(batch), y] -= 1
-    g /= np.float32(batch)
+    _loss, g = softmax_crossentropy_gradient(h, y)
     grads = [None] * len(weights)
     for i in reversed(range(n)):
         grads[2 * i + 1] = g.sum(axis=0)

@@ -16,6 +16,7 @@ import numpy as np
 
 import minikeras as keras
 from _timing import compare, fmt, machine
+from _workloads import softmax_crossentropy_gradient
 from minikeras import ops
 from minikeras.layers import Dense, Input
 from minikeras.layers.convolutional import Conv2D
@@ -93,20 +94,13 @@ def numpy_convnet_step(weights, x, y):
         h = out.reshape(h.shape[0], *out_hw, filters)
     pooled = h.mean(axis=(1, 2))
     logits = pooled @ weights[6] + weights[7]
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    batch = len(y)
-    _loss = np.mean(np.log(total[:, 0]) - shifted[np.arange(batch), y])
-    g = exp / total
-    g[np.arange(batch), y] -= 1
-    g /= np.float32(batch)
+    _loss, g = softmax_crossentropy_gradient(logits, y)
 
     grads = [None] * 8
     grads[6] = pooled.T @ g
     grads[7] = g.sum(axis=0)
     g_pooled = g @ weights[6].T
-    _, out_h, out_w, filters = h.shape
+    batch, out_h, out_w, filters = h.shape
     g = np.broadcast_to(
         (g_pooled / np.float32(out_h * out_w))[:, None, :], (batch, out_h * out_w, filters)
     ).reshape(-1, filters)
