@@ -155,11 +155,6 @@ class Function:
     def name(self):
         return type(self).__name__
 
-    def release(self):
-        """Drops the inputs and saved arrays once the gradient has gone through."""
-        self.inputs = None
-        self.__dict__.clear()
-
 
 class _Roots(Function):
     """The starting point of a backward pass: its "backward" hands out the seed gradients."""
