@@ -515,12 +515,12 @@ class Optimizer:
             or self.use_ema
         ):
             return False
-        flat_gradient, flat_variable, slices = plan
         variables = self._trainable_variables
         if len(grads) != len(variables) or len(trainable_variables) != len(variables):
             return False
+        arrays = []
         for gradient, variable, known, view, piece in zip(
-            grads, trainable_variables, variables, self._flat_views, slices
+            grads, trainable_variables, variables, self._flat_views, plan[2]
         ):
             array = gradient.data if isinstance(gradient, Tensor) else gradient
             if (
@@ -532,10 +532,10 @@ class Optimizer:
                 or array.shape != piece.shape
             ):
                 return False
-            piece[...] = array  # the flat gradient is scratch space: no state changes yet
+            arrays.append(array)
         previous = set_grad_enabled(False)  # as `no_grad()`, for update steps using ops
         try:
-            self.update_step(flat_gradient, flat_variable, self._current_learning_rate())
+            self._flat_update(plan, arrays, self._current_learning_rate())
         finally:
             set_grad_enabled(previous)
         self._increment_iterations()
@@ -620,13 +620,17 @@ class Optimizer:
         plan = self._flat_plan(trainable_variables)
         if plan is not None:
             # Many small variables: one update over all of them (see _flat_plan).
-            flat_gradient, flat_variable, slices = plan
-            for gradient, piece in zip(grads, slices):
-                piece[...] = gradient
-            self.update_step(flat_gradient, flat_variable, learning_rate)
+            self._flat_update(plan, grads, learning_rate)
             return
         for gradient, variable in zip(grads, trainable_variables):
             self.update_step(gradient, variable, learning_rate)
+
+    def _flat_update(self, plan, grads, learning_rate):
+        """One update of every variable of `plan` (see `_flat_plan`) with `grads`."""
+        flat_gradient, flat_variable, slices = plan
+        for gradient, piece in zip(grads, slices):
+            piece[...] = gradient
+        self.update_step(flat_gradient, flat_variable, learning_rate)
 
     # Update steps are elementwise, so a step over the concatenation of all variables gives
     # exactly the numbers of one step per variable. For models made of many small variables
