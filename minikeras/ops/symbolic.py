@@ -160,17 +160,9 @@ def any_symbolic(args, kwargs=None):
     """True when some (nested) argument is a KerasTensor."""
     if not _symbolic_in_use:
         return False
-    concrete = _CONCRETE_TYPES
-    for value in args:
-        if type(value) in concrete:
-            continue
-        if _contains_symbolic(value):
-            return True
-    if kwargs:
-        for value in kwargs.values():
-            if type(value) in concrete:
-                continue
-            if _contains_symbolic(value):
+    for values in (args, kwargs.values()) if kwargs else (args,):
+        for value in values:
+            if type(value) not in _CONCRETE_TYPES and _contains_symbolic(value):
                 return True
     return False
 
