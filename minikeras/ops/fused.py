@@ -48,6 +48,20 @@ class Linear(Function):
             y = self.y
             g = g * y
             g -= y * np.add.reduce(g, axis=1, keepdims=True)
+        return self._affine_backward(g)
+
+    # A replayed program (autodiff/program.py) may hand this node the gradient with respect
+    # to its softmax's input directly, computed by the cross-entropy that consumes it.
+    @staticmethod
+    def ends_in_softmax(parameters, ndim):
+        return parameters.get("activation") == "softmax"
+
+    def backward_from_logits(self, g_logits):
+        """`backward` for a gradient already taken with respect to `x @ W + b`."""
+        g = g_logits.reshape(-1, g_logits.shape[-1]) if g_logits.ndim != 2 else g_logits
+        return self._affine_backward(g)
+
+    def _affine_backward(self, g):
         needs = self.needs_grad
         gx = (g @ self.kernel.T).reshape(self.x_shape) if needs[0] else None
         gw = self.x2.T @ g if needs[1] else None

@@ -449,6 +449,14 @@ class Softmax(Function):
         gx -= y * np.add.reduce(gx, axis=self.axis, keepdims=True)
         return gx
 
+    # See Linear.ends_in_softmax (ops/fused.py).
+    @staticmethod
+    def ends_in_softmax(parameters, ndim):
+        return parameters.get("axis") in (-1, ndim - 1)
+
+    def backward_from_logits(self, g_logits):
+        return g_logits
+
 
 def _softmax_axis(axis, x, name):
     if isinstance(axis, (tuple, list)):
@@ -745,20 +753,26 @@ def _rows_and_labels(labels):
     return rows, flat
 
 
+def _int_labels(labels, classes):
+    """The labels as checked int64 (a float or int32 target array is cast first)."""
+    if labels.dtype != _INT64:
+        labels = labels.astype(_INT64)
+    _check_sparse_labels(labels, classes)
+    return labels
+
+
 class SparseCrossentropyFromLogits(Function):
     """`-log_softmax(logits)[label]` along the last axis, one value per sample.
 
     Works on the (rows, classes) view: the label entries are picked by fancy indexing, and
-    the backward pass is the closed form `softmax - one_hot(label)`. The integer labels are
-    a parameter of the node, not an input: they get no gradient.
+    the backward pass is the closed form `softmax - one_hot(label)`. The labels are the
+    second input (any numeric dtype, shaped like the logits without the class axis); they
+    are cast and range-checked here, and get no gradient.
     """
 
-    def __init__(self, labels):
-        self.labels = labels
-
-    def forward(self, logits):
-        labels = self.labels
+    def forward(self, logits, labels):
         classes = logits.shape[-1]
+        labels = _int_labels(labels, classes)
         x = logits if logits.ndim == 2 else logits.reshape(-1, classes)
         rows, cols = _rows_and_labels(labels)
         shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
@@ -774,19 +788,19 @@ class SparseCrossentropyFromLogits(Function):
         gy = gy if gy.ndim == 1 else gy.reshape(-1)
         g = self.probs * gy[:, None]
         g[self.rows, self.cols] -= gy
-        return g if len(self.shape) == 2 else g.reshape(self.shape)
+        return (g if len(self.shape) == 2 else g.reshape(self.shape)), None
 
 
 class SparseCrossentropyFromProbs(Function):
-    """Keras's probability form: renormalise, clip to [eps, 1 - eps], `-log p[label]`."""
+    """Keras's probability form: renormalise, clip to [eps, 1 - eps], `-log p[label]`.
 
-    def __init__(self, labels):
-        self.labels = labels
+    The labels are the second input, as for `SparseCrossentropyFromLogits`.
+    """
 
-    def forward(self, probs):
-        labels = self.labels
+    def forward(self, probs, labels):
         eps = config.epsilon()
         classes = probs.shape[-1]
+        labels = _int_labels(labels, classes)
         q = probs if probs.ndim == 2 else probs.reshape(-1, classes)
         rows, cols = _rows_and_labels(labels)
         total = np.add.reduce(q, axis=1)
@@ -795,7 +809,7 @@ class SparseCrossentropyFromProbs(Function):
         # np.clip's Python wrapper costs more than the two ufuncs it stands for.
         clipped = np.maximum(p, p.dtype.type(eps))
         np.minimum(clipped, p.dtype.type(1 - eps), out=clipped)
-        self.p, self.clipped, self.total = p, clipped, total
+        self.q, self.p, self.clipped, self.total = q, p, clipped, total
         self.rows, self.cols, self.shape = rows, cols, probs.shape
         loss = np.log(clipped)
         np.negative(loss, out=loss)
@@ -813,7 +827,22 @@ class SparseCrossentropyFromProbs(Function):
         g = np.empty((coef.size, self.shape[-1]), dtype=coef.dtype)
         g[...] = (coef * p)[:, None]
         g[self.rows, self.cols] -= coef
-        return g if len(self.shape) == 2 else g.reshape(self.shape)
+        return (g if len(self.shape) == 2 else g.reshape(self.shape)), None
+
+    def softmax_logits_backward(self, gy):
+        """The gradient with respect to the logits of the softmax that made the probabilities.
+
+        Where the probabilities are a softmax's output they sum to 1, so chaining `backward`
+        with the softmax's backward pass comes down to `gy * (probs - one_hot(label))` (and
+        0 where the probability was clipped). Same values up to rounding, with three array
+        operations instead of about a dozen. Used by replayed programs
+        (autodiff/program.py), which know who produced the probabilities.
+        """
+        coef = gy if gy.ndim == 1 else gy.reshape(-1)
+        coef = coef * (self.clipped == self.p)  # no gradient where clipped
+        g = self.q * coef[:, None]
+        g[self.rows, self.cols] -= coef
+        return (g if len(self.shape) == 2 else g.reshape(self.shape)), None
 
 
 @op
@@ -838,17 +867,14 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         axis = _one_axis(axis, ndim, "sparse_categorical_crossentropy")
         output = _arith.Transpose([i for i in range(ndim) if i != axis] + [axis])(output)
     shape = output.data.shape
-    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if labels.ndim == ndim and labels.shape[-1] == 1:
-        labels = labels[..., 0]
-    if labels.shape != shape[:-1]:
+    target = _tensor(target)
+    if len(target.data.shape) == ndim and target.data.shape[-1] == 1:
+        target = _arith.Reshape(target.data.shape[:-1])(target)
+    if target.data.shape != shape[:-1]:
         raise ValueError(
-            f"sparse_categorical_crossentropy: labels of shape {labels.shape} do not match "
-            f"predictions of shape {shape}."
+            f"sparse_categorical_crossentropy: labels of shape {target.data.shape} do not "
+            f"match predictions of shape {shape}."
         )
-    if labels.dtype != _INT64:
-        labels = labels.astype(_INT64)
-    _check_sparse_labels(labels, shape[-1])
     if from_logits:
-        return SparseCrossentropyFromLogits(labels)(output)
-    return SparseCrossentropyFromProbs(labels)(output)
+        return SparseCrossentropyFromLogits()(output, target)
+    return SparseCrossentropyFromProbs()(output, target)

@@ -1,0 +1,386 @@
+"""Record the primitives of one computation, then replay them on new arrays.
+
+A training step of a model built from fixed layers calls the same primitives, in the same
+order, on arrays of the same shapes, every time; only the values change (the batch and the
+weights). `record()` notes every primitive call of one eager run; `Program.from_recording`
+turns the notes into a list of steps over numbered *slots* (the batch arrays, the variables,
+constants, and every intermediate result); `Program.run` then calls `forward` and, for the
+gradients, `backward` of fresh copies of those primitives directly: no layers, no loss
+objects, no graph links, no heap. This is what `compile(jit_compile=...)` builds on (see
+`trainers/compiled_step.py`), much as Keras traces its train step into a graph once.
+
+A recording can only stand for other inputs when everything that depends on the values
+happens inside primitives. The caller vouches for that (it vets the layers and the loss);
+`from_recording` also refuses recordings that show signs of the opposite: a constant, or an
+array parameter of a primitive, whose leading size is the batch size (most likely computed
+from the batch outside any primitive).
+
+`run(batch, exact=True)` gives the same bits as the eager run: the same `forward` and
+`backward` calls on the same arrays, gradients summed in the same order (most recently
+recorded call first). By default `run` also fuses the backward passes of a softmax and the
+cross-entropy that consumes it (`_find_fusions`), which changes the gradients by rounding
+only.
+
+Example:
+    >>> with record() as recording:
+    ...     loss = ops.mean(ops.square(x @ w))
+    >>> program = Program.from_recording(recording, batch=[x.data], variables=[w],
+    ...                                  results=[loss], root=loss)
+    >>> [loss_value], [dw] = program.run([new_x])
+"""
+
+from contextlib import contextmanager
+
+import numpy as np
+
+from minikeras.autodiff.function import Function
+from minikeras.autodiff.tensor import Tensor, Variable
+
+
+class Recording:
+    """The primitive calls seen by `record()`: `(function, parameters, inputs, outputs)`."""
+
+    def __init__(self):
+        self.calls = []
+
+
+@contextmanager
+def record():
+    """Context manager that notes every primitive call made inside it.
+
+    While it is active, `Function.__call__` is a version that also appends the call to the
+    recording (with a copy of the function's parameters, taken before `forward` adds what
+    it saves for `backward`); outside it the ordinary, unmonitored `__call__` runs.
+    """
+    recording = Recording()
+    plain_call = Function.__call__
+    calls = recording.calls
+
+    def recording_call(self, *inputs):
+        parameters = dict(self.__dict__)
+        outputs = plain_call(self, *inputs)
+        calls.append((self, parameters, inputs, outputs if type(outputs) is tuple else (outputs,)))
+        return outputs
+
+    Function.__call__ = recording_call
+    try:
+        yield recording
+    finally:
+        Function.__call__ = plain_call
+
+
+class NotReplayable(Exception):
+    """A recording that cannot stand for other inputs (the message says why)."""
+
+
+class _Step:
+    """One recorded primitive call, with its inputs and outputs as slot numbers."""
+
+    __slots__ = ("backward", "check", "cls", "fused", "inputs", "needs", "outputs", "parameters")
+
+    def __init__(self, cls, parameters, inputs, needs, outputs):
+        self.cls = cls
+        self.parameters = parameters
+        self.inputs = inputs  # slot numbers
+        self.needs = needs  # per input: whether it wants a gradient
+        self.outputs = outputs  # slot numbers
+        self.backward = False  # on the path from the root to a variable
+        self.check = cls.check_gradient_shapes
+        self.fused = None  # "consumer" / "producer" of a softmax-crossentropy fusion
+
+
+def _batch_sized(value, batch_size):
+    array = value.data if isinstance(value, Tensor) else value
+    return isinstance(array, np.ndarray) and array.ndim >= 1 and array.shape[0] == batch_size
+
+
+class Program:
+    """A recorded computation as steps over slots; `run` replays it on new batch arrays.
+
+    Slots: the batch arrays, then the differentiated variables, then, in the order they
+    were met, the other variables, constants and the outputs of each step. Variables are
+    read when the program runs, so weight updates between runs are seen.
+    """
+
+    def __init__(self, steps, n_slots, n_batch, variables, others, constants, results, root):
+        self.steps = steps
+        self.n_slots = n_slots
+        self.n_batch = n_batch
+        self.variables = variables  # slot n_batch + i holds variables[i].data
+        self.other_variables = others  # [(slot, variable)]: read, not differentiated
+        self.constants = constants  # [(slot, array)]
+        self.results = results  # slots of the values `run` returns
+        self.root = root  # slot differentiated (None: no gradients)
+        self.backward_steps = [step for step in reversed(steps) if step.backward]
+        self._replays = {}  # the generated functions (with and without fusions)
+
+    @classmethod
+    def from_recording(cls, recording, batch, variables, results, root=None):
+        """Builds a program from a recording.
+
+        Args:
+            recording: what `record()` saw.
+            batch: the arrays that change from run to run, in the order `run` receives them.
+            variables: the variables to differentiate with respect to (their gradients are
+                returned by `run`, in this order). Other variables met are read but not
+                differentiated.
+            results: tensors whose values `run` returns (outputs of recorded calls, or batch
+                arrays).
+            root: the tensor to differentiate (a scalar loss), or None.
+
+        Raises:
+            NotReplayable: the recording depends on values outside its primitives.
+        """
+        batch_size = batch[0].shape[0] if batch and batch[0].ndim else None
+        slot_of_array = {id(array): i for i, array in enumerate(batch)}
+        variables = list(variables)
+        slot_of_variable = {id(v): len(batch) + i for i, v in enumerate(variables)}
+        constants, others, steps, seen = [], [], [], set()
+        ndims = {}  # slot -> ndim of a step's output
+        keep = []  # holds every recorded array so their ids stay unique while building
+        n_slots = len(batch) + len(variables)
+
+        def slot_for(tensor):
+            nonlocal n_slots
+            if isinstance(tensor, Variable):
+                slot = slot_of_variable.get(id(tensor))
+                if slot is None:  # read, not differentiated (e.g. a non-trainable weight)
+                    slot = slot_of_variable[id(tensor)] = n_slots
+                    n_slots += 1
+                    others.append((slot, tensor))
+                return slot
+            slot = slot_of_array.get(id(tensor.data))
+            if slot is None:
+                if batch_size is not None and _batch_sized(tensor, batch_size):
+                    raise NotReplayable(
+                        f"a constant of shape {tensor.data.shape} has the batch's leading size"
+                    )
+                slot = n_slots
+                n_slots += 1
+                constants.append((slot, tensor.data))
+                keep.append(tensor.data)
+            return slot
+
+        for function, parameters, inputs, outputs in recording.calls:
+            if id(function) in seen:
+                raise NotReplayable(f"{type(function).__name__} was called twice")
+            seen.add(id(function))
+            for value in parameters.values():
+                if batch_size is not None and _batch_sized(value, batch_size):
+                    raise NotReplayable(
+                        f"{type(function).__name__} has a parameter with the batch's leading size"
+                    )
+            in_slots = tuple(slot_for(x) for x in inputs)
+            needs = tuple(bool(x.requires_grad) for x in inputs)
+            out_slots = []
+            for y in outputs:
+                keep.append(y.data)
+                ndims[n_slots] = y.data.ndim
+                slot_of_array[id(y.data)] = n_slots
+                out_slots.append(n_slots)
+                n_slots += 1
+            steps.append(_Step(type(function), parameters, in_slots, needs, tuple(out_slots)))
+
+        result_slots = []
+        for tensor in results:
+            slot = slot_of_array.get(id(tensor.data))
+            if slot is None:
+                raise NotReplayable("a result was not computed by the recorded primitives")
+            result_slots.append(slot)
+        root_slot = None
+        if root is not None:
+            root_slot = slot_of_array.get(id(root.data))
+            if root_slot is None or root_slot < len(batch) or not root.requires_grad:
+                raise NotReplayable("the differentiated value does not depend on the variables")
+            # Mark the steps on the way back from the root: those whose outputs receive a
+            # gradient (the ones `backward_pass` would visit).
+            carrying = {root_slot}
+            for step in reversed(steps):
+                if any(needs for needs in step.needs) and carrying.intersection(step.outputs):
+                    step.backward = True
+                    carrying.update(s for s, n in zip(step.inputs, step.needs) if n)
+            _find_fusions(steps, root_slot, ndims)
+        return cls(
+            steps,
+            n_slots,
+            len(batch),
+            variables,
+            others,
+            constants,
+            result_slots,
+            root_slot,
+        )
+
+    def run(self, batch, exact=False):
+        """Replays the program on new batch arrays (same shapes and dtypes as recorded).
+
+        Args:
+            batch: the arrays, in the order given to `from_recording`.
+            exact: skip the backward fusions (see `_find_fusions`), so that the results
+                are bit for bit those of the eager computation.
+
+        Returns:
+            `(results, gradients)`: the values of the recorded `results`, and one gradient
+            array per differentiated variable (None where the root does not depend on it).
+        """
+        fuse = not exact
+        replay = self._replays.get(fuse)
+        if replay is None:
+            replay = self._replays[fuse] = _compile(self, fuse)
+        return replay(*batch)
+
+    @property
+    def source(self):
+        """The Python source of the replay function (see `_compile`)."""
+        return _generate(self)[0]
+
+
+def _find_fusions(steps, root_slot, ndims):
+    """Marks softmax -> cross-entropy pairs whose backward passes can be done as one.
+
+    A step whose class has `softmax_logits_backward` (the cross-entropy from
+    probabilities) can give the gradient with respect to the logits of the softmax that made
+    its first input directly, when that input is the output of a step ending in a softmax
+    over the class axis (`ends_in_softmax`, `backward_from_logits`) and nothing else
+    differentiates through it. The pair then skips the softmax's Jacobian product: the same
+    values up to rounding, in a few array operations instead of a dozen.
+    """
+    producer, uses = {}, {}
+    for step in steps:
+        for slot in step.outputs:
+            producer[slot] = step
+        for slot, needs in zip(step.inputs, step.needs):
+            if needs:
+                uses[slot] = uses.get(slot, 0) + 1
+    for step in steps:
+        if not step.backward or not hasattr(step.cls, "softmax_logits_backward"):
+            continue
+        slot = step.inputs[0]
+        source = producer.get(slot)
+        if (
+            source is not None
+            and source.backward
+            and step.needs[0]
+            and uses.get(slot) == 1
+            and slot != root_slot
+            and len(source.outputs) == 1
+            and hasattr(source.cls, "backward_from_logits")
+            and source.cls.ends_in_softmax(source.parameters, ndims[slot])
+        ):
+            step.fused, source.fused = "consumer", "producer"
+
+
+def _owned(gradients):
+    """As `GradientTape.gradient` does: each returned gradient owns its array."""
+    handed_out = set()
+    for i, g in enumerate(gradients):
+        if g is None:
+            continue
+        if id(g) in handed_out or (g.base is not None and not g.flags.writeable):
+            g = gradients[i] = g.copy()
+        handed_out.add(id(g))
+    return gradients
+
+
+def _check_shape(name, gx, x):
+    if gx is not None and gx.shape != x.shape:
+        raise RuntimeError(
+            f"{name}.backward returned a gradient of shape {gx.shape} for an input of shape "
+            f"{x.shape}."
+        )
+
+
+def _generate(program, fuse=True):
+    """Writes the program out as one straight-line Python function.
+
+    Each slot becomes a local variable: `b0, b1` the batch arrays, `s7` a variable's,
+    constant's or step's value, `g7` its gradient. For each step the function creates a
+    fresh primitive, restores the recorded parameters, and calls `forward`; then, most
+    recent first, `backward` for the steps on the way back from the root, adding up
+    gradients exactly as `backward_pass` does. Nothing is looked up or looped over at run
+    time, which is the point: the Python cost per step is a handful of attribute accesses.
+    With `fuse`, the pairs marked by `_find_fusions` use their combined backward pass.
+    """
+    names = {}  # objects the function refers to: name -> object
+    lines = []
+    n_batch = program.n_batch
+    args = [f"s{i}" for i in range(n_batch)]
+    for i, variable in enumerate(program.variables):
+        names[f"V{n_batch + i}"] = variable
+        lines.append(f"s{n_batch + i} = V{n_batch + i}.data")
+    for slot, variable in program.other_variables:
+        names[f"V{slot}"] = variable
+        lines.append(f"s{slot} = V{slot}.data")
+    for slot, array in program.constants:
+        names[f"K{slot}"] = array
+        lines.append(f"s{slot} = K{slot}")
+    for k, step in enumerate(program.steps):
+        names[f"C{k}"], names[f"P{k}"], names[f"N{k}"] = step.cls, step.parameters, step.needs
+        lines.append(f"f{k} = new(C{k}); f{k}.__dict__.update(P{k}); f{k}.needs_grad = N{k}")
+        call = f"f{k}.forward({', '.join(f's{i}' for i in step.inputs)})"
+        if len(step.outputs) == 1:
+            lines.append(f"s{step.outputs[0]} = {call}")
+        else:
+            lines.append(f"{', '.join(f's{o}' for o in step.outputs)}, = {call}")
+            lines.append(f"f{k}.n_outputs = {len(step.outputs)}")
+    results = ", ".join(f"s{r}" for r in program.results)
+    lines.append(f"results = [{results}]")
+    targets = range(n_batch, n_batch + len(program.variables))
+    if program.root is None:
+        lines.append(f"return results, {[None] * len(program.variables)}")
+    else:
+        carrying = {program.root}
+        gradient_slots = sorted(
+            {s for step in program.backward_steps for s in step.inputs + step.outputs}
+            | set(targets)
+        )
+        lines.append(" = ".join(f"g{s}" for s in gradient_slots if s != program.root) + " = None")
+        root = f"s{program.root}"
+        lines.append(f"g{program.root} = ones({root}.shape, {root}.dtype)")
+        k_of = {id(step): k for k, step in enumerate(program.steps)}
+        for step in program.backward_steps:
+            k = k_of[id(step)]
+            outs = step.outputs
+            if len(outs) == 1:
+                method = "backward"
+                if fuse and step.fused == "consumer":
+                    method = "softmax_logits_backward"
+                elif fuse and step.fused == "producer":
+                    method = "backward_from_logits"
+                lines.append(f"if g{outs[0]} is not None:")
+                lines.append(f"    gxs = f{k}.{method}(g{outs[0]})")
+            else:
+                lines.append(f"if {' or '.join(f'g{o} is not None' for o in outs)}:")
+                gys = ", ".join(f"zeros_like(s{o}) if g{o} is None else g{o}" for o in outs)
+                lines.append(f"    gxs = f{k}.backward({gys})")
+            lines.append("    if type(gxs) is not tuple: gxs = (gxs,)")
+            for position, (slot, needs) in enumerate(zip(step.inputs, step.needs)):
+                if not needs:
+                    continue
+                lines.append(f"    gx = gxs[{position}]")
+                if step.check:
+                    lines.append(f"    check({step.cls.__name__!r}, gx, s{slot})")
+                lines.append("    if gx is not None:")
+                if slot in carrying:
+                    lines.append(f"        g{slot} = gx if g{slot} is None else g{slot} + gx")
+                else:  # the first gradient this slot can receive
+                    lines.append(f"        g{slot} = gx")
+                    carrying.add(slot)
+        lines.append(f"return results, owned([{', '.join(f'g{s}' for s in targets)}])")
+    body = "\n".join("    " + line for line in lines)
+    source = f"def replay({', '.join(args)}):\n{body}\n"
+    return source, names
+
+
+def _compile(program, fuse):
+    source, names = _generate(program, fuse)
+    namespace = {
+        "new": object.__new__,
+        "ones": np.ones,
+        "zeros_like": np.zeros_like,
+        "owned": _owned,
+        "check": _check_shape,
+        **names,
+    }
+    exec(compile(source, "<minikeras replay>", "exec"), namespace)
+    return namespace["replay"]
