@@ -124,7 +124,8 @@ __all__ = [
 ]
 
 
-def _is_builtin(activation):
+def is_builtin(activation):
+    """True for the activation functions defined by minikeras (not a user's function)."""
     return any(activation is fn for fn in _FUNCTIONS)
 
 
@@ -134,7 +135,7 @@ def serialize(activation):
     A user function gives a config dict naming it (deserialize it with `custom_objects`);
     an object with `get_config` gives its class config dict.
     """
-    if _is_builtin(activation):
+    if is_builtin(activation):
         return activation.__name__
     if isinstance(activation, types.FunctionType):
         if activation.__name__ == "<lambda>":

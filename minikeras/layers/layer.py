@@ -580,6 +580,25 @@ class Layer:
         spec = self.compute_output_spec(KerasTensor(input_shape, dtype=self._dtype))
         return map_structure(lambda t: tuple(t.shape), spec)
 
+    # -- replay -----------------------------------------------------------------------------
+    def _is_replayable(self):
+        """Whether calling this layer always runs the same primitives on its inputs and
+        weights, deciding nothing from their values: no randomness, no state updates, no
+        added losses or metrics. A compiled train step (`trainers/compiled_step.py`) records
+        such calls once and replays them. Layer classes vetted for it override this; a
+        subclass that redefines `call` or `__call__` is not vetted.
+        """
+        return False
+
+    def _runs_own_call(self, cls):
+        """True when this layer runs `cls.call` through the plain `Layer.__call__`."""
+        kind = type(self)
+        return (
+            kind.call is cls.call
+            and kind.__call__ is Layer.__call__
+            and self.activity_regularizer is None
+        )
+
     # -- symbolic history -------------------------------------------------------------------
     def _first_node(self, what):
         if not self._inbound_nodes:

@@ -272,6 +272,14 @@ class Loss:
         """Returns the unreduced loss values; subclasses implement it."""
         raise NotImplementedError(f"{type(self).__name__} must implement `call(y_true, y_pred)`.")
 
+    def _is_replayable(self):
+        """Whether this loss always runs the same primitives on `y_true`, `y_pred` and
+        `sample_weight`, deciding nothing from their values, so that a compiled train step
+        may record it once and replay it (see `trainers/compiled_step.py`). Built-in losses
+        vetted for it say so; any other loss runs eagerly.
+        """
+        return False
+
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
 

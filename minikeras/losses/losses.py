@@ -425,6 +425,16 @@ def circle(
 
 
 # -- classes ------------------------------------------------------------------------------
+# Loss functions whose every step on the values is a primitive (see `Loss._is_replayable`).
+_REPLAYABLE_FUNCTIONS = (
+    mean_squared_error,
+    mean_absolute_error,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
+    binary_crossentropy,
+)
+
+
 class LossFunctionWrapper(Loss):
     """Turns a loss function `fn(y_true, y_pred, **kwargs)` into a `Loss` object.
 
@@ -451,6 +461,15 @@ class LossFunctionWrapper(Loss):
         if isinstance(y_true, Tensor) and isinstance(y_pred, Tensor):
             y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def _is_replayable(self):
+        kind = type(self)
+        return (
+            kind.call is LossFunctionWrapper.call
+            and kind.__call__ is Loss.__call__
+            and self.fn in _REPLAYABLE_FUNCTIONS
+            and self._fn_kwargs.get("ignore_class") is None
+        )
 
     def get_config(self):
         from minikeras.losses import serialize

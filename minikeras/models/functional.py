@@ -216,6 +216,14 @@ class Functional(Model):
             Layer.add_metric(self, values[id(tensor)], name=name, aggregation=aggregation)
         return map_structure(lookup, self._outputs_struct)
 
+    def _is_replayable(self):
+        return (
+            self._runs_own_call(Functional)
+            and not self._symbolic_losses
+            and not self._symbolic_metrics
+            and all(_replayable(node.operation) for node in self._nodes)
+        )
+
     def compute_output_spec(self, inputs, training=None, mask=None):
         return Layer.compute_output_spec(self, inputs)
 
@@ -253,3 +261,8 @@ class Functional(Model):
         from minikeras.models import functional_config
 
         return functional_config.from_config(cls, config, custom_objects)
+
+
+def _replayable(operation):
+    check = getattr(operation, "_is_replayable", None)  # layers; a graph's ops say nothing
+    return check is not None and check()

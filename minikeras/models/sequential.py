@@ -115,6 +115,14 @@ class Sequential(Model):
             self.build(shape)
         return self._functional(inputs)
 
+    def _is_replayable(self):
+        functional = self._functional
+        return (
+            self._runs_own_call(Sequential)
+            and functional is not None
+            and functional._is_replayable()
+        )
+
     @property
     def inputs(self):
         return self._functional.inputs if self._functional else None

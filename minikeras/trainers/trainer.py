@@ -10,11 +10,16 @@ Logged values: `loss` is the running mean over the epoch of each batch's total l
 compiled loss plus `model.losses`), weighted by batch size; every metric is reset at the
 start of each epoch and of each evaluation. Log keys are sorted, as Keras does.
 
-`run_eagerly`, `jit_compile` and `steps_per_execution` are accepted for compatibility:
-minikeras always runs eagerly, one batch per step.
+Compiled steps: as Keras compiles `train_step` by default (`jit_compile="auto"`), the default
+`train_step` of a model made of vetted layers and a built-in loss records its forward pass,
+loss and gradients once per batch shape and then replays the recording
+(`compiled_step.py`). `run_eagerly=True` or `jit_compile=False` turn that off; everything
+else always runs eagerly. `steps_per_execution` is accepted for compatibility: one batch
+per step.
 """
 
 import inspect
+import math
 import sys
 
 import numpy as np
@@ -23,6 +28,7 @@ from minikeras import ops
 from minikeras.autodiff import GradientTape, Tensor, no_grad
 from minikeras.trainers import data_adapters
 from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
+from minikeras.trainers.compiled_step import CompiledTrainStep
 from minikeras.trainers.data_adapters import (
     EpochIterator,
     flatten,
@@ -78,6 +84,14 @@ def _all_finite(array):
     return bool(np.isfinite(array.min()) and np.isfinite(array.max()))
 
 
+def _is_finite(value):
+    """Whether a loss value (a tensor, usually a scalar) holds no NaN and no infinity."""
+    data = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if data.ndim == 0:
+        return math.isfinite(data)
+    return bool(np.isfinite(data).all())
+
+
 def _check_finite(data, what):
     for leaf in flatten(data):
         array = leaf.data if isinstance(leaf, Tensor) else leaf
@@ -102,6 +116,7 @@ class Trainer:
         object.__setattr__(self, "history", None)
         object.__setattr__(self, "_initial_epoch", None)
         object.__setattr__(self, "steps_per_execution", 1)
+        object.__setattr__(self, "_compiled_train_step", None)
 
     # -- compile ----------------------------------------------------------------------------
     def compile(
@@ -127,8 +142,12 @@ class Trainer:
                 per output; "accuracy" picks binary/categorical/sparse by shapes. Metrics
                 ignore sample and class weights.
             weighted_metrics: like metrics, but weighted by sample_weight/class_weight.
-            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
-                compatibility; minikeras always runs eagerly, one batch per step.
+            run_eagerly: True to run every step eagerly, layer by layer (for debugging).
+            jit_compile: `"auto"` (default) or True: the default train step records and
+                replays the computation when the model allows it (see
+                `trainers/compiled_step.py`); False: always eager.
+            steps_per_execution, auto_scale_loss: accepted for compatibility (one batch
+                per step; loss scaling is the optimizer's `loss_scale_factor`).
 
         Example:
             >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
@@ -152,6 +171,10 @@ class Trainer:
         self.run_eagerly = run_eagerly
         self.steps_per_execution = steps_per_execution
         self.jit_compile = jit_compile
+        compiled = None
+        if not run_eagerly and jit_compile is not False:
+            compiled = CompiledTrainStep(self)
+        object.__setattr__(self, "_compiled_train_step", compiled)
         self._compile_config = {
             "optimizer": self.optimizer,  # the resolved object, as Keras stores it
             "loss": loss,
@@ -315,17 +338,36 @@ class Trainer:
     def train_step(self, data):
         """One optimisation step on a batch; returns the logs. Override for custom training."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        with GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
-            self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
-            loss = self.optimizer.scale_loss(loss)
+        compiled = self._compiled_train_step
+        if compiled is None or self.run_eagerly:
+            y_pred, loss, gradients = self._eager_gradients(x, y, sample_weight)
+        else:
+            y_pred, loss, gradients = compiled.gradients(x, y, sample_weight)
+        if not _is_finite(loss):
+            # NaN or infinity in the batch shows up in the loss: name the culprit before
+            # any weight changes. (A loss that diverges on clean data is left to the
+            # callbacks, such as TerminateOnNaN, as in Keras.)
+            _check_finite(x, "x")
+            _check_finite(y, "y")
+            _check_finite(sample_weight, "sample_weight")
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
         variables = self.trainable_weights
-        gradients = tape.gradient(loss, variables)
         guard = self.__dict__.get("_interrupt_guard")
         with guard.critical() if guard is not None else defer_keyboard_interrupt():
             self.optimizer.apply(gradients, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def _eager_gradients(self, x, y, sample_weight):
+        """The forward pass, the loss and its gradients, computed eagerly with a tape.
+
+        Returns `(y_pred, loss, gradients)`; the gradients are those of the loss scaled by
+        the optimizer (`scale_loss`), one per trainable weight.
+        """
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
+            scaled = self.optimizer.scale_loss(loss)
+        return y_pred, loss, tape.gradient(scaled, self.trainable_weights)
 
     def test_step(self, data):
         """Evaluates one batch (no gradients); returns the logs."""
@@ -392,7 +434,9 @@ class Trainer:
             )
         elif validation_split and not 0 < validation_split < 1:
             raise ValueError(f"validation_split must be in (0, 1), got {validation_split}.")
-        if data_adapters.is_array_structure(x):
+        if type(self).train_step is not Trainer.train_step and data_adapters.is_array_structure(x):
+            # The default step checks each batch whose loss is not finite (see train_step);
+            # a custom step may not, so its arrays are checked once, up front.
             _check_finite(x, "x")
             _check_finite(y, "y")
         iterator = EpochIterator(

@@ -24,6 +24,9 @@ class Activation(Layer):
     def call(self, inputs):
         return self.activation(inputs)
 
+    def _is_replayable(self):
+        return self._runs_own_call(Activation) and activations.is_builtin(self.activation)
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

@@ -93,6 +93,11 @@ class Dense(Layer):
             outputs = self.activation(outputs)
         return outputs
 
+    def _is_replayable(self):
+        return self._runs_own_call(Dense) and (
+            self.activation is None or activations.is_builtin(self.activation)
+        )
+
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:-1], self.units)
 

@@ -14,5 +14,8 @@ class Identity(Layer):
     def call(self, inputs):
         return inputs
 
+    def _is_replayable(self):
+        return self._runs_own_call(Identity)
+
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -31,6 +31,9 @@ class Flatten(Layer):
             inputs = ops.transpose(inputs, (0, *range(2, inputs.ndim), 1))
         return ops.reshape(inputs, (inputs.shape[0], math.prod(inputs.shape[1:])))
 
+    def _is_replayable(self):
+        return self._runs_own_call(Flatten)
+
     def compute_output_shape(self, input_shape):
         rest = tuple(input_shape)[1:]
         size = None if None in rest else math.prod(rest)

@@ -62,6 +62,9 @@ class Reshape(Layer):
         shape = self._resolve(tuple(inputs.shape[1:]))
         return ops.reshape(inputs, (inputs.shape[0], *shape))
 
+    def _is_replayable(self):
+        return self._runs_own_call(Reshape)
+
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self._resolve(tuple(input_shape[1:])))
 

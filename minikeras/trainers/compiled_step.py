@@ -1,0 +1,221 @@
+"""The compiled train step: record the model's forward pass and loss once, then replay it.
+
+Keras compiles `train_step` into a graph by default (`jit_compile="auto"`) and runs that
+graph for every batch. minikeras does the equivalent with `autodiff.program`: for a model
+whose layers and loss are vetted as fixed sequences of primitives (`Layer._is_replayable`,
+`Loss._is_replayable`), the forward pass, the loss and the gradients of a batch are computed
+by replaying a recording instead of calling layers and loss objects. Per batch signature
+(the shapes and dtypes of x, y and sample_weight):
+
+1. the first step runs eagerly while its primitive calls are recorded;
+2. the second step runs both ways and the two must agree to the last bit (loss, outputs and
+   every gradient; the replay without its backward fusions); if they do not, that
+   signature runs eagerly from then on;
+3. later steps replay the recording, with the softmax / cross-entropy backward fusion of
+   `autodiff.program` (gradients equal to the eager ones up to float32 rounding).
+
+The optimizer update, the loss tracker, the metrics and the callbacks stay as in an eager
+step: only the computation of `(y_pred, loss, gradients)` is replaced.
+
+Eager only (as with `run_eagerly=True` or `jit_compile=False`): subclassed models (their
+`call` is arbitrary Python), a custom `compute_loss`, layers that draw random numbers or
+update state (Dropout, BatchNormalization), `add_loss` / `add_metric`, regularizers that
+add losses, loss scaling, losses not vetted (custom ones included), multi-output models
+whose compiled loss tracks per-output values. As with Keras's compiled step, a layer's
+Python attributes changed after the first step (not its weights) take effect after
+`compile()` is called again.
+"""
+
+import numpy as np
+
+from minikeras.autodiff import Tensor
+from minikeras.autodiff.program import NotReplayable, Program, record
+from minikeras.layers.layer import _structure_version
+from minikeras.tree import flatten
+
+_EAGER = "eager"  # marks a signature that runs eagerly
+_MAX_SIGNATURES = 32  # batch shapes recorded per model; further ones run eagerly
+
+
+class _Entry:
+    """What is known about one batch signature: its program and whether it was checked."""
+
+    __slots__ = ("checked", "program")
+
+    def __init__(self, program):
+        self.program = program
+        self.checked = False
+
+
+class CompiledTrainStep:
+    """Computes `(y_pred, loss, gradients)` for a model's default `train_step`.
+
+    Attributes:
+        replayed: how many steps were replayed (the others ran eagerly).
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.entries = {}  # batch signature -> _Entry, or _EAGER
+        self.replayed = 0
+        self._vetted = (None, False)  # (what the answer depends on, answer)
+
+    def gradients(self, x, y, sample_weight):
+        """The step's `(y_pred, loss, gradients)`, replayed when possible."""
+        model = self.model
+        if not self._model_is_vetted():
+            return model._eager_gradients(x, y, sample_weight)
+        key, leaves = _signature(x, y, sample_weight)
+        if key is None:
+            return model._eager_gradients(x, y, sample_weight)
+        entry = self.entries.get(key)
+        if entry is _EAGER:
+            return model._eager_gradients(x, y, sample_weight)
+        variables = model.trainable_weights
+        if entry is None and len(self.entries) >= _MAX_SIGNATURES:
+            return model._eager_gradients(x, y, sample_weight)
+        if entry is None or not _same(entry.program.variables, variables):
+            return self._record(key, x, y, sample_weight, leaves, variables)
+        if not entry.checked:
+            # The recording must stand for this batch too: replayed without fusions, it
+            # must give the eager step's bits.
+            replayed = _run(entry.program, leaves, exact=True)
+            eager = model._eager_gradients(x, y, sample_weight)
+            if _agree(replayed, eager):
+                entry.checked = True
+            else:
+                self.entries[key] = _EAGER
+            return eager
+        self.replayed += 1
+        return _run(entry.program, leaves)
+
+    def _model_is_vetted(self):
+        compile_loss = self.model._compile_loss
+        # The compiled loss knows its loss objects once it has seen a batch.
+        state = (_structure_version[0], compile_loss is not None and compile_loss.built)
+        if self._vetted[0] != state:
+            self._vetted = (state, _vet(self.model))
+        return self._vetted[1]
+
+    def _record(self, key, x, y, sample_weight, leaves, variables):
+        """Runs the step eagerly, recording it; keeps the program if it can be replayed."""
+        model = self.model
+        # The batch enters as tensors, so every conversion of it is a recorded primitive.
+        wrapped = {id(a): Tensor._wrap(a, None, 0) for a in leaves}
+
+        def wrap(structure):
+            if structure is None:
+                return None
+            return _map_leaves(structure, lambda a: wrapped[id(a)])
+
+        with record() as recording:
+            y_pred, loss, gradients = model._eager_gradients(wrap(x), wrap(y), wrap(sample_weight))
+        program = _EAGER
+        if not model.losses and isinstance(y_pred, Tensor):
+            try:
+                program = _Entry(
+                    Program.from_recording(
+                        recording,
+                        batch=leaves,
+                        variables=variables,
+                        results=[y_pred, loss],
+                        root=loss,
+                    )
+                )
+            except NotReplayable:
+                pass
+        self.entries[key] = program
+        return y_pred, loss, gradients
+
+
+def _vet(model):
+    """Whether the model's step may be recorded (see the module docstring)."""
+    from minikeras.trainers.trainer import Trainer
+
+    kind = type(model)
+    compile_loss = model._compile_loss
+    optimizer = model.optimizer
+    return (
+        kind.compute_loss is Trainer.compute_loss
+        and kind._compute_loss is Trainer._compute_loss
+        and kind._eager_gradients is Trainer._eager_gradients
+        and compile_loss is not None
+        and compile_loss.built
+        and not compile_loss.metrics
+        and all(loss is None or loss._is_replayable() for loss in compile_loss.losses)
+        and optimizer is not None
+        and type(optimizer).scale_loss is _base_scale_loss()
+        and optimizer.loss_scale_factor is None
+        and model._is_replayable()
+    )
+
+
+def _base_scale_loss():
+    from minikeras.optimizers.optimizer import Optimizer
+
+    return Optimizer.scale_loss
+
+
+def _signature(x, y, sample_weight):
+    """`(key, leaves)`: the batch's shapes and dtypes (and nesting) as a dict key, and its
+    numpy arrays in order; `(None, None)` when some part is not an array."""
+    if type(x) is np.ndarray and type(y) is np.ndarray and sample_weight is None and x is not y:
+        return (x.shape, x.dtype, y.shape, y.dtype), [x, y]  # the usual (x, y) batch
+    leaves = []
+    for part in (x, y, sample_weight):
+        if part is None:
+            continue
+        for leaf in flatten(part):
+            if type(leaf) is not np.ndarray:
+                return None, None
+            leaves.append(leaf)
+    if not leaves or len({id(a) for a in leaves}) != len(leaves):
+        return None, None  # one array passed twice cannot be told apart from itself
+    key = tuple((a.shape, a.dtype) for a in leaves)
+    return key + (_layout(x), _layout(y), _layout(sample_weight)), leaves
+
+
+def _layout(structure):
+    """The nesting of a batch part (dict keys, list lengths), as a hashable value."""
+    if structure is None or type(structure).__module__ == "numpy":
+        return None
+    if isinstance(structure, dict):
+        return ("dict", tuple((k, _layout(v)) for k, v in sorted(structure.items())))
+    if isinstance(structure, (list, tuple)):
+        return (type(structure).__name__, tuple(_layout(v) for v in structure))
+    return type(structure).__name__
+
+
+def _map_leaves(structure, fn):
+    if isinstance(structure, dict):
+        return {k: _map_leaves(v, fn) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_map_leaves(v, fn) for v in structure)
+    return fn(structure)
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def _run(program, leaves, exact=False):
+    """`(y_pred, loss, gradients)` as tensors, from a replay of the program."""
+    (y_pred, loss), gradients = program.run(leaves, exact)
+    wrap = Tensor._wrap
+    return (
+        wrap(y_pred, None, 0),
+        wrap(loss, None, 0),
+        [None if g is None else wrap(g, None, 0) for g in gradients],
+    )
+
+
+def _agree(replayed, eager):
+    """Whether a replayed step gave exactly the eager step's values."""
+    (y_pred, loss, gradients), (e_pred, e_loss, e_gradients) = replayed, eager
+    pairs = [(y_pred, e_pred), (loss, e_loss), *zip(gradients, e_gradients)]
+    for a, b in pairs:
+        if (a is None) != (b is None):
+            return False
+        if a is not None and not np.array_equal(a.data, b.data):
+            return False
+    return True

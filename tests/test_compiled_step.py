@@ -1,0 +1,290 @@
+"""The compiled train step (trainers/compiled_step.py): fit replays recorded steps."""
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import layers, ops
+from minikeras.trainers.compiled_step import _EAGER
+
+
+# -- the compiled train step ---------------------------------------------------------------
+def _data(rng, n=70, features=6, classes=3):
+    x = rng.standard_normal((n, features)).astype("float32")
+    return x, rng.integers(0, classes, n)
+
+
+def _mlp(output_units=3, output_activation="softmax", sequential=False):
+    keras.utils.set_random_seed(3)  # the same initial weights for every copy
+    stack = [
+        layers.Dense(8, activation="relu"),
+        layers.Dense(8, activation="tanh"),
+        layers.Dense(output_units, activation=output_activation),
+    ]
+    if sequential:
+        return keras.Sequential([keras.Input(shape=(6,)), *stack])
+    inputs = keras.Input(shape=(6,))
+    h = inputs
+    for layer in stack:
+        h = layer(h)
+    return keras.Model(inputs, h)
+
+
+def _fit_both(build, compile_kwargs, fit_kwargs, x, y):
+    """Fits two copies of a model, compiled (the default) and eagerly; returns both."""
+    models = []
+    for eager in (False, True):
+        model = build()
+        model.compile(optimizer="adam", run_eagerly=eager, **compile_kwargs)
+        keras.utils.set_random_seed(11)  # the same shuffling for both
+        history = model.fit(x, y, batch_size=16, verbose=0, **fit_kwargs)
+        models.append((model, history.history))
+    return models
+
+
+def _assert_same_training(compiled, eager, exact):
+    (model, history), (eager_model, eager_history) = compiled, eager
+    for a, b in zip(model.get_weights(), eager_model.get_weights()):
+        if exact:
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert history.keys() == eager_history.keys()
+    for key in history:
+        np.testing.assert_allclose(history[key], eager_history[key], rtol=1e-5)
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+def test_fit_replays_the_step_and_trains_as_eager_fit_does(rng, sequential):
+    x, y = _data(rng)  # 70 rows: batches of 16 and a last one of 6
+    compiled, eager = _fit_both(
+        lambda: _mlp(sequential=sequential),
+        {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+        {"epochs": 4, "validation_split": 0.2},
+        x,
+        y,
+    )
+    # Per batch shape: one recorded step, one checked step, then replays.
+    steps = compiled[0]._compiled_train_step
+    assert steps.replayed > 0 and len(steps.entries) == 2
+    assert eager[0]._compiled_train_step is None
+    _assert_same_training(compiled, eager, exact=False)
+
+
+def test_labels_are_read_from_each_batch_not_from_the_recording(rng):
+    # Sorted labels: the first batches (the recorded and the checked one) are all class 0.
+    x, _ = _data(rng, n=96)
+    y = np.repeat([0, 1, 2], [40, 30, 26])
+    compiled, eager = _fit_both(
+        _mlp, {"loss": "sparse_categorical_crossentropy"}, {"epochs": 2, "shuffle": False}, x, y
+    )
+    assert compiled[0]._compiled_train_step.replayed > 0
+    _assert_same_training(compiled, eager, exact=False)
+
+
+@pytest.mark.parametrize(
+    "loss, activation, targets",
+    [
+        ("mse", None, "one_hot"),
+        ("mae", "tanh", "one_hot"),
+        ("categorical_crossentropy", "softmax", "one_hot"),
+        (keras.losses.SparseCategoricalCrossentropy(from_logits=True), None, "labels"),
+        ("binary_crossentropy", "sigmoid", "one_hot"),
+    ],
+)
+def test_each_vetted_loss_is_replayed_with_the_eager_results(rng, loss, activation, targets):
+    x, labels = _data(rng)
+    y = np.eye(3, dtype="float32")[labels] if targets == "one_hot" else labels
+    compiled, eager = _fit_both(
+        lambda: _mlp(output_activation=activation), {"loss": loss}, {"epochs": 2}, x, y
+    )
+    assert compiled[0]._compiled_train_step.replayed > 0
+    # No softmax / cross-entropy pair to fuse: the replay gives the eager bits.
+    exact = loss != "categorical_crossentropy"
+    _assert_same_training(compiled, eager, exact=exact)
+
+
+def test_sample_and_class_weights_are_batch_inputs_of_the_replay(rng):
+    x, y = _data(rng)
+    weights = rng.uniform(0.1, 2.0, len(x)).astype("float32")
+    for fit_kwargs in ({"sample_weight": weights}, {"class_weight": {0: 1.0, 1: 3.0, 2: 0.5}}):
+        compiled, eager = _fit_both(
+            lambda: _mlp(output_activation=None),
+            {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
+            {"epochs": 2, **fit_kwargs},
+            x,
+            y,
+        )
+        assert compiled[0]._compiled_train_step.replayed > 0
+        _assert_same_training(compiled, eager, exact=True)
+
+
+class _Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = layers.Dense(8, activation="relu")
+        self.out = layers.Dense(3, activation="softmax")
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+
+class _OwnLoss(keras.Model):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return ops.mean(ops.square(y_pred))
+
+
+def _with_dropout():
+    inputs = keras.Input(shape=(6,))
+    h = layers.Dropout(0.5)(layers.Dense(8, activation="relu")(inputs))
+    return keras.Model(inputs, layers.Dense(3, activation="softmax")(h))
+
+
+def _with_activity_regularizer():
+    inputs = keras.Input(shape=(6,))
+    h = layers.Dense(8, activation="relu", activity_regularizer="l2")(inputs)
+    return keras.Model(inputs, layers.Dense(3, activation="softmax")(h))
+
+
+def _with_python_activation():
+    inputs = keras.Input(shape=(6,))
+    h = layers.Dense(8, activation=lambda t: ops.maximum(t, 0.1 * t))(inputs)
+    return keras.Model(inputs, layers.Dense(3, activation="softmax")(h))
+
+
+def _with_own_compute_loss():
+    inputs = keras.Input(shape=(6,))
+    return _OwnLoss(inputs, layers.Dense(3)(inputs))
+
+
+def _sparse_ce(y_true, y_pred):
+    return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+
+@pytest.mark.parametrize(
+    "build, compile_kwargs",
+    [
+        (_Subclassed, {}),
+        (_with_dropout, {}),
+        (_with_activity_regularizer, {}),
+        (_with_python_activation, {}),
+        (_with_own_compute_loss, {}),
+        (_mlp, {"loss": _sparse_ce}),  # a loss function of the user's
+        (_mlp, {"jit_compile": False}),
+        (_mlp, {"run_eagerly": True}),
+    ],
+)
+def test_models_and_settings_that_stay_eager(rng, build, compile_kwargs):
+    x, y = _data(rng)
+    model = build()
+    compile_kwargs = {"loss": "sparse_categorical_crossentropy", **compile_kwargs}
+    model.compile(optimizer="sgd", **compile_kwargs)
+    history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    steps = model._compiled_train_step
+    assert steps is None or (steps.replayed == 0 and not steps.entries)
+
+
+class _ClaimsReplayable(layers.Layer):
+    """Wrongly claims to be replayable: it reads the batch outside any primitive."""
+
+    def call(self, inputs):
+        return inputs + float(inputs.numpy().mean())  # a 0-d value taken from the batch
+
+    def _is_replayable(self):
+        return True
+
+
+def test_the_checked_step_catches_a_recording_that_does_not_generalize(rng):
+    def build():
+        keras.utils.set_random_seed(3)
+        inputs = keras.Input(shape=(6,))
+        h = _ClaimsReplayable()(layers.Dense(8, activation="relu")(inputs))
+        return keras.Model(inputs, layers.Dense(3)(h))
+
+    x, y = _data(rng, n=64)
+    compiled, eager = _fit_both(build, {"loss": "mse"}, {"epochs": 2}, x, np.eye(3)[y])
+    steps = compiled[0]._compiled_train_step
+    assert steps.replayed == 0 and list(steps.entries.values()) == [_EAGER]
+    _assert_same_training(compiled, eager, exact=True)
+
+
+def test_freezing_a_layer_during_fit_records_the_step_again(rng):
+    x, y = _data(rng, n=96)
+
+    class Freeze(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                self.model.layers[1].trainable = False
+
+    models = []
+    for eager in (False, True):
+        model = _mlp()
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=eager)
+        model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[Freeze()])
+        models.append(model)
+    frozen_before = models[0].layers[1].get_weights()
+    assert models[0]._compiled_train_step.replayed > 0
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(frozen_before[0], models[1].layers[1].get_weights()[0])
+
+
+# numpy may warn about the non-finite arithmetic before the step names the culprit.
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_nan_in_a_batch_is_reported_before_the_weights_change(rng):
+    x, y = _data(rng, n=64)
+    x[40, 2] = np.nan  # in the third batch of 16
+    model = _mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    seen = []
+
+    class Snapshot(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append([w.copy() for w in self.model.get_weights()])
+
+    with pytest.raises(ValueError, match="`x` contains NaN or infinite values"):
+        model.fit(x, y, batch_size=16, shuffle=False, verbose=0, callbacks=[Snapshot()])
+    assert len(seen) == 2  # two clean batches trained, the third raised before its update
+    for a, b in zip(seen[-1], model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+        assert np.isfinite(b).all()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_nan_from_a_generator_is_reported_too(rng):
+    x, y = _data(rng, n=32)
+    x[3, 0] = np.inf
+
+    def batches():
+        while True:
+            yield x[:16], y[:16]
+
+    model = _mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model.fit(batches(), steps_per_epoch=2, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_label_out_of_range_is_caught_in_a_replayed_step(rng):
+    x, y = _data(rng, n=96)
+    y[90] = 7  # in the last batch, long after the step was recorded and checked
+    model = _mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"label value of 7 .* \[0, 3\)"):
+        model.fit(x, y, batch_size=16, shuffle=False, verbose=0)
+    assert model._compiled_train_step.replayed > 0
+
+
+def test_each_new_batch_shape_is_recorded_up_to_a_limit(rng):
+    from minikeras.trainers import compiled_step
+
+    x, y = _data(rng, n=200)
+    model = _mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    for size in range(1, compiled_step._MAX_SIGNATURES + 6):
+        model.train_on_batch(x[:size], y[:size])
+    assert len(model._compiled_train_step.entries) == compiled_step._MAX_SIGNATURES
