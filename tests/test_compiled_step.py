@@ -288,3 +288,78 @@ def test_each_new_batch_shape_is_recorded_up_to_a_limit(rng):
     for size in range(1, compiled_step._MAX_SIGNATURES + 6):
         model.train_on_batch(x[:size], y[:size])
     assert len(model._compiled_train_step.entries) == compiled_step._MAX_SIGNATURES
+
+
+def _two_branches(merge):
+    def body(h):
+        return merge()([layers.Dense(4)(h), layers.Dense(4, activation="relu")(h)])
+
+    return body
+
+
+# (input shape, body) for every vetted layer class: a model around it must train the same
+# compiled and eagerly.
+_VETTED = {
+    "dense_gelu": ((6,), lambda h: layers.Dense(5, activation="gelu")(h)),
+    "activation": ((6,), lambda h: layers.Activation("tanh")(h)),
+    "elu": ((6,), lambda h: layers.ELU()(h)),
+    "leaky_relu": ((6,), lambda h: layers.LeakyReLU()(h)),
+    "prelu": ((6,), lambda h: layers.PReLU()(h)),
+    "relu": ((6,), lambda h: layers.ReLU(max_value=1.0)(h)),
+    "softmax": ((6,), lambda h: layers.Softmax()(h)),
+    "identity": ((6,), lambda h: layers.Identity()(h)),
+    "layer_norm": ((6,), lambda h: layers.LayerNormalization()(h)),
+    "rescaling": ((6,), lambda h: layers.Rescaling(0.5, offset=1.0)(h)),
+    "reshape_permute": ((6,), lambda h: layers.Permute((2, 1))(layers.Reshape((2, 3))(h))),
+    "repeat_vector": ((6,), lambda h: layers.RepeatVector(2)(h)),
+    "conv1d_pooling": (
+        (8, 2),
+        lambda h: layers.MaxPooling1D()(layers.Conv1D(3, 3, activation="relu")(h)),
+    ),
+    "pad_crop_upsample_1d": (
+        (8, 2),
+        lambda h: layers.UpSampling1D()(layers.Cropping1D(1)(layers.ZeroPadding1D(1)(h))),
+    ),
+    "average_pooling1d": ((8, 2), lambda h: layers.AveragePooling1D(2)(h)),
+    "global_pooling_1d": ((8, 2), lambda h: layers.GlobalAveragePooling1D()(h)),
+    "global_max_1d": ((8, 2), lambda h: layers.GlobalMaxPooling1D()(h)),
+    "conv2d": ((6, 6, 2), lambda h: layers.Conv2D(3, 3, padding="same", activation="relu")(h)),
+    "conv2d_transpose": ((6, 6, 2), lambda h: layers.Conv2DTranspose(2, 3, strides=2)(h)),
+    "depthwise": ((6, 6, 2), lambda h: layers.DepthwiseConv2D(3)(h)),
+    "separable": ((6, 6, 2), lambda h: layers.SeparableConv2D(3, 3)(h)),
+    "pooling_2d": ((6, 6, 2), lambda h: layers.AveragePooling2D(2)(layers.MaxPooling2D(1)(h))),
+    "global_pooling_2d": ((6, 6, 2), lambda h: layers.GlobalAveragePooling2D()(h)),
+    "global_max_2d": ((6, 6, 2), lambda h: layers.GlobalMaxPooling2D()(h)),
+    "pad_crop_upsample_2d": (
+        (6, 6, 2),
+        lambda h: layers.UpSampling2D()(layers.Cropping2D(1)(layers.ZeroPadding2D(1)(h))),
+    ),
+    "add": ((6,), _two_branches(layers.Add)),
+    "subtract": ((6,), _two_branches(layers.Subtract)),
+    "multiply": ((6,), _two_branches(layers.Multiply)),
+    "average": ((6,), _two_branches(layers.Average)),
+    "maximum": ((6,), _two_branches(layers.Maximum)),
+    "minimum": ((6,), _two_branches(layers.Minimum)),
+    "concatenate": ((6,), _two_branches(layers.Concatenate)),
+    "dot": ((6,), _two_branches(lambda: layers.Dot(axes=1))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_VETTED))
+def test_every_vetted_layer_trains_the_same_replayed(rng, name):
+    shape, body = _VETTED[name]
+
+    def build():
+        keras.utils.set_random_seed(5)
+        inputs = keras.Input(shape=shape)
+        h = body(inputs)
+        if len(h.shape) > 2:
+            h = layers.Flatten()(h)
+        return keras.Model(inputs, layers.Dense(3)(h))
+
+    x = rng.standard_normal((40, *shape)).astype("float32")
+    y = rng.standard_normal((40, 3)).astype("float32")
+    compiled, eager = _fit_both(build, {"loss": "mse"}, {"epochs": 2}, x, y)
+    assert compiled[0]._is_replayable()
+    assert compiled[0]._compiled_train_step.replayed > 0
+    _assert_same_training(compiled, eager, exact=True)

@@ -18,6 +18,8 @@ class InputLayer(Layer):
         name: the input's name (also the key of dict inputs).
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(
         self,
         shape=None,

@@ -20,7 +20,7 @@ import inspect
 
 import numpy as np
 
-from minikeras import config
+from minikeras import activations, config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.autodiff.tensor import dtype_name
 from minikeras.layers.input_spec import assert_input_compatibility
@@ -581,22 +581,24 @@ class Layer:
         return map_structure(lambda t: tuple(t.shape), spec)
 
     # -- replay -----------------------------------------------------------------------------
-    def _is_replayable(self):
-        """Whether calling this layer always runs the same primitives on its inputs and
-        weights, deciding nothing from their values: no randomness, no state updates, no
-        added losses or metrics. A compiled train step (`trainers/compiled_step.py`) records
-        such calls once and replays them. Layer classes vetted for it override this; a
-        subclass that redefines `call` or `__call__` is not vetted.
-        """
-        return False
+    # True on layer classes whose call always runs the same primitives on its inputs and
+    # weights, deciding nothing from their values: no randomness, no state updates, no added
+    # losses or metrics. A compiled train step (`trainers/compiled_step.py`) records such
+    # calls once and replays them.
+    _replayable = False
 
-    def _runs_own_call(self, cls):
-        """True when this layer runs `cls.call` through the plain `Layer.__call__`."""
-        kind = type(self)
+    def _is_replayable(self):
+        """Whether calls of this layer may be recorded and replayed (see `_replayable`).
+
+        Only minikeras's own classes count (a user's subclass may change anything), and
+        only with a built-in activation and no activity regularizer.
+        """
+        activation = getattr(self, "activation", None)
         return (
-            kind.call is cls.call
-            and kind.__call__ is Layer.__call__
+            self._replayable
+            and type(self).__module__.startswith("minikeras.")
             and self.activity_regularizer is None
+            and (activation is None or activations.is_builtin(activation))
         )
 
     # -- symbolic history -------------------------------------------------------------------

@@ -15,6 +15,8 @@ class Activation(Layer):
         array([0., 0., 0., 2.], dtype=float32)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         if activation is None:
@@ -23,9 +25,6 @@ class Activation(Layer):
 
     def call(self, inputs):
         return self.activation(inputs)
-
-    def _is_replayable(self):
-        return self._runs_own_call(Activation) and activations.is_builtin(self.activation)
 
     def compute_output_shape(self, input_shape):
         return input_shape

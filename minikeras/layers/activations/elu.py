@@ -18,6 +18,8 @@ class ELU(Layer):
         array([-0.63212055,  0.        ,  2.        ], dtype=float32)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):

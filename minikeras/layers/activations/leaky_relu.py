@@ -18,6 +18,8 @@ class LeakyReLU(Layer):
         array([-5.,  0., 10.], dtype=float32)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")

@@ -24,6 +24,8 @@ class PReLU(Layer):
         array([[-1.,  5.]], dtype=float32)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(
         self,
         alpha_initializer="Zeros",

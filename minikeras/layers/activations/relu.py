@@ -30,6 +30,8 @@ class ReLU(Layer):
         array([-5. , -2.5,  0. ,  5. , 10. ], dtype=float32)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
         self.max_value = _non_negative(max_value, "max_value", allow_none=True)

@@ -20,6 +20,8 @@ class Softmax(Layer):
         array([0.21194156, 0.5761169 , 0.21194156], dtype=float32)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)):

@@ -151,6 +151,8 @@ class BaseConv(Layer):
         kernel_constraint, bias_constraint: optional constraints.
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(
         self,
         rank,

@@ -41,6 +41,8 @@ class Conv2DTranspose(Layer):
         (1, 16, 16, 4)
     """
 
+    _replayable = True  # see Layer._replayable
+
     rank = 2
 
     def __init__(

@@ -41,6 +41,8 @@ class DepthwiseConv2D(Layer):
         (1, 6, 6, 8)
     """
 
+    _replayable = True  # see Layer._replayable
+
     rank = 2
 
     def __init__(

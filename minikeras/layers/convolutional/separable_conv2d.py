@@ -40,6 +40,8 @@ class SeparableConv2D(Layer):
         (1, 8, 8, 16)
     """
 
+    _replayable = True  # see Layer._replayable
+
     rank = 2
 
     def __init__(

@@ -25,6 +25,8 @@ class Dense(Layer):
         (2, 64)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(
         self,
         units,
@@ -92,11 +94,6 @@ class Dense(Layer):
         if self._fused is None and self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
-
-    def _is_replayable(self):
-        return self._runs_own_call(Dense) and (
-            self.activation is None or activations.is_builtin(self.activation)
-        )
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:-1], self.units)

@@ -16,6 +16,8 @@ class Merge(Layer):
     as in Keras. Subclasses implement `_merge_function(inputs)`.
     """
 
+    _replayable = True  # see Layer._replayable
+
     _min_inputs = 1
     _max_inputs = None
 

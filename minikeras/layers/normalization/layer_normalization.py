@@ -26,6 +26,8 @@ class LayerNormalization(Layer):
                [-1., 1.]], dtype=float32)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(
         self,
         axis=-1,

@@ -14,6 +14,8 @@ class BaseGlobalPooling(Layer):
         keepdims: keep the spatial axes with size 1 (False by default).
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, pool_dimensions, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
         self.rank = pool_dimensions

@@ -22,6 +22,8 @@ class BasePooling(Layer):
         data_format: `"channels_last"` (default) or `"channels_first"`.
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(
         self,
         pool_size,

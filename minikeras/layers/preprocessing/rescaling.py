@@ -28,6 +28,8 @@ class Rescaling(Layer):
         array([[-1.,  0.,  1.]], dtype=float32)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale = _check_number_or_list(scale, "scale")

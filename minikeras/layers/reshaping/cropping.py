@@ -8,6 +8,8 @@ from minikeras.layers.layer import Layer
 class _Cropping(Layer):
     """Crops the spatial axes of `(batch, *spatial, channels)` inputs (or channels first)."""
 
+    _replayable = True  # see Layer._replayable
+
     rank = None
 
     def _spatial_axes(self):

@@ -21,6 +21,8 @@ class Flatten(Layer):
         (2, 12)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format, "Flatten")
@@ -30,9 +32,6 @@ class Flatten(Layer):
         if self.data_format == "channels_first" and inputs.ndim > 2:
             inputs = ops.transpose(inputs, (0, *range(2, inputs.ndim), 1))
         return ops.reshape(inputs, (inputs.shape[0], math.prod(inputs.shape[1:])))
-
-    def _is_replayable(self):
-        return self._runs_own_call(Flatten)
 
     def compute_output_shape(self, input_shape):
         rest = tuple(input_shape)[1:]

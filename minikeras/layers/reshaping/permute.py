@@ -16,6 +16,8 @@ class Permute(Layer):
         (4, 64, 10)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
         dims = tuple(dims)

@@ -16,6 +16,8 @@ class RepeatVector(Layer):
         (2, 3, 32)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
         if isinstance(n, bool) or not isinstance(n, int):

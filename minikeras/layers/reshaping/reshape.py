@@ -20,6 +20,8 @@ class Reshape(Layer):
         (2, 3, 2, 2)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         try:
@@ -61,9 +63,6 @@ class Reshape(Layer):
     def call(self, inputs):
         shape = self._resolve(tuple(inputs.shape[1:]))
         return ops.reshape(inputs, (inputs.shape[0], *shape))
-
-    def _is_replayable(self):
-        return self._runs_own_call(Reshape)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self._resolve(tuple(input_shape[1:])))

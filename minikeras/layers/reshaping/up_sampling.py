@@ -20,6 +20,8 @@ class UpSampling1D(Layer):
         (1, 6, 4)
     """
 
+    _replayable = True  # see Layer._replayable
+
     def __init__(self, size=2, **kwargs):
         super().__init__(**kwargs)
         if isinstance(size, bool) or not isinstance(size, int):
@@ -57,6 +59,8 @@ class UpSampling2D(Layer):
         >>> UpSampling2D((1, 2))(np.ones((2, 2, 1, 3))).shape
         (2, 2, 2, 3)
     """
+
+    _replayable = True  # see Layer._replayable
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)

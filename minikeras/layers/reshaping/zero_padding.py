@@ -9,6 +9,8 @@ from minikeras.layers.layer import Layer
 class _ZeroPadding(Layer):
     """Pads the spatial axes of `(batch, *spatial, channels)` inputs (or channels first)."""
 
+    _replayable = True  # see Layer._replayable
+
     rank = None
 
     def _spatial_axes(self):
