@@ -459,3 +459,31 @@ def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path):
     )
     # BackupAndRestore ran before the crash at the end of epoch 1: epochs 0 and 1 are done.
     assert history.epoch == [2, 3]
+
+
+def test_batch_logs_are_built_only_for_callbacks_that_read_them():
+    # Without a reader of on_train_batch_end the loop skips each batch's logs dict; the
+    # epoch's logs and the weights must not depend on that.
+    x, y = data(70)
+    seen = []
+    reader = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(logs))
+    results = []
+    for callbacks in ([], [reader]):
+        model = small_model()
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"], weighted_metrics=["mse"])
+        history = model.fit(
+            x,
+            y,
+            batch_size=16,
+            epochs=2,
+            verbose=0,
+            sample_weight=np.arange(70.0) % 3,
+            callbacks=callbacks,
+        )
+        results.append((history.history, model.get_weights()))
+    assert results[0][0] == results[1][0]
+    assert set(results[0][0]) == {"loss", "mae", "mse"}
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert len(seen) == 10 and set(seen[-1]) == {"loss", "mae", "mse"}
+    assert seen[-1]["mae"] == results[1][0]["mae"][-1]

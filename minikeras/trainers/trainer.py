@@ -338,6 +338,14 @@ class Trainer:
     def train_step(self, data):
         """One optimisation step on a batch; returns the logs. Override for custom training."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self._update_on_batch(x, y, sample_weight)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def _update_on_batch(self, x, y, sample_weight):
+        """The default step up to the metrics: loss, gradients, loss tracker, weight update.
+
+        Returns the predictions, for the metrics.
+        """
         compiled = self._compiled_train_step
         if compiled is None or self.run_eagerly:
             y_pred, loss, gradients = self._eager_gradients(x, y, sample_weight)
@@ -355,7 +363,18 @@ class Trainer:
         guard = self.__dict__.get("_interrupt_guard")
         with guard.critical() if guard is not None else defer_keyboard_interrupt():
             self.optimizer.apply(gradients, variables)
-        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+        return y_pred
+
+    def _quiet_train_steps(self, callbacks):
+        """Whether `fit` may skip building each batch's logs: nobody reads them (no
+        callback overrides `on_train_batch_end`) and the step and metrics are the default
+        ones, so `_update_on_batch` plus the compiled metrics' update is the whole step."""
+        kind = type(self)
+        return (
+            kind.train_step is Trainer.train_step
+            and kind.compute_metrics is Trainer.compute_metrics
+            and not callbacks.listens("on_train_batch_end")
+        )
 
     def _eager_gradients(self, x, y, sample_weight):
         """The forward pass, the loss and its gradients, computed eagerly with a tape.
@@ -467,11 +486,19 @@ class Trainer:
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
                 logs = {}
+                quiet = self._quiet_train_steps(callbacks)
                 for step, batch in iterator:
                     callbacks.on_train_batch_begin(step)
-                    logs = self.train_step(pack_x_y_sample_weight(*batch))
-                    if callbacks.listens("on_train_batch_end"):  # else nobody reads them
-                        logs = _pythonify(logs)
+                    if quiet:  # the default step, without the logs nobody reads
+                        batch_x, batch_y, batch_weight = batch
+                        y_pred = self._update_on_batch(batch_x, batch_y, batch_weight)
+                        if self._compile_metrics is not None:
+                            self._compile_metrics.update_state(batch_y, y_pred, batch_weight)
+                        logs = None
+                    else:
+                        logs = self.train_step(pack_x_y_sample_weight(*batch))
+                        if callbacks.listens("on_train_batch_end"):  # else nobody reads them
+                            logs = _pythonify(logs)
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
