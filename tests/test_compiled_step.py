@@ -363,3 +363,35 @@ def test_every_vetted_layer_trains_the_same_replayed(rng, name):
     assert compiled[0]._is_replayable()
     assert compiled[0]._compiled_train_step.replayed > 0
     _assert_same_training(compiled, eager, exact=True)
+
+
+def test_several_inputs_and_named_targets_are_replayed(rng):
+    def build():
+        keras.utils.set_random_seed(9)
+        first = keras.Input(shape=(4,), name="first")
+        second = keras.Input(shape=(3,), name="second")
+        h = layers.Concatenate()([layers.Dense(5, activation="relu")(first), second])
+        return keras.Model({"first": first, "second": second}, layers.Dense(2, name="out")(h))
+
+    x = {
+        "first": rng.standard_normal((50, 4)).astype("float32"),
+        "second": rng.standard_normal((50, 3)).astype("float32"),
+    }
+    y = {"out": rng.standard_normal((50, 2)).astype("float32")}
+    compiled, eager = _fit_both(build, {"loss": {"out": "mse"}}, {"epochs": 2}, x, y)
+    assert compiled[0]._compiled_train_step.replayed > 0
+    _assert_same_training(compiled, eager, exact=True)
+
+
+def test_a_single_output_target_given_as_a_dict_or_list_reaches_loss_and_metrics(rng):
+    x, labels = _data(rng, n=40)
+    histories = []
+    for y in (labels, {"out": labels}, [labels]):
+        keras.utils.set_random_seed(2)
+        inputs = keras.Input(shape=(6,))
+        model = keras.Model(inputs, layers.Dense(3, activation="softmax", name="out")(inputs))
+        model.compile(
+            optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
+        histories.append(model.fit(x, y, batch_size=8, epochs=2, verbose=0).history)
+    assert histories[0] == histories[1] == histories[2]

@@ -114,6 +114,15 @@ def flat_outputs(values, output_names):
     return flatten(values)
 
 
+def _only(value):
+    """The target (or weight) of a single-output model given as a one-item list or dict."""
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        return value[0]
+    if isinstance(value, dict) and len(value) == 1:
+        return next(iter(value.values()))
+    return value
+
+
 class CompileLoss:
     """The compiled loss: per-output losses times `loss_weights`, summed.
 
@@ -147,7 +156,7 @@ class CompileLoss:
             if self.user_loss_weights is not None
             else [None] * len(names)
         )
-        flat_true = flat_outputs(y_true, names) if len(names) > 1 else [y_true]
+        flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
         self.losses = [
             resolve_loss(spec, yt, yp) for spec, yt, yp in zip(specs, flat_true, flat_pred)
@@ -172,13 +181,9 @@ class CompileLoss:
             else:
                 flat_weights = [sample_weight] * len(names)
         else:
-            flat_true = [
-                y_true[0] if isinstance(y_true, (list, tuple)) and len(y_true) == 1 else y_true
-            ]
+            flat_true = [_only(y_true)]
             flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
-            flat_weights = [
-                sample_weight[0] if isinstance(sample_weight, (list, tuple)) else sample_weight
-            ]
+            flat_weights = [_only(sample_weight)]
         trackers = iter(self.metrics)
         total = None
         for loss, weight, yt, yp, sw in zip(
@@ -248,7 +253,7 @@ class CompileMetrics:
         if not names or len(names) != len(flat_pred):
             names = list(y_pred) if isinstance(y_pred, dict) else [None] * len(flat_pred)
         self.output_names = names
-        flat_true = flat_outputs(y_true, names) if len(names) > 1 else [y_true]
+        flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
         self.unweighted = self._build_set(self.user_metrics, flat_true, flat_pred, names)
         self.weighted = self._build_set(self.user_weighted_metrics, flat_true, flat_pred, names)
@@ -269,7 +274,8 @@ class CompileMetrics:
             else:
                 flat_weights = [sample_weight] * len(names)
         else:
-            flat_true, flat_pred, flat_weights = [y_true], flatten(y_pred), [sample_weight]
+            flat_true, flat_pred = [_only(y_true)], flatten(y_pred)
+            flat_weights = [_only(sample_weight)]
         for group, yt, yp in zip(self.unweighted, flat_true, flat_pred):
             for metric in group:
                 metric.update_state(yt, yp)
