@@ -390,8 +390,6 @@ def test_a_single_output_target_given_as_a_dict_or_list_reaches_loss_and_metrics
         keras.utils.set_random_seed(2)
         inputs = keras.Input(shape=(6,))
         model = keras.Model(inputs, layers.Dense(3, activation="softmax", name="out")(inputs))
-        model.compile(
-            optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-        )
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         histories.append(model.fit(x, y, batch_size=8, epochs=2, verbose=0).history)
     assert histories[0] == histories[1] == histories[2]
