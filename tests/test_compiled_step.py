@@ -64,10 +64,12 @@ def test_fit_replays_the_step_and_trains_as_eager_fit_does(rng, sequential):
         x,
         y,
     )
-    # Per batch shape: one recorded step, one checked step, then replays.
-    steps = compiled[0]._compiled_train_step
-    assert steps.replayed > 0 and len(steps.entries) == 2
-    assert eager[0]._compiled_train_step is None
+    # Per batch shape: one recorded step, one checked step, then replays. Validation (14
+    # rows) has a batch shape of its own.
+    steps = compiled[0]._compiled_steps
+    assert steps.replayed["train"] > 0 and steps.replayed["test"] > 0
+    assert sorted(kind for kind, _ in steps.entries) == ["test", "train", "train"]
+    assert eager[0]._compiled_steps is None
     _assert_same_training(compiled, eager, exact=False)
 
 
@@ -78,7 +80,7 @@ def test_labels_are_read_from_each_batch_not_from_the_recording(rng):
     compiled, eager = _fit_both(
         _mlp, {"loss": "sparse_categorical_crossentropy"}, {"epochs": 2, "shuffle": False}, x, y
     )
-    assert compiled[0]._compiled_train_step.replayed > 0
+    assert compiled[0]._compiled_steps.replayed["train"] > 0
     _assert_same_training(compiled, eager, exact=False)
 
 
@@ -98,7 +100,7 @@ def test_each_vetted_loss_is_replayed_with_the_eager_results(rng, loss, activati
     compiled, eager = _fit_both(
         lambda: _mlp(output_activation=activation), {"loss": loss}, {"epochs": 2}, x, y
     )
-    assert compiled[0]._compiled_train_step.replayed > 0
+    assert compiled[0]._compiled_steps.replayed["train"] > 0
     # No softmax / cross-entropy pair to fuse: the replay gives the eager bits.
     exact = loss != "categorical_crossentropy"
     _assert_same_training(compiled, eager, exact=exact)
@@ -115,7 +117,7 @@ def test_sample_and_class_weights_are_batch_inputs_of_the_replay(rng):
             x,
             y,
         )
-        assert compiled[0]._compiled_train_step.replayed > 0
+        assert compiled[0]._compiled_steps.replayed["train"] > 0
         _assert_same_training(compiled, eager, exact=True)
 
 
@@ -181,8 +183,8 @@ def test_models_and_settings_that_stay_eager(rng, build, compile_kwargs):
     model.compile(optimizer="sgd", **compile_kwargs)
     history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
-    steps = model._compiled_train_step
-    assert steps is None or (steps.replayed == 0 and not steps.entries)
+    steps = model._compiled_steps
+    assert steps is None or (steps.replayed == {"train": 0, "test": 0} and not steps.entries)
 
 
 class _ClaimsReplayable(layers.Layer):
@@ -204,8 +206,8 @@ def test_the_checked_step_catches_a_recording_that_does_not_generalize(rng):
 
     x, y = _data(rng, n=64)
     compiled, eager = _fit_both(build, {"loss": "mse"}, {"epochs": 2}, x, np.eye(3)[y])
-    steps = compiled[0]._compiled_train_step
-    assert steps.replayed == 0 and list(steps.entries.values()) == [_EAGER]
+    steps = compiled[0]._compiled_steps
+    assert steps.replayed["train"] == 0 and list(steps.entries.values()) == [_EAGER]
     _assert_same_training(compiled, eager, exact=True)
 
 
@@ -224,7 +226,7 @@ def test_freezing_a_layer_during_fit_records_the_step_again(rng):
         model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[Freeze()])
         models.append(model)
     frozen_before = models[0].layers[1].get_weights()
-    assert models[0]._compiled_train_step.replayed > 0
+    assert models[0]._compiled_steps.replayed["train"] > 0
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(frozen_before[0], models[1].layers[1].get_weights()[0])
@@ -276,7 +278,7 @@ def test_a_label_out_of_range_is_caught_in_a_replayed_step(rng):
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match=r"label value of 7 .* \[0, 3\)"):
         model.fit(x, y, batch_size=16, shuffle=False, verbose=0)
-    assert model._compiled_train_step.replayed > 0
+    assert model._compiled_steps.replayed["train"] > 0
 
 
 def test_each_new_batch_shape_is_recorded_up_to_a_limit(rng):
@@ -287,7 +289,7 @@ def test_each_new_batch_shape_is_recorded_up_to_a_limit(rng):
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     for size in range(1, compiled_step._MAX_SIGNATURES + 6):
         model.train_on_batch(x[:size], y[:size])
-    assert len(model._compiled_train_step.entries) == compiled_step._MAX_SIGNATURES
+    assert len(model._compiled_steps.entries) == compiled_step._MAX_SIGNATURES
 
 
 def _two_branches(merge):
@@ -361,7 +363,7 @@ def test_every_vetted_layer_trains_the_same_replayed(rng, name):
     y = rng.standard_normal((40, 3)).astype("float32")
     compiled, eager = _fit_both(build, {"loss": "mse"}, {"epochs": 2}, x, y)
     assert compiled[0]._is_replayable()
-    assert compiled[0]._compiled_train_step.replayed > 0
+    assert compiled[0]._compiled_steps.replayed["train"] > 0
     _assert_same_training(compiled, eager, exact=True)
 
 
@@ -379,7 +381,7 @@ def test_several_inputs_and_named_targets_are_replayed(rng):
     }
     y = {"out": rng.standard_normal((50, 2)).astype("float32")}
     compiled, eager = _fit_both(build, {"loss": {"out": "mse"}}, {"epochs": 2}, x, y)
-    assert compiled[0]._compiled_train_step.replayed > 0
+    assert compiled[0]._compiled_steps.replayed["train"] > 0
     _assert_same_training(compiled, eager, exact=True)
 
 
@@ -393,3 +395,20 @@ def test_a_single_output_target_given_as_a_dict_or_list_reaches_loss_and_metrics
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         histories.append(model.fit(x, y, batch_size=8, epochs=2, verbose=0).history)
     assert histories[0] == histories[1] == histories[2]
+
+
+def test_evaluate_replays_the_test_step_with_the_eager_values(rng):
+    x, y = _data(rng)
+    results = []
+    for eager in (False, True):
+        model = _mlp()
+        model.compile(
+            optimizer="sgd",
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            run_eagerly=eager,
+        )
+        results.append([model.evaluate(x, y, batch_size=16, verbose=0) for _ in range(3)])
+        if not eager:
+            assert model._compiled_steps.replayed["test"] > 0
+    assert results[0] == results[1]

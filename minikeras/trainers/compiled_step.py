@@ -1,11 +1,12 @@
-"""The compiled train step: record the model's forward pass and loss once, then replay it.
+"""Compiled steps: record the model's forward pass and loss once, then replay them.
 
-Keras compiles `train_step` into a graph by default (`jit_compile="auto"`) and runs that
-graph for every batch. minikeras does the equivalent with `autodiff.program`: for a model
-whose layers and loss are vetted as fixed sequences of primitives (`Layer._is_replayable`,
-`Loss._is_replayable`), the forward pass, the loss and the gradients of a batch are computed
-by replaying a recording instead of calling layers and loss objects. Per batch signature
-(the shapes and dtypes of x, y and sample_weight):
+Keras compiles `train_step` and `test_step` into graphs by default (`jit_compile="auto"`)
+and runs those for every batch. minikeras does the equivalent with `autodiff.program`: for
+a model whose layers and loss are vetted as fixed sequences of primitives
+(`Layer._is_replayable`, `Loss._is_replayable`), the predictions, the loss and (for
+training) the gradients of a batch are computed by replaying a recording instead of calling
+layers and loss objects. Per kind of step and batch signature (the shapes and dtypes of x,
+y and sample_weight):
 
 1. the first step runs eagerly while its primitive calls are recorded;
 2. the second step runs both ways and the two must agree to the last bit (loss, outputs and
@@ -15,7 +16,7 @@ by replaying a recording instead of calling layers and loss objects. Per batch s
    `autodiff.program` (gradients equal to the eager ones up to float32 rounding).
 
 The optimizer update, the loss tracker, the metrics and the callbacks stay as in an eager
-step: only the computation of `(y_pred, loss, gradients)` is replaced.
+step: only the computation of `(y_pred, loss[, gradients])` is replaced.
 
 Eager only (as with `run_eagerly=True` or `jit_compile=False`): subclassed models (their
 `call` is arbitrary Python), a custom `compute_loss`, layers that draw random numbers or
@@ -47,46 +48,56 @@ class _Entry:
         self.checked = False
 
 
-class CompiledTrainStep:
-    """Computes `(y_pred, loss, gradients)` for a model's default `train_step`.
+class CompiledSteps:
+    """Computes the default steps' values for a model, replaying recordings when possible.
+
+    `gradients` serves `train_step` (`(y_pred, loss, gradients)`), `outputs` serves
+    `test_step` (`(y_pred, loss)`); each kind of step has its own recordings.
 
     Attributes:
-        replayed: how many steps were replayed (the others ran eagerly).
+        replayed: how many steps of each kind ("train", "test") were replayed.
     """
 
     def __init__(self, model):
         self.model = model
-        self.entries = {}  # batch signature -> _Entry, or _EAGER
-        self.replayed = 0
+        self.entries = {}  # (kind, batch signature) -> _Entry, or _EAGER
+        self.replayed = {"train": 0, "test": 0}
         self._vetted = (None, False)  # (what the answer depends on, answer)
 
     def gradients(self, x, y, sample_weight):
-        """The step's `(y_pred, loss, gradients)`, replayed when possible."""
-        model = self.model
+        """The train step's `(y_pred, loss, gradients)`."""
+        return self._step("train", self.model._eager_gradients, x, y, sample_weight)
+
+    def outputs(self, x, y, sample_weight):
+        """The test step's `(y_pred, loss)`."""
+        return self._step("test", self.model._eager_outputs, x, y, sample_weight)
+
+    def _step(self, kind, eager, x, y, sample_weight):
         if not self._model_is_vetted():
-            return model._eager_gradients(x, y, sample_weight)
+            return eager(x, y, sample_weight)
         key, leaves = _signature(x, y, sample_weight)
         if key is None:
-            return model._eager_gradients(x, y, sample_weight)
+            return eager(x, y, sample_weight)
+        key = (kind, key)
         entry = self.entries.get(key)
         if entry is _EAGER:
-            return model._eager_gradients(x, y, sample_weight)
-        variables = model.trainable_weights
+            return eager(x, y, sample_weight)
+        variables = self.model.trainable_weights if kind == "train" else []
         if entry is None and len(self.entries) >= _MAX_SIGNATURES:
-            return model._eager_gradients(x, y, sample_weight)
+            return eager(x, y, sample_weight)
         if entry is None or not _same(entry.program.variables, variables):
-            return self._record(key, x, y, sample_weight, leaves, variables)
+            return self._record(key, eager, x, y, sample_weight, leaves, variables)
         if not entry.checked:
             # The recording must stand for this batch too: replayed without fusions, it
             # must give the eager step's bits.
             replayed = _run(entry.program, leaves, exact=True)
-            eager = model._eager_gradients(x, y, sample_weight)
-            if _agree(replayed, eager):
+            values = eager(x, y, sample_weight)
+            if _agree(replayed, values):
                 entry.checked = True
             else:
                 self.entries[key] = _EAGER
-            return eager
-        self.replayed += 1
+            return values
+        self.replayed[kind] += 1
         return _run(entry.program, leaves)
 
     def _model_is_vetted(self):
@@ -97,7 +108,7 @@ class CompiledTrainStep:
             self._vetted = (state, _vet(self.model))
         return self._vetted[1]
 
-    def _record(self, key, x, y, sample_weight, leaves, variables):
+    def _record(self, key, eager, x, y, sample_weight, leaves, variables):
         """Runs the step eagerly, recording it; keeps the program if it can be replayed."""
         model = self.model
         # The batch enters as tensors, so every conversion of it is a recorded primitive.
@@ -109,7 +120,8 @@ class CompiledTrainStep:
             return _map_leaves(structure, lambda a: wrapped[id(a)])
 
         with record() as recording:
-            y_pred, loss, gradients = model._eager_gradients(wrap(x), wrap(y), wrap(sample_weight))
+            values = eager(wrap(x), wrap(y), wrap(sample_weight))
+        y_pred, loss = values[0], values[1]
         program = _EAGER
         if not model.losses and isinstance(y_pred, Tensor):
             try:
@@ -119,13 +131,13 @@ class CompiledTrainStep:
                         batch=leaves,
                         variables=variables,
                         results=[y_pred, loss],
-                        root=loss,
+                        root=loss if variables else None,
                     )
                 )
             except NotReplayable:
                 pass
         self.entries[key] = program
-        return y_pred, loss, gradients
+        return values
 
 
 def _vet(model):
@@ -139,6 +151,7 @@ def _vet(model):
         kind.compute_loss is Trainer.compute_loss
         and kind._compute_loss is Trainer._compute_loss
         and kind._eager_gradients is Trainer._eager_gradients
+        and kind._eager_outputs is Trainer._eager_outputs
         and compile_loss is not None
         and compile_loss.built
         and not compile_loss.metrics
@@ -199,9 +212,11 @@ def _same(a, b):
 
 
 def _run(program, leaves, exact=False):
-    """`(y_pred, loss, gradients)` as tensors, from a replay of the program."""
+    """`(y_pred, loss)` and, for a train step, the gradients, as tensors, from a replay."""
     (y_pred, loss), gradients = program.run(leaves, exact)
     wrap = Tensor._wrap
+    if program.root is None:
+        return wrap(y_pred, None, 0), wrap(loss, None, 0)
     return (
         wrap(y_pred, None, 0),
         wrap(loss, None, 0),
@@ -211,8 +226,9 @@ def _run(program, leaves, exact=False):
 
 def _agree(replayed, eager):
     """Whether a replayed step gave exactly the eager step's values."""
-    (y_pred, loss, gradients), (e_pred, e_loss, e_gradients) = replayed, eager
-    pairs = [(y_pred, e_pred), (loss, e_loss), *zip(gradients, e_gradients)]
+    pairs = [(replayed[0], eager[0]), (replayed[1], eager[1])]
+    if len(replayed) == 3:
+        pairs += list(zip(replayed[2], eager[2]))
     for a, b in pairs:
         if (a is None) != (b is None):
             return False

@@ -10,9 +10,9 @@ Logged values: `loss` is the running mean over the epoch of each batch's total l
 compiled loss plus `model.losses`), weighted by batch size; every metric is reset at the
 start of each epoch and of each evaluation. Log keys are sorted, as Keras does.
 
-Compiled steps: as Keras compiles `train_step` by default (`jit_compile="auto"`), the default
-`train_step` of a model made of vetted layers and a built-in loss records its forward pass,
-loss and gradients once per batch shape and then replays the recording
+Compiled steps: as Keras compiles its steps by default (`jit_compile="auto"`), the default
+`train_step` and `test_step` of a model made of vetted layers and a built-in loss record
+their forward pass, loss and gradients once per batch shape and then replay the recording
 (`compiled_step.py`). `run_eagerly=True` or `jit_compile=False` turn that off; everything
 else always runs eagerly. `steps_per_execution` is accepted for compatibility: one batch
 per step.
@@ -28,7 +28,7 @@ from minikeras import ops
 from minikeras.autodiff import GradientTape, Tensor, no_grad
 from minikeras.trainers import data_adapters
 from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
-from minikeras.trainers.compiled_step import CompiledTrainStep
+from minikeras.trainers.compiled_step import CompiledSteps
 from minikeras.trainers.data_adapters import (
     EpochIterator,
     flatten,
@@ -116,7 +116,7 @@ class Trainer:
         object.__setattr__(self, "history", None)
         object.__setattr__(self, "_initial_epoch", None)
         object.__setattr__(self, "steps_per_execution", 1)
-        object.__setattr__(self, "_compiled_train_step", None)
+        object.__setattr__(self, "_compiled_steps", None)
 
     # -- compile ----------------------------------------------------------------------------
     def compile(
@@ -143,8 +143,8 @@ class Trainer:
                 ignore sample and class weights.
             weighted_metrics: like metrics, but weighted by sample_weight/class_weight.
             run_eagerly: True to run every step eagerly, layer by layer (for debugging).
-            jit_compile: `"auto"` (default) or True: the default train step records and
-                replays the computation when the model allows it (see
+            jit_compile: `"auto"` (default) or True: the default train and test steps
+                record and replay their computation when the model allows it (see
                 `trainers/compiled_step.py`); False: always eager.
             steps_per_execution, auto_scale_loss: accepted for compatibility (one batch
                 per step; loss scaling is the optimizer's `loss_scale_factor`).
@@ -173,8 +173,8 @@ class Trainer:
         self.jit_compile = jit_compile
         compiled = None
         if not run_eagerly and jit_compile is not False:
-            compiled = CompiledTrainStep(self)
-        object.__setattr__(self, "_compiled_train_step", compiled)
+            compiled = CompiledSteps(self)
+        object.__setattr__(self, "_compiled_steps", compiled)
         self._compile_config = {
             "optimizer": self.optimizer,  # the resolved object, as Keras stores it
             "loss": loss,
@@ -346,7 +346,7 @@ class Trainer:
 
         Returns the predictions, for the metrics.
         """
-        compiled = self._compiled_train_step
+        compiled = self._compiled_steps
         if compiled is None or self.run_eagerly:
             y_pred, loss, gradients = self._eager_gradients(x, y, sample_weight)
         else:
@@ -388,11 +388,19 @@ class Trainer:
             scaled = self.optimizer.scale_loss(loss)
         return y_pred, loss, tape.gradient(scaled, self.trainable_weights)
 
+    def _eager_outputs(self, x, y, sample_weight):
+        """The predictions and the loss of a batch, computed eagerly (for `test_step`)."""
+        y_pred = self(x, training=False)
+        return y_pred, self._compute_loss(x, y, y_pred, sample_weight, training=False)
+
     def test_step(self, data):
         """Evaluates one batch (no gradients); returns the logs."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        y_pred = self(x, training=False)
-        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+        compiled = self._compiled_steps
+        if compiled is None or self.run_eagerly:
+            y_pred, loss = self._eager_outputs(x, y, sample_weight)
+        else:
+            y_pred, loss = compiled.outputs(x, y, sample_weight)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
