@@ -412,3 +412,16 @@ def test_evaluate_replays_the_test_step_with_the_eager_values(rng):
         if not eager:
             assert model._compiled_steps.replayed["test"] > 0
     assert results[0] == results[1]
+
+
+def test_a_model_without_trainable_weights_trains_eagerly(rng):
+    x, y = _data(rng, n=40)
+    model = _mlp()
+    model.trainable = False
+    before = model.get_weights()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert history.history["loss"][0] == history.history["loss"][1]
+    assert model._compiled_steps.replayed["train"] == 0
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -131,7 +131,7 @@ class CompiledSteps:
                         batch=leaves,
                         variables=variables,
                         results=[y_pred, loss],
-                        root=loss if variables else None,
+                        root=loss if key[0] == "train" else None,
                     )
                 )
             except NotReplayable:
