@@ -29,6 +29,7 @@ Example:
     >>> [loss_value], [dw] = program.run([new_x])
 """
 
+import math
 from contextlib import contextmanager
 
 import numpy as np
@@ -76,7 +77,17 @@ class NotReplayable(Exception):
 class _Step:
     """One recorded primitive call, with its inputs and outputs as slot numbers."""
 
-    __slots__ = ("backward", "check", "cls", "fused", "inputs", "needs", "outputs", "parameters")
+    __slots__ = (
+        "backward",
+        "check",
+        "cls",
+        "count",
+        "fused",
+        "inputs",
+        "needs",
+        "outputs",
+        "parameters",
+    )
 
     def __init__(self, cls, parameters, inputs, needs, outputs):
         self.cls = cls
@@ -86,7 +97,8 @@ class _Step:
         self.outputs = outputs  # slot numbers
         self.backward = False  # on the path from the root to a variable
         self.check = cls.check_gradient_shapes
-        self.fused = None  # "consumer" / "producer" of a softmax-crossentropy fusion
+        self.fused = None  # its part in a fusion: "consumer", "producer" or "spread"
+        self.count = 0  # for "spread": how many values the mean averages
 
 
 def _batch_sized(value, batch_size):
@@ -136,7 +148,7 @@ class Program:
         variables = list(variables)
         slot_of_variable = {id(v): len(batch) + i for i, v in enumerate(variables)}
         constants, others, steps, seen = [], [], [], set()
-        ndims = {}  # slot -> ndim of a step's output
+        shapes = {}  # slot -> shape of a step's output
         keep = []  # holds every recorded array so their ids stay unique while building
         n_slots = len(batch) + len(variables)
 
@@ -175,7 +187,7 @@ class Program:
             out_slots = []
             for y in outputs:
                 keep.append(y.data)
-                ndims[n_slots] = y.data.ndim
+                shapes[n_slots] = y.data.shape
                 slot_of_array[id(y.data)] = n_slots
                 out_slots.append(n_slots)
                 n_slots += 1
@@ -199,7 +211,7 @@ class Program:
                 if any(needs for needs in step.needs) and carrying.intersection(step.outputs):
                     step.backward = True
                     carrying.update(s for s, n in zip(step.inputs, step.needs) if n)
-            _find_fusions(steps, root_slot, ndims)
+            _find_fusions(steps, root_slot, shapes)
         return cls(
             steps,
             n_slots,
@@ -235,8 +247,9 @@ class Program:
         return _generate(self)[0]
 
 
-def _find_fusions(steps, root_slot, ndims):
-    """Marks softmax -> cross-entropy pairs whose backward passes can be done as one.
+def _find_fusions(steps, root_slot, shapes):
+    """Marks softmax -> cross-entropy pairs whose backward passes can be done as one (and
+    the mean of the cross-entropy's values, when that is the root).
 
     A step whose class has `softmax_logits_backward` (the cross-entropy from
     probabilities) can give the gradient with respect to the logits of the softmax that made
@@ -245,13 +258,14 @@ def _find_fusions(steps, root_slot, ndims):
     differentiates through it. The pair then skips the softmax's Jacobian product: the same
     values up to rounding, in a few array operations instead of a dozen.
     """
-    producer, uses = {}, {}
+    producer, consumer, uses = {}, {}, {}
     for step in steps:
         for slot in step.outputs:
             producer[slot] = step
         for slot, needs in zip(step.inputs, step.needs):
             if needs:
                 uses[slot] = uses.get(slot, 0) + 1
+                consumer[slot] = step
     for step in steps:
         if not step.backward or not hasattr(step.cls, "softmax_logits_backward"):
             continue
@@ -265,9 +279,21 @@ def _find_fusions(steps, root_slot, ndims):
             and slot != root_slot
             and len(source.outputs) == 1
             and hasattr(source.cls, "backward_from_logits")
-            and source.cls.ends_in_softmax(source.parameters, ndims[slot])
+            and source.cls.ends_in_softmax(source.parameters, len(shapes[slot]))
         ):
             step.fused, source.fused = "consumer", "producer"
+            # Its values averaged into the root: the mean's backward is a uniform
+            # 1 / count, which the fused backward takes as a scalar (it broadcasts).
+            values = step.outputs[0]
+            mean = consumer.get(values)
+            if (
+                mean is not None
+                and uses.get(values) == 1
+                and mean.outputs == (root_slot,)
+                and hasattr(mean.cls, "spreads_evenly")
+                and mean.cls.spreads_evenly(mean.parameters)
+            ):
+                mean.fused, mean.count = "spread", math.prod(shapes[values])
 
 
 def _owned(gradients):
@@ -293,8 +319,8 @@ def _check_shape(name, gx, x):
 def _generate(program, fuse=True):
     """Writes the program out as one straight-line Python function.
 
-    Each slot becomes a local variable: `b0, b1` the batch arrays, `s7` a variable's,
-    constant's or step's value, `g7` its gradient. For each step the function creates a
+    Each slot becomes a local variable: `s7` holds its value (the batch arrays are the
+    arguments `s0, s1, ...`) and `g7` its gradient. For each step the function creates a
     fresh primitive, restores the recorded parameters, and calls `forward`; then, most
     recent first, `backward` for the steps on the way back from the root, adding up
     gradients exactly as `backward_pass` does. Nothing is looked up or looped over at run
@@ -341,7 +367,10 @@ def _generate(program, fuse=True):
         for step in program.backward_steps:
             k = k_of[id(step)]
             outs = step.outputs
-            if len(outs) == 1:
+            if fuse and step.fused == "spread":  # the mean's gradient, as one scalar
+                lines.append(f"if g{outs[0]} is not None:")
+                lines.append(f"    gxs = (g{outs[0]} / {step.count},)")
+            elif len(outs) == 1:
                 method = "backward"
                 if fuse and step.fused == "consumer":
                     method = "softmax_logits_backward"

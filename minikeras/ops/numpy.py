@@ -853,6 +853,12 @@ class Mean(Function):
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
+    # A replayed program (autodiff/program.py) may replace the backward pass of a mean over
+    # everything by the scalar `gy / count`, for a consumer that broadcasts it.
+    @staticmethod
+    def spreads_evenly(parameters):
+        return parameters.get("axis") is None and not parameters.get("keepdims")
+
     def forward(self, x):
         self.x_shape = x.shape
         # sum / count in the input's dtype (np.mean adds a slow Python layer).
