@@ -167,6 +167,13 @@ def test_the_replay_function_is_plain_python_to_read(rng):
     assert source.startswith("def replay(s0, s1):")
     assert ".forward(" in source and ".backward(" in source
     assert "softmax_logits_backward" in source and "backward_from_logits" in source
+    # The loss mean's gradient goes to the fused cross-entropy as one scalar.
+    assert [step.fused for step in program.steps if step.fused] == [
+        "producer",
+        "consumer",
+        "spread",
+    ]
+    assert "/ 4," in source
 
 
 # -- the softmax / cross-entropy fusion ----------------------------------------------------
