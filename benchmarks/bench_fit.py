@@ -154,7 +154,7 @@ def best_of(fn, repeat):
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=60_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keras-python", default=os.environ.get("KERAS_PYTHON"))
     args = parser.parse_args(argv)
     keras_python = keras_interpreter(args.keras_python)
