@@ -425,3 +425,27 @@ def test_a_model_without_trainable_weights_trains_eagerly(rng):
     assert model._compiled_steps.replayed["train"] == 0
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+class _OwnMetrics(keras.Model):
+    """A functional model of the user's class that keeps Functional's call."""
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        logs = super().compute_metrics(x, y, y_pred, sample_weight)
+        return {**logs, "seen": float(len(y))}
+
+
+def test_a_users_model_class_that_keeps_the_functional_call_is_replayed(rng):
+    def build():
+        keras.utils.set_random_seed(4)
+        inputs = keras.Input(shape=(6,))
+        h = layers.Dense(8, activation="relu")(inputs)
+        return _OwnMetrics(inputs, layers.Dense(3, activation="softmax")(h))
+
+    x, y = _data(rng)
+    compiled, eager = _fit_both(
+        build, {"loss": "sparse_categorical_crossentropy"}, {"epochs": 2}, x, y
+    )
+    assert compiled[0]._compiled_steps.replayed["train"] > 0
+    assert compiled[1]["seen"] == [6.0, 6.0]  # the last batch's logs, as Keras keeps them
+    _assert_same_training(compiled, eager, exact=False)

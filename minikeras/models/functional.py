@@ -217,9 +217,12 @@ class Functional(Model):
         return map_structure(lookup, self._outputs_struct)
 
     def _is_replayable(self):
-        # A graph of replayable layers (a user's subclass may define its own call).
+        # A graph of replayable layers, run by this class's own call (a user's subclass may
+        # keep it, or define a call of its own).
+        kind = type(self)
         return (
-            type(self).__module__.startswith("minikeras.")
+            kind.call is Functional.call
+            and kind.__call__ is Layer.__call__
             and self.activity_regularizer is None
             and not self._symbolic_losses
             and not self._symbolic_metrics
