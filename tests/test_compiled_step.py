@@ -449,3 +449,21 @@ def test_a_users_model_class_that_keeps_the_functional_call_is_replayed(rng):
     assert compiled[0]._compiled_steps.replayed["train"] > 0
     assert compiled[1]["seen"] == [6.0, 6.0]  # the last batch's logs, as Keras keeps them
     _assert_same_training(compiled, eager, exact=False)
+
+
+def test_dict_batches_with_their_keys_in_another_order_are_not_mixed_up(rng):
+    keras.utils.set_random_seed(1)
+    first = keras.Input(shape=(3,), name="first")
+    second = keras.Input(shape=(3,), name="second")
+    out = layers.Dense(1)(layers.Concatenate()([first, layers.Dense(3)(second)]))
+    model = keras.Model({"first": first, "second": second}, out)
+    model.compile(optimizer="sgd", loss="mse")
+    a, b = (rng.standard_normal((4, 3)).astype("float32") for _ in range(2))
+    y = np.zeros((4, 1), "float32")
+    for _ in range(4):  # recorded, checked, then replayed
+        model.test_on_batch({"first": a, "second": b}, y)
+    swapped = model.test_on_batch({"second": b, "first": a}, y)
+    assert swapped == model.test_on_batch({"first": a, "second": b}, y)
+    assert swapped == pytest.approx(
+        float(np.mean(model.predict_on_batch({"first": a, "second": b}) ** 2))
+    )

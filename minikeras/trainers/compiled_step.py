@@ -32,7 +32,7 @@ import numpy as np
 from minikeras.autodiff import Tensor
 from minikeras.autodiff.program import NotReplayable, Program, record
 from minikeras.layers.layer import _structure_version
-from minikeras.tree import flatten
+from minikeras.tree import flatten, map_structure
 
 _EAGER = "eager"  # marks a signature that runs eagerly
 _MAX_SIGNATURES = 32  # batch shapes recorded per model; further ones run eagerly
@@ -117,7 +117,7 @@ class CompiledSteps:
         def wrap(structure):
             if structure is None:
                 return None
-            return _map_leaves(structure, lambda a: wrapped[id(a)])
+            return map_structure(lambda a: wrapped[id(a)], structure)
 
         with record() as recording:
             values = eager(wrap(x), wrap(y), wrap(sample_weight))
@@ -189,22 +189,18 @@ def _signature(x, y, sample_weight):
 
 
 def _layout(structure):
-    """The nesting of a batch part (dict keys, list lengths), as a hashable value."""
+    """The nesting of a batch part (dict keys in order, list lengths), as a hashable value.
+
+    Keys stay in insertion order, the order of the leaves: the same keys in another order
+    make another signature.
+    """
     if structure is None or type(structure).__module__ == "numpy":
         return None
     if isinstance(structure, dict):
-        return ("dict", tuple((k, _layout(v)) for k, v in sorted(structure.items())))
+        return ("dict", tuple((k, _layout(v)) for k, v in structure.items()))
     if isinstance(structure, (list, tuple)):
         return (type(structure).__name__, tuple(_layout(v) for v in structure))
     return type(structure).__name__
-
-
-def _map_leaves(structure, fn):
-    if isinstance(structure, dict):
-        return {k: _map_leaves(v, fn) for k, v in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map_leaves(v, fn) for v in structure)
-    return fn(structure)
 
 
 def _same(a, b):
