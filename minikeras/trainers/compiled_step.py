@@ -27,6 +27,8 @@ Python attributes changed after the first step (not its weights) take effect aft
 `compile()` is called again.
 """
 
+import operator
+
 import numpy as np
 
 from minikeras.autodiff import Tensor
@@ -65,7 +67,9 @@ class CompiledSteps:
         self._vetted = (None, False)  # (what the answer depends on, answer)
 
     def gradients(self, x, y, sample_weight):
-        """The train step's `(y_pred, loss, gradients)`."""
+        """The train step's `(y_pred, loss, gradients, variables)`, `variables` being the
+        model's trainable weights. Replayed gradients are numpy arrays, eager ones tensors:
+        the optimizer takes both."""
         return self._step("train", self.model._eager_gradients, x, y, sample_weight)
 
     def outputs(self, x, y, sample_weight):
@@ -82,11 +86,13 @@ class CompiledSteps:
         entry = self.entries.get(key)
         if entry is _EAGER:
             return eager(x, y, sample_weight)
-        variables = self.model.trainable_weights if kind == "train" else []
         if entry is None and len(self.entries) >= _MAX_SIGNATURES:
             return eager(x, y, sample_weight)
-        if entry is None or not _same(entry.program.variables, variables):
-            return self._record(key, eager, x, y, sample_weight, leaves, variables)
+        if entry is not None and kind == "train":
+            if not _same(entry.program.variables, self.model.trainable_weights):
+                entry = None  # a layer was frozen or unfrozen: record again
+        if entry is None:
+            return self._record(key, eager, x, y, sample_weight, leaves)
         if not entry.checked:
             # The recording must stand for this batch too: replayed without fusions, it
             # must give the eager step's bits.
@@ -108,7 +114,7 @@ class CompiledSteps:
             self._vetted = (state, _vet(self.model))
         return self._vetted[1]
 
-    def _record(self, key, eager, x, y, sample_weight, leaves, variables):
+    def _record(self, key, eager, x, y, sample_weight, leaves):
         """Runs the step eagerly, recording it; keeps the program if it can be replayed."""
         model = self.model
         # The batch enters as tensors, so every conversion of it is a recorded primitive.
@@ -122,6 +128,7 @@ class CompiledSteps:
         with record() as recording:
             values = eager(wrap(x), wrap(y), wrap(sample_weight))
         y_pred, loss = values[0], values[1]
+        variables = values[3] if key[0] == "train" else []
         program = _EAGER
         if not model.losses and isinstance(y_pred, Tensor):
             try:
@@ -204,30 +211,29 @@ def _layout(structure):
 
 
 def _same(a, b):
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _run(program, leaves, exact=False):
-    """`(y_pred, loss)` and, for a train step, the gradients, as tensors, from a replay."""
+    """`(y_pred, loss)` as tensors and, for a train step, the gradient arrays and their
+    variables, from a replay."""
     (y_pred, loss), gradients = program.run(leaves, exact)
     wrap = Tensor._wrap
     if program.root is None:
         return wrap(y_pred, None, 0), wrap(loss, None, 0)
-    return (
-        wrap(y_pred, None, 0),
-        wrap(loss, None, 0),
-        [None if g is None else wrap(g, None, 0) for g in gradients],
-    )
+    return wrap(y_pred, None, 0), wrap(loss, None, 0), gradients, program.variables
 
 
 def _agree(replayed, eager):
     """Whether a replayed step gave exactly the eager step's values."""
     pairs = [(replayed[0], eager[0]), (replayed[1], eager[1])]
-    if len(replayed) == 3:
+    if len(replayed) > 2:  # a train step: its gradients, for the same variables
+        if not _same(replayed[3], eager[3]):
+            return False
         pairs += list(zip(replayed[2], eager[2]))
     for a, b in pairs:
         if (a is None) != (b is None):
             return False
-        if a is not None and not np.array_equal(a.data, b.data):
+        if a is not None and not np.array_equal(getattr(a, "data", a), b.data):
             return False
     return True

@@ -348,9 +348,9 @@ class Trainer:
         """
         compiled = self._compiled_steps
         if compiled is None or self.run_eagerly:
-            y_pred, loss, gradients = self._eager_gradients(x, y, sample_weight)
+            y_pred, loss, gradients, variables = self._eager_gradients(x, y, sample_weight)
         else:
-            y_pred, loss, gradients = compiled.gradients(x, y, sample_weight)
+            y_pred, loss, gradients, variables = compiled.gradients(x, y, sample_weight)
         if not _is_finite(loss):
             # NaN or infinity in the batch shows up in the loss: name the culprit before
             # any weight changes. (A loss that diverges on clean data is left to the
@@ -359,7 +359,6 @@ class Trainer:
             _check_finite(y, "y")
             _check_finite(sample_weight, "sample_weight")
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
-        variables = self.trainable_weights
         guard = self.__dict__.get("_interrupt_guard")
         with guard.critical() if guard is not None else defer_keyboard_interrupt():
             self.optimizer.apply(gradients, variables)
@@ -379,14 +378,16 @@ class Trainer:
     def _eager_gradients(self, x, y, sample_weight):
         """The forward pass, the loss and its gradients, computed eagerly with a tape.
 
-        Returns `(y_pred, loss, gradients)`; the gradients are those of the loss scaled by
-        the optimizer (`scale_loss`), one per trainable weight.
+        Returns `(y_pred, loss, gradients, variables)`: the gradients of the loss scaled by
+        the optimizer (`scale_loss`), one per trainable weight (`variables`, read after the
+        forward pass, which may have created them).
         """
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
             scaled = self.optimizer.scale_loss(loss)
-        return y_pred, loss, tape.gradient(scaled, self.trainable_weights)
+        variables = self.trainable_weights
+        return y_pred, loss, tape.gradient(scaled, variables), variables
 
     def _eager_outputs(self, x, y, sample_weight):
         """The predictions and the loss of a batch, computed eagerly (for `test_step`)."""
