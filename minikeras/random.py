@@ -14,7 +14,7 @@ import random as _python_random
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import Tensor, Variable
+from minikeras.autodiff import Function, Tensor, Variable
 from minikeras.autodiff.tensor import to_array
 
 __all__ = [
@@ -31,6 +31,13 @@ __all__ = [
 def make_default_seed():
     """A seed taken from Python's `random`, so `utils.set_random_seed` makes it repeat."""
     return _python_random.randint(1, int(1e9))
+
+
+def _next_generator(state):
+    """The numpy Generator for a `[seed, counter]` state array, whose counter it advances."""
+    seed, counter = (int(v) for v in state)
+    state[1] = (counter + 1) % 2**32
+    return np.random.default_rng([seed, counter])
 
 
 class SeedGenerator:
@@ -67,9 +74,7 @@ class SeedGenerator:
 
     def next(self):
         """Returns a numpy Generator for the next draw and advances the state."""
-        seed, counter = (int(v) for v in self.state.data)
-        self.state.data[1] = (counter + 1) % 2**32
-        return np.random.default_rng([seed, counter])
+        return _next_generator(self.state.data)
 
     def get_config(self):
         return {"seed": self.seed}
@@ -180,6 +185,33 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     return _wrap(_scale_and_shift(values, float(stddev), float(mean), dtype))
 
 
+def _dropout_mask(generator, rate, shape, dtype):
+    keep = generator.random(shape, dtype=np.float32) >= np.float32(rate)
+    mask = keep.astype(dtype)
+    mask *= 1.0 / (1.0 - rate)
+    return mask
+
+
+class SeededDropout(Function):
+    """`x * mask`, the mask drawn from a SeedGenerator's state (the second input), which
+    it advances.
+
+    Drawing inside the primitive, from a state it reads as an input, is what lets a
+    replayed program (`autodiff/program.py`) draw a new mask at every step, as the eager
+    call does. The state gets no gradient.
+    """
+
+    def __init__(self, rate, shape, dtype):
+        self.rate, self.shape, self.dtype = rate, shape, dtype
+
+    def forward(self, x, state):
+        self.mask = _dropout_mask(_next_generator(state), self.rate, self.shape, self.dtype)
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * self.mask, None
+
+
 def dropout(inputs, rate, noise_shape=None, seed=None):
     """Zeroes each entry with probability `rate` and scales the rest by `1 / (1 - rate)`.
 
@@ -201,10 +233,9 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         else tuple(inputs.shape[i] if d is None else int(d) for i, d in enumerate(noise_shape))
     )
     dtype = inputs.data.dtype if inputs.data.dtype.kind == "f" else np.dtype(config.floatx())
-    keep = draw_generator(seed).random(shape, dtype=np.float32) >= np.float32(rate)
-    mask = keep.astype(dtype)
-    mask *= 1.0 / (1.0 - rate)
-    return ops.multiply(inputs, mask)
+    if isinstance(seed, SeedGenerator) and inputs.data.dtype == dtype:
+        return SeededDropout(rate, shape, dtype)(inputs, seed.state)
+    return ops.multiply(inputs, _dropout_mask(draw_generator(seed), rate, shape, dtype))
 
 
 def shuffle(x, axis=0, seed=None):

@@ -136,9 +136,9 @@ class _OwnLoss(keras.Model):
         return ops.mean(ops.square(y_pred))
 
 
-def _with_dropout():
+def _with_noise():
     inputs = keras.Input(shape=(6,))
-    h = layers.Dropout(0.5)(layers.Dense(8, activation="relu")(inputs))
+    h = layers.GaussianNoise(0.5)(layers.Dense(8, activation="relu")(inputs))
     return keras.Model(inputs, layers.Dense(3, activation="softmax")(h))
 
 
@@ -167,7 +167,7 @@ def _sparse_ce(y_true, y_pred):
     "build, compile_kwargs",
     [
         (_Subclassed, {}),
-        (_with_dropout, {}),
+        (_with_noise, {}),
         (_with_activity_regularizer, {}),
         (_with_python_activation, {}),
         (_with_own_compute_loss, {}),
@@ -310,6 +310,8 @@ _VETTED = {
     "relu": ((6,), lambda h: layers.ReLU(max_value=1.0)(h)),
     "softmax": ((6,), lambda h: layers.Softmax()(h)),
     "identity": ((6,), lambda h: layers.Identity()(h)),
+    "dropout": ((6,), lambda h: layers.Dropout(0.4)(layers.Dense(8)(h))),
+    "spatial_dropout": ((8, 2), lambda h: layers.SpatialDropout1D(0.5)(h)),
     "layer_norm": ((6,), lambda h: layers.LayerNormalization()(h)),
     "rescaling": ((6,), lambda h: layers.Rescaling(0.5, offset=1.0)(h)),
     "reshape_permute": ((6,), lambda h: layers.Permute((2, 1))(layers.Reshape((2, 3))(h))),
@@ -467,3 +469,22 @@ def test_dict_batches_with_their_keys_in_another_order_are_not_mixed_up(rng):
     assert swapped == pytest.approx(
         float(np.mean(model.predict_on_batch({"first": a, "second": b}) ** 2))
     )
+
+
+def test_dropout_draws_a_new_mask_at_every_replayed_step(rng):
+    def build():
+        keras.utils.set_random_seed(8)
+        inputs = keras.Input(shape=(6,))
+        h = layers.Dropout(0.5)(layers.Dense(16, activation="relu")(inputs))
+        return keras.Model(inputs, layers.Dense(3, activation="softmax")(h))
+
+    x, y = _data(rng, n=96)
+    compiled, eager = _fit_both(
+        build, {"loss": "sparse_categorical_crossentropy"}, {"epochs": 3}, x, y
+    )
+    model = compiled[0]
+    assert model._compiled_steps.replayed["train"] > 0
+    _assert_same_training(compiled, eager, exact=False)
+    # The generator advanced once per training step, replayed or not: 3 epochs x 6 batches.
+    state = model.layers[2].seed_generator.state.numpy()
+    assert state[1] == eager[0].layers[2].seed_generator.state.numpy()[1] == 18

@@ -139,3 +139,33 @@ def test_shuffle_permutes_along_an_axis():
     np.testing.assert_array_equal(np.sort(columns, axis=1), x)
     assert random.shuffle([1.0, 2.0, 3.0], seed=0).dtype == "float32"
     assert random.shuffle(ops.convert_to_tensor([1, 2, 3]), seed=0).dtype == "int32"
+
+
+@pytest.mark.parametrize("noise_shape", [None, (None, 1, 5)])
+def test_seeded_dropout_primitive_gradient_matches_finite_differences(noise_shape):
+    from tests.gradcheck import check_gradients
+
+    generator = random.SeedGenerator(7)
+
+    def fn(x):
+        generator.state.assign(np.array([7, 0], np.uint32))  # the same mask at every call
+        return random.dropout(x, 0.4, noise_shape=noise_shape, seed=generator)
+
+    x = np.random.default_rng(0).standard_normal((4, 3, 5))
+    check_gradients(fn, x)
+    out = fn(Variable(x.astype("float32")))
+    assert type(out.creator).__name__ == "SeededDropout"
+
+
+def test_seeded_dropout_advances_its_generator_like_any_draw():
+    generator = random.SeedGenerator(3)
+    x = np.ones((6, 4), np.float32)
+    first = random.dropout(x, 0.5, seed=generator).numpy()
+    second = random.dropout(x, 0.5, seed=generator).numpy()
+    assert generator.state.numpy()[1] == 2
+    assert not np.array_equal(first, second)
+    again = random.SeedGenerator(3)
+    np.testing.assert_array_equal(random.dropout(x, 0.5, seed=again).numpy(), first)
+    # The mask is the one the generator's next draw gives.
+    replay = random.SeedGenerator(3).next().random((6, 4), dtype=np.float32) >= 0.5
+    np.testing.assert_array_equal(first != 0, replay)

@@ -19,8 +19,9 @@ The optimizer update, the loss tracker, the metrics and the callbacks stay as in
 step: only the computation of `(y_pred, loss[, gradients])` is replaced.
 
 Eager only (as with `run_eagerly=True` or `jit_compile=False`): subclassed models (their
-`call` is arbitrary Python), a custom `compute_loss`, layers that draw random numbers or
-update state (Dropout, BatchNormalization), `add_loss` / `add_metric`, regularizers that
+`call` is arbitrary Python), a custom `compute_loss`, layers that update state or draw
+random numbers outside a primitive (BatchNormalization, GaussianNoise), `add_loss` /
+`add_metric`, regularizers that
 add losses, loss scaling, losses not vetted (custom ones included), multi-output models
 whose compiled loss tracks per-output values. As with Keras's compiled step, a layer's
 Python attributes changed after the first step (not its weights) take effect after
@@ -95,8 +96,12 @@ class CompiledSteps:
             return self._record(key, eager, x, y, sample_weight, leaves)
         if not entry.checked:
             # The recording must stand for this batch too: replayed without fusions, it
-            # must give the eager step's bits.
+            # must give the eager step's bits. State the replay advances (a dropout's
+            # seed generator) is put back first, so both draw the same numbers.
+            state = [(v, v.data.copy()) for _, v in entry.program.other_variables]
             replayed = _run(entry.program, leaves, exact=True)
+            for variable, data in state:
+                variable.data[...] = data
             values = eager(x, y, sample_weight)
             if _agree(replayed, values):
                 entry.checked = True

@@ -51,6 +51,10 @@ class Dropout(Layer):
         >>> layer(np.ones((1, 4)), training=True).numpy()   # some zeros, the rest 2.0
     """
 
+    # Its mask is drawn inside a primitive from the layer's seed generator state
+    # (random.SeededDropout), so a replayed step draws a new one each time.
+    _replayable = True
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = _check_rate(rate, type(self).__name__)
