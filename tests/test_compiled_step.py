@@ -136,7 +136,7 @@ class _OwnLoss(keras.Model):
         return ops.mean(ops.square(y_pred))
 
 
-def _with_noise():
+def _with_noise():  # GaussianNoise draws outside a primitive
     inputs = keras.Input(shape=(6,))
     h = layers.GaussianNoise(0.5)(layers.Dense(8, activation="relu")(inputs))
     return keras.Model(inputs, layers.Dense(3, activation="softmax")(h))
@@ -313,6 +313,8 @@ _VETTED = {
     "dropout": ((6,), lambda h: layers.Dropout(0.4)(layers.Dense(8)(h))),
     "spatial_dropout": ((8, 2), lambda h: layers.SpatialDropout1D(0.5)(h)),
     "layer_norm": ((6,), lambda h: layers.LayerNormalization()(h)),
+    "batch_norm": ((6,), lambda h: layers.BatchNormalization()(layers.Dense(5)(h))),
+    "batch_norm_2d": ((6, 6, 2), lambda h: layers.BatchNormalization(axis=-1, center=False)(h)),
     "rescaling": ((6,), lambda h: layers.Rescaling(0.5, offset=1.0)(h)),
     "reshape_permute": ((6,), lambda h: layers.Permute((2, 1))(layers.Reshape((2, 3))(h))),
     "repeat_vector": ((6,), lambda h: layers.RepeatVector(2)(h)),

@@ -286,3 +286,25 @@ def test_normalization_errors_name_layer_and_shapes():
     with pytest.raises(ValueError, match=r"axis 3 is out of range"):
         layers.LayerNormalization(axis=3)(keras.Input((3,)))
     assert ops.convert_to_tensor(ln(rand(2, 4))).dtype == "float32"
+
+
+@pytest.mark.parametrize("has_gamma, has_beta", [(True, True), (False, True), (True, False)])
+def test_normalize_and_track_gradient_check_and_moving_averages(has_gamma, has_beta):
+    from minikeras.layers.normalization.fused import NormalizeAndTrack
+
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((5, 3)) * 2.0 + 0.5
+    params = [rng.standard_normal(3) + 1.0 for flag in (has_gamma, has_beta) if flag]
+    moving_mean, moving_variance = np.zeros(3), np.ones(3)
+
+    def normalize(x, *params):
+        node = NormalizeAndTrack((0,), 1e-3, (1, 3), has_gamma, has_beta, momentum=0.9)
+        return node(x, *params, keras.Variable(moving_mean), keras.Variable(moving_variance))
+
+    check_gradients(normalize, x, *params)
+    mean, variance = keras.Variable(np.zeros(3)), keras.Variable(np.ones(3))
+    node = NormalizeAndTrack((0,), 1e-3, (1, 3), has_gamma, has_beta, momentum=0.9)
+    tensors = [keras.ops.convert_to_tensor(a) for a in (x, *params)]
+    node(*tensors, mean, variance)
+    np.testing.assert_allclose(mean.numpy(), 0.1 * x.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(variance.numpy(), 0.9 + 0.1 * x.var(axis=0), rtol=1e-6)

@@ -20,8 +20,9 @@ step: only the computation of `(y_pred, loss[, gradients])` is replaced.
 
 Eager only (as with `run_eagerly=True` or `jit_compile=False`): subclassed models (their
 `call` is arbitrary Python), a custom `compute_loss`, layers that update state or draw
-random numbers outside a primitive (BatchNormalization, GaussianNoise), `add_loss` /
-`add_metric`, regularizers that
+random numbers outside a primitive (GaussianNoise, GaussianDropout, RandomCrop; Dropout and
+BatchNormalization do it inside theirs and are replayed), `add_loss` / `add_metric`,
+regularizers that
 add losses, loss scaling, losses not vetted (custom ones included), multi-output models
 whose compiled loss tracks per-output values. As with Keras's compiled step, a layer's
 Python attributes changed after the first step (not its weights) take effect after

@@ -3,7 +3,7 @@
 from minikeras import constraints, initializers, ops, regularizers
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
-from minikeras.layers.normalization.fused import Normalize
+from minikeras.layers.normalization.fused import NormalizeAndTrack
 
 
 class BatchNormalization(Layer):
@@ -37,6 +37,10 @@ class BatchNormalization(Layer):
         >>> layer.moving_mean.numpy().shape
         (4,)
     """
+
+    # Training moves the moving averages inside its primitive (NormalizeAndTrack), so a
+    # replayed step keeps them moving.
+    _replayable = True
 
     def __init__(
         self,
@@ -162,23 +166,17 @@ class BatchNormalization(Layer):
 
     def _train_forward(self, inputs):
         params = [p for p in (self.gamma, self.beta) if p is not None]
-        normalize = Normalize(
+        # One node normalises and moves the moving averages (batch statistics as
+        # constants: no gradient flows into them).
+        normalize = NormalizeAndTrack(
             self._reduction_axes,
             self.epsilon,
             self._param_shape,
             has_gamma=self.gamma is not None,
             has_beta=self.beta is not None,
+            momentum=self.momentum,
         )
-        outputs = normalize(inputs, *params)
-        mean = normalize.batch_mean.reshape(-1)
-        variance = normalize.batch_variance.reshape(-1)
-        # Moving averages use the batch statistics as constants (no gradient flows here).
-        momentum = self.momentum
-        self.moving_mean.assign(self.moving_mean.data * momentum + mean * (1.0 - momentum))
-        self.moving_variance.assign(
-            self.moving_variance.data * momentum + variance * (1.0 - momentum)
-        )
-        return outputs
+        return normalize(inputs, *params, self.moving_mean, self.moving_variance)
 
     def compute_output_shape(self, input_shape):
         rank = len(input_shape)

@@ -73,7 +73,8 @@ class Normalize(Function):
             gradients.append(self._reduce_to_params(gy * xhat, shape) if needs[1] else None)
         if self.has_beta:
             shape = self.param_sizes[-1]
-            gradients.append(self._reduce_to_params(gy, shape) if needs[-1] else None)
+            beta_needs = needs[1 + self.has_gamma]
+            gradients.append(self._reduce_to_params(gy, shape) if beta_needs else None)
         if needs[0]:
             g = gy if self.gamma is None else gy * self.gamma
             mean_g = np.mean(g, axis=self.axes, keepdims=True)
@@ -85,3 +86,30 @@ class Normalize(Function):
             gx *= self.inv
             gradients[0] = gx
         return tuple(gradients)
+
+
+class NormalizeAndTrack(Normalize):
+    """`Normalize` for batch normalisation in training, which also moves the moving mean
+    and variance (its last two inputs, updated in place; no gradient) towards the batch's
+    statistics: `moving = moving * momentum + batch * (1 - momentum)`.
+
+    Updating them inside the primitive, rather than in the layer after it, is what lets a
+    replayed program (`autodiff/program.py`) keep them moving at every step.
+    """
+
+    def __init__(self, axes, epsilon, param_shape, has_gamma, has_beta, momentum):
+        super().__init__(axes, epsilon, param_shape, has_gamma, has_beta)
+        self.momentum = momentum
+
+    def forward(self, x, *inputs):
+        *params, moving_mean, moving_variance = inputs
+        y = super().forward(x, *params)
+        momentum = self.momentum
+        mean = self.batch_mean.reshape(-1)
+        variance = self.batch_variance.reshape(-1)
+        np.copyto(moving_mean, moving_mean * momentum + mean * (1.0 - momentum))
+        np.copyto(moving_variance, moving_variance * momentum + variance * (1.0 - momentum))
+        return y
+
+    def backward(self, gy):
+        return (*super().backward(gy), None, None)
