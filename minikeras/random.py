@@ -144,6 +144,29 @@ def _scale_and_shift(values, scale, shift, dtype):
     return values.astype(dtype, copy=False)
 
 
+def _normal_values(generator, shape, mean, stddev, dtype):
+    values = generator.standard_normal(shape, dtype=_draw_dtype(dtype))
+    return _scale_and_shift(values, stddev, mean, dtype)
+
+
+class SeededNormal(Function):
+    """Normal samples drawn from a SeedGenerator's state (its one input), which it advances.
+
+    As with `SeededDropout`, drawing inside a primitive lets a replayed program
+    (`autodiff/program.py`) draw new noise at every step (GaussianNoise, GaussianDropout).
+    """
+
+    def __init__(self, shape, mean, stddev, dtype):
+        self.shape, self.mean, self.stddev, self.dtype = shape, mean, stddev, dtype
+
+    def forward(self, state):
+        generator = _next_generator(state)
+        return _normal_values(generator, self.shape, self.mean, self.stddev, self.dtype)
+
+    def backward(self, gy):
+        return None
+
+
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Samples from a normal distribution.
 
@@ -152,8 +175,10 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         'float32'
     """
     dtype = _float_dtype(dtype)
-    values = draw_generator(seed).standard_normal(_shape(shape), dtype=_draw_dtype(dtype))
-    return _wrap(_scale_and_shift(values, float(stddev), float(mean), dtype))
+    shape, mean, stddev = _shape(shape), float(mean), float(stddev)
+    if isinstance(seed, SeedGenerator):
+        return SeededNormal(shape, mean, stddev, dtype)(seed.state)
+    return _wrap(_normal_values(draw_generator(seed), shape, mean, stddev, dtype))
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):

@@ -136,9 +136,9 @@ class _OwnLoss(keras.Model):
         return ops.mean(ops.square(y_pred))
 
 
-def _with_noise():  # GaussianNoise draws outside a primitive
+def _with_lambda():  # a Lambda layer runs any Python
     inputs = keras.Input(shape=(6,))
-    h = layers.GaussianNoise(0.5)(layers.Dense(8, activation="relu")(inputs))
+    h = layers.Lambda(lambda t: t * 2.0)(layers.Dense(8, activation="relu")(inputs))
     return keras.Model(inputs, layers.Dense(3, activation="softmax")(h))
 
 
@@ -167,7 +167,7 @@ def _sparse_ce(y_true, y_pred):
     "build, compile_kwargs",
     [
         (_Subclassed, {}),
-        (_with_noise, {}),
+        (_with_lambda, {}),
         (_with_activity_regularizer, {}),
         (_with_python_activation, {}),
         (_with_own_compute_loss, {}),
@@ -312,6 +312,8 @@ _VETTED = {
     "identity": ((6,), lambda h: layers.Identity()(h)),
     "dropout": ((6,), lambda h: layers.Dropout(0.4)(layers.Dense(8)(h))),
     "spatial_dropout": ((8, 2), lambda h: layers.SpatialDropout1D(0.5)(h)),
+    "gaussian_noise": ((6,), lambda h: layers.GaussianNoise(0.3)(h)),
+    "gaussian_dropout": ((6,), lambda h: layers.GaussianDropout(0.3)(h)),
     "layer_norm": ((6,), lambda h: layers.LayerNormalization()(h)),
     "batch_norm": ((6,), lambda h: layers.BatchNormalization()(layers.Dense(5)(h))),
     "batch_norm_2d": ((6, 6, 2), lambda h: layers.BatchNormalization(axis=-1, center=False)(h)),

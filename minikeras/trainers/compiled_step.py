@@ -20,7 +20,7 @@ step: only the computation of `(y_pred, loss[, gradients])` is replaced.
 
 Eager only (as with `run_eagerly=True` or `jit_compile=False`): subclassed models (their
 `call` is arbitrary Python), a custom `compute_loss`, layers that update state or draw
-random numbers outside a primitive (GaussianNoise, GaussianDropout, RandomCrop; Dropout and
+random numbers outside a primitive (RandomCrop; Dropout, the Gaussian noise layers and
 BatchNormalization do it inside theirs and are replayed), `add_loss` / `add_metric`,
 regularizers that
 add losses, loss scaling, losses not vetted (custom ones included), multi-output models

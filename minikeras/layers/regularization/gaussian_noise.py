@@ -29,6 +29,9 @@ class GaussianNoise(Layer):
         (2, 3)
     """
 
+    # Its noise is drawn inside a primitive (random.SeededNormal): replayable.
+    _replayable = True
+
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.stddev = _check_fraction(stddev, "stddev", "GaussianNoise")
@@ -67,6 +70,9 @@ class GaussianDropout(Layer):
         >>> GaussianDropout(0.2, seed=0)(np.ones((2, 3)), training=True).shape
         (2, 3)
     """
+
+    # Its noise is drawn inside a primitive (random.SeededNormal): replayable.
+    _replayable = True
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
