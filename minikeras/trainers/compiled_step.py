@@ -55,8 +55,8 @@ class _Entry:
 class CompiledSteps:
     """Computes the default steps' values for a model, replaying recordings when possible.
 
-    `gradients` serves `train_step` (`(y_pred, loss, gradients)`), `outputs` serves
-    `test_step` (`(y_pred, loss)`); each kind of step has its own recordings.
+    `gradients` serves `train_step` (`(y_pred, loss, gradients, variables)`), `outputs`
+    serves `test_step` (`(y_pred, loss)`); each kind of step has its own recordings.
 
     Attributes:
         replayed: how many steps of each kind ("train", "test") were replayed.
