@@ -238,3 +238,26 @@ def test_no_fusion_when_the_probabilities_are_also_used_elsewhere(rng):
     (want_value,), (want_grad,) = _eager(fn, second, [w])
     np.testing.assert_array_equal(value, want_value)
     np.testing.assert_array_equal(grad, want_grad)
+
+
+def test_a_recording_ignores_primitives_called_by_other_threads(rng):
+    import threading
+
+    w = Variable(np.ones((3, 2), "float32"))
+    x = rng.standard_normal((4, 3)).astype("float32")
+    started, release = threading.Event(), threading.Event()
+
+    def elsewhere():
+        started.set()
+        release.wait()
+        ops.sum(Tensor(np.ones(5, "float32")) * 2.0)
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    started.wait()
+    with record() as recording:
+        release.set()
+        worker.join()
+        loss = ops.sum(ops.matmul(Tensor(x), w))
+    assert [type(f).__name__ for f, *_ in recording.calls] == ["MatMul", "Sum"]
+    assert recording.calls[-1][3][0] is loss

@@ -30,6 +30,7 @@ Example:
 """
 
 import math
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -56,8 +57,11 @@ def record():
     recording = Recording()
     plain_call = Function.__call__
     calls = recording.calls
+    thread = threading.get_ident()  # calls made by other threads are not this computation's
 
     def recording_call(self, *inputs):
+        if threading.get_ident() != thread:
+            return plain_call(self, *inputs)
         parameters = dict(self.__dict__)
         outputs = plain_call(self, *inputs)
         calls.append((self, parameters, inputs, outputs if type(outputs) is tuple else (outputs,)))
