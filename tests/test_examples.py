@@ -275,3 +275,14 @@ def test_compute_loss_override_replaces_the_compiled_loss():
     # Outputs are [3, 3]: the override's mean squared error is (9 + 4) / 2, not the MAE 2.5.
     assert set(logs) == {"loss"}
     assert logs["loss"] == pytest.approx(6.5)
+
+
+# -- record_and_replay.py --------------------------------------------------------------------
+def test_record_and_replay_example_replays_and_prints_the_step(synthetic_mnist, capsys):
+    example = load_example("record_and_replay")
+    result = example.main(["--epochs", "1", "--samples", "400"])
+    assert result["replayed"] > 0
+    # One epoch: the fused backward's rounding has not had time to grow.
+    np.testing.assert_allclose(result["compiled_losses"], result["eager_losses"], rtol=1e-4)
+    assert result["source"].startswith("def replay(s0, s1):")
+    assert "softmax_logits_backward" in capsys.readouterr().out
