@@ -492,3 +492,23 @@ def test_dropout_draws_a_new_mask_at_every_replayed_step(rng):
     # The generator advanced once per training step, replayed or not: 3 epochs x 6 batches.
     state = model.layers[2].seed_generator.state.numpy()
     assert state[1] == eager[0].layers[2].seed_generator.state.numpy()[1] == 18
+
+
+def test_a_deep_copied_model_replays_with_its_own_weights(rng):
+    import copy
+
+    x, y = _data(rng, n=48)
+    model = _mlp(output_activation=None)
+    model.compile(optimizer="sgd", loss="mse")
+    targets = np.eye(3, dtype="float32")[y]
+    model.fit(x, targets, batch_size=8, epochs=1, verbose=0)
+    twin = copy.deepcopy(model)
+    twin.set_weights([w * 3.0 for w in twin.get_weights()])
+    replayed = twin._compiled_steps.replayed["train"]
+    _, loss, gradients, variables = twin._compiled_steps.gradients(x[:8], targets[:8], None)
+    _, want_loss, want_gradients, want_variables = twin._eager_gradients(x[:8], targets[:8], None)
+    assert twin._compiled_steps.replayed["train"] == replayed + 1
+    assert float(loss.data) == float(want_loss.data)
+    assert all(a is b for a, b in zip(variables, want_variables))
+    for got, want in zip(gradients, want_gradients):
+        np.testing.assert_array_equal(got, want.data)

@@ -250,6 +250,13 @@ class Program:
         """The Python source of the replay function (see `_compile`)."""
         return _generate(self)[0]
 
+    def __getstate__(self):
+        # The generated functions refer to these very variables: a copy (copy.deepcopy,
+        # pickle) generates its own, for its own copies of them.
+        state = dict(self.__dict__)
+        state["_replays"] = {}
+        return state
+
 
 def _find_fusions(steps, root_slot, shapes):
     """Marks softmax -> cross-entropy pairs whose backward passes can be done as one (and
