@@ -261,3 +261,30 @@ def test_a_recording_ignores_primitives_called_by_other_threads(rng):
         loss = ops.sum(ops.matmul(Tensor(x), w))
     assert [type(f).__name__ for f, *_ in recording.calls] == ["MatMul", "Sum"]
     assert recording.calls[-1][3][0] is loss
+
+
+def test_recordings_that_cannot_stand_for_other_inputs_are_refused(rng):
+    from minikeras.ops.numpy import Square
+
+    x = rng.standard_normal((4, 3)).astype("float32")
+    w = Variable(np.ones(3, "float32"))
+    batch = Tensor(x)
+    # A primitive object called twice keeps only the state of its last call.
+    square = Square()
+    with record() as recording:
+        twice = square(square(batch * w))
+    with pytest.raises(NotReplayable, match="called twice"):
+        Program.from_recording(recording, batch=[x], variables=[w], results=[twice])
+    # A result that no recorded primitive computed.
+    with record() as recording:
+        loss = ops.sum(batch * w)
+    outside = Tensor(np.ones(2, "float32"))
+    with pytest.raises(NotReplayable, match="not computed by the recorded primitives"):
+        Program.from_recording(recording, batch=[x], variables=[w], results=[loss, outside])
+    # A root the variables do not reach.
+    with record() as recording:
+        constant = ops.sum(batch * 2.0)
+    with pytest.raises(NotReplayable, match="does not depend on the variables"):
+        Program.from_recording(
+            recording, batch=[x], variables=[w], results=[constant], root=constant
+        )
