@@ -487,3 +487,18 @@ def test_batch_logs_are_built_only_for_callbacks_that_read_them():
         np.testing.assert_array_equal(a, b)
     assert len(seen) == 10 and set(seen[-1]) == {"loss", "mae", "mse"}
     assert seen[-1]["mae"] == results[1][0]["mae"][-1]
+
+
+def test_a_sequential_built_by_its_first_batch_takes_other_batch_sizes():
+    # No Input: the model is built by the first batch (16 rows) and keeps that input shape,
+    # as Keras does; the last partial batch and the validation batches still fit.
+    x, y = data(100)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([layers.Dense(8, activation="relu"), layers.Dense(3)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, batch_size=16, epochs=2, validation_split=0.2, verbose=0)
+    assert model.input_shape == (16, 4)
+    assert set(history.history) == {"loss", "val_loss"}
+    assert model.predict(x[:3], verbose=0).shape == (3, 3)
+    with pytest.raises(ValueError, match=r"expected shape \(16, 4\).*\(3, 5\)"):
+        model.predict(np.ones((3, 5), "float32"), verbose=0)

@@ -179,9 +179,11 @@ class Functional(Model):
         return converted
 
     def _check_input_shape(self, tensor, shape):
+        # As Keras's input specs: the batch size is not checked (a Sequential built by its
+        # first batch keeps that size in its input shape, and takes any other).
         shape = tuple(shape)
         compatible = len(shape) == len(tensor.shape) and all(
-            e is None or e == r for e, r in zip(tensor.shape, shape)
+            e is None or e == r for e, r in zip(tensor.shape[1:], shape[1:])
         )
         if not compatible:
             raise ValueError(
