@@ -601,6 +601,16 @@ class Layer:
             and (activation is None or activations.is_builtin(activation))
         )
 
+    def _runs_call_of(self, cls):
+        """Whether this layer (a model, say) runs `cls.call` through `Layer.__call__`
+        without an activity regularizer: a user's subclass may keep them or not."""
+        kind = type(self)
+        return (
+            kind.call is cls.call
+            and kind.__call__ is Layer.__call__
+            and self.activity_regularizer is None
+        )
+
     # -- symbolic history -------------------------------------------------------------------
     def _first_node(self, what):
         if not self._inbound_nodes:

@@ -219,13 +219,9 @@ class Functional(Model):
         return map_structure(lookup, self._outputs_struct)
 
     def _is_replayable(self):
-        # A graph of replayable layers, run by this class's own call (a user's subclass may
-        # keep it, or define a call of its own).
-        kind = type(self)
+        # A graph of replayable layers, run by this class's own call.
         return (
-            kind.call is Functional.call
-            and kind.__call__ is Layer.__call__
-            and self.activity_regularizer is None
+            self._runs_call_of(Functional)
             and not self._symbolic_losses
             and not self._symbolic_metrics
             and all(_replayable(node.operation) for node in self._nodes)

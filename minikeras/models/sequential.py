@@ -117,11 +117,8 @@ class Sequential(Model):
 
     def _is_replayable(self):
         functional = self._functional
-        kind = type(self)
         return (
-            kind.call is Sequential.call
-            and kind.__call__ is Layer.__call__
-            and self.activity_regularizer is None
+            self._runs_call_of(Sequential)
             and functional is not None
             and functional._is_replayable()
         )

@@ -89,7 +89,7 @@ def _is_finite(value):
     data = value.data if isinstance(value, Tensor) else np.asarray(value)
     if data.ndim == 0:
         return math.isfinite(data)
-    return bool(np.isfinite(data).all())
+    return data.size == 0 or _all_finite(data)
 
 
 def _check_finite(data, what):
@@ -265,9 +265,12 @@ class Trainer:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics with a batch and returns every metric's value."""
+        self._update_compiled_metrics(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _update_compiled_metrics(self, y, y_pred, sample_weight):
         if self._compile_metrics is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
-        return self.get_metrics_result()
 
     @property
     def metrics(self):
@@ -501,8 +504,7 @@ class Trainer:
                     if quiet:  # the default step, without the logs nobody reads
                         batch_x, batch_y, batch_weight = batch
                         y_pred = self._update_on_batch(batch_x, batch_y, batch_weight)
-                        if self._compile_metrics is not None:
-                            self._compile_metrics.update_state(batch_y, y_pred, batch_weight)
+                        self._update_compiled_metrics(batch_y, y_pred, batch_weight)
                         logs = None
                     else:
                         logs = self.train_step(pack_x_y_sample_weight(*batch))
