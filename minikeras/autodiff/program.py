@@ -83,7 +83,6 @@ class _Step:
 
     __slots__ = (
         "backward",
-        "check",
         "cls",
         "count",
         "fused",
@@ -100,7 +99,6 @@ class _Step:
         self.needs = needs  # per input: whether it wants a gradient
         self.outputs = outputs  # slot numbers
         self.backward = False  # on the path from the root to a variable
-        self.check = cls.check_gradient_shapes
         self.fused = None  # its part in a fusion: "consumer", "producer" or "spread"
         self.count = 0  # for "spread": how many values the mean averages
 
@@ -398,7 +396,7 @@ def _generate(program, fuse=True):
                 if not needs:
                     continue
                 lines.append(f"    gx = gxs[{position}]")
-                if step.check:
+                if step.cls.check_gradient_shapes:
                     lines.append(f"    check({step.cls.__name__!r}, gx, s{slot})")
                 lines.append("    if gx is not None:")
                 if slot in carrying:
