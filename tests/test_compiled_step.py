@@ -218,18 +218,22 @@ def test_freezing_a_layer_during_fit_records_the_step_again(rng):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 0:
                 self.model.layers[1].trainable = False
+                self.frozen = self.model.layers[1].get_weights()
 
-    models = []
+    models, freezes = [], []
     for eager in (False, True):
-        model = _mlp()
+        model, freeze = _mlp(), Freeze()
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=eager)
-        model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[Freeze()])
+        model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[freeze])
         models.append(model)
-    frozen_before = models[0].layers[1].get_weights()
+        freezes.append(freeze)
     assert models[0]._compiled_steps.replayed["train"] > 0
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(frozen_before[0], models[1].layers[1].get_weights()[0])
+    # The frozen layer keeps, to the bit, the weights it had when it was frozen.
+    for model, freeze in zip(models, freezes):
+        for before, after in zip(freeze.frozen, model.layers[1].get_weights()):
+            np.testing.assert_array_equal(before, after)
 
 
 # numpy may warn about the non-finite arithmetic before the step names the culprit.
