@@ -24,6 +24,9 @@ class Adadelta(Optimizer):
         >>> optimizer = Adadelta(learning_rate=1.0)
     """
 
+    # Its update rule is element-wise: the flat update may run it (see _flat.py).
+    _elementwise_update_step = True
+
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho = rho

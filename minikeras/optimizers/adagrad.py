@@ -20,6 +20,9 @@ class Adagrad(Optimizer):
         >>> optimizer = Adagrad(learning_rate=0.01)
     """
 
+    # Its update rule is element-wise: the flat update may run it (see _flat.py).
+    _elementwise_update_step = True
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.initial_accumulator_value = initial_accumulator_value

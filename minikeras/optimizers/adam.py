@@ -28,6 +28,9 @@ class Adam(Optimizer):
         >>> optimizer = Adam(learning_rate=1e-3)
     """
 
+    # Its update rule is element-wise: the flat update may run it (see _flat.py).
+    _elementwise_update_step = True
+
     def __init__(
         self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs
     ):

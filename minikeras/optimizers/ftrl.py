@@ -30,6 +30,9 @@ class Ftrl(Optimizer):
         >>> optimizer = Ftrl(learning_rate=0.1, l1_regularization_strength=0.01)
     """
 
+    # Its update rule is element-wise: the flat update may run it (see _flat.py).
+    _elementwise_update_step = True
+
     def __init__(
         self,
         learning_rate=0.001,

@@ -24,6 +24,9 @@ class Lion(Optimizer):
         >>> optimizer = Lion(learning_rate=1e-4)
     """
 
+    # Its update rule is element-wise: the flat update may run it (see _flat.py).
+    _elementwise_update_step = True
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1 = beta_1

@@ -14,9 +14,11 @@ One call of `apply(grads, variables)` does, in Keras's order:
 9. apply each variable's `constraint`;
 10. `iterations += 1`.
 
-In the plain case (no None gradients, none of steps 3-6 and 8-9, small variables updated
-as one flat array: see `_flat_plan`), `apply` takes a shorter path to the same result
-(`_apply_plain_flat_step`): the training loop calls it on every batch.
+Step 7 has a fast path for the built-in optimizers, whose update rules are element-wise:
+many small variables are updated as one flat array, with the same numbers (see
+`_flat.py`, which says what it assumes, what it checks and when it falls back). In the
+plain case (no None gradients, none of steps 3-6 and 8-9), `apply` takes a shorter path
+to the same result (`_flat.apply_plain_step`): the training loop calls it on every batch.
 
 The learning rate is a float32 variable or a schedule evaluated at `iterations` (before the
 increment). Updates write into `variable.data` in place: the built-in rules use numpy's
@@ -32,7 +34,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, Variable, no_grad
-from minikeras.autodiff.function import set_grad_enabled
+from minikeras.optimizers import _flat
 from minikeras.optimizers.schedules import learning_rate_schedule
 
 __all__ = ["Optimizer"]
@@ -91,7 +93,10 @@ class Optimizer:
 
     To write your own, subclass it and override `build(variables)` (call `super().build`
     first, then create per-variable state with `add_variable_from_reference`),
-    `update_step(gradient, variable, learning_rate)` and `get_config()`.
+    `update_step(gradient, variable, learning_rate)` and `get_config()`. Your
+    `update_step` is called once per variable, so it may use a variable's norm or shape;
+    only a rule that is element-wise may opt in to the flat update of many variables at
+    once, by setting `_elementwise_update_step = True` in its class body (see `_flat.py`).
 
     Args:
         learning_rate: a float (ints are accepted too), a `LearningRateSchedule`, or a
@@ -467,7 +472,7 @@ class Optimizer:
 
         if "_flat" not in self.__dict__:
             # Before any state array is read: this may turn `.data` arrays into views.
-            self._flat = self._build_flat_plan()
+            self._flat = _flat.build_plan(self)
         with no_grad():
             grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
             grads = [self._gradient_array(g, v) for g, v in zip(grads, trainable_variables)]
@@ -487,59 +492,9 @@ class Optimizer:
                     variable.assign(variable.constraint(variable))
         self._increment_iterations()
 
-    def _apply_plain_flat_step(self, grads, trainable_variables):
-        """`apply` in its plain case, or False (having changed no state) outside it.
-
-        The plain case: a flat plan (see `_flat_plan`) over exactly these variables, in
-        order, none with a constraint; dense gradients of their variables' dtype and
-        shape; no loss scaling, accumulation, clipping, weight decay or EMA; and none of
-        the general path's steps overridden (as Nadam overrides `_backend_update_step`).
-        The step is then: copy the gradients into the flat buffer, one update,
-        `iterations += 1`, as the general path would do it, without its per-variable
-        bookkeeping.
-        """
-        plan = self.__dict__.get("_flat")
-        cls = type(self)
-        if (
-            not plan
-            or cls._backend_apply_gradients is not Optimizer._backend_apply_gradients
-            or cls._backend_update_step is not Optimizer._backend_update_step
-            or cls._clip_gradients is not Optimizer._clip_gradients
-            or cls._apply_weight_decay is not Optimizer._apply_weight_decay
-            or self.loss_scale_factor is not None
-            or self.gradient_accumulation_steps
-            or self.clipnorm
-            or self.clipvalue
-            or self.global_clipnorm
-            or self.weight_decay is not None
-            or self.use_ema
-        ):
-            return False
-        variables = self._trainable_variables
-        if len(grads) != len(variables) or len(trainable_variables) != len(variables):
-            return False
-        arrays = []
-        for gradient, variable, known, view, piece in zip(
-            grads, trainable_variables, variables, self._flat_views, plan[2]
-        ):
-            array = gradient.data if isinstance(gradient, Tensor) else gradient
-            if (
-                variable is not known
-                or variable.data is not view  # re-pointed: _flat_plan takes it back
-                or variable.constraint is not None
-                or type(array) is not np.ndarray
-                or array.dtype is not piece.dtype
-                or array.shape != piece.shape
-            ):
-                return False
-            arrays.append(array)
-        previous = set_grad_enabled(False)  # as `no_grad()`, for update steps using ops
-        try:
-            self._flat_update(plan, arrays, self._current_learning_rate())
-        finally:
-            set_grad_enabled(previous)
-        self._increment_iterations()
-        return True
+    # The training loop's step when nothing but the update itself is to be done (a method,
+    # so that tests can switch it off on one optimizer).
+    _apply_plain_flat_step = _flat.apply_plain_step
 
     def _increment_iterations(self):
         count = self._iterations.data
@@ -617,91 +572,23 @@ class Optimizer:
                 self._overwrite_model_variables_with_average_value(self._trainable_variables)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        plan = self._flat_plan(trainable_variables)
+        plan = _flat.current_plan(self, trainable_variables)
         if plan is not None:
-            # Many small variables: one update over all of them (see _flat_plan).
-            self._flat_update(plan, grads, learning_rate)
+            # Many small variables: one update over all of them (see _flat.py).
+            _flat.update(self, plan, grads, learning_rate)
             return
         for gradient, variable in zip(grads, trainable_variables):
             self.update_step(gradient, variable, learning_rate)
 
-    def _flat_update(self, plan, grads, learning_rate):
-        """One update of every variable of `plan` (see `_flat_plan`) with `grads`."""
-        flat_gradient, flat_variable, slices = plan
-        for gradient, piece in zip(grads, slices):
-            piece[...] = gradient
-        self.update_step(flat_gradient, flat_variable, learning_rate)
-
-    # Update steps are elementwise, so a step over the concatenation of all variables gives
-    # exactly the numbers of one step per variable. For models made of many small variables
-    # the per-call overhead dominates: there, the variables and their slots are laid out in
-    # one flat buffer each (every `variable.data` becomes a view into it) and one update
-    # covers them all. Above this average size per variable, per-variable updates are
-    # faster (they avoid copying the gradients into the flat buffer).
-    _FLAT_MAX_AVERAGE_SIZE = 20_000
+    # The flat update (see _flat.py) runs only for classes that set this in their own body:
+    # a promise that `update_step` (and the other methods _flat.ELEMENTWISE_HOOKS lists)
+    # is element-wise. Subclasses do not inherit it for the methods they override. Here it
+    # covers the base class's `build`, `_backend_update_step` and `_get_variable_index`.
+    _elementwise_update_step = True
+    # Off: always update variable by variable (tests use it to compare both paths).
     _FLAT_UPDATES = True
-
-    def _flat_plan(self, trainable_variables):
-        """`(flat_gradient, flat_variable, gradient_slices)` when one flat update applies to
-        exactly these variables, else None."""
-        plan = self.__dict__.get("_flat")
-        if not plan:
-            return None
-        variables = self._trainable_variables
-        if len(trainable_variables) != len(variables) or any(
-            a is not b for a, b in zip(trainable_variables, variables)
-        ):
-            return None
-        # Another optimizer built over the same variables may have re-pointed their `.data`
-        # to its own buffer: take the current values back into ours.
-        for variable, view in zip(variables, self._flat_views):
-            if variable.data is not view:
-                view[...] = variable.data
-                variable.data = view
-        return plan
-
-    def _build_flat_plan(self):
-        variables = self._trainable_variables
-        if not self._FLAT_UPDATES or len(variables) < 2:
-            return False
-        dtype = variables[0].data.dtype
-        total = sum(v.data.size for v in variables)
-        if (
-            any(v.data.dtype != dtype for v in variables)
-            or total > self._FLAT_MAX_AVERAGE_SIZE * len(variables)
-            or type(self).update_step is Optimizer.update_step
-        ):
-            return False
-        n = len(variables)
-        # Every per-variable slot list that update_step indexes (velocities, momentums, ...).
-        slot_lists = [
-            value
-            for key, value in self.__dict__.items()
-            if key
-            not in (
-                "_trainable_variables",
-                "_variables",
-                "_model_variables_moving_average",  # used per variable, not by update_step
-                "_accumulated_gradients",
-            )
-            and isinstance(value, list)
-            and len(value) == n
-            and all(
-                isinstance(s, Variable) and s.data.shape == v.data.shape and s.data.dtype == dtype
-                for s, v in zip(value, variables)
-            )
-        ]
-        flat_variable = _flatten_into_views(variables, dtype, total)
-        self._flat_views = [v.data for v in variables]
-        for slots in slot_lists:
-            slots.append(_flatten_into_views(slots, dtype, total))
-        self._trainable_variables_indices[id(flat_variable)] = n
-        flat_gradient = np.empty(total, dtype)
-        slices, offset = [], 0
-        for v in variables:
-            slices.append(flat_gradient[offset : offset + v.data.size].reshape(v.data.shape))
-            offset += v.data.size
-        return flat_gradient, flat_variable, slices
+    # Above this average size per variable, per-variable updates are faster.
+    _FLAT_MAX_AVERAGE_SIZE = 20_000
 
     def update_step(self, gradient, variable, learning_rate):
         """Updates one variable in place (override in subclasses).
@@ -915,21 +802,3 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def _flatten_into_views(variables, dtype, total):
-    """Copies the variables into one flat buffer and makes each `.data` a view of it.
-
-    Returns a Variable (not tracked anywhere) whose `.data` is the whole buffer.
-    """
-    flat = np.empty(total, dtype)
-    offset = 0
-    for variable in variables:
-        size = variable.data.size
-        view = flat[offset : offset + size].reshape(variable.data.shape)
-        view[...] = variable.data
-        variable.data = view
-        offset += size
-    holder = Variable(np.zeros(0, dtype), trainable=False, name="flat")
-    holder.data = flat
-    return holder

@@ -28,6 +28,9 @@ class RMSprop(Optimizer):
         >>> optimizer = RMSprop(learning_rate=0.001, centered=True)
     """
 
+    # Its update rule is element-wise: the flat update may run it (see _flat.py).
+    _elementwise_update_step = True
+
     def __init__(
         self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs
     ):

@@ -24,6 +24,9 @@ class SGD(Optimizer):
         >>> optimizer = SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     """
 
+    # Its update rule is element-wise: the flat update may run it (see _flat.py).
+    _elementwise_update_step = True
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         if isinstance(momentum, bool) or not 0 <= momentum <= 1:
