@@ -101,6 +101,13 @@ def set_global_seed(seed):
     _global_generator = SeedGenerator(seed, name="global_seed_generator")
 
 
+def reset_global_seed_generator():
+    """Drops the generator used when `seed=None` (called by `backend.clear_session`); the
+    next unseeded draw creates a new one, seeded from Python's `random`."""
+    global _global_generator
+    _global_generator = None
+
+
 def draw_generator(seed):
     """Returns a numpy Generator for a Keras-style `seed` argument."""
     if seed is None:

@@ -36,24 +36,9 @@ from minikeras import config
 from minikeras.autodiff import Tensor, Variable, no_grad
 from minikeras.optimizers import _flat
 from minikeras.optimizers.schedules import learning_rate_schedule
+from minikeras.utils import naming
 
 __all__ = ["Optimizer"]
-
-_name_counts = {}
-
-
-def _to_snake_case(name):
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def _unique_name(class_name):
-    """`adam`, then `adam_1`, `adam_2`, ... as Keras names its objects."""
-    prefix = _to_snake_case(class_name)
-    count = _name_counts.get(prefix, 0)
-    _name_counts[prefix] = count + 1
-    return prefix if count == 0 else f"{prefix}_{count}"
 
 
 def _initial_value(initializer, shape, dtype):
@@ -148,7 +133,7 @@ class Optimizer:
             )
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        self.name = name if name is not None else _unique_name(type(self).__name__)
+        self.name = name if name is not None else naming.auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.global_clipnorm = global_clipnorm

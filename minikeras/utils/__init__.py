@@ -7,8 +7,16 @@ import numpy as np
 from minikeras import random as _random
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
+from minikeras.utils.session import clear_session
 
-__all__ = ["Progbar", "PyDataset", "normalize", "set_random_seed", "to_categorical"]
+__all__ = [
+    "Progbar",
+    "PyDataset",
+    "clear_session",
+    "normalize",
+    "set_random_seed",
+    "to_categorical",
+]
 
 
 def to_categorical(x, num_classes=None):

@@ -1,4 +1,8 @@
-"""Unique, readable object names: `dense`, `dense_1`, `dense_2`, ..."""
+"""Unique, readable object names: `dense`, `dense_1`, `dense_2`, ...
+
+Layers, models, metrics, losses and optimizers all count their names in one table, by
+snake_case prefix, as Keras does: `clear_session()` empties it.
+"""
 
 import re
 
@@ -7,6 +11,7 @@ _counts = {}
 
 def to_snake_case(name):
     """`"Conv2DTranspose"` -> `"conv2d_transpose"`, as Keras names layers."""
+    name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
     return name
@@ -24,6 +29,17 @@ def auto_name(class_name):
     return uniquify(to_snake_case(class_name))
 
 
+def get_uid(prefix=""):
+    """Counts the calls for `prefix` (from 1), in the same table as the names.
+
+    Example:
+        >>> get_uid("block"), get_uid("block")
+        (1, 2)
+    """
+    _counts[prefix] = _counts.get(prefix, 0) + 1
+    return _counts[prefix]
+
+
 def reset_names():
-    """Forgets every name handed out (used by `backend.clear_session`)."""
+    """Forgets every name handed out (used by `clear_session`)."""
     _counts.clear()
