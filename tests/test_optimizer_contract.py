@@ -185,3 +185,38 @@ def test_every_built_in_optimizer_class_promises_an_element_wise_rule():
         cls = getattr(optimizers, name)
         if isinstance(cls, type) and issubclass(cls, optimizers.Optimizer):
             assert _flat.promises_elementwise_update(cls), name
+
+
+class ElementwiseMomentum(optimizers.Optimizer):
+    """A user's element-wise rule written with ops, opting in to the flat update."""
+
+    _elementwise_update_step = True
+
+    def __init__(self, learning_rate=0.1, momentum=0.9, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.momentum = momentum
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums = self.add_optimizer_variables(variables, "momentum")
+
+    def update_step(self, gradient, variable, learning_rate):
+        m = self.momentums[self._get_variable_index(variable)]
+        self.assign(
+            m,
+            keras.ops.subtract(
+                keras.ops.multiply(m, self.momentum), keras.ops.multiply(gradient, learning_rate)
+            ),
+        )
+        self.assign_add(variable, m)
+
+
+def test_user_rule_that_promises_to_be_element_wise_gets_the_flat_update_and_its_numbers():
+    values, steps = _values(), _gradients()
+    flat_variables, (flat,) = _run(ElementwiseMomentum, values, steps)
+    expected, _ = _run(ElementwiseMomentum, values, steps, one_optimizer_per_variable=True)
+    assert flat._flat
+    for got, want in zip(flat_variables, expected):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

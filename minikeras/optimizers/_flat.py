@@ -10,7 +10,9 @@ What it assumes: the update rule is element-wise. Each output element depends on
 same element of the variable, its gradient and its slots (plus scalars such as the
 learning rate and the step count); then one step over the concatenation gives exactly the
 numbers of one step per variable. A rule that looks at a whole variable (a norm, a mean,
-its shape or name, as LARS and LAMB do) gives other numbers on the concatenation.
+its shape or name, as LARS and LAMB do) gives other numbers on the concatenation. Also,
+the per-variable state lives in lists indexed by `_get_variable_index` (as
+`add_optimizer_variables` returns them), and updates write into `.data` in place.
 
 What it checks, once, when the optimizer is first applied (`build_plan`):
 - every method the flat update relies on (`ELEMENTWISE_HOOKS`: `build` creates the slot
