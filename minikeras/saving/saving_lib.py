@@ -396,6 +396,23 @@ def _describe(path, obj):
     return f"{where} ({type(obj).__name__} {name!r})" if name else where
 
 
+def is_numeric_dtype(dtype):
+    """True for data a variable can take: booleans, integers and real floats (not strings,
+    bytes, complex numbers or compound records)."""
+    return dtype.names is None and dtype.subdtype is None and dtype.kind in "biuf"
+
+
+def _non_numeric(path, obj, found, source):
+    """A problem message for the first dataset that holds no numbers, else None."""
+    for index, dataset in enumerate(found):
+        if not is_numeric_dtype(dataset.dtype):
+            return (
+                f"{_describe(path, obj)}: {source} stores variable {index} as "
+                f"{dataset.dtype.str!r} ({dataset.dtype}), not numbers."
+            )
+    return None
+
+
 def _assign(variable, dataset):
     array = variable.data
     if dataset.dtype == array.dtype and array.flags.c_contiguous and array.size:
@@ -405,33 +422,49 @@ def _assign(variable, dataset):
         variable.assign(np.asarray(dataset[()]).astype(array.dtype, copy=False))
 
 
+def _has_own_hook(obj, name):
+    """True when `obj`'s class overrides the Layer method `name` (the saver then calls it)."""
+    from minikeras.layers.layer import Layer
+
+    method = getattr(type(obj), name, None)
+    return method is not None and method is not getattr(Layer, name, None)
+
+
 def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="the file"):
     """Loads `model`'s variables (and its optimizer's) from an open `.weights.h5` file.
 
-    Every layer path is checked before anything is assigned: a missing group, a different
-    number of variables or a different shape, and variables in the file that no layer of the
-    model uses. All of them are reported together in one ValueError; with
+    Every path is checked before anything is assigned: a missing group, a different number
+    of variables or a different shape, data that is not numbers (strings, compound records,
+    complex numbers), and variables in the file that no layer of the model uses. All of
+    them are reported together in one ValueError and nothing changes; with
     `skip_mismatch=True` the matching layers are loaded and each mismatch is a warning.
 
+    A layer that overrides `load_own_variables` reads its store itself, as in Keras; if
+    such a hook raises, every variable of the model and its optimizer is put back.
+
     The optimizer state loads when the model has an optimizer (built here from
-    `model.trainable_weights` if needed); if it does not match, it is skipped with a
+    `model.trainable_weights` if needed); if its shapes do not match, it is skipped with a
     warning, as Keras does.
     """
     from minikeras.optimizers import Optimizer
 
     plan = saveable_paths(model, objects_to_skip)
-    problems, assignments, optimizers, hooks = [], [], [], []
+    problems, assignments, hooks, skipped_optimizers = [], [], [], []
     known_paths = {path for path, _ in plan}
     for path, obj in plan:
         if isinstance(obj, Optimizer):
-            optimizers.append((path, obj))
+            pairs, problem, mismatch = _plan_optimizer(model, obj, h5_file, path, source)
+            if problem:
+                problems.append(problem)
+            elif mismatch:
+                skipped_optimizers.append(mismatch)
+            assignments.extend(pairs)
             continue
         group = _vars_group(h5_file, path)
-        found = [] if group is None else _datasets(group, path)
-        if hasattr(obj, "load_own_variables"):
-            # A layer with its own loader reads its store itself, as in Keras.
-            hooks.append((obj, _Store(found)))
+        if _has_own_hook(obj, "load_own_variables"):
+            hooks.append((obj, _Store(_named_datasets(group, path))))
             continue
+        found = [] if group is None else _datasets(group, path)
         variables = own_variables(obj)
         if not variables and not found:
             continue
@@ -449,6 +482,8 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
                 f"shapes {_shapes(variables)}, {source} has {len(found)} with shapes "
                 f"{_shapes(found)}.{hint}"
             )
+        elif problem := _non_numeric(path, obj, found, source):
+            problems.append(problem)
         else:
             assignments.extend(zip(variables, found))
     for path in _all_vars_groups(h5_file):
@@ -475,26 +510,45 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
             )
         for problem in problems:
             warnings.warn(f"Skipping weights: {problem}", stacklevel=3)
-    for variable, dataset in assignments:
-        _assign(variable, dataset)
-    for obj, store in hooks:
-        obj.load_own_variables(store)
-    for path, optimizer in optimizers:
-        _load_optimizer(model, optimizer, h5_file, path)
+    for message in skipped_optimizers:
+        warnings.warn(message, stacklevel=3)
+    # Only a user's hook can still fail from here on: keep a copy to put back if it does.
+    backup = _backup(model) if hooks else None
+    try:
+        for variable, dataset in assignments:
+            _assign(variable, dataset)
+        for obj, store in hooks:
+            obj.load_own_variables(store)
+    except BaseException:
+        if backup is not None:
+            for variable, value in backup:
+                variable.assign(value)
+        raise
+
+
+def _backup(model):
+    variables = list(model.variables)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        variables += list(optimizer.variables)
+    return [(variable, np.array(variable.data, copy=True)) for variable in variables]
 
 
 class _Store:
-    """The `vars` group of one object as a `load_own_variables` store: keys "0", "1", ...
-    and numpy arrays."""
+    """The `vars` group of one object as a `load_own_variables` store: its datasets by name
+    ("0", "1", ... for variables), read as numpy arrays."""
 
     def __init__(self, datasets):
-        self._datasets = {str(i): dataset for i, dataset in enumerate(datasets)}
+        self._datasets = dict(datasets)
 
     def keys(self):
         return self._datasets.keys()
 
     def __len__(self):
         return len(self._datasets)
+
+    def __iter__(self):
+        return iter(self._datasets)
 
     def __contains__(self, key):
         return key in self._datasets
@@ -503,10 +557,31 @@ class _Store:
         return np.asarray(self._datasets[key][()])
 
 
-def _load_optimizer(model, optimizer, h5_file, path):
+def _named_datasets(group, path):
+    """`{name: dataset}` of a `vars` group (empty when the group is missing), in the order
+    the names were written (numbers in numeric order)."""
+    import h5py
+
+    if group is None:
+        return {}
+    datasets = {}
+    for key in sorted(group.keys(), key=lambda k: (not k.isdigit(), len(k), k)):
+        if group.get(key, getlink=True).__class__ in (h5py.SoftLink, h5py.ExternalLink):
+            raise ValueError(f"Not allowed: {_vars_path(path)}/{key} links elsewhere.")
+        dataset = group[key]
+        if not isinstance(dataset, h5py.Dataset):
+            raise ValueError(f"Invalid weights file: {_vars_path(path)}/{key} is not a dataset.")
+        if dataset.external or dataset.is_virtual:
+            raise ValueError(f"Not allowed: {_vars_path(path)}/{key} stores data outside the file.")
+        datasets[key] = dataset
+    return datasets
+
+
+def _plan_optimizer(model, optimizer, h5_file, path, source):
+    """`(pairs to assign, problem, mismatch warning)` for the optimizer's saved state."""
     group = _vars_group(h5_file, path)
     if group is None or not len(group):
-        return
+        return [], None, None
     found = _datasets(group, path)
     if not optimizer.built:
         weights = model.trainable_weights
@@ -514,16 +589,18 @@ def _load_optimizer(model, optimizer, h5_file, path):
             optimizer.build(weights)
     variables = own_variables(optimizer)
     if _shapes(variables) != _shapes(found):
-        warnings.warn(
+        return (
+            [],
+            None,
             f"Skipping variable loading for optimizer '{optimizer.name}': it has "
             f"{len(variables)} variables with shapes {_shapes(variables)}, whereas the saved "
             f"optimizer has {len(found)} with shapes {_shapes(found)}. Training continues "
             "from a fresh optimizer state.",
-            stacklevel=4,
         )
-        return
-    for variable, dataset in zip(variables, found):
-        _assign(variable, dataset)
+    problem = _non_numeric(path, optimizer, found, source)
+    if problem:
+        return [], problem, None
+    return list(zip(variables, found)), None, None
 
 
 def load_weights_only(model, filepath, skip_mismatch=False, objects_to_skip=None):
