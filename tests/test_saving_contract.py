@@ -4,6 +4,8 @@ classes are written as Keras writes them, the Layer hooks (`save_own_variables`,
 serialization helpers exist under Keras's names."""
 
 import gzip
+import inspect
+import json
 import os
 import zipfile
 
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 
 import minikeras as keras
+from tests.fixtures import saving_custom_objects as custom
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "saving")
 
@@ -23,6 +26,11 @@ def fixture_file(tmp_path, filename):
     path = tmp_path / filename
     path.write_bytes(data)
     return str(path)
+
+
+OBJECTS = custom.define(keras)  # registers the "my_package>..." objects
+with open(os.path.join(os.path.dirname(FIXTURES), "saving_contract.json")) as _handle:
+    EXPECTED = json.load(_handle)
 
 
 # -- a failed load changes nothing -------------------------------------------------------------
@@ -215,3 +223,300 @@ def test_a_failing_load_own_variables_hook_puts_every_weight_back(tmp_path):
         model.load_weights(path)
     for got, want in zip(model.weights, before):
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+# -- registered and unregistered user objects are written as Keras writes them ------------------
+def _function_config(name):
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": name,
+        "registered_name": "function",
+    }
+
+
+def test_registered_function_activation_is_written_under_its_registered_name():
+    layer = keras.layers.Dense(3, activation=OBJECTS["scaled_tanh"])
+    config = keras.layers.serialize(layer)["config"]["activation"]
+    assert config == _function_config("my_package>scaled_tanh")
+    activation_layer = keras.layers.serialize(keras.layers.Activation(OBJECTS["scaled_tanh"]))
+    assert activation_layer["config"]["activation"] == _function_config("my_package>scaled_tanh")
+
+
+def test_unregistered_function_activation_is_written_under_its_name():
+    layer = keras.layers.Dense(3, activation=OBJECTS["shifted_relu"])
+    assert keras.layers.serialize(layer)["config"]["activation"] == _function_config("shifted_relu")
+
+
+def test_registered_classes_and_functions_are_written_with_their_registered_names():
+    initializer = keras.initializers.serialize(OBJECTS["HalfInitializer"]())
+    assert initializer == {
+        "module": "tests.fixtures.saving_custom_objects",
+        "class_name": "HalfInitializer",
+        "config": {},
+        "registered_name": "my_package>HalfInitializer",
+    }
+    assert keras.losses.serialize(OBJECTS["doubled_mse"]) == _function_config(
+        "my_package>doubled_mse"
+    )
+
+
+def test_registered_objects_are_found_by_the_get_functions_without_custom_objects():
+    assert (
+        keras.activations.get(_function_config("my_package>scaled_tanh")) is OBJECTS["scaled_tanh"]
+    )
+    assert keras.activations.get("my_package>scaled_tanh") is OBJECTS["scaled_tanh"]
+    initializer = keras.initializers.get(keras.initializers.serialize(OBJECTS["HalfInitializer"]()))
+    assert isinstance(initializer, OBJECTS["HalfInitializer"])
+    assert keras.losses.get(_function_config("my_package>doubled_mse")) is OBJECTS["doubled_mse"]
+
+
+def _config_json(path):
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("config.json"))
+
+
+def _custom_entries(config):
+    """The parts of a model's config.json that name user objects, as JSON text (key order
+    included): each layer's header and activation/initializer entries, and the loss."""
+    entries = {}
+    for layer in config["config"]["layers"]:
+        name = layer["config"]["name"]
+        header = {key: layer[key] for key in ("module", "class_name", "registered_name")}
+        entries[f"{name}/header"] = json.dumps(header)
+        for key in ("activation", "kernel_initializer"):
+            if key in layer["config"]:
+                entries[f"{name}/{key}"] = json.dumps(layer["config"][key])
+    entries["loss"] = json.dumps(config["compile_config"]["loss"])
+    return entries
+
+
+def test_config_json_names_user_objects_exactly_as_keras_does(tmp_path):
+    """Keras 3.15 wrote `custom_objects.keras` (tests/fixtures/generate_saving_contract.py).
+
+    The other direction was checked by hand with that script's crosscheck: Keras loads the
+    file minikeras writes for this model (with the same `custom_objects`) and predicts the
+    same numbers, with the vocabulary restored from the assets.
+    """
+    keras_config = _config_json(fixture_file(tmp_path, "custom_objects.keras"))
+    model = custom.build(keras, OBJECTS)
+    path = str(tmp_path / "ours.keras")
+    model.save(path)
+    ours = _custom_entries(_config_json(path))
+    assert ours == _custom_entries(keras_config)
+    assert "my_package>scaled_tanh" in ours["registered_activation/activation"]
+
+
+def test_keras_file_with_user_objects_and_assets_loads_with_keras_predictions(tmp_path):
+    path = fixture_file(tmp_path, "custom_objects.keras")
+    with pytest.raises(ValueError, match=r"'shifted_relu'.*custom_objects"):
+        keras.saving.load_model(path)  # the unregistered function must be passed
+    model = keras.saving.load_model(path, custom_objects={"shifted_relu": OBJECTS["shifted_relu"]})
+    assert model.get_layer("registered_activation").activation is OBJECTS["scaled_tanh"]
+    assert model.get_layer("vocabulary_scale").vocabulary == custom.VOCABULARY
+    x = np.array(EXPECTED["x"], "float32")
+    predictions = model.predict(x, verbose=0)
+    np.testing.assert_allclose(predictions, EXPECTED["y"], rtol=1e-5, atol=1e-6)
+    # Compiled with the registered loss: twice the mean squared error.
+    targets = np.zeros_like(predictions)
+    loss = model.evaluate(x, targets, verbose=0)
+    np.testing.assert_allclose(loss, 2.0 * np.mean(np.square(predictions)), rtol=1e-5)
+
+
+def test_model_with_registered_activation_round_trips_through_a_keras_file(tmp_path):
+    model = custom.build(keras, OBJECTS)
+    x = np.array(EXPECTED["x"], "float32")
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    restored = keras.saving.load_model(
+        path, custom_objects={"shifted_relu": OBJECTS["shifted_relu"]}
+    )
+    assert restored.get_layer("registered_activation").activation is OBJECTS["scaled_tanh"]
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+# -- Keras's names for the serialization helpers ---------------------------------------------
+SERIALIZATION_HELPERS = (
+    "CustomObjectScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
+    "serialize_keras_object",
+)
+
+
+@pytest.mark.parametrize("name", SERIALIZATION_HELPERS)
+def test_utils_exports_the_serialization_helpers_of_saving(name):
+    assert getattr(keras.utils, name) is getattr(keras.saving, name)
+    assert name in keras.utils.__all__
+
+
+def test_serialization_helpers_have_keras_signatures():
+    def parameters(function):
+        return list(inspect.signature(function).parameters)
+
+    assert parameters(keras.utils.deserialize_keras_object) == [
+        "config",
+        "custom_objects",
+        "safe_mode",
+        "kwargs",
+    ]
+    assert parameters(keras.utils.register_keras_serializable) == ["package", "name"]
+    assert parameters(keras.layers.serialize) == ["layer"]
+    assert parameters(keras.layers.deserialize) == ["config", "custom_objects"]
+
+
+def test_layers_serialize_and_deserialize():
+    layer = keras.layers.Dense(3, activation=OBJECTS["scaled_tanh"], name="head")
+    config = keras.layers.serialize(layer)
+    assert config["module"] == "keras.layers" and config["class_name"] == "Dense"
+    restored = keras.layers.deserialize(config)
+    assert isinstance(restored, keras.layers.Dense)
+    assert restored.name == "head" and restored.activation is OBJECTS["scaled_tanh"]
+    custom_layer = keras.layers.deserialize(
+        {"class_name": "MyScale", "config": {"name": "s"}},
+        custom_objects={"MyScale": OBJECTS["VocabularyScale"]},
+    )
+    assert isinstance(custom_layer, OBJECTS["VocabularyScale"])
+    with pytest.raises(ValueError, match=r"not describe a `keras\.layers\.Layer`"):
+        keras.layers.deserialize(keras.saving.serialize_keras_object(keras.optimizers.SGD()))
+
+
+# -- Layer.save_own_variables / load_own_variables are the saver's hooks ------------------------
+class CountingDense(keras.layers.Dense):
+    """A Dense that also saves how many times it was called, through `super()`."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        self.calls = 0
+
+    def call(self, x):
+        self.calls += 1
+        return super().call(x)
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["calls"] = np.array(self.calls, "int64")
+
+    def load_own_variables(self, store):
+        self.calls = int(store["calls"])
+        super().load_own_variables({key: store[key] for key in store.keys() if key != "calls"})
+
+
+def _counting_model():
+    inputs = keras.Input((3,))
+    return keras.Model(inputs, CountingDense(2, name="counting")(inputs))
+
+
+def test_overridden_save_own_variables_calling_super_changes_what_is_saved(tmp_path):
+    model = _counting_model()
+    x = np.ones((2, 3), "float32")
+    model(x)
+    model(x)
+    path = str(tmp_path / "model.weights.h5")
+    model.save_weights(path)
+    with h5py.File(path, "r") as f:
+        group = f["layers/counting_dense/vars"]
+        assert sorted(group.keys()) == ["0", "1", "calls"]
+        assert int(group["calls"][()]) == 2
+        np.testing.assert_array_equal(group["0"][()], model.layers[1].kernel.numpy())
+    restored = _counting_model()
+    restored.load_weights(path)
+    assert restored.layers[1].calls == 2
+    for got, want in zip(restored.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_base_save_own_variables_writes_trainable_then_non_trainable_variables():
+    layer = keras.layers.BatchNormalization()
+    layer.build((None, 3))
+    store = {}
+    layer.save_own_variables(store)
+    assert list(store) == ["0", "1", "2", "3"]
+    expected = [layer.gamma, layer.beta, layer.moving_mean, layer.moving_variance]
+    for key, variable in zip(store, expected):
+        np.testing.assert_array_equal(store[key], variable.numpy())
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        {"0": np.zeros((3, 2), "float32")},
+        {"0": np.zeros((3, 2), "float32"), "1": np.zeros(3, "float32")},
+        {"0": np.zeros((3, 2), "float32"), "1": np.full(2, b"x")},
+        {"0": np.zeros((3, 2), "float32"), "1": np.zeros(2, [("a", "f4")])},
+    ],
+    ids=["count", "shape", "string", "compound"],
+)
+def test_base_load_own_variables_checks_every_value_before_assigning(store):
+    layer = keras.layers.Dense(2)
+    layer.build((None, 3))
+    before = layer.get_weights()
+    with pytest.raises(ValueError, match=f"Layer '{layer.name}'"):
+        layer.load_own_variables(store)
+    for got, want in zip(layer.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_base_load_own_variables_loads_what_save_own_variables_wrote():
+    source, target = keras.layers.Dense(2), keras.layers.Dense(2)
+    source.build((None, 3))
+    target.build((None, 3))
+    store = {}
+    source.save_own_variables(store)
+    target.load_own_variables(store)
+    for got, want in zip(target.get_weights(), source.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+# -- save_assets / load_assets ----------------------------------------------------------------
+def _vocabulary_model(vocabulary):
+    inputs = keras.Input((2,))
+    layer = OBJECTS["VocabularyScale"](vocabulary=vocabulary, name="vocabulary_scale")
+    return keras.Model(inputs, layer(inputs))
+
+
+def test_keras_file_stores_assets_where_keras_does_and_loads_them_back(tmp_path):
+    path = str(tmp_path / "model.keras")
+    _vocabulary_model(["one", "two"]).save(path)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == [
+            "metadata.json",
+            "config.json",
+            "model.weights.h5",
+            "assets/layers/vocabulary_scale/vocabulary.txt",
+        ]
+        assert archive.read("assets/layers/vocabulary_scale/vocabulary.txt") == b"one\ntwo"
+    restored = keras.saving.load_model(path)
+    assert restored.get_layer("vocabulary_scale").vocabulary == ["one", "two"]
+    np.testing.assert_allclose(restored.predict(np.zeros((1, 2), "float32"), verbose=0), [[2, 2]])
+
+
+def test_directory_format_stores_and_loads_assets(tmp_path):
+    path = str(tmp_path / "model_dir")
+    _vocabulary_model(["a", "b", "c"]).save(path, zipped=False)
+    with open(os.path.join(path, "assets", "layers", "vocabulary_scale", "vocabulary.txt")) as f:
+        assert f.read() == "a\nb\nc"
+    restored = keras.saving.load_model(path)
+    assert restored.get_layer("vocabulary_scale").vocabulary == ["a", "b", "c"]
+
+
+def test_model_without_asset_hooks_writes_no_assets(tmp_path):
+    path = str(tmp_path / "model.keras")
+    inputs = keras.Input((2,))
+    keras.Model(inputs, keras.layers.Dense(1)(inputs)).save(path)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == ["metadata.json", "config.json", "model.weights.h5"]
+
+
+def test_asset_paths_outside_the_assets_folder_are_refused(tmp_path):
+    path = str(tmp_path / "model.keras")
+    _vocabulary_model(["a"]).save(path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("assets/../../escaped.txt", "x")
+    with pytest.raises(ValueError, match=r"Not allowed.*escaped\.txt"):
+        keras.saving.load_model(path)
+    assert not os.path.exists(tmp_path / "escaped.txt")

@@ -21,7 +21,11 @@ variables). Paths are found the way Keras walks a model:
 - an object reached twice is saved once, at the first path.
 
 `.keras` is a zip archive (stored, not compressed) of `metadata.json`, `config.json` (the
-`serialize_keras_object` dict of the model, with its compile config) and `model.weights.h5`.
+`serialize_keras_object` dict of the model, with its compile config) and `model.weights.h5`,
+plus `assets/<path>/...`: the files that an object's `save_assets(dir_path)` wrote into the
+folder it was given (path as in the weights file, e.g. `assets/layers/string_lookup/`).
+Loading calls `load_assets(dir_path)` of the same objects (with None when the archive has
+no folder for an object), as Keras does.
 
 Writes are atomic: everything goes to a temporary file beside the target, which is flushed to
 disk and then renamed over the target; a failure part way leaves the previous file as it was.
@@ -35,6 +39,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -44,6 +49,8 @@ import numpy as np
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
 VARS_FILENAME_H5 = "model.weights.h5"
+# Files written by `save_assets` hooks live under assets/<object path>/ in the archive.
+ASSETS_DIRNAME = "assets"
 # The Keras release whose file format these files follow (written to metadata.json).
 KERAS_FORMAT_VERSION = "3.15.1"
 # config.json and metadata.json larger than this are refused (a "zip bomb" guard).
@@ -216,17 +223,19 @@ def _vars_path(path):
 
 # -- writing ----------------------------------------------------------------------------------
 def _write_object(group, values):
-    """Writes one object's arrays into its `vars` group as datasets "0", "1", ..."""
-    for index, value in enumerate(values):
-        group.create_dataset(str(index), data=value)
+    """Writes one object's arrays into its `vars` group, one dataset per `(key, array)`."""
+    for key, value in values:
+        group.create_dataset(key, data=value)
 
 
 def _object_values(obj):
-    if hasattr(obj, "save_own_variables"):
+    """`(key, array)` pairs of what an object saves: its variables as "0", "1", ..., or what
+    its own `save_own_variables` puts in the store."""
+    if _has_own_hook(obj, "save_own_variables"):
         store = {}
         obj.save_own_variables(store)
-        return [np.asarray(store[str(i)]) for i in range(len(store))]
-    return [variable.data for variable in own_variables(obj)]
+        return [(str(key), np.asarray(value)) for key, value in store.items()]
+    return [(str(i), variable.data) for i, variable in enumerate(own_variables(obj))]
 
 
 def write_weights(model, h5_file, objects_to_skip=()):
@@ -673,6 +682,7 @@ def save_model(model, filepath, zipped=True):
         with atomic_write(os.path.join(filepath, VARS_FILENAME_H5)) as temporary:
             with h5py.File(temporary, "w") as h5_file:
                 write_weights(model, h5_file)
+        _save_assets_to_directory(model, filepath)
         return
     with atomic_write(filepath) as temporary:
         # The weights go to a file of their own first (h5py writes files fastest), then
@@ -684,12 +694,84 @@ def save_model(model, filepath, zipped=True):
         try:
             with h5py.File(weights_path, "w") as h5_file:
                 write_weights(model, h5_file)
-            with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
+            with (
+                zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive,
+                tempfile.TemporaryDirectory(dir=os.path.dirname(temporary)) as assets,
+            ):
                 archive.writestr(METADATA_FILENAME, metadata_json)
                 archive.writestr(CONFIG_FILENAME, config_json)
                 archive.write(weights_path, VARS_FILENAME_H5)
+                _save_assets(model, assets)
+                for full_path, name in _files_under(assets):
+                    archive.write(full_path, f"{ASSETS_DIRNAME}/{name}")
         finally:
             os.remove(weights_path)
+
+
+def _save_assets(model, directory):
+    """Calls `save_assets(folder)` of every object under `model` that has the hook, each with
+    its own folder `directory/<object path>` (the model itself gets `directory`)."""
+    for path, obj in saveable_paths(model):
+        if callable(getattr(obj, "save_assets", None)):
+            folder = os.path.join(directory, *path.split("/")) if path else directory
+            os.makedirs(folder, exist_ok=True)
+            obj.save_assets(folder)
+
+
+def _files_under(directory):
+    """`(full path, "/"-separated path relative to directory)` of every file, sorted."""
+    found = []
+    for root, _, files in os.walk(directory):
+        for name in files:
+            full_path = os.path.join(root, name)
+            found.append((full_path, os.path.relpath(full_path, directory).replace(os.sep, "/")))
+    return sorted(found, key=lambda item: item[1])
+
+
+def _save_assets_to_directory(model, filepath):
+    # Written beside the old assets and swapped in, so a failing hook leaves them as they were.
+    staging = tempfile.mkdtemp(prefix=".assets.", dir=filepath)
+    try:
+        _save_assets(model, staging)
+        target = os.path.join(filepath, ASSETS_DIRNAME)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        if _files_under(staging):
+            os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _extract_assets(archive, filepath, directory):
+    """Copies the archive's `assets/...` files into `directory`; returns True if there were
+    any. Names that would land outside `directory` are refused."""
+    prefix = f"{ASSETS_DIRNAME}/"
+    members = [
+        info
+        for info in archive.infolist()
+        if info.filename.startswith(prefix) and not info.is_dir()
+    ]
+    root = os.path.realpath(directory)
+    for info in members:
+        parts = info.filename[len(prefix) :].split("/")
+        if "\\" in info.filename or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"Not allowed: {filepath!r} holds the asset path {info.filename!r}.")
+        target = os.path.realpath(os.path.join(root, *parts))
+        if os.path.commonpath([root, target]) != root:
+            raise ValueError(f"Not allowed: {filepath!r} holds the asset path {info.filename!r}.")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with archive.open(info) as source, open(target, "wb") as destination:
+            shutil.copyfileobj(source, destination)
+    return bool(members)
+
+
+def _load_assets(model, directory):
+    """Calls `load_assets(folder)` of every object under `model` that has the hook (None when
+    the archive has no folder for it), as Keras does."""
+    for path, obj in saveable_paths(model):
+        if callable(getattr(obj, "load_assets", None)):
+            folder = os.path.join(directory, *path.split("/")) if path else directory
+            obj.load_assets(folder if os.path.isdir(folder) else None)
 
 
 def _open_archive(filepath):
@@ -747,15 +829,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             raise ValueError(f"The directory {filepath!r} has no {VARS_FILENAME_H5}.")
         with open_h5(weights_path) as h5_file:
             load_state(model, h5_file, source=f"'{weights_path}'")
+        assets = os.path.join(filepath, ASSETS_DIRNAME)
+        if os.path.isdir(assets):
+            _load_assets(model, assets)
         return model
     if not filepath.endswith(".keras"):
         raise ValueError(f"Invalid filename: expected a `.keras` extension. Received: {filepath}")
-    with _open_archive(filepath) as archive:
-        config_json = _read_member(archive, CONFIG_FILENAME, filepath, _MAX_JSON_BYTES)
-        model = _model_from_config(config_json, custom_objects, compile, safe_mode, filepath)
-        h5_file = _open_archived_weights(archive, filepath)
-    with h5_file:
-        load_state(model, h5_file, source=f"'{filepath}'")
+    with contextlib.ExitStack() as stack:
+        with _open_archive(filepath) as archive:
+            config_json = _read_member(archive, CONFIG_FILENAME, filepath, _MAX_JSON_BYTES)
+            model = _model_from_config(config_json, custom_objects, compile, safe_mode, filepath)
+            h5_file = _open_archived_weights(archive, filepath)
+            assets = stack.enter_context(tempfile.TemporaryDirectory())
+            has_assets = _extract_assets(archive, filepath, assets)
+        with h5_file:
+            load_state(model, h5_file, source=f"'{filepath}'")
+        if has_assets:
+            _load_assets(model, assets)
     return model
 
 
