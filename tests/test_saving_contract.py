@@ -520,3 +520,30 @@ def test_asset_paths_outside_the_assets_folder_are_refused(tmp_path):
     with pytest.raises(ValueError, match=r"Not allowed.*escaped\.txt"):
         keras.saving.load_model(path)
     assert not os.path.exists(tmp_path / "escaped.txt")
+
+
+def test_skip_mismatch_keeps_a_layer_whose_load_own_variables_raises_and_warns(tmp_path):
+    class Picky(keras.layers.Dense):
+        def load_own_variables(self, store):
+            self.kernel.assign(np.zeros(self.kernel.shape, "float32"))
+            raise ValueError("picky refuses the stored kernel")
+
+    def make(seed):
+        keras.utils.set_random_seed(seed)
+        inputs = keras.Input((3,))
+        hidden = keras.layers.Dense(3, name="plain")(inputs)
+        return keras.Model(inputs, Picky(2, name="picky")(hidden))
+
+    path = str(tmp_path / "model.weights.h5")
+    source = make(1)
+    source.save_weights(path)
+    model = make(2)
+    picky_before = model.get_layer("picky").get_weights()
+    with pytest.warns(UserWarning, match=r"layers/picky \(Picky 'picky'\).*picky refuses"):
+        model.load_weights(path, skip_mismatch=True)
+    for got, want in zip(model.get_layer("picky").get_weights(), picky_before):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(
+        model.get_layer("plain").get_weights(), source.get_layer("plain").get_weights()
+    ):
+        np.testing.assert_array_equal(got, want)

@@ -460,6 +460,7 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
     plan = saveable_paths(model, objects_to_skip)
     problems, assignments, hooks, skipped_optimizers = [], [], [], []
     known_paths = {path for path, _ in plan}
+    path_of = {id(obj): path for path, obj in plan}
     for path, obj in plan:
         if isinstance(obj, Optimizer):
             pairs, problem, mismatch = _plan_optimizer(model, obj, h5_file, path, source)
@@ -527,20 +528,42 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
         for variable, dataset in assignments:
             _assign(variable, dataset)
         for obj, store in hooks:
-            obj.load_own_variables(store)
+            if skip_mismatch:
+                _load_or_warn(obj, store, path_of[id(obj)])
+            else:
+                obj.load_own_variables(store)
     except BaseException:
         if backup is not None:
-            for variable, value in backup:
-                variable.assign(value)
+            _restore(backup)
         raise
 
 
-def _backup(model):
-    variables = list(model.variables)
-    optimizer = getattr(model, "optimizer", None)
+def _backup(obj):
+    variables = list(obj.variables)
+    optimizer = getattr(obj, "optimizer", None)
     if optimizer is not None:
         variables += list(optimizer.variables)
     return [(variable, np.array(variable.data, copy=True)) for variable in variables]
+
+
+def _restore(backup):
+    for variable, value in backup:
+        variable.assign(value)
+
+
+def _load_or_warn(obj, store, path):
+    """With `skip_mismatch`: a layer whose own `load_own_variables` raises keeps its
+    variables, with a warning (Keras skips it the same way)."""
+    backup = _backup(obj)
+    try:
+        obj.load_own_variables(store)
+    except Exception as error:
+        _restore(backup)
+        warnings.warn(
+            f"Skipping weights: {_describe(path, obj)}: its load_own_variables() raised "
+            f"{type(error).__name__}: {error}",
+            stacklevel=4,
+        )
 
 
 class _Store:
