@@ -547,3 +547,67 @@ def test_skip_mismatch_keeps_a_layer_whose_load_own_variables_raises_and_warns(t
         model.get_layer("plain").get_weights(), source.get_layer("plain").get_weights()
     ):
         np.testing.assert_array_equal(got, want)
+
+
+@keras.saving.register_keras_serializable(package="contract_tests")
+class HalvingSGD(keras.optimizers.SGD):
+    pass
+
+
+@keras.saving.register_keras_serializable(package="contract_tests")
+class ConstantSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, rate):
+        self.rate = rate
+
+    def __call__(self, step):
+        return self.rate
+
+    def get_config(self):
+        return {"rate": self.rate}
+
+
+@keras.saving.register_keras_serializable(package="contract_tests")
+class TinyL1(keras.regularizers.Regularizer):
+    def __call__(self, x):
+        return keras.ops.sum(keras.ops.abs(x)) * 0.01
+
+    def get_config(self):
+        return {}
+
+
+@keras.saving.register_keras_serializable(package="contract_tests")
+class Clip(keras.constraints.Constraint):
+    def __call__(self, w):
+        return keras.ops.clip(w, -1.0, 1.0)
+
+    def get_config(self):
+        return {}
+
+
+def test_registered_optimizer_and_schedule_are_written_and_found_by_registered_name():
+    config = keras.optimizers.serialize(HalvingSGD(learning_rate=ConstantSchedule(0.5)))
+    header = {key: config[key] for key in ("module", "class_name", "registered_name")}
+    assert header == {
+        "module": __name__,
+        "class_name": "HalvingSGD",
+        "registered_name": "contract_tests>HalvingSGD",
+    }
+    assert config["config"]["learning_rate"] == {
+        "module": __name__,
+        "class_name": "ConstantSchedule",
+        "config": {"rate": 0.5},
+        "registered_name": "contract_tests>ConstantSchedule",
+    }
+    restored = keras.optimizers.deserialize(config)
+    assert isinstance(restored, HalvingSGD)
+
+
+@pytest.mark.parametrize(
+    "package, make",
+    [(keras.regularizers, TinyL1), (keras.constraints, Clip)],
+    ids=["regularizer", "constraint"],
+)
+def test_registered_regularizer_and_constraint_round_trip_without_custom_objects(package, make):
+    config = package.serialize(make())
+    assert config["registered_name"] == f"contract_tests>{make.__name__}"
+    assert isinstance(package.get(config), make)
