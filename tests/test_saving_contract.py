@@ -611,3 +611,64 @@ def test_registered_regularizer_and_constraint_round_trip_without_custom_objects
     config = package.serialize(make())
     assert config["registered_name"] == f"contract_tests>{make.__name__}"
     assert isinstance(package.get(config), make)
+
+
+def test_asset_that_unpacks_to_far_more_than_it_stores_is_refused(tmp_path, monkeypatch):
+    from minikeras.saving import saving_lib
+
+    path = str(tmp_path / "model.keras")
+    _vocabulary_model(["a"]).save(path)
+    with zipfile.ZipFile(path, "a") as archive:
+        info = zipfile.ZipInfo("assets/zeros.bin")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, b"\x00" * 200_000)
+    monkeypatch.setattr(saving_lib, "_MAX_PACKED_ASSET_BYTES", 64)
+    with pytest.raises(ValueError, match=r"Not allowed: the asset 'assets/zeros\.bin'"):
+        keras.saving.load_model(path)
+
+
+class NotesLayer(keras.layers.Dense):
+    """As in Keras's own saving test: a text asset and a store entry that is not a weight."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.notes = "These are my assets"
+        self.stored = np.arange(4, dtype="float32")
+
+    def save_assets(self, dir_path):
+        with open(os.path.join(dir_path, "assets.txt"), "w", encoding="utf-8") as handle:
+            handle.write(self.notes)
+
+    def load_assets(self, dir_path):
+        with open(os.path.join(dir_path, "assets.txt"), encoding="utf-8") as handle:
+            self.notes = handle.read()
+
+    def save_own_variables(self, store):
+        store["variables"] = self.stored
+
+    def load_own_variables(self, store):
+        self.stored = np.array(store["variables"])
+
+
+class NotesModel(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.custom_dense = NotesLayer(2)
+
+    def call(self, x):
+        return self.custom_dense(x)
+
+
+def test_nested_layer_assets_and_custom_store_entries_round_trip(tmp_path):
+    model = NotesModel()
+    model(np.zeros((1, 3), "float32"))
+    model.custom_dense.stored = np.full(4, 7.0, "float32")
+    model.custom_dense.notes = "edited"
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        assert "assets/custom_dense/assets.txt" in archive.namelist()
+    custom_objects = {"NotesModel": NotesModel, "NotesLayer": NotesLayer}
+    restored = keras.saving.load_model(path, custom_objects=custom_objects)
+    assert restored.custom_dense.notes == "edited"
+    np.testing.assert_array_equal(restored.custom_dense.stored, np.full(4, 7.0))

@@ -55,6 +55,10 @@ ASSETS_DIRNAME = "assets"
 KERAS_FORMAT_VERSION = "3.15.1"
 # config.json and metadata.json larger than this are refused (a "zip bomb" guard).
 _MAX_JSON_BYTES = 1 << 28
+# An asset file that unpacks to more than this, and to over _MAX_EXPANSION times its
+# compressed size, is refused before extraction (it would fill the disk).
+_MAX_PACKED_ASSET_BYTES = 1 << 28
+_MAX_EXPANSION = 100
 
 _umask = []
 
@@ -767,25 +771,36 @@ def _save_assets_to_directory(model, filepath):
 
 def _extract_assets(archive, filepath, directory):
     """Copies the archive's `assets/...` files into `directory`; returns True if there were
-    any. Names that would land outside `directory` are refused."""
+    any. Every name is checked first: one that would land outside `directory`, or a file
+    that unpacks to far more than it stores, is refused before anything is written."""
     prefix = f"{ASSETS_DIRNAME}/"
-    members = [
-        info
-        for info in archive.infolist()
-        if info.filename.startswith(prefix) and not info.is_dir()
-    ]
     root = os.path.realpath(directory)
-    for info in members:
+    planned = []
+    for info in archive.infolist():
+        if not info.filename.startswith(prefix) or info.is_dir():
+            continue
         parts = info.filename[len(prefix) :].split("/")
-        if "\\" in info.filename or any(part in ("", ".", "..") for part in parts):
-            raise ValueError(f"Not allowed: {filepath!r} holds the asset path {info.filename!r}.")
         target = os.path.realpath(os.path.join(root, *parts))
-        if os.path.commonpath([root, target]) != root:
+        if (
+            "\\" in info.filename
+            or any(part in ("", ".", "..") for part in parts)
+            or os.path.commonpath([root, target]) != root
+        ):
             raise ValueError(f"Not allowed: {filepath!r} holds the asset path {info.filename!r}.")
+        if (
+            info.file_size > _MAX_PACKED_ASSET_BYTES
+            and info.file_size > _MAX_EXPANSION * info.compress_size
+        ):
+            raise ValueError(
+                f"Not allowed: the asset {info.filename!r} of {filepath!r} unpacks from "
+                f"{info.compress_size} to {info.file_size} bytes (a zip bomb?)."
+            )
+        planned.append((info, target))
+    for info, target in planned:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with archive.open(info) as source, open(target, "wb") as destination:
             shutil.copyfileobj(source, destination)
-    return bool(members)
+    return bool(planned)
 
 
 def _load_assets(model, directory):
