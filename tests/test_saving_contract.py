@@ -672,3 +672,10 @@ def test_nested_layer_assets_and_custom_store_entries_round_trip(tmp_path):
     restored = keras.saving.load_model(path, custom_objects=custom_objects)
     assert restored.custom_dense.notes == "edited"
     np.testing.assert_array_equal(restored.custom_dense.stored, np.full(4, 7.0))
+
+
+def test_custom_object_scope_from_utils_supplies_an_unregistered_activation(tmp_path):
+    path = fixture_file(tmp_path, "custom_objects.keras")
+    with keras.utils.custom_object_scope({"shifted_relu": OBJECTS["shifted_relu"]}):
+        model = keras.saving.load_model(path)
+    assert model.get_layer("plain_activation").activation is OBJECTS["shifted_relu"]

@@ -484,11 +484,12 @@ class Layer:
             store: a dict-like object, key -> array.
         """
         variables = self._saved_variables()
-        if len(store) != len(variables):
+        keys = list(store.keys())
+        if len(keys) != len(variables):
             raise ValueError(
                 f"Layer '{self.name}' expected {len(variables)} variable(s) with shapes "
-                f"{[tuple(v.shape) for v in variables]}, but received {len(store)} during "
-                f"loading: {sorted(store.keys())}."
+                f"{[tuple(v.shape) for v in variables]}, but received {len(keys)} during "
+                f"loading: {sorted(keys)}."
             )
         values = [np.asarray(store[str(index)]) for index in range(len(variables))]
         for variable, value in zip(variables, values):

@@ -215,10 +215,7 @@ def own_variables(obj):
 
     if isinstance(obj, Optimizer):
         return list(obj.variables)
-    own = obj._own_variables
-    return [v for v in own if getattr(v, "_created_trainable", True)] + [
-        v for v in own if not getattr(v, "_created_trainable", True)
-    ]
+    return obj._saved_variables()
 
 
 def _vars_path(path):
