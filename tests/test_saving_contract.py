@@ -109,6 +109,37 @@ def test_failed_load_weights_changes_no_weight_and_no_optimizer_state(tmp_path, 
     _assert_unchanged(model, before)
 
 
+def _move(h5_file, source, target):
+    h5_file.move(source, target)
+
+
+# Files whose layout is broken rather than mismatched: reported before anything is assigned.
+BROKEN_LAYOUTS = {
+    "group_instead_of_dataset": lambda f: (
+        f.__delitem__("layers/dense_1/vars/1"),
+        f["layers/dense_1/vars"].create_group("1"),
+    ),
+    "dataset_not_numbered": lambda f: _move(f, "layers/dense_1/vars/1", "layers/dense_1/vars/b"),
+    "soft_link": lambda f: (
+        f.__delitem__("layers/dense_1/vars/1"),
+        f["layers/dense_1/vars"].__setitem__("1", h5py.SoftLink("/layers/dense/vars/1")),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN_LAYOUTS))
+def test_broken_weights_file_layout_changes_nothing(tmp_path, kind):
+    path = str(tmp_path / "model.weights.h5")
+    _trained_mlp(seed=1).save_weights(path)
+    with h5py.File(path, "a") as f:
+        BROKEN_LAYOUTS[kind](f)
+    model = _trained_mlp(seed=2)
+    before = _state(model)
+    with pytest.raises(ValueError, match="layers/dense_1/vars"):
+        model.load_weights(path)
+    _assert_unchanged(model, before)
+
+
 @pytest.mark.parametrize("kind", ["string_dtype", "compound_dtype", "string_optimizer_state"])
 def test_failed_load_weights_from_keras_file_changes_nothing(tmp_path, kind):
     path = str(tmp_path / "model.keras")
