@@ -458,10 +458,8 @@ class Layer:
     def _saved_variables(self):
         # The layer's own variables as Keras saves them: trainable ones first, then the rest.
         own = self._own_variables
-        created_trainable = [getattr(v, "_created_trainable", True) for v in own]
-        return [v for v, t in zip(own, created_trainable) if t] + [
-            v for v, t in zip(own, created_trainable) if not t
-        ]
+        trainable = [v for v in own if getattr(v, "_created_trainable", True)]
+        return trainable + [v for v in own if not getattr(v, "_created_trainable", True)]
 
     def save_own_variables(self, store):
         """Writes this layer's own variables (not its sublayers') into `store` as "0", "1", ...
