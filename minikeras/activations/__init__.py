@@ -132,31 +132,21 @@ def is_builtin(activation):
 def serialize(activation):
     """Returns the name of a built-in activation (`"relu"`; `swish` gives `"silu"`).
 
-    A user function gives a config dict naming it (deserialize it with `custom_objects`);
-    an object with `get_config` gives its class config dict.
+    A user function gives Keras's function config, naming it as registered
+    (`{"module": "builtins", "class_name": "function", "config": "my_package>fn",
+    "registered_name": "function"}`); an object with `get_config` gives its class config dict.
     """
     if is_builtin(activation):
         return activation.__name__
-    if isinstance(activation, types.FunctionType):
-        if activation.__name__ == "<lambda>":
-            raise ValueError(
-                "Cannot serialize a lambda activation: define it as a named function and "
-                "pass it in `custom_objects` when loading."
-            )
-        return {
-            "module": activation.__module__,
-            "class_name": "function",
-            "config": activation.__name__,
-            "registered_name": activation.__name__,
-        }
-    if hasattr(activation, "get_config"):
-        cls = type(activation)
-        return {
-            "module": cls.__module__,
-            "class_name": cls.__name__,
-            "config": activation.get_config(),
-            "registered_name": cls.__name__,
-        }
+    if isinstance(activation, types.FunctionType) and activation.__name__ == "<lambda>":
+        raise ValueError(
+            "Cannot serialize a lambda activation: define it as a named function and "
+            "pass it in `custom_objects` when loading."
+        )
+    if isinstance(activation, types.FunctionType) or hasattr(activation, "get_config"):
+        from minikeras.saving.serialization import serialize_keras_object
+
+        return serialize_keras_object(activation)
     raise ValueError(
         f"Unknown activation function {activation!r} cannot be serialized: use a built-in "
         f"activation ({sorted(ALL_OBJECTS_DICT)}), a named function, or an object with "
@@ -165,8 +155,12 @@ def serialize(activation):
 
 
 def _lookup(name, custom_objects):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
+    from minikeras.saving.serialization import get_registered_object
+
+    # `custom_objects`, the active `custom_object_scope` and the registered objects.
+    found = get_registered_object(name, custom_objects)
+    if found is not None:
+        return found
     if name in ALL_OBJECTS_DICT:
         return ALL_OBJECTS_DICT[name]
     raise ValueError(
@@ -189,9 +183,12 @@ def deserialize(config, custom_objects=None):
             if not (custom_objects and name in custom_objects):
                 name = config["config"]
             return _lookup(name, custom_objects)
+        from minikeras.saving.serialization import get_registered_object
+
         name = config["class_name"]
-        if custom_objects and config.get("registered_name") in custom_objects:
-            name = config["registered_name"]
+        registered = config.get("registered_name")
+        if isinstance(registered, str) and get_registered_object(registered, custom_objects):
+            name = registered
         found = _lookup(name, custom_objects)
         if inspect.isclass(found):
             return found.from_config(config.get("config") or {})

@@ -95,13 +95,48 @@ __all__ = [
     "ZeroPadding1D",
     "ZeroPadding2D",
     "add",
+    "deserialize",
     "average",
     "concatenate",
     "dot",
     "maximum",
     "minimum",
     "multiply",
+    "serialize",
     "subtract",
     *convolutional.__all__,
     *pooling.__all__,
 ]
+
+
+def serialize(layer):
+    """The Keras 3 config dict of `layer` (as `keras.layers.serialize`).
+
+    Example:
+        >>> serialize(Dense(3))["class_name"]
+        'Dense'
+    """
+    from minikeras.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """The layer a config dict describes (as `keras.layers.deserialize`).
+
+    Args:
+        config: a dict from `serialize` (or from a Keras 3 file).
+        custom_objects: dict of your own classes and functions by name.
+
+    Raises:
+        ValueError: when the config describes something that is not a layer.
+    """
+    from minikeras.saving.serialization import deserialize_keras_object
+
+    layer = deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(layer, Layer):
+        raise ValueError(
+            "`keras.layers.deserialize` was passed a `config` that does not describe a "
+            f"`keras.layers.Layer`. Received: {config!r}"
+        )
+    return layer

@@ -455,6 +455,51 @@ class Layer:
         for variable, value in zip(own, weights):
             variable.assign(value)
 
+    def _saved_variables(self):
+        # The layer's own variables as Keras saves them: trainable ones first, then the rest.
+        own = self._own_variables
+        trainable = [v for v in own if getattr(v, "_created_trainable", True)]
+        return trainable + [v for v in own if not getattr(v, "_created_trainable", True)]
+
+    def save_own_variables(self, store):
+        """Writes this layer's own variables (not its sublayers') into `store` as "0", "1", ...
+
+        `model.save()` and `save_weights()` call it for every layer; override it to save
+        something else (and `load_own_variables` to read it back).
+
+        Args:
+            store: a dict-like object, key -> numpy array.
+        """
+        for index, variable in enumerate(self._saved_variables()):
+            store[str(index)] = variable.numpy()
+
+    def load_own_variables(self, store):
+        """Reads this layer's own variables from `store` (what `save_own_variables` wrote).
+
+        Every value is checked (count, shape, numbers) before any is assigned.
+
+        Args:
+            store: a dict-like object, key -> array.
+        """
+        variables = self._saved_variables()
+        keys = list(store.keys())
+        if len(keys) != len(variables):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(variables)} variable(s) with shapes "
+                f"{[tuple(v.shape) for v in variables]}, but received {len(keys)} during "
+                f"loading: {sorted(keys)}."
+            )
+        values = [np.asarray(store[str(index)]) for index in range(len(variables))]
+        for variable, value in zip(variables, values):
+            if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"Layer '{self.name}': variable {variable.path!r} has shape "
+                    f"{tuple(variable.shape)} and dtype {variable.dtype}, the stored value "
+                    f"has shape {value.shape} and dtype {value.dtype}."
+                )
+        for variable, value in zip(variables, values):
+            variable.assign(value.astype(variable.dtype, copy=False))
+
     def count_params(self):
         """Total number of weight values (the layer must be built)."""
         if not self.built:

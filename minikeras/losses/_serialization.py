@@ -20,21 +20,23 @@ def serialize_object(obj, builtin_module, builtins_by_name, kind):
                 f"Cannot serialize a lambda {kind}: define it as a named function and pass it "
                 "in `custom_objects` when loading."
             )
-        builtin = builtins_by_name.get(obj.__name__) is obj
+        if builtins_by_name.get(obj.__name__) is not obj:
+            return _serialize_user_object(obj)
         return {
-            "module": "builtins" if builtin else obj.__module__,
+            "module": "builtins",
             "class_name": "function",
             "config": obj.__name__,
-            "registered_name": "function" if builtin else obj.__name__,
+            "registered_name": "function",
         }
     if hasattr(obj, "get_config"):
         cls = type(obj)
-        builtin = builtins_by_name.get(cls.__name__) is cls
+        if builtins_by_name.get(cls.__name__) is not cls:
+            return _serialize_user_object(obj)
         return {
-            "module": builtin_module if builtin else cls.__module__,
+            "module": builtin_module,
             "class_name": cls.__name__,
             "config": obj.get_config(),
-            "registered_name": None if builtin else cls.__name__,
+            "registered_name": None,
         }
     raise ValueError(
         f"Cannot serialize {kind} {obj!r}: use a built-in {kind}, a named function, or an "
@@ -42,14 +44,29 @@ def serialize_object(obj, builtin_module, builtins_by_name, kind):
     )
 
 
+def _serialize_user_object(obj):
+    # As Keras writes a user's function or class ("package>name" when registered).
+    from minikeras.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(obj)
+
+
+def _registered(name, custom_objects):
+    from minikeras.saving.serialization import get_registered_object
+
+    return get_registered_object(name, custom_objects) if isinstance(name, str) else None
+
+
 def lookup(name, builtins_by_name, custom_objects, kind):
-    """The class or function called `name` (custom objects first).
+    """The class or function called `name` (user objects first: `custom_objects`, the active
+    `custom_object_scope`, the registered objects).
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
     """
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
+    found = _registered(name, custom_objects)
+    if found is not None:
+        return found
     if name in builtins_by_name:
         return builtins_by_name[name]
     raise ValueError(
@@ -79,11 +96,11 @@ def deserialize_object(config, builtins_by_name, custom_objects, kind, functions
     if config["class_name"] == "function":
         name = config.get("config")
         registered = config.get("registered_name")
-        if custom_objects and registered in custom_objects:
+        if _registered(registered, custom_objects) is not None:
             name = registered
         return lookup(name, functions, custom_objects, kind)
     name = config["class_name"]
-    if custom_objects and config.get("registered_name") in custom_objects:
+    if _registered(config.get("registered_name"), custom_objects) is not None:
         name = config["registered_name"]
     found = lookup(name, builtins_by_name, custom_objects, kind)
     if not inspect.isclass(found):

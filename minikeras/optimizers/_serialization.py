@@ -9,17 +9,20 @@ and the other way round.
 def serialize_object(obj, builtin_module, builtin_classes):
     """Returns the Keras-style config dict of `obj` (an optimizer or a schedule).
 
-    Built-in classes are recorded under Keras's public module name; user classes under
-    their own module, with `registered_name` set to the class name (looked up again
-    through `custom_objects`).
+    Built-in classes are recorded under Keras's public module name; user classes as
+    `keras.saving.serialize_keras_object` writes them (`registered_name` "package>Name"
+    when registered, else the class name).
     """
     cls = type(obj)
-    builtin = cls in builtin_classes
+    if cls not in builtin_classes:
+        from minikeras.saving.serialization import serialize_keras_object
+
+        return serialize_keras_object(obj)
     return {
-        "module": builtin_module if builtin else cls.__module__,
+        "module": builtin_module,
         "class_name": cls.__name__,
         "config": obj.get_config(),
-        "registered_name": None if builtin else cls.__name__,
+        "registered_name": None,
     }
 
 
@@ -35,10 +38,13 @@ def find_class(config, kind, builtin_classes, custom_objects=None, case_sensitiv
             f"Could not interpret {kind} config: {config!r}. Expected a dict with keys "
             "'class_name' and 'config'."
         )
-    custom_objects = custom_objects or {}
+    from minikeras.saving.serialization import get_registered_object
+
+    # `custom_objects`, the active `custom_object_scope`, the registered classes.
     for key in (config.get("registered_name"), config["class_name"]):
-        if key is not None and key in custom_objects:
-            return custom_objects[key]
+        found = get_registered_object(key, custom_objects) if isinstance(key, str) else None
+        if found is not None:
+            return found
     class_name = config["class_name"]
     lookup = {c.__name__ if case_sensitive else c.__name__.lower(): c for c in builtin_classes}
     cls = lookup.get(class_name if case_sensitive else str(class_name).lower())

@@ -4,7 +4,11 @@
   weights and optimizer state in one zip file.
 - `model.save_weights("model.weights.h5")` / `model.load_weights(...)`: the weights only.
 - `serialize_keras_object` / `deserialize_keras_object`: config dicts;
-  `register_keras_serializable` and `custom_object_scope` for your own classes.
+  `register_keras_serializable` and `custom_object_scope` for your own classes and
+  functions (also under `keras.utils`).
+- A layer controls what it saves by overriding `save_own_variables(store)` /
+  `load_own_variables(store)`, and keeps files (a vocabulary, ...) in a `.keras` archive
+  with `save_assets(dir_path)` / `load_assets(dir_path)`.
 
 Files written here open in Keras 3 and the other way round. Writes are atomic (a crash
 leaves the previous file intact); loads are strict (every mismatch is listed) and safe

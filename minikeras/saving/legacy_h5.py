@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from minikeras.saving.saving_lib import open_h5
+from minikeras.saving.saving_lib import is_numeric_dtype, open_h5
 
 
 def _decode(value):
@@ -134,6 +134,12 @@ def _match(layer, values, label):
             f"{label}: the model expects {len(weights)} weight(s) with shapes "
             f"{_shapes(weights)}, the file has {len(values)} with shapes {_shapes(values)}."
         )
+    for index, value in enumerate(values):
+        if not is_numeric_dtype(value.dtype):
+            return (
+                f"{label}: the file stores weight {index} as {value.dtype.str!r} "
+                f"({value.dtype}), not numbers."
+            )
     return None
 
 
@@ -185,6 +191,11 @@ def _top_level(root, model, problems):
         problems.append(
             f"top-level weights of '{model.name}': the model expects {_shapes(own)}, the file "
             f"has {_shapes(values)}."
+        )
+        return []
+    if not all(is_numeric_dtype(value.dtype) for value in values):
+        problems.append(
+            f"top-level weights of '{model.name}': the file stores them not as numbers."
         )
         return []
 
@@ -266,10 +277,13 @@ def _load_optimizer_weights(model, group):
     if not optimizer.built:
         optimizer.build(model.trainable_weights)
     variables = optimizer.variables
-    if _shapes(variables) != _shapes(values):
+    if _shapes(variables) != _shapes(values) or not all(
+        is_numeric_dtype(value.dtype) for value in values
+    ):
         warnings.warn(
             f"Could not restore the saved state of optimizer '{optimizer.name}' (expected "
-            f"{_shapes(variables)}, the file has {_shapes(values)}): training continues from a "
+            f"{_shapes(variables)} of numbers, the file has {_shapes(values)} of "
+            f"{sorted({value.dtype.str for value in values})}): training continues from a "
             "fresh optimizer state.",
             stacklevel=3,
         )

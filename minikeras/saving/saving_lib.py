@@ -21,7 +21,11 @@ variables). Paths are found the way Keras walks a model:
 - an object reached twice is saved once, at the first path.
 
 `.keras` is a zip archive (stored, not compressed) of `metadata.json`, `config.json` (the
-`serialize_keras_object` dict of the model, with its compile config) and `model.weights.h5`.
+`serialize_keras_object` dict of the model, with its compile config) and `model.weights.h5`,
+plus `assets/<path>/...`: the files that an object's `save_assets(dir_path)` wrote into the
+folder it was given (path as in the weights file, e.g. `assets/layers/string_lookup/`).
+Loading calls `load_assets(dir_path)` of the same objects (with None when the archive has
+no folder for an object), as Keras does.
 
 Writes are atomic: everything goes to a temporary file beside the target, which is flushed to
 disk and then renamed over the target; a failure part way leaves the previous file as it was.
@@ -35,6 +39,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -44,10 +49,16 @@ import numpy as np
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
 VARS_FILENAME_H5 = "model.weights.h5"
+# Files written by `save_assets` hooks live under assets/<object path>/ in the archive.
+ASSETS_DIRNAME = "assets"
 # The Keras release whose file format these files follow (written to metadata.json).
 KERAS_FORMAT_VERSION = "3.15.1"
 # config.json and metadata.json larger than this are refused (a "zip bomb" guard).
 _MAX_JSON_BYTES = 1 << 28
+# An asset file that unpacks to more than this, and to over _MAX_EXPANSION times its
+# compressed size, is refused before extraction (it would fill the disk).
+_MAX_PACKED_ASSET_BYTES = 1 << 28
+_MAX_EXPANSION = 100
 
 _umask = []
 
@@ -204,10 +215,7 @@ def own_variables(obj):
 
     if isinstance(obj, Optimizer):
         return list(obj.variables)
-    own = obj._own_variables
-    return [v for v in own if getattr(v, "_created_trainable", True)] + [
-        v for v in own if not getattr(v, "_created_trainable", True)
-    ]
+    return obj._saved_variables()
 
 
 def _vars_path(path):
@@ -216,17 +224,19 @@ def _vars_path(path):
 
 # -- writing ----------------------------------------------------------------------------------
 def _write_object(group, values):
-    """Writes one object's arrays into its `vars` group as datasets "0", "1", ..."""
-    for index, value in enumerate(values):
-        group.create_dataset(str(index), data=value)
+    """Writes one object's arrays into its `vars` group, one dataset per `(key, array)`."""
+    for key, value in values:
+        group.create_dataset(key, data=value)
 
 
 def _object_values(obj):
-    if hasattr(obj, "save_own_variables"):
+    """`(key, array)` pairs of what an object saves: its variables as "0", "1", ..., or what
+    its own `save_own_variables` puts in the store."""
+    if _has_own_hook(obj, "save_own_variables"):
         store = {}
         obj.save_own_variables(store)
-        return [np.asarray(store[str(i)]) for i in range(len(store))]
-    return [variable.data for variable in own_variables(obj)]
+        return [(str(key), np.asarray(value)) for key, value in store.items()]
+    return [(str(i), variable.data) for i, variable in enumerate(own_variables(obj))]
 
 
 def write_weights(model, h5_file, objects_to_skip=()):
@@ -396,6 +406,23 @@ def _describe(path, obj):
     return f"{where} ({type(obj).__name__} {name!r})" if name else where
 
 
+def is_numeric_dtype(dtype):
+    """True for data a variable can take: booleans, integers and real floats (not strings,
+    bytes, complex numbers or compound records)."""
+    return dtype.names is None and dtype.subdtype is None and dtype.kind in "biuf"
+
+
+def _non_numeric(path, obj, found, source):
+    """A problem message for the first dataset that holds no numbers, else None."""
+    for index, dataset in enumerate(found):
+        if not is_numeric_dtype(dataset.dtype):
+            return (
+                f"{_describe(path, obj)}: {source} stores variable {index} as "
+                f"{dataset.dtype.str!r} ({dataset.dtype}), not numbers."
+            )
+    return None
+
+
 def _assign(variable, dataset):
     array = variable.data
     if dataset.dtype == array.dtype and array.flags.c_contiguous and array.size:
@@ -405,33 +432,50 @@ def _assign(variable, dataset):
         variable.assign(np.asarray(dataset[()]).astype(array.dtype, copy=False))
 
 
+def _has_own_hook(obj, name):
+    """True when `obj`'s class overrides the Layer method `name` (the saver then calls it)."""
+    from minikeras.layers.layer import Layer
+
+    method = getattr(type(obj), name, None)
+    return method is not None and method is not getattr(Layer, name, None)
+
+
 def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="the file"):
     """Loads `model`'s variables (and its optimizer's) from an open `.weights.h5` file.
 
-    Every layer path is checked before anything is assigned: a missing group, a different
-    number of variables or a different shape, and variables in the file that no layer of the
-    model uses. All of them are reported together in one ValueError; with
+    Every path is checked before anything is assigned: a missing group, a different number
+    of variables or a different shape, data that is not numbers (strings, compound records,
+    complex numbers), and variables in the file that no layer of the model uses. All of
+    them are reported together in one ValueError and nothing changes; with
     `skip_mismatch=True` the matching layers are loaded and each mismatch is a warning.
 
+    A layer that overrides `load_own_variables` reads its store itself, as in Keras; if
+    such a hook raises, every variable of the model and its optimizer is put back.
+
     The optimizer state loads when the model has an optimizer (built here from
-    `model.trainable_weights` if needed); if it does not match, it is skipped with a
+    `model.trainable_weights` if needed); if its shapes do not match, it is skipped with a
     warning, as Keras does.
     """
     from minikeras.optimizers import Optimizer
 
     plan = saveable_paths(model, objects_to_skip)
-    problems, assignments, optimizers, hooks = [], [], [], []
+    problems, assignments, hooks, skipped_optimizers = [], [], [], []
     known_paths = {path for path, _ in plan}
+    path_of = {id(obj): path for path, obj in plan}
     for path, obj in plan:
         if isinstance(obj, Optimizer):
-            optimizers.append((path, obj))
+            pairs, problem, mismatch = _plan_optimizer(model, obj, h5_file, path, source)
+            if problem:
+                problems.append(problem)
+            elif mismatch:
+                skipped_optimizers.append(mismatch)
+            assignments.extend(pairs)
             continue
         group = _vars_group(h5_file, path)
-        found = [] if group is None else _datasets(group, path)
-        if hasattr(obj, "load_own_variables"):
-            # A layer with its own loader reads its store itself, as in Keras.
-            hooks.append((obj, _Store(found)))
+        if _has_own_hook(obj, "load_own_variables"):
+            hooks.append((obj, _Store(_named_datasets(group, path))))
             continue
+        found = [] if group is None else _datasets(group, path)
         variables = own_variables(obj)
         if not variables and not found:
             continue
@@ -449,6 +493,8 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
                 f"shapes {_shapes(variables)}, {source} has {len(found)} with shapes "
                 f"{_shapes(found)}.{hint}"
             )
+        elif problem := _non_numeric(path, obj, found, source):
+            problems.append(problem)
         else:
             assignments.extend(zip(variables, found))
     for path in _all_vars_groups(h5_file):
@@ -475,26 +521,67 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
             )
         for problem in problems:
             warnings.warn(f"Skipping weights: {problem}", stacklevel=3)
-    for variable, dataset in assignments:
-        _assign(variable, dataset)
-    for obj, store in hooks:
+    for message in skipped_optimizers:
+        warnings.warn(message, stacklevel=3)
+    # Only a user's hook can still fail from here on: keep a copy to put back if it does.
+    backup = _backup(model) if hooks else None
+    try:
+        for variable, dataset in assignments:
+            _assign(variable, dataset)
+        for obj, store in hooks:
+            if skip_mismatch:
+                _load_or_warn(obj, store, path_of[id(obj)])
+            else:
+                obj.load_own_variables(store)
+    except BaseException:
+        if backup is not None:
+            _restore(backup)
+        raise
+
+
+def _backup(obj):
+    variables = list(obj.variables)
+    optimizer = getattr(obj, "optimizer", None)
+    if optimizer is not None:
+        variables += list(optimizer.variables)
+    return [(variable, np.array(variable.data, copy=True)) for variable in variables]
+
+
+def _restore(backup):
+    for variable, value in backup:
+        variable.assign(value)
+
+
+def _load_or_warn(obj, store, path):
+    """With `skip_mismatch`: a layer whose own `load_own_variables` raises keeps its
+    variables, with a warning (Keras skips it the same way)."""
+    backup = _backup(obj)
+    try:
         obj.load_own_variables(store)
-    for path, optimizer in optimizers:
-        _load_optimizer(model, optimizer, h5_file, path)
+    except Exception as error:
+        _restore(backup)
+        warnings.warn(
+            f"Skipping weights: {_describe(path, obj)}: its load_own_variables() raised "
+            f"{type(error).__name__}: {error}",
+            stacklevel=4,
+        )
 
 
 class _Store:
-    """The `vars` group of one object as a `load_own_variables` store: keys "0", "1", ...
-    and numpy arrays."""
+    """The `vars` group of one object as a `load_own_variables` store: its datasets by name
+    ("0", "1", ... for variables), read as numpy arrays."""
 
     def __init__(self, datasets):
-        self._datasets = {str(i): dataset for i, dataset in enumerate(datasets)}
+        self._datasets = dict(datasets)
 
     def keys(self):
         return self._datasets.keys()
 
     def __len__(self):
         return len(self._datasets)
+
+    def __iter__(self):
+        return iter(self._datasets)
 
     def __contains__(self, key):
         return key in self._datasets
@@ -503,10 +590,31 @@ class _Store:
         return np.asarray(self._datasets[key][()])
 
 
-def _load_optimizer(model, optimizer, h5_file, path):
+def _named_datasets(group, path):
+    """`{name: dataset}` of a `vars` group (empty when the group is missing), in the order
+    the names were written (numbers in numeric order)."""
+    import h5py
+
+    if group is None:
+        return {}
+    datasets = {}
+    for key in sorted(group.keys(), key=lambda k: (not k.isdigit(), len(k), k)):
+        if group.get(key, getlink=True).__class__ in (h5py.SoftLink, h5py.ExternalLink):
+            raise ValueError(f"Not allowed: {_vars_path(path)}/{key} links elsewhere.")
+        dataset = group[key]
+        if not isinstance(dataset, h5py.Dataset):
+            raise ValueError(f"Invalid weights file: {_vars_path(path)}/{key} is not a dataset.")
+        if dataset.external or dataset.is_virtual:
+            raise ValueError(f"Not allowed: {_vars_path(path)}/{key} stores data outside the file.")
+        datasets[key] = dataset
+    return datasets
+
+
+def _plan_optimizer(model, optimizer, h5_file, path, source):
+    """`(pairs to assign, problem, mismatch warning)` for the optimizer's saved state."""
     group = _vars_group(h5_file, path)
     if group is None or not len(group):
-        return
+        return [], None, None
     found = _datasets(group, path)
     if not optimizer.built:
         weights = model.trainable_weights
@@ -514,16 +622,18 @@ def _load_optimizer(model, optimizer, h5_file, path):
             optimizer.build(weights)
     variables = own_variables(optimizer)
     if _shapes(variables) != _shapes(found):
-        warnings.warn(
+        return (
+            [],
+            None,
             f"Skipping variable loading for optimizer '{optimizer.name}': it has "
             f"{len(variables)} variables with shapes {_shapes(variables)}, whereas the saved "
             f"optimizer has {len(found)} with shapes {_shapes(found)}. Training continues "
             "from a fresh optimizer state.",
-            stacklevel=4,
         )
-        return
-    for variable, dataset in zip(variables, found):
-        _assign(variable, dataset)
+    problem = _non_numeric(path, optimizer, found, source)
+    if problem:
+        return [], problem, None
+    return list(zip(variables, found)), None, None
 
 
 def load_weights_only(model, filepath, skip_mismatch=False, objects_to_skip=None):
@@ -596,6 +706,7 @@ def save_model(model, filepath, zipped=True):
         with atomic_write(os.path.join(filepath, VARS_FILENAME_H5)) as temporary:
             with h5py.File(temporary, "w") as h5_file:
                 write_weights(model, h5_file)
+        _save_assets_to_directory(model, filepath)
         return
     with atomic_write(filepath) as temporary:
         # The weights go to a file of their own first (h5py writes files fastest), then
@@ -607,12 +718,95 @@ def save_model(model, filepath, zipped=True):
         try:
             with h5py.File(weights_path, "w") as h5_file:
                 write_weights(model, h5_file)
-            with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
+            with (
+                zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive,
+                tempfile.TemporaryDirectory(dir=os.path.dirname(temporary)) as assets,
+            ):
                 archive.writestr(METADATA_FILENAME, metadata_json)
                 archive.writestr(CONFIG_FILENAME, config_json)
                 archive.write(weights_path, VARS_FILENAME_H5)
+                _save_assets(model, assets)
+                for full_path, name in _files_under(assets):
+                    archive.write(full_path, f"{ASSETS_DIRNAME}/{name}")
         finally:
             os.remove(weights_path)
+
+
+def _save_assets(model, directory):
+    """Calls `save_assets(folder)` of every object under `model` that has the hook, each with
+    its own folder `directory/<object path>` (the model itself gets `directory`)."""
+    for path, obj in saveable_paths(model):
+        if callable(getattr(obj, "save_assets", None)):
+            folder = os.path.join(directory, *path.split("/")) if path else directory
+            os.makedirs(folder, exist_ok=True)
+            obj.save_assets(folder)
+
+
+def _files_under(directory):
+    """`(full path, "/"-separated path relative to directory)` of every file, sorted."""
+    found = []
+    for root, _, files in os.walk(directory):
+        for name in files:
+            full_path = os.path.join(root, name)
+            found.append((full_path, os.path.relpath(full_path, directory).replace(os.sep, "/")))
+    return sorted(found, key=lambda item: item[1])
+
+
+def _save_assets_to_directory(model, filepath):
+    # Written beside the old assets and swapped in, so a failing hook leaves them as they were.
+    staging = tempfile.mkdtemp(prefix=".assets.", dir=filepath)
+    try:
+        _save_assets(model, staging)
+        target = os.path.join(filepath, ASSETS_DIRNAME)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        if _files_under(staging):
+            os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _extract_assets(archive, filepath, directory):
+    """Copies the archive's `assets/...` files into `directory`; returns True if there were
+    any. Every name is checked first: one that would land outside `directory`, or a file
+    that unpacks to far more than it stores, is refused before anything is written."""
+    prefix = f"{ASSETS_DIRNAME}/"
+    root = os.path.realpath(directory)
+    planned = []
+    for info in archive.infolist():
+        if not info.filename.startswith(prefix) or info.is_dir():
+            continue
+        parts = info.filename[len(prefix) :].split("/")
+        target = os.path.realpath(os.path.join(root, *parts))
+        if (
+            "\\" in info.filename
+            or any(part in ("", ".", "..") for part in parts)
+            or os.path.commonpath([root, target]) != root
+        ):
+            raise ValueError(f"Not allowed: {filepath!r} holds the asset path {info.filename!r}.")
+        if (
+            info.file_size > _MAX_PACKED_ASSET_BYTES
+            and info.file_size > _MAX_EXPANSION * info.compress_size
+        ):
+            raise ValueError(
+                f"Not allowed: the asset {info.filename!r} of {filepath!r} unpacks from "
+                f"{info.compress_size} to {info.file_size} bytes (a zip bomb?)."
+            )
+        planned.append((info, target))
+    for info, target in planned:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with archive.open(info) as source, open(target, "wb") as destination:
+            shutil.copyfileobj(source, destination)
+    return bool(planned)
+
+
+def _load_assets(model, directory):
+    """Calls `load_assets(folder)` of every object under `model` that has the hook (None when
+    the archive has no folder for it), as Keras does."""
+    for path, obj in saveable_paths(model):
+        if callable(getattr(obj, "load_assets", None)):
+            folder = os.path.join(directory, *path.split("/")) if path else directory
+            obj.load_assets(folder if os.path.isdir(folder) else None)
 
 
 def _open_archive(filepath):
@@ -670,15 +864,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             raise ValueError(f"The directory {filepath!r} has no {VARS_FILENAME_H5}.")
         with open_h5(weights_path) as h5_file:
             load_state(model, h5_file, source=f"'{weights_path}'")
+        assets = os.path.join(filepath, ASSETS_DIRNAME)
+        if os.path.isdir(assets):
+            _load_assets(model, assets)
         return model
     if not filepath.endswith(".keras"):
         raise ValueError(f"Invalid filename: expected a `.keras` extension. Received: {filepath}")
-    with _open_archive(filepath) as archive:
-        config_json = _read_member(archive, CONFIG_FILENAME, filepath, _MAX_JSON_BYTES)
-        model = _model_from_config(config_json, custom_objects, compile, safe_mode, filepath)
-        h5_file = _open_archived_weights(archive, filepath)
-    with h5_file:
-        load_state(model, h5_file, source=f"'{filepath}'")
+    with contextlib.ExitStack() as stack:
+        with _open_archive(filepath) as archive:
+            config_json = _read_member(archive, CONFIG_FILENAME, filepath, _MAX_JSON_BYTES)
+            model = _model_from_config(config_json, custom_objects, compile, safe_mode, filepath)
+            h5_file = _open_archived_weights(archive, filepath)
+            assets = stack.enter_context(tempfile.TemporaryDirectory())
+            has_assets = _extract_assets(archive, filepath, assets)
+        with h5_file:
+            load_state(model, h5_file, source=f"'{filepath}'")
+        if has_assets:
+            _load_assets(model, assets)
     return model
 
 

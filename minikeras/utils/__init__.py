@@ -5,15 +5,35 @@ import random as _python_random
 import numpy as np
 
 from minikeras import random as _random
+
+# `keras.utils` re-exports the serialization helpers of `keras.saving`.
+from minikeras.saving.serialization import (
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
+)
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
 from minikeras.utils.session import clear_session
 
 __all__ = [
+    "CustomObjectScope",
     "Progbar",
     "PyDataset",
     "clear_session",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
     "normalize",
+    "register_keras_serializable",
+    "serialize_keras_object",
     "set_random_seed",
     "to_categorical",
 ]

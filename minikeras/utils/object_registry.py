@@ -38,18 +38,26 @@ class ObjectRegistry:
                 f"Subclass {self.base_class_path} to make it serializable."
             )
         cls = type(obj)
-        builtin = self.objects.get(cls.__name__) is cls
+        if self.objects.get(cls.__name__) is not cls:
+            # A user's class: written as Keras writes it ("package>Name" when registered).
+            from minikeras.saving.serialization import serialize_keras_object
+
+            return serialize_keras_object(obj)
         return {
-            "module": self.module if builtin else cls.__module__,
+            "module": self.module,
             "class_name": cls.__name__,
             "config": obj.get_config(),
-            "registered_name": None if builtin else cls.__name__,
+            "registered_name": None,
         }
 
     def lookup(self, name, custom_objects=None):
-        """The class or function called `name` (user objects first)."""
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
+        """The class or function called `name` (user objects first: `custom_objects`, the
+        active `custom_object_scope`, the registered objects)."""
+        from minikeras.saving.serialization import get_registered_object
+
+        found = get_registered_object(name, custom_objects)
+        if found is not None:
+            return found
         if name in self.objects:
             return self.objects[name]
         raise ValueError(
@@ -70,9 +78,12 @@ class ObjectRegistry:
         if isinstance(config, dict):
             if "class_name" not in config:
                 raise ValueError(f"A {self.kind} config needs a 'class_name'. Received: {config}")
+            from minikeras.saving.serialization import get_registered_object
+
             name = config["class_name"]
-            if custom_objects and config.get("registered_name") in custom_objects:
-                name = config["registered_name"]
+            registered = config.get("registered_name")
+            if isinstance(registered, str) and get_registered_object(registered, custom_objects):
+                name = registered
             cls = self.lookup(name, custom_objects)
             if not inspect.isclass(cls):
                 return cls
