@@ -46,6 +46,7 @@ _UNTRACKED = frozenset(
         "_functional",
         "_nodes",
         "_checked_input_shapes",
+        "_compile_config",  # the metric objects given to compile are listed via the compile
     )
 )
 

@@ -209,8 +209,13 @@ def _batch_size(value):
     return shape[0] if shape else 1
 
 
-class CompileMetrics:
-    """The compiled metrics of every output, logged under Keras's names."""
+class CompileMetrics(metrics_module.Metric):
+    """The compiled metrics of every output, as one metric named "compile_metrics".
+
+    As in Keras, `model.metrics` lists this object rather than the metrics inside it: they
+    are made on the first batch (`metrics` is empty until then), and `result()` returns a
+    dict of their values under Keras's log names, which the trainer merges into the logs.
+    """
 
     def __init__(self, metrics, weighted_metrics, output_names=None):
         for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
@@ -219,6 +224,13 @@ class CompileMetrics:
                     f"Expected `{argument}` to be a list, tuple or dict, received "
                     f"{argument}={value!r} of type {type(value).__name__}."
                 )
+        if output_names is not None and len(output_names) > 1:
+            # Checked now, when the model's outputs are known, rather than on the first
+            # batch, which comes after the first weight update.
+            for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+                if value:
+                    per_output(value, list(output_names), argument)
+        super().__init__(name="compile_metrics")
         self.user_metrics = metrics
         self.user_weighted_metrics = weighted_metrics
         self.output_names = output_names
@@ -226,20 +238,14 @@ class CompileMetrics:
         self.unweighted = []
         self.weighted = []
 
-    def _build_set(self, spec, flat_true, flat_pred, names):
+    def _build_set(self, spec, flat_true, flat_pred, names, argument):
         if not spec:
             return [[] for _ in names]
         if len(names) == 1:
             return [[resolve_metric(m, flat_true[0], flat_pred[0]) for m in flatten(spec)]]
-        keys = [n or str(i) for i, n in enumerate(names)]
-        if isinstance(spec, dict) or (
-            isinstance(spec, (list, tuple))
-            and len(spec) == len(names)
-            and all(isinstance(m, (list, tuple, type(None))) for m in spec)
-        ):
-            per = per_output(spec, keys, "metrics")
-        else:
-            per = [spec] * len(names)
+        # With several outputs a list has one entry (a metric, a list of them, or None)
+        # per output, as in Keras 3; it is not applied to every output.
+        per = per_output(spec, [n or str(i) for i, n in enumerate(names)], argument)
         return [
             [resolve_metric(m, yt, yp) for m in flatten(entry) if m is not None]
             if entry is not None
@@ -255,13 +261,21 @@ class CompileMetrics:
         self.output_names = names
         flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
-        self.unweighted = self._build_set(self.user_metrics, flat_true, flat_pred, names)
-        self.weighted = self._build_set(self.user_weighted_metrics, flat_true, flat_pred, names)
+        self.unweighted = self._build_set(self.user_metrics, flat_true, flat_pred, names, "metrics")
+        self.weighted = self._build_set(
+            self.user_weighted_metrics, flat_true, flat_pred, names, "weighted_metrics"
+        )
         self.built = True
 
     @property
     def metrics(self):
+        """The metrics inside, unweighted then weighted, output by output (none before the
+        first batch)."""
         return [m for group in self.unweighted + self.weighted for m in group]
+
+    @property
+    def variables(self):
+        return [v for metric in self.metrics for v in metric.variables]
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
@@ -287,9 +301,17 @@ class CompileMetrics:
         for metric in self.metrics:
             metric.reset_state()
 
+    def get_config(self):
+        raise NotImplementedError("The compiled metrics are rebuilt by `compile`, not saved.")
+
     def result(self):
         """`{log_name: value}` with Keras's names: `<output>_` prefix for several outputs,
         `weighted_` for a weighted metric whose name is taken, `_1`, `_2` for repeats."""
+        if not self.built:
+            raise ValueError(
+                "The compiled metrics have no result before the first batch: they are built "
+                "from the shapes of the first `y` and `y_pred` they are updated with."
+            )
         results, counts = {}, {}
         multi = len(self.output_names) > 1
         for weighted, groups in ((False, self.unweighted), (True, self.weighted)):
