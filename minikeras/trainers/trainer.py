@@ -328,7 +328,11 @@ class Trainer:
         """The metrics' values, or the last step's logs when a custom step returned other
         keys (as Keras does for overridden train_step/test_step)."""
         results = self.get_metrics_result()
-        if isinstance(logs, dict) and set(logs) != set(results):
+        compile_metrics = self._compile_metrics
+        # Unbuilt compiled metrics (a custom step that never updated them) have names that
+        # Keras, which builds them before the first step, counts among the results' keys.
+        unbuilt = compile_metrics is not None and not compile_metrics.built
+        if isinstance(logs, dict) and (unbuilt or set(logs) != set(results)):
             return dict(logs)
         return results
 
