@@ -99,6 +99,21 @@ def scenarios():
             {"zeta": regression, "alpha": binary},
             False,
         ),
+        "two_outputs_dict_loss_in_another_order": (
+            two_outputs_dict,
+            dict(
+                loss={"alpha": "binary_crossentropy", "zeta": "mse"},
+                metrics={"zeta": ["mae"], "alpha": ["accuracy"]},
+            ),
+            {"zeta": regression, "alpha": binary},
+            False,
+        ),
+        "two_outputs_dict_one_loss": (
+            two_outputs_dict,
+            dict(loss="mse", metrics={"alpha": ["accuracy"]}, weighted_metrics={"zeta": ["mse"]}),
+            {"zeta": regression, "alpha": binary},
+            True,
+        ),
         "add_loss": (
             lambda: one_output(penalty=True),
             dict(loss="mse", metrics=["mae"]),

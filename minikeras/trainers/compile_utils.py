@@ -137,7 +137,8 @@ class CompileLoss:
         self.built = False
         self.losses = []
         self.weights = []
-        self.metrics = []
+        self.metrics = []  # the per-output loss trackers, in Keras's order
+        self._output_trackers = []  # the same, in output order
 
     def build(self, y_true, y_pred):
         names = self.output_names
@@ -164,9 +165,12 @@ class CompileLoss:
         self.weights = weights
         active = [i for i, loss in enumerate(self.losses) if loss is not None]
         if len(active) > 1:
-            self.metrics = [
+            self._output_trackers = [
                 metrics_module.Mean(name=f"{names[i] or self.losses[i].name}_loss") for i in active
             ]
+            by_output = dict(zip(active, self._output_trackers))
+            order = _tracker_order(self.user_loss, y_pred, names)
+            self.metrics = [by_output[i] for i in order if i in by_output]
         self.built = True
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -184,7 +188,7 @@ class CompileLoss:
             flat_true = [_only(y_true)]
             flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
             flat_weights = [_only(sample_weight)]
-        trackers = iter(self.metrics)
+        trackers = iter(self._output_trackers) if self.metrics else None
         total = None
         for loss, weight, yt, yp, sw in zip(
             self.losses, self.weights, flat_true, flat_pred, flat_weights
@@ -202,6 +206,17 @@ class CompileLoss:
                 value = ops.multiply(value, float(weight))
             total = value if total is None else ops.add(total, value)
         return total
+
+
+def _tracker_order(loss, y_pred, names):
+    """The output positions in the order Keras lists the per-output loss trackers: for dict
+    outputs, the order of a loss dict, else of the sorted output names; else output order.
+    """
+    positions = list(range(len(names)))
+    if isinstance(y_pred, dict) and set(y_pred) == set(names):
+        keys = [key for key in loss if key in names] if isinstance(loss, dict) else sorted(names)
+        positions = [names.index(key) for key in keys]
+    return positions
 
 
 def _batch_size(value):
