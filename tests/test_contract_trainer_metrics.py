@@ -287,3 +287,13 @@ def test_metrics_list_of_another_length_for_two_outputs_is_rejected(argument):
     model = two_outputs()
     with pytest.raises(ValueError, match=f"`{argument}` has 1 entries.*2 outputs"):
         model.compile("sgd", loss=["mse", "binary_crossentropy"], **{argument: ["mae"]})
+
+
+@pytest.mark.parametrize("method", ["train_on_batch", "test_on_batch"])
+def test_on_batch_methods_take_no_reset_metrics_argument(method):
+    # Keras 2's `reset_metrics=False` is gone in Keras 3: the metrics are always reset.
+    x, y, _ = data()
+    model = one_output()
+    model.compile("sgd", loss="mse")
+    with pytest.raises(TypeError, match="reset_metrics"):
+        getattr(model, method)(x, y, reset_metrics=False)
