@@ -297,3 +297,26 @@ def test_on_batch_methods_take_no_reset_metrics_argument(method):
     model.compile("sgd", loss="mse")
     with pytest.raises(TypeError, match="reset_metrics"):
         getattr(model, method)(x, y, reset_metrics=False)
+
+
+def test_lists_given_for_dict_outputs_follow_the_sorted_output_names():
+    # Keras flattens a dict in sorted key order, so for outputs {"zeta", "alpha"} the
+    # first entry of a loss, loss_weights or metrics list is alpha's.
+    x, y, _ = data()
+    inputs = keras.Input(shape=(4,))
+    zeta = layers.Dense(2, name="zeta", kernel_initializer="zeros")(inputs)
+    alpha = layers.Dense(2, name="alpha", kernel_initializer="zeros")(inputs)
+    model = keras.Model(inputs, {"zeta": zeta, "alpha": alpha})  # predicts zeros
+    model.compile("sgd", loss=["mse", "mae"], loss_weights=[1.0, 10.0], metrics=["mse", None])
+    logs = model.evaluate(x, {"alpha": y, "zeta": 3 * y}, verbose=0, return_dict=True)
+    alpha_mse, zeta_mae = float(np.mean(y**2)), float(np.mean(np.abs(3 * y)))
+    assert sorted(logs) == ["alpha_loss", "alpha_mse", "loss", "zeta_loss"]
+    assert logs["alpha_loss"] == pytest.approx(alpha_mse, rel=1e-6)
+    assert logs["zeta_loss"] == pytest.approx(zeta_mae, rel=1e-6)
+    assert logs["loss"] == pytest.approx(alpha_mse + 10.0 * zeta_mae, rel=1e-6)
+    # The per-output losses are listed in sorted order too when one loss list serves all.
+    assert model.evaluate(x, {"alpha": y, "zeta": 3 * y}, verbose=0)[:3] == [
+        logs["loss"],
+        logs["alpha_loss"],
+        logs["zeta_loss"],
+    ]

@@ -114,6 +114,27 @@ def scenarios():
             {"zeta": regression, "alpha": binary},
             True,
         ),
+        "two_outputs_dict_lists": (
+            two_outputs_dict,
+            dict(
+                loss=["binary_crossentropy", "mse"],
+                loss_weights=[2.0, 0.5],
+                metrics=["accuracy", "mae"],
+                weighted_metrics=[None, ["mse"]],
+            ),
+            {"zeta": regression, "alpha": binary},
+            True,
+        ),
+        "two_outputs_dict_loss_list_weights": (
+            two_outputs_dict,
+            dict(
+                loss={"zeta": "mse", "alpha": "binary_crossentropy"},
+                loss_weights=[2.0, 0.5],
+                metrics={"zeta": ["mae"]},
+            ),
+            {"zeta": regression, "alpha": binary},
+            False,
+        ),
         "add_loss": (
             lambda: one_output(penalty=True),
             dict(loss="mse", metrics=["mae"]),

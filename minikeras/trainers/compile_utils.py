@@ -105,6 +105,16 @@ def per_output(spec, output_names, what):
     return [spec] * count
 
 
+def _per_output_of(spec, names, what, y_pred):
+    """`per_output` for a batch's predictions `y_pred`: with dict outputs a list is matched
+    to the output names in sorted order, the order in which Keras flattens a dict."""
+    if isinstance(y_pred, dict) and isinstance(spec, (list, tuple)) and len(names) > 1:
+        ordered = sorted(names)
+        by_name = dict(zip(ordered, per_output(spec, ordered, what)))
+        return [by_name[name] for name in names]
+    return per_output(spec, names, what)
+
+
 def flat_outputs(values, output_names):
     """The per-output values of `values` (a tensor, list, or dict keyed by output name)."""
     if isinstance(values, dict):
@@ -149,11 +159,10 @@ class CompileLoss:
             else:
                 names = [None] * len(flat_pred)
         self.output_names = names
-        specs = per_output(self.user_loss, [n or str(i) for i, n in enumerate(names)], "loss")
+        keys = [n or str(i) for i, n in enumerate(names)]
+        specs = _per_output_of(self.user_loss, keys, "loss", y_pred)
         weights = (
-            per_output(
-                self.user_loss_weights, [n or str(i) for i, n in enumerate(names)], "loss_weights"
-            )
+            _per_output_of(self.user_loss_weights, keys, "loss_weights", y_pred)
             if self.user_loss_weights is not None
             else [None] * len(names)
         )
@@ -253,14 +262,14 @@ class CompileMetrics(metrics_module.Metric):
         self.unweighted = []
         self.weighted = []
 
-    def _build_set(self, spec, flat_true, flat_pred, names, argument):
+    def _build_set(self, spec, flat_true, flat_pred, names, argument, y_pred):
         if not spec:
             return [[] for _ in names]
         if len(names) == 1:
             return [[resolve_metric(m, flat_true[0], flat_pred[0]) for m in flatten(spec)]]
         # With several outputs a list has one entry (a metric, a list of them, or None)
         # per output, as in Keras 3; it is not applied to every output.
-        per = per_output(spec, [n or str(i) for i, n in enumerate(names)], argument)
+        per = _per_output_of(spec, [n or str(i) for i, n in enumerate(names)], argument, y_pred)
         return [
             [resolve_metric(m, yt, yp) for m in flatten(entry) if m is not None]
             if entry is not None
@@ -276,9 +285,11 @@ class CompileMetrics(metrics_module.Metric):
         self.output_names = names
         flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
-        self.unweighted = self._build_set(self.user_metrics, flat_true, flat_pred, names, "metrics")
+        self.unweighted = self._build_set(
+            self.user_metrics, flat_true, flat_pred, names, "metrics", y_pred
+        )
         self.weighted = self._build_set(
-            self.user_weighted_metrics, flat_true, flat_pred, names, "weighted_metrics"
+            self.user_weighted_metrics, flat_true, flat_pred, names, "weighted_metrics", y_pred
         )
         self.built = True
 
