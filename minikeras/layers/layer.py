@@ -46,7 +46,7 @@ _UNTRACKED = frozenset(
         "_functional",
         "_nodes",
         "_checked_input_shapes",
-        "_compile_config",  # the metric objects given to compile are listed via the compile
+        "_compile_config",  # compile's arguments: its metrics are listed as compiled metrics
     )
 )
 

@@ -661,16 +661,12 @@ def _pythonify(logs):
     if not isinstance(logs, dict):
         return logs
     result = {}
-    for key, value in sorted(logs.items(), key=_first):
+    for key, value in sorted(logs.items()):
         if isinstance(value, dict):
             result.update(_pythonify(value))
         else:
             result[key] = _to_float(value)
     return result
-
-
-def _first(item):
-    return item[0]
 
 
 def _should_validate(epoch, validation_freq):
