@@ -46,6 +46,7 @@ _UNTRACKED = frozenset(
         "_functional",
         "_nodes",
         "_checked_input_shapes",
+        "_compile_config",  # compile's arguments: its metrics are listed as compiled metrics
     )
 )
 

@@ -105,6 +105,16 @@ def per_output(spec, output_names, what):
     return [spec] * count
 
 
+def _per_output_of(spec, names, what, y_pred):
+    """`per_output` for a batch's predictions `y_pred`: with dict outputs a list is matched
+    to the output names in sorted order, the order in which Keras flattens a dict."""
+    if isinstance(y_pred, dict) and isinstance(spec, (list, tuple)) and len(names) > 1:
+        ordered = sorted(names)
+        by_name = dict(zip(ordered, per_output(spec, ordered, what)))
+        return [by_name[name] for name in names]
+    return per_output(spec, names, what)
+
+
 def flat_outputs(values, output_names):
     """The per-output values of `values` (a tensor, list, or dict keyed by output name)."""
     if isinstance(values, dict):
@@ -137,7 +147,8 @@ class CompileLoss:
         self.built = False
         self.losses = []
         self.weights = []
-        self.metrics = []
+        self.metrics = []  # the per-output loss trackers, in Keras's order
+        self._output_trackers = []  # the same, in output order
 
     def build(self, y_true, y_pred):
         names = self.output_names
@@ -148,11 +159,10 @@ class CompileLoss:
             else:
                 names = [None] * len(flat_pred)
         self.output_names = names
-        specs = per_output(self.user_loss, [n or str(i) for i, n in enumerate(names)], "loss")
+        keys = [n or str(i) for i, n in enumerate(names)]
+        specs = _per_output_of(self.user_loss, keys, "loss", y_pred)
         weights = (
-            per_output(
-                self.user_loss_weights, [n or str(i) for i, n in enumerate(names)], "loss_weights"
-            )
+            _per_output_of(self.user_loss_weights, keys, "loss_weights", y_pred)
             if self.user_loss_weights is not None
             else [None] * len(names)
         )
@@ -164,9 +174,12 @@ class CompileLoss:
         self.weights = weights
         active = [i for i, loss in enumerate(self.losses) if loss is not None]
         if len(active) > 1:
-            self.metrics = [
+            self._output_trackers = [
                 metrics_module.Mean(name=f"{names[i] or self.losses[i].name}_loss") for i in active
             ]
+            by_output = dict(zip(active, self._output_trackers))
+            order = _tracker_order(self.user_loss, y_pred, names)
+            self.metrics = [by_output[i] for i in order if i in by_output]
         self.built = True
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -184,7 +197,7 @@ class CompileLoss:
             flat_true = [_only(y_true)]
             flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
             flat_weights = [_only(sample_weight)]
-        trackers = iter(self.metrics)
+        trackers = iter(self._output_trackers) if self.metrics else None
         total = None
         for loss, weight, yt, yp, sw in zip(
             self.losses, self.weights, flat_true, flat_pred, flat_weights
@@ -204,13 +217,29 @@ class CompileLoss:
         return total
 
 
+def _tracker_order(loss, y_pred, names):
+    """The output positions in the order Keras lists the per-output loss trackers: for dict
+    outputs, the order of a loss dict, else of the sorted output names; else output order.
+    """
+    positions = list(range(len(names)))
+    if isinstance(y_pred, dict) and set(y_pred) == set(names):
+        keys = [key for key in loss if key in names] if isinstance(loss, dict) else sorted(names)
+        positions = [names.index(key) for key in keys]
+    return positions
+
+
 def _batch_size(value):
     shape = _shape(value)
     return shape[0] if shape else 1
 
 
-class CompileMetrics:
-    """The compiled metrics of every output, logged under Keras's names."""
+class CompileMetrics(metrics_module.Metric):
+    """The compiled metrics of every output, as one metric named "compile_metrics".
+
+    As in Keras, `model.metrics` lists this object rather than the metrics inside it: they
+    are made on the first batch (`metrics` is empty until then), and `result()` returns a
+    dict of their values under Keras's log names, which the trainer merges into the logs.
+    """
 
     def __init__(self, metrics, weighted_metrics, output_names=None):
         for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
@@ -219,6 +248,13 @@ class CompileMetrics:
                     f"Expected `{argument}` to be a list, tuple or dict, received "
                     f"{argument}={value!r} of type {type(value).__name__}."
                 )
+        if output_names is not None and len(output_names) > 1:
+            # Checked now, when the model's outputs are known, rather than on the first
+            # batch, which comes after the first weight update.
+            for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+                if value:
+                    per_output(value, list(output_names), argument)
+        super().__init__(name="compile_metrics")
         self.user_metrics = metrics
         self.user_weighted_metrics = weighted_metrics
         self.output_names = output_names
@@ -226,20 +262,14 @@ class CompileMetrics:
         self.unweighted = []
         self.weighted = []
 
-    def _build_set(self, spec, flat_true, flat_pred, names):
+    def _build_set(self, spec, flat_true, flat_pred, names, argument, y_pred):
         if not spec:
             return [[] for _ in names]
         if len(names) == 1:
             return [[resolve_metric(m, flat_true[0], flat_pred[0]) for m in flatten(spec)]]
-        keys = [n or str(i) for i, n in enumerate(names)]
-        if isinstance(spec, dict) or (
-            isinstance(spec, (list, tuple))
-            and len(spec) == len(names)
-            and all(isinstance(m, (list, tuple, type(None))) for m in spec)
-        ):
-            per = per_output(spec, keys, "metrics")
-        else:
-            per = [spec] * len(names)
+        # With several outputs a list has one entry (a metric, a list of them, or None)
+        # per output, as in Keras 3; it is not applied to every output.
+        per = _per_output_of(spec, [n or str(i) for i, n in enumerate(names)], argument, y_pred)
         return [
             [resolve_metric(m, yt, yp) for m in flatten(entry) if m is not None]
             if entry is not None
@@ -255,13 +285,23 @@ class CompileMetrics:
         self.output_names = names
         flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
-        self.unweighted = self._build_set(self.user_metrics, flat_true, flat_pred, names)
-        self.weighted = self._build_set(self.user_weighted_metrics, flat_true, flat_pred, names)
+        self.unweighted = self._build_set(
+            self.user_metrics, flat_true, flat_pred, names, "metrics", y_pred
+        )
+        self.weighted = self._build_set(
+            self.user_weighted_metrics, flat_true, flat_pred, names, "weighted_metrics", y_pred
+        )
         self.built = True
 
     @property
     def metrics(self):
+        """The metrics inside, unweighted then weighted, output by output (none before the
+        first batch)."""
         return [m for group in self.unweighted + self.weighted for m in group]
+
+    @property
+    def variables(self):
+        return [v for metric in self.metrics for v in metric.variables]
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
@@ -287,9 +327,17 @@ class CompileMetrics:
         for metric in self.metrics:
             metric.reset_state()
 
+    def get_config(self):
+        raise NotImplementedError("The compiled metrics are rebuilt by `compile`, not saved.")
+
     def result(self):
         """`{log_name: value}` with Keras's names: `<output>_` prefix for several outputs,
         `weighted_` for a weighted metric whose name is taken, `_1`, `_2` for repeats."""
+        if not self.built:
+            raise ValueError(
+                "The compiled metrics have no result before the first batch: they are built "
+                "from the shapes of the first `y` and `y_pred` they are updated with."
+            )
         results, counts = {}, {}
         multi = len(self.output_names) > 1
         for weighted, groups in ((False, self.unweighted), (True, self.weighted)):

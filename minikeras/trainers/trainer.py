@@ -274,68 +274,98 @@ class Trainer:
 
     @property
     def metrics(self):
-        """Every metric the model reports: loss, compiled metrics, layer metrics."""
-        # Cached until the model's structure changes or compile/first batch build metrics.
+        """The model's metrics, in Keras's order: once compiled, the loss tracker (a `Mean`
+        named "loss"), the compiled metrics (one `CompileMetrics` object named
+        "compile_metrics", whose `result()` is a dict), the per-output loss trackers (made
+        on the first batch); then the metrics the model and its layers hold as attributes.
+        A nested model's own metrics (its loss tracker, its compiled metrics) are left out.
+        """
+        # Cached until the model's structure changes, it is compiled, or its first batch
+        # builds the per-output loss trackers.
+        compile_loss = self._compile_loss
         key = (
             "trainer_metrics",
             id(self._loss_tracker),
-            self._compile_metrics is not None and self._compile_metrics.built,
-            self._compile_loss is not None and self._compile_loss.built,
+            id(self._compile_metrics),
+            id(compile_loss),
+            compile_loss is not None and compile_loss.built,
         )
         return list(self._cached(key, self._collect_metrics))
 
     def _collect_metrics(self):
+        from minikeras.metrics import Metric
+
         result = []
         if self.compiled:
             result.append(self._loss_tracker)
             if self._compile_metrics is not None:
-                result.extend(self._compile_metrics.metrics)
+                result.append(self._compile_metrics)
             if self._compile_loss is not None:
                 result.extend(self._compile_loss.metrics)
-        seen = {id(m) for m in result}
-        from minikeras.layers.layer import Layer
-
-        for metric in Layer.metrics.fget(self):
-            if id(metric) not in seen:
-                seen.add(id(metric))
-                result.append(metric)
+        seen = {id(metric) for metric in result}
+        seen.update((id(self._loss_tracker), id(self._compile_metrics)))
+        for layer in self._flatten_layers():
+            if layer is not self and isinstance(layer, Trainer):
+                continue  # its metrics belong to its own compile (its layers are visited)
+            for metric in layer._tracked(Metric):
+                if id(metric) not in seen:
+                    seen.add(id(metric))
+                    result.append(metric)
         return result
 
     @property
     def metrics_names(self):
-        """The names of the logged values (e.g. `["loss", "accuracy"]`)."""
-        return list(self._metric_results())
+        """The names of `model.metrics` (`["loss", "compile_metrics"]` after
+        `compile(loss=..., metrics=[...])`), as in Keras 3."""
+        return [metric.name for metric in self.metrics]
 
     def reset_metrics(self):
         """Resets the state of every metric."""
         for metric in self.metrics:
             metric.reset_state()
 
-    def _metric_results(self):
-        compile_metrics = self._compile_metrics
-        # Compiled metrics report through `compile_metrics.result()`, under Keras's names.
-        compiled = compile_metrics.metrics if compile_metrics is not None else ()
-        results = {}
-        for metric in self.metrics:
-            if compiled and any(metric is m for m in compiled):
-                continue
-            results[metric.name] = metric.result()
-            if metric is self._loss_tracker and compile_metrics is not None:
-                if compile_metrics.built:
-                    results.update(compile_metrics.result())
-        return results
-
     def _metrics_result_or_logs(self, logs):
         """The metrics' values, or the last step's logs when a custom step returned other
         keys (as Keras does for overridden train_step/test_step)."""
         results = self.get_metrics_result()
-        if isinstance(logs, dict) and set(logs) != set(results):
+        compile_metrics = self._compile_metrics
+        # Unbuilt compiled metrics (a custom step that never updated them) have names that
+        # Keras, which builds them before the first step, counts among the results' keys.
+        unbuilt = compile_metrics is not None and not compile_metrics.built
+        if isinstance(logs, dict) and (unbuilt or set(logs) != set(results)):
             return dict(logs)
         return results
 
     def get_metrics_result(self):
-        """`{name: float}` for every metric, keys sorted (what the callbacks receive)."""
-        return {key: _to_float(value) for key, value in sorted(self._metric_results().items())}
+        """`{name: float}` for every metric in `model.metrics`, keys sorted (what the
+        callbacks receive); a metric whose result is a dict (the compiled metrics) adds its
+        entries instead of itself."""
+        results = {}
+        for metric in self.metrics:
+            if metric is self._compile_metrics and not metric.built:
+                continue  # no batch has reached them yet (Keras builds them before the first)
+            value = metric.result()
+            if isinstance(value, dict):
+                results.update(value)
+            else:
+                results[metric.name] = value
+        return _pythonify(results)
+
+    def _flatten_metrics_in_order(self, logs):
+        """The list form of `logs` that `evaluate` and the `*_on_batch` methods return, as
+        Keras orders it: the values named in `model.metrics` order, then the other keys
+        sorted; a single value is returned alone."""
+        names = []
+        for metric in self.metrics:
+            if isinstance(metric, CompileMetrics):
+                # The inner metrics' own names: with several outputs these are not the log
+                # keys ("mse" logs as "out_a_mse"), which then come with the sorted rest.
+                names.extend(inner.name for inner in metric.metrics)
+            else:
+                names.append(metric.name)
+        values = [logs[name] for name in names if name in logs]
+        values.extend(logs[key] for key in sorted(logs) if key not in names)
+        return values[0] if len(values) == 1 else values
 
     # -- steps ------------------------------------------------------------------------------
     def train_step(self, data):
@@ -574,7 +604,7 @@ class Trainer:
         callbacks.on_test_end(logs)
         if return_dict:
             return logs
-        return _ordered_values(logs)
+        return self._flatten_metrics_in_order(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Returns the model's outputs for `x`, batch by batch, concatenated (numpy)."""
@@ -599,23 +629,25 @@ class Trainer:
 
     # -- single batches ---------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on one batch; returns the loss and metrics."""
+        """One training step on one batch; returns the loss and metrics of that batch alone
+        (the metrics are reset first, as in Keras 3)."""
         self._assert_compiled("train_on_batch")
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError("You cannot use `class_weight` and `sample_weight` together.")
             sample_weight = data_adapters.class_weight_to_sample_weights(y, class_weight)
+        self.reset_metrics()
         logs = _pythonify(self.train_step(pack_x_y_sample_weight(x, y, sample_weight)))
-        logs = self._metrics_result_or_logs(logs)
-        return logs if return_dict else _ordered_values(logs)
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Evaluates one batch; returns the loss and metrics."""
+        """Evaluates one batch; returns the loss and metrics of that batch alone (the
+        metrics are reset first, as in Keras 3)."""
         self._assert_compiled("test_on_batch")
+        self.reset_metrics()
         with no_grad():
             logs = _pythonify(self.test_step(pack_x_y_sample_weight(x, y, sample_weight)))
-        logs = self._metrics_result_or_logs(logs)
-        return logs if return_dict else _ordered_values(logs)
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as numpy arrays."""
@@ -624,16 +656,17 @@ class Trainer:
 
 
 def _pythonify(logs):
+    """Logs with float values and sorted keys; a dict value (such as the compiled metrics'
+    result in `{m.name: m.result() for m in self.metrics}`) is merged in, as Keras does."""
     if not isinstance(logs, dict):
         return logs
-    return {key: _to_float(value) for key, value in sorted(logs.items())}
-
-
-def _ordered_values(logs):
-    """`evaluate`'s list form: loss first, then the other values by name."""
-    keys = sorted(logs, key=lambda key: (key != "loss", key))
-    values = [logs[key] for key in keys]
-    return values[0] if len(values) == 1 else values
+    result = {}
+    for key, value in sorted(logs.items()):
+        if isinstance(value, dict):
+            result.update(_pythonify(value))
+        else:
+            result[key] = _to_float(value)
+    return result
 
 
 def _should_validate(epoch, validation_freq):
