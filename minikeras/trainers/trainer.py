@@ -26,7 +26,7 @@ import numpy as np
 
 from minikeras import ops
 from minikeras.autodiff import GradientTape, Tensor, no_grad
-from minikeras.trainers import data_adapters
+from minikeras.trainers import argument_checks, data_adapters
 from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
 from minikeras.trainers.compiled_step import CompiledSteps
 from minikeras.trainers.data_adapters import (
@@ -456,6 +456,10 @@ class Trainer:
         becomes sample weights; validation runs `evaluate` and prefixes its logs with `val_`.
         """
         self._assert_compiled("fit")
+        argument_checks.check_epochs(epochs)
+        argument_checks.check_batch_size(batch_size)
+        argument_checks.check_batch_size(validation_batch_size, "validation_batch_size")
+        argument_checks.check_class_weight(class_weight, self)
         verbose = _resolve_verbose(verbose)
         if validation_split and validation_data is None:
             if not data_adapters.is_array_structure(x):
@@ -479,6 +483,7 @@ class Trainer:
             shuffle=shuffle,
             class_weight=class_weight,
         )
+        argument_checks.check_not_empty(iterator.adapter, "fit")
         if validation_data is not None:
             if isinstance(validation_data, (tuple, list)):
                 val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(tuple(validation_data))
@@ -553,10 +558,12 @@ class Trainer:
     ):
         """Returns the loss and metrics on the given data (a float, a list, or a dict)."""
         self._assert_compiled("evaluate")
+        argument_checks.check_batch_size(batch_size)
         verbose = _resolve_verbose(verbose)
         iterator = EpochIterator(
             x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False
         )
+        argument_checks.check_not_empty(iterator.adapter, "evaluate")
         callbacks = self._callback_list(
             callbacks, verbose, 1, iterator.num_batches, add_history=False
         )
@@ -578,6 +585,7 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Returns the model's outputs for `x`, batch by batch, concatenated (numpy)."""
+        argument_checks.check_batch_size(batch_size)
         verbose = _resolve_verbose(verbose)
         iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
         callbacks = self._callback_list(

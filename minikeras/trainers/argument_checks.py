@@ -1,0 +1,107 @@
+"""Checks of the arguments of `fit`, `evaluate` and `predict`, made once per call.
+
+Keras lets several mistakes through silently (a negative `batch_size` trains nothing, a
+`batch_size` of 2.5 trains with 2, a `class_weight` key the model cannot predict weighs
+nothing). minikeras raises a `ValueError` naming the argument instead, before any weight
+changes. Every check here runs once per call, never per batch.
+"""
+
+import numbers
+
+import numpy as np
+
+from minikeras.tree import flatten
+
+
+def _is_integer(value):
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def check_batch_size(value, name="batch_size"):
+    """Raises unless `value` is None or a positive integer (numpy integers too, not bools)."""
+    if value is None:
+        return
+    if not _is_integer(value) or value < 1:
+        raise ValueError(
+            f"`{name}` must be a positive integer or None, received {name}={value!r} "
+            f"(of type {type(value).__name__})."
+        )
+
+
+def check_epochs(epochs):
+    """Raises unless `epochs` is an integer >= 0."""
+    if not _is_integer(epochs) or epochs < 0:
+        raise ValueError(
+            f"`epochs` must be an integer >= 0, received epochs={epochs!r} "
+            f"(of type {type(epochs).__name__})."
+        )
+
+
+def check_not_empty(adapter, method):
+    """Raises when array data has no samples (a whole call would do nothing silently)."""
+    if getattr(adapter, "num_samples", None) == 0:
+        x = adapter.data[0]
+        shapes = [tuple(leaf.shape) for leaf in flatten(x) if leaf is not None]
+        raise ValueError(
+            f"`{method}()` received empty data: `x` (and `y`) have 0 samples (x shapes: "
+            f"{shapes}). Pass at least one sample."
+        )
+
+
+def check_sample_weight(sample_weight):
+    """Raises on a negative sample weight (it would make the model maximise that loss)."""
+    for leaf in flatten(sample_weight):
+        if leaf is None or not leaf.size or leaf.dtype.kind not in "biuf":
+            continue
+        smallest = leaf.min()
+        if smallest < 0:
+            raise ValueError(f"`sample_weight` must be >= 0, received a weight of {smallest}.")
+
+
+def _number_of_classes(model):
+    """The classes the model's single output can predict, or None when not known yet."""
+    outputs = getattr(model, "outputs", None)
+    if outputs is None:
+        return None
+    outputs = flatten(outputs)
+    if len(outputs) != 1 or not outputs[0].shape:
+        return None
+    units = outputs[0].shape[-1]
+    if units is None:
+        return None
+    return 2 if units == 1 else int(units)  # one sigmoid unit: classes 0 and 1
+
+
+def check_class_weight(class_weight, model):
+    """Raises unless `class_weight` maps classes of the model's output to weights >= 0.
+
+    Args:
+        class_weight: None or a dict `{class index: weight}`.
+        model: the model being trained; when its output shape is known (Functional and
+            built Sequential models), every key must be one of its classes.
+    """
+    if class_weight is None:
+        return
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            "`class_weight` must be a dict mapping class indices to weights, received "
+            f"class_weight={class_weight!r} (of type {type(class_weight).__name__})."
+        )
+    classes = _number_of_classes(model)
+    for key, weight in class_weight.items():
+        if not _is_integer(key) or key < 0:
+            raise ValueError(
+                f"`class_weight` keys must be class indices (integers >= 0), received the "
+                f"key {key!r} (of type {type(key).__name__})."
+            )
+        if classes is not None and key >= classes:
+            raise ValueError(
+                f"`class_weight` has the key {key}, which is not a class of the model's "
+                f"output: it predicts {classes} classes (0 to {classes - 1})."
+            )
+        if not isinstance(weight, (numbers.Real, np.number)) or weight < 0:
+            raise ValueError(
+                f"`class_weight` values must be numbers >= 0, received {weight!r} for class {key}."
+            )

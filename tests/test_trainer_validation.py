@@ -1,0 +1,185 @@
+"""Arguments of fit/evaluate/predict and compile that Keras accepts silently (or rejects
+late): minikeras raises a clear error naming the argument, before any weight changes."""
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import layers
+
+
+def _classifier(units=3, activation="softmax"):
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(units, activation=activation)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _data(n=10):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 4)).astype("float32"), rng.integers(0, 3, n)
+
+
+def _weights(model):
+    return [np.array(w) for w in model.get_weights()]
+
+
+def _assert_rejected_without_training(model, call, match):
+    before = _weights(model)
+    with pytest.raises(ValueError, match=match):
+        call()
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    assert int(np.asarray(model.optimizer.iterations)) == 0
+
+
+@pytest.mark.parametrize("batch_size", [-1, 0, 2.5, True, "32", np.float32(4.0)])
+def test_fit_rejects_a_batch_size_that_is_not_a_positive_integer(batch_size):
+    model = _classifier()
+    x, y = _data()
+    _assert_rejected_without_training(
+        model, lambda: model.fit(x, y, batch_size=batch_size, verbose=0), "`batch_size`"
+    )
+
+
+@pytest.mark.parametrize("method", ["evaluate", "predict"])
+@pytest.mark.parametrize("batch_size", [-1, 0, 2.5, False])
+def test_evaluate_and_predict_reject_a_batch_size_that_is_not_a_positive_integer(
+    method, batch_size
+):
+    model = _classifier()
+    x, y = _data()
+    args = (x, y) if method == "evaluate" else (x,)
+    with pytest.raises(ValueError, match="`batch_size` must be a positive integer"):
+        getattr(model, method)(*args, batch_size=batch_size, verbose=0)
+
+
+def test_fit_rejects_a_bad_validation_batch_size():
+    model = _classifier()
+    x, y = _data()
+    _assert_rejected_without_training(
+        model,
+        lambda: model.fit(x, y, validation_split=0.2, validation_batch_size=-2, verbose=0),
+        "`validation_batch_size`",
+    )
+
+
+@pytest.mark.parametrize("batch_size", [np.int64(4), np.int32(4), 4])
+def test_fit_accepts_numpy_integer_batch_sizes(batch_size):
+    model = _classifier()
+    x, y = _data()
+    history = model.fit(x, y, batch_size=batch_size, verbose=0)
+    assert history.params["steps"] == 3
+    assert len(history.history["loss"]) == 1
+
+
+@pytest.mark.parametrize("epochs", [-1, 1.5])
+def test_fit_rejects_negative_or_fractional_epochs(epochs):
+    model = _classifier()
+    x, y = _data()
+    _assert_rejected_without_training(
+        model, lambda: model.fit(x, y, epochs=epochs, verbose=0), "`epochs`"
+    )
+
+
+def test_fit_with_zero_epochs_trains_nothing():
+    model = _classifier()
+    x, y = _data()
+    before = _weights(model)
+    assert model.fit(x, y, epochs=0, verbose=0).history == {}
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate"])
+def test_fit_and_evaluate_reject_empty_data(method):
+    model = _classifier()
+    x, y = _data()
+    _assert_rejected_without_training(
+        model,
+        lambda: getattr(model, method)(x[:0], y[:0], verbose=0),
+        rf"`{method}\(\)` received empty data: `x` \(and `y`\) have 0 samples",
+    )
+
+
+def test_fit_rejects_negative_sample_weight():
+    model = _classifier()
+    x, y = _data()
+    weights = np.ones(10, "float32")
+    weights[3] = -0.5
+    _assert_rejected_without_training(
+        model,
+        lambda: model.fit(x, y, sample_weight=weights, verbose=0),
+        "`sample_weight` must be >= 0, received a weight of -0.5",
+    )
+
+
+def test_evaluate_rejects_negative_sample_weight():
+    model = _classifier()
+    x, y = _data()
+    with pytest.raises(ValueError, match="`sample_weight` must be >= 0"):
+        model.evaluate(x, y, sample_weight=-np.ones(10), verbose=0)
+
+
+def test_fit_rejects_a_class_weight_key_that_is_not_a_class_of_the_output():
+    model = _classifier(units=3)
+    x, y = _data()
+    _assert_rejected_without_training(
+        model,
+        lambda: model.fit(x, y, class_weight={0: 1.0, 7: 2.0}, verbose=0),
+        r"`class_weight` has the key 7, which is not a class of the model's output: it "
+        r"predicts 3 classes \(0 to 2\)",
+    )
+
+
+def test_class_weight_of_a_single_sigmoid_output_has_classes_zero_and_one():
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    x, _ = _data()
+    y = (x[:, 0] > 0.5).astype("float32")
+    untrained = model.get_weights()
+    with pytest.raises(ValueError, match="predicts 2 classes"):
+        model.fit(x, y, class_weight={2: 1.0}, verbose=0)
+    for old, new in zip(untrained, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    history = model.fit(x, y, class_weight={0: 1.0, 1: 3.0}, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize(
+    "class_weight, match",
+    [
+        ({"a": 1.0}, "keys must be class indices"),
+        ({-1: 1.0}, "keys must be class indices"),
+        ({1: -2.0}, "values must be numbers >= 0"),
+        ([1.0, 2.0], "must be a dict"),
+    ],
+)
+def test_fit_rejects_malformed_class_weight(class_weight, match):
+    model = _classifier()
+    x, y = _data()
+    _assert_rejected_without_training(
+        model, lambda: model.fit(x, y, class_weight=class_weight, verbose=0), match
+    )
+
+
+@pytest.mark.parametrize("argument", ["x", "y", "sample_weight"])
+def test_object_dtype_data_is_rejected_naming_the_argument(argument):
+    model = _classifier()
+    x, y = _data()
+    data = {"x": x, "y": y, "sample_weight": np.ones(10, "float32")}
+    bad = data[argument].tolist()
+    bad[2] = None
+    data[argument] = np.array(bad, dtype=object)
+    _assert_rejected_without_training(
+        model,
+        lambda: model.fit(data["x"], data["y"], sample_weight=data["sample_weight"], verbose=0),
+        f"`{argument}` must be numeric arrays",
+    )
+
+
+def test_a_list_holding_none_as_x_is_rejected_naming_x():
+    model = _classifier()
+    _, y = _data()
+    x = [[1.0, 2.0, 3.0, None]] * 10
+    with pytest.raises(ValueError, match="`x` must be numeric arrays"):
+        model.fit(x, y, verbose=0)
