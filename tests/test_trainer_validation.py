@@ -183,3 +183,53 @@ def test_a_list_holding_none_as_x_is_rejected_naming_x():
     x = [[1.0, 2.0, 3.0, None]] * 10
     with pytest.raises(ValueError, match="`x` must be numeric arrays"):
         model.fit(x, y, verbose=0)
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_sparse_crossentropy_rejects_float_labels_with_a_fractional_part(from_logits):
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+    predictions = np.full((3, 3), 1 / 3, "float32")
+    with pytest.raises(ValueError, match=r"received a float label of 1\.5, which is not a whole"):
+        loss(np.array([0.0, 1.5, 2.0], "float32"), predictions)
+
+
+def test_sparse_crossentropy_accepts_integral_float_labels_as_classes():
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    predictions = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]], "float32")
+    as_floats = loss(np.array([0.0, 1.0], "float32"), predictions)
+    as_ints = loss(np.array([0, 1]), predictions)
+    np.testing.assert_array_equal(np.asarray(as_floats), np.asarray(as_ints))
+
+
+@pytest.mark.parametrize("run_eagerly", [True, False])
+def test_fit_rejects_fractional_labels_in_eager_and_replayed_steps(run_eagerly):
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=run_eagerly)
+    x, y = _data(10)
+    labels = y.astype("float32")
+    # The first batches record and check the replay; the fractional label comes after.
+    labels[8] = 0.25
+    with pytest.raises(ValueError, match=r"float label of 0\.25"):
+        model.fit(x, labels, batch_size=2, shuffle=False, verbose=0)
+    assert int(np.asarray(model.optimizer.iterations)) == 4  # stopped before batch 5's update
+
+
+def test_fit_rejects_fractional_labels_before_the_first_update():
+    model = _classifier()
+    x, y = _data()
+    _assert_rejected_without_training(
+        model, lambda: model.fit(x, y + 0.5, verbose=0), "not a whole number"
+    )
+
+
+def test_sparse_crossentropy_names_both_shapes_for_one_hot_labels():
+    model = _classifier()
+    x, y = _data()
+    one_hot = np.eye(3, dtype="float32")[y]
+    _assert_rejected_without_training(
+        model,
+        lambda: model.fit(x, one_hot, verbose=0),
+        r"labels of shape \(10, 3\) do not fit predictions of shape \(10, 3\): sparse losses "
+        r"expect integer class indices of shape \(10,\) \(the predictions' shape without the "
+        r"class axis\)\. Use categorical_crossentropy for one-hot labels",
+    )
