@@ -233,3 +233,54 @@ def test_sparse_crossentropy_names_both_shapes_for_one_hot_labels():
         r"expect integer class indices of shape \(10,\) \(the predictions' shape without the "
         r"class axis\)\. Use categorical_crossentropy for one-hot labels",
     )
+
+
+@pytest.mark.parametrize(
+    "arguments, kind, suggestion",
+    [
+        ({"loss": "mean_squared_eror"}, "loss", "mean_squared_error"),
+        ({"loss": ["msee"]}, "loss", "mse"),
+        ({"loss": "mse", "metrics": ["acuracy"]}, "metric", "accuracy"),
+        ({"loss": "mse", "weighted_metrics": ["mae", "Precison"]}, "metric", "Precision"),
+        ({"loss": "mse", "optimizer": "Adamm"}, "optimizer", "adam"),
+    ],
+)
+def test_unknown_names_fail_at_compile_with_the_closest_valid_name(arguments, kind, suggestion):
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3)])
+    with pytest.raises(ValueError, match=f"Could not interpret {kind} identifier") as info:
+        model.compile(**arguments)
+    message = str(info.value)
+    assert f"Did you mean '{suggestion}'?" in message
+    assert "Valid names" in message
+    assert not model.compiled
+
+
+def test_unknown_loss_names_inside_a_per_output_dict_fail_at_compile():
+    inputs = keras.Input((4,))
+    model = keras.Model(
+        inputs, {"a": layers.Dense(1, name="a")(inputs), "b": layers.Dense(1, name="b")(inputs)}
+    )
+    with pytest.raises(ValueError, match="Did you mean 'mean_absolute_error'"):
+        model.compile(loss={"a": "mse", "b": "mean_absolut_error"})
+    with pytest.raises(ValueError, match="Did you mean 'mape'"):
+        model.compile(loss="mse", metrics={"a": ["mae"], "b": ["mapee"]})
+
+
+def test_unknown_name_errors_list_the_valid_names():
+    with pytest.raises(ValueError) as info:
+        keras.losses.get("msq")
+    assert "'mean_squared_error'" in str(info.value) and "'huber'" in str(info.value)
+    with pytest.raises(ValueError) as info:
+        keras.metrics.get("aucc")
+    assert "Did you mean 'auc'?" in str(info.value) and "'binary_accuracy'" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["crossentropy", "ce", "CE", "accuracy", "acc"])
+def test_names_picked_by_shapes_are_accepted_at_compile(name):
+    model = _classifier()
+    if name in ("accuracy", "acc"):
+        model.compile(loss="sparse_categorical_crossentropy", metrics=[name])
+    else:
+        model.compile(loss=name)
+    x, y = _data()
+    assert len(model.fit(x, y, verbose=0).history["loss"]) == 1

@@ -123,6 +123,24 @@ def _only(value):
     return value
 
 
+def check_names(spec, what):
+    """Raises at `compile()` for an unknown loss or metric name anywhere in `spec`.
+
+    The objects themselves are made on the first batch (when the shapes are known); the
+    names are checked now so that a typo does not wait for `fit` to surface. The error is
+    the one `losses.get` / `metrics.get` give, with the closest valid name.
+    """
+    module = losses_module if what == "loss" else metrics_module
+    picked_by_shapes = ("crossentropy", "ce") if what == "loss" else ("accuracy", "acc")
+    for name in flatten(spec):
+        if (
+            isinstance(name, str)
+            and name.lower() not in picked_by_shapes
+            and name not in module.ALL_OBJECTS_DICT
+        ):
+            module.get(name)  # raises, naming the closest valid name
+
+
 class CompileLoss:
     """The compiled loss: per-output losses times `loss_weights`, summed.
 
@@ -131,6 +149,7 @@ class CompileLoss:
     """
 
     def __init__(self, loss, loss_weights=None, output_names=None):
+        check_names(loss, "loss")
         self.user_loss = loss
         self.user_loss_weights = loss_weights
         self.output_names = output_names
@@ -219,6 +238,7 @@ class CompileMetrics:
                     f"Expected `{argument}` to be a list, tuple or dict, received "
                     f"{argument}={value!r} of type {type(value).__name__}."
                 )
+        check_names([metrics, weighted_metrics], "metric")
         self.user_metrics = metrics
         self.user_weighted_metrics = weighted_metrics
         self.output_names = output_names
