@@ -1,6 +1,8 @@
 """Arguments of fit/evaluate/predict and compile that Keras accepts silently (or rejects
 late): minikeras raises a clear error naming the argument, before any weight changes."""
 
+import collections
+
 import numpy as np
 import pytest
 
@@ -284,3 +286,56 @@ def test_names_picked_by_shapes_are_accepted_at_compile(name):
         model.compile(loss=name)
     x, y = _data()
     assert len(model.fit(x, y, verbose=0).history["loss"]) == 1
+
+
+_OneOutput = collections.namedtuple("_OneOutput", ["out"])
+
+
+def _regression_history(loss, loss_weights=None):
+    x = np.linspace(-1, 1, 40, dtype="float32").reshape(10, 4)
+    y = np.linspace(0, 1, 10, dtype="float32").reshape(10, 1)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1, kernel_initializer="ones")])
+    model.compile(keras.optimizers.SGD(0.1), loss, loss_weights=loss_weights)
+    return model.fit(x, y, batch_size=5, epochs=2, verbose=0, shuffle=False).history
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [["mse"], ("mse",), [["mse"]], _OneOutput("mse")],
+    ids=["list", "tuple", "nested", "namedtuple"],
+)
+def test_a_one_item_loss_structure_trains_a_single_output_model(loss):
+    # Keras matches the loss structure with the outputs: one item for one output.
+    # (Keras 3.15 logs {'loss': [3.954636, 0.939479]} for each of these.)
+    history = _regression_history(loss)
+    assert history == _regression_history("mse")
+    np.testing.assert_allclose(history["loss"], [3.954636, 0.939479], rtol=1e-5)
+
+
+def test_a_one_item_loss_weights_list_weighs_a_single_output():
+    weighted = _regression_history(["mse"], loss_weights=[2.0])
+    assert weighted == _regression_history("mse", loss_weights=2.0)
+    np.testing.assert_allclose(weighted["loss"], [7.281114, 0.01373], rtol=1e-4)
+
+
+def test_a_nested_loss_structure_matches_nested_outputs():
+    x = np.linspace(-1, 1, 40, dtype="float32").reshape(10, 4)
+    y = np.linspace(0, 1, 10, dtype="float32").reshape(10, 1)
+    histories = []
+    for nested in (False, True):
+        inputs = keras.Input((4,))
+        a = layers.Dense(1, kernel_initializer="ones", name="a")(inputs)
+        b = layers.Dense(1, kernel_initializer="zeros", name="b")(inputs)
+        model = keras.Model(inputs, [a, [b]] if nested else [a, b])
+        model.compile(keras.optimizers.SGD(0.1), ["mse", ["mae"]] if nested else ["mse", "mae"])
+        targets = [y, [y]] if nested else [y, y]
+        history = model.fit(x, targets, batch_size=5, epochs=2, verbose=0, shuffle=False)
+        histories.append(history.history["loss"])
+    assert histories[0] == histories[1]
+
+
+def test_a_loss_list_longer_than_the_outputs_is_rejected():
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    model.compile("sgd", ["mse", "mae"])
+    with pytest.raises(ValueError, match=r"`loss` has 2 entries, but the model has 1 output"):
+        model.fit(np.zeros((2, 4)), np.zeros((2, 1)), verbose=0)

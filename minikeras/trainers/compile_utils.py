@@ -84,7 +84,7 @@ def per_output(spec, output_names, what):
     """Spreads a compile argument over the outputs: one entry (or None) per output.
 
     `spec` may be a single item (applied to every output), a list/tuple with one item per
-    output, or a dict keyed by output name.
+    output (nested like the outputs, or flat), or a dict keyed by output name.
     """
     count = len(output_names)
     if isinstance(spec, dict):
@@ -95,13 +95,18 @@ def per_output(spec, output_names, what):
                 f"{output_names}."
             )
         return [spec.get(name) for name in output_names]
-    if isinstance(spec, (list, tuple)) and count > 1:
-        if len(spec) != count:
-            raise ValueError(
-                f"`{what}` has {len(spec)} entries, but the model has {count} outputs "
-                f"{output_names}."
-            )
-        return list(spec)
+    if isinstance(spec, (list, tuple)):
+        # As in Keras, any structure with one item per output matches the outputs: a
+        # one-item list or namedtuple for a single output, nested lists for nested outputs.
+        flat = flatten(spec)
+        if len(flat) == count:
+            return flat
+        if count > 1 and len(spec) == count:
+            return list(spec)
+        raise ValueError(
+            f"`{what}` has {len(flat)} entries, but the model has {count} "
+            f"output{'s' if count > 1 else ''} {output_names}."
+        )
     return [spec] * count
 
 
