@@ -568,6 +568,7 @@ class Trainer:
             callbacks, verbose, 1, iterator.num_batches, add_history=False
         )
         self.reset_metrics()
+        self.stop_evaluating = False  # a callback sets it to end the evaluation early
         callbacks.on_test_begin()
         logs = {}
         with no_grad():
@@ -577,6 +578,8 @@ class Trainer:
                 if callbacks.listens("on_test_batch_end"):  # else nobody reads them
                     logs = _pythonify(logs)
                 callbacks.on_test_batch_end(step, logs)
+                if self.stop_evaluating:
+                    break
         logs = self._metrics_result_or_logs(_pythonify(logs))
         callbacks.on_test_end(logs)
         if return_dict:
@@ -591,6 +594,7 @@ class Trainer:
         callbacks = self._callback_list(
             callbacks, verbose, 1, iterator.num_batches, add_history=False
         )
+        self.stop_predicting = False  # a callback sets it to end the prediction early
         callbacks.on_predict_begin()
         batches = []
         with no_grad():
@@ -600,6 +604,8 @@ class Trainer:
                 outputs = map_structure(np.asarray, outputs)
                 batches.append(outputs)
                 callbacks.on_predict_batch_end(step, {"outputs": outputs})
+                if self.stop_predicting:
+                    break
         callbacks.on_predict_end()
         if not batches:
             raise ValueError("predict() received no data.")
