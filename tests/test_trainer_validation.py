@@ -339,3 +339,70 @@ def test_a_loss_list_longer_than_the_outputs_is_rejected():
     model.compile("sgd", ["mse", "mae"])
     with pytest.raises(ValueError, match=r"`loss` has 2 entries, but the model has 1 output"):
         model.fit(np.zeros((2, 4)), np.zeros((2, 1)), verbose=0)
+
+
+def _three_input_model(structure):
+    a, b, c = keras.Input((4,), name="a"), keras.Input((2,), name="b"), keras.Input((3,), name="c")
+    outputs = layers.Dense(2, kernel_initializer="ones")(layers.Concatenate()([a, b, c]))
+    inputs = {"tuple": (a, b, c), "list": [a, b, c], "nested": [a, [b, c]]}.get(structure)
+    if structure == "list_of_dict":
+        inputs = [a, {"b": b, "c": c}]
+    if structure == "dict":
+        inputs = {"a": a, "b": b, "c": c}
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.parametrize("structure", ["tuple", "list", "nested", "list_of_dict", "dict"])
+def test_predict_takes_inputs_structured_like_the_model_inputs(structure):
+    x = np.arange(64, dtype="float32").reshape(16, 4) / 64
+    parts = {"a": x, "b": x[:, :2], "c": x[:, :3]}
+    data = {
+        "tuple": (x, parts["b"], parts["c"]),
+        "list": [x, parts["b"], parts["c"]],
+        "nested": [x, [parts["b"], parts["c"]]],
+        "list_of_dict": [x, {"b": parts["b"], "c": parts["c"]}],
+        "dict": parts,
+    }[structure]
+    model = _three_input_model(structure)
+    predictions = model.predict(data, batch_size=5, verbose=0)
+    assert predictions.shape == (16, 2)
+    # Keras 3.15 gives 140.0 for every structure (kernel of ones, zero bias).
+    assert float(predictions.sum()) == pytest.approx(140.0)
+    np.testing.assert_allclose(predictions, np.asarray(model(data)), rtol=1e-6)
+    np.testing.assert_allclose(model.predict_on_batch(data), predictions, rtol=1e-6)
+
+
+def test_predict_takes_a_dict_holding_a_tuple_for_a_subclassed_model():
+    class TwoParts(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1, kernel_initializer="ones")
+
+        def call(self, inputs):
+            return self.dense(keras.ops.concatenate([inputs["a"], inputs["b"][0]], axis=-1))
+
+    x = np.arange(64, dtype="float32").reshape(16, 4) / 64
+    predictions = TwoParts().predict({"a": x, "b": (x[:, :2],)}, batch_size=5, verbose=0)
+    assert predictions.shape == (16, 1)
+    assert float(predictions.sum()) == pytest.approx(46.75)  # as Keras 3.15
+
+
+def test_predict_returns_nested_outputs_in_their_structure():
+    a, b = keras.Input((4,), name="a"), keras.Input((2,), name="b")
+    out = layers.Dense(1)(layers.Concatenate()([a, b]))
+    model = keras.Model((a, b), {"o": out, "p": [out, out]})
+    x = np.arange(64, dtype="float32").reshape(16, 4) / 64
+    predictions = model.predict((x, x[:, :2]), batch_size=5, verbose=0)
+    assert sorted(predictions) == ["o", "p"]
+    assert predictions["o"].shape == (16, 1)
+    assert isinstance(predictions["p"], list) and [p.shape for p in predictions["p"]] == [
+        (16, 1),
+        (16, 1),
+    ]
+
+
+def test_fit_still_reads_a_two_item_tuple_x_without_y_as_x_and_y():
+    model = _classifier()
+    x, y = _data()
+    history = model.fit((x, y), batch_size=5, verbose=0)
+    assert history.params["steps"] == 2

@@ -249,9 +249,21 @@ class PyDatasetAdapter:
 
 
 def get_adapter(
-    x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False, class_weight=None
+    x,
+    y=None,
+    sample_weight=None,
+    batch_size=None,
+    steps=None,
+    shuffle=False,
+    class_weight=None,
+    x_may_hold_y=True,
 ):
-    """Picks the adapter for `x` and checks the arguments that go with it."""
+    """Picks the adapter for `x` and checks the arguments that go with it.
+
+    `x_may_hold_y`: whether a tuple `x` of 2 or 3 items without `y` is `(x, y)` or
+    `(x, y, sample_weight)` (for `fit`/`evaluate`); `predict` passes False, so a tuple is
+    the inputs of a multi-input model.
+    """
     from minikeras.utils.py_dataset import PyDataset
 
     if isinstance(x, PyDataset):
@@ -268,7 +280,13 @@ def get_adapter(
         if class_weight is not None:
             raise ValueError("class_weight is not supported with generators.")
         return GeneratorAdapter(x)
-    if y is None and sample_weight is None and isinstance(x, tuple) and len(x) in (2, 3):
+    if (
+        x_may_hold_y
+        and y is None
+        and sample_weight is None
+        and isinstance(x, tuple)
+        and len(x) in (2, 3)
+    ):
         # (x, y) or (x, y, sample_weight) passed as x, as a dataset would give them.
         x, y, sample_weight = unpack_x_y_sample_weight(x)
     return ArrayAdapter(
@@ -294,6 +312,7 @@ class EpochIterator:
         steps_per_epoch=None,
         shuffle=False,
         class_weight=None,
+        x_may_hold_y=True,
     ):
         self.adapter = get_adapter(
             x,
@@ -303,6 +322,7 @@ class EpochIterator:
             steps=steps_per_epoch,
             shuffle=shuffle,
             class_weight=class_weight,
+            x_may_hold_y=x_may_hold_y,
         )
         self.steps_per_epoch = steps_per_epoch
         if self.adapter.num_batches is None and steps_per_epoch is None:

@@ -590,7 +590,9 @@ class Trainer:
         """Returns the model's outputs for `x`, batch by batch, concatenated (numpy)."""
         argument_checks.check_batch_size(batch_size)
         verbose = _resolve_verbose(verbose)
-        iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
+        iterator = EpochIterator(
+            x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False, x_may_hold_y=False
+        )
         callbacks = self._callback_list(
             callbacks, verbose, 1, iterator.num_batches, add_history=False
         )
