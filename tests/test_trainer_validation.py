@@ -65,6 +65,48 @@ def test_fit_rejects_a_bad_validation_batch_size():
     )
 
 
+@pytest.mark.parametrize("argument", ["steps_per_epoch", "validation_steps"])
+@pytest.mark.parametrize("steps", [0, -1, 2.5])
+def test_fit_rejects_step_counts_that_are_not_positive_integers(argument, steps):
+    # Keras trains a whole epoch for 0 and nothing for -1, silently.
+    model = _classifier()
+    x, y = _data()
+    _assert_rejected_without_training(
+        model,
+        lambda: model.fit(x, y, validation_split=0.2, verbose=0, **{argument: steps}),
+        f"`{argument}` must be a positive integer or None",
+    )
+
+
+@pytest.mark.parametrize("method", ["evaluate", "predict"])
+def test_evaluate_and_predict_reject_zero_steps(method):
+    model = _classifier()
+    x, y = _data()
+    args = (x, y) if method == "evaluate" else (x,)
+    with pytest.raises(ValueError, match="`steps` must be a positive integer"):
+        getattr(model, method)(*args, steps=0, verbose=0)
+
+
+def test_fit_rejects_empty_validation_data_before_training():
+    model = _classifier()
+    x, y = _data()
+    _assert_rejected_without_training(
+        model,
+        lambda: model.fit(x, y, validation_data=(x[:0], y[:0]), verbose=0),
+        "`validation_data` has 0 samples",
+    )
+
+
+def test_fit_rejects_bad_validation_sample_weight_before_training():
+    model = _classifier()
+    x, y = _data()
+    _assert_rejected_without_training(
+        model,
+        lambda: model.fit(x, y, validation_data=(x, y, -np.ones(10)), verbose=0),
+        "`sample_weight` must be >= 0",
+    )
+
+
 @pytest.mark.parametrize("batch_size", [np.int64(4), np.int32(4), 4])
 def test_fit_accepts_numpy_integer_batch_sizes(batch_size):
     model = _classifier()

@@ -19,8 +19,12 @@ def _is_integer(value):
     )
 
 
-def check_batch_size(value, name="batch_size"):
-    """Raises unless `value` is None or a positive integer (numpy integers too, not bools)."""
+def check_positive_integer(value, name):
+    """Raises unless `value` is None or a positive integer (numpy integers too, not bools).
+
+    For `batch_size` and the step counts (`steps_per_epoch`, `steps`, ...): Keras reads 0
+    as "not given" and a negative count as an empty epoch.
+    """
     if value is None:
         return
     if not _is_integer(value) or value < 1:
@@ -39,13 +43,13 @@ def check_epochs(epochs):
         )
 
 
-def check_not_empty(adapter, method):
+def check_not_empty(adapter, method, what="`x` (and `y`) have"):
     """Raises when array data has no samples (a whole call would do nothing silently)."""
     if getattr(adapter, "num_samples", None) == 0:
         x = adapter.data[0]
         shapes = [tuple(leaf.shape) for leaf in flatten(x) if leaf is not None]
         raise ValueError(
-            f"`{method}()` received empty data: `x` (and `y`) have 0 samples (x shapes: "
+            f"`{method}()` received empty data: {what} 0 samples (x shapes: "
             f"{shapes}). Pass at least one sample."
         )
 

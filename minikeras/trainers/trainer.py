@@ -457,8 +457,13 @@ class Trainer:
         """
         self._assert_compiled("fit")
         argument_checks.check_epochs(epochs)
-        argument_checks.check_batch_size(batch_size)
-        argument_checks.check_batch_size(validation_batch_size, "validation_batch_size")
+        for name, value in (
+            ("batch_size", batch_size),
+            ("validation_batch_size", validation_batch_size),
+            ("steps_per_epoch", steps_per_epoch),
+            ("validation_steps", validation_steps),
+        ):
+            argument_checks.check_positive_integer(value, name)
         argument_checks.check_class_weight(class_weight, self)
         verbose = _resolve_verbose(verbose)
         if validation_split and validation_data is None:
@@ -489,6 +494,9 @@ class Trainer:
                 val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(tuple(validation_data))
             else:
                 val_x, val_y, val_sample_weight = validation_data, None, None
+            if data_adapters.is_array_structure(val_x):  # checked now, not after an epoch
+                validation = EpochIterator(val_x, val_y, val_sample_weight, shuffle=False)
+                argument_checks.check_not_empty(validation.adapter, "fit", "`validation_data` has")
         callbacks = self._callback_list(
             callbacks, verbose, epochs, iterator.num_batches, add_history=True
         )
@@ -558,7 +566,8 @@ class Trainer:
     ):
         """Returns the loss and metrics on the given data (a float, a list, or a dict)."""
         self._assert_compiled("evaluate")
-        argument_checks.check_batch_size(batch_size)
+        argument_checks.check_positive_integer(batch_size, "batch_size")
+        argument_checks.check_positive_integer(steps, "steps")
         verbose = _resolve_verbose(verbose)
         iterator = EpochIterator(
             x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False
@@ -588,7 +597,8 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Returns the model's outputs for `x`, batch by batch, concatenated (numpy)."""
-        argument_checks.check_batch_size(batch_size)
+        argument_checks.check_positive_integer(batch_size, "batch_size")
+        argument_checks.check_positive_integer(steps, "steps")
         verbose = _resolve_verbose(verbose)
         iterator = EpochIterator(
             x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False, x_may_hold_y=False
