@@ -246,23 +246,27 @@ def test_sparse_crossentropy_accepts_integral_float_labels_as_classes():
 
 
 @pytest.mark.parametrize("run_eagerly", [True, False])
-def test_fit_rejects_fractional_labels_in_eager_and_replayed_steps(run_eagerly):
+def test_fractional_labels_from_a_generator_fail_in_eager_and_replayed_steps(run_eagerly):
     model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="softmax")])
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=run_eagerly)
     x, y = _data(10)
     labels = y.astype("float32")
-    # The first batches record and check the replay; the fractional label comes after.
-    labels[8] = 0.25
+    labels[8] = 0.25  # in the 5th batch: the first ones record the step and check the replay
+    batches = ((x[i : i + 2], labels[i : i + 2]) for i in range(0, 10, 2))
     with pytest.raises(ValueError, match=r"float label of 0\.25"):
-        model.fit(x, labels, batch_size=2, shuffle=False, verbose=0)
+        model.fit(batches, steps_per_epoch=5, verbose=0)
     assert int(np.asarray(model.optimizer.iterations)) == 4  # stopped before batch 5's update
 
 
-def test_fit_rejects_fractional_labels_before_the_first_update():
+def test_fit_rejects_fractional_labels_in_any_batch_before_the_first_update():
     model = _classifier()
     x, y = _data()
+    labels = y.astype("float32")
+    labels[8] = 0.25
     _assert_rejected_without_training(
-        model, lambda: model.fit(x, y + 0.5, verbose=0), "not a whole number"
+        model,
+        lambda: model.fit(x, labels, batch_size=2, verbose=0),
+        r"`y` holds the float label 0\.25, which is not a whole number",
     )
 
 

@@ -109,3 +109,33 @@ def check_class_weight(class_weight, model):
             raise ValueError(
                 f"`class_weight` values must be numbers >= 0, received {weight!r} for class {key}."
             )
+
+
+def _is_sparse_crossentropy(loss):
+    from minikeras import losses
+
+    if isinstance(loss, (list, tuple)) and len(flatten(loss)) == 1:
+        loss = flatten(loss)[0]
+    if isinstance(loss, str):
+        return loss in ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
+    return loss is losses.sparse_categorical_crossentropy or isinstance(
+        loss, losses.SparseCategoricalCrossentropy
+    )
+
+
+def check_sparse_labels(compile_loss, adapter):
+    """Raises on float labels with a fractional part for a sparse cross-entropy, before the
+    first batch (the loss's own check would only see them in their batch, after earlier
+    batches have changed the weights). One pass over `y`, for array data only."""
+    y = getattr(adapter, "data", (None, None))[1]
+    if compile_loss is None or not isinstance(y, np.ndarray) or y.dtype.kind != "f":
+        return
+    if not _is_sparse_crossentropy(compile_loss.user_loss):
+        return
+    fractional = np.flatnonzero(y != np.trunc(y))
+    if fractional.size:
+        raise ValueError(
+            "sparse_categorical_crossentropy expects integer class indices as labels; `y` "
+            f"holds the float label {y.flat[fractional[0]]}, which is not a whole number. "
+            "Use categorical_crossentropy for one-hot or probability labels."
+        )

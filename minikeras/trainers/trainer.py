@@ -489,6 +489,7 @@ class Trainer:
             class_weight=class_weight,
         )
         argument_checks.check_not_empty(iterator.adapter, "fit")
+        argument_checks.check_sparse_labels(self._compile_loss, iterator.adapter)
         if validation_data is not None:
             if isinstance(validation_data, (tuple, list)):
                 val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(tuple(validation_data))
