@@ -276,3 +276,73 @@ def test_model_checkpoint_treats_0d_values_as_floats(kind, tmp_path):
         "m-04-0.30.weights.h5",
     ]
     assert float(checkpoint.best) == pytest.approx(0.3)
+
+
+class _ThreeUnits(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(3)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+@pytest.mark.parametrize(
+    "method, gerund, hook",
+    [
+        ("fit", "training", "train"),
+        ("evaluate", "evaluating", "test"),
+        ("predict", "predicting", "predict"),
+    ],
+)
+def test_a_stop_flag_set_from_a_hook_assigned_in_init_ends_an_endless_loop(method, gerund, hook):
+    # Keras's trainer_test pins the same: the callback sets its hook on itself in
+    # `__init__` (without calling Callback.__init__) and stops after 5 batches.
+    model = _ThreeUnits()
+    model.compile(optimizer="sgd", loss="mse")
+
+    class Stopper(callbacks.Callback):
+        def __init__(self, stop_count):
+            self.stop_count, self.counter = stop_count, 0
+            setattr(self, f"on_{hook}_batch_end", self.batch_end)
+
+        def batch_end(self, *args, **kwargs):
+            self.counter += 1
+            if self.counter == self.stop_count:
+                setattr(self.model, f"stop_{gerund}", True)
+
+    def endless(limit=100):
+        for _ in range(limit):
+            x, y = np.ones((2, 2), "float32"), np.ones((2, 3), "float32")
+            yield (x,) if method == "predict" else (x, y)
+        raise RuntimeError("the loop did not stop")
+
+    stopper = Stopper(5)
+    getattr(model, method)(endless(), callbacks=[stopper], verbose=0)
+    assert stopper.counter == 5
+
+
+def test_validation_from_an_endless_generator_runs_validation_steps():
+    model = _ThreeUnits()
+    model.compile(optimizer="sgd", loss="mse")
+    counts = {"train": 0, "test": 0}
+    counter = callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs=None: counts.__setitem__(
+            "train", counts["train"] + 1
+        ),
+        on_test_batch_end=lambda batch, logs=None: counts.__setitem__("test", counts["test"] + 1),
+    )
+
+    def endless():
+        while True:
+            yield np.ones((2, 2), "float32"), np.ones((2, 3), "float32")
+
+    model.fit(
+        endless(),
+        validation_data=endless(),
+        steps_per_epoch=3,
+        validation_steps=4,
+        verbose=0,
+        callbacks=[counter],
+    )
+    assert counts == {"train": 3, "test": 4}

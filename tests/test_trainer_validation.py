@@ -452,3 +452,14 @@ def test_fit_still_reads_a_two_item_tuple_x_without_y_as_x_and_y():
     x, y = _data()
     history = model.fit((x, y), batch_size=5, verbose=0)
     assert history.params["steps"] == 2
+
+
+def test_predict_passes_a_tuple_whole_to_a_subclassed_model():
+    # keras/src/trainers/trainer_test.py pins the same (keras-team/keras#325).
+    class TupleInput(keras.Model):
+        def call(self, inputs):
+            a, b = inputs
+            return a + b
+
+    x1, x2 = np.random.default_rng(0).random((2, 3, 4)).astype("float32")
+    np.testing.assert_allclose(TupleInput().predict((x1, x2), verbose=0), x1 + x2, rtol=1e-6)
