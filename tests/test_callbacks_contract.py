@@ -346,3 +346,35 @@ def test_validation_from_an_endless_generator_runs_validation_steps():
         callbacks=[counter],
     )
     assert counts == {"train": 3, "test": 4}
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_terminate_on_nan_ends_fit_in_its_first_epoch_for_huge_initial_weights():
+    # Keras's callbacks/terminate_on_nan_test.py pins the same: clean data, a model whose
+    # constant 1e5 kernels make the loss overflow, 20 epochs asked, one run.
+    rng = np.random.default_rng(1337)
+    x_train, x_test = rng.random((10, 3)), rng.random((10, 3))
+    y_train = keras.utils.to_categorical(rng.integers(0, 2, 10), 2)
+    y_test = keras.utils.to_categorical(rng.integers(0, 2, 10), 2)
+    model = keras.Sequential(
+        [keras.Input((3,))]
+        + [
+            layers.Dense(2, activation="relu", kernel_initializer=keras.initializers.Constant(1e5))
+            for _ in range(5)
+        ]
+        + [layers.Dense(2)]
+    )
+    model.compile(loss="mean_squared_error", optimizer="sgd")
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=4,
+        validation_data=(x_test, y_test),
+        callbacks=[callbacks.TerminateOnNaN()],
+        epochs=20,
+        verbose=0,
+    )
+    loss = history.history["loss"]
+    assert len(loss) == 1
+    assert np.isnan(loss[0]) or np.isinf(loss[0])
