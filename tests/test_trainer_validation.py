@@ -463,3 +463,14 @@ def test_predict_passes_a_tuple_whole_to_a_subclassed_model():
 
     x1, x2 = np.random.default_rng(0).random((2, 3, 4)).astype("float32")
     np.testing.assert_allclose(TupleInput().predict((x1, x2), verbose=0), x1 + x2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["evaluate", "predict"])
+def test_evaluate_and_predict_reject_object_arrays_naming_x(method):
+    model = _classifier()
+    x, y = _data()
+    ragged = np.empty(10, dtype=object)
+    ragged[:] = [row.tolist()[: 4 - (i % 2)] for i, row in enumerate(x)]
+    args = (ragged, y) if method == "evaluate" else (ragged,)
+    with pytest.raises(ValueError, match="`x` must be numeric arrays"):
+        getattr(model, method)(*args, verbose=0)
