@@ -241,6 +241,7 @@ class CallbackList(Callback):
             logs = python_logs(logs)
             for callback in listeners:
                 callback.on_epoch_begin(epoch, logs)
+            self._update_listeners()  # as in `_begin`: hooks set during this one count
 
     def on_epoch_end(self, epoch, logs=None):
         listeners = self._listeners["on_epoch_end"]
@@ -256,6 +257,9 @@ class CallbackList(Callback):
         logs = python_logs(logs)
         for callback in self._listeners[hook]:
             getattr(callback, hook)(logs)
+        # A callback may set its batch hooks on itself only now (`self.on_train_batch_end =
+        # ...` in `on_train_begin`): they must be called too.
+        self._update_listeners()
 
     def _end(self, hook, logs):
         logs = python_logs(logs)

@@ -71,6 +71,7 @@ from minikeras.losses.losses import (
     squared_hinge,
     tversky,
 )
+from minikeras.utils.suggestions import did_you_mean
 
 # Keras 2 spellings that Keras 3 still exports as aliases.
 mse = MSE = mean_squared_error
@@ -290,9 +291,10 @@ def get(identifier):
         if identifier in _GET_ONLY:
             return _GET_ONLY[identifier]
         if identifier not in ALL_OBJECTS_DICT:
+            valid = sorted([*ALL_OBJECTS_DICT, *_GET_ONLY])
             raise ValueError(
-                f"Could not interpret loss identifier: {identifier!r}. Valid names are "
-                f"{sorted([*ALL_OBJECTS_DICT, *_GET_ONLY])}."
+                f"Could not interpret loss identifier: {identifier!r}."
+                f"{did_you_mean(identifier, valid)} Valid names are {valid}."
             )
         found = ALL_OBJECTS_DICT[identifier]
     elif isinstance(identifier, dict):

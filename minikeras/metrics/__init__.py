@@ -90,6 +90,7 @@ from minikeras.metrics.regression_metrics import (
     RootMeanSquaredError,
 )
 from minikeras.utils.naming import to_snake_case
+from minikeras.utils.suggestions import did_you_mean
 
 # Keras 2 spellings of the functions.
 mse = MSE = mean_squared_error
@@ -251,10 +252,11 @@ def get(identifier):
         return None
     if isinstance(identifier, str):
         if identifier not in ALL_OBJECTS_DICT:
+            hint = did_you_mean(identifier, [*ALL_OBJECTS_DICT, "accuracy", "acc"])
             raise ValueError(
-                f"Could not interpret metric identifier: {identifier!r}. Valid names are "
-                f"{sorted(ALL_OBJECTS_DICT)}. (In compile(), 'accuracy' and 'acc' are also "
-                "accepted and pick the accuracy metric by shapes.)"
+                f"Could not interpret metric identifier: {identifier!r}.{hint} Valid names "
+                f"are {sorted(ALL_OBJECTS_DICT)}. (In compile(), 'accuracy' and 'acc' are "
+                "also accepted and pick the accuracy metric by shapes.)"
             )
         found = ALL_OBJECTS_DICT[identifier]
     elif isinstance(identifier, dict):

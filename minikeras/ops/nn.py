@@ -751,9 +751,21 @@ def _rows_and_labels(labels):
 
 
 def _int_labels(labels, classes):
-    """The labels as checked int64 (a float or int32 target array is cast first)."""
+    """The labels as checked int64 (a float or int32 target array is cast first).
+
+    Float labels must hold whole numbers (1.0 is class 1, as in Keras): a fractional part
+    means the labels are not class indices, and casting would truncate them silently.
+    """
     if labels.dtype != _INT64:
+        floats = labels if labels.dtype.kind == "f" else None
         labels = labels.astype(_INT64)
+        if floats is not None and not np.array_equal(labels, floats):
+            bad = floats[labels != floats].flat[0]
+            raise ValueError(
+                "sparse_categorical_crossentropy expects integer class indices as labels; "
+                f"received a float label of {bad}, which is not a whole number. Use "
+                "categorical_crossentropy for one-hot or probability labels."
+            )
     _check_sparse_labels(labels, classes)
     return labels
 
@@ -858,6 +870,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     output = _float_tensor(output)
     ndim = output.data.ndim
+    output_shape = output.data.shape
     if ndim < 1:
         raise ValueError("sparse_categorical_crossentropy: output must be at least rank 1.")
     if axis != -1 and _one_axis(axis, ndim, "sparse_categorical_crossentropy") != ndim - 1:
@@ -865,12 +878,15 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         output = _arith.Transpose([i for i in range(ndim) if i != axis] + [axis])(output)
     shape = output.data.shape
     target = _tensor(target)
-    if len(target.data.shape) == ndim and target.data.shape[-1] == 1:
-        target = _arith.Reshape(target.data.shape[:-1])(target)
+    target_shape = target.data.shape
+    if len(target_shape) == ndim and target_shape[-1] == 1:
+        target = _arith.Reshape(target_shape[:-1])(target)
     if target.data.shape != shape[:-1]:
         raise ValueError(
-            f"sparse_categorical_crossentropy: labels of shape {target.data.shape} do not "
-            f"match predictions of shape {shape}."
+            f"sparse_categorical_crossentropy: labels of shape {target_shape} do not fit "
+            f"predictions of shape {output_shape}: sparse losses expect integer class "
+            f"indices of shape {shape[:-1]} (the predictions' shape without the class "
+            "axis). Use categorical_crossentropy for one-hot labels."
         )
     if from_logits:
         return SparseCrossentropyFromLogits()(output, target)

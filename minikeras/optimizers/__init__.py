@@ -23,6 +23,7 @@ from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
 from minikeras.optimizers.rmsprop import RMSprop
 from minikeras.optimizers.sgd import SGD
+from minikeras.utils.suggestions import did_you_mean
 
 __all__ = [
     "SGD",
@@ -105,7 +106,8 @@ def get(identifier):
         names = sorted(cls.__name__.lower() for cls in _BUILTIN_OPTIMIZERS[1:])
         if identifier.lower() not in names:
             raise ValueError(
-                f"Could not interpret optimizer identifier: {identifier!r}. Valid names: {names}."
+                f"Could not interpret optimizer identifier: {identifier!r}."
+                f"{did_you_mean(identifier, names)} Valid names: {names}."
             )
         optimizer = deserialize({"class_name": identifier, "config": {}})
     else:

@@ -84,7 +84,7 @@ def per_output(spec, output_names, what):
     """Spreads a compile argument over the outputs: one entry (or None) per output.
 
     `spec` may be a single item (applied to every output), a list/tuple with one item per
-    output, or a dict keyed by output name.
+    output (nested like the outputs, or flat), or a dict keyed by output name.
     """
     count = len(output_names)
     if isinstance(spec, dict):
@@ -95,13 +95,18 @@ def per_output(spec, output_names, what):
                 f"{output_names}."
             )
         return [spec.get(name) for name in output_names]
-    if isinstance(spec, (list, tuple)) and count > 1:
-        if len(spec) != count:
-            raise ValueError(
-                f"`{what}` has {len(spec)} entries, but the model has {count} outputs "
-                f"{output_names}."
-            )
-        return list(spec)
+    if isinstance(spec, (list, tuple)):
+        # As in Keras, any structure with one item per output matches the outputs: a
+        # one-item list or namedtuple for a single output, nested lists for nested outputs.
+        flat = flatten(spec)
+        if len(flat) == count:
+            return flat
+        if count > 1 and len(spec) == count:
+            return list(spec)
+        raise ValueError(
+            f"`{what}` has {len(flat)} entries, but the model has {count} "
+            f"output{'s' if count > 1 else ''} {output_names}."
+        )
     return [spec] * count
 
 
@@ -133,6 +138,24 @@ def _only(value):
     return value
 
 
+def check_names(spec, what):
+    """Raises at `compile()` for an unknown loss or metric name anywhere in `spec`.
+
+    The objects themselves are made on the first batch (when the shapes are known); the
+    names are checked now so that a typo does not wait for `fit` to surface. The error is
+    the one `losses.get` / `metrics.get` give, with the closest valid name.
+    """
+    module = losses_module if what == "loss" else metrics_module
+    picked_by_shapes = ("crossentropy", "ce") if what == "loss" else ("accuracy", "acc")
+    for name in flatten(spec):
+        if (
+            isinstance(name, str)
+            and name.lower() not in picked_by_shapes
+            and name not in module.ALL_OBJECTS_DICT
+        ):
+            module.get(name)  # raises, naming the closest valid name
+
+
 class CompileLoss:
     """The compiled loss: per-output losses times `loss_weights`, summed.
 
@@ -141,6 +164,7 @@ class CompileLoss:
     """
 
     def __init__(self, loss, loss_weights=None, output_names=None):
+        check_names(loss, "loss")
         self.user_loss = loss
         self.user_loss_weights = loss_weights
         self.output_names = output_names
@@ -248,6 +272,7 @@ class CompileMetrics(metrics_module.Metric):
                     f"Expected `{argument}` to be a list, tuple or dict, received "
                     f"{argument}={value!r} of type {type(value).__name__}."
                 )
+        check_names([metrics, weighted_metrics], "metric")
         if output_names is not None and len(output_names) > 1:
             # Checked now, when the model's outputs are known, rather than on the first
             # batch, which comes after the first weight update.

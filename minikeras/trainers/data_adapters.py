@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from minikeras.autodiff import Tensor
+from minikeras.trainers import argument_checks
 from minikeras.tree import flatten, map_structure
 
 
@@ -38,18 +39,17 @@ def unpack_x_y_sample_weight(data):
     )
 
 
-def _as_array(value):
+def _as_array(value, name="data"):
     if value is None:
         return None
     if isinstance(value, Tensor):
         return value.data
-    if isinstance(value, np.ndarray):
-        return value
-    array = np.asarray(value)
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype == object:
         raise ValueError(
-            f"Expected array-like data (numpy arrays, tensors, lists of numbers); received an "
-            f"object of type {type(value).__name__}."
+            f"`{name}` must be numeric arrays (numpy arrays, tensors, lists of numbers); "
+            f"received a value of type {type(value).__name__} holding Python objects (dtype "
+            "object), e.g. a None or rows of different lengths."
         )
     return array
 
@@ -69,20 +69,20 @@ def is_array_structure(data):
     return all(_is_array_leaf(leaf) or isinstance(leaf, list) for leaf in flatten(data))
 
 
-def _to_arrays(structure):
+def _to_arrays(structure, name):
     if (
         isinstance(structure, list)
         and structure
         and all(isinstance(v, (int, float, np.generic, list)) for v in structure)
         and not any(isinstance(v, np.ndarray) for v in flatten(structure))
     ):
-        return _as_array(structure)
-    return map_structure(_as_array, structure)
+        return _as_array(structure, name)
+    return map_structure(lambda value: _as_array(value, name), structure)
 
 
 def class_weight_to_sample_weights(y, class_weight):
     """One weight per sample: the weight of its class (1.0 for classes not listed)."""
-    labels = _as_array(y)
+    labels = _as_array(y, "y")
     if labels.ndim > 1:
         labels = labels[..., 0] if labels.shape[-1] == 1 else np.argmax(labels, axis=-1)
     labels = np.round(labels).astype(np.int64)
@@ -159,7 +159,9 @@ class ArrayAdapter:
         shuffle=False,
         class_weight=None,
     ):
-        x, y, sample_weight = _to_arrays(x), _to_arrays(y), _to_arrays(sample_weight)
+        x, y = _to_arrays(x, "x"), _to_arrays(y, "y")
+        sample_weight = _to_arrays(sample_weight, "sample_weight")
+        argument_checks.check_sample_weight(sample_weight)
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError("You cannot use `class_weight` and `sample_weight` together.")
@@ -247,9 +249,21 @@ class PyDatasetAdapter:
 
 
 def get_adapter(
-    x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False, class_weight=None
+    x,
+    y=None,
+    sample_weight=None,
+    batch_size=None,
+    steps=None,
+    shuffle=False,
+    class_weight=None,
+    x_may_hold_y=True,
 ):
-    """Picks the adapter for `x` and checks the arguments that go with it."""
+    """Picks the adapter for `x` and checks the arguments that go with it.
+
+    `x_may_hold_y`: whether a tuple `x` of 2 or 3 items without `y` is `(x, y)` or
+    `(x, y, sample_weight)` (for `fit`/`evaluate`); `predict` passes False, so a tuple is
+    the inputs of a multi-input model.
+    """
     from minikeras.utils.py_dataset import PyDataset
 
     if isinstance(x, PyDataset):
@@ -266,7 +280,13 @@ def get_adapter(
         if class_weight is not None:
             raise ValueError("class_weight is not supported with generators.")
         return GeneratorAdapter(x)
-    if y is None and sample_weight is None and isinstance(x, tuple) and len(x) in (2, 3):
+    if (
+        x_may_hold_y
+        and y is None
+        and sample_weight is None
+        and isinstance(x, tuple)
+        and len(x) in (2, 3)
+    ):
         # (x, y) or (x, y, sample_weight) passed as x, as a dataset would give them.
         x, y, sample_weight = unpack_x_y_sample_weight(x)
     return ArrayAdapter(
@@ -292,6 +312,7 @@ class EpochIterator:
         steps_per_epoch=None,
         shuffle=False,
         class_weight=None,
+        x_may_hold_y=True,
     ):
         self.adapter = get_adapter(
             x,
@@ -301,6 +322,7 @@ class EpochIterator:
             steps=steps_per_epoch,
             shuffle=shuffle,
             class_weight=class_weight,
+            x_may_hold_y=x_may_hold_y,
         )
         self.steps_per_epoch = steps_per_epoch
         if self.adapter.num_batches is None and steps_per_epoch is None:

@@ -26,7 +26,7 @@ import numpy as np
 
 from minikeras import ops
 from minikeras.autodiff import GradientTape, Tensor, no_grad
-from minikeras.trainers import data_adapters
+from minikeras.trainers import argument_checks, data_adapters
 from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
 from minikeras.trainers.compiled_step import CompiledSteps
 from minikeras.trainers.data_adapters import (
@@ -486,6 +486,15 @@ class Trainer:
         becomes sample weights; validation runs `evaluate` and prefixes its logs with `val_`.
         """
         self._assert_compiled("fit")
+        argument_checks.check_epochs(epochs)
+        for name, value in (
+            ("batch_size", batch_size),
+            ("validation_batch_size", validation_batch_size),
+            ("steps_per_epoch", steps_per_epoch),
+            ("validation_steps", validation_steps),
+        ):
+            argument_checks.check_positive_integer(value, name)
+        argument_checks.check_class_weight(class_weight, self)
         verbose = _resolve_verbose(verbose)
         if validation_split and validation_data is None:
             if not data_adapters.is_array_structure(x):
@@ -509,11 +518,16 @@ class Trainer:
             shuffle=shuffle,
             class_weight=class_weight,
         )
+        argument_checks.check_not_empty(iterator.adapter, "fit")
+        argument_checks.check_sparse_labels(self._compile_loss, iterator.adapter)
         if validation_data is not None:
             if isinstance(validation_data, (tuple, list)):
                 val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(tuple(validation_data))
             else:
                 val_x, val_y, val_sample_weight = validation_data, None, None
+            if data_adapters.is_array_structure(val_x):  # checked now, not after an epoch
+                validation = EpochIterator(val_x, val_y, val_sample_weight, shuffle=False)
+                argument_checks.check_not_empty(validation.adapter, "fit", "`validation_data` has")
         callbacks = self._callback_list(
             callbacks, verbose, epochs, iterator.num_batches, add_history=True
         )
@@ -583,14 +597,18 @@ class Trainer:
     ):
         """Returns the loss and metrics on the given data (a float, a list, or a dict)."""
         self._assert_compiled("evaluate")
+        argument_checks.check_positive_integer(batch_size, "batch_size")
+        argument_checks.check_positive_integer(steps, "steps")
         verbose = _resolve_verbose(verbose)
         iterator = EpochIterator(
             x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False
         )
+        argument_checks.check_not_empty(iterator.adapter, "evaluate")
         callbacks = self._callback_list(
             callbacks, verbose, 1, iterator.num_batches, add_history=False
         )
         self.reset_metrics()
+        self.stop_evaluating = False  # a callback sets it to end the evaluation early
         callbacks.on_test_begin()
         logs = {}
         with no_grad():
@@ -600,6 +618,8 @@ class Trainer:
                 if callbacks.listens("on_test_batch_end"):  # else nobody reads them
                     logs = _pythonify(logs)
                 callbacks.on_test_batch_end(step, logs)
+                if self.stop_evaluating:
+                    break
         logs = self._metrics_result_or_logs(_pythonify(logs))
         callbacks.on_test_end(logs)
         if return_dict:
@@ -608,11 +628,16 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Returns the model's outputs for `x`, batch by batch, concatenated (numpy)."""
+        argument_checks.check_positive_integer(batch_size, "batch_size")
+        argument_checks.check_positive_integer(steps, "steps")
         verbose = _resolve_verbose(verbose)
-        iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
+        iterator = EpochIterator(
+            x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False, x_may_hold_y=False
+        )
         callbacks = self._callback_list(
             callbacks, verbose, 1, iterator.num_batches, add_history=False
         )
+        self.stop_predicting = False  # a callback sets it to end the prediction early
         callbacks.on_predict_begin()
         batches = []
         with no_grad():
@@ -622,6 +647,8 @@ class Trainer:
                 outputs = map_structure(np.asarray, outputs)
                 batches.append(outputs)
                 callbacks.on_predict_batch_end(step, {"outputs": outputs})
+                if self.stop_predicting:
+                    break
         callbacks.on_predict_end()
         if not batches:
             raise ValueError("predict() received no data.")
