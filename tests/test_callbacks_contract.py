@@ -1,0 +1,102 @@
+"""Callbacks inside real `fit` calls, against what Keras 3 does in the same fits.
+
+tests/fixtures/callbacks_contract.json is written by
+tests/fixtures/generate_callbacks_contract.py with real Keras; each test runs the same small
+fit with minikeras. tests/test_callbacks.py drives the callbacks by hand on a fake model.
+"""
+
+import json
+import operator
+import pathlib
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+
+FIXTURE = json.loads(
+    (pathlib.Path(__file__).parent / "fixtures" / "callbacks_contract.json").read_text()
+)
+
+X = np.linspace(-1.0, 1.0, 30, dtype="float32").reshape(10, 3)
+Y = (X.sum(axis=1, keepdims=True) > 0).astype("float32")
+
+
+def small_model(metrics=()):
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(
+                1, activation="sigmoid", kernel_initializer=keras.initializers.Constant(0.3)
+            ),
+        ]
+    )
+    model.compile(keras.optimizers.SGD(0.5), "binary_crossentropy", metrics=list(metrics))
+    return model
+
+
+# -- mode="auto" ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "case",
+    FIXTURE["monitor_auto"],
+    ids=[f"{case['monitor']}-{case['metrics']}" for case in FIXTURE["monitor_auto"]],
+)
+def test_monitor_auto_mode_in_fit_matches_keras(case):
+    model = small_model(case["metrics"])
+    callback = keras.callbacks.EarlyStopping(monitor=case["monitor"], patience=5)
+    extra = {"validation_data": (X, Y)} if case["validation"] else {}
+    try:
+        model.fit(X, Y, epochs=1, batch_size=5, verbose=0, callbacks=[callback], **extra)
+        outcome = "max" if callback.monitor_op is operator.gt else "min"
+    except ValueError:
+        outcome = "raise"
+    assert outcome == case["outcome"]
+
+
+def test_monitor_auto_mode_raises_for_a_name_that_is_not_logged():
+    # "acc" is not logged when the metric was compiled as "accuracy": Keras cannot tell the
+    # direction and raises; guessing "up" from the name would train on, watching nothing.
+    model = small_model(["accuracy"])
+    callback = keras.callbacks.EarlyStopping(monitor="acc", patience=0)
+    with pytest.raises(ValueError, match=r"monitor='acc'.*Logged values: accuracy, loss"):
+        model.fit(X, Y, epochs=3, batch_size=5, verbose=0, callbacks=[callback])
+
+
+@pytest.mark.parametrize(
+    "make_callback",
+    [
+        lambda: keras.callbacks.ReduceLROnPlateau(monitor="val_acc"),
+        lambda: keras.callbacks.ModelCheckpoint("unused.keras", monitor="val_acc"),
+    ],
+    ids=["ReduceLROnPlateau", "ModelCheckpoint"],
+)
+def test_monitor_auto_mode_raises_for_a_name_that_is_not_logged_in_every_monitor_callback(
+    make_callback, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    model = small_model(["accuracy"])
+    with pytest.raises(ValueError, match="monitor='val_acc'"):
+        model.fit(X, Y, epochs=2, verbose=0, validation_data=(X, Y), callbacks=[make_callback()])
+    assert not (tmp_path / "unused.keras").exists()
+
+
+def test_monitor_auto_mode_still_guesses_a_logged_output_metric():
+    # Beyond Keras 3 (which raises): a multi-output key such as `val_b_mae` is logged, so
+    # its direction is read from the name.
+    inputs = keras.Input((3,))
+    outputs = {
+        "a": keras.layers.Dense(1, activation="sigmoid", name="a")(inputs),
+        "b": keras.layers.Dense(1, name="b")(inputs),
+    }
+    model = keras.Model(inputs, outputs)
+    model.compile("sgd", {"a": "binary_crossentropy", "b": "mse"}, metrics={"b": ["mae"]})
+    callback = keras.callbacks.EarlyStopping(monitor="val_b_mae", patience=5)
+    model.fit(
+        X,
+        {"a": Y, "b": Y},
+        epochs=1,
+        verbose=0,
+        validation_data=(X, {"a": Y, "b": Y}),
+        callbacks=[callback],
+    )
+    assert callback.monitor_op is operator.lt
