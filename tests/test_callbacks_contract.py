@@ -100,3 +100,12 @@ def test_monitor_auto_mode_still_guesses_a_logged_output_metric():
         callbacks=[callback],
     )
     assert callback.monitor_op is operator.lt
+
+
+# -- ModelCheckpoint ---------------------------------------------------------------------------
+@pytest.mark.parametrize("filename", ["model.h5", "model.weights.h5"])
+def test_model_checkpoint_refuses_a_legacy_h5_model_path_before_training(filename, tmp_path):
+    # Keras 3 writes a legacy .h5 model there; minikeras's `model.save` cannot, so the name
+    # must be refused when the callback is made, not after an epoch has trained.
+    with pytest.raises(ValueError, match=r"must end in `\.keras`.*save_weights_only=True"):
+        keras.callbacks.ModelCheckpoint(tmp_path / filename)
