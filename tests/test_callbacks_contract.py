@@ -109,3 +109,27 @@ def test_model_checkpoint_refuses_a_legacy_h5_model_path_before_training(filenam
     # must be refused when the callback is made, not after an epoch has trained.
     with pytest.raises(ValueError, match=r"must end in `\.keras`.*save_weights_only=True"):
         keras.callbacks.ModelCheckpoint(tmp_path / filename)
+
+
+# -- ReduceLROnPlateau -------------------------------------------------------------------------
+def test_reduce_lr_refuses_a_scheduled_learning_rate_before_any_weight_changes():
+    # Keras raises the same TypeError, but only at the first reduction, after training.
+    model = small_model()
+    model.compile(
+        keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.5, 10, 0.9)),
+        "binary_crossentropy",
+    )
+    before = [weight.copy() for weight in model.get_weights()]
+    callback = keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, min_delta=100)
+    with pytest.raises(TypeError, match="created with a `LearningRateSchedule`"):
+        model.fit(X, Y, epochs=3, verbose=0, callbacks=[callback])
+    assert int(model.optimizer.iterations) == 0
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_reduce_lr_keeps_a_settable_learning_rate_unchanged_at_the_start():
+    model = small_model()
+    callback = keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=5)
+    history = model.fit(X, Y, epochs=1, verbose=0, callbacks=[callback])
+    assert history.history["learning_rate"] == [float(np.float32(0.5))]
