@@ -133,3 +133,136 @@ def test_reduce_lr_keeps_a_settable_learning_rate_unchanged_at_the_start():
     callback = keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=5)
     history = model.fit(X, Y, epochs=1, verbose=0, callbacks=[callback])
     assert history.history["learning_rate"] == [float(np.float32(0.5))]
+
+
+# -- SwapEMAWeights ----------------------------------------------------------------------------
+class WeightsSeen(keras.callbacks.Callback):
+    """Records the model's weights at each epoch begin and end (as one flat list)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def _record(self, hook, epoch):
+        flat = np.concatenate([np.ravel(w) for w in self.model.get_weights()])
+        self.seen.append([hook, epoch, flat])
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._record("begin", epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._record("end", epoch)
+
+
+def ema_model(use_ema=True):
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(
+                2, kernel_initializer=keras.initializers.Constant(0.3), bias_initializer="ones"
+            ),
+            keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(-0.2)),
+        ]
+    )
+    model.compile(keras.optimizers.SGD(0.1, use_ema=use_ema, ema_momentum=0.5), "mse")
+    return model
+
+
+@pytest.mark.parametrize(
+    "case", FIXTURE["swap_ema"], ids=[str(case["swap_kwargs"]) for case in FIXTURE["swap_ema"]]
+)
+def test_swap_ema_weights_matches_keras(case):
+    model = ema_model()
+    seen = WeightsSeen()
+    callbacks = [seen]
+    if case["swap_kwargs"] is not None:
+        callbacks.insert(0, keras.callbacks.SwapEMAWeights(**case["swap_kwargs"]))
+    history = model.fit(
+        X,
+        Y,
+        epochs=case["epochs"],
+        batch_size=4,
+        shuffle=False,
+        verbose=0,
+        validation_data=(X[:4], Y[:4]),
+        callbacks=callbacks,
+    )
+    assert sorted(history.history) == sorted(case["history"])
+    for key, values in case["history"].items():
+        np.testing.assert_allclose(history.history[key], values, rtol=1e-5, atol=1e-7)
+    assert [entry[:2] for entry in seen.seen] == [entry[:2] for entry in case["seen"]]
+    for (_, _, mine), (_, _, theirs) in zip(seen.seen, case["seen"]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-7)
+    final = np.concatenate([np.ravel(w) for w in model.get_weights()])
+    np.testing.assert_allclose(final, case["final"], rtol=1e-5, atol=1e-7)
+
+
+def test_swap_ema_weights_without_use_ema_is_refused_before_training():
+    # Keras raises the same ValueError, but only at the first validation, after an epoch.
+    model = ema_model(use_ema=False)
+    before = [weight.copy() for weight in model.get_weights()]
+    with pytest.raises(ValueError, match=r"use_ema=True.*Received: use_ema=False"):
+        model.fit(
+            X,
+            Y,
+            epochs=2,
+            verbose=0,
+            validation_data=(X, Y),
+            callbacks=[keras.callbacks.SwapEMAWeights()],
+        )
+    assert int(model.optimizer.iterations) == 0
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def trained_ema_model():
+    """A model after two steps (no `fit`, so its weights are not the averages yet)."""
+    model = ema_model()
+    model.train_on_batch(X[:5], Y[:5])
+    model.train_on_batch(X[5:], Y[5:])
+    averages = [average.data.copy() for average in model.optimizer._model_variables_moving_average]
+    assert not np.array_equal(averages[0], model.get_weights()[0])
+    return model, averages
+
+
+def test_swap_ema_weights_evaluates_and_predicts_with_the_averages_then_puts_weights_back():
+    model, averages = trained_ema_model()
+    weights = [weight.copy() for weight in model.get_weights()]
+    swap = keras.callbacks.SwapEMAWeights()
+    loss = model.evaluate(X, Y, verbose=0, callbacks=[swap])
+    predictions = model.predict(X, verbose=0, callbacks=[swap])
+
+    for weight, kept in zip(model.get_weights(), weights):
+        np.testing.assert_array_equal(weight, kept)
+    for average, kept in zip(model.optimizer._model_variables_moving_average, averages):
+        np.testing.assert_array_equal(average.data, kept)
+    model.set_weights(averages)
+    assert loss == model.evaluate(X, Y, verbose=0)
+    np.testing.assert_array_equal(predictions, model.predict(X, verbose=0))
+
+
+def test_swap_ema_weights_before_any_training_step_is_an_error():
+    model = ema_model()
+    with pytest.raises(ValueError, match="no moving averages"):
+        model.evaluate(X, Y, verbose=0, callbacks=[keras.callbacks.SwapEMAWeights()])
+
+
+def test_swap_ema_weights_on_epoch_keeps_the_averages_after_an_early_stop():
+    # Beyond Keras 3: when an earlier callback stops training, the final weights are the
+    # averages, as on the last epoch, not the raw trained weights.
+    stop = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: setattr(model, "stop_training", epoch == 1)
+    )
+    model = ema_model()
+    seen = WeightsSeen()
+    model.fit(
+        X,
+        Y,
+        epochs=5,
+        batch_size=4,
+        shuffle=False,
+        verbose=0,
+        callbacks=[stop, keras.callbacks.SwapEMAWeights(swap_on_epoch=True), seen],
+    )
+    final = np.concatenate([np.ravel(w) for w in model.get_weights()])
+    np.testing.assert_array_equal(final, seen.seen[-1][2])  # the averages seen at epoch end
