@@ -421,9 +421,8 @@ def test_model_checkpoint_argument_errors(kwargs, match):
         callbacks.ModelCheckpoint(**kwargs)
 
 
-def test_model_checkpoint_accepts_a_path_object_and_legacy_h5(tmp_path):
+def test_model_checkpoint_accepts_a_path_object(tmp_path):
     assert callbacks.ModelCheckpoint(tmp_path / "m.keras").filepath == str(tmp_path / "m.keras")
-    assert callbacks.ModelCheckpoint("model.h5").filepath == "model.h5"
 
 
 def test_model_checkpoint_unknown_field_names_the_pattern(tmp_path):

@@ -1,7 +1,7 @@
 """Callbacks (`keras.callbacks`): objects `fit`, `evaluate` and `predict` call at each
 stage, to record (`History`, `CSVLogger`), print (`ProgbarLogger`), stop (`EarlyStopping`,
-`TerminateOnNaN`), adjust (`LearningRateScheduler`, `ReduceLROnPlateau`) or save
-(`ModelCheckpoint`, `BackupAndRestore`).
+`TerminateOnNaN`), adjust (`LearningRateScheduler`, `ReduceLROnPlateau`), save
+(`ModelCheckpoint`, `BackupAndRestore`) or evaluate with averaged weights (`SwapEMAWeights`).
 
 Example:
     >>> import minikeras as keras
@@ -24,6 +24,7 @@ from minikeras.callbacks.model_checkpoint import ModelCheckpoint
 from minikeras.callbacks.monitor_callback import MonitorCallback
 from minikeras.callbacks.progbar_logger import ProgbarLogger
 from minikeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from minikeras.callbacks.swap_ema_weights import SwapEMAWeights
 from minikeras.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -39,5 +40,6 @@ __all__ = [
     "MonitorCallback",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "SwapEMAWeights",
     "TerminateOnNaN",
 ]

@@ -65,7 +65,7 @@ class EarlyStopping(MonitorCallback):
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
             # Deferred to here: the model's metrics exist only after the first batch.
-            self._set_monitor_op()
+            self._set_monitor_op(logs or {})
         current = self.get_monitor_value(logs)
         if current is None or epoch < self.start_from_epoch:
             return

@@ -18,7 +18,8 @@ class ModelCheckpoint(MonitorCallback):
         filepath: where to save. It may hold `str.format` fields filled with `epoch`
             (1-based), `batch` (1-based, when saving by batch) and the logged values, e.g.
             `"ckpt/{epoch:02d}-{val_loss:.2f}.keras"`. It must end in `.weights.h5` when
-            `save_weights_only=True`, else in `.keras` (or the legacy `.h5`).
+            `save_weights_only=True`, else in `.keras` (Keras 3 also accepts the legacy
+            `.h5`, which minikeras can read but not write: it raises ValueError).
         monitor: the logged value compared when `save_best_only=True`.
         verbose: 1 prints a message at each save (or skipped save).
         save_best_only: save only when `monitor` improves on the best so far; with a fixed
@@ -67,9 +68,14 @@ class ModelCheckpoint(MonitorCallback):
                     "provided must end in `.weights.h5` (Keras weights format). Received: "
                     f"filepath={self.filepath}"
                 )
-        elif not self.filepath.endswith((".keras", ".h5")):
+        elif not self.filepath.endswith(".keras"):
+            # Keras 3 also takes a legacy `.h5` here; `model.save` cannot write one, so the
+            # name is refused now rather than after the first epoch has trained.
             raise ValueError(
-                "The filepath provided must end in `.keras` (Keras model format). Received: "
+                "The filepath provided must end in `.keras` (Keras model format): minikeras "
+                "writes whole models only as `.keras` files (legacy `.h5` models can be "
+                "loaded, not written). To save only the weights, pass "
+                "`save_weights_only=True` with a name ending in `.weights.h5`. Received: "
                 f"filepath={self.filepath}"
             )
 
@@ -82,7 +88,7 @@ class ModelCheckpoint(MonitorCallback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
-            self._set_monitor_op()
+            self._set_monitor_op(logs or {})
         if self.save_freq == "epoch":
             self._save_model(epoch=epoch, batch=None, logs=logs)
 

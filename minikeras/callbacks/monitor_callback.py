@@ -30,8 +30,10 @@ class MonitorCallback(Callback):
         monitor: the logged value to watch, e.g. `"val_loss"` or `"val_accuracy"`.
         mode: `"min"`, `"max"`, or `"auto"`: `loss` and `val_loss` go down; for a metric,
             the direction the model's metric object declares (`_direction` "up"/"down",
-            as Keras 3 metrics do); failing that, a guess from the name (`acc`, `auc`,
-            `precision`, ... go up; `loss`, `error`, ... go down).
+            as Keras 3 metrics do); failing that, for a value the logs hold, a guess from
+            the name (`acc`, `auc`, `precision`, ... go up; `loss`, `error`, ... go down;
+            beyond Keras 3, which raises). A monitor neither logged nor a model metric
+            raises ValueError at the first epoch end, as in Keras.
         baseline: the initial best value (None: the first value seen is the best).
         min_delta: the smallest change that counts as an improvement.
     """
@@ -63,7 +65,15 @@ class MonitorCallback(Callback):
                     direction = declared
         return direction
 
-    def _set_monitor_op(self):
+    def _set_monitor_op(self, logs=None):
+        """Picks `monitor_op` (and the sign of `min_delta`) from `mode`.
+
+        Args:
+            logs: the epoch's logs, when known. In `"auto"` mode a direction guessed from
+                the name alone is trusted only for a value these logs hold: a monitor that
+                is neither logged nor one of the model's metrics (a typo such as `"acc"`
+                for `"accuracy"`) raises, as in Keras, instead of training on unwatched.
+        """
         if self.mode == "min":
             self.monitor_op = operator.lt
         elif self.mode == "max":
@@ -73,17 +83,18 @@ class MonitorCallback(Callback):
             direction = self._metric_direction(metric_name)
             if direction is None and metric_name == "loss":
                 direction = "down"
-            if direction is None:
+            if direction is None and (logs is None or self.monitor in logs):
                 lowered = metric_name.lower()
                 if any(word in lowered for word in _HIGHER_IS_BETTER):
                     direction = "up"
                 elif any(word in lowered for word in _LOWER_IS_BETTER):
                     direction = "down"
             if direction is None:
+                available = "" if logs is None else f" Logged values: {', '.join(logs)}."
                 raise ValueError(
                     f"{type(self).__name__} received monitor={self.monitor!r} and cannot "
                     "tell whether it should go up or down. Pass mode='max' to keep the "
-                    "highest value or mode='min' to keep the lowest."
+                    f"highest value or mode='min' to keep the lowest.{available}"
                 )
             self.monitor_op = operator.gt if direction == "up" else operator.lt
         if self.monitor_op is operator.lt:

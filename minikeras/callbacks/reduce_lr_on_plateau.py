@@ -68,6 +68,12 @@ class ReduceLROnPlateau(MonitorCallback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        # Setting the rate to its own value lets the optimizer's setter refuse a rate driven
+        # by a schedule (TypeError) now, before any weight changes, instead of at the first
+        # plateau, epochs into training.
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None:
+            optimizer.learning_rate = float(optimizer.learning_rate)
 
     def _reduce_learning_rate(self, epoch):
         optimizer = self.model.optimizer
@@ -85,7 +91,7 @@ class ReduceLROnPlateau(MonitorCallback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
-            self._set_monitor_op()
+            self._set_monitor_op(logs or {})
         logs = logs if logs is not None else {}
         logs["learning_rate"] = float(self.model.optimizer.learning_rate)
         current = logs.get(self.monitor)
