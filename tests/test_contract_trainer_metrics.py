@@ -10,7 +10,6 @@ import pytest
 import minikeras as keras
 from minikeras import layers, ops
 from minikeras.trainers.compile_utils import CompileMetrics
-from minikeras.trainers.data_adapters import unpack_x_y_sample_weight
 
 
 def data(n=12, seed=0):
@@ -149,7 +148,7 @@ class GuideModel(keras.Model):
     """The keras.io "customizing fit" steps: update every metric, return their results."""
 
     def train_step(self, data):
-        x, y, _ = unpack_x_y_sample_weight(data)
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         with keras.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(y=y, y_pred=y_pred)
@@ -158,7 +157,7 @@ class GuideModel(keras.Model):
         return self._update_metrics(loss, y, y_pred)
 
     def test_step(self, data):
-        x, y, _ = unpack_x_y_sample_weight(data)
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         return self._update_metrics(self.compute_loss(y=y, y_pred=y_pred), y, y_pred)
 
@@ -194,7 +193,7 @@ def test_guide_custom_steps_log_the_compiled_metrics():
 def test_custom_step_logs_are_kept_when_compiled_metrics_were_never_updated():
     class OnlyLoss(keras.Model):
         def test_step(self, data):
-            x, y, _ = unpack_x_y_sample_weight(data)
+            x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
             return {"loss": ops.mean(ops.square(self(x) - y)) * 0.0 + 42.0}
 
     x, y, _ = data()
@@ -219,7 +218,7 @@ class TrackerModel(keras.Model):
         return self.dense(inputs)
 
     def test_step(self, data):
-        x, y, _ = unpack_x_y_sample_weight(data)
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         self.loss_tracker.update_state(ops.mean(ops.square(y - y_pred)))
         self.mae_metric.update_state(y, y_pred)

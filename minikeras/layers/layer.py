@@ -446,12 +446,18 @@ class Layer:
                 f'Layer "{self.name}" expects {len(own)} weight(s), but received '
                 f"{len(weights)}. Expected shapes: {[tuple(w.shape) for w in own]}."
             )
+        # Every value is checked before any is assigned: a bad one leaves the layer as it was.
         for variable, value in zip(own, weights):
             value = np.asarray(value)
             if tuple(value.shape) != tuple(variable.shape):
                 raise ValueError(
                     f'Layer "{self.name}": weight {variable.path!r} has shape '
                     f"{tuple(variable.shape)}, but the provided value has shape {value.shape}."
+                )
+            if value.dtype.kind not in "biuf":
+                raise ValueError(
+                    f'Layer "{self.name}": weight {variable.path!r} needs numbers, but the '
+                    f"provided value has dtype {value.dtype}."
                 )
         for variable, value in zip(own, weights):
             variable.assign(value)

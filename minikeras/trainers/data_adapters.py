@@ -19,24 +19,7 @@ import numpy as np
 from minikeras.autodiff import Tensor
 from minikeras.trainers import argument_checks
 from minikeras.tree import flatten, map_structure
-
-
-def unpack_x_y_sample_weight(data):
-    """Splits a batch given as `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
-    if len(data) == 1:
-        return data[0], None, None
-    if len(data) == 2:
-        return data[0], data[1], None
-    if len(data) == 3:
-        return data
-    raise ValueError(
-        "Data is expected to be x, (x,), (x, y) or (x, y, sample_weight); received a tuple "
-        f"of length {len(data)}."
-    )
+from minikeras.utils.packing import unpack_x_y_sample_weight
 
 
 def _as_array(value, name="data"):

@@ -29,24 +29,11 @@ from minikeras.autodiff import GradientTape, Tensor, no_grad
 from minikeras.trainers import argument_checks, data_adapters
 from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
 from minikeras.trainers.compiled_step import CompiledSteps
-from minikeras.trainers.data_adapters import (
-    EpochIterator,
-    flatten,
-    map_structure,
-    unpack_x_y_sample_weight,
-)
+from minikeras.trainers.data_adapters import EpochIterator, flatten, map_structure
 from minikeras.utils.interrupts import InterruptGuard, defer_keyboard_interrupt
+from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 _accepts_training = {}  # compute_loss function -> whether it takes a `training` argument
-
-
-def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    """The batch as a `train_step` receives it: `x`, `(x, y)` or `(x, y, sample_weight)`."""
-    if y is None:
-        return (x,) if isinstance(x, (tuple, list)) else x
-    if sample_weight is None:
-        return (x, y)
-    return (x, y, sample_weight)
 
 
 def _resolve_verbose(verbose):
@@ -68,7 +55,8 @@ def _to_float(value):
     if isinstance(value, dict):
         return {k: _to_float(v) for k, v in value.items()}
     array = np.asarray(value.data if isinstance(value, Tensor) else value)
-    return float(array) if array.size == 1 else array
+    # A metric of shape (1,) (F1Score on one class) stays an array, as in Keras.
+    return float(array) if array.ndim == 0 else array
 
 
 def _all_finite(array):
@@ -109,6 +97,7 @@ class Trainer:
     def _init_trainer(self):
         object.__setattr__(self, "compiled", False)
         object.__setattr__(self, "optimizer", None)
+        object.__setattr__(self, "loss", None)
         object.__setattr__(self, "_compile_loss", None)
         object.__setattr__(self, "_compile_metrics", None)
         object.__setattr__(self, "_loss_tracker", None)
@@ -157,6 +146,7 @@ class Trainer:
         from minikeras import optimizers
 
         self.optimizer = optimizers.get(optimizer)
+        object.__setattr__(self, "loss", loss)  # the argument as given, as Keras keeps it
         output_names = self._output_names_for_compile()
         self._compile_loss = (
             CompileLoss(loss, loss_weights, output_names) if loss is not None else None
@@ -198,12 +188,6 @@ class Trainer:
     @property
     def compiled_metrics(self):
         return self._compile_metrics
-
-    def loss(self, y, y_pred, sample_weight=None):
-        """The compiled loss of `y_pred` against `y` (without `model.losses`)."""
-        if self._compile_loss is None:
-            raise ValueError("The model was compiled without a loss.")
-        return self._compile_loss(y, y_pred, sample_weight)
 
     def get_compile_config(self):
         """The arguments `compile` was called with, if they can be serialized."""

@@ -17,6 +17,7 @@ from minikeras.saving.serialization import (
     register_keras_serializable,
     serialize_keras_object,
 )
+from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
 from minikeras.utils.session import clear_session
@@ -32,10 +33,12 @@ __all__ = [
     "get_registered_name",
     "get_registered_object",
     "normalize",
+    "pack_x_y_sample_weight",
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",
     "to_categorical",
+    "unpack_x_y_sample_weight",
 ]
 
 
