@@ -4,10 +4,11 @@ import builtins
 
 import numpy as np
 
+from minikeras import config
 from minikeras.autodiff import Tensor
 from minikeras.autodiff import convert_to_tensor as _convert_to_tensor
 from minikeras.autodiff.arithmetic import cast as _cast
-from minikeras.autodiff.tensor import dtype_name
+from minikeras.autodiff.tensor import dtype_name, standardize_dtype
 from minikeras.ops.symbolic import KerasTensor, op
 
 __all__ = [
@@ -51,7 +52,20 @@ def is_tensor(x):
 
 @op
 def cast(x, dtype):
-    """Casts `x` to `dtype` (gradients flow through float-to-float casts)."""
+    """Casts `x` to `dtype` (gradients flow through float-to-float casts).
+
+    Args:
+        x: a tensor or array-like of numbers.
+        dtype: a numeric dtype; None means `floatx()`.
+
+    Raises:
+        ValueError: for None values and for unknown or non-numeric dtypes.
+    """
+    dtype = standardize_dtype(config.floatx() if dtype is None else dtype)
+    if isinstance(x, np.ndarray) and x.dtype.kind == "O":
+        # Numbers stored in an object array (e.g. from pandas) can be cast, as Keras allows,
+        # though such an array is refused everywhere else.
+        return _convert_to_tensor(x, dtype)
     return _cast(_convert_to_tensor(x), dtype)
 
 
