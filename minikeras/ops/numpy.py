@@ -1818,16 +1818,31 @@ def arange(start, stop=None, step=None, dtype=None):
 
 @op
 def eye(N, M=None, k=0, dtype=None):
-    """A 2-D tensor with ones on the k-th diagonal."""
-    return _constant(
-        np.eye(int(N), None if M is None else int(M), int(k), dtype or config.floatx())
-    )
+    """A 2-D tensor with ones on the k-th diagonal.
+
+    Raises:
+        TypeError: when `N` or `M` is not an integer (`eye(3.5)` is refused, not rounded).
+        ValueError: when `k` is not an integer.
+    """
+    N = _integer_argument(N, "N", "eye", TypeError)
+    M = None if M is None else _integer_argument(M, "M", "eye", TypeError)
+    k = _integer_argument(k, "k", "eye", ValueError)
+    return _constant(np.eye(N, M, k, dtype or config.floatx()))
 
 
 @op
 def identity(n, dtype=None):
-    """The n x n identity matrix."""
-    return _constant(np.eye(int(n), dtype=dtype or config.floatx()))
+    """The n x n identity matrix (`n` must be an integer)."""
+    n = _integer_argument(n, "n", "identity", TypeError)
+    return _constant(np.eye(n, dtype=dtype or config.floatx()))
+
+
+def _integer_argument(value, argument, name, error):
+    """`value` as a Python int; a float or other non-integer raises `error` naming `argument`."""
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if array.ndim != 0 or array.dtype.kind not in "iu":
+        raise error(f"{name}: argument `{argument}` must be an integer, got {value!r}.")
+    return int(array)
 
 
 @op
