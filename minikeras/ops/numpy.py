@@ -353,8 +353,11 @@ class Square(Function):
 
 @op
 def square(x):
-    """Elementwise `x ** 2`."""
-    return Square()(_tensor(x))
+    """Elementwise `x ** 2` (booleans give int32, as in Keras)."""
+    x = _tensor(x)
+    if x.data.dtype.kind == "b":
+        return _constant(np.square(x.data, dtype=np.int32))
+    return Square()(x)
 
 
 class Sqrt(Function):
@@ -842,12 +845,22 @@ def _axis_arg(axis):
 
 @op
 def sum(x, axis=None, keepdims=False):
-    """Sum over `axis` (all axes by default); int32 and bool inputs give int32."""
+    """Sum over `axis` (all axes by default); narrow integer and bool inputs give int32
+    (uint32 when unsigned)."""
     x = _tensor(x)
     normalize_axis(axis, x.ndim, "sum")
-    if x.data.dtype.kind in "biu" and x.data.dtype.itemsize < 8:
-        return _constant(np.sum(x.data, axis=_axis_arg(axis), keepdims=keepdims, dtype=np.int32))
+    accumulator = _integer_accumulator(x.data.dtype)
+    if accumulator is not None:
+        return _constant(np.sum(x.data, axis=_axis_arg(axis), keepdims=keepdims, dtype=accumulator))
     return Sum(_axis_arg(axis), keepdims)(x)
+
+
+def _integer_accumulator(dtype):
+    """The dtype Keras sums and multiplies narrow integers in: bool and signed ints up to 32
+    bits give int32, unsigned ones uint32 (None for 64-bit and float inputs)."""
+    if dtype.kind not in "biu" or dtype.itemsize == 8:
+        return None
+    return np.uint32 if dtype.kind == "u" else np.int32
 
 
 class Mean(Function):
@@ -979,14 +992,17 @@ class Prod(Function):
 
 @op
 def prod(x, axis=None, keepdims=False, dtype=None):
-    """Product of the entries along `axis` (the gradient is exact even with zeros); int32
-    and bool inputs give int32, as `sum` does."""
+    """Product of the entries along `axis` (the gradient is exact even with zeros); integer
+    and bool inputs take `sum`'s dtype."""
     x = _tensor(x)
     normalize_axis(axis, x.ndim, "prod")
     if dtype is not None:
         x = _arith.cast(x, dtype)
-    elif x.data.dtype.kind in "biu" and x.data.dtype.itemsize < 8:
-        return _constant(np.prod(x.data, axis=_axis_arg(axis), keepdims=keepdims, dtype=np.int32))
+    elif _integer_accumulator(x.data.dtype) is not None:
+        accumulator = _integer_accumulator(x.data.dtype)
+        return _constant(
+            np.prod(x.data, axis=_axis_arg(axis), keepdims=keepdims, dtype=accumulator)
+        )
     return Prod(_axis_arg(axis), keepdims)(x)
 
 
