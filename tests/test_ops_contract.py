@@ -128,3 +128,31 @@ def test_identity_with_float_n_raises_type_error():
 def test_eye_accepts_numpy_and_tensor_integers():
     np.testing.assert_array_equal(ops.eye(np.int64(3), k=1).numpy(), np.eye(3, k=1))
     np.testing.assert_array_equal(ops.eye(ops.convert_to_tensor(2)).numpy(), np.eye(2))
+
+
+# -- dtypes -------------------------------------------------------------------------------
+def test_round_of_bool_raises_value_error_instead_of_returning_float16():
+    with pytest.raises(ValueError, match="bool"):
+        ops.round(np.array([True, False]))
+
+
+def test_square_of_bool_gives_int32():
+    result = ops.square(np.array([True, False]))
+    assert result.dtype == "int32"
+    np.testing.assert_array_equal(result.numpy(), [1, 0])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [("bool", "int32"), ("int8", "int32"), ("int32", "int32"), ("uint8", "uint32")],
+)
+def test_sum_and_prod_of_narrow_integers_accumulate_like_keras(dtype, expected):
+    x = np.array([[1, 1], [1, 0]], dtype=dtype)
+    assert ops.sum(x).dtype == expected
+    assert ops.prod(x, axis=0).dtype == expected
+    np.testing.assert_array_equal(ops.prod(x, axis=0).numpy(), [1, 0])
+
+
+def test_sort_with_axis_none_sorts_the_flattened_values():
+    x = np.array([[3.0, 1.0], [2.0, 0.0]], dtype="float32")
+    np.testing.assert_array_equal(ops.sort(x, axis=None).numpy(), [0.0, 1.0, 2.0, 3.0])

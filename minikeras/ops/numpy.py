@@ -665,8 +665,15 @@ def ceil(x):
 
 @op
 def round(x, decimals=0):
-    """Rounds half to even, like numpy (no gradient)."""
-    return _constant(np.round(_tensor(x).data, decimals))
+    """Rounds half to even, like numpy (no gradient).
+
+    Raises:
+        ValueError: for a boolean `x` (numpy would silently return float16).
+    """
+    x = _tensor(x)
+    if x.data.dtype.kind == "b":
+        raise ValueError("round: expected a numeric tensor, got dtype bool.")
+    return _constant(np.round(x.data, decimals))
 
 
 # -- comparisons and logic (no gradient) --------------------------------------------------
