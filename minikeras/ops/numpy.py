@@ -1875,7 +1875,7 @@ def _integer_argument(value, argument, name, error):
     return int(array)
 
 
-@op
+@op(output_spec=_shapes.linspace)
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """`num` evenly spaced values from `start` to `stop` (floatx by default)."""
     dtype = dtype or config.floatx()

@@ -83,6 +83,17 @@ def elementwise(fn, *args, **kwargs):
     return KerasTensor(shape, dtype=unit_probe_dtypes(fn, args, kwargs))
 
 
+def linspace(fn, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """`start` and `stop` broadcast, with a new axis of `num` values at `axis`."""
+    kwargs = {"endpoint": endpoint, "retstep": retstep, "dtype": dtype, "axis": axis}
+    if retstep:
+        return probe_output_spec(fn, (start, stop, num), kwargs)
+    shape = broadcast_shapes(shape_of(start), shape_of(stop), "linspace")
+    axis = _normalize_axis(axis, len(shape) + 1, "linspace")
+    shape = shape[:axis] + (int(num),) + shape[axis:]
+    return KerasTensor(shape, dtype=unit_probe_dtypes(fn, (start, stop, num), kwargs))
+
+
 # -- products -----------------------------------------------------------------------------
 def matmul(fn, x1, x2):
     """numpy's matmul: 1-D operands gain an axis that is dropped again; batch axes broadcast."""
