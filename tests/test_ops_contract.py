@@ -29,7 +29,9 @@ def test_convert_to_tensor_of_object_array_raises_type_error():
         ops.convert_to_tensor(np.array([1, 2], dtype=object))
 
 
-@pytest.mark.parametrize("value", ["a", ["a"], [1, "a"], np.array(["a", "b"])])
+@pytest.mark.parametrize(
+    "value", ["a", ["a"], [1, "a"], np.array(["a", "b"]), np.str_("a"), np.datetime64("2024-01-01")]
+)
 def test_convert_to_tensor_of_strings_raises_type_error(value):
     with pytest.raises(TypeError, match="numbers only"):
         ops.convert_to_tensor(value)

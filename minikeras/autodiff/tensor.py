@@ -48,7 +48,7 @@ def standardize_dtype(dtype):
 def _reject_non_numeric(value, array):
     """Raises the error Keras gives for a value that is not numbers (`array` is its numpy form)."""
     if value is None or (array.dtype.kind == "O" and _contains_none(value)):
-        raise ValueError(f"None is not a valid tensor value (got {value!r}).")
+        raise ValueError(f"None is not a valid tensor value (got {value!r:.80}).")
     raise TypeError(
         f"Tensors hold numbers only; got a value of dtype {array.dtype.name}: {value!r:.80}"
     )
@@ -82,7 +82,8 @@ def to_array(value, dtype=None):
         if isinstance(array, np.ndarray) and array.dtype == dtype:
             return array
         if not isinstance(array, np.ndarray) and _contains_none(array):
-            _reject_non_numeric(array, np.asarray(array, dtype=object))
+            # numpy would quietly read None as NaN
+            raise ValueError(f"None is not a valid tensor value (got {array!r:.80}).")
         return np.asarray(array, dtype=dtype)
     if isinstance(array, np.ndarray):
         kind = array.dtype.kind
@@ -97,6 +98,8 @@ def to_array(value, dtype=None):
         return np.asarray(array, dtype=np.int32)
     if hasattr(array, "__array__") and not isinstance(array, (list, tuple)):
         array = np.asarray(array)
+        if array.dtype.kind in _NON_NUMERIC_KINDS:
+            _reject_non_numeric(value, array)
         if array.dtype.kind == "f" and array.dtype != config.floatx_dtype():
             array = array.astype(config.floatx_dtype())
         return array
