@@ -111,3 +111,27 @@ def test_incompatible_static_shapes_error_names_both_shapes():
     with pytest.raises(ValueError) as info:
         ops.add(KerasTensor((2, 3)), KerasTensor((4, 3)))
     assert "(2, 3)" in str(info.value) and "(4, 3)" in str(info.value)
+
+
+def test_indexing_a_keras_tensor_uses_the_get_item_rule():
+    x = KerasTensor((None, 5, 16))
+    assert x[5].shape == (5, 16)
+    assert x[..., None].shape == (None, 5, 16, 1)
+    with pytest.raises(ValueError, match="out of bounds"):
+        x[:, 5]
+
+
+def test_functional_model_built_with_unknown_sizes_replays_on_data():
+    import numpy as np
+
+    import minikeras as keras
+
+    rows = keras.Input(batch_shape=(None, 3))
+    columns = keras.Input(batch_shape=(2, None))
+    total = ops.add(rows, columns)
+    assert total.shape == (2, 3)
+    model = keras.Model([rows, columns], ops.matmul(total, ops.transpose(total))[1])
+    first = np.arange(3, dtype="float32").reshape(1, 3)
+    second = np.array([[1.0], [2.0]], dtype="float32")
+    expected = (first + second) @ (first + second).T
+    np.testing.assert_allclose(model([first, second]).numpy(), expected[1])

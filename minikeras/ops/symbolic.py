@@ -104,7 +104,7 @@ class KerasTensor:
     def __getitem__(self, key):
         from minikeras.ops import numpy as numpy_ops
 
-        return numpy_ops.get_item(self, key)
+        return symbolic_call(numpy_ops.get_item.operation, (self, key), {})
 
     # Operators route through `minikeras.ops` so they are recorded like any op.
     def _binary(name, reflected=False):
