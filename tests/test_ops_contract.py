@@ -158,3 +158,26 @@ def test_sum_and_prod_of_narrow_integers_accumulate_like_keras(dtype, expected):
 def test_sort_with_axis_none_sorts_the_flattened_values():
     x = np.array([[3.0, 1.0], [2.0, 0.0]], dtype="float32")
     np.testing.assert_array_equal(ops.sort(x, axis=None).numpy(), [0.0, 1.0, 2.0, 3.0])
+
+
+# -- slice and conversion of symbolic tensors ---------------------------------------------
+@pytest.mark.parametrize(
+    ("start", "shape"), [((0, -1), (1, 1)), ((0, 2), (1, 3)), ((2, 0), (1, 1))]
+)
+def test_slice_that_does_not_fit_raises_instead_of_returning_a_smaller_block(start, shape):
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    with pytest.raises(ValueError, match=r"does not fit in a tensor of shape \(2, 3\)"):
+        ops.slice(x, start, shape)
+
+
+def test_slice_returns_the_requested_block():
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_array_equal(ops.slice(x, (1, 1), (1, 2)).numpy(), [[4.0, 5.0]])
+
+
+def test_convert_to_tensor_of_a_symbolic_tensor_honours_dtype():
+    from minikeras.ops.symbolic import KerasTensor
+
+    x = KerasTensor((None, 3))
+    assert ops.convert_to_tensor(x, dtype="int32").dtype == "int32"
+    assert ops.convert_to_tensor(x) is x

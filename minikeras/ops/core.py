@@ -34,7 +34,7 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         'int32'
     """
     if isinstance(x, KerasTensor):
-        return x
+        return x if dtype is None or standardize_dtype(dtype).name == x.dtype else cast(x, dtype)
     return _convert_to_tensor(x, dtype)
 
 
@@ -89,7 +89,28 @@ def dtype(x):
     return dtype_name(np.asarray(x).dtype)
 
 
-@op
+def _check_slice(input_shape, start_indices, shape):
+    """The block must lie inside the tensor (unknown sizes are trusted): backends disagree on
+    blocks that do not fit (JAX shifts them, TensorFlow raises), so minikeras raises."""
+    if len(start_indices) != len(input_shape) or len(shape) != len(input_shape):
+        raise ValueError(
+            f"slice: start_indices {tuple(start_indices)} and shape {tuple(shape)} must both "
+            f"have one entry per axis of a tensor of shape {tuple(input_shape)}."
+        )
+    for start, size, dim in zip(start_indices, shape, input_shape):
+        if int(start) < 0 or int(size) < 0 or (dim is not None and int(start) + int(size) > dim):
+            raise ValueError(
+                f"slice: the block starting at {tuple(start_indices)} with shape "
+                f"{tuple(shape)} does not fit in a tensor of shape {tuple(input_shape)}."
+            )
+
+
+def _slice_spec(fn, inputs, start_indices, shape):
+    _check_slice(inputs.shape, start_indices, shape)
+    return KerasTensor(tuple(int(size) for size in shape), dtype=inputs.dtype)
+
+
+@op(output_spec=_slice_spec)
 def slice(inputs, start_indices, shape):
     """Returns the block of `inputs` starting at `start_indices` with size `shape`.
 
@@ -97,11 +118,7 @@ def slice(inputs, start_indices, shape):
         >>> ops.slice(x, (0, 1), (2, 2))   # x[0:2, 1:3]
     """
     x = _convert_to_tensor(inputs)
-    if len(start_indices) != x.ndim or len(shape) != x.ndim:
-        raise ValueError(
-            f"slice: start_indices {tuple(start_indices)} and shape {tuple(shape)} must both "
-            f"have one entry per axis of a tensor of shape {x.shape}."
-        )
+    _check_slice(x.shape, start_indices, shape)
     key = tuple(
         builtins.slice(int(start), int(start) + int(size))
         for start, size in zip(start_indices, shape)
