@@ -36,13 +36,21 @@ def standardize_dtype(dtype):
         ValueError: for names numpy does not know and for non-numeric dtypes (`"object"`,
             `"str"`...), as Keras does ("Invalid dtype: object").
     """
+    standard = _standard_dtypes.get(dtype)
+    if standard is not None:
+        return standard
     try:
-        dtype = np.dtype(dtype)
+        standard = np.dtype(dtype)
     except TypeError:
         raise ValueError(f"Invalid dtype: {dtype}") from None
-    if dtype.kind in _NON_NUMERIC_KINDS:
-        raise ValueError(f"Invalid dtype: {dtype.name}")
-    return dtype
+    if standard.kind in _NON_NUMERIC_KINDS:
+        raise ValueError(f"Invalid dtype: {standard.name}")
+    _standard_dtypes[dtype] = standard
+    return standard
+
+
+# Casts run every batch; numpy takes about as long to parse a dtype name as to cast a scalar.
+_standard_dtypes = {}
 
 
 def _reject_non_numeric(value, array):
@@ -87,9 +95,10 @@ def to_array(value, dtype=None):
         return np.asarray(array, dtype=dtype)
     if isinstance(array, np.ndarray):
         kind = array.dtype.kind
-        if kind == "f" and array.dtype != config.floatx_dtype():
-            return array.astype(config.floatx_dtype())
-        if kind in _NON_NUMERIC_KINDS:
+        if kind == "f":
+            if array.dtype != config.floatx_dtype():
+                return array.astype(config.floatx_dtype())
+        elif kind in _NON_NUMERIC_KINDS:
             _reject_non_numeric(array, array)
         return array
     if isinstance(array, bool):
@@ -104,12 +113,13 @@ def to_array(value, dtype=None):
             array = array.astype(config.floatx_dtype())
         return array
     array = np.asarray(_unwrap_nested(array))
-    if array.dtype.kind in _NON_NUMERIC_KINDS:
-        _reject_non_numeric(value, array)
-    if array.dtype.kind == "f":
+    kind = array.dtype.kind
+    if kind == "f":
         array = array.astype(config.floatx())
     elif array.dtype == np.int64 and not isinstance(value, np.ndarray):
         array = array.astype(np.int32)
+    elif kind in _NON_NUMERIC_KINDS:
+        _reject_non_numeric(value, array)
     return array
 
 

@@ -62,6 +62,8 @@ def cast(x, dtype):
         ValueError: for None values and for unknown or non-numeric dtypes.
     """
     dtype = standardize_dtype(config.floatx() if dtype is None else dtype)
+    if isinstance(x, Tensor):
+        return _cast(x, dtype)
     if isinstance(x, np.ndarray) and x.dtype.kind == "O":
         # Numbers stored in an object array (e.g. from pandas) can be cast, as Keras allows,
         # though such an array is refused everywhere else.
