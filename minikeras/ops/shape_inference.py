@@ -31,7 +31,8 @@ def shape_of(value):
 def broadcast_dims(a, b):
     """One broadcast size: 1 gives way to anything, None (unknown) to a known size.
 
-    Returns None when the sizes cannot be broadcast.
+    Returns None for an unknown result, and also when two known sizes do not broadcast
+    (callers tell the two apart by checking that both inputs were known).
     """
     if a == 1:
         return b
