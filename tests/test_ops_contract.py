@@ -181,3 +181,14 @@ def test_convert_to_tensor_of_a_symbolic_tensor_honours_dtype():
     x = KerasTensor((None, 3))
     assert ops.convert_to_tensor(x, dtype="int32").dtype == "int32"
     assert ops.convert_to_tensor(x) is x
+
+
+def test_slice_size_minus_one_runs_to_the_end_of_the_axis():
+    x = np.arange(9, dtype="float32").reshape(3, 3)
+    np.testing.assert_array_equal(ops.slice(x, (1, 0), (-1, 2)).numpy(), x[1:, 0:2])
+
+
+def test_slice_takes_start_indices_from_a_tensor():
+    x = np.arange(9, dtype="float32").reshape(3, 3)
+    start = ops.convert_to_tensor([1, 0])
+    np.testing.assert_array_equal(ops.slice(x, start, (2, 2)).numpy(), x[1:3, 0:2])

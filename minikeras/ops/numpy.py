@@ -1526,7 +1526,7 @@ class Repeat(Function):
         return gx
 
 
-@op
+@op(output_spec=_shapes.repeat)
 def repeat(x, repeats, axis=None):
     """Repeats each entry `repeats` times along `axis` (of the flattened tensor by default)."""
     x = _tensor(x)

@@ -230,6 +230,24 @@ def split(fn, x, indices_or_sections, axis=0):
     return [KerasTensor(shape[:axis] + (s,) + shape[axis + 1 :], dtype=x.dtype) for s in sizes]
 
 
+def repeat(fn, x, repeats, axis=None):
+    """Each entry repeated along `axis` (of the flattened tensor when None). The new size is
+    unknown when the axis size or the counts are; a list of counts must match a known size."""
+    shape = shape_of(x)
+    if axis is None:
+        shape, axis = (_product(shape),), 0
+    axis = _normalize_axis(axis, len(shape), "repeat")
+    size = shape[axis]
+    total = None
+    if not isinstance(repeats, KerasTensor):
+        counts = np.reshape(repeats.numpy() if isinstance(repeats, Tensor) else repeats, -1)
+        if counts.size != 1 and size is not None and counts.size != size:
+            raise ValueError(f"repeat: {counts.size} repeat counts for axis {axis} of size {size}.")
+        if size is not None:
+            total = size * int(counts[0]) if counts.size == 1 else int(counts.sum())
+    return KerasTensor(shape[:axis] + (total,) + shape[axis + 1 :], dtype=x.dtype)
+
+
 # -- shapes -------------------------------------------------------------------------------
 def reshape(fn, x, newshape):
     """A -1 takes the remaining size, which is unknown when `x` has an unknown size.
