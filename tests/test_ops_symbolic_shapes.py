@@ -135,3 +135,9 @@ def test_functional_model_built_with_unknown_sizes_replays_on_data():
     second = np.array([[1.0], [2.0]], dtype="float32")
     expected = (first + second) @ (first + second).T
     np.testing.assert_allclose(model([first, second]).numpy(), expected[1])
+
+
+def test_where_with_only_a_condition_gives_index_tensors_of_unknown_length():
+    # Eagerly, where(condition) lists the indices of the true entries, one tensor per axis.
+    result = ops.where(KerasTensor((2, None, 1), dtype="bool"))
+    assert [tensor.shape for tensor in result] == [(None,), (None,), (None,)]

@@ -75,8 +75,8 @@ def _check_same_size(a, b, shape1, shape2, name, what):
 # -- elementwise --------------------------------------------------------------------------
 def elementwise(fn, *args, **kwargs):
     """Ops on two or three operands that broadcast (add, less, where...)."""
-    operands = [*args, *kwargs.values()]
-    if any(operand is None for operand in operands):  # where(condition) alone: no broadcasting
+    operands = [operand for operand in (*args, *kwargs.values()) if operand is not None]
+    if len(operands) < 2:  # where(condition) alone lists indices: nothing to broadcast
         return probe_output_spec(fn, args, kwargs)
     shape = shape_of(operands[0])
     for operand in operands[1:]:
