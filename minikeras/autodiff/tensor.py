@@ -25,24 +25,81 @@ def dtype_name(dtype):
     return name
 
 
+# numpy dtype kinds a tensor cannot hold: objects, strings, raw bytes, dates and times.
+_NON_NUMERIC_KINDS = frozenset("OUSVMm")
+
+
+def standardize_dtype(dtype):
+    """Returns `dtype` as a numpy dtype, rejecting the ones a tensor cannot hold.
+
+    Raises:
+        ValueError: for names numpy does not know and for non-numeric dtypes (`"object"`,
+            `"str"`...), as Keras does ("Invalid dtype: object").
+    """
+    standard = _standard_dtypes.get(dtype)
+    if standard is not None:
+        return standard
+    try:
+        standard = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"Invalid dtype: {dtype}") from None
+    if standard.kind in _NON_NUMERIC_KINDS:
+        raise ValueError(f"Invalid dtype: {standard.name}")
+    _standard_dtypes[dtype] = standard
+    return standard
+
+
+# Casts run every batch; numpy takes about as long to parse a dtype name as to cast a scalar.
+_standard_dtypes = {}
+
+
+def _reject_non_numeric(value, array):
+    """Raises the error Keras gives for a value that is not numbers (`array` is its numpy form)."""
+    if value is None or (array.dtype.kind == "O" and _contains_none(value)):
+        raise ValueError(f"None is not a valid tensor value (got {value!r:.80}).")
+    raise TypeError(
+        f"Tensors hold numbers only; got a value of dtype {array.dtype.name}: {value!r:.80}"
+    )
+
+
+def _contains_none(value):
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_contains_none(item) for item in value)
+    return False
+
+
 def to_array(value, dtype=None):
     """Converts `value` to a numpy array following the minikeras dtype rules.
 
     Floating inputs (Python floats, float arrays of any width) become `floatx()`, Python
     ints become int32, everything else keeps its numpy dtype; an explicit `dtype` wins.
+
+    Raises:
+        ValueError: for None (alone or inside a list) and for a non-numeric `dtype`.
+        TypeError: for strings and object arrays (unless an explicit numeric `dtype` says
+            how to read them).
     """
     if isinstance(value, Tensor):
         array = value.data
     else:
         array = value
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = standardize_dtype(dtype)
         if isinstance(array, np.ndarray) and array.dtype == dtype:
             return array
+        if not isinstance(array, np.ndarray) and _contains_none(array):
+            # numpy would quietly read None as NaN
+            raise ValueError(f"None is not a valid tensor value (got {array!r:.80}).")
         return np.asarray(array, dtype=dtype)
     if isinstance(array, np.ndarray):
-        if array.dtype.kind == "f" and array.dtype != config.floatx_dtype():
-            return array.astype(config.floatx_dtype())
+        kind = array.dtype.kind
+        if kind == "f":
+            if array.dtype != config.floatx_dtype():
+                return array.astype(config.floatx_dtype())
+        elif kind in _NON_NUMERIC_KINDS:
+            _reject_non_numeric(array, array)
         return array
     if isinstance(array, bool):
         return np.asarray(array)
@@ -50,14 +107,19 @@ def to_array(value, dtype=None):
         return np.asarray(array, dtype=np.int32)
     if hasattr(array, "__array__") and not isinstance(array, (list, tuple)):
         array = np.asarray(array)
+        if array.dtype.kind in _NON_NUMERIC_KINDS:
+            _reject_non_numeric(value, array)
         if array.dtype.kind == "f" and array.dtype != config.floatx_dtype():
             array = array.astype(config.floatx_dtype())
         return array
     array = np.asarray(_unwrap_nested(array))
-    if array.dtype.kind == "f" or array.dtype == object:
+    kind = array.dtype.kind
+    if kind == "f":
         array = array.astype(config.floatx())
     elif array.dtype == np.int64 and not isinstance(value, np.ndarray):
         array = array.astype(np.int32)
+    elif kind in _NON_NUMERIC_KINDS:
+        _reject_non_numeric(value, array)
     return array
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from minikeras.autodiff import Function
 from minikeras.ops import numpy as _numpy_ops
+from minikeras.ops import shape_inference as _shapes
 from minikeras.ops.numpy import (
     TakeAlongAxis,
     _constant,
@@ -258,7 +259,7 @@ def top_k(x, k, sorted=True):  # noqa: A002 (the Keras signature)
     return values, _constant(indices.astype(np.int32))
 
 
-@op
+@op(output_spec=_shapes.in_top_k)
 def in_top_k(targets, predictions, k):
     """True where the prediction for the target class is among the `k` largest.
 

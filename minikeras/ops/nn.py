@@ -456,6 +456,8 @@ class Softmax(Function):
 
 
 def _softmax_axis(axis, x, name):
+    if axis is None:  # Keras normalises over every element
+        return tuple(range(x.ndim))
     if isinstance(axis, (tuple, list)):
         return normalize_axis(axis, x.ndim, name)
     return _one_axis(axis, x.ndim, name)
@@ -463,7 +465,8 @@ def _softmax_axis(axis, x, name):
 
 @op
 def softmax(x, axis=-1):
-    """Softmax over `axis`, shifted by the maximum so large inputs do not overflow."""
+    """Softmax over `axis` (None: over all elements), shifted by the maximum so large
+    inputs do not overflow."""
     x = _float_tensor(x)
     return Softmax(_softmax_axis(axis, x, "softmax"))(x)
 
@@ -484,7 +487,7 @@ class LogSoftmax(Function):
 
 @op
 def log_softmax(x, axis=-1):
-    """`log(softmax(x))` computed as `x - max - log(sum(exp(x - max)))`."""
+    """`log(softmax(x))` over `axis` (None: all elements), as `x - max - log(sum(exp(x - max)))`."""
     x = _float_tensor(x)
     return LogSoftmax(_softmax_axis(axis, x, "log_softmax"))(x)
 

@@ -24,6 +24,7 @@ from minikeras import config
 from minikeras.autodiff import Function, Tensor, sum_to
 from minikeras.autodiff import arithmetic as _arith
 from minikeras.autodiff.tensor import to_array
+from minikeras.ops import shape_inference as _shapes
 from minikeras.ops.symbolic import KerasTensor, op
 
 __all__ = [
@@ -233,31 +234,31 @@ def _promote_all(tensors):
 
 
 # -- elementwise arithmetic ---------------------------------------------------------------
-@op
+@op(output_spec=_shapes.elementwise)
 def add(x1, x2):
     """Elementwise `x1 + x2` with broadcasting."""
     return _binary(_arith.Add, x1, x2, "add")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def subtract(x1, x2):
     """Elementwise `x1 - x2` with broadcasting."""
     return _binary(_arith.Subtract, x1, x2, "subtract")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def multiply(x1, x2):
     """Elementwise `x1 * x2` with broadcasting."""
     return _binary(_arith.Multiply, x1, x2, "multiply")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def divide(x1, x2):
     """Elementwise `x1 / x2` with broadcasting (integer inputs give floats)."""
     return _binary(_arith.Divide, x1, x2, "divide")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def true_divide(x1, x2):
     """Same as `divide`."""
     return _binary(_arith.Divide, x1, x2, "true_divide")
@@ -281,7 +282,7 @@ class DivideNoNan(Function):
         return gx, gz
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def divide_no_nan(x1, x2):
     """`x1 / x2` where `x2 != 0`, else 0 (Keras uses it to average safely)."""
     a, b = _pair(x1, x2)
@@ -293,7 +294,7 @@ def divide_no_nan(x1, x2):
     return DivideNoNan()(a, b)
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def power(x1, x2):
     """Elementwise `x1 ** x2`."""
     return _binary(_arith.Power, x1, x2, "power")
@@ -317,7 +318,7 @@ def abs(x):
     return _arith.Absolute()(_tensor(x))
 
 
-@op
+@op(output_spec=_shapes.matmul)
 def matmul(x1, x2):
     """Matrix product with numpy's rules for 1-D and batched operands."""
     a, b = _pair(x1, x2)
@@ -352,8 +353,11 @@ class Square(Function):
 
 @op
 def square(x):
-    """Elementwise `x ** 2`."""
-    return Square()(_tensor(x))
+    """Elementwise `x ** 2` (booleans give int32, as in Keras)."""
+    x = _tensor(x)
+    if x.data.dtype.kind == "b":
+        return _constant(np.square(x.data, dtype=np.int32))
+    return Square()(x)
 
 
 class Sqrt(Function):
@@ -550,13 +554,13 @@ class Minimum(Maximum):
     ufunc = staticmethod(np.minimum)
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def maximum(x1, x2):
     """Elementwise maximum with broadcasting."""
     return _binary(Maximum, x1, x2, "maximum")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def minimum(x1, x2):
     """Elementwise minimum with broadcasting."""
     return _binary(Minimum, x1, x2, "minimum")
@@ -623,7 +627,7 @@ class Where(Function):
         return gx, gz
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def where(condition, x1=None, x2=None):
     """Picks `x1` where `condition` holds and `x2` elsewhere (broadcasting all three).
 
@@ -661,8 +665,15 @@ def ceil(x):
 
 @op
 def round(x, decimals=0):
-    """Rounds half to even, like numpy (no gradient)."""
-    return _constant(np.round(_tensor(x).data, decimals))
+    """Rounds half to even, like numpy (no gradient).
+
+    Raises:
+        ValueError: for a boolean `x` (numpy would silently return float16).
+    """
+    x = _tensor(x)
+    if x.data.dtype.kind == "b":
+        raise ValueError("round: expected a numeric tensor, got dtype bool.")
+    return _constant(np.round(x.data, decimals))
 
 
 # -- comparisons and logic (no gradient) --------------------------------------------------
@@ -675,55 +686,55 @@ def _compare(ufunc, x1, x2, name):
         raise
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def equal(x1, x2):
     """Elementwise `x1 == x2` as a boolean tensor."""
     return _compare(np.equal, x1, x2, "equal")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def not_equal(x1, x2):
     """Elementwise `x1 != x2` as a boolean tensor."""
     return _compare(np.not_equal, x1, x2, "not_equal")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def less(x1, x2):
     """Elementwise `x1 < x2` as a boolean tensor."""
     return _compare(np.less, x1, x2, "less")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def less_equal(x1, x2):
     """Elementwise `x1 <= x2` as a boolean tensor."""
     return _compare(np.less_equal, x1, x2, "less_equal")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def greater(x1, x2):
     """Elementwise `x1 > x2` as a boolean tensor."""
     return _compare(np.greater, x1, x2, "greater")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def greater_equal(x1, x2):
     """Elementwise `x1 >= x2` as a boolean tensor."""
     return _compare(np.greater_equal, x1, x2, "greater_equal")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def logical_and(x1, x2):
     """Elementwise logical and (non-zero counts as True)."""
     return _compare(np.logical_and, x1, x2, "logical_and")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def logical_or(x1, x2):
     """Elementwise logical or."""
     return _compare(np.logical_or, x1, x2, "logical_or")
 
 
-@op
+@op(output_spec=_shapes.elementwise)
 def logical_xor(x1, x2):
     """Elementwise logical exclusive or."""
     return _compare(np.logical_xor, x1, x2, "logical_xor")
@@ -841,12 +852,22 @@ def _axis_arg(axis):
 
 @op
 def sum(x, axis=None, keepdims=False):
-    """Sum over `axis` (all axes by default); int32 and bool inputs give int32."""
+    """Sum over `axis` (all axes by default); narrow integer and bool inputs give int32
+    (uint32 when unsigned)."""
     x = _tensor(x)
     normalize_axis(axis, x.ndim, "sum")
-    if x.data.dtype.kind in "biu" and x.data.dtype.itemsize < 8:
-        return _constant(np.sum(x.data, axis=_axis_arg(axis), keepdims=keepdims, dtype=np.int32))
+    accumulator = _integer_accumulator(x.data.dtype)
+    if accumulator is not None:
+        return _constant(np.sum(x.data, axis=_axis_arg(axis), keepdims=keepdims, dtype=accumulator))
     return Sum(_axis_arg(axis), keepdims)(x)
+
+
+def _integer_accumulator(dtype):
+    """The dtype Keras sums and multiplies narrow integers in: bool and signed ints up to 32
+    bits give int32, unsigned ones uint32 (None for 64-bit and float inputs)."""
+    if dtype.kind not in "biu" or dtype.itemsize == 8:
+        return None
+    return np.uint32 if dtype.kind == "u" else np.int32
 
 
 class Mean(Function):
@@ -978,11 +999,17 @@ class Prod(Function):
 
 @op
 def prod(x, axis=None, keepdims=False, dtype=None):
-    """Product of the entries along `axis` (the gradient is exact even with zeros)."""
+    """Product of the entries along `axis` (the gradient is exact even with zeros); integer
+    and bool inputs take `sum`'s dtype."""
     x = _tensor(x)
     normalize_axis(axis, x.ndim, "prod")
     if dtype is not None:
         x = _arith.cast(x, dtype)
+    elif _integer_accumulator(x.data.dtype) is not None:
+        accumulator = _integer_accumulator(x.data.dtype)
+        return _constant(
+            np.prod(x.data, axis=_axis_arg(axis), keepdims=keepdims, dtype=accumulator)
+        )
     return Prod(_axis_arg(axis), keepdims)(x)
 
 
@@ -1101,7 +1128,7 @@ def _tensordot_axes(axes, a, b):
     return a_axes, b_axes
 
 
-@op
+@op(output_spec=_shapes.tensordot)
 def tensordot(x1, x2, axes=2):
     """Sums products over the given axes of `x1` and `x2`.
 
@@ -1123,7 +1150,7 @@ def tensordot(x1, x2, axes=2):
     return TensorDot(a_axes, b_axes)(a, b)
 
 
-@op
+@op(output_spec=_shapes.dot)
 def dot(x1, x2):
     """Dot product with numpy's rules: matmul for matrices, sum over the last axis of `x1`
     and the second-to-last of `x2` in general, and a product for scalars."""
@@ -1138,7 +1165,7 @@ def dot(x1, x2):
     return TensorDot([a.ndim - 1], [b_axis])(a, b)
 
 
-@op
+@op(output_spec=_shapes.outer)
 def outer(x1, x2):
     """Outer product of the flattened inputs."""
     a, b = _pair(x1, x2)
@@ -1250,7 +1277,7 @@ class Einsum(Function):
         return tuple(grads)
 
 
-@op
+@op(output_spec=_shapes.einsum)
 def einsum(subscripts, *operands, **kwargs):
     """Einstein summation, e.g. `einsum("bij,bjk->bik", a, b)`; supports '...', implicit
     outputs and repeated indices (diagonals), with gradients for every operand.
@@ -1270,7 +1297,7 @@ def einsum(subscripts, *operands, **kwargs):
 
 
 # -- shapes -------------------------------------------------------------------------------
-@op
+@op(output_spec=_shapes.reshape)
 def reshape(x, newshape):
     """Returns `x` with a new shape (one dimension may be -1)."""
     x = _tensor(x)
@@ -1371,7 +1398,7 @@ class Concatenate(Function):
         return tuple(p if needs else None for p, needs in zip(parts, self.needs_grad))
 
 
-@op
+@op(output_spec=_shapes.concatenate)
 def concatenate(xs, axis=0):
     """Joins tensors along an existing axis; their other dimensions must match."""
     tensors = _promote_all([_tensor(x) for x in xs])
@@ -1404,7 +1431,7 @@ class Stack(Function):
         return tuple(gy[(*lead, i)] if needs else None for i, needs in enumerate(self.needs_grad))
 
 
-@op
+@op(output_spec=_shapes.stack)
 def stack(x, axis=0):
     """Joins tensors of the same shape along a new axis."""
     tensors = _promote_all([_tensor(t) for t in x])
@@ -1431,7 +1458,7 @@ class Split(Function):
         return np.concatenate(gys, axis=self.axis)
 
 
-@op
+@op(output_spec=_shapes.split)
 def split(x, indices_or_sections, axis=0):
     """Splits `x` into a list of tensors along `axis`.
 
@@ -1499,7 +1526,7 @@ class Repeat(Function):
         return gx
 
 
-@op
+@op(output_spec=_shapes.repeat)
 def repeat(x, repeats, axis=None):
     """Repeats each entry `repeats` times along `axis` (of the flattened tensor by default)."""
     x = _tensor(x)
@@ -1528,7 +1555,7 @@ class BroadcastTo(Function):
         return sum_to(gy, self.x_shape)
 
 
-@op
+@op(output_spec=_shapes.broadcast_to)
 def broadcast_to(x, shape):
     """Repeats size-1 (and missing leading) axes of `x` to reach `shape` (a read-only view)."""
     x = _tensor(x)
@@ -1641,7 +1668,7 @@ class TakeAlongAxis(Function):
         return gx
 
 
-@op
+@op(output_spec=_shapes.take_along_axis)
 def take_along_axis(x, indices, axis=None):
     """Picks `x[..., indices[...], ...]` along `axis` (numpy's `take_along_axis`)."""
     x = _tensor(x)
@@ -1674,7 +1701,7 @@ def take_along_axis(x, indices, axis=None):
     return TakeAlongAxis(indices, axis)(x)
 
 
-@op
+@op(output_spec=_shapes.get_item)
 def get_item(x, key):
     """`x[key]`: indexing and slicing with gradients."""
     return _tensor(x)[key]
@@ -1742,8 +1769,11 @@ def pad(x, pad_width, mode="constant", constant_values=None):
 
 @op
 def sort(x, axis=-1):
-    """Sorts along `axis` (the gradient goes back to each value's original position)."""
+    """Sorts along `axis`, or all values flattened when `axis` is None (the gradient goes back
+    to each value's original position)."""
     x = _tensor(x)
+    if axis is None:
+        x, axis = _arith.Reshape((-1,))(x), 0
     if x.ndim == 0:
         return x
     axis = _one_axis(axis, x.ndim, "sort")
@@ -1818,19 +1848,34 @@ def arange(start, stop=None, step=None, dtype=None):
 
 @op
 def eye(N, M=None, k=0, dtype=None):
-    """A 2-D tensor with ones on the k-th diagonal."""
-    return _constant(
-        np.eye(int(N), None if M is None else int(M), int(k), dtype or config.floatx())
-    )
+    """A 2-D tensor with ones on the k-th diagonal.
+
+    Raises:
+        TypeError: when `N` or `M` is not an integer (`eye(3.5)` is refused, not rounded).
+        ValueError: when `k` is not an integer.
+    """
+    N = _integer_argument(N, "N", "eye", TypeError)
+    M = None if M is None else _integer_argument(M, "M", "eye", TypeError)
+    k = _integer_argument(k, "k", "eye", ValueError)
+    return _constant(np.eye(N, M, k, dtype or config.floatx()))
 
 
 @op
 def identity(n, dtype=None):
-    """The n x n identity matrix."""
-    return _constant(np.eye(int(n), dtype=dtype or config.floatx()))
+    """The n x n identity matrix (`n` must be an integer)."""
+    n = _integer_argument(n, "n", "identity", TypeError)
+    return _constant(np.eye(n, dtype=dtype or config.floatx()))
 
 
-@op
+def _integer_argument(value, argument, name, error):
+    """`value` as a Python int; a float or other non-integer raises `error` naming `argument`."""
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if array.ndim != 0 or array.dtype.kind not in "iu":
+        raise error(f"{name}: argument `{argument}` must be an integer, got {value!r}.")
+    return int(array)
+
+
+@op(output_spec=_shapes.linspace)
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """`num` evenly spaced values from `start` to `stop` (floatx by default)."""
     dtype = dtype or config.floatx()

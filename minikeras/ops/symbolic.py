@@ -5,10 +5,11 @@ KerasTensors does not compute anything: it records a `Node` (the operation, its 
 its outputs) and returns new KerasTensors with the right shape and dtype. A Functional model
 later replays those nodes on real tensors.
 
-The output shape of an operation comes from its `compute_output_spec` when it has one;
-otherwise the operation runs twice on small arrays of ones, with different sizes for each
-unknown (None) dimension, and the output dimensions that change between the two runs are
-unknown too.
+The output shape of an operation comes from its `compute_output_spec` when it has one (the
+ops whose inputs' unknown sizes must be matched against each other, such as broadcasting or
+matmul, have a rule in `shape_inference.py`); otherwise the operation runs twice on small
+arrays of ones, with different sizes for each unknown (None) dimension, and the output
+dimensions that change between the two runs are unknown too.
 """
 
 import functools
@@ -101,7 +102,9 @@ class KerasTensor:
     __hash__ = object.__hash__
 
     def __getitem__(self, key):
-        return symbolic_call(_GetItemOp(), (self, key), {})
+        from minikeras.ops import numpy as numpy_ops
+
+        return symbolic_call(numpy_ops.get_item.operation, (self, key), {})
 
     # Operators route through `minikeras.ops` so they are recorded like any op.
     def _binary(name, reflected=False):
@@ -133,13 +136,6 @@ class KerasTensor:
         from minikeras.ops import numpy as numpy_ops
 
         return numpy_ops.absolute(self)
-
-
-class _GetItemOp:
-    name = "get_item"
-
-    def __call__(self, x, key):
-        return x[key]
 
 
 def _contains_symbolic(value):
@@ -188,6 +184,11 @@ def compute_output_spec(operation, args, kwargs):
     """Returns KerasTensors (no history yet) describing `operation(*args, **kwargs)`."""
     if hasattr(operation, "compute_output_spec"):
         return operation.compute_output_spec(*args, **kwargs)
+    return probe_output_spec(operation, args, kwargs)
+
+
+def probe_output_spec(operation, args, kwargs):
+    """The output spec found by running `operation` on arrays of ones (see the module doc)."""
     first = _probe(operation, args, kwargs, 0)
     inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
     if any(None in t.shape for t in inputs):
@@ -206,6 +207,23 @@ def compute_output_spec(operation, args, kwargs):
     return map_structure(lambda _: next(iterator), first)
 
 
+def unit_probe_dtypes(fn, args, kwargs):
+    """The output dtype(s) of `fn` run on arrays of ones with every size 1 (ranks kept).
+
+    Size 1 fits every broadcast and every contraction, so this finds the dtypes of ops whose
+    shape rule is written out, without knowing their unknown sizes.
+    """
+
+    def substitute(value):
+        if isinstance(value, KerasTensor):
+            return Tensor(np.ones((1,) * value.ndim, dtype=value.dtype), dtype=value.dtype)
+        return value
+
+    with no_grad():
+        result = fn(*map_structure(substitute, args), **map_structure(substitute, kwargs))
+    return map_structure(lambda value: np.dtype(value.dtype).name, result)
+
+
 def symbolic_call(operation, args, kwargs):
     """Records `operation(*args, **kwargs)` on KerasTensors and returns its symbolic outputs."""
     outputs = compute_output_spec(operation, args, kwargs)
@@ -218,11 +236,19 @@ def symbolic_call(operation, args, kwargs):
 
 
 class OpCall:
-    """Wraps a plain `ops` function as the operation of a graph node."""
+    """Wraps a plain `ops` function as the operation of a graph node.
 
-    def __init__(self, fn):
+    Args:
+        fn: the op.
+        output_spec: optional rule `output_spec(fn, *args, **kwargs)` returning KerasTensors
+            that describe the outputs; without one, shapes are found by probe runs.
+    """
+
+    def __init__(self, fn, output_spec=None):
         self.fn = fn
         self.name = fn.__name__
+        if output_spec is not None:
+            self.compute_output_spec = functools.partial(output_spec, fn)
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
@@ -231,9 +257,14 @@ class OpCall:
         return f"<op {self.name}>"
 
 
-def op(fn):
-    """Decorator for public ops: on KerasTensors, record a node instead of computing."""
-    operation = OpCall(fn)
+def op(fn=None, *, output_spec=None):
+    """Decorator for public ops: on KerasTensors, record a node instead of computing.
+
+    Used bare (`@op`) or with a shape rule (`@op(output_spec=rule)`, see `OpCall`).
+    """
+    if fn is None:
+        return functools.partial(op, output_spec=output_spec)
+    operation = OpCall(fn, output_spec)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
