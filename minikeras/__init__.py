@@ -11,6 +11,7 @@ import importlib
 
 from minikeras import config, ops, random
 from minikeras.autodiff import GradientTape, Tensor, Variable, no_grad
+from minikeras.ops.symbolic import KerasTensor
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,7 @@ _FROM_SUBPACKAGE = {
 
 __all__ = [
     "GradientTape",
+    "KerasTensor",
     "Tensor",
     "Variable",
     "config",

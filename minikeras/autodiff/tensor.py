@@ -7,13 +7,6 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff.function import backward_pass
 
-_FLOAT_KINDS = "fc"
-
-
-def _float_dtype():
-    return np.dtype(config.floatx())
-
-
 _dtype_names = {}
 
 

@@ -416,7 +416,6 @@ class AUC(Metric):
             variable_shape = (self.num_thresholds, self._num_labels)
         else:
             variable_shape = (self.num_thresholds,)
-        self._build_input_shape = shape
         self.true_positives = self.add_variable(variable_shape, "zeros", name="true_positives")
         self.false_positives = self.add_variable(variable_shape, "zeros", name="false_positives")
         self.true_negatives = self.add_variable(variable_shape, "zeros", name="true_negatives")

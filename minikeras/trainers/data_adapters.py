@@ -308,10 +308,6 @@ class EpochIterator:
             x_may_hold_y=x_may_hold_y,
         )
         self.steps_per_epoch = steps_per_epoch
-        if self.adapter.num_batches is None and steps_per_epoch is None:
-            self._require_steps = True
-        else:
-            self._require_steps = False
         self._iterator = None
         self._steps_seen = 0
         self._exhausted_size = None
