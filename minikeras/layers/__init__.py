@@ -48,6 +48,7 @@ from minikeras.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from minikeras.layers.rnn import GRU, LSTM, SimpleRNN
 
 __all__ = [
     "ELU",
@@ -65,9 +66,11 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRU",
     "GaussianDropout",
     "GaussianNoise",
     "Identity",
+    "LSTM",
     "Input",
     "InputLayer",
     "InputSpec",
@@ -86,6 +89,7 @@ __all__ = [
     "Rescaling",
     "Resizing",
     "Reshape",
+    "SimpleRNN",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",

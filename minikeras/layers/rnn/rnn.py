@@ -1,0 +1,221 @@
+"""`RNN`: what SimpleRNN, LSTM and GRU share (states, stateful mode, outputs, config).
+
+A recurrent layer owns a cell (`self.cell`, a layer holding `kernel`, `recurrent_kernel` and
+`bias`), as in Keras, so a `.weights.h5` file stores them under `layers/lstm/cell/vars`.
+The whole sequence runs as one primitive (see `fused.py`): the cell supplies the weights,
+the dropout masks and the primitive, and this class the loop's inputs and outputs.
+"""
+
+import numpy as np
+
+from minikeras import ops, random
+from minikeras.autodiff import Variable, convert_to_tensor
+from minikeras.layers.input_spec import InputSpec
+from minikeras.layers.layer import Layer
+
+
+def check_rate(name, value):
+    """Keras clips dropout rates into [0, 1]; anything that is not a number is an error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"`{name}` must be a number between 0 and 1, got {value!r}.")
+    return min(1.0, max(0.0, float(value)))
+
+
+def check_units(units):
+    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `units`, expected a positive integer, "
+            f"got {units!r}."
+        )
+    return units
+
+
+class DropoutMasks:
+    """Draws a recurrent cell's dropout masks, once per layer call (Keras's DropoutRNNCell).
+
+    Every timestep of a call uses the same masks. With `implementation=1` (forced by a
+    non-zero `recurrent_dropout`) each gate gets its own mask (`dropout_mask_count`);
+    otherwise one input mask serves all gates. Masks are only drawn in training calls with
+    a rate strictly between 0 and 1.
+    """
+
+    dropout_mask_count = 1
+
+    def _masks(self, rate, shape, dtype, training):
+        if not training or not 0.0 < rate < 1.0:
+            return None
+        if getattr(self, "seed_generator", None) is None:
+            self.seed_generator = random.SeedGenerator(self.seed)
+        ones = np.ones(shape, dtype=dtype)
+        return [
+            random.dropout(ones, rate, seed=self.seed_generator).data
+            for _ in range(self.dropout_mask_count)
+        ]
+
+    def dropout_masks(self, batch, input_dim, dtype, training):
+        """`(input masks, recurrent masks)`: each None or a list of arrays."""
+        inputs = self._masks(self.dropout, (batch, input_dim), dtype, training)
+        recurrent = self._masks(self.recurrent_dropout, (batch, self.units), dtype, training)
+        return inputs, recurrent
+
+
+class RNN(Layer):
+    """Base class of the recurrent layers: runs `self.cell` over the timesteps.
+
+    Args:
+        cell: the cell layer (holds the weights and makes the recurrence primitive).
+        return_sequences: return the output of every timestep, `(batch, timesteps, units)`,
+            rather than the last one, `(batch, units)`.
+        return_state: also return the final states (`[output, *states]`).
+        go_backwards: process the sequence in reverse (the returned sequence is in the
+            order processed, so reversed).
+        stateful: each batch starts from the final states of the previous one (sample
+            `i` continues sample `i`); needs a fixed batch size; `reset_states()` zeroes them.
+        unroll: accepted for compatibility; it changes nothing here.
+        zero_output_for_mask: accepted; masking is not supported.
+
+    Call arguments:
+        sequences: `(batch, timesteps, features)`.
+        initial_state: a tensor or list of tensors `(batch, units)` (zeros by default).
+        training: dropout is active only in training.
+    """
+
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        state_size = cell.state_size
+        self.state_size = [state_size] if isinstance(state_size, int) else list(state_size)
+        # Stateful states are kept out of the weights (and of saved files), as in Keras.
+        object.__setattr__(self, "states", None)
+        self.input_spec = InputSpec(ndim=3)
+
+    # -- shapes and weights -------------------------------------------------------------------
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        batch, length = sequences_shape[0], sequences_shape[1]
+        units = self.cell.output_size
+        output = (batch, length, units) if self.return_sequences else (batch, units)
+        if self.return_state:
+            return (output, *[(batch, size) for size in self.state_size])
+        return output
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        if sequences_shape[-1] is None:
+            raise ValueError(
+                f'Layer "{self.name}" needs a known feature dimension, got input shape '
+                f"{sequences_shape}."
+            )
+        if not self.cell.built:
+            self.cell.build((sequences_shape[0], sequences_shape[-1]))
+        for variable in self.cell.weights:
+            variable.path = f"{self.name}/{self.cell.name}/{variable.name}"
+        if self.stateful:
+            batch = sequences_shape[0]
+            if batch is None:
+                raise ValueError(
+                    "When using `stateful=True` in a RNN, the batch size must be static. "
+                    f"Found dynamic batch size: sequence.shape={tuple(sequences_shape)}"
+                )
+            states = [
+                Variable(np.zeros((batch, size), self.dtype), trainable=False, name="rnn_state")
+                for size in self.state_size
+            ]
+            for state in states:
+                state.path = f"{self.name}/rnn_state"
+            object.__setattr__(self, "states", states)
+
+    def reset_state(self):
+        """Zeroes the states of a stateful layer."""
+        if self.states is not None:
+            for state in self.states:
+                state.assign(np.zeros(state.shape, state.dtype))
+
+    def reset_states(self):
+        """Alias of `reset_state` (the Keras 2 name)."""
+        self.reset_state()
+
+    def get_initial_state(self, batch_size):
+        return [ops.zeros((batch_size, size), dtype=self.dtype) for size in self.state_size]
+
+    # -- call ---------------------------------------------------------------------------------
+    def _initial_states(self, sequences, initial_state):
+        batch = sequences.shape[0]
+        if initial_state is None:
+            if self.stateful:
+                if self.states[0].shape[0] != batch:
+                    raise ValueError(
+                        "If an RNN is stateful, the batch size of the input sequences must be "
+                        "the same as the batch size of the initial state.\n"
+                        f"- Expected batch size: {self.states[0].shape[0]}\n"
+                        f"- Received batch size: {batch}"
+                    )
+                return [convert_to_tensor(state.data.copy()) for state in self.states]
+            return [convert_to_tensor(np.zeros((batch, s), self.dtype)) for s in self.state_size]
+        if not isinstance(initial_state, (list, tuple)):
+            initial_state = [initial_state]
+        if len(initial_state) != len(self.state_size):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(self.state_size)} initial state(s) '
+                f"(initial_state), but received {len(initial_state)}."
+            )
+        states = []
+        for state, size in zip(initial_state, self.state_size):
+            state = convert_to_tensor(state, self.dtype)
+            if tuple(state.shape) != (batch, size):
+                raise ValueError(
+                    f'Layer "{self.name}": each initial_state must have shape '
+                    f"{(batch, size)} (batch, units), received shape {tuple(state.shape)} "
+                    f"for inputs of shape {tuple(sequences.shape)}."
+                )
+            states.append(state)
+        return states
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if mask is not None:
+            raise NotImplementedError(
+                f'Layer "{self.name}": masking is not supported by minikeras recurrent layers.'
+            )
+        states = self._initial_states(sequences, initial_state)
+        outputs = self.cell.run_sequence(
+            sequences,
+            states,
+            return_sequences=self.return_sequences,
+            go_backwards=self.go_backwards,
+            training=bool(training),
+        )
+        output, final_states = outputs[0], list(outputs[1:])
+        if self.stateful:
+            for variable, state in zip(self.states, final_states):
+                variable.assign(state.data)
+        if self.return_state:
+            return (output, *final_states)
+        return output
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "return_sequences": self.return_sequences,
+                "return_state": self.return_state,
+                "go_backwards": self.go_backwards,
+                "stateful": self.stateful,
+                "unroll": self.unroll,
+                "zero_output_for_mask": self.zero_output_for_mask,
+            }
+        )
+        return config
