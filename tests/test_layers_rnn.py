@@ -453,3 +453,121 @@ def test_dropout_is_seeded():
     a(x), b(x)
     b.set_weights(a.get_weights())
     np.testing.assert_array_equal(a(x, training=True).numpy(), b(x, training=True).numpy())
+
+
+# -- cells and the RNN wrapper ------------------------------------------------------------------
+WRAPPERS = json.loads(str(DATA["wrappers"]))
+
+
+@pytest.mark.parametrize("index", range(len(WRAPPERS)))
+def test_rnn_wrapper_config_written_by_keras_rebuilds_and_matches_keras(index):
+    from minikeras.saving import deserialize_keras_object
+
+    layer = deserialize_keras_object(WRAPPERS[index])
+    assert type(layer) is layers.RNN
+    x = DATA["wrapper/input"]
+    layer.build(x.shape)
+    layer.set_weights([DATA[f"wrapper/{index}/w{k}"] for k in range(len(layer.weights))])
+    np.testing.assert_allclose(
+        layer(x).numpy(), DATA[f"wrapper/{index}/output"], rtol=1e-5, atol=1e-6
+    )
+    restored = layers.RNN.from_config(layer.get_config())
+    assert restored.get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize(
+    ("cell", "layer"),
+    [
+        (lambda: layers.SimpleRNNCell(3), lambda: layers.SimpleRNN(3, return_sequences=True)),
+        (lambda: layers.LSTMCell(3), lambda: layers.LSTM(3, return_sequences=True)),
+        (lambda: layers.GRUCell(3), lambda: layers.GRU(3, return_sequences=True)),
+    ],
+)
+def test_cell_called_step_by_step_equals_its_layer(cell, layer):
+    x = rand(2, 4, 5)
+    cell, layer = cell(), layer()
+    layer(x)
+    cell.build((2, 5))
+    cell.set_weights(layer.get_weights())
+    states = cell.get_initial_state(batch_size=2)
+    outputs = []
+    for t in range(4):
+        output, states = cell(x[:, t], states)
+        outputs.append(output.numpy())
+    np.testing.assert_allclose(np.stack(outputs, axis=1), layer(x).numpy(), rtol=1e-6, atol=1e-6)
+    assert len(states) == len(layer.state_size)
+
+
+def test_rnn_wrapper_of_a_builtin_cell_is_its_layer():
+    x = rand(2, 4, 3)
+    wrapper = layers.RNN(layers.LSTMCell(3), return_state=True, go_backwards=True)
+    layer = layers.LSTM(3, return_state=True, go_backwards=True)
+    layer(x), wrapper(x)
+    wrapper.set_weights(layer.get_weights())
+    for got, expected in zip(wrapper(x), layer(x), strict=True):
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+class MinimalRNNCell(layers.Layer):
+    """The custom cell of the Keras RNN guide: `h = tanh(x @ kernel + h_prev @ recurrent)`."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), name="recurrent_kernel"
+        )
+
+    def call(self, inputs, states):
+        h = ops.matmul(inputs, self.kernel) + ops.matmul(states[0], self.recurrent_kernel)
+        output = ops.tanh(h)
+        return output, [output]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"return_sequences": True, "go_backwards": True}])
+def test_rnn_wrapper_steps_a_custom_cell_like_the_equivalent_layer(kwargs):
+    x = rand(2, 4, 3)
+    custom = layers.RNN(MinimalRNNCell(2), **kwargs)
+    reference = layers.SimpleRNN(2, use_bias=False, **kwargs)
+    custom(x), reference(x)
+    custom.set_weights(reference.get_weights())
+    np.testing.assert_allclose(custom(x).numpy(), reference(x).numpy(), rtol=1e-6, atol=1e-6)
+    restored = layers.RNN.from_config(
+        custom.get_config(), custom_objects={"MinimalRNNCell": MinimalRNNCell}
+    )
+    assert type(restored.cell) is MinimalRNNCell and restored.cell.units == 2
+
+
+def test_rnn_wrapper_of_a_custom_cell_has_finite_difference_gradients():
+    layer = layers.RNN(MinimalRNNCell(2, dtype="float64"), return_sequences=True, dtype="float64")
+    check_layer_gradients(layer, RNG.standard_normal((2, 3, 2)))
+
+
+def test_rnn_wrapper_rejects_a_cell_without_state_size_and_stacked_cells():
+    with pytest.raises(ValueError, match="state_size"):
+        layers.RNN(layers.Dense(2))
+    with pytest.raises(NotImplementedError, match="stacked"):
+        layers.RNN([layers.GRUCell(2), layers.GRUCell(2)])
+
+
+def test_cell_keeps_its_dropout_mask_across_steps_until_reset():
+    cell = layers.SimpleRNNCell(4, dropout=0.5, seed=4)
+    cell.build((3, 4))
+    cell.set_weights([np.eye(4, dtype=np.float32), np.zeros((4, 4), np.float32), np.zeros(4)])
+    x, h = np.ones((3, 4), np.float32), np.zeros((3, 4), np.float32)
+    first, _ = cell(x, [h], training=True)
+    again, _ = cell(x, [h], training=True)
+    np.testing.assert_array_equal(first.numpy(), again.numpy())
+    draws = set()
+    for _ in range(4):
+        cell.reset_dropout_mask()
+        draws.add(cell(x, [h], training=True)[0].numpy().tobytes())
+    assert len(draws) > 1
+    np.testing.assert_allclose(cell(x, [h], training=False)[0].numpy(), np.tanh(x))

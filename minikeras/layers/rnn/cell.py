@@ -1,6 +1,6 @@
 """`RecurrentCell`: the weights and arguments SimpleRNNCell, LSTMCell and GRUCell share."""
 
-from minikeras import activations, constraints, initializers, regularizers
+from minikeras import activations, constraints, initializers, ops, regularizers
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.rnn import RNN, DropoutMasks, check_rate, check_units
 
@@ -110,6 +110,31 @@ class RecurrentCell(Layer, DropoutMasks):
         weights = [self.kernel, self.recurrent_kernel] + ([self.bias] if self.use_bias else [])
         return recurrence(sequences, *weights, *states)
 
+    def call(self, inputs, states, training=False):
+        """One timestep: `inputs (batch, features)` and the states give
+        `(output, new_states)`; runs the layer's recurrence on a sequence of length one."""
+        nested = isinstance(states, (list, tuple))
+        states = list(states) if nested else [states]
+        batch, input_dim = inputs.shape
+        input_masks, recurrent_masks = self.step_dropout_masks(
+            batch, input_dim, inputs.data.dtype, training
+        )
+        recurrence = self.recurrence(
+            return_sequences=False,
+            input_masks=input_masks,
+            recurrent_masks=recurrent_masks,
+            **self.recurrence_arguments(),
+        )
+        weights = [self.kernel, self.recurrent_kernel] + ([self.bias] if self.use_bias else [])
+        output, *new_states = recurrence(ops.expand_dims(inputs, 1), *weights, *states)
+        if len(new_states) == 1 and not nested:
+            return output, new_states[0]
+        return output, new_states
+
+    def get_initial_state(self, batch_size=None):
+        sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
+        return [ops.zeros((batch_size, size), dtype=self.dtype) for size in sizes]
+
     def get_config(self):
         config = super().get_config()
         config.update(
@@ -188,4 +213,9 @@ class CellRNN(RNN):
             if key not in self.omitted_from_config:
                 config[key] = cell_config[key]
         config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        del config["cell"]  # the layer makes its own cell from the flat arguments
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

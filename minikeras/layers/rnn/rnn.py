@@ -58,6 +58,33 @@ class DropoutMasks:
         recurrent = self._masks(self.recurrent_dropout, (batch, self.units), dtype, training)
         return inputs, recurrent
 
+    def step_dropout_masks(self, batch, input_dim, dtype, training):
+        """The masks of a cell called one step at a time: drawn by the first training call
+        and kept until `reset_dropout_mask` / `reset_recurrent_dropout_mask`, as Keras."""
+        if not training:
+            return None, None
+        cache = self.__dict__.get("_step_masks")
+        if cache is None:
+            cache = [None, None]
+            object.__setattr__(self, "_step_masks", cache)
+        if cache[0] is None:
+            cache[0] = self._masks(self.dropout, (batch, input_dim), dtype, training)
+        if cache[1] is None:
+            cache[1] = self._masks(self.recurrent_dropout, (batch, self.units), dtype, training)
+        return cache[0], cache[1]
+
+    def reset_dropout_mask(self):
+        """Forgets the cached input dropout mask (the next training step draws a new one)."""
+        cache = self.__dict__.get("_step_masks")
+        if cache is not None:
+            cache[0] = None
+
+    def reset_recurrent_dropout_mask(self):
+        """Forgets the cached recurrent dropout mask."""
+        cache = self.__dict__.get("_step_masks")
+        if cache is not None:
+            cache[1] = None
+
 
 class RNN(Layer):
     """Base class of the recurrent layers: runs `self.cell` over the timesteps.
@@ -92,6 +119,24 @@ class RNN(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if isinstance(cell, (list, tuple)):
+            raise NotImplementedError(
+                "RNN(cell=[...]) (stacked cells, StackedRNNCells) is not supported in "
+                "minikeras; stack recurrent layers instead."
+            )
+        if not isinstance(cell, Layer) or not callable(getattr(cell, "call", None)):
+            raise ValueError(
+                f"Argument `cell` should be a layer with a `call` method, got {cell!r}."
+            )
+        state_size = getattr(cell, "state_size", None)
+        if state_size is None:
+            raise ValueError("state_size must be specified as property on the RNN cell.")
+        sizes = state_size if isinstance(state_size, (list, tuple)) else [state_size]
+        if not all(isinstance(size, int) and not isinstance(size, bool) for size in sizes):
+            raise ValueError(
+                "state_size must be an integer, or a list/tuple of integers (one for each "
+                f"state tensor), got {state_size!r}."
+            )
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
@@ -99,8 +144,8 @@ class RNN(Layer):
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
-        state_size = cell.state_size
-        self.state_size = [state_size] if isinstance(state_size, int) else list(state_size)
+        self.single_state = isinstance(state_size, int)
+        self.state_size = [state_size] if self.single_state else list(state_size)
         # Stateful states are kept out of the weights (and of saved files), as in Keras.
         object.__setattr__(self, "states", None)
         self.input_spec = InputSpec(ndim=3)
@@ -108,7 +153,7 @@ class RNN(Layer):
     # -- shapes and weights -------------------------------------------------------------------
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         batch, length = sequences_shape[0], sequences_shape[1]
-        units = self.cell.output_size
+        units = getattr(self.cell, "output_size", None) or self.state_size[0]
         output = (batch, length, units) if self.return_sequences else (batch, units)
         if self.return_state:
             return (output, *[(batch, size) for size in self.state_size])
@@ -121,7 +166,8 @@ class RNN(Layer):
                 f"{sequences_shape}."
             )
         if not self.cell.built:
-            self.cell.build((sequences_shape[0], sequences_shape[-1]))
+            self.cell.build((sequences_shape[0], *tuple(sequences_shape[2:])))
+            self.cell.built = True
         for variable in self.cell.weights:
             variable.path = f"{self.name}/{self.cell.name}/{variable.name}"
         if self.stateful:
@@ -191,14 +237,18 @@ class RNN(Layer):
                 f'Layer "{self.name}": masking is not supported by minikeras recurrent layers.'
             )
         states = self._initial_states(sequences, initial_state)
-        outputs = self.cell.run_sequence(
-            sequences,
-            states,
-            return_sequences=self.return_sequences,
-            go_backwards=self.go_backwards,
-            training=bool(training),
-        )
-        output, final_states = outputs[0], list(outputs[1:])
+        run_sequence = getattr(self.cell, "run_sequence", None)
+        if run_sequence is None:
+            output, final_states = self._step_through(sequences, states, training)
+        else:
+            outputs = run_sequence(
+                sequences,
+                states,
+                return_sequences=self.return_sequences,
+                go_backwards=self.go_backwards,
+                training=bool(training),
+            )
+            output, final_states = outputs[0], list(outputs[1:])
         if self.stateful:
             for variable, state in zip(self.states, final_states):
                 variable.assign(state.data)
@@ -206,7 +256,26 @@ class RNN(Layer):
             return (output, *final_states)
         return output
 
+    def _step_through(self, sequences, states, training):
+        """Calls a cell without a fused recurrence once per timestep (one graph per step)."""
+        cell_kwargs = {}
+        if "training" in _call_parameters(self.cell):
+            cell_kwargs["training"] = training
+        steps = range(sequences.shape[1])
+        if self.go_backwards:
+            steps = reversed(steps)
+        outputs = []
+        for t in steps:
+            output, new_states = self.cell(sequences[:, t], states, **cell_kwargs)
+            states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            outputs.append(output)
+        if self.return_sequences:
+            return ops.stack(outputs, axis=1), states
+        return outputs[-1], states
+
     def get_config(self):
+        from minikeras.saving.serialization import serialize_keras_object
+
         config = super().get_config()
         config.update(
             {
@@ -216,6 +285,21 @@ class RNN(Layer):
                 "stateful": self.stateful,
                 "unroll": self.unroll,
                 "zero_output_for_mask": self.zero_output_for_mask,
+                "cell": serialize_keras_object(self.cell),
             }
         )
         return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from minikeras.saving.serialization import deserialize_keras_object
+
+        config = dict(config)
+        cell = deserialize_keras_object(config.pop("cell"), custom_objects=custom_objects)
+        return cls(cell, **config)
+
+
+def _call_parameters(layer):
+    import inspect
+
+    return inspect.signature(layer.call).parameters
