@@ -82,18 +82,26 @@ class _Activation:
         return np.zeros_like(a) if g is None else np.asarray(g.data, dtype=a.dtype)
 
 
+def _matmul(a, b):
+    """`a @ b` over the last axis of `a`, as one 2-D product (numpy's stacked matmul is
+    much slower than a single GEMM on the flattened rows)."""
+    if a.ndim == 2:
+        return a @ b
+    return (a.reshape(-1, a.shape[-1]) @ b).reshape(*a.shape[:-1], b.shape[-1])
+
+
 def _project(h, weights, masks):
     """`h @ weights`, with `h` multiplied by a dropout mask first: one mask for every gate
-    block of `weights`, or one per block."""
+    block of `weights`, or one per block. `h` may have a leading time axis."""
     if masks is None:
-        return h @ weights
+        return _matmul(h, weights)
     if len(masks) == 1:
-        return (h * masks[0]) @ weights
+        return _matmul(h * masks[0], weights)
     units = weights.shape[1] // len(masks)
     out = np.empty(h.shape[:-1] + (weights.shape[1],), dtype=h.dtype)
     for g, mask in enumerate(masks):
         block = slice(g * units, (g + 1) * units)
-        out[..., block] = (h * mask) @ weights[:, block]
+        out[..., block] = _matmul(h * mask, weights[:, block])
     return out
 
 
@@ -114,7 +122,7 @@ def _project_backward(h, weights, masks, gy, g_weights, want_h=True):
             h_masked = h if mask is None else h * mask
             g_weights[:, block] += h_masked.reshape(rows).T @ g2[:, block]
         if want_h:
-            g_block = gy[..., block] @ weights[:, block].T
+            g_block = _matmul(gy[..., block], weights[:, block].T)
             if mask is not None:
                 g_block *= mask
             gh = g_block if gh is None else gh + g_block
