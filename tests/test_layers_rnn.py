@@ -352,6 +352,24 @@ def test_bad_initial_state_is_rejected_naming_both_shapes():
         layer(x, initial_state=[rand(2, 4)])
 
 
+def test_input_with_another_feature_size_is_rejected_naming_the_shapes():
+    layer = layers.LSTM(2)
+    layer(rand(1, 3, 2))
+    with pytest.raises(ValueError, match=r"axis -1.*2.*\(1, 3, 5\)"):
+        layer(rand(1, 3, 5))
+
+
+def test_regularizers_and_constraints_reach_the_cell_weights():
+    layer = layers.GRU(2, kernel_regularizer="l2", recurrent_constraint="non_neg")
+    x = rand(4, 3, 2)
+    layer(x)
+    assert len(layer.losses) == 1
+    model = keras.Sequential([keras.Input((3, 2)), layer])
+    model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
+    model.fit(x, rand(4, 2), epochs=2, verbose=0)
+    assert (layer.cell.recurrent_kernel.numpy() >= 0).all()
+
+
 def test_mask_is_rejected_rather_than_ignored():
     with pytest.raises(NotImplementedError, match="masking"):
         layers.GRU(2)(rand(2, 3, 2), mask=np.ones((2, 3), bool))

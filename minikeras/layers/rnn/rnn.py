@@ -90,7 +90,10 @@ class RNN(Layer):
     """Base class of the recurrent layers: runs `self.cell` over the timesteps.
 
     Args:
-        cell: the cell layer (holds the weights and makes the recurrence primitive).
+        cell: the cell layer. SimpleRNNCell, LSTMCell and GRUCell run the whole sequence
+            as one primitive; any other layer with a `state_size` and a
+            `call(inputs, states)` returning `(output, new_states)` is called once per
+            timestep.
         return_sequences: return the output of every timestep, `(batch, timesteps, units)`,
             rather than the last one, `(batch, units)`.
         return_state: also return the final states (`[output, *states]`).
@@ -165,6 +168,7 @@ class RNN(Layer):
                 f'Layer "{self.name}" needs a known feature dimension, got input shape '
                 f"{sequences_shape}."
             )
+        self.input_spec = InputSpec(ndim=3, axes={-1: sequences_shape[-1]})
         if not self.cell.built:
             self.cell.build((sequences_shape[0], *tuple(sequences_shape[2:])))
             self.cell.built = True
