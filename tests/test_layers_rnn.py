@@ -393,6 +393,12 @@ def test_unroll_changes_nothing():
     np.testing.assert_array_equal(rolled(x).numpy(), unrolled(x).numpy())
 
 
+def test_unroll_needs_a_known_number_of_timesteps_as_in_keras():
+    with pytest.raises(ValueError, match="time dimension is undefined"):
+        layers.LSTM(2, unroll=True)(keras.Input((None, 3)))
+    assert tuple(layers.LSTM(2)(keras.Input((None, 3))).shape) == (None, 2)
+
+
 def test_lstm_forget_gate_bias_starts_at_one():
     layer = layers.LSTM(3)
     layer.build((None, 4, 2))

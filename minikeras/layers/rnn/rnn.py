@@ -168,6 +168,11 @@ class RNN(Layer):
                 f'Layer "{self.name}" needs a known feature dimension, got input shape '
                 f"{sequences_shape}."
             )
+        if self.unroll and sequences_shape[1] is None:
+            raise ValueError(
+                "Cannot unroll a RNN if the time dimension is undefined: give `Input` a "
+                f"`shape` with the number of timesteps (got input shape {sequences_shape})."
+            )
         self.input_spec = InputSpec(ndim=3, axes={-1: sequences_shape[-1]})
         if not self.cell.built:
             self.cell.build((sequences_shape[0], *tuple(sequences_shape[2:])))
