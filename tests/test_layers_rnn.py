@@ -522,6 +522,25 @@ def test_cell_called_step_by_step_equals_its_layer(cell, layer):
     assert len(states) == len(layer.state_size)
 
 
+def test_rnn_wrapper_passes_layer_checks():
+    run_layer_test(
+        layers.RNN,
+        {"cell": layers.GRUCell(3), "return_sequences": True},
+        input_shape=(2, 4, 5),
+        expected_output_shape=(2, 4, 3),
+        expected_num_trainable_weights=3,
+        expected_num_non_trainable_weights=0,
+    )
+    run_layer_test(
+        layers.RNN,
+        {"cell": MinimalRNNCell(2), "go_backwards": True},
+        input_shape=(2, 4, 5),
+        expected_output_shape=(2, 2),
+        expected_num_trainable_weights=2,
+        custom_objects={"MinimalRNNCell": MinimalRNNCell},
+    )
+
+
 def test_rnn_wrapper_of_a_builtin_cell_is_its_layer():
     x = rand(2, 4, 3)
     wrapper = layers.RNN(layers.LSTMCell(3), return_state=True, go_backwards=True)
