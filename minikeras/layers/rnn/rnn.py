@@ -1,9 +1,11 @@
-"""`RNN`: what SimpleRNN, LSTM and GRU share (states, stateful mode, outputs, config).
+"""`RNN`: runs a cell over the timesteps; the base of SimpleRNN, LSTM and GRU.
 
 A recurrent layer owns a cell (`self.cell`, a layer holding `kernel`, `recurrent_kernel` and
 `bias`), as in Keras, so a `.weights.h5` file stores them under `layers/lstm/cell/vars`.
-The whole sequence runs as one primitive (see `fused.py`): the cell supplies the weights,
-the dropout masks and the primitive, and this class the loop's inputs and outputs.
+For the built-in cells the whole sequence runs as one primitive (see `fused.py`): the cell
+supplies the weights, the dropout masks and the primitive, and this class the initial
+states, the stateful bookkeeping and the outputs. Any other cell is called once per
+timestep.
 """
 
 import numpy as np
@@ -96,7 +98,7 @@ class RNN(Layer):
             timestep.
         return_sequences: return the output of every timestep, `(batch, timesteps, units)`,
             rather than the last one, `(batch, units)`.
-        return_state: also return the final states (`[output, *states]`).
+        return_state: also return the final states: `(output, *states)`.
         go_backwards: process the sequence in reverse (the returned sequence is in the
             order processed, so reversed).
         stateful: each batch starts from the final states of the previous one (sample
