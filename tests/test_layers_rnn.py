@@ -370,6 +370,11 @@ def test_regularizers_and_constraints_reach_the_cell_weights():
     assert (layer.cell.recurrent_kernel.numpy() >= 0).all()
 
 
+def test_empty_sequence_is_rejected():
+    with pytest.raises(ValueError, match="at least one timestep"):
+        layers.SimpleRNN(2)(np.zeros((2, 0, 3), np.float32))
+
+
 def test_mask_is_rejected_rather_than_ignored():
     with pytest.raises(NotImplementedError, match="masking"):
         layers.GRU(2)(rand(2, 3, 2), mask=np.ones((2, 3), bool))

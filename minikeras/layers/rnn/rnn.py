@@ -247,6 +247,11 @@ class RNN(Layer):
             raise NotImplementedError(
                 f'Layer "{self.name}": masking is not supported by minikeras recurrent layers.'
             )
+        if sequences.shape[1] == 0:
+            raise ValueError(
+                f'Layer "{self.name}" needs at least one timestep, received sequences of '
+                f"shape {tuple(sequences.shape)}."
+            )
         states = self._initial_states(sequences, initial_state)
         run_sequence = getattr(self.cell, "run_sequence", None)
         if run_sequence is None:
