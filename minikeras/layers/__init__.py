@@ -48,6 +48,7 @@ from minikeras.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from minikeras.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 
 __all__ = [
     "ELU",
@@ -65,9 +66,13 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRU",
+    "GRUCell",
     "GaussianDropout",
     "GaussianNoise",
     "Identity",
+    "LSTM",
+    "LSTMCell",
     "Input",
     "InputLayer",
     "InputSpec",
@@ -82,10 +87,13 @@ __all__ = [
     "Permute",
     "RandomCrop",
     "ReLU",
+    "RNN",
     "RepeatVector",
     "Rescaling",
     "Resizing",
     "Reshape",
+    "SimpleRNN",
+    "SimpleRNNCell",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",

@@ -1,0 +1,434 @@
+"""The recurrence primitives behind SimpleRNN, LSTM and GRU: one graph node per layer call.
+
+Written with ops, a recurrent layer would add a dozen graph nodes per timestep, and its
+backward pass would walk them all. Here each layer call is one `Function`:
+
+- `forward` projects every timestep's input with the kernel in one matrix product
+  (`x @ kernel + bias`, shape `(timesteps, batch, gates * units)`), then loops over the
+  timesteps in numpy, keeping the states and gate values the backward pass needs;
+- `backward` loops over the timesteps in reverse (backpropagation through time), adding up
+  the recurrent kernel's gradient, and finishes with one matrix product for the kernel's
+  and one for the input's gradient.
+
+Inputs, in order: `x (batch, timesteps, input_dim)`, `kernel (input_dim, k * units)`,
+`recurrent_kernel (units, k * units)`, `bias` (when the layer has one), then the initial
+states (`h`, and `c` for the LSTM), each `(batch, units)`. Outputs: the layer's output (the
+whole sequence `(batch, timesteps, units)` or the last step `(batch, units)`), then the final
+states. Gate blocks along the `k * units` axis are in Keras's order: LSTM `i, f, c, o`, GRU
+`z, r, h`.
+
+Dropout masks (drawn by the layer once per call, so every timestep uses the same mask) are
+constructor arguments: a list with one mask for all gates, or one per gate, or None.
+"""
+
+import numpy as np
+
+from minikeras import activations
+from minikeras.autodiff import Function, GradientTape, convert_to_tensor, no_grad
+
+
+def _sigmoid(a):
+    with np.errstate(over="ignore"):  # exp(-a) overflows to inf for a < -88: sigmoid is 0
+        e = np.exp(-a)
+    e += 1
+    return np.reciprocal(e, out=e)
+
+
+class _Activation:
+    """An activation applied to numpy arrays, with its derivative.
+
+    tanh, sigmoid, relu and linear have derivatives written in terms of their outputs, so
+    the recurrence keeps only outputs; any other activation keeps its input and gets its
+    derivative from minikeras's autodiff.
+    """
+
+    def __init__(self, function):
+        self.function = function
+        self.kind = None
+        for kind in ("tanh", "sigmoid", "relu", "linear"):
+            if function is getattr(activations, kind):
+                self.kind = kind
+        self.needs_input = self.kind is None
+
+    def __call__(self, a):
+        kind = self.kind
+        if kind == "tanh":
+            return np.tanh(a)
+        if kind == "sigmoid":
+            return _sigmoid(a)
+        if kind == "relu":
+            return np.maximum(a, 0)
+        if kind == "linear":
+            return a.copy()
+        with no_grad():
+            return np.asarray(self.function(convert_to_tensor(a)).data, dtype=a.dtype)
+
+    def gradient(self, gy, a, y):
+        """The gradient with respect to the input `a`, given the output `y` and its gradient."""
+        kind = self.kind
+        if kind == "tanh":
+            return gy * (1 - y * y)
+        if kind == "sigmoid":
+            return gy * y * (1 - y)
+        if kind == "relu":
+            return gy * (y > 0)
+        if kind == "linear":
+            return gy
+        with GradientTape() as tape:
+            t = convert_to_tensor(a)
+            tape.watch(t)
+            out = self.function(t)
+        g = tape.gradient(out, t, output_gradients=convert_to_tensor(gy))
+        return np.zeros_like(a) if g is None else np.asarray(g.data, dtype=a.dtype)
+
+
+def _matmul(a, b):
+    """`a @ b` over the last axis of `a`, as one 2-D product (numpy's stacked matmul is
+    much slower than a single GEMM on the flattened rows)."""
+    if a.ndim == 2:
+        return a @ b
+    return (a.reshape(-1, a.shape[-1]) @ b).reshape(*a.shape[:-1], b.shape[-1])
+
+
+def _project(h, weights, masks):
+    """`h @ weights`, with `h` multiplied by a dropout mask first: one mask for every gate
+    block of `weights`, or one per block. `h` may have a leading time axis."""
+    if masks is None:
+        return _matmul(h, weights)
+    if len(masks) == 1:
+        return _matmul(h * masks[0], weights)
+    units = weights.shape[1] // len(masks)
+    out = np.empty(h.shape[:-1] + (weights.shape[1],), dtype=h.dtype)
+    for g, mask in enumerate(masks):
+        block = slice(g * units, (g + 1) * units)
+        out[..., block] = _matmul(h * mask, weights[:, block])
+    return out
+
+
+def _project_backward(h, weights, masks, gy, g_weights, want_h=True):
+    """Backward of `_project`: adds the weights' gradient into `g_weights` (in place;
+    skipped when None) and returns the gradient with respect to `h` (None unless
+    `want_h`). `h` and `gy` may have leading time axes."""
+    rows = (-1, h.shape[-1])
+    g2 = gy.reshape(-1, gy.shape[-1])
+    blocks = [slice(None)] if masks is None or len(masks) == 1 else None
+    if blocks is None:
+        units = gy.shape[-1] // len(masks)
+        blocks = [slice(g * units, (g + 1) * units) for g in range(len(masks))]
+    gh = None
+    for g, block in enumerate(blocks):
+        mask = None if masks is None else masks[g]
+        if g_weights is not None:
+            h_masked = h if mask is None else h * mask
+            g_weights[:, block] += h_masked.reshape(rows).T @ g2[:, block]
+        if want_h:
+            g_block = _matmul(gy[..., block], weights[:, block].T)
+            if mask is not None:
+                g_block *= mask
+            gh = g_block if gh is None else gh + g_block
+    return gh
+
+
+class _Recurrence(Function):
+    """Shared by the three recurrences: argument handling, the input projection, outputs."""
+
+    n_states = 1
+
+    def __init__(
+        self,
+        activation,
+        recurrent_activation=None,
+        use_bias=True,
+        return_sequences=False,
+        go_backwards=False,
+        input_masks=None,
+        recurrent_masks=None,
+    ):
+        self.activation = _Activation(activation)
+        self.recurrent_activation = _Activation(recurrent_activation or activations.sigmoid)
+        self.use_bias = use_bias
+        self.return_sequences = return_sequences
+        self.go_backwards = go_backwards
+        self.input_masks = input_masks
+        self.recurrent_masks = recurrent_masks
+
+    def _split(self, arrays):
+        x, kernel, recurrent_kernel, *rest = arrays
+        bias = rest.pop(0) if self.use_bias else None
+        return x, kernel, recurrent_kernel, bias, rest
+
+    def _project_inputs(self, x, kernel, input_bias):
+        """Time-major inputs (in processing order) and their projection, one product."""
+        xt = x.transpose(1, 0, 2)
+        if self.go_backwards:
+            xt = xt[::-1]
+        xt = np.ascontiguousarray(xt)
+        xw = _project(xt, kernel, self.input_masks)
+        if input_bias is not None:
+            xw += input_bias
+        self.xt, self.kernel = xt, kernel
+        return xw
+
+    def _inputs_backward(self, g_xw, g_kernel_needed, g_x_needed):
+        """Gradients of x and the kernel from the gradient of the projection."""
+        g_kernel = np.zeros_like(self.kernel) if g_kernel_needed else None
+        if not g_x_needed:
+            if g_kernel is not None:
+                _project_backward(self.xt, None, self.input_masks, g_xw, g_kernel, want_h=False)
+            return None, g_kernel
+        gxt = _project_backward(self.xt, self.kernel, self.input_masks, g_xw, g_kernel)
+        if self.go_backwards:
+            gxt = gxt[::-1]
+        return np.ascontiguousarray(gxt.transpose(1, 0, 2)), g_kernel
+
+    def _outputs(self, hs, *states):
+        if self.return_sequences:
+            output = np.ascontiguousarray(hs.transpose(1, 0, 2))
+        else:
+            output = hs[-1].copy()
+        return (output, *[s.copy() for s in states])
+
+    def _sequence_gradient(self, g_output):
+        """The output's gradient per timestep (time-major), or None when only the last
+        step is returned (its gradient is added to the final state's)."""
+        if self.return_sequences:
+            return g_output.transpose(1, 0, 2)
+        return None
+
+    def _gradients(self, g_x, g_kernel, g_recurrent, g_bias, g_states):
+        needs = self.needs_grad
+        grads = [g_x, g_kernel, g_recurrent]
+        if self.use_bias:
+            grads.append(g_bias)
+        grads.extend(g_states)
+        return tuple(g if need else None for g, need in zip(grads, needs))
+
+
+class SimpleRNNRecurrence(_Recurrence):
+    """`h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`."""
+
+    def forward(self, *arrays):
+        x, kernel, recurrent_kernel, bias, (h0,) = self._split(arrays)
+        xw = self._project_inputs(x, kernel, bias)
+        act = self.activation
+        masks = self.recurrent_masks
+        hs = np.empty(xw.shape[:2] + (recurrent_kernel.shape[0],), dtype=xw.dtype)
+        pre = np.empty_like(hs) if act.needs_input else None
+        h = h0
+        for t in range(len(xw)):
+            a = xw[t] + _project(h, recurrent_kernel, masks)
+            if pre is not None:
+                pre[t] = a
+            h = hs[t] = act(a)
+        self.hs, self.h0, self.pre, self.recurrent_kernel = hs, h0, pre, recurrent_kernel
+        return self._outputs(hs, hs[-1])
+
+    def backward(self, g_output, g_h):
+        hs, h0, pre, recurrent_kernel = self.hs, self.h0, self.pre, self.recurrent_kernel
+        g_seq = self._sequence_gradient(g_output)
+        g_carry = g_h if g_seq is not None else g_h + g_output
+        g_recurrent = np.zeros_like(recurrent_kernel)
+        g_xw = np.empty_like(hs)
+        act, masks = self.activation, self.recurrent_masks
+        for t in range(len(hs) - 1, -1, -1):
+            gh = g_carry + g_seq[t] if g_seq is not None else g_carry
+            ga = act.gradient(gh, None if pre is None else pre[t], hs[t])
+            g_xw[t] = ga
+            h_prev = hs[t - 1] if t else h0
+            g_carry = _project_backward(h_prev, recurrent_kernel, masks, ga, g_recurrent)
+        needs = self.needs_grad
+        g_x, g_kernel = self._inputs_backward(g_xw, needs[1], needs[0])
+        g_bias = g_xw.sum(axis=(0, 1)) if self.use_bias else None
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_carry])
+
+
+class LSTMRecurrence(_Recurrence):
+    """The LSTM: gates `i, f, o = recurrent_activation(...)`, candidate
+    `g = activation(...)`, carry `c_t = f * c_{t-1} + i * g`, output
+    `h_t = o * activation(c_t)`; each gate's pre-activation is its block of
+    `x_t @ kernel + h_{t-1} @ recurrent_kernel + bias`."""
+
+    n_states = 2
+
+    def forward(self, *arrays):
+        x, kernel, recurrent_kernel, bias, (h0, c0) = self._split(arrays)
+        xw = self._project_inputs(x, kernel, bias)
+        units = recurrent_kernel.shape[0]
+        act, rec_act, masks = self.activation, self.recurrent_activation, self.recurrent_masks
+        steps, batch = xw.shape[:2]
+        gates = np.empty_like(xw)  # activated i, f, g, o
+        cs = np.empty((steps, batch, units), dtype=xw.dtype)
+        tanh_cs = np.empty_like(cs)  # activation(c_t)
+        hs = np.empty_like(cs)
+        keep_pre = act.needs_input or rec_act.needs_input
+        pre = np.empty_like(xw) if keep_pre else None
+        h, c = h0, c0
+        for t in range(steps):
+            z = xw[t] + _project(h, recurrent_kernel, masks)
+            if keep_pre:
+                pre[t] = z
+            gate = gates[t]
+            gate[:, : 2 * units] = rec_act(z[:, : 2 * units])
+            gate[:, 2 * units : 3 * units] = act(z[:, 2 * units : 3 * units])
+            gate[:, 3 * units :] = rec_act(z[:, 3 * units :])
+            i, f, g, o = (gate[:, k * units : (k + 1) * units] for k in range(4))
+            c = cs[t] = f * c + i * g
+            tanh_cs[t] = act(c)
+            h = hs[t] = o * tanh_cs[t]
+        self.gates, self.cs, self.tanh_cs, self.hs, self.pre = gates, cs, tanh_cs, hs, pre
+        self.h0, self.c0, self.recurrent_kernel = h0, c0, recurrent_kernel
+        return self._outputs(hs, hs[-1], cs[-1])
+
+    def backward(self, g_output, g_h, g_c):
+        gates, cs, tanh_cs, hs, pre = self.gates, self.cs, self.tanh_cs, self.hs, self.pre
+        recurrent_kernel = self.recurrent_kernel
+        units = recurrent_kernel.shape[0]
+        act, rec_act, masks = self.activation, self.recurrent_activation, self.recurrent_masks
+        g_seq = self._sequence_gradient(g_output)
+        gh_carry = g_h if g_seq is not None else g_h + g_output
+        gc_carry = g_c
+        g_recurrent = np.zeros_like(recurrent_kernel)
+        g_xw = np.empty_like(gates)
+        if_, c_, o_ = slice(0, 2 * units), slice(2 * units, 3 * units), slice(3 * units, None)
+        for t in range(len(gates) - 1, -1, -1):
+            gh = gh_carry + g_seq[t] if g_seq is not None else gh_carry
+            gate = gates[t]
+            i, f, g, o = (gate[:, k * units : (k + 1) * units] for k in range(4))
+            c_prev = cs[t - 1] if t else self.c0
+            gc = gc_carry + act.gradient(gh * o, None if pre is None else cs[t], tanh_cs[t])
+            g_gate = np.empty_like(gate)
+            g_gate[:, :units] = gc * g
+            g_gate[:, units : 2 * units] = gc * c_prev
+            g_gate[:, 2 * units : 3 * units] = gc * i
+            g_gate[:, 3 * units :] = gh * tanh_cs[t]
+            z = None if pre is None else pre[t]
+            g_z = g_xw[t]
+            for block, gate_act in ((if_, rec_act), (c_, act), (o_, rec_act)):
+                z_block = None if z is None else z[:, block]
+                g_z[:, block] = gate_act.gradient(g_gate[:, block], z_block, gate[:, block])
+            gc_carry = gc * f
+            h_prev = hs[t - 1] if t else self.h0
+            gh_carry = _project_backward(h_prev, recurrent_kernel, masks, g_z, g_recurrent)
+        needs = self.needs_grad
+        g_x, g_kernel = self._inputs_backward(g_xw, needs[1], needs[0])
+        g_bias = g_xw.sum(axis=(0, 1)) if self.use_bias else None
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh_carry, gc_carry])
+
+
+class GRURecurrence(_Recurrence):
+    """The GRU: gates `z, r = recurrent_activation(...)`, candidate `hh`, and
+    `h_t = z * h_{t-1} + (1 - z) * hh`.
+
+    With `reset_after=True` (Keras's default) the bias is `(2, 3 * units)`: row 0 is added
+    to the input projection, row 1 to the recurrent one, and the reset gate multiplies the
+    recurrent projection: `hh = activation(xw_h + r * (h_{t-1} @ recurrent_kernel_h + b_h))`.
+    With `reset_after=False` the bias is `(3 * units,)` and the reset gate multiplies the
+    state before its product: `hh = activation(xw_h + (r * h_{t-1}) @ recurrent_kernel_h)`.
+    """
+
+    def __init__(self, *args, reset_after=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reset_after = reset_after
+
+    def forward(self, *arrays):
+        x, kernel, recurrent_kernel, bias, (h0,) = self._split(arrays)
+        reset_after = self.reset_after
+        input_bias = recurrent_bias = None
+        if bias is not None:
+            input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, None)
+        xw = self._project_inputs(x, kernel, input_bias)
+        units = recurrent_kernel.shape[0]
+        act, rec_act, masks = self.activation, self.recurrent_activation, self.recurrent_masks
+        steps, batch = xw.shape[:2]
+        zr = np.empty((steps, batch, 2 * units), dtype=xw.dtype)
+        hh = np.empty((steps, batch, units), dtype=xw.dtype)
+        hs = np.empty_like(hh)
+        inner_h = np.empty_like(hh)  # the candidate's recurrent term before the reset gate
+        pre_zr = np.empty_like(zr) if rec_act.needs_input else None
+        pre_h = np.empty_like(hh) if act.needs_input else None
+        h = h0
+        for t in range(steps):
+            if reset_after:
+                m = _project(h, recurrent_kernel, masks)
+                if recurrent_bias is not None:
+                    m += recurrent_bias
+                a_zr = xw[t, :, : 2 * units] + m[:, : 2 * units]
+                inner_h[t] = m[:, 2 * units :]
+            else:
+                zr_masks = None if masks is None else masks[:2]
+                a_zr = xw[t, :, : 2 * units] + _project(
+                    h, recurrent_kernel[:, : 2 * units], zr_masks
+                )
+            if pre_zr is not None:
+                pre_zr[t] = a_zr
+            zr[t] = rec_act(a_zr)
+            z, r = zr[t, :, :units], zr[t, :, units:]
+            if reset_after:
+                a_h = xw[t, :, 2 * units :] + r * inner_h[t]
+            else:
+                h_masked = h if masks is None else h * masks[-1]
+                a_h = xw[t, :, 2 * units :] + (r * h_masked) @ recurrent_kernel[:, 2 * units :]
+            if pre_h is not None:
+                pre_h[t] = a_h
+            hh[t] = act(a_h)
+            h = hs[t] = z * h + (1 - z) * hh[t]
+        self.zr, self.hh, self.hs, self.inner_h = zr, hh, hs, inner_h
+        self.pre_zr, self.pre_h = pre_zr, pre_h
+        self.h0, self.recurrent_kernel = h0, recurrent_kernel
+        return self._outputs(hs, hs[-1])
+
+    def backward(self, g_output, g_h):
+        zr, hh, hs, inner_h = self.zr, self.hh, self.hs, self.inner_h
+        pre_zr, pre_h = self.pre_zr, self.pre_h
+        recurrent_kernel = self.recurrent_kernel
+        units = recurrent_kernel.shape[0]
+        reset_after = self.reset_after
+        act, rec_act, masks = self.activation, self.recurrent_activation, self.recurrent_masks
+        g_seq = self._sequence_gradient(g_output)
+        g_carry = g_h if g_seq is not None else g_h + g_output
+        g_recurrent = np.zeros_like(recurrent_kernel)
+        steps, batch = hs.shape[:2]
+        g_xw = np.empty((steps, batch, 3 * units), dtype=hs.dtype)
+        g_recurrent_bias = np.zeros(3 * units, dtype=hs.dtype) if reset_after else None
+        for t in range(steps - 1, -1, -1):
+            gh = g_carry + g_seq[t] if g_seq is not None else g_carry
+            h_prev = hs[t - 1] if t else self.h0
+            z, r = zr[t, :, :units], zr[t, :, units:]
+            g_zr = np.empty((batch, 2 * units), dtype=hs.dtype)
+            g_zr[:, :units] = gh * (h_prev - hh[t])
+            g_a_h = act.gradient(gh * (1 - z), None if pre_h is None else pre_h[t], hh[t])
+            g_xw[t, :, 2 * units :] = g_a_h
+            g_prev = gh * z
+            if reset_after:
+                g_zr[:, units:] = g_a_h * inner_h[t]
+                g_a_zr = rec_act.gradient(g_zr, None if pre_zr is None else pre_zr[t], zr[t])
+                g_xw[t, :, : 2 * units] = g_a_zr
+                g_m = np.concatenate([g_a_zr, g_a_h * r], axis=1)
+                if g_recurrent_bias is not None:
+                    g_recurrent_bias += g_m.sum(axis=0)
+                g_prev += _project_backward(h_prev, recurrent_kernel, masks, g_m, g_recurrent)
+            else:
+                h_masked = h_prev if masks is None else h_prev * masks[-1]
+                g_recurrent[:, 2 * units :] += (r * h_masked).T @ g_a_h
+                g_q = g_a_h @ recurrent_kernel[:, 2 * units :].T
+                g_zr[:, units:] = g_q * h_masked
+                g_h_masked = g_q * r
+                g_prev += g_h_masked if masks is None else g_h_masked * masks[-1]
+                g_a_zr = rec_act.gradient(g_zr, None if pre_zr is None else pre_zr[t], zr[t])
+                g_xw[t, :, : 2 * units] = g_a_zr
+                zr_masks = None if masks is None else masks[:2]
+                g_prev += _project_backward(
+                    h_prev,
+                    recurrent_kernel[:, : 2 * units],
+                    zr_masks,
+                    g_a_zr,
+                    g_recurrent[:, : 2 * units],
+                )
+            g_carry = g_prev
+        needs = self.needs_grad
+        g_x, g_kernel = self._inputs_backward(g_xw, needs[1], needs[0])
+        g_bias = None
+        if self.use_bias:
+            g_input_bias = g_xw.sum(axis=(0, 1))
+            g_bias = np.stack([g_input_bias, g_recurrent_bias]) if reset_after else g_input_bias
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_carry])
