@@ -105,3 +105,12 @@ __all__ = [
     *convolutional.__all__,
     *pooling.__all__,
 ]
+
+
+def __getattr__(name):
+    # `Masking` is the one Keras layer that only makes masks: say why it is missing.
+    if name == "Masking":
+        raise AttributeError(
+            "minikeras.layers has no Masking layer: minikeras does not support masking yet."
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,6 +32,9 @@ class Functional(Model):
         name: model name.
     """
 
+    # The inputs are one structure; a second positional value fills `training` (an error).
+    _allow_non_tensor_positional_args = True
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         if hasattr(self, "_init_trainer"):
