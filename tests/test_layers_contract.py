@@ -2,6 +2,9 @@
 call arguments are checked as Keras checks them, weightless layers are built at
 construction."""
 
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -160,3 +163,26 @@ def test_positional_tensors_none_and_keywords_still_work():
     assert _functional()(_x(), None).shape == (4, 2)
     assert _functional()(_x(), training=True).shape == (4, 2)
     assert _Subclassed()(_x(), training=True).shape == (4, 2)
+
+
+# -- layers without weights are built at construction ----------------------------------------
+def _built_cases():
+    path = os.path.join(os.path.dirname(__file__), "fixtures", "layers_built.json")
+    with open(path) as f:
+        return json.load(f)["cases"]
+
+
+@pytest.mark.parametrize("name, case", sorted(_built_cases().items()))
+def test_layer_is_built_at_construction_exactly_when_keras_builds_it(name, case):
+    arguments = [tuple(a) if isinstance(a, list) else a for a in case["arguments"]]
+    layer = getattr(layers, name)(*arguments)
+    assert layer.built is case["built"]
+
+
+def test_layers_built_at_construction_still_run_and_check_their_inputs():
+    pool = layers.MaxPooling2D(2)
+    assert pool.built and pool(np.ones((1, 4, 4, 1), "float32")).shape == (1, 2, 2, 1)
+    with pytest.raises(ValueError, match=r'"small".*zero or negative.*\(1, 1, 1, 1\)'):
+        layers.MaxPooling2D(2, name="small")(np.ones((1, 1, 1, 1), "float32"))
+    dropout = layers.Dropout(0.5, seed=1)
+    assert dropout.built and dropout(np.ones((2, 3), "float32"), training=True).shape == (2, 3)

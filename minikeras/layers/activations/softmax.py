@@ -24,6 +24,7 @@ class Softmax(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at construction, as in Keras
         if isinstance(axis, (list, tuple)):
             if not axis or not all(isinstance(a, int) for a in axis):
                 raise ValueError(f"Softmax: `axis` must be an int or ints. Received axis={axis!r}.")
