@@ -9,7 +9,10 @@ Beyond Keras 3 (as tf.keras 2 did): `model.add_loss(symbolic_tensor)` and
 `model.add_metric(symbolic_tensor, name=...)` add subgraphs computed on every call.
 """
 
-from minikeras.autodiff import Tensor, convert_to_tensor
+import functools
+import warnings
+
+from minikeras.autodiff import convert_to_tensor
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
@@ -39,6 +42,14 @@ class Functional(Model):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         if hasattr(self, "_init_trainer"):
             self._init_trainer()
+        for what, structure in (("inputs", inputs), ("outputs", outputs)):
+            for tensor in flatten(structure):
+                if not isinstance(tensor, KerasTensor):
+                    raise ValueError(
+                        f"All `{what}` values must be KerasTensors (from keras.Input and the "
+                        f"layers called on it). Received {tensor!r} of type "
+                        f"{type(tensor).__name__} in {what}={structure!r}."
+                    )
         if isinstance(inputs, dict):
             for key, tensor in inputs.items():
                 if tensor.name is None:
@@ -47,12 +58,6 @@ class Functional(Model):
         self._outputs_struct = outputs
         self.inputs = flatten(inputs)
         self.outputs = flatten(outputs)
-        for tensor in self.inputs + self.outputs:
-            if not isinstance(tensor, KerasTensor):
-                raise TypeError(
-                    "Model(inputs, outputs) expects symbolic tensors (from keras.Input and "
-                    f"layers called on it), got {type(tensor).__name__}."
-                )
         self._symbolic_losses = []
         self._symbolic_metrics = []
         self._build_graph()
@@ -144,25 +149,47 @@ class Functional(Model):
 
     # -- calling ----------------------------------------------------------------------------
     def _match_inputs(self, inputs):
-        """Returns the input values in the order of `self.inputs`, checking their shapes."""
+        """Returns the input values in the order of `self.inputs`, checked and with their
+        ranks standardised as Keras does (see `_check_input_shape`)."""
         expected = self.inputs
+        struct = self._inputs_struct
         if isinstance(inputs, dict):
-            names = [t.name for t in expected]
+            # A dict model is fed by its own keys; other models by their inputs' names.
+            names = list(struct) if isinstance(struct, dict) else [t.name for t in expected]
             missing = [name for name in names if name not in inputs]
-            if missing and isinstance(self._inputs_struct, dict):
-                names = list(self._inputs_struct)
-                missing = [name for name in names if name not in inputs]
             if missing:
                 raise ValueError(
                     f'Model "{self.name}" is missing input(s) {missing}: it expects the keys '
                     f"{names}, received {list(inputs)}."
                 )
             values = [inputs[name] for name in names]
-        elif len(expected) == 1:
+            if isinstance(struct, dict) and len(inputs) != len(struct):
+                self._warn_inputs_structure(inputs)
+        elif isinstance(struct, dict) and len(expected) == 1:
+            self._warn_inputs_structure(inputs)
             if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
                 inputs = inputs[0]
             values = [inputs]
+        elif len(expected) == 1:
+            if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+                inputs = inputs[0]
+            elif isinstance(inputs, (list, tuple)) and not isinstance(struct, (list, tuple)):
+                raise ValueError(
+                    f'Model "{self.name}" expects 1 input {[t.name for t in expected]}, but it '
+                    f"received {len(inputs)} inputs."
+                )
+            values = [inputs]
         else:
+            if isinstance(struct, dict) and list(struct) != sorted(struct):
+                # Keras lines a list up with a dict model's keys in sorted order: refuse
+                # rather than guess when that differs from the order the keys were given.
+                raise ValueError(
+                    f'Model "{self.name}" takes a dict of inputs with keys {list(struct)}, '
+                    "which are not in sorted order, so a list cannot be matched to them: "
+                    "pass a dict."
+                )
+            if isinstance(struct, dict):
+                self._warn_inputs_structure(inputs)
             flat = flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
             if len(flat) != len(expected):
                 raise ValueError(
@@ -173,28 +200,62 @@ class Functional(Model):
         converted = []
         checked = self.__dict__.setdefault("_checked_input_shapes", {})
         for tensor, value in zip(expected, values):
-            value = convert_to_tensor(value, None if isinstance(value, Tensor) else tensor.dtype)
+            value = convert_to_tensor(value, tensor.dtype)  # as Keras: the Input's dtype
             shape = value.data.shape
-            if checked.get(id(tensor)) != shape:  # each input shape is checked once
-                self._check_input_shape(tensor, shape)
-                checked[id(tensor)] = shape
+            known = checked.get(id(tensor))
+            if known is None or known[0] != shape:  # each input shape is checked once
+                known = (shape, self._check_input_shape(tensor, shape))
+                checked[id(tensor)] = known
+            if known[1] is not None:
+                value = known[1](value)
             converted.append(value)
         return converted
 
+    def _warn_inputs_structure(self, inputs):
+        """Warns, as Keras does, that `inputs` is not shaped like the model's inputs."""
+        expected = map_structure(lambda t: t.name, self._inputs_struct)
+        received = map_structure(
+            lambda v: f"Tensor(shape={tuple(getattr(v, 'shape', ()))})", inputs
+        )
+        warnings.warn(
+            "The structure of `inputs` doesn't match the expected structure.\n"
+            f"Expected: {expected}\nReceived: inputs={received}",
+            stacklevel=4,
+        )
+
     def _check_input_shape(self, tensor, shape):
-        # As Keras's input specs: the batch size is not checked (a Sequential built by its
-        # first batch keeps that size in its input shape, and takes any other).
-        shape = tuple(shape)
-        compatible = len(shape) == len(tensor.shape) and all(
+        """Checks a value's shape against an input; returns the rank adjustment (a function
+        of the value) it needs, or None.
+
+        As Keras: a value with one dimension more than the input, of size 1 and last, is
+        squeezed; one with a dimension less is given a last dimension of size 1 when the
+        input's last dimension is 1. The batch size is not checked (a Sequential built by
+        its first batch keeps that size in its input shape, and takes any other).
+        """
+        from minikeras import ops
+
+        received = shape = tuple(shape)
+        adjust = None
+        rank = len(tensor.shape)
+        if len(shape) == rank + 1 and shape[-1] == 1:
+            adjust, shape = functools.partial(ops.squeeze, axis=-1), shape[:-1]
+        elif len(shape) == rank - 1 and rank > 0 and tensor.shape[-1] == 1:
+            adjust, shape = functools.partial(ops.expand_dims, axis=-1), (*shape, 1)
+        compatible = len(shape) == rank and all(
             e is None or e == r for e, r in zip(tensor.shape[1:], shape[1:])
         )
         if not compatible:
             raise ValueError(
                 f'Input "{tensor.name}" of model "{self.name}" is incompatible: expected '
-                f"shape {tensor.shape}, but received input with shape {shape}."
+                f"shape {tensor.shape}, but received input with shape {received}."
             )
+        return adjust
 
     def call(self, inputs, training=None, mask=None):
+        if any(m is not None for m in flatten(mask)):
+            raise NotImplementedError(
+                f'Model "{self.name}" received a mask: minikeras does not support masking yet.'
+            )
         values = {}
         for tensor, value in zip(self.inputs, self._match_inputs(inputs)):
             values[id(tensor)] = value

@@ -5,6 +5,13 @@ from minikeras.layers.layer import Layer
 from minikeras.models.functional import Functional
 from minikeras.models.model import Model
 from minikeras.ops.symbolic import KerasTensor
+from minikeras.tree import flatten
+
+
+def _is_shape(value):
+    return isinstance(value, (tuple, list)) and all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in value
+    )
 
 
 class Sequential(Model):
@@ -42,7 +49,15 @@ class Sequential(Model):
                 f"of type {type(layer).__name__}."
             )
         if isinstance(layer, InputLayer) and self._stack:
-            raise ValueError("An Input can only be the first entry of a Sequential model.")
+            configured = self._input_batch_shape()
+            reason = (
+                f"has already been configured to use input shape {configured}"
+                if configured is not None
+                else "already has layers"
+            )
+            raise ValueError(
+                f"Sequential model '{self.name}' {reason}: an Input can only be its first entry."
+            )
         if any(layer is existing for existing in self._stack):
             raise ValueError(f'Layer "{layer.name}" is already in this Sequential model.')
         names = [existing.name for existing in self._stack]
@@ -97,9 +112,24 @@ class Sequential(Model):
             raise ValueError(
                 "Sequential.build needs an input shape, e.g. model.build((None, 784))."
             )
+        if not _is_shape(input_shape):
+            # A dict or list of inputs: no graph; `call` runs the layers one after another
+            # (as Keras does).
+            return
+        if not self.layers:
+            raise ValueError(
+                f"Sequential model '{self.name}' cannot be built because it has no layers. "
+                "Call `model.add(layer)`."
+            )
         input_shape = tuple(input_shape)
-        first = self._stack[0] if self._stack else None
+        first = self._stack[0]
         if isinstance(first, InputLayer):
+            if input_shape != first.batch_shape:
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use "
+                    f"input shape {first.batch_shape}. You cannot build it with input_shape "
+                    f"{input_shape}."
+                )
             inputs = first.output
         else:
             inputs = Input(batch_shape=input_shape, dtype=self._dtype)
@@ -110,10 +140,19 @@ class Sequential(Model):
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
-        if self._functional is None:
-            shape = (None, *tuple(inputs.shape)[1:])
-            self.build(shape)
-        return self._functional(inputs)
+        if any(m is not None for m in flatten(mask)):
+            raise NotImplementedError(
+                f'Model "{self.name}" received a mask: minikeras does not support masking yet.'
+            )
+        if self._functional is None and hasattr(inputs, "shape"):
+            self.build((None, *tuple(inputs.shape)[1:]))
+        if self._functional is not None:
+            return self._functional(inputs)
+        # Nested inputs (a dict or a list): no graph, the layers run one after another.
+        outputs = inputs
+        for layer in self.layers:
+            outputs = layer(outputs)
+        return outputs
 
     def _is_replayable(self):
         functional = self._functional

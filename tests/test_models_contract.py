@@ -1,0 +1,214 @@
+"""Sequential and Functional input handling pinned to Keras 3.15 (the behaviours its
+sequential_test.py and functional_test.py check): rank standardisation, inputs matched by
+dict keys or input names, structure warnings, input dtypes, deferred and fixed-batch
+Sequential models."""
+
+import re
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import layers
+
+
+def _data(*shape, seed=0):
+    return np.random.default_rng(seed).random(shape).astype("float32")
+
+
+def _dense_model(shape, batch_size=None):
+    inputs = keras.Input(shape=shape, batch_size=batch_size, name="features")
+    return keras.Model(inputs, layers.Dense(3, name="out")(inputs))
+
+
+# -- rank standardisation -------------------------------------------------------------------
+def test_functional_squeezes_a_trailing_dimension_of_one():
+    model = _dense_model((3,))
+    x = _data(5, 3)
+    np.testing.assert_array_equal(model(x[..., None]).numpy(), model(x).numpy())
+
+
+def test_functional_adds_a_trailing_dimension_of_one():
+    model = _dense_model((3, 1))
+    x = _data(5, 3)
+    assert model(x).shape == (5, 3, 3)
+    np.testing.assert_array_equal(model(x).numpy(), model(x[..., None]).numpy())
+    column = _dense_model((1,))
+    np.testing.assert_array_equal(column(x[:, 0]).numpy(), column(x[:, :1]).numpy())
+
+
+@pytest.mark.parametrize("shape", [(5,), (5, 3, 4), (5, 1, 3)])
+def test_functional_refuses_other_rank_differences(shape):
+    message = rf'"features".*{re.escape("(None, 3)")}.*{re.escape(str(shape))}'
+    with pytest.raises(ValueError, match=message):
+        _dense_model((3,))(_data(*shape))
+
+
+def test_fit_predict_and_evaluate_standardise_ranks_as_a_call_does():
+    x, y = _data(12), _data(12, 3, seed=1)
+    first, second = _dense_model((1,)), _dense_model((1,))
+    second.set_weights(first.get_weights())
+    for model in (first, second):
+        model.compile(optimizer="sgd", loss="mse")
+    squeezed = first.fit(x, y, batch_size=4, epochs=3, verbose=0, shuffle=False).history
+    columns = second.fit(x[:, None], y, batch_size=4, epochs=3, verbose=0, shuffle=False).history
+    np.testing.assert_allclose(squeezed["loss"], columns["loss"], rtol=1e-6)
+    assert first._compiled_steps.replayed["train"] > 0  # the added axis replays too
+    np.testing.assert_allclose(
+        first.predict(x, verbose=0), second.predict(x[:, None], verbose=0), rtol=1e-6
+    )
+    assert first.evaluate(x, y, verbose=0) == pytest.approx(
+        second.evaluate(x[:, None], y, verbose=0)
+    )
+
+
+def test_sequential_standardises_ranks():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    x = _data(4, 3)
+    np.testing.assert_array_equal(model(x[..., None]).numpy(), model(x).numpy())
+
+
+# -- inputs matched by keys and names ---------------------------------------------------------
+def _two_input_model(struct):
+    a = keras.Input(shape=(3,), name="a")
+    b = keras.Input(shape=(4,), name="b")
+    out = layers.Dense(2)(layers.Concatenate()([layers.Dense(5)(a), layers.Dense(5)(b)]))
+    if struct == "list":
+        return keras.Model([a, b], out)
+    return keras.Model({"c": a, "d": b}, out)
+
+
+def test_dict_model_is_fed_by_its_own_keys_not_its_input_names():
+    model = _two_input_model("dict")
+    xa, xb = _data(2, 3), _data(2, 4)
+    assert model({"c": xa, "d": xb}).shape == (2, 2)
+    with pytest.raises(ValueError, match=r"missing input.*\['c', 'd'\]"):
+        model({"a": xa, "b": xb})
+
+
+def test_list_model_is_fed_a_dict_by_input_names_in_any_order():
+    model = _two_input_model("list")
+    xa, xb = _data(2, 3), _data(2, 4)
+    np.testing.assert_array_equal(model({"b": xb, "a": xa}).numpy(), model([xa, xb]).numpy())
+
+
+def test_dict_with_extra_keys_warns_about_the_structure():
+    a = keras.Input(shape=(3,), name="a")
+    model = keras.Model({"a": a}, a * 5)
+    with pytest.warns(UserWarning, match="structure of `inputs` doesn't match"):
+        out = model({"a": _data(2, 3), "b": _data(2, 1)})
+    assert out.shape == (2, 3)
+
+
+def test_list_given_to_dict_model_warns_or_raises_when_keys_are_unsorted():
+    first, second = keras.Input((2,)), keras.Input((2,))
+    total = layers.Add()([first, second])
+    sorted_keys = keras.Model({"i1": first, "i2": second}, total)
+    with pytest.warns(UserWarning, match="structure of `inputs` doesn't match"):
+        out = sorted_keys.predict([np.ones((2, 2)), np.zeros((2, 2))], verbose=0)
+    np.testing.assert_array_equal(out, np.ones((2, 2)))
+    unsorted_keys = keras.Model({"z": first, "a": second}, total)
+    with pytest.raises(ValueError, match=r"not in sorted order.*pass a dict"):
+        unsorted_keys([np.ones((2, 2)), np.zeros((2, 2))])
+
+
+def test_single_input_model_given_two_inputs_raises():
+    with pytest.raises(ValueError, match=r"expects 1 input.*received 2 inputs"):
+        _dense_model((4,))([np.zeros((2, 4)), np.zeros((2, 4))])
+
+
+def test_model_inputs_and_outputs_must_be_keras_tensors():
+    b = keras.Input(shape=(3,), name="b")
+    with pytest.raises(ValueError, match=r"All `inputs` values must be KerasTensors.*'input_a'"):
+        keras.Model({"a": "input_a", "b": b}, b)
+    with pytest.raises(ValueError, match=r"All `outputs` values must be KerasTensors"):
+        keras.Model(b, "outputs")
+
+
+def test_each_input_is_converted_to_its_own_dtype():
+    floats = keras.Input(shape=(2,))
+    ints = keras.Input(shape=(2,), dtype="int32")
+    model = keras.Model((floats, ints), (floats + 2, ints + 2))
+    float_out, int_out = model((np.ones((2, 2)), np.ones((2, 2))))
+    assert float_out.dtype == "float32" and int_out.dtype == "int32"
+
+
+def test_functional_mask_argument_raises_not_implemented():
+    model = _dense_model((3,))
+    with pytest.raises(NotImplementedError, match="masking"):
+        model(_data(2, 3), mask=np.ones((2, 3), bool))
+    assert model(_data(2, 3), mask=None).shape == (2, 3)
+
+
+# -- Sequential ------------------------------------------------------------------------------
+def test_sequential_without_layers_raises_on_call():
+    with pytest.raises(ValueError, match="no layers"):
+        keras.Sequential()(_data(3, 2))
+
+
+def test_sequential_build_conflicting_with_its_input_raises():
+    model = keras.Sequential([keras.Input(shape=(2,), batch_size=3), layers.Dense(2)])
+    with pytest.raises(ValueError, match=r"already been configured.*\(3, 2\).*\(3, 4\)"):
+        model.build((3, 4))
+    model.build((3, 2))
+    assert model.output_shape == (3, 2)
+
+
+def test_second_input_in_sequential_raises_already_configured():
+    model = keras.Sequential([keras.Input(shape=(2,), batch_size=3)])
+    with pytest.raises(ValueError, match="already been configured"):
+        model.add(keras.Input(shape=(2,), batch_size=3))
+    with pytest.raises(ValueError, match="already been configured"):
+        model.add(layers.InputLayer(shape=(2,), batch_size=3))
+
+
+class _KeepsDict(layers.Layer):
+    def call(self, inputs):
+        assert isinstance(inputs, dict)
+        return {key: value * 2 for key, value in inputs.items()}
+
+
+class _KeepsList(layers.Layer):
+    def call(self, inputs):
+        assert isinstance(inputs, list)
+        return [value + 1 for value in inputs]
+
+
+def test_sequential_runs_dict_and_list_inputs_layer_by_layer():
+    x = {"a": _data(3, 2), "b": _data(3, 2, seed=1)}
+    out = keras.Sequential([_KeepsDict(), _KeepsDict()])(x)
+    assert set(out) == {"a", "b"}
+    np.testing.assert_allclose(out["b"].numpy(), 4 * x["b"], rtol=1e-6)
+    out = keras.Sequential([_KeepsList()])([x["a"], x["b"]])
+    assert isinstance(out, list) and len(out) == 2
+    np.testing.assert_allclose(out[0].numpy(), x["a"] + 1, rtol=1e-6)
+
+
+def test_sequential_builds_on_first_call_and_first_fit():
+    model = keras.Sequential([layers.Dense(4), layers.Dense(5)])
+    assert not model.built
+    assert model(_data(3, 2)).shape == (3, 5)
+    assert model.built and len(model.weights) == 4
+    model.pop()
+    assert model(_data(3, 2)).shape == (3, 4) and len(model.weights) == 2
+    fitted = keras.Sequential([layers.Dense(4), layers.Dense(1)])
+    fitted.compile(optimizer="sgd", loss="mse")
+    fitted.fit(_data(6, 2), _data(6, 1), batch_size=4, epochs=1, verbose=0)
+    assert fitted.built and fitted.output_shape[-1] == 1 and len(fitted.weights) == 4
+
+
+def test_sequential_with_a_fixed_batch_size_takes_other_batch_sizes():
+    for first in (keras.Input(shape=(3,), batch_size=3), keras.Input(batch_shape=(3, 3))):
+        model = keras.Sequential([first, layers.Dense(2)])
+        assert model.input_shape == (3, 3)
+        assert model(_data(5, 3)).shape == (5, 2)
+        assert model.predict(_data(7, 3), batch_size=4, verbose=0).shape == (7, 2)
+        model.compile(optimizer="sgd", loss="mse")
+        history = model.fit(_data(5, 3), _data(5, 2), batch_size=2, epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
+
+
+def test_sequential_mask_argument_raises_not_implemented():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    with pytest.raises(NotImplementedError, match="masking"):
+        model(_data(2, 3), mask=np.ones((2, 3), bool))
