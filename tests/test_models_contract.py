@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import minikeras as keras
-from minikeras import layers
+from minikeras import layers, ops
+from minikeras.ops.symbolic import KerasTensor
 
 
 def _data(*shape, seed=0):
@@ -212,3 +213,49 @@ def test_sequential_mask_argument_raises_not_implemented():
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
     with pytest.raises(NotImplementedError, match="masking"):
         model(_data(2, 3), mask=np.ones((2, 3), bool))
+
+
+# -- symbolic add_loss (beyond Keras 3, as tf.keras 2) ---------------------------------------
+def _model_with_symbolic_loss():
+    inputs = keras.Input(shape=(4,))
+    hidden = layers.Dense(3, name="hidden")(inputs)
+    model = keras.Model(inputs, layers.Dense(1)(hidden))
+    model.add_loss(0.1 * ops.mean(ops.square(hidden)))
+    return model
+
+
+def test_symbolic_add_loss_is_in_losses_before_the_first_call():
+    model = _model_with_symbolic_loss()
+    assert len(model.losses) == 1
+    (term,) = model.losses
+    assert isinstance(term, KerasTensor) and term.shape == ()
+    x = _data(5, 4)
+    model(x)
+    (value,) = model.losses
+    features = model.get_layer("hidden")(x).numpy()
+    assert float(value) == pytest.approx(0.1 * np.mean(features**2), rel=1e-6)
+
+
+def test_nested_model_symbolic_loss_is_in_the_outer_losses_before_a_call():
+    inner = _model_with_symbolic_loss()
+    inputs = keras.Input(shape=(4,))
+    outer = keras.Model(inputs, inner(inputs))
+    assert len(outer.losses) == 1 and isinstance(outer.losses[0], KerasTensor)
+    outer(_data(2, 4))
+    assert len(outer.losses) == 1 and not isinstance(outer.losses[0], KerasTensor)
+
+
+def test_reading_symbolic_losses_before_fit_changes_nothing():
+    first = _model_with_symbolic_loss()
+    second = _model_with_symbolic_loss()
+    second.set_weights(first.get_weights())
+    x, y = _data(8, 4), _data(8, 1, seed=1)
+    histories = []
+    for model in (first, second):
+        if model is second:
+            assert len(model.losses) == 1
+        model.compile(optimizer="sgd", loss="mse")
+        history = model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
+        histories.append(history.history["loss"])
+    np.testing.assert_array_equal(histories[0], histories[1])
+    assert len(first.losses) == 1 and not isinstance(first.losses[0], KerasTensor)

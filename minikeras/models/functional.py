@@ -295,6 +295,23 @@ class Functional(Model):
         return Layer.compute_output_spec(self, inputs)
 
     # -- symbolic losses and metrics (beyond Keras 3) -------------------------------------
+    @property
+    def losses(self):
+        """As `Layer.losses`; a symbolic loss added with `add_loss` appears as its symbolic
+        tensor until a forward pass computes it (as in tf.keras 2), then as that value."""
+        result = super().losses
+        owners = self._cached(
+            "symbolic_loss_owners",
+            lambda: [
+                layer
+                for layer in self._flatten_layers()
+                if isinstance(layer, Functional) and layer._symbolic_losses
+            ],
+        )
+        # An owner's own losses hold its computed terms once it has run.
+        pending = [t for layer in owners if not layer._losses for t in layer._symbolic_losses]
+        return pending + result if pending else result
+
     def add_loss(self, loss):
         """Adds a loss: a tensor for this forward pass, or a symbolic scalar for every call.
 
