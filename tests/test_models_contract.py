@@ -259,3 +259,39 @@ def test_reading_symbolic_losses_before_fit_changes_nothing():
         histories.append(history.history["loss"])
     np.testing.assert_array_equal(histories[0], histories[1])
     assert len(first.losses) == 1 and not isinstance(first.losses[0], KerasTensor)
+
+
+# -- optional inputs -------------------------------------------------------------------------
+class _AddsOptional(layers.Layer):
+    def call(self, x, y=None):
+        return x if y is None else x + y
+
+    def compute_output_shape(self, x_shape):
+        return x_shape
+
+
+def test_optional_input_takes_none():
+    first = keras.Input((2,), name="input1")
+    second = keras.Input((2,), name="input2", optional=True)
+    model = keras.Model({"input1": first, "input2": second}, _AddsOptional()(first, second))
+    out = model({"input1": np.ones((2, 2)), "input2": None})
+    np.testing.assert_array_equal(out.numpy(), np.ones((2, 2)))
+    np.testing.assert_array_equal(
+        model({"input1": np.ones((2, 2)), "input2": np.ones((2, 2))}).numpy(), 2 * np.ones((2, 2))
+    )
+
+
+def test_none_for_a_required_input_raises_in_a_call_and_in_fit():
+    first = keras.Input((2,), name="input1")
+    second = keras.Input((2,), name="input2")
+    model = keras.Model({"input1": first, "input2": second}, _AddsOptional()(first, second))
+    with pytest.raises(ValueError, match=r"'input2'.*not optional"):
+        model({"input1": np.ones((2, 2)), "input2": None})
+    single = keras.Input((3,), name="x")
+    dense = keras.Model(single, layers.Dense(1)(single))
+    dense.compile(optimizer="sgd", loss="mse")
+    before = dense.get_weights()
+    with pytest.raises(ValueError, match=r"'x'.*not optional"):
+        dense.fit([None], np.ones((4, 1)), epochs=1, verbose=0)
+    for old, new in zip(before, dense.get_weights()):
+        np.testing.assert_array_equal(old, new)

@@ -200,6 +200,16 @@ class Functional(Model):
         converted = []
         checked = self.__dict__.setdefault("_checked_input_shapes", {})
         for tensor, value in zip(expected, values):
+            if value is None:
+                layer = getattr(tensor.node, "operation", None)
+                if not (isinstance(layer, InputLayer) and layer.optional):
+                    raise ValueError(
+                        f"The input '{tensor.name}' of model \"{self.name}\" is not optional, "
+                        "but None was passed. Provide an array, or create the input with "
+                        "keras.Input(..., optional=True)."
+                    )
+                converted.append(None)
+                continue
             value = convert_to_tensor(value, tensor.dtype)  # as Keras: the Input's dtype
             shape = value.data.shape
             known = checked.get(id(tensor))
@@ -215,12 +225,13 @@ class Functional(Model):
         """Warns, as Keras does, that `inputs` is not shaped like the model's inputs."""
         expected = map_structure(lambda t: t.name, self._inputs_struct)
         received = map_structure(
-            lambda v: f"Tensor(shape={tuple(getattr(v, 'shape', ()))})", inputs
+            lambda v: "None" if v is None else f"Tensor(shape={tuple(getattr(v, 'shape', ()))})",
+            inputs,
         )
         warnings.warn(
             "The structure of `inputs` doesn't match the expected structure.\n"
             f"Expected: {expected}\nReceived: inputs={received}",
-            stacklevel=4,
+            stacklevel=5,  # the user's call of the model
         )
 
     def _check_input_shape(self, tensor, shape):
