@@ -45,9 +45,9 @@ class _PassesMaskOn(layers.Layer):
 
 
 def test_layer_whose_compute_mask_returns_a_mask_raises_not_implemented():
-    with pytest.raises(NotImplementedError, match=r"compute_mask.*masking"):
+    with pytest.raises(NotImplementedError, match=r"would carry a mask.*compute_mask.*masking"):
         _MakesMask()(_x())
-    with pytest.raises(NotImplementedError, match=r"compute_mask.*masking"):
+    with pytest.raises(NotImplementedError, match=r"would carry a mask.*compute_mask.*masking"):
         _MakesMask()(keras.Input((3,)))
 
 
@@ -186,3 +186,15 @@ def test_layers_built_at_construction_still_run_and_check_their_inputs():
         layers.MaxPooling2D(2, name="small")(np.ones((1, 1, 1, 1), "float32"))
     dropout = layers.Dropout(0.5, seed=1)
     assert dropout.built and dropout(np.ones((2, 3), "float32"), training=True).shape == (2, 3)
+
+
+def test_explicit_mask_in_a_graph_that_keras_would_pass_on_raises_not_implemented():
+    logits = keras.Input((3,))
+    mask = keras.Input((3,), dtype="bool")
+    with pytest.raises(NotImplementedError, match=r"would carry a mask.*masking"):
+        layers.Softmax()(logits, mask=mask)
+    # GlobalAveragePooling1D consumes its mask (Keras passes none on): allowed.
+    steps = keras.Input((4, 2))
+    step_mask = keras.Input((4,), dtype="bool")
+    pooled = layers.GlobalAveragePooling1D()(steps, mask=step_mask)
+    assert tuple(pooled.shape) == (None, 2)

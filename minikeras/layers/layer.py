@@ -534,14 +534,17 @@ class Layer:
                 f"takes no mask). {_MASKING_UNSUPPORTED}"
             )
 
-    def _check_no_output_mask(self, inputs, mask):
-        """Raises if this layer's `compute_mask` gives a mask, which Keras would propagate."""
-        if self.supports_masking and type(self).compute_mask is not Layer.compute_mask:
-            if any(m is not None for m in flatten(self.compute_mask(inputs, mask))):
-                raise NotImplementedError(
-                    f'Layer "{self.name}" computes a mask (its compute_mask returned one). '
-                    f"{_MASKING_UNSUPPORTED}"
-                )
+    def _check_no_output_mask(self, inputs, mask, symbolic=False):
+        """Raises if Keras would attach a mask to this layer's outputs: its `compute_mask`
+        gives one or, in a graph, a mask passed to the call would flow on to later layers."""
+        if type(self).compute_mask is Layer.compute_mask and not (symbolic and mask is not None):
+            return
+        if any(m is not None for m in flatten(self.compute_mask(inputs, mask))):
+            raise NotImplementedError(
+                f'The outputs of layer "{self.name}" would carry a mask (from its compute_mask '
+                "or the mask passed to it) that Keras passes on to the next layers and the "
+                f"loss. {_MASKING_UNSUPPORTED}"
+            )
 
     def compute_mask(self, inputs, previous_mask):
         """The mask of the outputs. minikeras has no masking yet: layers that override this
@@ -614,7 +617,7 @@ class Layer:
             assert_input_compatibility(self.input_spec, args[0], self.name)
         outputs = _symbolic_call(self, args, kwargs)
         if self.supports_masking:
-            self._check_no_output_mask(args[0] if args else None, kwargs.get("mask"))
+            self._check_no_output_mask(args[0] if args else None, kwargs.get("mask"), True)
         node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
         self._inbound_nodes.append(node)
         return outputs
