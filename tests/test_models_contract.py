@@ -109,7 +109,7 @@ def test_list_given_to_dict_model_warns_or_raises_when_keys_are_unsorted():
         out = sorted_keys.predict([np.ones((2, 2)), np.zeros((2, 2))], verbose=0)
     np.testing.assert_array_equal(out, np.ones((2, 2)))
     unsorted_keys = keras.Model({"z": first, "a": second}, total)
-    with pytest.raises(ValueError, match=r"not in sorted order.*pass a dict"):
+    with pytest.raises(ValueError, match=r"structure of `inputs`.*not in sorted order.*a dict"):
         unsorted_keys([np.ones((2, 2)), np.zeros((2, 2))])
 
 
@@ -295,3 +295,15 @@ def test_none_for_a_required_input_raises_in_a_call_and_in_fit():
         dense.fit([None], np.ones((4, 1)), epochs=1, verbose=0)
     for old, new in zip(before, dense.get_weights()):
         np.testing.assert_array_equal(old, new)
+
+
+# -- restored output structure ---------------------------------------------------------------
+@pytest.mark.parametrize("out_type", [list, tuple, dict])
+def test_restored_model_keeps_its_output_structure(out_type):
+    inputs = keras.Input(shape=(3,), batch_size=2, name="input")
+    hidden = layers.Dense(5)(inputs)
+    first, second = layers.Dense(4)(hidden), layers.Dense(5)(hidden)
+    outputs = {"a": first, "b": second} if out_type is dict else out_type([first, second])
+    restored = keras.Model.from_config(keras.Model(inputs, outputs).get_config())
+    assert type(restored(_data(2, 3))) is out_type
+    assert type(restored(keras.Input(shape=(3,), batch_size=2))) is out_type

@@ -184,9 +184,9 @@ class Functional(Model):
                 # Keras lines a list up with a dict model's keys in sorted order: refuse
                 # rather than guess when that differs from the order the keys were given.
                 raise ValueError(
-                    f'Model "{self.name}" takes a dict of inputs with keys {list(struct)}, '
-                    "which are not in sorted order, so a list cannot be matched to them: "
-                    "pass a dict."
+                    "The structure of `inputs` doesn't match the expected structure: model "
+                    f'"{self.name}" takes a dict of inputs with keys {list(struct)}, which '
+                    "are not in sorted order, so a list cannot be matched to them: pass a dict."
                 )
             if isinstance(struct, dict):
                 self._warn_inputs_structure(inputs)
