@@ -307,3 +307,65 @@ def test_restored_model_keeps_its_output_structure(out_type):
     restored = keras.Model.from_config(keras.Model(inputs, outputs).get_config())
     assert type(restored(_data(2, 3))) is out_type
     assert type(restored(keras.Input(shape=(3,), batch_size=2))) is out_type
+
+
+# -- nested structures and models inside Sequential ------------------------------------------
+def test_nested_dict_model_runs_and_round_trips(tmp_path):
+    one, two, three = keras.Input((1,)), keras.Input((2,)), keras.Input((3,))
+    model = keras.Model(
+        {"1": one, "others": {"2": two, "3": three}},
+        {
+            "1": layers.Dense(1)(one),
+            "others": {"2": layers.Dense(2)(two), "3": layers.Dense(3)(three)},
+        },
+    )
+    x = {"1": np.ones((2, 1)), "others": {"2": np.ones((2, 2)), "3": np.ones((2, 3))}}
+    out = model(x)
+    assert out["1"].shape == (2, 1) and out["others"]["3"].shape == (2, 3)
+    symbolic = model(
+        {"1": keras.Input((1,)), "others": {"2": keras.Input((2,)), "3": keras.Input((3,))}}
+    )
+    assert tuple(symbolic["others"]["2"].shape) == (None, 2)
+    with pytest.raises(ValueError, match=r"missing input.*\['3'\]"):
+        model({"1": np.ones((2, 1)), "others": {"2": np.ones((2, 2))}})
+    path = str(tmp_path / "nested.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)(x)
+    np.testing.assert_allclose(loaded["others"]["3"].numpy(), out["others"]["3"].numpy())
+
+
+@pytest.mark.parametrize("kind", ["functional", "sequential"])
+def test_sequential_starting_with_a_model_is_built_from_its_input(kind):
+    if kind == "functional":
+        inputs = keras.Input((6, 6, 3))
+        first = keras.Model(inputs, layers.Conv2D(4, 3, padding="same")(inputs))
+    else:
+        first = keras.Sequential([keras.Input((6, 6, 3)), layers.Conv2D(4, 3, padding="same")])
+    model = keras.Sequential([first, layers.Flatten(), layers.Dense(1)])
+    assert model.built and all(layer.built for layer in model.layers)
+    assert model.input_shape == (None, 6, 6, 3)
+    assert model(_data(1, 6, 6, 3)).shape == (1, 1)
+
+
+def test_sequential_with_a_layer_that_cannot_infer_shapes_runs_eagerly():
+    class Dynamic(layers.Layer):
+        def call(self, inputs):
+            return inputs + 1.0
+
+        def compute_output_spec(self, *args, **kwargs):
+            raise NotImplementedError
+
+    model = keras.Sequential([Dynamic()])
+    x = _data(3, 2)
+    np.testing.assert_allclose(model(x).numpy(), x + 1, rtol=1e-6)
+    np.testing.assert_allclose(model(x).numpy(), x + 1, rtol=1e-6)
+
+
+def test_sequential_layer_needing_two_inputs_raises_value_error():
+    class NeedsTraining(layers.Layer):
+        def call(self, inputs, training):
+            return inputs
+
+    model = keras.Sequential([NeedsTraining()])
+    with pytest.raises(ValueError, match=r"single required positional argument.*NeedsTraining"):
+        model.build((None, 2))

@@ -52,7 +52,7 @@ class Functional(Model):
                     )
         if isinstance(inputs, dict):
             for key, tensor in inputs.items():
-                if tensor.name is None:
+                if isinstance(tensor, KerasTensor) and tensor.name is None:
                     tensor.name = key
         self._inputs_struct = inputs
         self._outputs_struct = outputs
@@ -153,9 +153,12 @@ class Functional(Model):
         ranks standardised as Keras does (see `_check_input_shape`)."""
         expected = self.inputs
         struct = self._inputs_struct
-        if isinstance(inputs, dict):
-            # A dict model is fed by its own keys; other models by their inputs' names.
-            names = list(struct) if isinstance(struct, dict) else [t.name for t in expected]
+        if isinstance(inputs, dict) and isinstance(struct, dict):
+            # A dict model is fed by its own keys (nested dicts key by key).
+            values = self._values_by_key(struct, inputs, inputs)
+        elif isinstance(inputs, dict):
+            # Other models are fed a dict by their inputs' names.
+            names = [t.name for t in expected]
             missing = [name for name in names if name not in inputs]
             if missing:
                 raise ValueError(
@@ -163,8 +166,6 @@ class Functional(Model):
                     f"{names}, received {list(inputs)}."
                 )
             values = [inputs[name] for name in names]
-            if isinstance(struct, dict) and len(inputs) != len(struct):
-                self._warn_inputs_structure(inputs)
         elif isinstance(struct, dict) and len(expected) == 1:
             self._warn_inputs_structure(inputs)
             if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
@@ -220,6 +221,35 @@ class Functional(Model):
                 value = known[1](value)
             converted.append(value)
         return converted
+
+    def _values_by_key(self, struct, given, inputs):
+        """The values in `given` for the input tensors of `struct`, matched key by key in
+        nested dicts and position by position in nested lists, in flattened order."""
+        if isinstance(struct, dict):
+            if not isinstance(given, dict):
+                raise ValueError(
+                    f'Model "{self.name}" expects a dict with the keys {list(struct)} where '
+                    f"it received {type(given).__name__}."
+                )
+            missing = [key for key in struct if key not in given]
+            if missing:
+                raise ValueError(
+                    f'Model "{self.name}" is missing input(s) {missing}: it expects the keys '
+                    f"{list(struct)}, received {list(given)}."
+                )
+            if len(given) != len(struct):
+                self._warn_inputs_structure(inputs)
+            return [
+                v for key in struct for v in self._values_by_key(struct[key], given[key], inputs)
+            ]
+        if isinstance(struct, (list, tuple)):
+            if not isinstance(given, (list, tuple)) or len(given) != len(struct):
+                raise ValueError(
+                    f'Model "{self.name}" expects a list of {len(struct)} inputs where it '
+                    f"received {type(given).__name__}."
+                )
+            return [v for s, g in zip(struct, given) for v in self._values_by_key(s, g, inputs)]
+        return [given]
 
     def _warn_inputs_structure(self, inputs):
         """Warns, as Keras does, that `inputs` is not shaped like the model's inputs."""

@@ -1,5 +1,7 @@
 """`Sequential`: a plain stack of layers, each feeding the next."""
 
+import inspect
+
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.functional import Functional
@@ -12,6 +14,22 @@ def _is_shape(value):
     return isinstance(value, (tuple, list)) and all(
         d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in value
     )
+
+
+def _check_single_input(layer):
+    """Raises Keras's error for a layer whose call needs more than the one input tensor."""
+    parameters = inspect.signature(layer.call).parameters.values()
+    required = [
+        p.name
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    if len(required) > 1:
+        raise ValueError(
+            "Layers added to a Sequential model can only have a single required positional "
+            f"argument, the input tensor. Layer {type(layer).__name__} has multiple required "
+            f"positional arguments: {required}"
+        )
 
 
 class Sequential(Model):
@@ -33,6 +51,7 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name)
         self._stack = []
         self._functional = None
+        self._eager_only = False
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_rebuild()
@@ -93,10 +112,18 @@ class Sequential(Model):
         first = self._stack[0]
         if isinstance(first, InputLayer):
             return first.batch_shape
-        return first._batch_input_shape
+        if first._batch_input_shape is not None:
+            return first._batch_input_shape
+        # A model (or a layer already called on a symbolic input) knows its input shape.
+        try:
+            shape = first.input_shape
+        except AttributeError:
+            return None
+        return tuple(shape) if _is_shape(shape) and len(self._stack) > 1 else None
 
     def _maybe_rebuild(self):
         self._functional = None
+        self._eager_only = False
         self.built = False
         shape = self._input_batch_shape()
         if shape is not None and len(self._stack) > (
@@ -135,7 +162,16 @@ class Sequential(Model):
             inputs = Input(batch_shape=input_shape, dtype=self._dtype)
         outputs = inputs
         for layer in self.layers:
-            outputs = layer(outputs)
+            try:
+                outputs = layer(outputs)
+            except NotImplementedError:
+                # This layer cannot infer its output shape: no graph; `call` runs the
+                # layers one after another (as Keras does).
+                self._eager_only = True
+                return
+            except TypeError:
+                _check_single_input(layer)
+                raise
         self._functional = Functional(inputs, outputs, name=f"{self.name}_graph")
         self.built = True
 
@@ -144,7 +180,7 @@ class Sequential(Model):
             raise NotImplementedError(
                 f'Model "{self.name}" received a mask: minikeras does not support masking yet.'
             )
-        if self._functional is None and hasattr(inputs, "shape"):
+        if self._functional is None and not self._eager_only and hasattr(inputs, "shape"):
             self.build((None, *tuple(inputs.shape)[1:]))
         if self._functional is not None:
             return self._functional(inputs)
