@@ -76,7 +76,8 @@ def _two_input_model(struct):
     out = layers.Dense(2)(layers.Concatenate()([layers.Dense(5)(a), layers.Dense(5)(b)]))
     if struct == "list":
         return keras.Model([a, b], out)
-    return keras.Model({"c": a, "d": b}, out)
+    with pytest.warns(UserWarning, match="keys in the dict must match"):
+        return keras.Model({"c": a, "d": b}, out)
 
 
 def test_dict_model_is_fed_by_its_own_keys_not_its_input_names():
@@ -102,13 +103,14 @@ def test_dict_with_extra_keys_warns_about_the_structure():
 
 
 def test_list_given_to_dict_model_warns_or_raises_when_keys_are_unsorted():
-    first, second = keras.Input((2,)), keras.Input((2,))
+    first, second = keras.Input((2,), name="i1"), keras.Input((2,), name="i2")
     total = layers.Add()([first, second])
     sorted_keys = keras.Model({"i1": first, "i2": second}, total)
     with pytest.warns(UserWarning, match="structure of `inputs` doesn't match"):
         out = sorted_keys.predict([np.ones((2, 2)), np.zeros((2, 2))], verbose=0)
     np.testing.assert_array_equal(out, np.ones((2, 2)))
-    unsorted_keys = keras.Model({"z": first, "a": second}, total)
+    with pytest.warns(UserWarning, match="keys in the dict must match"):
+        unsorted_keys = keras.Model({"z": first, "a": second}, total)
     with pytest.raises(ValueError, match=r"structure of `inputs`.*not in sorted order.*a dict"):
         unsorted_keys([np.ones((2, 2)), np.zeros((2, 2))])
 
@@ -311,7 +313,7 @@ def test_restored_model_keeps_its_output_structure(out_type):
 
 # -- nested structures and models inside Sequential ------------------------------------------
 def test_nested_dict_model_runs_and_round_trips(tmp_path):
-    one, two, three = keras.Input((1,)), keras.Input((2,)), keras.Input((3,))
+    one, two, three = keras.Input((1,), name="1"), keras.Input((2,)), keras.Input((3,))
     model = keras.Model(
         {"1": one, "others": {"2": two, "3": three}},
         {
@@ -369,3 +371,10 @@ def test_sequential_layer_needing_two_inputs_raises_value_error():
     model = keras.Sequential([NeedsTraining()])
     with pytest.raises(ValueError, match=r"single required positional argument.*NeedsTraining"):
         model.build((None, 2))
+
+
+def test_dict_inputs_keyed_by_other_names_warn_at_construction():
+    inputs = keras.Input((2,), name="features")
+    with pytest.warns(UserWarning, match=r"key 'x' mapping to a tensor named 'features'"):
+        keras.Model({"x": inputs}, layers.Dense(1)(inputs))
+    keras.Model({"features": inputs}, layers.Dense(1)(inputs))  # matching names: no warning

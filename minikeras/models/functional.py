@@ -54,6 +54,14 @@ class Functional(Model):
             for key, tensor in inputs.items():
                 if isinstance(tensor, KerasTensor) and tensor.name is None:
                     tensor.name = key
+                elif isinstance(tensor, KerasTensor) and tensor.name != key:
+                    warnings.warn(
+                        "When providing `inputs` as a dict, all keys in the dict must match "
+                        f"the names of the corresponding tensors. Received key '{key}' "
+                        f"mapping to a tensor named '{tensor.name}'. Change the tensor name "
+                        f"to '{key}' (via `Input(..., name='{key}')`).",
+                        stacklevel=3,
+                    )
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self.inputs = flatten(inputs)
