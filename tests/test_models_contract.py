@@ -5,6 +5,7 @@ Sequential models."""
 
 import re
 
+import h5py
 import numpy as np
 import pytest
 
@@ -378,3 +379,66 @@ def test_dict_inputs_keyed_by_other_names_warn_at_construction():
     with pytest.warns(UserWarning, match=r"key 'x' mapping to a tensor named 'features'"):
         keras.Model({"x": inputs}, layers.Dense(1)(inputs))
     keras.Model({"features": inputs}, layers.Dense(1)(inputs))  # matching names: no warning
+
+
+# -- sub-models cut from intermediate tensors ------------------------------------------------
+def _chain():
+    inputs = keras.Input(shape=(None, 2), name="input")
+    x1 = layers.Dense(3, name="dense1")(inputs)
+    x2 = layers.Dense(4, name="dense2")(x1)
+    outputs = layers.Dense(5, name="dense3")(x2)
+    return inputs, x1, x2, outputs
+
+
+def _kinds(model):
+    return [
+        "InputLayer" if isinstance(layer, layers.InputLayer) else layer.name
+        for layer in model.layers
+    ]
+
+
+def test_model_cut_from_intermediate_tensors_starts_with_its_own_input_layer():
+    inputs, x1, x2, outputs = _chain()
+    full = keras.Model(inputs, outputs)
+    assert _kinds(full) == ["InputLayer", "dense1", "dense2", "dense3"]
+    assert _kinds(keras.Model(x2, outputs)) == ["InputLayer", "dense3"]
+    assert _kinds(keras.Model(x1, x2)) == ["InputLayer", "dense2"]
+    cut = keras.Model(full.get_layer("dense2").input, outputs)
+    assert _kinds(cut) == ["InputLayer", "dense2", "dense3"]
+    # The layers (and weights) are the full model's.
+    assert cut.get_layer("dense3") is full.get_layer("dense3")
+    x = _data(2, 3, 2)
+    hidden = full.get_layer("dense1")(x)
+    np.testing.assert_allclose(cut(hidden).numpy(), full(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cut_model_round_trips_through_its_config_and_a_keras_file(tmp_path):
+    _, x1, _, outputs = _chain()
+    cut = keras.Model(x1, outputs)
+    x = _data(2, 3, 3)
+    restored = keras.Model.from_config(cut.get_config())
+    assert _kinds(restored) == ["InputLayer", "dense2", "dense3"]
+    path = str(tmp_path / "cut.keras")
+    cut.save(path)
+    np.testing.assert_allclose(keras.saving.load_model(path)(x).numpy(), cut(x).numpy())
+
+
+def test_cut_model_weights_file_has_keras_layout(tmp_path):
+    _, x1, _, outputs = _chain()
+    path = str(tmp_path / "cut.weights.h5")
+    keras.Model(x1, outputs).save_weights(path)
+    with h5py.File(path) as f:
+        names = []
+        f.visit(names.append)
+    groups = sorted(name for name in names if name.endswith("vars"))
+    assert groups == ["layers/dense/vars", "layers/dense_1/vars", "layers/input_layer/vars", "vars"]
+
+
+def test_symbolic_loss_on_a_cut_model_reads_its_own_input():
+    _, x1, x2, outputs = _chain()
+    cut = keras.Model(x1, outputs)
+    cut.add_loss(ops.mean(x2))
+    x = _data(2, 3, 3)
+    cut(x)
+    expected = np.mean(cut.get_layer("dense2")(x).numpy())
+    assert float(cut.losses[0]) == pytest.approx(expected, rel=1e-5)

@@ -16,7 +16,7 @@ from minikeras.autodiff import convert_to_tensor
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
-from minikeras.ops.symbolic import KerasTensor, map_structure
+from minikeras.ops.symbolic import KerasTensor, Node, map_structure
 from minikeras.tree import flatten
 
 
@@ -62,6 +62,7 @@ class Functional(Model):
                         f"to '{key}' (via `Input(..., name='{key}')`).",
                         stacklevel=3,
                     )
+        inputs, outputs = self._clone_cut_graph(inputs, outputs)
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self.inputs = flatten(inputs)
@@ -72,6 +73,70 @@ class Functional(Model):
         self.built = True
 
     # -- graph ------------------------------------------------------------------------------
+    def _clone_cut_graph(self, inputs, outputs):
+        """As Keras: an input that is not an `Input`'s tensor (a sub-model cut from an
+        intermediate tensor) is replaced by the tensor of a new InputLayer, and the calls
+        between it and the outputs are recorded again on the new tensors. The layers, and so
+        the weights, stay shared; the model's config and `layers` start from its own inputs.
+        """
+        replaced = {}  # id(old tensor) -> (old tensor, its replacement)
+
+        def own_input(tensor):
+            node = tensor.node
+            if node is not None and isinstance(node.operation, InputLayer):
+                return tensor
+            layer = InputLayer(batch_shape=tensor.shape, dtype=tensor.dtype, name=tensor.name)
+            replaced[id(tensor)] = (tensor, layer.output)
+            return layer.output
+
+        inputs = map_structure(own_input, inputs)
+        self._replaced_tensors = replaced
+        if not replaced:
+            return inputs, outputs
+        return inputs, map_structure(self._relink, outputs)
+
+    def _relink(self, tensor):
+        """`tensor` as computed from this model's own inputs (see `_clone_cut_graph`): the
+        calls it depends on that read a replaced tensor are recorded again, once each."""
+        replaced = self.__dict__.get("_replaced_tensors")
+        if not replaced or not isinstance(tensor, KerasTensor):
+            return tensor
+
+        def swap(value):
+            if isinstance(value, KerasTensor) and id(value) in replaced:
+                return replaced[id(value)][1]
+            return value
+
+        stack = [(tensor.node, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node is None or isinstance(node.operation, InputLayer):
+                continue
+            if all(id(t) in replaced for t in flatten(node.outputs)):
+                continue  # already recorded again
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((t.node, False) for t in node.inputs if id(t) not in replaced)
+                continue
+            if not any(id(t) in replaced for t in node.inputs):
+                continue  # does not depend on a replaced tensor: kept as it is
+            outputs = map_structure(
+                lambda t: KerasTensor(t.shape, dtype=t.dtype, name=t.name, sparse=t.sparse),
+                node.outputs,
+            )
+            clone = Node(
+                node.operation,
+                map_structure(swap, node.args),
+                map_structure(swap, node.kwargs),
+                outputs,
+            )
+            for old, new in zip(flatten(node.outputs), flatten(outputs)):
+                new.node, new.index = clone, old.index
+                replaced[id(old)] = (old, new)
+            if isinstance(node.operation, Layer):
+                node.operation._inbound_nodes.append(clone)
+        return swap(tensor)
+
     def _build_graph(self):
         """Orders the nodes between the inputs and the outputs (and symbolic losses)."""
         input_ids = {id(t) for t in self.inputs}
@@ -369,7 +434,7 @@ class Functional(Model):
         """
         flat = flatten(loss) if isinstance(loss, (list, tuple)) else [loss]
         if any(isinstance(item, KerasTensor) for item in flat):
-            self._symbolic_losses.extend(flat)
+            self._symbolic_losses.extend(self._relink(item) for item in flat)
             self._build_graph()
             return
         Layer.add_loss(self, loss)
@@ -379,7 +444,7 @@ class Functional(Model):
         if isinstance(value, KerasTensor):
             if name is None:
                 raise ValueError("add_metric needs a name: it becomes the key in the logs.")
-            self._symbolic_metrics.append((value, name, aggregation))
+            self._symbolic_metrics.append((self._relink(value), name, aggregation))
             self._build_graph()
             return
         Layer.add_metric(self, value, name=name, aggregation=aggregation)
