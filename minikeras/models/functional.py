@@ -5,6 +5,10 @@ symbolic tensor until the model's inputs are reached; the nodes, in an order whe
 node comes after the nodes it depends on, are the program. Calling: give each input tensor
 its value, run the nodes in that order, read off the outputs.
 
+Inputs are matched as Keras matches them: a dict model by its keys, a list model by
+position or by its inputs' names; each value is converted to its Input's dtype, and a
+trailing axis of size 1 is squeezed or added when that alone makes the ranks agree.
+
 Beyond Keras 3 (as tf.keras 2 did): `model.add_loss(symbolic_tensor)` and
 `model.add_metric(symbolic_tensor, name=...)` add subgraphs computed on every call.
 """

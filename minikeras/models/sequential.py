@@ -37,7 +37,9 @@ class Sequential(Model):
 
     The input shape comes from a leading `keras.Input(...)`, from `input_shape=` on the first
     layer (Keras 2 style), from `build(input_shape)`, or from the first batch it is called
-    on. Once known, the model is a Functional graph of its layers.
+    on; a model as first layer lends its own. Once known, the model is a Functional graph of
+    its layers. Called on a dict or a list, or with a layer that cannot infer its output
+    shape, it runs the layers one after another instead (as Keras does).
 
     Example:
         >>> model = keras.Sequential([
