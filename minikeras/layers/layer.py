@@ -552,7 +552,7 @@ class Layer:
         return previous_mask
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) > 1:
+        if len(args) > 1 or "mask" in kwargs:
             self._check_call_arguments(args, kwargs)
         depth = _symbolic.eager_call_depth
         if depth:

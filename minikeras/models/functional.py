@@ -370,7 +370,7 @@ class Functional(Model):
         return adjust
 
     def call(self, inputs, training=None, mask=None):
-        if any(m is not None for m in flatten(mask)):
+        if mask is not None and any(m is not None for m in flatten(mask)):
             raise NotImplementedError(
                 f'Model "{self.name}" received a mask: minikeras does not support masking yet.'
             )
