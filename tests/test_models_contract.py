@@ -442,3 +442,34 @@ def test_symbolic_loss_on_a_cut_model_reads_its_own_input():
     cut(x)
     expected = np.mean(cut.get_layer("dense2")(x).numpy())
     assert float(cut.losses[0]) == pytest.approx(expected, rel=1e-5)
+
+
+# -- unbuilt Sequential ----------------------------------------------------------------------
+def test_unbuilt_sequential_has_no_input_or_output_attributes():
+    names = ("input_shape", "output_shape", "inputs", "outputs", "input", "output")
+    model = keras.Sequential([layers.Dense(8)])
+    assert not any(hasattr(model, name) for name in names)
+    with pytest.raises(AttributeError, match="not built"):
+        _ = model.input_shape
+    built = keras.Sequential([keras.Input((4,)), layers.Dense(8)])
+    assert all(hasattr(built, name) for name in names)
+    assert built.input_shape == (None, 4) and built.output_shape == (None, 8)
+
+
+def test_unbuilt_sequential_can_be_cloned_and_summarised():
+    model = keras.Sequential([layers.Dense(2)])
+    clone = keras.models.clone_model(model)
+    assert not clone.built and len(clone.layers) == 1
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any("dense" in line for line in lines)
+
+
+def test_sequential_run_on_dict_inputs_saves_and_loads(tmp_path):
+    model = keras.Sequential([_KeepsDict()])
+    x = {"a": _data(2, 2), "b": _data(2, 2, seed=1)}
+    model(x)
+    path = str(tmp_path / "dict.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, custom_objects={"_KeepsDict": _KeepsDict})
+    np.testing.assert_allclose(loaded(x)["b"].numpy(), model(x)["b"].numpy())

@@ -200,29 +200,38 @@ class Sequential(Model):
             and functional._is_replayable()
         )
 
+    def _graph(self, what):
+        # As Keras: an unbuilt Sequential has no such attribute (hasattr() is False).
+        if self._functional is None:
+            raise AttributeError(
+                f"Sequential model '{self.name}' has no {what} yet: it is not built (give it "
+                "an Input, call it on data or call build(input_shape))."
+            )
+        return self._functional
+
     @property
     def inputs(self):
-        return self._functional.inputs if self._functional else None
+        return self._graph("inputs").inputs
 
     @property
     def outputs(self):
-        return self._functional.outputs if self._functional else None
+        return self._graph("outputs").outputs
 
     @property
     def input(self):
-        return self._functional.input if self._functional else None
+        return self._graph("input").input
 
     @property
     def output(self):
-        return self._functional.output if self._functional else None
+        return self._graph("output").output
 
     @property
     def input_shape(self):
-        return self._functional.input_shape if self._functional else None
+        return self._graph("input_shape").input_shape
 
     @property
     def output_shape(self):
-        return self._functional.output_shape if self._functional else None
+        return self._graph("output_shape").output_shape
 
     def get_config(self):
         """Keras 3's Sequential config: the layers (an InputLayer first once the input shape
