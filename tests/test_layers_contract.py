@@ -193,6 +193,8 @@ def test_explicit_mask_in_a_graph_that_keras_would_pass_on_raises_not_implemente
     mask = keras.Input((3,), dtype="bool")
     with pytest.raises(NotImplementedError, match=r"would carry a mask.*masking"):
         layers.Softmax()(logits, mask=mask)
+    with pytest.raises(NotImplementedError, match=r"would carry a mask.*masking"):
+        layers.Softmax()(logits, mask)  # the mask passed positionally
     # GlobalAveragePooling1D consumes its mask (Keras passes none on): allowed.
     steps = keras.Input((4, 2))
     step_mask = keras.Input((4,), dtype="bool")

@@ -59,9 +59,10 @@ def _call_signature_flags(cls):
     return cached
 
 
-def _training_position(cls):
-    """Index in a call's positional arguments (inputs first) that fills `training`, or None."""
-    cached = cls.__dict__.get("_training_position")
+def _argument_positions(cls):
+    """Indices in a call's positional arguments (inputs first) that fill `training` and
+    `mask` (-1 when the call has no such positional parameter)."""
+    cached = cls.__dict__.get("_argument_positions")
     if cached is None:
         positional = [
             name
@@ -69,9 +70,24 @@ def _training_position(cls):
             if parameter.kind
             in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         ][1:]  # without `self`
-        cached = (positional.index("training") if "training" in positional else -1,)
-        cls._training_position = cached
-    return None if cached[0] < 0 else cached[0]
+        cached = tuple(positional.index(n) if n in positional else -1 for n in ("training", "mask"))
+        cls._argument_positions = cached
+    return cached
+
+
+def _training_position(cls):
+    """Index in a call's positional arguments (inputs first) that fills `training`, or None."""
+    position = _argument_positions(cls)[0]
+    return None if position < 0 else position
+
+
+def _passed_mask(cls, args, kwargs):
+    """The mask a call received, by keyword or in the `mask` parameter's position."""
+    mask = kwargs.get("mask")
+    position = _argument_positions(cls)[1]
+    if mask is None and 0 <= position < len(args):
+        mask = args[position]
+    return mask
 
 
 _MASKING_UNSUPPORTED = (
@@ -595,7 +611,8 @@ class Layer:
                     object.__setattr__(self, "_checked_shape", shape)
             outputs = self.call(*args, **kwargs)
             if self.supports_masking:
-                self._check_no_output_mask(args[0] if args else None, kwargs.get("mask"))
+                mask = _passed_mask(type(self), args, kwargs)
+                self._check_no_output_mask(args[0] if args else None, mask)
         finally:
             _training_stack.pop()
             _symbolic.eager_call_depth = depth
@@ -617,7 +634,8 @@ class Layer:
             assert_input_compatibility(self.input_spec, args[0], self.name)
         outputs = _symbolic_call(self, args, kwargs)
         if self.supports_masking:
-            self._check_no_output_mask(args[0] if args else None, kwargs.get("mask"), True)
+            mask = _passed_mask(type(self), args, kwargs)
+            self._check_no_output_mask(args[0] if args else None, mask, True)
         node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
         self._inbound_nodes.append(node)
         return outputs
