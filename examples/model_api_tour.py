@@ -115,7 +115,7 @@ def sub_models(args):
     features = backbone.predict(crops, verbose=0)
     chained = head.predict(features, verbose=0)
     whole = full_model.predict(crops, verbose=0)
-    shares = backbone.layers[0] is full_model.get_layer(index=2)
+    shares = backbone.layers[-1] is full_model.get_layer(index=2)  # after its InputLayer
     print(
         f"Backbone features {features.shape}, head outputs {chained.shape}; the backbone's "
         f"Conv2D is the full model's: {shares}; head(backbone(x)) == full_model(x): "

@@ -107,13 +107,6 @@ def test_embedding_input_length_is_ignored_with_a_warning():
     assert "input_length" not in layer.get_config()
 
 
-def test_embedding_mask_zero_is_kept_in_config_only():
-    layer = layers.Embedding(5, 2, mask_zero=True)
-    assert layer.get_config()["mask_zero"] is True
-    assert layers.Embedding.from_config(layer.get_config()).mask_zero is True
-    assert layer(np.array([[0, 1]])).shape == (1, 2, 2)
-
-
 # -- Identity and Lambda ---------------------------------------------------------------------
 def test_identity_passes_layer_checks_and_returns_its_input():
     run_layer_test(layers.Identity, {}, input_shape=(2, 3), expected_output_shape=(2, 3))

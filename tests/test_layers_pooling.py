@@ -252,7 +252,7 @@ def test_bad_arguments_raise_clear_errors(make, message):
 
 
 def test_bad_inputs_name_the_layer_and_shape():
-    with pytest.raises(ValueError, match=r'"pool".*rank 4.*\(2, 5, 3\)'):
+    with pytest.raises(ValueError, match=r'"pool".*ndim=4.*\(2, 5, 3\)'):
         MaxPooling2D(name="pool")(np.ones((2, 5, 3), np.float32))
     with pytest.raises(ValueError, match=r'"tiny".*zero or negative.*\(1, 2, 2, 1\)'):
         AveragePooling2D(3, name="tiny")(np.ones((1, 2, 2, 1), np.float32))

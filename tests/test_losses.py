@@ -384,13 +384,7 @@ def test_config_matches_keras_and_round_trips(class_name):
     loss = cls(**kwargs)
     config = loss.get_config()
     keras_config = FIXTURE["loss_configs"][class_name]
-    # Beyond Keras: these also record delta/axis so that their configs round-trip.
-    extra = {
-        "Huber": {"delta"},
-        "CosineSimilarity": {"axis"},
-        "SparseCategoricalCrossentropy": {"axis"},
-    }.get(class_name, set())
-    assert set(config) == set(keras_config) | extra
+    assert set(config) == set(keras_config)
     for key, value in keras_config.items():
         got = config[key]
         assert (list(got) if isinstance(got, tuple) else got) == value, key

@@ -148,3 +148,12 @@ def deserialize(config, custom_objects=None):
             f"`keras.layers.Layer`. Received: {config!r}"
         )
     return layer
+
+
+def __getattr__(name):
+    # `Masking` is the one Keras layer that only makes masks: say why it is missing.
+    if name == "Masking":
+        raise AttributeError(
+            "minikeras.layers has no Masking layer: minikeras does not support masking yet."
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

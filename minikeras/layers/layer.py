@@ -60,6 +60,43 @@ def _call_signature_flags(cls):
     return cached
 
 
+def _argument_positions(cls):
+    """Indices in a call's positional arguments (inputs first) that fill `training` and
+    `mask` (-1 when the call has no such positional parameter)."""
+    cached = cls.__dict__.get("_argument_positions")
+    if cached is None:
+        positional = [
+            name
+            for name, parameter in inspect.signature(cls.call).parameters.items()
+            if parameter.kind
+            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        ][1:]  # without `self`
+        cached = tuple(positional.index(n) if n in positional else -1 for n in ("training", "mask"))
+        cls._argument_positions = cached
+    return cached
+
+
+def _training_position(cls):
+    """Index in a call's positional arguments (inputs first) that fills `training`, or None."""
+    position = _argument_positions(cls)[0]
+    return None if position < 0 else position
+
+
+def _passed_mask(cls, args, kwargs):
+    """The mask a call received, by keyword or in the `mask` parameter's position."""
+    mask = kwargs.get("mask")
+    position = _argument_positions(cls)[1]
+    if mask is None and 0 <= position < len(args):
+        mask = args[position]
+    return mask
+
+
+_MASKING_UNSUPPORTED = (
+    "minikeras does not support masking yet: no layer receives or propagates a mask, so "
+    "the results would differ from Keras's."
+)
+
+
 def _shapes_of(structure):
     return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, structure)
 
@@ -85,6 +122,8 @@ def _to_tensors(args, dtype):
     dtype = np.dtype(dtype)
     return tuple([_autocast(value, dtype) for value in args])
 
+
+_TENSOR_TYPES = (Tensor, KerasTensor, np.ndarray, np.generic)
 
 _structure_version = [0]
 
@@ -228,7 +267,8 @@ class Layer:
         self.autocast = autocast
         self.activity_regularizer = _get_regularizer(activity_regularizer)
         self.input_spec = None
-        self.supports_masking = False
+        # As Keras: a layer that defines compute_mask supports masking.
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         # Keras-2 style shape hints, used when this is the first layer of a Sequential.
         input_shape = kwargs.get("input_shape")
         if "input_dim" in kwargs and input_shape is None:
@@ -533,7 +573,55 @@ class Layer:
     def call(self, *args, **kwargs):
         raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
 
+    # Keras lets only tensors (or None) be passed positionally to most layers: a value meant
+    # for `training` or a layer option must be a keyword. Functional models (whose call takes
+    # a structure of inputs) and a few preprocessing layers allow other values.
+    _allow_non_tensor_positional_args = False
+
+    def _check_call_arguments(self, args, kwargs):
+        """Rejects, as Keras does, call arguments that would otherwise be silently misread."""
+        cls = type(self)
+        if not self._allow_non_tensor_positional_args:
+            for value in flatten(args[1:]):
+                if value is not None and not isinstance(value, _TENSOR_TYPES):
+                    raise ValueError(
+                        f'Layer "{self.name}": only input tensors may be passed as positional '
+                        "arguments. The following argument value should be passed as a "
+                        f"keyword argument: {value!r} (of type {type(value).__name__})."
+                    )
+        position = _training_position(cls)
+        if position is not None and len(args) > position and args[position] is not None:
+            raise TypeError(
+                f"{cls.__name__}.call() got multiple values for argument 'training': the "
+                f"positional argument number {position + 1} fills `training`. Pass the inputs "
+                "as one structure (a list or dict) and training=... as a keyword."
+            )
+        if kwargs.get("mask") is not None and not _call_signature_flags(cls)[1]:
+            raise TypeError(
+                f"{cls.__name__}.call() got an unexpected keyword argument 'mask' (its call "
+                f"takes no mask). {_MASKING_UNSUPPORTED}"
+            )
+
+    def _check_no_output_mask(self, inputs, mask, symbolic=False):
+        """Raises if Keras would attach a mask to this layer's outputs: its `compute_mask`
+        gives one or, in a graph, a mask passed to the call would flow on to later layers."""
+        if type(self).compute_mask is Layer.compute_mask and not (symbolic and mask is not None):
+            return
+        if any(m is not None for m in flatten(self.compute_mask(inputs, mask))):
+            raise NotImplementedError(
+                f'The outputs of layer "{self.name}" would carry a mask (from its compute_mask '
+                "or the mask passed to it) that Keras passes on to the next layers and the "
+                f"loss. {_MASKING_UNSUPPORTED}"
+            )
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the outputs. minikeras has no masking yet: layers that override this
+        must return None (a mask raises NotImplementedError)."""
+        return previous_mask
+
     def __call__(self, *args, **kwargs):
+        if len(args) > 1 or "mask" in kwargs:
+            self._check_call_arguments(args, kwargs)
         depth = _symbolic.eager_call_depth
         if depth:
             # Inside an eager call arguments are concrete, except while a model builds its
@@ -574,6 +662,9 @@ class Layer:
                     assert_input_compatibility(self.input_spec, args[0], self.name)
                     object.__setattr__(self, "_checked_shape", shape)
             outputs = self.call(*args, **kwargs)
+            if self.supports_masking:
+                mask = _passed_mask(type(self), args, kwargs)
+                self._check_no_output_mask(args[0] if args else None, mask)
         finally:
             _training_stack.pop()
             _symbolic.eager_call_depth = depth
@@ -594,6 +685,9 @@ class Layer:
         if self.input_spec is not None and args:
             assert_input_compatibility(self.input_spec, args[0], self.name)
         outputs = _symbolic_call(self, args, kwargs)
+        if self.supports_masking:
+            mask = _passed_mask(type(self), args, kwargs)
+            self._check_no_output_mask(args[0] if args else None, mask, True)
         node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
         self._inbound_nodes.append(node)
         return outputs

@@ -498,11 +498,18 @@ class _BuiltinLoss(LossFunctionWrapper):
 
     # Constructor arguments beyond name/reduction that get_config records.
     _config_keys = ()
+    # (argument, default) pairs Keras's config leaves out: recorded only when not at the
+    # default, so a default loss has Keras's keys and a set value survives a round trip.
+    _config_defaults_left_out = ()
 
     def get_config(self):
         config = Loss.get_config(self)
         for key in self._config_keys:
             config[key] = getattr(self, key)
+        for key, default in self._config_defaults_left_out:
+            value = getattr(self, key)
+            if value != default:
+                config[key] = value
         return config
 
     @classmethod
@@ -558,9 +565,10 @@ class MeanSquaredLogarithmicError(_BuiltinLoss):
 
 
 class CosineSimilarity(_BuiltinLoss):
-    """Negative cosine similarity along `axis` (config records `axis`; Keras's omits it)."""
+    """Negative cosine similarity along `axis` (config records a non-default `axis`; Keras's
+    omits it)."""
 
-    _config_keys = ("axis",)
+    _config_defaults_left_out = (("axis", -1),)
 
     def __init__(
         self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None
@@ -570,9 +578,10 @@ class CosineSimilarity(_BuiltinLoss):
 
 
 class Huber(_BuiltinLoss):
-    """Huber loss with threshold `delta` (config records `delta`; Keras's omits it)."""
+    """Huber loss with threshold `delta` (config records a non-default `delta`; Keras's
+    omits it)."""
 
-    _config_keys = ("delta",)
+    _config_defaults_left_out = (("delta", 1.0),)
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
@@ -788,8 +797,9 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
         0.0878
     """
 
-    # Keras's config leaves out `axis`; it is kept here so the config round-trips.
-    _config_keys = ("from_logits", "ignore_class", "axis")
+    # Keras's config leaves out `axis`; a non-default one is kept so the config round-trips.
+    _config_keys = ("from_logits", "ignore_class")
+    _config_defaults_left_out = (("axis", -1),)
 
     def __init__(
         self,

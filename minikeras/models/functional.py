@@ -5,15 +5,22 @@ symbolic tensor until the model's inputs are reached; the nodes, in an order whe
 node comes after the nodes it depends on, are the program. Calling: give each input tensor
 its value, run the nodes in that order, read off the outputs.
 
+Inputs are matched as Keras matches them: a dict model by its keys, a list model by
+position or by its inputs' names; each value is converted to its Input's dtype, and a
+trailing axis of size 1 is squeezed or added when that alone makes the ranks agree.
+
 Beyond Keras 3 (as tf.keras 2 did): `model.add_loss(symbolic_tensor)` and
 `model.add_metric(symbolic_tensor, name=...)` add subgraphs computed on every call.
 """
 
-from minikeras.autodiff import Tensor, convert_to_tensor
+import functools
+import warnings
+
+from minikeras.autodiff import convert_to_tensor
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
-from minikeras.ops.symbolic import KerasTensor, map_structure
+from minikeras.ops.symbolic import KerasTensor, Node, map_structure
 from minikeras.tree import flatten
 
 
@@ -32,30 +39,108 @@ class Functional(Model):
         name: model name.
     """
 
+    # The inputs are one structure; a second positional value fills `training` (an error).
+    _allow_non_tensor_positional_args = True
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         if hasattr(self, "_init_trainer"):
             self._init_trainer()
+        for what, structure in (("inputs", inputs), ("outputs", outputs)):
+            for tensor in flatten(structure):
+                if not isinstance(tensor, KerasTensor):
+                    raise ValueError(
+                        f"All `{what}` values must be KerasTensors (from keras.Input and the "
+                        f"layers called on it). Received {tensor!r} of type "
+                        f"{type(tensor).__name__} in {what}={structure!r}."
+                    )
         if isinstance(inputs, dict):
             for key, tensor in inputs.items():
-                if tensor.name is None:
+                if isinstance(tensor, KerasTensor) and tensor.name is None:
                     tensor.name = key
+                elif isinstance(tensor, KerasTensor) and tensor.name != key:
+                    warnings.warn(
+                        "When providing `inputs` as a dict, all keys in the dict must match "
+                        f"the names of the corresponding tensors. Received key '{key}' "
+                        f"mapping to a tensor named '{tensor.name}'. Change the tensor name "
+                        f"to '{key}' (via `Input(..., name='{key}')`).",
+                        stacklevel=3,
+                    )
+        inputs, outputs = self._clone_cut_graph(inputs, outputs)
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self.inputs = flatten(inputs)
         self.outputs = flatten(outputs)
-        for tensor in self.inputs + self.outputs:
-            if not isinstance(tensor, KerasTensor):
-                raise TypeError(
-                    "Model(inputs, outputs) expects symbolic tensors (from keras.Input and "
-                    f"layers called on it), got {type(tensor).__name__}."
-                )
         self._symbolic_losses = []
         self._symbolic_metrics = []
         self._build_graph()
         self.built = True
 
     # -- graph ------------------------------------------------------------------------------
+    def _clone_cut_graph(self, inputs, outputs):
+        """As Keras: an input that is not an `Input`'s tensor (a sub-model cut from an
+        intermediate tensor) is replaced by the tensor of a new InputLayer, and the calls
+        between it and the outputs are recorded again on the new tensors. The layers, and so
+        the weights, stay shared; the model's config and `layers` start from its own inputs.
+        """
+        replaced = {}  # id(old tensor) -> (old tensor, its replacement)
+
+        def own_input(tensor):
+            node = tensor.node
+            if node is not None and isinstance(node.operation, InputLayer):
+                return tensor
+            layer = InputLayer(batch_shape=tensor.shape, dtype=tensor.dtype, name=tensor.name)
+            replaced[id(tensor)] = (tensor, layer.output)
+            return layer.output
+
+        inputs = map_structure(own_input, inputs)
+        self._replaced_tensors = replaced
+        if not replaced:
+            return inputs, outputs
+        return inputs, map_structure(self._relink, outputs)
+
+    def _relink(self, tensor):
+        """`tensor` as computed from this model's own inputs (see `_clone_cut_graph`): the
+        calls it depends on that read a replaced tensor are recorded again, once each."""
+        replaced = self.__dict__.get("_replaced_tensors")
+        if not replaced or not isinstance(tensor, KerasTensor):
+            return tensor
+
+        def swap(value):
+            if isinstance(value, KerasTensor) and id(value) in replaced:
+                return replaced[id(value)][1]
+            return value
+
+        stack = [(tensor.node, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node is None or isinstance(node.operation, InputLayer):
+                continue
+            if all(id(t) in replaced for t in flatten(node.outputs)):
+                continue  # already recorded again
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((t.node, False) for t in node.inputs if id(t) not in replaced)
+                continue
+            if not any(id(t) in replaced for t in node.inputs):
+                continue  # does not depend on a replaced tensor: kept as it is
+            outputs = map_structure(
+                lambda t: KerasTensor(t.shape, dtype=t.dtype, name=t.name, sparse=t.sparse),
+                node.outputs,
+            )
+            clone = Node(
+                node.operation,
+                map_structure(swap, node.args),
+                map_structure(swap, node.kwargs),
+                outputs,
+            )
+            for old, new in zip(flatten(node.outputs), flatten(outputs)):
+                new.node, new.index = clone, old.index
+                replaced[id(old)] = (old, new)
+            if isinstance(node.operation, Layer):
+                node.operation._inbound_nodes.append(clone)
+        return swap(tensor)
+
     def _build_graph(self):
         """Orders the nodes between the inputs and the outputs (and symbolic losses)."""
         input_ids = {id(t) for t in self.inputs}
@@ -141,25 +226,48 @@ class Functional(Model):
 
     # -- calling ----------------------------------------------------------------------------
     def _match_inputs(self, inputs):
-        """Returns the input values in the order of `self.inputs`, checking their shapes."""
+        """Returns the input values in the order of `self.inputs`, checked and with their
+        ranks standardised as Keras does (see `_check_input_shape`)."""
         expected = self.inputs
-        if isinstance(inputs, dict):
+        struct = self._inputs_struct
+        if isinstance(inputs, dict) and isinstance(struct, dict):
+            # A dict model is fed by its own keys (nested dicts key by key).
+            values = self._values_by_key(struct, inputs, inputs)
+        elif isinstance(inputs, dict):
+            # Other models are fed a dict by their inputs' names.
             names = [t.name for t in expected]
             missing = [name for name in names if name not in inputs]
-            if missing and isinstance(self._inputs_struct, dict):
-                names = list(self._inputs_struct)
-                missing = [name for name in names if name not in inputs]
             if missing:
                 raise ValueError(
                     f'Model "{self.name}" is missing input(s) {missing}: it expects the keys '
                     f"{names}, received {list(inputs)}."
                 )
             values = [inputs[name] for name in names]
-        elif len(expected) == 1:
+        elif isinstance(struct, dict) and len(expected) == 1:
+            self._warn_inputs_structure(inputs)
             if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
                 inputs = inputs[0]
             values = [inputs]
+        elif len(expected) == 1:
+            if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+                inputs = inputs[0]
+            elif isinstance(inputs, (list, tuple)) and not isinstance(struct, (list, tuple)):
+                raise ValueError(
+                    f'Model "{self.name}" expects 1 input {[t.name for t in expected]}, but it '
+                    f"received {len(inputs)} inputs."
+                )
+            values = [inputs]
         else:
+            if isinstance(struct, dict) and list(struct) != sorted(struct):
+                # Keras lines a list up with a dict model's keys in sorted order: refuse
+                # rather than guess when that differs from the order the keys were given.
+                raise ValueError(
+                    "The structure of `inputs` doesn't match the expected structure: model "
+                    f'"{self.name}" takes a dict of inputs with keys {list(struct)}, which '
+                    "are not in sorted order, so a list cannot be matched to them: pass a dict."
+                )
+            if isinstance(struct, dict):
+                self._warn_inputs_structure(inputs)
             flat = flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
             if len(flat) != len(expected):
                 raise ValueError(
@@ -170,28 +278,102 @@ class Functional(Model):
         converted = []
         checked = self.__dict__.setdefault("_checked_input_shapes", {})
         for tensor, value in zip(expected, values):
-            value = convert_to_tensor(value, None if isinstance(value, Tensor) else tensor.dtype)
+            if value is None:
+                layer = getattr(tensor.node, "operation", None)
+                if not (isinstance(layer, InputLayer) and layer.optional):
+                    raise ValueError(
+                        f"The input '{tensor.name}' of model \"{self.name}\" is not optional, "
+                        "but None was passed. Provide an array, or create the input with "
+                        "keras.Input(..., optional=True)."
+                    )
+                converted.append(None)
+                continue
+            value = convert_to_tensor(value, tensor.dtype)  # as Keras: the Input's dtype
             shape = value.data.shape
-            if checked.get(id(tensor)) != shape:  # each input shape is checked once
-                self._check_input_shape(tensor, shape)
-                checked[id(tensor)] = shape
+            known = checked.get(id(tensor))
+            if known is None or known[0] != shape:  # each input shape is checked once
+                known = (shape, self._check_input_shape(tensor, shape))
+                checked[id(tensor)] = known
+            if known[1] is not None:
+                value = known[1](value)
             converted.append(value)
         return converted
 
+    def _values_by_key(self, struct, given, inputs):
+        """The values in `given` for the input tensors of `struct`, matched key by key in
+        nested dicts and position by position in nested lists, in flattened order."""
+        if isinstance(struct, dict):
+            if not isinstance(given, dict):
+                raise ValueError(
+                    f'Model "{self.name}" expects a dict with the keys {list(struct)} where '
+                    f"it received {type(given).__name__}."
+                )
+            missing = [key for key in struct if key not in given]
+            if missing:
+                raise ValueError(
+                    f'Model "{self.name}" is missing input(s) {missing}: it expects the keys '
+                    f"{list(struct)}, received {list(given)}."
+                )
+            if len(given) != len(struct):
+                self._warn_inputs_structure(inputs)
+            return [
+                v for key in struct for v in self._values_by_key(struct[key], given[key], inputs)
+            ]
+        if isinstance(struct, (list, tuple)):
+            if not isinstance(given, (list, tuple)) or len(given) != len(struct):
+                raise ValueError(
+                    f'Model "{self.name}" expects a list of {len(struct)} inputs where it '
+                    f"received {type(given).__name__}."
+                )
+            return [v for s, g in zip(struct, given) for v in self._values_by_key(s, g, inputs)]
+        return [given]
+
+    def _warn_inputs_structure(self, inputs):
+        """Warns, as Keras does, that `inputs` is not shaped like the model's inputs."""
+        expected = map_structure(lambda t: t.name, self._inputs_struct)
+        received = map_structure(
+            lambda v: "None" if v is None else f"Tensor(shape={tuple(getattr(v, 'shape', ()))})",
+            inputs,
+        )
+        warnings.warn(
+            "The structure of `inputs` doesn't match the expected structure.\n"
+            f"Expected: {expected}\nReceived: inputs={received}",
+            stacklevel=5,  # the user's call of the model
+        )
+
     def _check_input_shape(self, tensor, shape):
-        # As Keras's input specs: the batch size is not checked (a Sequential built by its
-        # first batch keeps that size in its input shape, and takes any other).
-        shape = tuple(shape)
-        compatible = len(shape) == len(tensor.shape) and all(
+        """Checks a value's shape against an input; returns the rank adjustment (a function
+        of the value) it needs, or None.
+
+        As Keras: a value with one dimension more than the input, of size 1 and last, is
+        squeezed; one with a dimension less is given a last dimension of size 1 when the
+        input's last dimension is 1. The batch size is not checked (a Sequential built by
+        its first batch keeps that size in its input shape, and takes any other).
+        """
+        from minikeras import ops
+
+        received = shape = tuple(shape)
+        adjust = None
+        rank = len(tensor.shape)
+        if len(shape) == rank + 1 and shape[-1] == 1:
+            adjust, shape = functools.partial(ops.squeeze, axis=-1), shape[:-1]
+        elif len(shape) == rank - 1 and rank > 0 and tensor.shape[-1] == 1:
+            adjust, shape = functools.partial(ops.expand_dims, axis=-1), (*shape, 1)
+        compatible = len(shape) == rank and all(
             e is None or e == r for e, r in zip(tensor.shape[1:], shape[1:])
         )
         if not compatible:
             raise ValueError(
                 f'Input "{tensor.name}" of model "{self.name}" is incompatible: expected '
-                f"shape {tensor.shape}, but received input with shape {shape}."
+                f"shape {tensor.shape}, but received input with shape {received}."
             )
+        return adjust
 
     def call(self, inputs, training=None, mask=None):
+        if mask is not None and any(m is not None for m in flatten(mask)):
+            raise NotImplementedError(
+                f'Model "{self.name}" received a mask: minikeras does not support masking yet.'
+            )
         values = {}
         for tensor, value in zip(self.inputs, self._match_inputs(inputs)):
             values[id(tensor)] = value
@@ -231,6 +413,23 @@ class Functional(Model):
         return Layer.compute_output_spec(self, inputs)
 
     # -- symbolic losses and metrics (beyond Keras 3) -------------------------------------
+    @property
+    def losses(self):
+        """As `Layer.losses`; a symbolic loss added with `add_loss` appears as its symbolic
+        tensor until a forward pass computes it (as in tf.keras 2), then as that value."""
+        result = super().losses
+        owners = self._cached(
+            "symbolic_loss_owners",
+            lambda: [
+                layer
+                for layer in self._flatten_layers()
+                if isinstance(layer, Functional) and layer._symbolic_losses
+            ],
+        )
+        # An owner's own losses hold its computed terms once it has run.
+        pending = [t for layer in owners if not layer._losses for t in layer._symbolic_losses]
+        return pending + result if pending else result
+
     def add_loss(self, loss):
         """Adds a loss: a tensor for this forward pass, or a symbolic scalar for every call.
 
@@ -239,7 +438,7 @@ class Functional(Model):
         """
         flat = flatten(loss) if isinstance(loss, (list, tuple)) else [loss]
         if any(isinstance(item, KerasTensor) for item in flat):
-            self._symbolic_losses.extend(flat)
+            self._symbolic_losses.extend(self._relink(item) for item in flat)
             self._build_graph()
             return
         Layer.add_loss(self, loss)
@@ -249,7 +448,7 @@ class Functional(Model):
         if isinstance(value, KerasTensor):
             if name is None:
                 raise ValueError("add_metric needs a name: it becomes the key in the logs.")
-            self._symbolic_metrics.append((value, name, aggregation))
+            self._symbolic_metrics.append((self._relink(value), name, aggregation))
             self._build_graph()
             return
         Layer.add_metric(self, value, name=name, aggregation=aggregation)

@@ -351,7 +351,8 @@ def from_config(cls, config, custom_objects=None):
             return reference_tensor(refs)
         if isinstance(refs, dict):
             return {key: map_references(value) for key, value in refs.items()}
-        return [map_references(value) for value in refs]
+        mapped = [map_references(value) for value in refs]
+        return tuple(mapped) if isinstance(refs, tuple) else mapped  # a tuple stays a tuple
 
     inputs = map_references(input_refs)
     outputs = map_references(output_refs)

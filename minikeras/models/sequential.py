@@ -1,10 +1,35 @@
 """`Sequential`: a plain stack of layers, each feeding the next."""
 
+import inspect
+
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.functional import Functional
 from minikeras.models.model import Model
 from minikeras.ops.symbolic import KerasTensor
+from minikeras.tree import flatten
+
+
+def _is_shape(value):
+    return isinstance(value, (tuple, list)) and all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in value
+    )
+
+
+def _check_single_input(layer):
+    """Raises Keras's error for a layer whose call needs more than the one input tensor."""
+    parameters = inspect.signature(layer.call).parameters.values()
+    required = [
+        p.name
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    if len(required) > 1:
+        raise ValueError(
+            "Layers added to a Sequential model can only have a single required positional "
+            f"argument, the input tensor. Layer {type(layer).__name__} has multiple required "
+            f"positional arguments: {required}"
+        )
 
 
 class Sequential(Model):
@@ -12,7 +37,9 @@ class Sequential(Model):
 
     The input shape comes from a leading `keras.Input(...)`, from `input_shape=` on the first
     layer (Keras 2 style), from `build(input_shape)`, or from the first batch it is called
-    on. Once known, the model is a Functional graph of its layers.
+    on; a model as first layer lends its own. Once known, the model is a Functional graph of
+    its layers. Called on a dict or a list, or with a layer that cannot infer its output
+    shape, it runs the layers one after another instead (as Keras does).
 
     Example:
         >>> model = keras.Sequential([
@@ -26,6 +53,7 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name)
         self._stack = []
         self._functional = None
+        self._eager_only = False
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_rebuild()
@@ -42,7 +70,15 @@ class Sequential(Model):
                 f"of type {type(layer).__name__}."
             )
         if isinstance(layer, InputLayer) and self._stack:
-            raise ValueError("An Input can only be the first entry of a Sequential model.")
+            configured = self._input_batch_shape()
+            reason = (
+                f"has already been configured to use input shape {configured}"
+                if configured is not None
+                else "already has layers"
+            )
+            raise ValueError(
+                f"Sequential model '{self.name}' {reason}: an Input can only be its first entry."
+            )
         if any(layer is existing for existing in self._stack):
             raise ValueError(f'Layer "{layer.name}" is already in this Sequential model.')
         names = [existing.name for existing in self._stack]
@@ -78,10 +114,18 @@ class Sequential(Model):
         first = self._stack[0]
         if isinstance(first, InputLayer):
             return first.batch_shape
-        return first._batch_input_shape
+        if first._batch_input_shape is not None:
+            return first._batch_input_shape
+        # A model (or a layer already called on a symbolic input) knows its input shape.
+        try:
+            shape = first.input_shape
+        except AttributeError:
+            return None
+        return tuple(shape) if _is_shape(shape) and len(self._stack) > 1 else None
 
     def _maybe_rebuild(self):
         self._functional = None
+        self._eager_only = False
         self.built = False
         shape = self._input_batch_shape()
         if shape is not None and len(self._stack) > (
@@ -97,23 +141,56 @@ class Sequential(Model):
             raise ValueError(
                 "Sequential.build needs an input shape, e.g. model.build((None, 784))."
             )
+        if not _is_shape(input_shape):
+            # A dict or list of inputs: no graph; `call` runs the layers one after another
+            # (as Keras does).
+            return
+        if not self.layers:
+            raise ValueError(
+                f"Sequential model '{self.name}' cannot be built because it has no layers. "
+                "Call `model.add(layer)`."
+            )
         input_shape = tuple(input_shape)
-        first = self._stack[0] if self._stack else None
+        first = self._stack[0]
         if isinstance(first, InputLayer):
+            if input_shape != first.batch_shape:
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use "
+                    f"input shape {first.batch_shape}. You cannot build it with input_shape "
+                    f"{input_shape}."
+                )
             inputs = first.output
         else:
             inputs = Input(batch_shape=input_shape, dtype=self._dtype)
         outputs = inputs
         for layer in self.layers:
-            outputs = layer(outputs)
+            try:
+                outputs = layer(outputs)
+            except NotImplementedError:
+                # This layer cannot infer its output shape: no graph; `call` runs the
+                # layers one after another (as Keras does).
+                self._eager_only = True
+                return
+            except TypeError:
+                _check_single_input(layer)
+                raise
         self._functional = Functional(inputs, outputs, name=f"{self.name}_graph")
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
-        if self._functional is None:
-            shape = (None, *tuple(inputs.shape)[1:])
-            self.build(shape)
-        return self._functional(inputs)
+        if any(m is not None for m in flatten(mask)):
+            raise NotImplementedError(
+                f'Model "{self.name}" received a mask: minikeras does not support masking yet.'
+            )
+        if self._functional is None and not self._eager_only and hasattr(inputs, "shape"):
+            self.build((None, *tuple(inputs.shape)[1:]))
+        if self._functional is not None:
+            return self._functional(inputs)
+        # Nested inputs (a dict or a list): no graph, the layers run one after another.
+        outputs = inputs
+        for layer in self.layers:
+            outputs = layer(outputs)
+        return outputs
 
     def _is_replayable(self):
         functional = self._functional
@@ -123,29 +200,38 @@ class Sequential(Model):
             and functional._is_replayable()
         )
 
+    def _graph(self, what):
+        # As Keras: an unbuilt Sequential has no such attribute (hasattr() is False).
+        if self._functional is None:
+            raise AttributeError(
+                f"Sequential model '{self.name}' has no {what} yet: it is not built (give it "
+                "an Input, call it on data or call build(input_shape))."
+            )
+        return self._functional
+
     @property
     def inputs(self):
-        return self._functional.inputs if self._functional else None
+        return self._graph("inputs").inputs
 
     @property
     def outputs(self):
-        return self._functional.outputs if self._functional else None
+        return self._graph("outputs").outputs
 
     @property
     def input(self):
-        return self._functional.input if self._functional else None
+        return self._graph("input").input
 
     @property
     def output(self):
-        return self._functional.output if self._functional else None
+        return self._graph("output").output
 
     @property
     def input_shape(self):
-        return self._functional.input_shape if self._functional else None
+        return self._graph("input_shape").input_shape
 
     @property
     def output_shape(self):
-        return self._functional.output_shape if self._functional else None
+        return self._graph("output_shape").output_shape
 
     def get_config(self):
         """Keras 3's Sequential config: the layers (an InputLayer first once the input shape

@@ -101,7 +101,7 @@ def _clone_sequential(model, clone, input_tensors):
         entries.insert(0, inputs)
     elif isinstance(first, InputLayer):
         entries.insert(0, _new_input(first.output))
-    elif model.inputs:
+    elif getattr(model, "inputs", None):  # an unbuilt Sequential has none
         entries.insert(0, Input(batch_shape=model.inputs[0].shape, dtype=model.inputs[0].dtype))
     return Sequential(entries, name=model.name, trainable=model.trainable)
 

@@ -421,7 +421,7 @@ def _get_build_config(obj):
     if isinstance(obj, Functional):
         return None
     if isinstance(obj, Sequential):
-        inputs = obj.inputs
+        inputs = getattr(obj, "inputs", None)  # none when run layer by layer (dict inputs)
         return {"input_shape": list(inputs[0].shape)} if inputs else None
     shapes = obj.__dict__.get("_build_shapes")
     if shapes is None:

@@ -28,6 +28,7 @@ class LeakyReLU(Layer):
                 stacklevel=2,
             )
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at construction, as in Keras
         if (
             negative_slope is None
             or isinstance(negative_slope, bool)

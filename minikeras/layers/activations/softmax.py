@@ -24,6 +24,8 @@ class Softmax(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at construction, as in Keras
+        self.supports_masking = True  # as Keras: a mask passed in is passed on
         if isinstance(axis, (list, tuple)):
             if not axis or not all(isinstance(a, int) for a in axis):
                 raise ValueError(f"Softmax: `axis` must be an int or ints. Received axis={axis!r}.")

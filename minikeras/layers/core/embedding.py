@@ -28,9 +28,8 @@ class Embedding(Layer):
         embeddings_initializer: initializer of the `(input_dim, output_dim)` matrix
             ("uniform", i.e. uniform in [-0.05, 0.05], by default).
         embeddings_regularizer, embeddings_constraint: optional penalty and constraint.
-        mask_zero: accepted and stored in the config for compatibility, but minikeras layers
-            do not propagate masks: index 0 is embedded like any other index and later
-            layers see every position.
+        mask_zero: must be False: `mask_zero=True` raises NotImplementedError, since
+            minikeras layers do not receive or propagate masks yet.
         weights: optional initial matrix of shape `(input_dim, output_dim)`.
 
     Input shape: integers of any shape `(batch, ...)`; floats holding integers are accepted.
@@ -68,7 +67,14 @@ class Embedding(Layer):
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
-        self.mask_zero = bool(mask_zero)
+        if mask_zero:
+            raise NotImplementedError(
+                "Embedding(mask_zero=True) is not supported: minikeras does not support "
+                "masking yet, so the layers after it would see the padded positions that "
+                "Keras masks out. Use mask_zero=False (and, for example, sample weights of 0 "
+                "for the padding)."
+            )
+        self.mask_zero = False
         # Indices must not be cast to the float compute dtype.
         self.autocast = False
         if weights is not None:

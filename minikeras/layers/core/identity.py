@@ -13,6 +13,10 @@ class Identity(Layer):
 
     _replayable = True  # see Layer._replayable
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.built = True  # no weights: built at construction, as in Keras
+
     def call(self, inputs):
         return inputs
 

@@ -48,10 +48,11 @@ class Lambda(Layer):
 
     Args:
         function: `function(inputs, **arguments)` built from `minikeras.ops`; it may also
-            take `training` (and `mask`, always None here) keyword arguments.
+            take `training` and `mask` (the mask passed to the call, if any) keyword
+            arguments.
         output_shape: the output shape without the batch axis (a tuple), or a function of the
             full input shape; inferred by running `function` on small arrays when omitted.
-        mask: accepted for compatibility; minikeras layers do not propagate masks.
+        mask: must be None: minikeras does not support masking yet (NotImplementedError).
         arguments: optional dict of keyword arguments passed to `function`.
 
     Saving: `get_config` stores the function by *name* only (with its module). A Python
@@ -75,6 +76,10 @@ class Lambda(Layer):
             output_shape = tuple(output_shape)
         if arguments is not None and not isinstance(arguments, dict):
             raise ValueError(f"Lambda: `arguments` must be a dict. Received {arguments!r}.")
+        if mask is not None:
+            raise NotImplementedError(
+                "Lambda(mask=...) is not supported: minikeras does not support masking yet."
+            )
         self.function = function
         self.arguments = dict(arguments or {})
         self.mask = mask
@@ -86,7 +91,7 @@ class Lambda(Layer):
         self._fn_expects_training = "training" in parameters
         self._fn_expects_mask = "mask" in parameters
 
-    def call(self, inputs, training=None, mask=None):
+    def call(self, inputs, mask=None, training=None):
         kwargs = dict(self.arguments)
         if self._fn_expects_training:
             kwargs["training"] = training
@@ -97,7 +102,7 @@ class Lambda(Layer):
     def _infer_output_spec(self, inputs):
         return symbolic.compute_output_spec(self.call, (inputs,), {})
 
-    def compute_output_spec(self, inputs, training=None, mask=None):
+    def compute_output_spec(self, inputs, mask=None, training=None):
         if self._output_shape is None:
             return self._infer_output_spec(inputs)
         return Layer.compute_output_spec(self, inputs)

@@ -18,6 +18,7 @@ class BaseGlobalPooling(Layer):
 
     def __init__(self, pool_dimensions, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at construction, as in Keras
         self.rank = pool_dimensions
         self.data_format = conv_utils.standardize_data_format(data_format)
         self.keepdims = bool(keepdims)

@@ -36,6 +36,7 @@ class BasePooling(Layer):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
+        self.built = True  # no weights: built at construction, as in Keras
         if pool_mode not in _POOL_MODES:
             raise ValueError(
                 f"`pool_mode` must be one of {list(_POOL_MODES)}. Received pool_mode={pool_mode!r}."
@@ -49,12 +50,12 @@ class BasePooling(Layer):
         self.data_format = conv_utils.standardize_data_format(data_format)
         self.input_spec = InputSpec(ndim=pool_dimensions + 2)
 
-    def build(self, input_shape):
-        # Fails early, naming this layer, when the input is smaller than the window.
-        self.compute_output_shape(input_shape)
-        self.built = True
-
     def call(self, inputs):
+        if inputs.shape != self.__dict__.get("_window_checked_shape"):
+            # Fails early, naming this layer, when the input is smaller than the window
+            # (once per input shape; the layer is built at construction, so not in build).
+            self.compute_output_shape(inputs.shape)
+            object.__setattr__(self, "_window_checked_shape", inputs.shape)
         pool = max_pool if self.pool_mode == "max" else average_pool
         return pool(
             inputs,

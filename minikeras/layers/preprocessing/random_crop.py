@@ -39,6 +39,8 @@ class RandomCrop(Layer):
         (2, 4, 4, 3)
     """
 
+    _allow_non_tensor_positional_args = True  # as Keras's preprocessing layers
+
     def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.height = check_image_size(height, "height", "RandomCrop")

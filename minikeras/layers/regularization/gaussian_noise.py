@@ -34,6 +34,7 @@ class GaussianNoise(Layer):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at construction, as in Keras
         self.stddev = _check_fraction(stddev, "stddev", "GaussianNoise")
         self.seed = seed
         if stddev > 0:
@@ -76,6 +77,7 @@ class GaussianDropout(Layer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at construction, as in Keras
         self.rate = _check_fraction(rate, "rate", "GaussianDropout")
         if rate == 1:
             raise ValueError(

@@ -24,6 +24,7 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at construction, as in Keras
         try:
             target_shape = tuple(target_shape)
         except TypeError:
