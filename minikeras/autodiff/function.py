@@ -14,17 +14,32 @@ and it is freed by reference counting when the outputs are dropped.
 
 import heapq
 import itertools
+import threading
 from contextlib import contextmanager
 
 import numpy as np
 
+
+class _GradMode(threading.local):
+    """Whether primitives record the graph, per thread: one thread's `no_grad` (an
+    optimizer update, an `evaluate`) must not stop another thread's training step from
+    recording."""
+
+    enabled = True  # the starting value in every thread
+
+
+_grad_mode = _GradMode()
+# True while no thread has turned recording off, so that a primitive call need not look up
+# its thread's setting (a thread-local lookup costs about 5% of a call).
 _grad_enabled = True
+_threads_without_grad = 0
+_switch_lock = threading.Lock()
 _sequence = itertools.count(1)  # numbers the recorded calls, in order
 
 
 def is_grad_enabled():
-    """Returns True when primitives record the graph needed by `backward`."""
-    return _grad_enabled
+    """Returns True when primitives record the graph needed by `backward` (in this thread)."""
+    return _grad_mode.enabled
 
 
 @contextmanager
@@ -35,13 +50,11 @@ def no_grad():
         >>> with no_grad():
         ...     y = w * 2.0   # y has no creator; w receives no gradient from it
     """
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = False
+    previous = set_grad_enabled(False)
     try:
         yield
     finally:
-        _grad_enabled = previous
+        set_grad_enabled(previous)
 
 
 @contextmanager
@@ -55,10 +68,16 @@ def enable_grad():
 
 
 def set_grad_enabled(enabled):
-    """Turns recording on or off; returns the previous setting."""
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = enabled
+    """Turns recording on or off in this thread; returns the previous setting."""
+    global _grad_enabled, _threads_without_grad
+    mode = _grad_mode
+    previous = mode.enabled
+    enabled = bool(enabled)
+    if enabled != previous:
+        with _switch_lock:
+            mode.enabled = enabled
+            _threads_without_grad += -1 if enabled else 1
+            _grad_enabled = _threads_without_grad == 0
     return previous
 
 
@@ -107,25 +126,22 @@ class Function:
         if len(inputs) == 1:
             x = inputs[0]
             ys = self.forward(x.data)
-            record = _grad_enabled and x.requires_grad
+            record = x.requires_grad and (_grad_enabled or _grad_mode.enabled)
             needs = (True,)
         elif len(inputs) == 2:
             x, y = inputs
             ys = self.forward(x.data, y.data)
             needs = (x.requires_grad, y.requires_grad)
-            record = _grad_enabled and (needs[0] or needs[1])
+            record = (needs[0] or needs[1]) and (_grad_enabled or _grad_mode.enabled)
         elif len(inputs) == 3:  # e.g. a fused linear layer: input, kernel, bias
             x, y, z = inputs
             ys = self.forward(x.data, y.data, z.data)
             needs = (x.requires_grad, y.requires_grad, z.requires_grad)
-            record = _grad_enabled and (needs[0] or needs[1] or needs[2])
+            record = (needs[0] or needs[1] or needs[2]) and (_grad_enabled or _grad_mode.enabled)
         else:
             ys = self.forward(*[x.data for x in inputs])
-            if _grad_enabled:
-                needs = tuple([x.requires_grad for x in inputs])
-                record = True in needs
-            else:
-                record = False
+            needs = tuple([x.requires_grad for x in inputs])
+            record = True in needs and (_grad_enabled or _grad_mode.enabled)
         creator = self if record else None
         if type(ys) is tuple:
             self.n_outputs = len(ys)

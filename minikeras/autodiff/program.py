@@ -46,32 +46,43 @@ class Recording:
         self.calls = []
 
 
+# One recording at a time in the process: `record` replaces `Function.__call__` for every
+# thread, and two recordings that overlapped would each restore what the other installed.
+_recording_lock = threading.RLock()
+
+
 @contextmanager
 def record():
-    """Context manager that notes every primitive call made inside it.
+    """Context manager that notes every primitive call made inside it by this thread.
 
-    While it is active, `Function.__call__` is a version that also appends the call to the
-    recording (with a copy of the function's parameters, taken before `forward` adds what
-    it saves for `backward`); outside it the ordinary, unmonitored `__call__` runs.
+    While it is active, `Function.__call__` is a version that also appends the calls of the
+    recording thread to the recording (with a copy of the function's parameters, taken
+    before `forward` adds what it saves for `backward`); other threads' calls, and every
+    call outside it, run the ordinary, unmonitored `__call__`. One thread records at a
+    time (another thread's `record()` waits for this one to end); the ordinary `__call__`
+    is always put back on exit.
     """
-    recording = Recording()
-    plain_call = Function.__call__
-    calls = recording.calls
-    thread = threading.get_ident()  # calls made by other threads are not this computation's
+    with _recording_lock:
+        recording = Recording()
+        plain_call = Function.__call__
+        calls = recording.calls
+        thread = threading.get_ident()
 
-    def recording_call(self, *inputs):
-        if threading.get_ident() != thread:
-            return plain_call(self, *inputs)
-        parameters = dict(self.__dict__)
-        outputs = plain_call(self, *inputs)
-        calls.append((self, parameters, inputs, outputs if type(outputs) is tuple else (outputs,)))
-        return outputs
+        def recording_call(self, *inputs):
+            if threading.get_ident() != thread:
+                return plain_call(self, *inputs)
+            parameters = dict(self.__dict__)
+            outputs = plain_call(self, *inputs)
+            calls.append(
+                (self, parameters, inputs, outputs if type(outputs) is tuple else (outputs,))
+            )
+            return outputs
 
-    Function.__call__ = recording_call
-    try:
-        yield recording
-    finally:
-        Function.__call__ = plain_call
+        Function.__call__ = recording_call
+        try:
+            yield recording
+        finally:
+            Function.__call__ = plain_call
 
 
 class NotReplayable(Exception):

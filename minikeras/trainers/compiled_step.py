@@ -30,6 +30,7 @@ Python attributes changed after the first step (not its weights) take effect aft
 """
 
 import operator
+import threading
 
 import numpy as np
 
@@ -40,6 +41,10 @@ from minikeras.tree import flatten, map_structure
 
 _EAGER = "eager"  # marks a signature that runs eagerly
 _MAX_SIGNATURES = 32  # batch shapes recorded per model; further ones run eagerly
+
+# Layer calls keep their call context (nesting depth, training flag) in process-wide state,
+# so the eager steps run here, recorded or not, run one thread at a time.
+_eager_lock = threading.Lock()
 
 
 class _Entry:
@@ -80,16 +85,16 @@ class CompiledSteps:
 
     def _step(self, kind, eager, x, y, sample_weight):
         if not self._model_is_vetted():
-            return eager(x, y, sample_weight)
+            return _eager(eager, x, y, sample_weight)
         key, leaves = _signature(x, y, sample_weight)
         if key is None:
-            return eager(x, y, sample_weight)
+            return _eager(eager, x, y, sample_weight)
         key = (kind, key)
         entry = self.entries.get(key)
         if entry is _EAGER:
-            return eager(x, y, sample_weight)
+            return _eager(eager, x, y, sample_weight)
         if entry is None and len(self.entries) >= _MAX_SIGNATURES:
-            return eager(x, y, sample_weight)
+            return _eager(eager, x, y, sample_weight)
         if entry is not None and kind == "train":
             if not _same(entry.program.variables, self.model.trainable_weights):
                 entry = None  # a layer was frozen or unfrozen: record again
@@ -103,7 +108,7 @@ class CompiledSteps:
             replayed = _run(entry.program, leaves, exact=True)
             for variable, data in state:
                 variable.data[...] = data
-            values = eager(x, y, sample_weight)
+            values = _eager(eager, x, y, sample_weight)
             if _agree(replayed, values):
                 entry.checked = True
             else:
@@ -131,7 +136,7 @@ class CompiledSteps:
                 return None
             return map_structure(lambda a: wrapped[id(a)], structure)
 
-        with record() as recording:
+        with _eager_lock, record() as recording:
             values = eager(wrap(x), wrap(y), wrap(sample_weight))
         y_pred, loss = values[0], values[1]
         variables = values[3] if key[0] == "train" else []
@@ -151,6 +156,12 @@ class CompiledSteps:
                 pass
         self.entries[key] = program
         return values
+
+
+def _eager(step, x, y, sample_weight):
+    """Runs an eager step, one thread at a time (see `_eager_lock`)."""
+    with _eager_lock:
+        return step(x, y, sample_weight)
 
 
 def _vet(model):
