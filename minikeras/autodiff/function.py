@@ -29,11 +29,10 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
-# True while no thread has turned recording off, so that a primitive call need not look up
-# its thread's setting (a thread-local lookup costs about 5% of a call).
+# False while some thread has recording off, so that a primitive call need not look up its
+# thread's setting otherwise (a thread-local lookup costs about 5% of a call).
 _grad_enabled = True
-_threads_without_grad = 0
-_switch_lock = threading.Lock()
+_threads_without_grad = set()  # their idents; adding and discarding are atomic
 _sequence = itertools.count(1)  # numbers the recorded calls, in order
 
 
@@ -42,19 +41,22 @@ def is_grad_enabled():
     return _grad_mode.enabled
 
 
-@contextmanager
-def no_grad():
-    """Context manager in which no operation is recorded for differentiation.
+class no_grad:
+    """Context manager in which no operation is recorded for differentiation (in this
+    thread).
 
     Example:
         >>> with no_grad():
         ...     y = w * 2.0   # y has no creator; w receives no gradient from it
     """
-    previous = set_grad_enabled(False)
-    try:
-        yield
-    finally:
-        set_grad_enabled(previous)
+
+    __slots__ = ("_previous",)
+
+    def __enter__(self):
+        self._previous = set_grad_enabled(False)
+
+    def __exit__(self, *exception):
+        set_grad_enabled(self._previous)
 
 
 @contextmanager
@@ -69,15 +71,23 @@ def enable_grad():
 
 def set_grad_enabled(enabled):
     """Turns recording on or off in this thread; returns the previous setting."""
-    global _grad_enabled, _threads_without_grad
+    global _grad_enabled
     mode = _grad_mode
     previous = mode.enabled
-    enabled = bool(enabled)
     if enabled != previous:
-        with _switch_lock:
-            mode.enabled = enabled
-            _threads_without_grad += -1 if enabled else 1
-            _grad_enabled = _threads_without_grad == 0
+        mode.enabled = enabled = bool(enabled)
+        if enabled:
+            _threads_without_grad.discard(threading.get_ident())
+            if not _threads_without_grad:
+                _grad_enabled = True
+                # Another thread may have turned its recording off meanwhile: then the
+                # flag goes back to False. (It may stay False wrongly, which only costs
+                # speed; it is True wrongly at most between these two lines.)
+                if _threads_without_grad:
+                    _grad_enabled = False
+        else:
+            _threads_without_grad.add(threading.get_ident())
+            _grad_enabled = False
     return previous
 
 
