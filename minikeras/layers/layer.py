@@ -86,6 +86,9 @@ def _to_tensors(args, dtype):
 
 
 _structure_version = [0]
+# Counts assignments to attributes of any layer (`dropout.rate = 0.0`): a compiled step
+# (`trainers/compiled_step.py`) compares it to see that no layer's settings changed.
+_attribute_version = [0]
 
 
 def structure_changed():
@@ -245,6 +248,7 @@ class Layer:
     # holding a layer, variable, metric or container was set, a tracked list or dict was
     # modified, or a weight was added): `_structure_version` counts those changes.
     def __setattr__(self, name, value):
+        _attribute_version[0] += 1
         if type(value) is list:
             value = TrackedList(value)
         elif type(value) is dict:
@@ -258,6 +262,7 @@ class Layer:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
+        _attribute_version[0] += 1
         structure_changed()
         object.__delattr__(self, name)
 

@@ -34,9 +34,10 @@ import threading
 
 import numpy as np
 
+from minikeras import config
 from minikeras.autodiff import Tensor
 from minikeras.autodiff.program import NotReplayable, Program, record
-from minikeras.layers.layer import _structure_version
+from minikeras.layers.layer import _attribute_version, _structure_version
 from minikeras.tree import flatten, map_structure
 
 _EAGER = "eager"  # marks a signature that runs eagerly
@@ -72,6 +73,8 @@ class CompiledSteps:
         self.entries = {}  # (kind, batch signature) -> _Entry, or _EAGER
         self.replayed = {"train": 0, "test": 0}
         self._vetted = (None, False)  # (what the answer depends on, answer)
+        self._fingerprint = None  # what the recordings in `entries` read (see `_fingerprint`)
+        self._losses = ()  # [(a loss object's attributes, a copy)], compared at every step
 
     def gradients(self, x, y, sample_weight):
         """The train step's `(y_pred, loss, gradients, variables)`, `variables` being the
@@ -118,12 +121,39 @@ class CompiledSteps:
         return _run(entry.program, leaves)
 
     def _model_is_vetted(self):
+        """Whether the step may be recorded, after dropping every recording whose inputs
+        (layer and loss attributes, variables, settings) changed.
+
+        Runs at every step, so it compares counters and a few small dicts; when one of them
+        moved, it vets the model again and compares its whole fingerprint.
+        """
         compile_loss = self.model._compile_loss
         # The compiled loss knows its loss objects once it has seen a batch.
-        state = (_structure_version[0], compile_loss is not None and compile_loss.built)
-        if self._vetted[0] != state:
-            self._vetted = (state, _vet(self.model))
+        state = (
+            _structure_version[0],
+            _attribute_version[0],
+            compile_loss is not None and compile_loss.built,
+            config.floatx(),
+            config.epsilon(),
+        )
+        if self._vetted[0] != state or not _unchanged(self._losses):
+            self._refresh(state)
         return self._vetted[1]
+
+    def _refresh(self, state):
+        model = self.model
+        try:
+            fingerprint = _fingerprint(model)
+        except _Mutable:  # state that could change unseen: run eagerly
+            self._vetted, self._losses = (state, False), ()
+            self.entries.clear()
+            return
+        if fingerprint != self._fingerprint:
+            self.entries.clear()  # recorded with other settings, layers or variables
+            self._fingerprint = fingerprint
+        compile_loss = model._compile_loss
+        self._losses = _loss_states(compile_loss) if compile_loss is not None else ()
+        self._vetted = (state, _vet(model))
 
     def _record(self, key, eager, x, y, sample_weight, leaves):
         """Runs the step eagerly, recording it; keeps the program if it can be replayed."""
@@ -185,6 +215,102 @@ def _vet(model):
         and optimizer.loss_scale_factor is None
         and model._is_replayable()
     )
+
+
+class _Mutable(Exception):
+    """A layer or loss holds an array (or tensor) that could change in place unnoticed."""
+
+
+class _Same:
+    """Compares equal only to a `_Same` of the very same object (whatever its `==`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value  # held, so that its id cannot be reused by another object
+
+    def __eq__(self, other):
+        return type(other) is _Same and other.value is self.value
+
+    def __hash__(self):
+        return id(self.value)
+
+
+# Layer attributes that are bookkeeping, not settings: they change as the model is called
+# or used in new graphs, and no layer's `call` reads them.
+_BOOKKEEPING = frozenset(
+    (
+        "_added_metrics",
+        "_batch_input_shape",
+        "_build_shapes",
+        "_checked_shape",
+        "_inbound_nodes",
+        "_init_args",
+        "_losses",
+        "_structure_cache",
+    )
+)
+
+
+def _frozen(value):
+    """A value that compares equal to a later `_frozen(value)` only if the value is the
+    same: numbers and strings by value, containers by their items, other objects (tensors,
+    functions, sublayers, seed generators) by identity."""
+    if value is None or type(value) in (bool, int, float, str, complex, bytes):
+        return value
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple([_frozen(item) for item in value]))
+    if isinstance(value, dict):
+        return (dict, tuple([(key, _frozen(item)) for key, item in value.items()]))
+    if isinstance(value, np.ndarray):
+        raise _Mutable
+    if isinstance(value, np.generic):
+        return value.item()
+    return _Same(value)
+
+
+def _fingerprint(model):
+    """Everything besides the batch that a recording of the model's step reads: the global
+    settings, each layer's attributes (its variables by identity) and the loss objects'."""
+    layers = model._flatten_layers(include_self=False)
+    compile_loss = model._compile_loss
+    losses = () if compile_loss is None else [compile_loss, *compile_loss.losses]
+    return (
+        (config.floatx(), config.epsilon(), config.image_data_format()),
+        tuple(
+            [
+                (
+                    _Same(layer),
+                    tuple(
+                        [(k, _frozen(v)) for k, v in vars(layer).items() if k not in _BOOKKEEPING]
+                    ),
+                )
+                for layer in layers
+            ]
+        ),
+        tuple([_frozen(vars(loss)) for loss in losses if loss is not None]),
+    )
+
+
+def _loss_states(compile_loss):
+    """The compiled loss and its loss objects with a copy of their attributes (dicts and
+    lists copied too), for `_unchanged`."""
+    states = []
+    for loss in (compile_loss, *compile_loss.losses):
+        if loss is not None:
+            attributes = vars(loss)
+            copy = {k: v.copy() if type(v) in (dict, list) else v for k, v in attributes.items()}
+            states.append((attributes, copy))
+    return states
+
+
+def _unchanged(states):
+    """Whether every loss object still has the attributes copied by `_loss_states` (run at
+    every step: a loss is not a layer, so assigning to it moves no counter)."""
+    for attributes, copy in states:
+        if attributes != copy:
+            return False
+    return True
 
 
 def _base_scale_loss():
