@@ -365,9 +365,11 @@ def _after_change(build, change, x, y, loss=lambda: "mse"):
     """The outcomes of a compiled and an eager model changed after they trained a while,
     and of an eager model left as it was."""
     outcomes = {}
-    epsilon = keras.config.epsilon()
+    epsilon, floatx = keras.config.epsilon(), keras.config.floatx()
     for mode in ("compiled", "eager", "unchanged"):
-        keras.config.set_epsilon(epsilon)  # a change may have been to the global settings
+        # A change may have been to the global settings.
+        keras.config.set_epsilon(epsilon)
+        keras.config.set_floatx(floatx)
         keras.utils.set_random_seed(5)
         model, target = build()
         model.compile(optimizer="sgd", loss=loss(), run_eagerly=mode != "compiled")
@@ -455,6 +457,10 @@ def _set_epsilon(model, _):
     keras.config.set_epsilon(0.1)
 
 
+def _set_floatx(model, _):
+    keras.config.set_floatx("float64")
+
+
 def _set_learning_rate(model, _):
     model.optimizer.learning_rate = 0.5
 
@@ -477,6 +483,7 @@ _MODEL_CHANGES = {
         _set_loss_setting("from_logits", False),
     ),
     "epsilon": ("sigmoid", "binary_crossentropy", _set_epsilon),
+    "floatx": (None, "mse", _set_floatx),
     "learning rate": (None, "mse", _set_learning_rate),
 }
 
@@ -490,7 +497,12 @@ def test_a_changed_variable_loss_or_setting_is_used_by_the_next_fit_and_evaluate
         _dense_model(activation), change, x, y, loss=loss if callable(loss) else lambda: loss
     )
     assert outcomes["compiled"] == outcomes["eager"]
-    assert outcomes["eager"] != outcomes["unchanged"]  # the change matters
+    if what == "floatx":
+        # Layers and losses take the float type when they are made (as in Keras): a
+        # built model computes as before, compiled or eager.
+        assert outcomes["eager"] == outcomes["unchanged"]
+    else:
+        assert outcomes["eager"] != outcomes["unchanged"]  # the change matters
 
 
 def test_evaluate_right_after_replacing_a_layers_variables_reads_the_new_ones(rng):
@@ -530,3 +542,33 @@ def test_a_dropout_rate_changed_by_a_callback_takes_effect_at_the_next_step(rng)
             assert model._compiled_steps.replayed["train"] > 0
     assert histories[0] == histories[1]
     assert histories[1][1:] != histories[2][1:]  # the change matters
+
+
+@pytest.mark.parametrize("name", sorted(_CHANGES))
+def test_no_vetted_layer_call_reads_what_the_fingerprint_leaves_out(rng, name):
+    from minikeras.trainers.compiled_step import _BOOKKEEPING
+
+    shape, body, _ = _CHANGES[name]
+    inputs = keras.Input(shape=shape)
+    _, layer = body(inputs)
+    node = layer._inbound_nodes[0]
+    args = [
+        [Tensor(rng.standard_normal((2, *t.shape[1:])).astype("float32")) for t in arg]
+        if isinstance(arg, list)
+        else Tensor(rng.standard_normal((2, *arg.shape[1:])).astype("float32"))
+        for arg in node.args
+    ]
+    kind, read = type(layer), set()
+
+    class Traced(kind):
+        def __getattribute__(self, attribute):
+            read.add(attribute)
+            return kind.__getattribute__(self, attribute)
+
+    keyword = {"training": True} if "training" in inspect.signature(kind.call).parameters else {}
+    layer.__class__ = Traced
+    try:
+        layer.call(*args, **keyword)
+    finally:
+        layer.__class__ = kind
+    assert read and not read & _BOOKKEEPING

@@ -21,6 +21,26 @@ recorded call first). By default `run` also fuses the backward passes of a softm
 cross-entropy that consumes it (`_find_fusions`), which changes the gradients by rounding
 only.
 
+Contract. A program stands for the recorded computation on other batch arrays when:
+
+- each primitive's result depends only on its input arrays and the attributes it had
+  before the call (copied when recorded, restored on a fresh object at each replay);
+- everything else the computation read is either a variable (read again at each run, so
+  weight updates are seen) or a constant that does not depend on the batch;
+- the same layers, losses and settings would run the same primitives again: the caller
+  vouches for that, and must record again when they change (see
+  `trainers/compiled_step.py`);
+- one thread records at a time: `record()` replaces `Function.__call__` for the whole
+  process while it runs, so another thread's `record()` waits for it to end; calls made
+  meanwhile by other threads are not recorded, and the plain `__call__` is always put back.
+
+`from_recording` checks what it can see: it raises `NotReplayable` when a primitive object
+was called twice, when a constant or a primitive's array parameter has the batch's leading
+size, when a result was not computed by the recorded primitives, or when the differentiated
+value does not depend on the variables. `run` checks the gradient shapes of primitives
+written outside minikeras, as `backward_pass` does. Nothing falls back inside this module:
+the caller runs the eager computation when a recording is refused.
+
 Example:
     >>> with record() as recording:
     ...     loss = ops.mean(ops.square(x @ w))

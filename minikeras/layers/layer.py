@@ -588,8 +588,9 @@ class Layer:
     # -- replay -----------------------------------------------------------------------------
     # True on layer classes whose call always runs the same primitives on its inputs and
     # weights, deciding nothing from their values: no randomness, no state updates, no added
-    # losses or metrics. A compiled train step (`trainers/compiled_step.py`) records such
-    # calls once and replays them.
+    # losses or metrics, and reading nothing but its inputs, its weights, its own attributes
+    # and the global settings. A compiled train step (`trainers/compiled_step.py`) records
+    # such calls once and replays them until one of those attributes or settings changes.
     _replayable = False
 
     def _is_replayable(self):

@@ -16,17 +16,50 @@ y and sample_weight):
    `autodiff.program` (gradients equal to the eager ones up to float32 rounding).
 
 The optimizer update, the loss tracker, the metrics and the callbacks stay as in an eager
-step: only the computation of `(y_pred, loss[, gradients])` is replaced.
+step: only the computation of `(y_pred, loss[, gradients])` is replaced. The optimizer is
+not part of a recording: a changed learning rate, say, is used at the next step.
+
+Contract. A replay must give what the eager step would give. For that it assumes:
+
+- a vetted layer's `call` and a vetted loss run the same primitives, in the same order,
+  for any values of the batch and the weights, and decide nothing from those values in
+  Python; noise and moving statistics are drawn and updated inside primitives, from
+  variables the replay reads and advances;
+- besides its inputs and weights, a layer's `call` reads only the layer's own attributes
+  and the global settings (`floatx`, `epsilon`, `image_data_format`), and a loss only its
+  attributes; they change by assignment (`dropout.rate = 0.0`), through the lists and
+  dicts a layer tracks, or, for a loss, in its attributes' dicts and lists. Other objects
+  they hold (an activation function, a seed generator) count by identity: what changes
+  inside them is not seen (replace them instead);
+- one thread records at a time (`autodiff.program.record` waits for the other), and the
+  eager steps run here, recorded or not, run one thread at a time: a layer call keeps its
+  context (nesting depth, training flag) in process-wide state.
+
+It checks at run time:
+
+- at every step: the batch signature, which picks the recording; counters of assignments
+  to any layer's attributes and of structure changes; `floatx` and `epsilon`; and the
+  attributes of the compiled loss and its loss objects. When one of them moved, the model
+  is vetted again and its fingerprint (every layer's attributes, with variables,
+  sublayers and seed generators by identity; the loss objects' attributes; the settings)
+  is compared with the one the recordings were made under: if it differs, every
+  recording, train and test, is dropped, and the next steps record again. A change thus
+  takes effect at the next step, as in an eager step (Keras's jit-compiled step keeps
+  the values it traced, even through the next `fit`);
+- at every train step: the trainable weights are the variables the recording
+  differentiates (a layer frozen or unfrozen records again);
+- at the second step of each signature: the replay gives the eager bits;
+- when recording: `Program.from_recording` refuses recordings that show a value computed
+  from the batch outside the primitives.
 
 Eager only (as with `run_eagerly=True` or `jit_compile=False`): subclassed models (their
 `call` is arbitrary Python), a custom `compute_loss`, layers that update state or draw
 random numbers outside a primitive (RandomCrop; Dropout, the Gaussian noise layers and
 BatchNormalization do it inside theirs and are replayed), `add_loss` / `add_metric`,
-regularizers that
-add losses, loss scaling, losses not vetted (custom ones included), multi-output models
-whose compiled loss tracks per-output values. As with Keras's compiled step, a layer's
-Python attributes changed after the first step (not its weights) take effect after
-`compile()` is called again.
+regularizers that add losses, loss scaling, losses not vetted (custom ones included),
+multi-output models whose compiled loss tracks per-output values, a layer or loss holding
+a numpy array (it could change in place, unseen), batches that are not numpy arrays, batch
+signatures beyond the 32nd, and signatures whose checked step disagreed.
 """
 
 import operator
