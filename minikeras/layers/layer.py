@@ -17,6 +17,7 @@ inside lists, tuples and dicts), in the order they were first assigned.
 
 import functools
 import inspect
+import itertools
 
 import numpy as np
 
@@ -86,9 +87,11 @@ def _to_tensors(args, dtype):
 
 
 _structure_version = [0]
-# Counts assignments to attributes of any layer (`dropout.rate = 0.0`): a compiled step
-# (`trainers/compiled_step.py`) compares it to see that no layer's settings changed.
+# Changes after every assignment to an attribute of any layer (`dropout.rate = 0.0`): a
+# compiled step (`trainers/compiled_step.py`) compares it to see that no layer's settings
+# changed. Each value is new (drawn from a counter after the assignment), even with threads.
 _attribute_version = [0]
+_attribute_versions = itertools.count(1)
 
 
 def structure_changed():
@@ -248,7 +251,6 @@ class Layer:
     # holding a layer, variable, metric or container was set, a tracked list or dict was
     # modified, or a weight was added): `_structure_version` counts those changes.
     def __setattr__(self, name, value):
-        _attribute_version[0] += 1
         if type(value) is list:
             value = TrackedList(value)
         elif type(value) is dict:
@@ -260,11 +262,12 @@ class Layer:
                     self._own_variables.append(value)
                     structure_changed()
         object.__setattr__(self, name, value)
+        _attribute_version[0] = next(_attribute_versions)
 
     def __delattr__(self, name):
-        _attribute_version[0] += 1
         structure_changed()
         object.__delattr__(self, name)
+        _attribute_version[0] = next(_attribute_versions)
 
     def _cached(self, key, compute):
         cache = self.__dict__.get("_structure_cache")
