@@ -25,8 +25,8 @@ def _data(rng, n=64, features=6, classes=3):
     return x, rng.integers(0, classes, n)
 
 
-def _mlp(seed=3):
-    keras.utils.set_random_seed(seed)
+def _mlp():
+    keras.utils.set_random_seed(3)
     inputs = keras.Input(shape=(6,))
     h = layers.Dense(8, activation="relu")(inputs)
     return keras.Model(inputs, layers.Dense(3, activation="softmax")(h))
@@ -160,8 +160,7 @@ def _padded_then_cropped(which, h):
 
 def _merged(merge):
     def body(h):
-        layer = merge
-        return layer([layers.Dense(4)(h), layers.Dense(4, activation="relu")(h)]), layer
+        return merge([layers.Dense(4)(h), layers.Dense(4, activation="relu")(h)]), merge
 
     return body
 
@@ -572,3 +571,31 @@ def test_no_vetted_layer_call_reads_what_the_fingerprint_leaves_out(rng, name):
     finally:
         layer.__class__ = kind
     assert read and not read & _BOOKKEEPING
+
+
+def test_a_layer_holding_an_array_runs_eagerly_and_sees_it_change_in_place(rng):
+    x = rng.standard_normal((40, 6)).astype("float32")
+    y = rng.standard_normal((40, 3)).astype("float32")
+
+    def build():
+        inputs = keras.Input(shape=(6,))
+        rescaling = layers.Rescaling(1.0)
+        model = keras.Model(inputs, layers.Dense(3)(rescaling(inputs)))
+        rescaling.scale = np.full(6, 0.5, "float32")  # an array: it could change in place
+        return model, rescaling
+
+    def change(model, rescaling):
+        rescaling.scale *= 4.0  # no assignment to the layer: nothing counts it
+
+    outcomes = {}
+    for mode in ("compiled", "eager", "unchanged"):
+        keras.utils.set_random_seed(5)
+        model, rescaling = build()
+        model.compile(optimizer="sgd", loss="mse", run_eagerly=mode != "compiled")
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+        if mode == "compiled":
+            assert model._compiled_steps.replayed == {"train": 0, "test": 0}
+        if mode != "unchanged":
+            change(model, rescaling)
+        outcomes[mode] = _outcome(model, x, y)
+    assert outcomes["compiled"] == outcomes["eager"] != outcomes["unchanged"]
