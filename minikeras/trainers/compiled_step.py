@@ -107,7 +107,10 @@ class CompiledSteps:
         self.replayed = {"train": 0, "test": 0}
         self._vetted = (None, False)  # (what the answer depends on, answer)
         self._fingerprint = None  # what the recordings in `entries` read (see `_fingerprint`)
-        self._losses = ()  # [(a loss object's attributes, a copy)], compared at every step
+        # The attribute dicts of the compiled loss and its loss objects, and copies of
+        # them, compared at every step (a loss is not a layer: assigning to it moves no
+        # counter).
+        self._losses = self._losses_then = ()
 
     def gradients(self, x, y, sample_weight):
         """The train step's `(y_pred, loss, gradients, variables)`, `variables` being the
@@ -169,7 +172,7 @@ class CompiledSteps:
             config.floatx(),
             config.epsilon(),
         )
-        if self._vetted[0] != state or not _unchanged(self._losses):
+        if self._vetted[0] != state or self._losses != self._losses_then:
             self._refresh(state)
         return self._vetted[1]
 
@@ -178,14 +181,14 @@ class CompiledSteps:
         try:
             fingerprint = _fingerprint(model)
         except _Mutable:  # state that could change unseen: run eagerly
-            self._vetted, self._losses = (state, False), ()
+            self._vetted, self._losses, self._losses_then = (state, False), (), ()
             self.entries.clear()
             return
         if fingerprint != self._fingerprint:
             self.entries.clear()  # recorded with other settings, layers or variables
             self._fingerprint = fingerprint
         compile_loss = model._compile_loss
-        self._losses = _loss_states(compile_loss) if compile_loss is not None else ()
+        self._losses, self._losses_then = _loss_states(compile_loss)
         self._vetted = (state, _vet(model))
 
     def _record(self, key, eager, x, y, sample_weight, leaves):
@@ -326,24 +329,16 @@ def _fingerprint(model):
 
 
 def _loss_states(compile_loss):
-    """The compiled loss and its loss objects with a copy of their attributes (dicts and
-    lists copied too), for `_unchanged`."""
-    states = []
-    for loss in (compile_loss, *compile_loss.losses):
-        if loss is not None:
-            attributes = vars(loss)
-            copy = {k: v.copy() if type(v) in (dict, list) else v for k, v in attributes.items()}
-            states.append((attributes, copy))
-    return states
-
-
-def _unchanged(states):
-    """Whether every loss object still has the attributes copied by `_loss_states` (run at
-    every step: a loss is not a layer, so assigning to it moves no counter)."""
-    for attributes, copy in states:
-        if attributes != copy:
-            return False
-    return True
+    """The attribute dicts of the compiled loss and its loss objects, and copies of them
+    (their dicts and lists copied too), for `_model_is_vetted` to compare."""
+    if compile_loss is None:
+        return (), ()
+    dicts = [vars(loss) for loss in (compile_loss, *compile_loss.losses) if loss is not None]
+    copies = [
+        {k: v.copy() if type(v) in (dict, list) else v for k, v in attributes.items()}
+        for attributes in dicts
+    ]
+    return dicts, copies
 
 
 def _base_scale_loss():
