@@ -78,7 +78,7 @@ _MAX_SIGNATURES = 32  # batch shapes recorded per model; further ones run eagerl
 
 # Layer calls keep their call context (nesting depth, training flag) in process-wide state,
 # so the eager steps run here, recorded or not, run one thread at a time.
-_eager_lock = threading.Lock()
+_eager_lock = threading.RLock()  # reentrant: a step may run another model's step
 
 
 class _Entry:
