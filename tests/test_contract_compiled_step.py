@@ -599,3 +599,24 @@ def test_a_layer_holding_an_array_runs_eagerly_and_sees_it_change_in_place(rng):
             change(model, rescaling)
         outcomes[mode] = _outcome(model, x, y)
     assert outcomes["compiled"] == outcomes["eager"] != outcomes["unchanged"]
+
+
+def test_a_deep_copied_model_sees_changes_to_its_own_loss(rng):
+    import copy
+
+    x = rng.standard_normal((40, 6)).astype("float32")
+    y = rng.standard_normal((40, 3)).astype("float32")
+    keras.utils.set_random_seed(5)
+    model, _ = _dense_model()()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    model.evaluate(x, y, batch_size=8, verbose=0)
+    twin, reference = copy.deepcopy(model), copy.deepcopy(model)
+    replayed = twin._compiled_steps.replayed["test"]
+    twin.evaluate(x, y, batch_size=8, verbose=0)
+    assert twin._compiled_steps.replayed["test"] > replayed
+    for copied in (twin, reference):  # a loss is not a layer: no counter moves
+        copied._compile_loss.losses[0].reduction = "sum"
+    got = twin.evaluate(x, y, batch_size=8, verbose=0)
+    reference.run_eagerly = True
+    assert got == reference.evaluate(x, y, batch_size=8, verbose=0)

@@ -112,6 +112,13 @@ class CompiledSteps:
         # counter).
         self._losses = self._losses_then = ()
 
+    def __getstate__(self):
+        # A copy (copy.deepcopy, pickle) vets its model again at its first step, which
+        # points `_losses` at the copied loss objects' own attribute dicts.
+        state = dict(self.__dict__)
+        state["_vetted"] = (None, False)
+        return state
+
     def gradients(self, x, y, sample_weight):
         """The train step's `(y_pred, loss, gradients, variables)`, `variables` being the
         model's trainable weights. Replayed gradients are numpy arrays, eager ones tensors:
