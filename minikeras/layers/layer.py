@@ -17,6 +17,7 @@ inside lists, tuples and dicts), in the order they were first assigned.
 
 import functools
 import inspect
+import itertools
 
 import numpy as np
 
@@ -126,6 +127,11 @@ def _to_tensors(args, dtype):
 _TENSOR_TYPES = (Tensor, KerasTensor, np.ndarray, np.generic)
 
 _structure_version = [0]
+# Changes after every assignment to an attribute of any layer (`dropout.rate = 0.0`): a
+# compiled step (`trainers/compiled_step.py`) compares it to see that no layer's settings
+# changed. Each value is new (drawn from a counter after the assignment), even with threads.
+_attribute_version = [0]
+_attribute_versions = itertools.count(1)
 
 
 def structure_changed():
@@ -297,10 +303,12 @@ class Layer:
                     self._own_variables.append(value)
                     structure_changed()
         object.__setattr__(self, name, value)
+        _attribute_version[0] = next(_attribute_versions)
 
     def __delattr__(self, name):
         structure_changed()
         object.__delattr__(self, name)
+        _attribute_version[0] = next(_attribute_versions)
 
     def _cached(self, key, compute):
         cache = self.__dict__.get("_structure_cache")
@@ -729,8 +737,9 @@ class Layer:
     # -- replay -----------------------------------------------------------------------------
     # True on layer classes whose call always runs the same primitives on its inputs and
     # weights, deciding nothing from their values: no randomness, no state updates, no added
-    # losses or metrics. A compiled train step (`trainers/compiled_step.py`) records such
-    # calls once and replays them.
+    # losses or metrics, and reading nothing but its inputs, its weights, its own attributes
+    # and the global settings. A compiled train step (`trainers/compiled_step.py`) records
+    # such calls once and replays them until one of those attributes or settings changes.
     _replayable = False
 
     def _is_replayable(self):
