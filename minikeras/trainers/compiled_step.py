@@ -291,6 +291,7 @@ _BOOKKEEPING = frozenset(
         "_init_args",
         "_losses",
         "_structure_cache",
+        "_window_checked_shape",  # pooling's last checked input shape
     )
 )
 
