@@ -620,3 +620,43 @@ def test_a_deep_copied_model_sees_changes_to_its_own_loss(rng):
     got = twin.evaluate(x, y, batch_size=8, verbose=0)
     reference.run_eagerly = True
     assert got == reference.evaluate(x, y, batch_size=8, verbose=0)
+
+
+def test_a_training_call_in_one_thread_does_not_reach_layer_calls_in_another(rng):
+    # The training flag and nesting depth of layer calls are per thread: a Dropout model
+    # called with training=True in one thread must not make another thread's inference
+    # calls drop units.
+    x = rng.standard_normal((8, 6)).astype("float32")
+
+    def dropout_model():
+        inputs = keras.Input((6,))
+        hidden = layers.Dropout(0.5)(layers.Dense(16)(inputs))
+        return keras.Model(inputs, layers.Dense(3)(hidden))
+
+    training_model, inference_model = dropout_model(), dropout_model()
+    expected = inference_model(x).numpy()
+    errors, start = [], threading.Barrier(2)
+
+    def train_calls():
+        start.wait()
+        for _ in range(300):
+            training_model(x, training=True)
+
+    def inference_calls():
+        start.wait()
+        for _ in range(300):
+            if not np.array_equal(inference_model(x).numpy(), expected):
+                errors.append("an inference call dropped units")
+                return
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=f) for f in (train_calls, inference_calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, errors

@@ -31,10 +31,6 @@ from minikeras.ops.symbolic import symbolic_call as _symbolic_call
 from minikeras.tree import flatten
 from minikeras.utils import naming
 
-# Call context shared by nested layer calls: the training flag (the depth of nested eager
-# calls is `ops.symbolic.eager_call_depth`).
-_training_stack = [None]
-
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "autocast")
 
 # Bookkeeping attributes that hold layers or variables without owning them.
@@ -630,7 +626,8 @@ class Layer:
     def __call__(self, *args, **kwargs):
         if len(args) > 1 or "mask" in kwargs:
             self._check_call_arguments(args, kwargs)
-        depth = _symbolic.eager_call_depth
+        context = _symbolic.call_context  # this thread's running layer calls
+        depth = context.eager_depth
         if depth:
             # Inside an eager call arguments are concrete, except while a model builds its
             # graph lazily (a Sequential on its first batch): check the first one only.
@@ -651,7 +648,7 @@ class Layer:
         has_training, has_mask = _call_signature_flags(type(self))
         training = kwargs.pop("training", None)
         if training is None:
-            training = _training_stack[-1]  # inherited from the enclosing call
+            training = context.training[-1]  # inherited from the enclosing call
         if has_training and training is not None:
             kwargs["training"] = training
         if not has_mask:
@@ -659,8 +656,8 @@ class Layer:
         if depth == 0:
             for layer in self._flatten_layers():
                 layer._losses.clear()
-        _symbolic.eager_call_depth = depth + 1
-        _training_stack.append(training)
+        context.eager_depth = depth + 1
+        context.training.append(training)
         try:
             self._maybe_build(args, kwargs)
             if self.input_spec is not None and args:
@@ -674,8 +671,8 @@ class Layer:
                 mask = _passed_mask(type(self), args, kwargs)
                 self._check_no_output_mask(args[0] if args else None, mask)
         finally:
-            _training_stack.pop()
-            _symbolic.eager_call_depth = depth
+            context.training.pop()
+            context.eager_depth = depth
         if self.activity_regularizer is not None:
             for output in flatten(outputs):
                 if isinstance(output, Tensor) and output.data.dtype.kind == "f":

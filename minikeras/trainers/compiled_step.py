@@ -31,9 +31,9 @@ Contract. A replay must give what the eager step would give. For that it assumes
   dicts a layer tracks, or, for a loss, in its attributes' dicts and lists. Other objects
   they hold (an activation function, a seed generator) count by identity: what changes
   inside them is not seen (replace them instead);
-- one thread records at a time (`autodiff.program.record` waits for the other), and the
-  eager steps run here, recorded or not, run one thread at a time: a layer call keeps its
-  context (nesting depth, training flag) in process-wide state.
+- one thread records at a time (`autodiff.program.record` waits for the other); a
+  recording keeps only its own thread's primitive calls, and layer calls keep their
+  context (nesting depth, training flag) per thread (`ops.symbolic.call_context`).
 
 It checks at run time:
 
@@ -63,7 +63,6 @@ signatures beyond the 32nd, and signatures whose checked step disagreed.
 """
 
 import operator
-import threading
 
 import numpy as np
 
@@ -75,10 +74,6 @@ from minikeras.tree import flatten, map_structure
 
 _EAGER = "eager"  # marks a signature that runs eagerly
 _MAX_SIGNATURES = 32  # batch shapes recorded per model; further ones run eagerly
-
-# Layer calls keep their call context (nesting depth, training flag) in process-wide state,
-# so the eager steps run here, recorded or not, run one thread at a time.
-_eager_lock = threading.RLock()  # reentrant: a step may run another model's step
 
 
 class _Entry:
@@ -131,16 +126,16 @@ class CompiledSteps:
 
     def _step(self, kind, eager, x, y, sample_weight):
         if not self._model_is_vetted():
-            return _eager(eager, x, y, sample_weight)
+            return eager(x, y, sample_weight)
         key, leaves = _signature(x, y, sample_weight)
         if key is None:
-            return _eager(eager, x, y, sample_weight)
+            return eager(x, y, sample_weight)
         key = (kind, key)
         entry = self.entries.get(key)
         if entry is _EAGER:
-            return _eager(eager, x, y, sample_weight)
+            return eager(x, y, sample_weight)
         if entry is None and len(self.entries) >= _MAX_SIGNATURES:
-            return _eager(eager, x, y, sample_weight)
+            return eager(x, y, sample_weight)
         if entry is not None and kind == "train":
             if not _same(entry.program.variables, self.model.trainable_weights):
                 entry = None  # a layer was frozen or unfrozen: record again
@@ -154,7 +149,7 @@ class CompiledSteps:
             replayed = _run(entry.program, leaves, exact=True)
             for variable, data in state:
                 variable.data[...] = data
-            values = _eager(eager, x, y, sample_weight)
+            values = eager(x, y, sample_weight)
             if _agree(replayed, values):
                 entry.checked = True
             else:
@@ -209,7 +204,7 @@ class CompiledSteps:
                 return None
             return map_structure(lambda a: wrapped[id(a)], structure)
 
-        with _eager_lock, record() as recording:
+        with record() as recording:
             values = eager(wrap(x), wrap(y), wrap(sample_weight))
         y_pred, loss = values[0], values[1]
         variables = values[3] if key[0] == "train" else []
@@ -229,12 +224,6 @@ class CompiledSteps:
                 pass
         self.entries[key] = program
         return values
-
-
-def _eager(step, x, y, sample_weight):
-    """Runs an eager step, one thread at a time (see `_eager_lock`)."""
-    with _eager_lock:
-        return step(x, y, sample_weight)
 
 
 def _vet(model):

@@ -5,7 +5,6 @@ from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 from minikeras.ops.fused import linear
 
-
 _FUSED_ACTIVATIONS = {activations.relu: "relu", activations.softmax: "softmax"}
 
 
