@@ -3,6 +3,7 @@ TextVectorization against numbers recorded from Keras 3 (tests/fixtures/text.jso
 by tests/fixtures/generate_text.py), config round trips, adapt and `.keras` files."""
 
 import gzip
+import io
 import json
 import os
 import zipfile
@@ -295,6 +296,21 @@ def test_keras_written_text_model_loads_with_its_vocabulary(name, tmp_path):
         np.testing.assert_allclose(result.numpy(), record["model_output"], rtol=1e-5, atol=1e-6)
 
 
+def _weight_datasets(path):
+    """`{dataset path: shape}` of the weights file inside a `.keras` archive."""
+    import h5py
+
+    found = {}
+    with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as raw:
+        with h5py.File(io.BytesIO(raw.read()), "r") as weights:
+            weights.visititems(
+                lambda key, item: (
+                    found.setdefault(key, item.shape) if isinstance(item, h5py.Dataset) else None
+                )
+            )
+    return found
+
+
 @pytest.mark.parametrize("name", sorted(KERAS["models"]))
 def test_saved_text_model_has_keras_archive_layout_and_reloads(name, tmp_path):
     record = KERAS["models"][name]
@@ -307,6 +323,7 @@ def test_saved_text_model_has_keras_archive_layout_and_reloads(name, tmp_path):
         for member in vocabulary_files:
             lines = archive.read(member).decode("utf-8").split("\n")
             assert lines == [str(term) for term in record["vocabulary"]]
+    assert _weight_datasets(ours) == _weight_datasets(_unpack(name, str(tmp_path)))
     again = keras.saving.load_model(ours)
     assert _text_layer(again).get_vocabulary() == record["vocabulary"]
     np.testing.assert_allclose(
