@@ -464,7 +464,7 @@ class IndexLookup(Layer):
     def compute_output_spec(self, inputs):
         dtype = "int64" if self.output_mode == "int" else "float32"
         if self.invert:
-            dtype = self._terms_dtype()
+            dtype = "string" if self.vocabulary_dtype == "string" else "int64"
         return KerasTensor(self.compute_output_shape(inputs.shape), dtype=dtype)
 
     # -- configuration and saving -----------------------------------------------------------
