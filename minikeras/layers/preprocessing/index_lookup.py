@@ -38,6 +38,36 @@ def _as_list(values):
     return list(values) if isinstance(values, tuple) else values
 
 
+class _Table:
+    """The vocabulary without its special tokens, and each term's index.
+
+    Kept in a plain object rather than in list and dict attributes: the layer machinery
+    walks list and dict attributes looking for weights, and a vocabulary can be long.
+    """
+
+    def __init__(self, tokens=(), start=0):
+        self.tokens = list(tokens)
+        self.index = {token: start + i for i, token in enumerate(self.tokens)}
+
+
+class _Counts:
+    """What `update_state` has counted so far (see `_Table` for why an object)."""
+
+    def __init__(self):
+        self.tokens = collections.Counter()
+        self.documents = collections.Counter()  # in how many documents each term occurs
+        self.num_documents = 0
+
+
+class _Given:
+    """The `vocabulary` and `idf_weights` the constructor received, as its config returns
+    them (see `_Table` for why an object)."""
+
+    def __init__(self, vocabulary, idf_weights):
+        self.vocabulary = vocabulary
+        self.idf_weights = idf_weights
+
+
 class IndexLookup(Layer):
     """The shared machinery of `StringLookup` and `IntegerLookup` (not used directly)."""
 
@@ -128,16 +158,22 @@ class IndexLookup(Layer):
         self.oov_method = oov_method
         self.salt = salt
         # A file path is read now and then saved as an asset, as Keras does.
-        self.input_vocabulary = vocabulary if not isinstance(vocabulary, str) else None
-        self.input_idf_weights = idf_weights
+        self._given = _Given(vocabulary if not isinstance(vocabulary, str) else None, idf_weights)
         self._has_input_vocabulary = has_input_vocabulary
         self._frozen_vocab_size = frozen_vocabulary_size
-        self._tokens = []  # the vocabulary without the special tokens
-        self._index = {}  # term -> index
+        self._table = _Table()
         self.idf_weights = None
         self.reset_state()
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
+
+    @property
+    def input_vocabulary(self):
+        return self._given.vocabulary
+
+    @property
+    def input_idf_weights(self):
+        return self._given.idf_weights
 
     # -- vocabulary -------------------------------------------------------------------------
     def _oov_start_index(self):
@@ -151,13 +187,13 @@ class IndexLookup(Layer):
 
     def vocabulary_size(self):
         """The size of the vocabulary, mask and OOV indices included."""
-        return self._token_start_index() + len(self._tokens)
+        return self._token_start_index() + len(self._table.tokens)
 
     def get_vocabulary(self, include_special_tokens=True):
         """The vocabulary: a term's position is its index when `include_special_tokens`."""
         if include_special_tokens:
-            return self._special_tokens() + list(self._tokens)
-        return list(self._tokens)
+            return self._special_tokens() + list(self._table.tokens)
+        return list(self._table.tokens)
 
     def _read_vocabulary_file(self, path):
         from minikeras.saving.serialization import in_safe_mode
@@ -260,9 +296,7 @@ class IndexLookup(Layer):
             self.idf_weights = weights.astype("float32")
 
     def _set_tokens(self, tokens):
-        self._tokens = list(tokens)
-        start = self._token_start_index()
-        self._index = {token: start + i for i, token in enumerate(self._tokens)}
+        self._table = _Table(tokens, self._token_start_index())
         self._record_vocabulary_size()
 
     def _record_vocabulary_size(self):
@@ -284,9 +318,7 @@ class IndexLookup(Layer):
     # -- adapt ------------------------------------------------------------------------------
     def reset_state(self):
         """Forgets the counts gathered by `update_state` (not the vocabulary)."""
-        self._token_counts = collections.Counter()
-        self._document_counts = collections.Counter()
-        self._num_documents = 0
+        self._counts = _Counts()
 
     def _check_adaptable(self):
         if self._has_input_vocabulary:
@@ -311,10 +343,10 @@ class IndexLookup(Layer):
 
     def _count_documents(self, documents):
         for document in documents:
-            self._token_counts.update(document)
+            self._counts.tokens.update(document)
             if self.output_mode == "tf_idf":
-                self._document_counts.update(set(document))
-        self._num_documents += len(documents)
+                self._counts.documents.update(set(document))
+        self._counts.num_documents += len(documents)
 
     def adapt(self, data, steps=None):
         """Learns the vocabulary from `data`: the most frequent terms, up to `max_tokens`.
@@ -342,22 +374,23 @@ class IndexLookup(Layer):
 
     def finalize_state(self):
         """Turns the counts into the vocabulary (and idf weights)."""
-        if self._has_input_vocabulary or not self._token_counts:
+        counts = self._counts
+        if self._has_input_vocabulary or not counts.tokens:
             self._record_vocabulary_size()
             return
         for special in (self.mask_token, self.oov_token):
             if special is not None:
-                self._token_counts.pop(special, None)
+                counts.tokens.pop(special, None)
         # Most frequent first; ties broken by the term itself, larger first (Keras's order).
-        ordered = sorted(self._token_counts.items(), key=lambda item: (item[1], item[0]))
+        ordered = sorted(counts.tokens.items(), key=lambda item: (item[1], item[0]))
         tokens = [token for token, _ in reversed(ordered)]
         if self.max_tokens:
             tokens = tokens[: self.max_tokens - self._token_start_index()]
         self._frozen_vocab_size = None
         self._set_tokens(tokens)
         if self.output_mode == "tf_idf":
-            counts = np.array([self._document_counts[t] for t in tokens], dtype="float64")
-            weights = np.log(1.0 + self._num_documents / (1.0 + counts)).astype("float32")
+            frequency = np.array([counts.documents[t] for t in tokens], dtype="float64")
+            weights = np.log(1.0 + counts.num_documents / (1.0 + frequency)).astype("float32")
             front = np.full(self._token_start_index(), np.mean(weights), dtype="float32")
             weights = np.concatenate([front, weights])
             if self.pad_to_max_tokens and self.max_tokens is not None:
@@ -374,7 +407,8 @@ class IndexLookup(Layer):
         """Indices (int64) of an array of terms; -1 marks dropped mask tokens."""
         uniques, inverse = np.unique(terms, return_inverse=True)
         keys = self._normalize_terms(uniques.tolist())
-        found = np.array([self._index.get(key, -2) for key in keys], dtype="int64")
+        index = self._table.index
+        found = np.array([index.get(key, -2) for key in keys], dtype="int64")
         if self.mask_token is not None:
             is_mask = np.array([key == self.mask_token for key in keys], dtype=bool)
             found[is_mask] = 0 if self.output_mode == "int" else -1
