@@ -27,7 +27,16 @@ from minikeras.layers.merging import (
 )
 from minikeras.layers.normalization import BatchNormalization, LayerNormalization
 from minikeras.layers.pooling import *  # noqa: F403
-from minikeras.layers.preprocessing import CenterCrop, RandomCrop, Rescaling, Resizing
+from minikeras.layers.preprocessing import (
+    CategoryEncoding,
+    CenterCrop,
+    IntegerLookup,
+    RandomCrop,
+    Rescaling,
+    Resizing,
+    StringLookup,
+    TextVectorization,
+)
 from minikeras.layers.regularization import (
     ActivityRegularization,
     Dropout,
@@ -57,6 +66,7 @@ __all__ = [
     "Add",
     "Average",
     "BatchNormalization",
+    "CategoryEncoding",
     "CenterCrop",
     "Concatenate",
     "Cropping1D",
@@ -76,6 +86,7 @@ __all__ = [
     "Input",
     "InputLayer",
     "InputSpec",
+    "IntegerLookup",
     "Lambda",
     "Layer",
     "LayerNormalization",
@@ -97,7 +108,9 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "StringLookup",
     "Subtract",
+    "TextVectorization",
     "UpSampling1D",
     "UpSampling2D",
     "ZeroPadding1D",

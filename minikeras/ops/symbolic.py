@@ -82,7 +82,8 @@ class KerasTensor:
         global _symbolic_in_use
         _symbolic_in_use = True
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = np.dtype(dtype or config.floatx()).name
+        # "string": the inputs of the text layers, which run on numpy strings (as in Keras).
+        self.dtype = "string" if dtype == "string" else np.dtype(dtype or config.floatx()).name
         self.name = name
         self.node = node
         self.index = index

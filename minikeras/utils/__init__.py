@@ -20,6 +20,7 @@ from minikeras.saving.serialization import (
 from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
+from minikeras.utils.sequence_utils import pad_sequences
 from minikeras.utils.session import clear_session
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "get_registered_object",
     "normalize",
     "pack_x_y_sample_weight",
+    "pad_sequences",
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",
