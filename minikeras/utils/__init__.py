@@ -17,6 +17,7 @@ from minikeras.saving.serialization import (
     register_keras_serializable,
     serialize_keras_object,
 )
+from minikeras.utils.model_visualization import model_to_dot, plot_model
 from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
@@ -32,8 +33,10 @@ __all__ = [
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
+    "model_to_dot",
     "normalize",
     "pack_x_y_sample_weight",
+    "plot_model",
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",
