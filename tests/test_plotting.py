@@ -3,10 +3,12 @@
 import re
 import shutil
 
+import numpy as np
 import pytest
 
 import minikeras as keras
 from minikeras import layers
+from minikeras.autodiff import Function
 from minikeras.utils import dot as dot_module
 
 NODE = re.compile(r'^\s*"([^"]+)" \[label=<(.*)>\];$', re.MULTILINE)
@@ -209,3 +211,167 @@ def test_plot_model_renders_images_with_graphviz(tmp_path, extension, magic):
     path = tmp_path / f"model.{extension}"
     keras.utils.plot_model(two_tower_model(), to_file=path, show_shapes=True, expand_nested=True)
     assert path.read_bytes().startswith(magic)
+
+
+# -- plot_graph: the autodiff graph behind a tensor ----------------------------------------
+
+GRAPH_NODE = re.compile(r"^\s*(\w+) \[label=<(.*?)>(, .*)\];$", re.MULTILINE)
+GRAPH_EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?;$", re.MULTILINE)
+
+
+def graph_parts(text):
+    """({id: label with line breaks as ' | '}, {id: attributes}, [(source, target, attrs)])."""
+    labels, attrs = {}, {}
+    for name, label, rest in GRAPH_NODE.findall(text):
+        labels[name] = label.replace("<br/>", " | ")
+        attrs[name] = rest
+    return labels, attrs, GRAPH_EDGE.findall(text)
+
+
+def named_edges(text):
+    """Edges as (source label, target label, dashed?) for readable assertions."""
+    labels, _, found = graph_parts(text)
+    return sorted((labels[a], labels[b], "dashed" in extra) for a, b, extra in found)
+
+
+def linear_regression_loss():
+    x = keras.ops.convert_to_tensor(np.ones((4, 3), "float32"))
+    y = keras.ops.convert_to_tensor(np.zeros((4, 1), "float32"))
+    w = keras.Variable(np.ones((3, 1)), name="w")
+    b = keras.Variable(np.zeros((1,)), name="b")
+    return keras.ops.mean(keras.ops.square(keras.ops.matmul(x, w) + b - y)), (x, y, w, b)
+
+
+def test_plot_graph_has_a_box_per_primitive_and_an_ellipse_per_leaf():
+    loss, _ = linear_regression_loss()
+    text = keras.utils.graph_to_dot(loss).to_string()
+    labels, attrs, _ = graph_parts(text)
+    functions = [labels[n] for n in labels if 'shape="box"' in attrs[n]]
+    assert functions == [
+        "MatMul | (4, 1) float32",
+        "Add | (4, 1) float32",
+        "Subtract | (4, 1) float32",
+        "Square | (4, 1) float32",
+        "Mean | () float32",
+    ]
+    assert named_edges(text) == sorted(
+        [
+            ("constant | (4, 3) float32", "MatMul | (4, 1) float32", True),
+            ("w | (3, 1) float32", "MatMul | (4, 1) float32", False),
+            ("MatMul | (4, 1) float32", "Add | (4, 1) float32", False),
+            ("b | (1,) float32", "Add | (4, 1) float32", False),
+            ("Add | (4, 1) float32", "Subtract | (4, 1) float32", False),
+            ("constant | (4, 1) float32", "Subtract | (4, 1) float32", True),
+            ("Subtract | (4, 1) float32", "Square | (4, 1) float32", False),
+            ("Square | (4, 1) float32", "Mean | () float32", False),
+            ("Mean | () float32", "output | () float32", False),
+        ]
+    )
+
+
+def test_plot_graph_colours_trainable_frozen_watched_and_constant_leaves():
+    x = keras.ops.convert_to_tensor(np.ones((2, 2), "float32"))
+    frozen = keras.Variable(np.ones((2, 2)), name="frozen", trainable=False)
+    trained = keras.Variable(np.ones((2, 2)), name="trained")
+    with keras.GradientTape() as tape:
+        tape.watch(x)
+        out = (x * frozen) * trained
+        text = keras.utils.graph_to_dot(out, show_shapes=False, show_dtype=False).to_string()
+    labels, attrs, _ = graph_parts(text)
+    colour = {labels[n]: re.search(r'fillcolor="(\w+)"', attrs[n]).group(1) for n in labels}
+    assert colour["tensor (watched)"] == "gold"
+    assert colour["trained"] == "orange"
+    assert colour["frozen"] == "lightgrey"
+    assert colour["Multiply"] == "lightblue"
+    assert ("frozen", "Multiply", True) in named_edges(text)
+    assert ("tensor (watched)", "Multiply", False) in named_edges(text)
+
+
+def test_plot_graph_draws_a_reused_variable_once_with_an_edge_per_use():
+    w = keras.Variable(np.full((2,), 3.0), name="w")
+    text = keras.utils.graph_to_dot(w * w + w, show_shapes=False, show_dtype=False).to_string()
+    labels, _, _ = graph_parts(text)
+    assert list(labels.values()).count("w") == 1
+    assert named_edges(text) == sorted(
+        [
+            ("w", "Multiply", False),
+            ("w", "Multiply", False),
+            ("w", "Add", False),
+            ("Multiply", "Add", False),
+            ("Add", "output", False),
+        ]
+    )
+
+
+def test_plot_graph_names_layer_weights_by_path_and_shows_fused_activations():
+    model = keras.Sequential(
+        [keras.Input((3,)), layers.Dense(4, activation="relu", name="hidden"), layers.Dense(1)]
+    )
+    loss = keras.ops.mean(model(np.ones((2, 3), "float32")))
+    labels, _, _ = graph_parts(keras.utils.graph_to_dot(loss).to_string())
+    assert "hidden/kernel | (3, 4) float32" in labels.values()
+    assert "Linear + relu | (2, 4) float32" in labels.values()
+
+
+class _SplitInTwo(Function):
+    def forward(self, x):
+        return x[:1], x[1:]
+
+    def backward(self, g0, g1):
+        return np.concatenate([g0, g1])
+
+
+def test_plot_graph_labels_the_output_used_of_a_function_with_several():
+    w = keras.Variable(np.arange(3.0), name="w")
+    _, rest = _SplitInTwo()(w)
+    text = keras.utils.graph_to_dot(keras.ops.sum(rest)).to_string()
+    labels, _, found = graph_parts(text)
+    assert "_SplitInTwo | [0] (1,) float32 | [1] (2,) float32" in labels.values()
+    split = next(n for n, label in labels.items() if label.startswith("_SplitInTwo"))
+    assert [extra for a, _, extra in found if a == split] == ['label="[1]"']
+
+
+def test_plot_graph_after_backward_shows_the_freed_functions():
+    loss, _ = linear_regression_loss()
+    loss.backward()
+    labels, _, _ = graph_parts(keras.utils.graph_to_dot(loss).to_string())
+    assert list(labels.values()) == ["Mean (freed) | () float32", "output | () float32"]
+
+
+def test_plot_graph_of_several_outputs_and_of_a_leaf():
+    w = keras.Variable(np.ones(2), name="w")
+    text = keras.utils.graph_to_dot([w * 2.0, w], show_dtype=False).to_string()
+    assert named_edges(text) == sorted(
+        [
+            ("w | (2,)", "Multiply | (2,)", False),
+            ("constant | ()", "Multiply | (2,)", True),
+            ("Multiply | (2,)", "output 0 | (2,)", False),
+            ("w | (2,)", "output 1 | (2,)", False),
+        ]
+    )
+
+
+def test_plot_graph_rejects_symbolic_tensors_and_other_values(tmp_path):
+    with pytest.raises(TypeError, match="plot_model"):
+        keras.utils.plot_graph(keras.Input((3,)), tmp_path / "g.dot")
+    with pytest.raises(TypeError, match="Tensor or a list of Tensors, got ndarray"):
+        keras.utils.plot_graph(np.ones(3), tmp_path / "g.dot")
+    with pytest.raises(ValueError, match="rankdir"):
+        keras.utils.graph_to_dot(keras.ops.ones(2), rankdir="up")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_graph_writes_dot_without_graphviz_and_asks_for_it_for_png(tmp_path, monkeypatch):
+    monkeypatch.setattr(dot_module.shutil, "which", lambda name: None)
+    loss, _ = linear_regression_loss()
+    keras.utils.plot_graph(loss, tmp_path / "loss.dot")
+    assert (tmp_path / "loss.dot").read_text() == keras.utils.graph_to_dot(loss).to_string()
+    with pytest.raises(ImportError, match="Graphviz"):
+        keras.utils.plot_graph(loss, tmp_path / "loss.png")
+
+
+@needs_graphviz
+def test_plot_graph_renders_png_with_graphviz(tmp_path):
+    loss, _ = linear_regression_loss()
+    keras.utils.plot_graph(loss, tmp_path / "loss.png")
+    assert (tmp_path / "loss.png").read_bytes().startswith(b"\x89PNG")

@@ -17,6 +17,7 @@ from minikeras.saving.serialization import (
     register_keras_serializable,
     serialize_keras_object,
 )
+from minikeras.utils.graph_visualization import graph_to_dot, plot_graph
 from minikeras.utils.model_visualization import model_to_dot, plot_model
 from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from minikeras.utils.progbar import Progbar
@@ -33,9 +34,11 @@ __all__ = [
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
+    "graph_to_dot",
     "model_to_dot",
     "normalize",
     "pack_x_y_sample_weight",
+    "plot_graph",
     "plot_model",
     "register_keras_serializable",
     "serialize_keras_object",
