@@ -18,6 +18,7 @@ from minikeras.saving.serialization import (
     serialize_keras_object,
 )
 from minikeras.utils.graph_visualization import graph_to_dot, plot_graph
+from minikeras.utils.history_plot import plot_history
 from minikeras.utils.model_visualization import model_to_dot, plot_model
 from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from minikeras.utils.progbar import Progbar
@@ -39,6 +40,7 @@ __all__ = [
     "normalize",
     "pack_x_y_sample_weight",
     "plot_graph",
+    "plot_history",
     "plot_model",
     "register_keras_serializable",
     "serialize_keras_object",
