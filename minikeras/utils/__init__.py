@@ -17,6 +17,7 @@ from minikeras.saving.serialization import (
     register_keras_serializable,
     serialize_keras_object,
 )
+from minikeras.utils.file_utils import get_file
 from minikeras.utils.graph_visualization import graph_to_dot, plot_graph
 from minikeras.utils.history_plot import plot_history
 from minikeras.utils.model_visualization import model_to_dot, plot_model
@@ -33,6 +34,7 @@ __all__ = [
     "custom_object_scope",
     "deserialize_keras_object",
     "get_custom_objects",
+    "get_file",
     "get_registered_name",
     "get_registered_object",
     "graph_to_dot",
