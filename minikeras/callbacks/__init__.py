@@ -26,6 +26,7 @@ from minikeras.callbacks.progbar_logger import ProgbarLogger
 from minikeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from minikeras.callbacks.swap_ema_weights import SwapEMAWeights
 from minikeras.callbacks.terminate_on_nan import TerminateOnNaN
+from minikeras.callbacks.tqdm_progress_bar import TqdmProgressBar
 
 __all__ = [
     "BackupAndRestore",
@@ -42,4 +43,5 @@ __all__ = [
     "ReduceLROnPlateau",
     "SwapEMAWeights",
     "TerminateOnNaN",
+    "TqdmProgressBar",
 ]
