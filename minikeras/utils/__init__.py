@@ -19,7 +19,7 @@ from minikeras.saving.serialization import (
 )
 from minikeras.utils.file_utils import get_file
 from minikeras.utils.graph_visualization import graph_to_dot, plot_graph
-from minikeras.utils.history_plot import plot_history
+from minikeras.utils.history_plot import history_curves, plot_history
 from minikeras.utils.model_visualization import model_to_dot, plot_model
 from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from minikeras.utils.progbar import Progbar
@@ -38,6 +38,7 @@ __all__ = [
     "get_registered_name",
     "get_registered_object",
     "graph_to_dot",
+    "history_curves",
     "model_to_dot",
     "normalize",
     "pack_x_y_sample_weight",

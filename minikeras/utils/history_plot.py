@@ -104,6 +104,7 @@ def plot_history(history, metrics=None, to_file=None):
     """
     curves = history_curves(history, metrics)
     _import_matplotlib()
+    from matplotlib.ticker import MaxNLocator
     if to_file is not None:
         # A figure outside pyplot's registry: saved, then freed like any object.
         from matplotlib.figure import Figure
@@ -123,6 +124,7 @@ def plot_history(history, metrics=None, to_file=None):
             axis.plot(*curve["val"], marker="o", markersize=3, label=f"val_{name}")
         axis.set_title(name)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25
         axis.grid(alpha=0.3)
         axis.legend()
     if to_file is not None:
