@@ -375,3 +375,16 @@ def test_plot_graph_renders_png_with_graphviz(tmp_path):
     loss, _ = linear_regression_loss()
     keras.utils.plot_graph(loss, tmp_path / "loss.png")
     assert (tmp_path / "loss.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_dot_graph_offers_pydots_to_string_create_and_write(tmp_path, monkeypatch):
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(4, name="d1")])
+    graph = keras.utils.model_to_dot(model)
+    assert graph.create(format="dot") == graph.to_string().encode() == str(graph).encode()
+    graph.write(tmp_path / "m.gv")
+    assert (tmp_path / "m.gv").read_text() == graph.to_string()
+    with pytest.raises(ValueError, match=r"format.*'png', 'svg'.*'bmp'"):
+        graph.create(format="bmp")
+    monkeypatch.setattr(dot_module.shutil, "which", lambda name: None)
+    with pytest.raises(ImportError, match="Graphviz"):
+        graph.create(format="svg")

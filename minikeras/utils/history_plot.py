@@ -105,6 +105,7 @@ def plot_history(history, metrics=None, to_file=None):
     curves = history_curves(history, metrics)
     _import_matplotlib()
     from matplotlib.ticker import MaxNLocator
+
     if to_file is not None:
         # A figure outside pyplot's registry: saved, then freed like any object.
         from matplotlib.figure import Figure
