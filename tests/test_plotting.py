@@ -388,3 +388,31 @@ def test_dot_graph_offers_pydots_to_string_create_and_write(tmp_path, monkeypatc
     monkeypatch.setattr(dot_module.shutil, "which", lambda name: None)
     with pytest.raises(ImportError, match="Graphviz"):
         graph.create(format="svg")
+
+
+def test_expand_nested_sequential_inside_sequential_chains_through_the_inner_layers():
+    inner = keras.Sequential([layers.Dense(3, name="s1"), layers.Dense(2, name="s2")], name="inner")
+    outer = keras.Sequential(
+        [keras.Input((5,)), layers.Dense(4, name="o1"), inner, layers.Dense(1, name="o3")]
+    )
+    text = keras.utils.model_to_dot(outer, expand_nested=True).to_string()
+    assert sorted(edges(text)) == [("o1", "s1"), ("s1", "s2"), ("s2", "o3")]
+    assert sorted(edges(keras.utils.model_to_dot(outer).to_string())) == [
+        ("inner", "o3"),
+        ("o1", "inner"),
+    ]
+
+
+def test_expand_nested_model_shared_by_two_inputs_is_drawn_once():
+    inner_input = keras.Input((4,), name="inner_input")
+    encoder = keras.Model(inner_input, layers.Dense(2, name="code")(inner_input), name="enc")
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    model = keras.Model([a, b], layers.Add(name="add")([encoder(a), encoder(b)]))
+    text = keras.utils.model_to_dot(model, expand_nested=True).to_string()
+    assert text.count('subgraph "cluster_enc"') == 1
+    assert sorted(edges(text)) == [
+        ("a", "inner_input"),
+        ("b", "inner_input"),
+        ("code", "add"),
+        ("inner_input", "code"),
+    ]

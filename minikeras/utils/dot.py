@@ -7,7 +7,6 @@ by running Graphviz's `dot` program, which must be installed separately.
 
 import os
 import shutil
-import subprocess
 
 # What `dot -T<format>` can write in every Graphviz build.
 IMAGE_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif", "ps", "eps")
@@ -129,6 +128,8 @@ class DotGraph:
                 f"DotGraph.create: `format` must be one of {list(IMAGE_FORMATS)} or 'dot', "
                 f"got {format!r}."
             )
+        import subprocess  # only when rendering: keeps `import minikeras.utils` light
+
         program = shutil.which(prog)
         if program is None:
             raise ImportError(graphviz_missing_message("DotGraph.create", f"<{format} image>"))
