@@ -90,6 +90,9 @@ def test_get_file_names_its_bad_arguments(tmp_path, source):
         keras.utils.get_file(
             origin=str(source), cache_dir=tmp_path, file_hash="0", hash_algorithm="crc"
         )
+    with pytest.raises(ValueError, match="hash_algorithm"):
+        keras.utils.get_file(origin=str(source), cache_dir=tmp_path, hash_algorithm="sha1")
+    assert not (tmp_path / "datasets" / "data.csv").exists()
     with pytest.raises(ValueError, match="pass `fname`"):
         keras.utils.get_file(origin="https://example.com/", cache_dir=tmp_path)
 

@@ -174,9 +174,10 @@ def get_file(
         raise ValueError('get_file: please specify the "origin" argument (the URL to download).')
     if md5_hash is not None and file_hash is None:
         file_hash, hash_algorithm = md5_hash, "md5"
+    # Checked before downloading; with a hash, also names the algorithm "auto" picks.
+    hasher = _hasher(hash_algorithm, file_hash or "")
     if file_hash is not None:
-        # Checked before downloading; also names the algorithm "auto" picked.
-        hash_algorithm = _hasher(hash_algorithm, file_hash).name
+        hash_algorithm = hasher.name
     directory = os.path.join(os.path.expanduser(cache_dir or _default_cache_dir()), cache_subdir)
     if fname is None:
         fname = os.path.basename(urllib.parse.urlsplit(os.fspath(origin)).path)
