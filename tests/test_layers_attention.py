@@ -460,3 +460,23 @@ def test_multi_head_attention_model_learns_a_sequence_task():
     history = model.fit(tokens, labels, batch_size=32, epochs=15, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
     assert history.history["accuracy"][-1] > 0.9
+
+
+def test_keras_saved_attention_model_loads_and_predicts_as_keras(tmp_path):
+    case = REFERENCE["keras_file"]
+    path = tmp_path / "attention_model.keras"
+    path.write_bytes(gzip.decompress((FIXTURES / "attention_model.keras.gz").read_bytes()))
+    model = keras.saving.load_model(str(path))
+    assert [type(layer).__name__ for layer in model.layers][3:] == [
+        "MultiHeadAttention",
+        "Attention",
+        "Concatenate",
+        "EinsumDense",
+    ]
+    inputs = [
+        np.asarray(case["query"], "float32"),
+        np.asarray(case["value"], "float32"),
+        np.asarray(case["attention_mask"], bool),
+    ]
+    predictions = model.predict(inputs, verbose=0)
+    np.testing.assert_allclose(predictions, case["predictions"], rtol=1e-5, atol=1e-6)
