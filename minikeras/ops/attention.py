@@ -102,28 +102,25 @@ def _attention_spec(fn, query, key, value, *args, **kwargs):
     return KerasTensor(shape, dtype=dtype)
 
 
+def _check_broadcasts(name, shape, scores_shape):
+    """Raises unless an array of `shape` broadcasts to `scores_shape` without growing it."""
+    try:
+        fits = np.broadcast_shapes(shape, scores_shape) == scores_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"dot_product_attention: `{name}` must broadcast to (batch, heads, T, S) = "
+            f"{scores_shape}, got {name} of shape {shape}."
+        )
+
+
 def _keep_mask(mask, is_causal, scores_shape):
     """The boolean `(batch, heads, T, S)`-broadcastable array of positions that attend."""
     keep = None
     if mask is not None:
         keep = np.asarray(mask.data if isinstance(mask, Tensor) else mask).astype(bool)
-        if keep.ndim > 4:
-            raise ValueError(
-                "dot_product_attention: `mask` must broadcast to (batch, heads, T, S) = "
-                f"{scores_shape}, got mask of shape {keep.shape}."
-            )
-        try:
-            np.broadcast_shapes(keep.shape, scores_shape)
-        except ValueError:
-            raise ValueError(
-                "dot_product_attention: `mask` must broadcast to (batch, heads, T, S) = "
-                f"{scores_shape}, got mask of shape {keep.shape}."
-            ) from None
-        if np.broadcast_shapes(keep.shape, scores_shape) != scores_shape:
-            raise ValueError(
-                "dot_product_attention: `mask` must broadcast to (batch, heads, T, S) = "
-                f"{scores_shape}, got mask of shape {keep.shape}."
-            )
+        _check_broadcasts("mask", keep.shape, scores_shape)
     if is_causal:
         # Query t attends to keys 0..t (the lower triangle from the top-left, as Keras).
         t_len, s_len = scores_shape[2], scores_shape[3]
@@ -218,12 +215,5 @@ def dot_product_attention(
     bias = _float_tensor(bias)
     if bias.data.dtype != dtype:
         bias = _arith.cast(bias, dtype)
-    try:
-        if np.broadcast_shapes(bias.shape, scores_shape) != scores_shape:
-            raise ValueError
-    except ValueError:
-        raise ValueError(
-            "dot_product_attention: `bias` must broadcast to (batch, heads, T, S) = "
-            f"{scores_shape}, got bias of shape {bias.shape}."
-        ) from None
+    _check_broadcasts("bias", tuple(bias.shape), scores_shape)
     return function(query, key, value, bias)
