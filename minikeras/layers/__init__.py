@@ -2,8 +2,9 @@
 
 from minikeras.layers import convolutional, pooling
 from minikeras.layers.activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
+from minikeras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from minikeras.layers.convolutional import *  # noqa: F403
-from minikeras.layers.core import Dense, Embedding, Identity, Lambda
+from minikeras.layers.core import Dense, EinsumDense, Embedding, Identity, Lambda
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
@@ -64,6 +65,8 @@ __all__ = [
     "Activation",
     "ActivityRegularization",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "BatchNormalization",
     "CategoryEncoding",
@@ -74,6 +77,7 @@ __all__ = [
     "Dense",
     "Dot",
     "Dropout",
+    "EinsumDense",
     "Embedding",
     "Flatten",
     "GRU",
@@ -93,6 +97,7 @@ __all__ = [
     "LeakyReLU",
     "Maximum",
     "Minimum",
+    "MultiHeadAttention",
     "Multiply",
     "PReLU",
     "Permute",

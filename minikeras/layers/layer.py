@@ -682,11 +682,7 @@ class Layer:
 
     def _symbolic_call(self, args, kwargs):
         kwargs = dict(kwargs)
-        if not self.built:
-            first = args[0] if args else next(iter(kwargs.values()))
-            self.build(_shapes_of(first))
-            self.built = True
-            self._build_shapes = _shapes_of(first)
+        self._maybe_build(args, kwargs)
         if self.input_spec is not None and args:
             assert_input_compatibility(self.input_spec, args[0], self.name)
         outputs = _symbolic_call(self, args, kwargs)
