@@ -25,9 +25,21 @@ from minikeras.layers.merging import (
     multiply,
     subtract,
 )
-from minikeras.layers.normalization import BatchNormalization, LayerNormalization
+from minikeras.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+    UnitNormalization,
+)
 from minikeras.layers.pooling import *  # noqa: F403
-from minikeras.layers.preprocessing import CenterCrop, RandomCrop, Rescaling, Resizing
+from minikeras.layers.preprocessing import (
+    CenterCrop,
+    Normalization,
+    RandomCrop,
+    Rescaling,
+    Resizing,
+)
 from minikeras.layers.regularization import (
     ActivityRegularization,
     Dropout,
@@ -39,14 +51,17 @@ from minikeras.layers.regularization import (
 from minikeras.layers.reshaping import (
     Cropping1D,
     Cropping2D,
+    Cropping3D,
     Flatten,
     Permute,
     RepeatVector,
     Reshape,
     UpSampling1D,
     UpSampling2D,
+    UpSampling3D,
     ZeroPadding1D,
     ZeroPadding2D,
+    ZeroPadding3D,
 )
 from minikeras.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 
@@ -115,6 +130,9 @@ __all__ = [
     *convolutional.__all__,
     *pooling.__all__,
 ]
+# Normalization, the other normalization layers and the 3D reshaping layers.
+__all__ += ["GroupNormalization", "Normalization", "RMSNormalization", "UnitNormalization"]
+__all__ += ["Cropping3D", "UpSampling3D", "ZeroPadding3D"]
 
 
 def serialize(layer):

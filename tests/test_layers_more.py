@@ -1,0 +1,185 @@
+"""Normalization (with `adapt`), Group/Unit/RMS normalization, the 3D reshaping and global
+pooling layers and the adaptive pooling layers, against numbers recorded from Keras 3
+(tests/fixtures/layers_more.json, written by tests/fixtures/generate_layers_more.py)."""
+
+import json
+import pathlib
+
+import h5py
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import layers
+from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
+from tests.gradcheck import check_gradients
+from tests.layer_test_helper import check_layer_gradients, run_layer_test
+
+_CASES = json.loads((pathlib.Path(__file__).parent / "fixtures" / "layers_more.json").read_text())[
+    "cases"
+]
+
+
+def _array(value):
+    return np.asarray(value, dtype=np.float32)
+
+
+def _adapt_data(case):
+    kind = case["adapt_kind"]
+    if kind == "array":
+        return _array(case["adapt"])
+    batches = [_array(b) for b in case["adapt"]]
+    if kind == "list":
+        return batches
+    return ((b, np.zeros(len(b), "float32")) for b in batches)  # a generator of (x, y)
+
+
+def _layer_from_case(case):
+    layer = getattr(layers, case["cls"])(**case["kwargs"])
+    if "adapt" in case:
+        layer.adapt(_adapt_data(case))
+    if case["weights"] is not None:
+        layer.build(np.shape(case["inputs"]))
+        layer.set_weights([_array(w) for w in case["weights"]])
+    return layer
+
+
+def _comparable_config(config):
+    config = json.loads(json.dumps(config))  # tuples as lists, as Keras's JSON has them
+    config.pop("name", None)
+    config.pop("dtype", None)  # a DTypePolicy dict in Keras, the dtype name here
+    return config
+
+
+def _h5_layout(path):
+    found = {}
+    with h5py.File(path, "r") as f:
+
+        def visit(name, item):
+            if isinstance(item, h5py.Dataset):
+                found[name] = [list(item.shape), str(item.dtype)]
+
+        f.visititems(visit)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(_CASES))
+def test_layer_matches_keras_outputs_weights_and_config(name):
+    case = _CASES[name]
+    layer = _layer_from_case(case)
+    outputs = layer(_array(case["inputs"]))
+    assert outputs.dtype == "float32"
+    np.testing.assert_allclose(outputs.numpy(), _array(case["outputs"]), rtol=1e-5, atol=1e-5)
+    assert [w.name for w in layer.weights] == case["weight_names"]
+    for weight, expected in zip(layer.get_weights(), case["weights_after"]):
+        np.testing.assert_allclose(weight, np.asarray(expected), rtol=1e-5, atol=1e-6)
+    assert _comparable_config(layer.get_config()) == _comparable_config(case["config"])
+
+
+@pytest.mark.parametrize("name", sorted(_CASES))
+def test_layer_weights_file_layout_matches_keras(name, tmp_path):
+    case = _CASES[name]
+    layer = _layer_from_case(case)
+    restored = type(layer).from_config(layer.get_config())
+    model = keras.Sequential([keras.Input(np.shape(case["inputs"])[1:]), restored])
+    model.set_weights(layer.get_weights())
+    path = str(tmp_path / "m.weights.h5")
+    model.save_weights(path)
+    assert _h5_layout(path) == case["layout"]
+    again = keras.Sequential(
+        [keras.Input(np.shape(case["inputs"])[1:]), type(layer).from_config(layer.get_config())]
+    )
+    again.load_weights(path)
+    np.testing.assert_allclose(
+        again.predict(_array(case["inputs"]), verbose=0),
+        model.predict(_array(case["inputs"]), verbose=0),
+    )
+
+
+# -- the shared layer checks -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "cls, kwargs, shape, trainable",
+    [
+        (layers.Normalization, {"mean": [1.0, 2.0, 3.0], "variance": [4.0, 1.0, 9.0]}, (4, 3), 0),
+        (layers.Normalization, {"mean": 1.0, "variance": 4.0, "invert": True}, (4, 3), 0),
+        (layers.GroupNormalization, {"groups": 2}, (2, 3, 6), 2),
+        (layers.GroupNormalization, {"groups": -1, "axis": 1, "scale": False}, (2, 4, 3), 1),
+        (layers.UnitNormalization, {"axis": [1, 2]}, (2, 3, 4), 0),
+        (layers.RMSNormalization, {}, (2, 3, 6), 1),
+        (layers.RMSNormalization, {"axis": [1, 2], "epsilon": 0.1}, (2, 3, 4), 1),
+        (layers.Cropping3D, {"cropping": ((1, 0), 1, (0, 2))}, (2, 4, 5, 6, 2), 0),
+        (layers.ZeroPadding3D, {"padding": 1, "data_format": "channels_first"}, (2, 2, 3, 2, 2), 0),
+        (layers.UpSampling3D, {"size": (2, 1, 3)}, (2, 2, 3, 2, 2), 0),
+        (layers.GlobalAveragePooling3D, {"keepdims": True}, (2, 3, 4, 2, 5), 0),
+        (layers.GlobalMaxPooling3D, {"data_format": "channels_first"}, (2, 3, 4, 2, 5), 0),
+        (layers.AdaptiveAveragePooling1D, {"output_size": 3}, (2, 7, 3), 0),
+        (layers.AdaptiveMaxPooling1D, {"output_size": 4}, (2, 7, 3), 0),
+        (layers.AdaptiveAveragePooling2D, {"output_size": (3, 2)}, (2, 5, 7, 3), 0),
+        (
+            layers.AdaptiveMaxPooling2D,
+            {"output_size": 3, "data_format": "channels_first"},
+            (2, 2, 5, 7),
+            0,
+        ),
+        (layers.AdaptiveAveragePooling3D, {"output_size": 2}, (1, 5, 4, 3, 2), 0),
+        (layers.AdaptiveMaxPooling3D, {"output_size": (2, 3, 1)}, (1, 5, 4, 3, 2), 0),
+    ],
+)
+def test_new_layers_pass_the_shared_layer_checks(cls, kwargs, shape, trainable):
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=shape,
+        expected_num_trainable_weights=trainable,
+        expected_num_non_trainable_weights=0,
+    )
+
+
+# -- gradients -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "shape, output_size, data_format",
+    [
+        ((2, 7, 3), 3, "channels_last"),  # windows of 3 overlapping by one
+        ((2, 3, 2), 5, "channels_last"),  # more outputs than inputs: windows repeat entries
+        ((1, 2, 5, 6), (2, 4), "channels_first"),
+        ((1, 5, 4, 3, 2), (2, 3, 2), "channels_last"),
+    ],
+)
+@pytest.mark.parametrize("pool", [adaptive_average_pool, adaptive_max_pool])
+def test_adaptive_pooling_gradients_match_finite_differences(pool, shape, output_size, data_format):
+    values = np.random.default_rng(3).standard_normal(shape)
+    check_gradients(lambda x: pool(x, output_size, data_format), values)
+
+
+def test_adaptive_pooling_uses_the_floor_ceil_window_rule():
+    from minikeras.ops.adaptive_pooling import adaptive_windows
+
+    assert adaptive_windows(7, 3) == [(0, 3), (2, 5), (4, 7)]
+    assert adaptive_windows(3, 5) == [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)]
+    x = np.arange(7, dtype="float32").reshape(1, 7, 1)
+    np.testing.assert_allclose(adaptive_average_pool(x, 3).numpy().ravel(), [1.0, 3.0, 5.0])
+    np.testing.assert_allclose(adaptive_max_pool(x, 3).numpy().ravel(), [2.0, 4.0, 6.0])
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, shape",
+    [
+        (layers.GroupNormalization, {"groups": 2}, (2, 3, 4)),
+        (layers.GroupNormalization, {"groups": 2, "axis": 1}, (2, 4, 3)),
+        (layers.UnitNormalization, {"axis": [1, 2]}, (2, 2, 3)),
+        (layers.RMSNormalization, {}, (2, 3, 4)),
+        (layers.Normalization, {"mean": [1.0, 2.0], "variance": [4.0, 0.5]}, (3, 2)),
+        (
+            layers.Normalization,
+            {"mean": [1.0, 2.0], "variance": [4.0, 0.5], "invert": True},
+            (3, 2),
+        ),
+    ],
+)
+def test_normalization_layer_gradients_match_finite_differences(cls, kwargs, shape):
+    layer = cls(dtype="float64", **kwargs)
+    data = np.random.default_rng(5).standard_normal(shape)
+    layer(data)
+    for weight in layer.trainable_weights:  # away from the ones/zeros initial values
+        weight.assign(np.random.default_rng(6).standard_normal(weight.shape))
+    check_layer_gradients(layer, data)
