@@ -112,6 +112,8 @@ def test_layer_weights_file_layout_matches_keras(name, tmp_path):
         (layers.UpSampling3D, {"size": (2, 1, 3)}, (2, 2, 3, 2, 2), 0),
         (layers.GlobalAveragePooling3D, {"keepdims": True}, (2, 3, 4, 2, 5), 0),
         (layers.GlobalMaxPooling3D, {"data_format": "channels_first"}, (2, 3, 4, 2, 5), 0),
+        (layers.UpSampling2D, {"size": (2, 3), "interpolation": "bicubic"}, (2, 3, 2, 2), 0),
+        (layers.UpSampling2D, {"interpolation": "lanczos5"}, (1, 2, 3, 2), 0),
         (layers.AdaptiveAveragePooling1D, {"output_size": 3}, (2, 7, 3), 0),
         (layers.AdaptiveMaxPooling1D, {"output_size": 4}, (2, 7, 3), 0),
         (layers.AdaptiveAveragePooling2D, {"output_size": (3, 2)}, (2, 5, 7, 3), 0),
@@ -183,3 +185,186 @@ def test_normalization_layer_gradients_match_finite_differences(cls, kwargs, sha
     for weight in layer.trainable_weights:  # away from the ones/zeros initial values
         weight.assign(np.random.default_rng(6).standard_normal(weight.shape))
     check_layer_gradients(layer, data)
+
+
+# -- Normalization: adapt and arguments ------------------------------------------------------
+def _adapt_case(name="normalization_adapt_array"):
+    case = _CASES[name]
+    return _array(case["adapt"]), [_array(w) for w in case["weights_after"][:2]]
+
+
+def test_normalization_adapt_accepts_a_tensor_and_a_py_dataset():
+    data, (mean, variance) = _adapt_case()
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            part = data[index * 16 : (index + 1) * 16]
+            return part, np.zeros(len(part), "float32")
+
+    for source in (keras.ops.convert_to_tensor(data), Batches()):
+        layer = layers.Normalization()
+        layer.adapt(source)
+        np.testing.assert_allclose(layer.get_weights()[0], mean, rtol=1e-5)
+        np.testing.assert_allclose(layer.get_weights()[1], variance, rtol=1e-5)
+
+
+def test_normalization_adapt_replaces_earlier_statistics():
+    data, (mean, variance) = _adapt_case()
+    layer = layers.Normalization()
+    layer.adapt(data * 10.0 + 3.0)
+    layer.adapt(data)
+    np.testing.assert_allclose(layer.get_weights()[0], mean, rtol=1e-5)
+    np.testing.assert_allclose(layer.get_weights()[1], variance, rtol=1e-5)
+
+
+def test_normalization_adapt_rejects_a_bad_batch_before_changing_the_statistics():
+    data, (mean, variance) = _adapt_case()
+    layer = layers.Normalization()
+    layer.adapt(data)
+    with pytest.raises(ValueError, match=r"\(40, 3\).*\(5, 4\)"):
+        layer.adapt([data[:10], np.ones((5, 4), "float32")])
+    np.testing.assert_allclose(layer.get_weights()[0], mean, rtol=1e-5)
+    np.testing.assert_allclose(layer.get_weights()[1], variance, rtol=1e-5)
+    with pytest.raises(ValueError, match="empty iterable"):
+        layer.adapt([])
+    with pytest.raises(TypeError, match="batch of type float"):
+        layers.Normalization().adapt([1.0, 2.0])
+    with pytest.raises(TypeError, match="data of type int"):
+        layers.Normalization().adapt(3)
+
+
+def test_normalization_with_given_mean_and_variance_has_nothing_to_adapt():
+    layer = layers.Normalization(mean=1.0, variance=2.0)
+    with pytest.raises(ValueError, match="nothing to adapt"):
+        layer.adapt(np.ones((4, 3), "float32"))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"mean": 1.0}, "must be given together"),
+        ({"variance": [1.0, 2.0]}, "must be given together"),
+        ({"mean": [1.0, 2.0], "variance": [1.0]}, r"same shape.*\(2,\).*\(1,\)"),
+        ({"mean": [[1.0]], "variance": [[1.0]]}, "rank of `mean`"),
+        ({"axis": "last"}, "`axis` must be an int"),
+    ],
+)
+def test_normalization_rejects_inconsistent_arguments(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        layers.Normalization(**kwargs)
+
+
+def test_normalization_rejects_axes_that_do_not_fit_the_input():
+    with pytest.raises(ValueError, match=r"axis.*\(2, 3\)"):
+        layers.Normalization(axis=2)(np.ones((2, 3), "float32"))
+    with pytest.raises(ValueError, match="cannot be broadcast"):
+        layers.Normalization(mean=[1.0, 2.0], variance=[1.0, 1.0])(np.ones((2, 3), "float32"))
+    with pytest.raises(ValueError, match="known sizes"):
+        layers.Normalization()(keras.Input((None,)))
+
+
+def test_unadapted_normalization_passes_inputs_through():
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    np.testing.assert_allclose(layers.Normalization()(x).numpy(), x)
+
+
+def test_adapted_normalization_round_trips_through_a_keras_file(tmp_path):
+    data, _ = _adapt_case()
+    layer = layers.Normalization()
+    layer.adapt(data)
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, layers.Dense(2)(layer(inputs)))
+    path = str(tmp_path / "norm.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
+    assert [w.shape for w in loaded.layers[1].weights] == [(3,), (3,), ()]
+    assert loaded.layers[1].weights[2].dtype == "int32"
+
+
+def test_normalization_statistics_do_not_train():
+    data, (mean, variance) = _adapt_case()
+    layer = layers.Normalization()
+    layer.adapt(data)
+    model = keras.Sequential([keras.Input((3,)), layer, layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(data, data[:, :1], epochs=1, batch_size=8, verbose=0)
+    assert layer.trainable_weights == []
+    np.testing.assert_allclose(layer.get_weights()[0], mean, rtol=1e-5)
+    np.testing.assert_allclose(layer.get_weights()[1], variance, rtol=1e-5)
+
+
+# -- argument checks of the other new layers -------------------------------------------------
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: layers.GroupNormalization(groups=0), ValueError, "groups"),
+        (lambda: layers.GroupNormalization(groups=2.0), ValueError, "groups"),
+        (lambda: layers.GroupNormalization(axis=[1]), TypeError, "axis"),
+        (lambda: layers.UnitNormalization(axis="x"), TypeError, "axis"),
+        (lambda: layers.RMSNormalization(axis=1.5), TypeError, "axis"),
+        (lambda: layers.Cropping3D(cropping=(1, 2)), ValueError, "cropping"),
+        (lambda: layers.ZeroPadding3D(padding=-1), ValueError, "padding"),
+        (lambda: layers.UpSampling3D(size=(2, 2)), ValueError, "size"),
+        (lambda: layers.UpSampling3D(data_format="nhwc"), ValueError, "channels_last"),
+        (lambda: layers.AdaptiveAveragePooling2D((2, 2, 2)), ValueError, "output_size"),
+        (lambda: layers.AdaptiveMaxPooling1D(0), ValueError, "output_size"),
+    ],
+)
+def test_new_layers_reject_bad_arguments(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_group_normalization_needs_groups_that_divide_the_channels():
+    with pytest.raises(ValueError, match=r"groups \(4\).*channels \(6\)"):
+        layers.GroupNormalization(groups=4)(np.ones((2, 6), "float32"))
+    with pytest.raises(ValueError, match=r"groups \(8\).*channels \(6\)"):
+        layers.GroupNormalization(groups=8)(np.ones((2, 6), "float32"))
+
+
+def test_new_layers_reject_inputs_of_the_wrong_rank_or_size():
+    with pytest.raises(ValueError, match="removes everything"):
+        layers.Cropping3D(2)(np.ones((1, 4, 5, 6, 1), "float32"))
+    with pytest.raises(ValueError, match="ndim"):
+        layers.AdaptiveAveragePooling2D(2)(np.ones((1, 4, 5), "float32"))
+    with pytest.raises(ValueError, match="out of bounds"):
+        layers.UnitNormalization(axis=3)(np.ones((1, 4, 5), "float32"))
+    with pytest.raises(ValueError, match="out of bounds"):
+        layers.RMSNormalization(axis=-4)(np.ones((1, 4, 5), "float32"))
+
+
+# -- Reshape, Permute, RepeatVector, Flatten: argument checks as Keras ----------------------
+def test_reshape_rejects_a_target_shape_that_is_not_a_tuple_naming_the_value():
+    with pytest.raises(TypeError, match="Received target_shape=6"):
+        layers.Reshape(6)
+    with pytest.raises(TypeError, match="Received target_shape=None"):
+        layers.Reshape(None)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: layers.Reshape((-1, -1)), ValueError, "at most one -1"),
+        (lambda: layers.Reshape((-2, 3)), ValueError, "target_shape=\\(-2, 3\\)"),
+        (lambda: layers.Reshape((4,))(np.ones((2, 6), "float32")), ValueError, r"\(6,\).*\(4,\)"),
+        (lambda: layers.Reshape((-1, 4))(keras.Input((6,))), ValueError, r"\(6,\).*\(-1, 4\)"),
+        (lambda: layers.Permute((1, 1)), ValueError, "dims=\\(1, 1\\)"),
+        (lambda: layers.Permute((1, 3)), ValueError, "permutation"),
+        (lambda: layers.Permute((2, 1))(np.ones((1, 2, 3, 4), "float32")), ValueError, "ndim=3"),
+        (lambda: layers.RepeatVector(0), ValueError, "positive"),
+        (lambda: layers.RepeatVector("2"), TypeError, "integer"),
+        (lambda: layers.RepeatVector(2)(np.ones((1, 2, 3), "float32")), ValueError, "ndim=2"),
+        (lambda: layers.Flatten(data_format="x"), ValueError, "channels_last"),
+    ],
+)
+def test_reshaping_layers_reject_bad_dims_as_keras_does(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_flatten_gives_rank_one_inputs_a_feature_axis_as_keras_does():
+    assert layers.Flatten()(np.ones((3,), "float32")).shape == (3, 1)

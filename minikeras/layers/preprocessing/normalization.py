@@ -161,7 +161,8 @@ class Normalization(Layer):
             input_shape = tuple(data.shape)
         else:
             if hasattr(data, "on_epoch_end") and hasattr(data, "__len__"):  # a PyDataset
-                data = (data[i] for i in range(len(data)))
+                dataset = data
+                data = (dataset[i] for i in range(len(dataset)))
             elif not hasattr(data, "__iter__"):
                 raise TypeError(
                     "Normalization.adapt: `data` must be a numpy array, a tensor, a PyDataset "

@@ -1,12 +1,12 @@
 """`UpSampling1D/2D/3D`: enlarge sequences, images and volumes by repeating entries."""
 
 from minikeras import ops
-from minikeras.layers._image import resize_bilinear
+from minikeras.layers._image import resize_bilinear, resize_with_kernel
 from minikeras.layers._validation import int_tuple, standardize_data_format
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 
-_INTERPOLATIONS = ("nearest", "bilinear")
+_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
 
 
 class UpSampling1D(Layer):
@@ -52,8 +52,9 @@ class UpSampling2D(Layer):
     Args:
         size: an int or a pair `(height_factor, width_factor)` (2 by default).
         data_format: "channels_last" (default) or "channels_first".
-        interpolation: "nearest" (repeat each pixel, the default) or "bilinear"
-            (half-pixel centres, as Keras's `ops.image.resize`).
+        interpolation: "nearest" (repeat each pixel, the default), "bilinear", "bicubic",
+            "lanczos3" or "lanczos5" (half-pixel centres, no antialiasing, as Keras's
+            `ops.image.resize` on JAX).
 
     Example:
         >>> UpSampling2D((1, 2))(np.ones((2, 2, 1, 3))).shape
@@ -89,7 +90,9 @@ class UpSampling2D(Layer):
             return outputs
         height = inputs.shape[h_axis] * self.size[0]
         width = inputs.shape[w_axis] * self.size[1]
-        return resize_bilinear(inputs, height, width, self.data_format)
+        if self.interpolation == "bilinear":
+            return resize_bilinear(inputs, height, width, self.data_format)
+        return resize_with_kernel(inputs, height, width, self.interpolation, self.data_format)
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
