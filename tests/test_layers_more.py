@@ -13,7 +13,7 @@ import minikeras as keras
 from minikeras import layers
 from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
 from tests.gradcheck import check_gradients
-from tests.layer_test_helper import check_layer_gradients, run_layer_test
+from tests.layer_test_helper import _check_training_step, check_layer_gradients, run_layer_test
 
 _CASES = json.loads((pathlib.Path(__file__).parent / "fixtures" / "layers_more.json").read_text())[
     "cases"
@@ -35,6 +35,14 @@ def _adapt_data(case):
 
 
 def _layer_from_case(case):
+    if "inner" in case:
+        inner_cls, inner_kwargs = case["inner"]
+        layer = layers.SpectralNormalization(
+            getattr(layers, inner_cls)(**inner_kwargs), **case["kwargs"]
+        )
+        layer.build(np.shape(case["inputs"]))
+        layer.set_weights([np.asarray(w, "float32") for w in case["weights"]])
+        return layer
     layer = getattr(layers, case["cls"])(**case["kwargs"])
     if "adapt" in case:
         layer.adapt(_adapt_data(case))
@@ -63,7 +71,10 @@ def _h5_layout(path):
     return found
 
 
-@pytest.mark.parametrize("name", sorted(_CASES))
+_SPECTRAL = sorted(name for name in _CASES if name.startswith("spectral"))
+
+
+@pytest.mark.parametrize("name", sorted(set(_CASES) - set(_SPECTRAL)))
 def test_layer_matches_keras_outputs_weights_and_config(name):
     case = _CASES[name]
     layer = _layer_from_case(case)
@@ -76,7 +87,7 @@ def test_layer_matches_keras_outputs_weights_and_config(name):
     assert _comparable_config(layer.get_config()) == _comparable_config(case["config"])
 
 
-@pytest.mark.parametrize("name", sorted(_CASES))
+@pytest.mark.parametrize("name", sorted(set(_CASES) - set(_SPECTRAL)))
 def test_layer_weights_file_layout_matches_keras(name, tmp_path):
     case = _CASES[name]
     layer = _layer_from_case(case)
@@ -94,6 +105,76 @@ def test_layer_weights_file_layout_matches_keras(name, tmp_path):
         again.predict(_array(case["inputs"]), verbose=0),
         model.predict(_array(case["inputs"]), verbose=0),
     )
+
+
+def _case_inputs(case):
+    inputs = np.asarray(case["inputs"])
+    return inputs.astype("int32" if inputs.dtype.kind == "i" else "float32")
+
+
+@pytest.mark.parametrize("name", _SPECTRAL)
+def test_spectral_normalization_matches_keras_over_training_and_inference_calls(name):
+    case = _CASES[name]
+    layer = _layer_from_case(case)
+    inputs = _case_inputs(case)
+    outputs = [layer(inputs, training=True) for _ in range(2)]
+    outputs.append(layer(inputs, training=False))
+    if case["inner"][0] == "Embedding":
+        # Keras casts the wrapper's output to the input dtype, so an Embedding's vectors
+        # come out as int32 zeros; minikeras returns the looked-up (normalised) vectors.
+        embeddings = _array(case["weights_after"][0])
+        np.testing.assert_allclose(outputs[-1].numpy(), embeddings[inputs], rtol=1e-5)
+    else:
+        for output, expected in zip(outputs, case["outputs"]):
+            np.testing.assert_allclose(output.numpy(), _array(expected), rtol=1e-5, atol=1e-5)
+    assert [w.name for w in layer.weights] == case["weight_names"]
+    for weight, expected in zip(layer.get_weights(), case["weights_after"]):
+        np.testing.assert_allclose(weight, _array(expected), rtol=1e-5, atol=1e-6)
+    config = _comparable_config(layer.get_config())
+    expected_config = _comparable_config(case["config"])
+    for inner in (config["layer"], expected_config["layer"]):
+        inner.pop("build_config")  # the batch size of the building call
+        inner["config"] = _comparable_config(inner["config"])
+        # Keras's Dense config lacks `activity_regularizer`; its `quantization_config` is
+        # not part of minikeras: both belong to the wrapped layer, not to this wrapper.
+        inner["config"].pop("activity_regularizer", None)
+        inner["config"].pop("quantization_config", None)
+    assert config == expected_config
+
+
+@pytest.mark.parametrize("name", _SPECTRAL)
+def test_spectral_normalization_weights_file_matches_keras_and_loads_back(name, tmp_path):
+    case = _CASES[name]
+    layer = _layer_from_case(case)
+    inputs = _case_inputs(case)
+    model = keras.Sequential([keras.Input(inputs.shape[1:], dtype=inputs.dtype.name), layer])
+    path = str(tmp_path / "spectral.weights.h5")
+    model.save_weights(path)
+    assert _h5_layout(path) == case["layout"]
+    restored = layers.SpectralNormalization.from_config(layer.get_config())
+    again = keras.Sequential([keras.Input(inputs.shape[1:], dtype=inputs.dtype.name), restored])
+    again.load_weights(path)
+    for mine, theirs in zip(again.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_spectral_normalization_trains_in_fit_and_rejects_bad_arguments():
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((16, 4)).astype("float32"), rng.standard_normal((16, 2))
+    wrapped = layers.SpectralNormalization(layers.Dense(2))
+    model = keras.Sequential([keras.Input((4,)), wrapped])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y.astype("float32"), epochs=2, batch_size=4, verbose=0)
+    # After a normalising step the kernel's largest singular value is close to 1 (one power
+    # iteration per step, plus the optimizer's update after it).
+    wrapped(x, training=True)
+    assert abs(np.linalg.svd(wrapped.kernel.numpy(), compute_uv=False)[0] - 1.0) < 0.1
+    with pytest.raises(ValueError, match="power_iterations"):
+        layers.SpectralNormalization(layers.Dense(2), power_iterations=0)
+    with pytest.raises(ValueError, match="layer instance"):
+        layers.SpectralNormalization("dense")
+    with pytest.raises(ValueError, match="nor `embeddings`"):
+        layers.SpectralNormalization(layers.Flatten())(np.ones((2, 3), "float32"))
 
 
 # -- the shared layer checks -----------------------------------------------------------------
@@ -159,8 +240,13 @@ def test_adaptive_pooling_uses_the_floor_ceil_window_rule():
     assert adaptive_windows(7, 3) == [(0, 3), (2, 5), (4, 7)]
     assert adaptive_windows(3, 5) == [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)]
     x = np.arange(7, dtype="float32").reshape(1, 7, 1)
-    np.testing.assert_allclose(adaptive_average_pool(x, 3).numpy().ravel(), [1.0, 3.0, 5.0])
-    np.testing.assert_allclose(adaptive_max_pool(x, 3).numpy().ravel(), [2.0, 4.0, 6.0])
+    average = keras.ops.adaptive_average_pool(x, 3)  # Keras's name, default data format
+    np.testing.assert_allclose(average.numpy().ravel(), [1.0, 3.0, 5.0])
+    np.testing.assert_allclose(keras.ops.adaptive_max_pool(x, 3).numpy().ravel(), [2.0, 4.0, 6.0])
+    with pytest.raises(ValueError, match="data_format"):
+        keras.ops.adaptive_max_pool(x, 3, data_format="NHWC")
+    with pytest.raises(ValueError, match="output_size"):
+        keras.ops.adaptive_max_pool(x, (3, 3))
 
 
 @pytest.mark.parametrize(
@@ -368,3 +454,30 @@ def test_reshaping_layers_reject_bad_dims_as_keras_does(make, error, message):
 
 def test_flatten_gives_rank_one_inputs_a_feature_axis_as_keras_does():
     assert layers.Flatten()(np.ones((3,), "float32")).shape == (3, 1)
+
+
+def test_spectral_normalization_passes_the_shared_layer_checks():
+    # The freezing check does not apply: as in Keras, a frozen wrapper still normalises the
+    # kernel in a training call (the next test); the training step is checked here.
+    layer = run_layer_test(
+        layers.SpectralNormalization,
+        {"layer": layers.Dense(3), "power_iterations": 2},
+        input_shape=(4, 5),
+        expected_num_trainable_weights=2,
+        expected_num_non_trainable_weights=1,
+        supports_training=False,
+    )
+    data = np.random.default_rng(0).standard_normal((4, 5)).astype("float32")
+    _check_training_step(layer, data, updated_in_training=("vector_u",))
+
+
+def test_frozen_spectral_normalization_still_normalises_in_training_calls_as_keras():
+    layer = layers.SpectralNormalization(layers.Dense(3))
+    data = np.ones((2, 4), "float32")
+    layer(data)
+    kernel = layer.kernel.numpy().copy()
+    layer.trainable = False
+    layer(data, training=False)
+    np.testing.assert_array_equal(layer.kernel.numpy(), kernel)
+    layer(data, training=True)
+    assert not np.allclose(layer.kernel.numpy(), kernel)

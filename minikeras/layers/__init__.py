@@ -30,6 +30,7 @@ from minikeras.layers.normalization import (
     GroupNormalization,
     LayerNormalization,
     RMSNormalization,
+    SpectralNormalization,
     UnitNormalization,
 )
 from minikeras.layers.pooling import *  # noqa: F403
@@ -131,7 +132,8 @@ __all__ = [
     *pooling.__all__,
 ]
 # Normalization, the other normalization layers and the 3D reshaping layers.
-__all__ += ["GroupNormalization", "Normalization", "RMSNormalization", "UnitNormalization"]
+__all__ += ["GroupNormalization", "Normalization", "RMSNormalization", "SpectralNormalization"]
+__all__ += ["UnitNormalization"]
 __all__ += ["Cropping3D", "UpSampling3D", "ZeroPadding3D"]
 
 

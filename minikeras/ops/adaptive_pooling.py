@@ -9,9 +9,12 @@ over a box are the same as pooling one axis after the other, so one primitive,
 
 import numpy as np
 
+from minikeras import config
 from minikeras.autodiff import Function, Tensor
 from minikeras.autodiff.tensor import to_array
 from minikeras.ops.symbolic import op
+
+__all__ = ["adaptive_average_pool", "adaptive_max_pool"]
 
 
 def adaptive_windows(size, output_size):
@@ -82,6 +85,13 @@ def _adaptive_pool(x, output_size, data_format, mode):
             f"adaptive pooling: `output_size` must be {spatial} positive integer(s) for input "
             f"shape {tuple(x.shape)}. Received output_size={output_size!r}."
         )
+    if data_format is None:
+        data_format = config.image_data_format()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "adaptive pooling: `data_format` must be 'channels_last' or 'channels_first'. "
+            f"Received data_format={data_format!r}."
+        )
     first = 1 if data_format == "channels_last" else 2
     for offset, size in enumerate(output_size):
         x = AdaptivePoolAxis(first + offset, size, mode)(x)
@@ -89,32 +99,32 @@ def _adaptive_pool(x, output_size, data_format, mode):
 
 
 @op
-def adaptive_average_pool(x, output_size, data_format="channels_last"):
+def adaptive_average_pool(inputs, output_size, data_format=None):
     """Averages adaptive windows so each spatial axis gets the size in `output_size`.
 
     Args:
-        x: a tensor `(batch, *spatial, channels)` (or channels first) with 1 to 3 spatial axes.
+        inputs: a tensor `(batch, *spatial, channels)` (or channels first), 1 to 3 spatial axes.
         output_size: an int (every spatial axis) or one int per spatial axis.
-        data_format: "channels_last" or "channels_first".
+        data_format: "channels_last" or "channels_first" (None: `config.image_data_format()`).
 
     Example:
         >>> adaptive_average_pool(np.arange(5.0).reshape(1, 5, 1), 2).numpy().ravel()
         array([1. , 3. ], dtype=float32)
     """
-    return _adaptive_pool(x, output_size, data_format, "average")
+    return _adaptive_pool(inputs, output_size, data_format, "average")
 
 
 @op
-def adaptive_max_pool(x, output_size, data_format="channels_last"):
+def adaptive_max_pool(inputs, output_size, data_format=None):
     """Takes the maximum of adaptive windows so each spatial axis gets `output_size`.
 
     Args:
-        x: a tensor `(batch, *spatial, channels)` (or channels first) with 1 to 3 spatial axes.
+        inputs: a tensor `(batch, *spatial, channels)` (or channels first), 1 to 3 spatial axes.
         output_size: an int (every spatial axis) or one int per spatial axis.
-        data_format: "channels_last" or "channels_first".
+        data_format: "channels_last" or "channels_first" (None: `config.image_data_format()`).
 
     Example:
         >>> adaptive_max_pool(np.arange(5.0).reshape(1, 5, 1), 2).numpy().ravel()
         array([2., 4.], dtype=float32)
     """
-    return _adaptive_pool(x, output_size, data_format, "max")
+    return _adaptive_pool(inputs, output_size, data_format, "max")
