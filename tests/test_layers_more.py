@@ -533,3 +533,17 @@ def test_new_layers_train_the_same_replayed_and_eager(build):
         if not eager:
             assert model._compiled_steps.replayed["train"] > 0  # the layers are replayable
     np.testing.assert_allclose(histories[0], histories[1], rtol=1e-5)
+
+
+def test_normalization_exposes_broadcast_mean_and_variance_as_keras():
+    layer = layers.Normalization(axis=(1, 2), mean=[1.0, 2.0, 3.0, 4.0, 5.0], variance=[1.0] * 5)
+    assert layer.mean is None
+    layer.build((2, 7, 5, 3))
+    assert tuple(layer.mean.shape) == (1, 7, 5, 1)
+    np.testing.assert_allclose(layer.mean.numpy()[:, 6], [[[1.0], [2.0], [3.0], [4.0], [5.0]]])
+    adapted = layers.Normalization()
+    data, (mean, variance) = _adapt_case()
+    adapted.adapt(data)
+    assert tuple(adapted.variance.shape) == (1, 3)
+    np.testing.assert_allclose(adapted.mean.numpy()[0], mean, rtol=1e-6)
+    np.testing.assert_allclose(adapted.variance.numpy()[0], variance, rtol=1e-6)

@@ -140,6 +140,16 @@ class Normalization(Layer):
         variance = self.adapt_variance.numpy().reshape(self._broadcast_shape)
         return mean, variance
 
+    @property
+    def mean(self):
+        """The mean in use, shaped to broadcast against the inputs (None before building)."""
+        return ops.convert_to_tensor(self._statistics()[0]) if self.built else None
+
+    @property
+    def variance(self):
+        """The variance in use, shaped to broadcast against the inputs (None before building)."""
+        return ops.convert_to_tensor(self._statistics()[1]) if self.built else None
+
     def adapt(self, data):
         """Computes the mean and variance of `data` and stores them in the layer.
 
@@ -188,7 +198,11 @@ class Normalization(Layer):
             self._build_shapes = input_shape
         self._check_adapt_shape(input_shape)
         if batches is None:
-            values = _as_array(data).astype(self.compute_dtype, copy=False)
+            values = _as_array(data)
+            if values.dtype.kind != "f":
+                values = values.astype(self.compute_dtype)
+            # Like Keras, a whole array is reduced in its own precision (float64 data gives
+            # float64 sums); the results are stored as float32.
             total_mean = np.mean(values, axis=self._reduce_axis)
             total_variance = np.var(values, axis=self._reduce_axis)
         else:
