@@ -109,7 +109,7 @@ def adaptive_average_pool(inputs, output_size, data_format=None):
 
     Example:
         >>> adaptive_average_pool(np.arange(5.0).reshape(1, 5, 1), 2).numpy().ravel()
-        array([1. , 3. ], dtype=float32)
+        array([1., 3.], dtype=float32)
     """
     return _adaptive_pool(inputs, output_size, data_format, "average")
 

@@ -18,7 +18,7 @@ class RMSNormalization(Layer):
         epsilon: added to the mean square (1e-6).
 
     Example:
-        >>> RMSNormalization()(np.array([[3.0, -3.0]])).numpy()
+        >>> RMSNormalization()(np.array([[3.0, -3.0]])).numpy().round(3)
         array([[ 1., -1.]], dtype=float32)
     """
 
