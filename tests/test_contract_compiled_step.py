@@ -318,6 +318,76 @@ _CHANGES = {
         lambda h: _through(layers.Rescaling(0.5), h),
         [("scale", 2.0), ("offset", 0.5)],
     ),
+    "AdaptiveAveragePooling1D": (
+        (4, 4),
+        lambda h: _through(layers.AdaptiveAveragePooling1D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveMaxPooling1D": (
+        (4, 4),
+        lambda h: _through(layers.AdaptiveMaxPooling1D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveAveragePooling2D": (
+        (4, 4, 4),
+        lambda h: _through(layers.AdaptiveAveragePooling2D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveMaxPooling2D": (
+        (4, 4, 4),
+        lambda h: _through(layers.AdaptiveMaxPooling2D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveAveragePooling3D": (
+        (4, 4, 4, 4),
+        lambda h: _through(layers.AdaptiveAveragePooling3D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveMaxPooling3D": (
+        (4, 4, 4, 4),
+        lambda h: _through(layers.AdaptiveMaxPooling3D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "GlobalAveragePooling3D": (
+        (4, 4, 4, 4),
+        lambda h: _through(layers.GlobalAveragePooling3D(), h),
+        [("data_format", "channels_first")],
+    ),
+    "GlobalMaxPooling3D": (
+        (4, 4, 4, 4),
+        lambda h: _through(layers.GlobalMaxPooling3D(), h),
+        [("data_format", "channels_first")],
+    ),
+    "Cropping3D": (
+        (5, 5, 5, 2),
+        lambda h: _through(layers.Cropping3D(1), h),
+        [("cropping", ((2, 0), (0, 2), (1, 1)))],
+    ),
+    "ZeroPadding3D": (
+        (3, 3, 3, 2),
+        lambda h: _through(layers.ZeroPadding3D(1), h),
+        [("padding", ((2, 0), (0, 2), (1, 1)))],
+    ),
+    "UpSampling3D": (
+        (2, 2, 2, 2),
+        lambda h: _through(layers.UpSampling3D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "GroupNormalization": (
+        (6,),
+        lambda h: _through(layers.GroupNormalization(groups=2), layers.Dense(6)(h)),
+        [("epsilon", 0.5)],
+    ),
+    "RMSNormalization": (
+        (6,),
+        lambda h: _through(layers.RMSNormalization(), layers.Dense(6)(h)),
+        [("epsilon", 0.5)],
+    ),
+    "UnitNormalization": (
+        (4, 4),
+        lambda h: _through(layers.UnitNormalization(), h),
+        [("axis", [1])],
+    ),
     "UpSampling1D": ((4, 2), lambda h: _through(layers.UpSampling1D(2), h), [("size", 3)]),
     "UpSampling2D": (
         (4, 4, 2),
