@@ -184,7 +184,9 @@ def test_models_and_settings_that_stay_eager(rng, build, compile_kwargs):
     history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     steps = model._compiled_steps
-    assert steps is None or (steps.replayed == {"train": 0, "test": 0} and not steps.entries)
+    assert steps is None or (
+        steps.replayed == {"train": 0, "test": 0, "predict": 0} and not steps.entries
+    )
 
 
 class _ClaimsReplayable(layers.Layer):
@@ -375,6 +377,53 @@ def test_every_vetted_layer_trains_the_same_replayed(rng, name):
     assert compiled[0]._is_replayable()
     assert compiled[0]._compiled_steps.replayed["train"] > 0
     _assert_same_training(compiled, eager, exact=True)
+
+
+@pytest.mark.parametrize("name", sorted(_VETTED))
+def test_every_vetted_layer_predicts_the_same_replayed(rng, name):
+    shape, body = _VETTED[name]
+    x = rng.standard_normal((44, *shape)).astype("float32")
+    predictions = []
+    for eager in (False, True):
+        keras.utils.set_random_seed(5)
+        inputs = keras.Input(shape=shape)
+        h = body(inputs)
+        if len(h.shape) > 2:
+            h = layers.Flatten()(h)
+        model = keras.Model(inputs, layers.Dense(3)(h))
+        model.compile(optimizer="sgd", loss="mse", run_eagerly=eager)
+        # Batches of 8 and a last one of 4: each shape recorded, checked, then replayed.
+        predictions.append([model.predict(x, batch_size=8, verbose=0) for _ in range(2)])
+        if not eager:
+            steps = model._compiled_steps
+            assert steps.replayed == {"train": 0, "test": 0, "predict": 8}
+    for got, want in zip(*predictions):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_predict_of_models_that_are_not_vetted_runs_eagerly(rng):
+    x, _ = _data(rng, n=40)
+    for build in (_Subclassed, _with_lambda, _with_activity_regularizer, _with_python_activation):
+        model = build()
+        model.compile(optimizer="sgd", loss="mse")
+        want = model.predict(x, batch_size=8, verbose=0)
+        got = model.predict(x, batch_size=8, verbose=0)
+        assert model._compiled_steps.replayed["predict"] == 0
+        assert not model._compiled_steps.entries
+        np.testing.assert_array_equal(got, want)
+
+
+def test_predict_replays_with_the_weights_of_the_moment(rng):
+    x, y = _data(rng, n=40)
+    model = _mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    model.predict(x, batch_size=8, verbose=0)  # recorded, checked, replayed
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    replayed = model._compiled_steps.replayed["predict"]
+    got = model.predict(x, batch_size=8, verbose=0)
+    assert model._compiled_steps.replayed["predict"] == replayed + 5
+    np.testing.assert_array_equal(got, model(x).numpy())
 
 
 def test_several_inputs_and_named_targets_are_replayed(rng):

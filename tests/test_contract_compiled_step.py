@@ -594,7 +594,7 @@ def test_a_layer_holding_an_array_runs_eagerly_and_sees_it_change_in_place(rng):
         model.compile(optimizer="sgd", loss="mse", run_eagerly=mode != "compiled")
         model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
         if mode == "compiled":
-            assert model._compiled_steps.replayed == {"train": 0, "test": 0}
+            assert model._compiled_steps.replayed == {"train": 0, "test": 0, "predict": 0}
         if mode != "unchanged":
             change(model, rescaling)
         outcomes[mode] = _outcome(model, x, y)

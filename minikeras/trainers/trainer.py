@@ -13,8 +13,9 @@ start of each epoch and of each evaluation. Log keys are sorted, as Keras does.
 Compiled steps: as Keras compiles its steps by default (`jit_compile="auto"`), the default
 `train_step` and `test_step` of a model made of vetted layers and a built-in loss record
 their forward pass, loss and gradients once per batch shape and then replay the recording
-(`compiled_step.py`). `run_eagerly=True` or `jit_compile=False` turn that off; everything
-else always runs eagerly. `steps_per_execution` is accepted for compatibility: one batch
+(`compiled_step.py`); so does the default `predict_step`, for the forward pass alone.
+`run_eagerly=True` or `jit_compile=False` turn that off; everything else always runs
+eagerly. `steps_per_execution` is accepted for compatibility: one batch
 per step.
 """
 
@@ -422,10 +423,17 @@ class Trainer:
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
+    def _eager_predictions(self, x, y=None, sample_weight=None):
+        """The predictions of a batch, computed eagerly, as `(y_pred,)` (for `predict_step`)."""
+        return (self(x, training=False),)
+
     def predict_step(self, data):
         """The model's outputs for one batch."""
         x, _, _ = unpack_x_y_sample_weight(data)
-        return self(x, training=False)
+        compiled = self._compiled_steps
+        if compiled is None or self.run_eagerly:
+            return self(x, training=False)
+        return compiled.predictions(x)[0]
 
     # -- loops ------------------------------------------------------------------------------
     def _callback_list(self, callbacks, verbose, epochs, steps, add_history):
