@@ -133,8 +133,8 @@ class Trainer:
                 ignore sample and class weights.
             weighted_metrics: like metrics, but weighted by sample_weight/class_weight.
             run_eagerly: True to run every step eagerly, layer by layer (for debugging).
-            jit_compile: `"auto"` (default) or True: the default train and test steps
-                record and replay their computation when the model allows it (see
+            jit_compile: `"auto"` (default) or True: the default train, test and predict
+                steps record and replay their computation when the model allows it (see
                 `trainers/compiled_step.py`); False: always eager.
             steps_per_execution: how many batches each step call runs (1 by default). As
                 in Keras, the batch callbacks run once per group of that many batches:
