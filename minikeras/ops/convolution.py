@@ -19,6 +19,12 @@ gradient, and its backward pass is a forward convolution. A depthwise convolutio
 input channel per filter group) would make those products tiny, so it multiplies shifted
 inputs by per-channel weights elementwise instead.
 
+This is the path to read first. `Conv` leaves it for the blocked im2col of `_conv_fast.py`
+(the same sums, without ever holding the whole `cols` matrix) when
+`_conv_fast.use_blocked_im2col` says so from the shapes alone: an ungrouped convolution of a
+multi-tap kernel over at least 16 input channels, on images large enough that the padded
+border is a small part of them. Its module docstring gives the rule and the measurements.
+
 Pooling works on the same windows with a loop over the pool positions: the maximum (or sum)
 of `prod(pool_size)` strided slices. Max-pool gradients go to the first maximum of each window
 in row-major order (as TensorFlow and XLA route them); ties do not split the gradient.
@@ -36,6 +42,7 @@ from numpy.lib.stride_tricks import as_strided
 from minikeras import config
 from minikeras.autodiff import Function
 from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops import _conv_fast
 from minikeras.ops.numpy import _float_tensor, _tensor
 from minikeras.ops.symbolic import KerasTensor, op
 
@@ -477,6 +484,10 @@ class Conv(Function):
     def forward(self, x, kernel):
         plan = self.plan
         x = _channels_last(x, plan.channels_first)
+        self.fast = None
+        if _conv_fast.use_blocked_im2col(plan.windows, plan.groups, x.shape[-1]):
+            self.fast = _conv_fast.BlockedConv(plan.windows)
+            return _restore_layout(self.fast.forward(x, kernel), plan.channels_first)
         cols = _im2col(x, plan.windows, plan.groups)
         y = np.matmul(cols, _grouped_kernel(kernel, plan.groups))
         self.cols, self.kernel, self.x_shape = cols, kernel, x.shape
@@ -485,6 +496,12 @@ class Conv(Function):
 
     def backward(self, gy):
         plan = self.plan
+        if self.fast is not None:
+            gy = _channels_last(gy, plan.channels_first)
+            gx, gw = self.fast.backward(gy, *self.needs_grad)
+            if gx is not None:
+                gx = _restore_layout(gx, plan.channels_first)
+            return gx, gw
         gy = _to_groups(_channels_last(gy, plan.channels_first), plan.groups)
         gx = gw = None
         if self.needs_grad[0]:
