@@ -144,3 +144,62 @@ def test_conv_takes_the_blocked_path_where_the_rule_says(monkeypatch):
     ops.conv(x, np.zeros((3, 3, 16, 4), np.float32), padding="same")
     ops.conv(x[..., :3], np.zeros((3, 3, 3, 4), np.float32), padding="same")
     assert calls == [(2, 32, 32, 16)]
+
+
+def _pool_reference(x, pool, stride, padding, kind, gy):
+    """Output and input gradient of 2-D pooling by loops over windows (channels last).
+
+    Max: the gradient goes to the first maximum of the window in row-major order.
+    """
+    n, h, w, c = x.shape
+    if padding == "same":
+        out = [-(-size // stride) for size in (h, w)]
+        pads = [max((o - 1) * stride + pool - size, 0) // 2 for o, size in zip(out, (h, w))]
+    else:
+        out = [(size - pool) // stride + 1 for size in (h, w)]
+        pads = [0, 0]
+    y = np.zeros((n, *out, c), x.dtype)
+    gx = np.zeros_like(x)
+    for b, i, j, ch in itertools.product(range(n), range(out[0]), range(out[1]), range(c)):
+        rows = range(max(i * stride - pads[0], 0), min(i * stride - pads[0] + pool, h))
+        cols = range(max(j * stride - pads[1], 0), min(j * stride - pads[1] + pool, w))
+        cells = [(r, q) for r in rows for q in cols]
+        values = [x[b, r, q, ch] for r, q in cells]
+        if kind == "max":
+            y[b, i, j, ch] = max(values)
+            r, q = cells[values.index(max(values))]
+            gx[b, r, q, ch] += gy[b, i, j, ch]
+        else:
+            y[b, i, j, ch] = sum(values) / len(values)
+            for r, q in cells:
+                gx[b, r, q, ch] += gy[b, i, j, ch] / len(values)
+    return y, gx
+
+
+@pytest.mark.parametrize("kind", ["max", "average"])
+@pytest.mark.parametrize(
+    "size,pool,stride,padding",
+    [
+        ((8, 6), 2, 2, "valid"),  # windows tile the input
+        ((9, 7), 2, 2, "valid"),  # a row and a column left over
+        ((9, 7), 2, 2, "same"),
+        ((9, 8), 2, 3, "valid"),  # gaps between windows
+        ((10, 7), 3, 3, "same"),
+        ((7, 7), 3, 2, "same"),  # overlapping windows keep adding
+    ],
+)
+def test_pooling_fast_paths_match_window_loops(kind, size, pool, stride, padding):
+    rng = np.random.default_rng(4)
+    # Rounded, half of them zero (as after a relu): many tied maxima.
+    x = np.maximum(np.round(rng.standard_normal((2, *size, 3)), 1), 0).astype(np.float32)
+    function = ops.max_pool if kind == "max" else ops.average_pool
+    tx = Variable(x)
+    with GradientTape() as tape:
+        y = function(tx, pool, stride, padding)
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    with GradientTape() as tape:
+        loss = ops.sum(function(tx, pool, stride, padding) * gy)
+    gx = tape.gradient(loss, tx).numpy()
+    y_ref, gx_ref = _pool_reference(x, pool, stride, padding, kind, gy)
+    np.testing.assert_allclose(y.numpy(), y_ref, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(gx, gx_ref, rtol=1e-5, atol=1e-6)
