@@ -203,3 +203,46 @@ def test_pooling_fast_paths_match_window_loops(kind, size, pool, stride, padding
     y_ref, gx_ref = _pool_reference(x, pool, stride, padding, kind, gy)
     np.testing.assert_allclose(y.numpy(), y_ref, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(gx, gx_ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("has_gamma,has_beta", [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize("channels_first", [False, True])
+def test_batch_norm_backward_in_few_passes_matches_the_general_formula(
+    monkeypatch, has_gamma, has_beta, channels_first
+):
+    from minikeras.layers.normalization.fused import Normalize
+
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((6, 5, 4, 3)) * 3 + 1).astype(np.float32)
+    axes, param_shape = ((0, 2, 3), (1, 5, 1, 1)) if channels_first else ((0, 1, 2), (1, 1, 1, 3))
+    channels = param_shape[1] if channels_first else param_shape[-1]
+    params = []
+    if has_gamma:
+        params.append(rng.uniform(0.5, 2, channels).astype(np.float32))
+    if has_beta:
+        params.append(rng.standard_normal(channels).astype(np.float32))
+    gy = rng.standard_normal(x.shape).astype(np.float32)
+    results = []
+    for grouped in (True, False):
+        monkeypatch.setattr(Normalize, "_grouped", lambda self, ndim, grouped=grouped: grouped)
+        function = Normalize(axes, 1e-3, param_shape, has_gamma, has_beta)
+        function.needs_grad = (True,) * (1 + len(params))
+        y = function.forward(x, *params)
+        results.append((y, *function.backward(gy)))
+    for fast, general in zip(*results):
+        assert fast.dtype == np.float32
+        np.testing.assert_allclose(fast, general, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_norm_gradients_by_finite_differences():
+    from minikeras.layers.normalization.fused import Normalize
+
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 3, 3, 2))
+    gamma, beta = rng.uniform(0.5, 2, 2), rng.standard_normal(2)
+    assert Normalize((0, 1, 2), 1e-3, (1, 1, 1, 2), True, True)._grouped(4)
+
+    def batch_norm(a, g, b):
+        return Normalize((0, 1, 2), 1e-3, (1, 1, 1, 2), True, True)(a, g, b)
+
+    check_gradients(batch_norm, x, gamma, beta)

@@ -63,7 +63,42 @@ class Normalize(Function):
         axes = tuple(i for i, size in enumerate(self.param_shape) if size == 1)
         return g.sum(axis=axes).reshape(shape)
 
+    def _grouped(self, ndim):
+        """Whether gamma and beta are one number per normalised group (batch normalisation:
+        the statistics and the parameters both run along the channels)."""
+        return all(self.param_shape[axis % ndim] == 1 for axis in self.axes)
+
+    def _grouped_backward(self, gy):
+        """The backward pass when gamma is constant within each group, in few passes.
+
+        With `scale = gamma * inv` constant per group, the input gradient of the module
+        docstring is `gx = scale * (gy - mean(gy)) - centered * scale * inv**2 *
+        mean(gy * centered)`, and the gamma gradient is `inv * sum(gy * centered)`: two
+        reductions serve all three gradients, and no normalised copy of x is made.
+        """
+        needs = self.needs_grad
+        count = self.centered.size // self.inv.size
+        sum_gy = np.sum(gy, axis=self.axes, keepdims=True)
+        product = gy * self.centered
+        sum_product = np.sum(product, axis=self.axes, keepdims=True)
+        gradients = [None]
+        if self.has_gamma:
+            shape = self.param_sizes[0]
+            gradients.append(self._reduce_to_params(sum_product * self.inv, shape))
+        if self.has_beta:
+            gradients.append(self._reduce_to_params(sum_gy, self.param_sizes[-1]))
+        if needs[0]:
+            scale = self.inv if self.gamma is None else self.inv * self.gamma
+            gx = np.multiply(gy, scale)
+            gx -= scale * (sum_gy / count)
+            slope = scale * self.inv * self.inv * (sum_product / count)
+            gx -= np.multiply(self.centered, slope, out=product)
+            gradients[0] = gx
+        return tuple(g if g is None or needs[i] else None for i, g in enumerate(gradients))
+
     def backward(self, gy):
+        if self._grouped(gy.ndim):
+            return self._grouped_backward(gy)
         needs = self.needs_grad
         xhat = self.centered * self.inv
         count = xhat.size // self.inv.size
