@@ -246,3 +246,24 @@ def test_batch_norm_gradients_by_finite_differences():
         return Normalize((0, 1, 2), 1e-3, (1, 1, 1, 2), True, True)(a, g, b)
 
     check_gradients(batch_norm, x, gamma, beta)
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "channels_last_view", "channels_first"])
+def test_batch_norm_statistics_by_blas_reductions_match_numpy(layout):
+    from minikeras.layers.normalization.fused import Normalize
+
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((8, 6, 5, 4)) * 2 + 3).astype(np.float32)
+    if layout == "channels_last_view":
+        x = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, -1, 1)), 1, -1)  # not contiguous
+    axes = (0, 2, 3) if layout == "channels_first" else (0, 1, 2)
+    param_shape = (1, 6, 1, 1) if layout == "channels_first" else (1, 1, 1, 4)
+    function = Normalize(axes, 1e-3, param_shape, False, False)
+    y = function.forward(x)
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=axes, keepdims=True)
+    variance = x64.var(axis=axes, keepdims=True)
+    assert y.dtype == np.float32 and function.batch_mean.dtype == np.float32
+    np.testing.assert_allclose(function.batch_mean, mean, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(function.batch_variance, variance, rtol=1e-5)
+    np.testing.assert_allclose(y, (x64 - mean) / np.sqrt(variance + 1e-3), rtol=1e-4, atol=1e-4)

@@ -16,6 +16,8 @@ With `xhat = (x - mean) * inv`, `inv = 1 / sqrt(variance + epsilon)`, `g = gy * 
     gx = inv * (g - mean(g) - xhat * mean(g * xhat))      (means over `axes`)
 """
 
+import math
+
 import numpy as np
 
 from minikeras.autodiff import Function
@@ -45,9 +47,10 @@ class Normalize(Function):
     def forward(self, x, *params):
         gamma = params[0].reshape(self.param_shape) if self.has_gamma else None
         beta = params[-1].reshape(self.param_shape) if self.has_beta else None
-        mean = np.mean(x, axis=self.axes, keepdims=True)
+        count = x.size // math.prod(x.shape[a] for a in range(x.ndim) if a not in self._axes(x))
+        mean = self._sum(x) / count
         centered = x - mean
-        variance = np.mean(np.square(centered), axis=self.axes, keepdims=True)
+        variance = self._dot(centered, centered) / count
         inv = 1.0 / np.sqrt(variance + self.epsilon)
         scale = inv if gamma is None else inv * gamma
         y = centered * scale
@@ -57,6 +60,36 @@ class Normalize(Function):
         self.batch_mean, self.batch_variance = mean, variance
         self.param_sizes = [p.shape for p in params]
         return y
+
+    def _axes(self, x):
+        return {axis % x.ndim for axis in self.axes}
+
+    def _rows(self, *arrays):
+        """The arrays as `(rows, channels)` matrices when the statistics run over every axis
+        but the last of contiguous arrays (channels-last batch normalisation), else None."""
+        first = arrays[0]
+        if self._axes(first) != set(range(first.ndim - 1)):
+            return None
+        if not all(a.flags.c_contiguous for a in arrays):
+            return None
+        return [a.reshape(-1, first.shape[-1]) for a in arrays]
+
+    def _sum(self, a):
+        """`a` summed over the statistics axes (kept as size 1). On `(rows, channels)`
+        matrices this is a product with a vector of ones: BLAS does it about four times
+        faster than numpy's reduction over the leading axes."""
+        rows = self._rows(a)
+        if rows is None:
+            return np.sum(a, axis=self.axes, keepdims=True)
+        ones = np.ones(rows[0].shape[0], dtype=a.dtype)
+        return (ones @ rows[0]).reshape((1,) * (a.ndim - 1) + (-1,))
+
+    def _dot(self, a, b):
+        """`sum(a * b)` over the statistics axes, without the product array when it can."""
+        rows = self._rows(a, b)
+        if rows is None:
+            return np.sum(a * b, axis=self.axes, keepdims=True)
+        return np.einsum("ij,ij->j", *rows).reshape((1,) * (a.ndim - 1) + (-1,))
 
     def _reduce_to_params(self, g, shape):
         """Sums `g` over the axes a parameter is broadcast along, back to `shape`."""
@@ -78,9 +111,8 @@ class Normalize(Function):
         """
         needs = self.needs_grad
         count = self.centered.size // self.inv.size
-        sum_gy = np.sum(gy, axis=self.axes, keepdims=True)
-        product = gy * self.centered
-        sum_product = np.sum(product, axis=self.axes, keepdims=True)
+        sum_gy = self._sum(gy)
+        sum_product = self._dot(gy, self.centered)
         gradients = [None]
         if self.has_gamma:
             shape = self.param_sizes[0]
@@ -92,7 +124,7 @@ class Normalize(Function):
             gx = np.multiply(gy, scale)
             gx -= scale * (sum_gy / count)
             slope = scale * self.inv * self.inv * (sum_product / count)
-            gx -= np.multiply(self.centered, slope, out=product)
+            gx -= self.centered * slope
             gradients[0] = gx
         return tuple(g if g is None or needs[i] else None for i, g in enumerate(gradients))
 
