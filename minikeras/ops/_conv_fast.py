@@ -37,6 +37,19 @@ block is a handful of numbers, the block copies are slow element by element, and
 the input itself; grouped convolutions keep the plain path. Nothing else is checked at run
 time: both paths compute the same sums, in a different order (results agree to float32
 rounding).
+
+Measured (one BLAS thread, best of interleaved rounds, a 64x32x32x16 batch and 32 filters of
+3x3, "same"): forward 9.0 ms against 16.4 ms for im2col + one product; kernel gradient 9.9
+against 8.3 (the plain path kept `cols` from the forward pass, here it is rebuilt); input
+gradient 12.7 against 14.3. The whole `Conv` forward and backward went from 70.5 ms to 40.4 ms
+(PyTorch eager: 18.2 ms). Memory: the forward pass keeps the padded input (1.1 times the
+input) instead of `cols` (9 times).
+
+BLAS threads: each block is one BLAS call large enough for OpenBLAS to split over its threads,
+so both cores work on the products; the block copies run on one. Many calls mean many
+thread handovers: on a machine whose cores are busy with other processes, a handover can
+wait for a descheduled BLAS thread, and this path (about 80 calls per pass here) suffers more
+from that than the plain path (one call). Set `OPENBLAS_NUM_THREADS=1` on a shared machine.
 """
 
 import functools
