@@ -57,7 +57,18 @@ from minikeras.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
-from minikeras.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from minikeras.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
 
 __all__ = [
     "ELU",
@@ -66,6 +77,7 @@ __all__ = [
     "Add",
     "Average",
     "BatchNormalization",
+    "Bidirectional",
     "CategoryEncoding",
     "CenterCrop",
     "Concatenate",
@@ -108,9 +120,11 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "StackedRNNCells",
     "StringLookup",
     "Subtract",
     "TextVectorization",
+    "TimeDistributed",
     "UpSampling1D",
     "UpSampling2D",
     "ZeroPadding1D",
