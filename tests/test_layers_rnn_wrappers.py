@@ -210,30 +210,32 @@ def test_wrapper_gradients_match_finite_differences(make):
 
 
 # -- shared layer checks -----------------------------------------------------------------------
+# Constructor arguments are made inside the test, so that collecting this module creates no
+# layer (auto-names such as "lstm" depend on how many were made before).
 @pytest.mark.parametrize(
-    ("cls", "kwargs", "output_shape", "trainable"),
+    ("cls", "make_kwargs", "output_shape", "trainable"),
     [
-        (layers.Bidirectional, {"layer": layers.LSTM(3)}, (2, 6), 6),
+        (layers.Bidirectional, lambda: {"layer": layers.LSTM(3)}, (2, 6), 6),
         (
             layers.Bidirectional,
-            {"layer": layers.GRU(3, return_sequences=True), "merge_mode": "sum"},
+            lambda: {"layer": layers.GRU(3, return_sequences=True), "merge_mode": "sum"},
             (2, 4, 3),
             6,
         ),
         (
             layers.Bidirectional,
-            {
+            lambda: {
                 "layer": layers.LSTM(2, return_sequences=True),
                 "backward_layer": layers.SimpleRNN(2, return_sequences=True, go_backwards=True),
             },
             (2, 4, 4),
             6,
         ),
-        (layers.TimeDistributed, {"layer": layers.Dense(3)}, (2, 4, 3), 2),
-        (layers.RNN, {"cell": [layers.LSTMCell(3), layers.GRUCell(2)]}, (2, 2), 6),
+        (layers.TimeDistributed, lambda: {"layer": layers.Dense(3)}, (2, 4, 3), 2),
+        (layers.RNN, lambda: {"cell": [layers.LSTMCell(3), layers.GRUCell(2)]}, (2, 2), 6),
         (
             layers.RNN,
-            {
+            lambda: {
                 "cell": layers.StackedRNNCells([layers.SimpleRNNCell(2), layers.SimpleRNNCell(3)]),
                 "return_sequences": True,
             },
@@ -241,11 +243,19 @@ def test_wrapper_gradients_match_finite_differences(make):
             6,
         ),
     ],
+    ids=[
+        "bidirectional",
+        "bidirectional_sum",
+        "bidirectional_backward_layer",
+        "time",
+        "rnn_list",
+        "stacked",
+    ],
 )
-def test_wrappers_pass_layer_checks(cls, kwargs, output_shape, trainable):
+def test_wrappers_pass_layer_checks(cls, make_kwargs, output_shape, trainable):
     run_layer_test(
         cls,
-        kwargs,
+        make_kwargs(),
         input_shape=(2, 4, 5),
         expected_output_shape=output_shape,
         expected_num_trainable_weights=trainable,
