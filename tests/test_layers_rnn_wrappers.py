@@ -381,6 +381,16 @@ def test_time_distributed_batch_normalization_updates_per_timestep_as_keras():
     np.testing.assert_allclose(norm.moving_mean.numpy(), moving_mean, rtol=1e-5)
 
 
+def test_time_distributed_ignores_the_inner_activity_regularizer_as_keras():
+    wrapper = layers.TimeDistributed(layers.Dense(2, activity_regularizer="l2"))
+    wrapper(rand(2, 3, 4))
+    assert wrapper.losses == []
+    # Weight regularizers still count (they come from the weights, not the call).
+    wrapper = layers.TimeDistributed(layers.Dense(2, kernel_regularizer="l2"))
+    wrapper(rand(2, 3, 4))
+    assert len(wrapper.losses) == 1
+
+
 def test_time_distributed_rejects_inputs_below_three_dimensions():
     with pytest.raises(ValueError, match=r"at least 3 dimensions.*\(2, 5\)"):
         layers.TimeDistributed(layers.Dense(2))(rand(2, 5))

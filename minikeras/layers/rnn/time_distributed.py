@@ -1,5 +1,7 @@
 """`TimeDistributed`: applies one layer to every timestep of a sequence, sharing its weights."""
 
+import inspect
+
 from minikeras import ops
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.bidirectional import _nest_paths
@@ -14,6 +16,8 @@ class TimeDistributed(Layer):
     numbers of Keras's per-timestep loop for every layer that treats samples independently.
     A layer with non-trainable weights (BatchNormalization's moving statistics) is called
     once per timestep instead, as Keras does, since its statistics depend on the batch.
+    As in Keras, the wrapped layer's `call` runs directly: its activity regularizer, if
+    any, adds no loss.
 
     Args:
         layer: the layer to apply; its weights are shared by every timestep.
@@ -60,13 +64,17 @@ class TimeDistributed(Layer):
                 f'Layer "{self.name}": masking is not supported by minikeras wrappers.'
             )
         self._child_input_shape(tuple(inputs.shape))
-        kwargs = {} if training is None else {"training": training}
+        # As Keras, the layer's `call` runs directly (built already by `build`), so an
+        # activity regularizer of the wrapped layer adds no loss.
+        kwargs = {}
+        if "training" in inspect.signature(self.layer.call).parameters:
+            kwargs["training"] = training
         batch, steps = inputs.shape[0], inputs.shape[1]
         if self.layer.non_trainable_weights:
-            outputs = [self.layer(inputs[:, t], **kwargs) for t in range(steps)]
+            outputs = [self.layer.call(inputs[:, t], **kwargs) for t in range(steps)]
             return ops.stack(outputs, axis=1)
         folded = ops.reshape(inputs, (batch * steps, *inputs.shape[2:]))
-        outputs = self.layer(folded, **kwargs)
+        outputs = self.layer.call(folded, **kwargs)
         return ops.reshape(outputs, (batch, steps, *outputs.shape[1:]))
 
     def get_config(self):
