@@ -6,6 +6,11 @@ Workload: LSTM(64) over 100 timesteps, batch 64, input dim 32, float32, returnin
 output; loss = sum(h_T * R) for a fixed random R; gradients for the kernel, the recurrent
 kernel, the bias and the input.
 Prints the time per step of each and `ratio = minikeras / numpy`.
+
+Each timestep multiplies small matrices ((64, 64) @ (64, 256)). With OpenBLAS's default
+threads such products can stall for milliseconds waiting on busy cores, so on a shared or
+loaded machine both minikeras and the numpy version vary wildly; run with
+`OPENBLAS_NUM_THREADS=1` for stable numbers.
 """
 
 import numpy as np
