@@ -11,7 +11,7 @@ step-by-step loop, since each cell's output sequence is the next cell's input se
 """
 
 from minikeras import ops
-from minikeras.layers.layer import Layer
+from minikeras.layers.layer import Layer, _call_signature_flags
 
 
 def _cell_output_size(cell):
@@ -91,7 +91,7 @@ class StackedRNNCells(Layer):
             nested = isinstance(cell_states, (list, tuple))
             cell_states = list(cell_states) if nested else [cell_states]
             kwargs = {}
-            if "training" in _call_parameters(cell):
+            if _call_signature_flags(type(cell))[0]:
                 kwargs["training"] = training
             inputs, cell_states = cell(inputs, cell_states, **kwargs)
             if not isinstance(cell_states, (list, tuple)):
@@ -145,9 +145,3 @@ class StackedRNNCells(Layer):
             for cell in config.pop("cells")
         ]
         return cls(cells, **config)
-
-
-def _call_parameters(layer):
-    import inspect
-
-    return inspect.signature(layer.call).parameters

@@ -1,9 +1,7 @@
 """`TimeDistributed`: applies one layer to every timestep of a sequence, sharing its weights."""
 
-import inspect
-
 from minikeras import ops
-from minikeras.layers.layer import Layer
+from minikeras.layers.layer import Layer, _call_signature_flags
 from minikeras.layers.rnn.bidirectional import _nest_paths
 
 
@@ -67,7 +65,7 @@ class TimeDistributed(Layer):
         # As Keras, the layer's `call` runs directly (built already by `build`), so an
         # activity regularizer of the wrapped layer adds no loss.
         kwargs = {}
-        if "training" in inspect.signature(self.layer.call).parameters:
+        if _call_signature_flags(type(self.layer))[0]:  # cached per class
             kwargs["training"] = training
         batch, steps = inputs.shape[0], inputs.shape[1]
         if self.layer.non_trainable_weights:
