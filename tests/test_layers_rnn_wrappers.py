@@ -167,6 +167,18 @@ def test_weights_file_layout_equals_keras_layout(tmp_path):
     assert listing == _h5_listing(keras_file)
 
 
+def test_fit_of_a_model_with_wrappers_matches_keras():
+    case = DATA["fit"]
+    model = _model()
+    model.set_weights(arrays(case["weights"]))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    x, y = np.asarray(case["x"], np.float32), np.asarray(case["y"], np.float32)
+    history = model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], case["loss"], rtol=1e-4)
+    for weight, expected in zip(model.weights, arrays(case["weights_after"]), strict=True):
+        np.testing.assert_allclose(weight.numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
 def test_model_config_written_by_keras_rebuilds_the_same_model(tmp_path):
     model = deserialize_keras_object(DATA["model"]["config"])
     model.load_weights(_keras_weights_file(tmp_path))
