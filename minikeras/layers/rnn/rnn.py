@@ -97,7 +97,8 @@ class RNN(Layer):
         cell: the cell layer. SimpleRNNCell, LSTMCell and GRUCell run the whole sequence
             as one primitive; any other layer with a `state_size` and a
             `call(inputs, states)` returning `(output, new_states)` is called once per
-            timestep.
+            timestep. A list of cells becomes a `StackedRNNCells` (the states are then one
+            entry per cell).
         return_sequences: return the output of every timestep, `(batch, timesteps, units)`,
             rather than the last one, `(batch, units)`.
         return_state: also return the final states: `(output, *states)`.
