@@ -598,11 +598,9 @@ def test_rnn_wrapper_of_a_custom_cell_has_finite_difference_gradients():
     check_layer_gradients(layer, RNG.standard_normal((2, 3, 2)))
 
 
-def test_rnn_wrapper_rejects_a_cell_without_state_size_and_stacked_cells():
+def test_rnn_wrapper_rejects_a_cell_without_state_size():
     with pytest.raises(ValueError, match="state_size"):
         layers.RNN(layers.Dense(2))
-    with pytest.raises(NotImplementedError, match="stacked"):
-        layers.RNN([layers.GRUCell(2), layers.GRUCell(2)])
 
 
 def test_cell_keeps_its_dropout_mask_across_steps_until_reset():

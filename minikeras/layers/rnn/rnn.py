@@ -14,6 +14,8 @@ from minikeras import ops, random
 from minikeras.autodiff import Variable, convert_to_tensor
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
+from minikeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
+from minikeras.tree import flatten, pack_sequence_as
 
 
 def check_rate(name, value):
@@ -95,7 +97,8 @@ class RNN(Layer):
         cell: the cell layer. SimpleRNNCell, LSTMCell and GRUCell run the whole sequence
             as one primitive; any other layer with a `state_size` and a
             `call(inputs, states)` returning `(output, new_states)` is called once per
-            timestep.
+            timestep. A list of cells becomes a `StackedRNNCells` (the states are then one
+            entry per cell).
         return_sequences: return the output of every timestep, `(batch, timesteps, units)`,
             rather than the last one, `(batch, units)`.
         return_state: also return the final states: `(output, *states)`.
@@ -125,10 +128,7 @@ class RNN(Layer):
     ):
         super().__init__(**kwargs)
         if isinstance(cell, (list, tuple)):
-            raise NotImplementedError(
-                "RNN(cell=[...]) (stacked cells, StackedRNNCells) is not supported in "
-                "minikeras; stack recurrent layers instead."
-            )
+            cell = StackedRNNCells(cell)
         if not isinstance(cell, Layer) or not callable(getattr(cell, "call", None)):
             raise ValueError(
                 f"Argument `cell` should be a layer with a `call` method, got {cell!r}."
@@ -136,8 +136,9 @@ class RNN(Layer):
         state_size = getattr(cell, "state_size", None)
         if state_size is None:
             raise ValueError("state_size must be specified as property on the RNN cell.")
-        sizes = state_size if isinstance(state_size, (list, tuple)) else [state_size]
-        if not all(isinstance(size, int) and not isinstance(size, bool) for size in sizes):
+        if not all(
+            isinstance(size, int) and not isinstance(size, bool) for size in flatten(state_size)
+        ):
             raise ValueError(
                 "state_size must be an integer, or a list/tuple of integers (one for each "
                 f"state tensor), got {state_size!r}."
@@ -161,7 +162,7 @@ class RNN(Layer):
         units = getattr(self.cell, "output_size", None) or self.state_size[0]
         output = (batch, length, units) if self.return_sequences else (batch, units)
         if self.return_state:
-            return (output, *[(batch, size) for size in self.state_size])
+            return (output, *[_state_shapes(batch, size) for size in self.state_size])
         return output
 
     def build(self, sequences_shape, initial_state_shape=None):
@@ -179,8 +180,12 @@ class RNN(Layer):
         if not self.cell.built:
             self.cell.build((sequences_shape[0], *tuple(sequences_shape[2:])))
             self.cell.built = True
-        for variable in self.cell.weights:
-            variable.path = f"{self.name}/{self.cell.name}/{variable.name}"
+        cells, prefix = [self.cell], f"{self.name}/"
+        if isinstance(self.cell, StackedRNNCells):
+            cells, prefix = self.cell.cells, f"{self.name}/{self.cell.name}/"
+        for cell in cells:
+            for variable in cell.weights:
+                variable.path = f"{prefix}{cell.name}/{variable.name}"
         if self.stateful:
             batch = sequences_shape[0]
             if batch is None:
@@ -190,7 +195,7 @@ class RNN(Layer):
                 )
             states = [
                 Variable(np.zeros((batch, size), self.dtype), trainable=False, name="rnn_state")
-                for size in self.state_size
+                for size in flatten(self.state_size)
             ]
             for state in states:
                 state.path = f"{self.name}/rnn_state"
@@ -207,6 +212,8 @@ class RNN(Layer):
         self.reset_state()
 
     def get_initial_state(self, batch_size):
+        if isinstance(self.cell, StackedRNNCells):
+            return self.cell.get_initial_state(batch_size=batch_size)
         return [ops.zeros((batch_size, size), dtype=self.dtype) for size in self.state_size]
 
     # -- call ---------------------------------------------------------------------------------
@@ -221,7 +228,10 @@ class RNN(Layer):
                         f"- Expected batch size: {self.states[0].shape[0]}\n"
                         f"- Received batch size: {batch}"
                     )
-                return [convert_to_tensor(state.data.copy()) for state in self.states]
+                states = [convert_to_tensor(state.data.copy()) for state in self.states]
+                return pack_sequence_as(self._state_structure(batch), states)
+            if isinstance(self.cell, StackedRNNCells):
+                return self.get_initial_state(batch)
             return [convert_to_tensor(np.zeros((batch, s), self.dtype)) for s in self.state_size]
         if not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
@@ -230,8 +240,34 @@ class RNN(Layer):
                 f'Layer "{self.name}" expects {len(self.state_size)} initial state(s) '
                 f"(initial_state), but received {len(initial_state)}."
             )
+        if isinstance(self.cell, StackedRNNCells):
+            return [
+                self._check_states(
+                    list(state) if isinstance(state, (list, tuple)) else [state],
+                    size if isinstance(size, (list, tuple)) else [size],
+                    sequences,
+                    nested=isinstance(state, (list, tuple)),
+                )
+                for state, size in zip(initial_state, self.state_size)
+            ]
+        return self._check_states(initial_state, self.state_size, sequences)
+
+    def _state_structure(self, batch):
+        """The nesting of the default initial states (one entry per cell of a stack)."""
+        if isinstance(self.cell, StackedRNNCells):
+            return self.get_initial_state(batch)
+        return list(self.state_size)
+
+    def _check_states(self, initial_state, sizes, sequences, nested=True):
+        """Converts given states to tensors, checking each is `(batch, size)`."""
+        if len(initial_state) != len(sizes):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(sizes)} initial state(s) for a cell '
+                f"(initial_state), but received {len(initial_state)}."
+            )
+        batch = sequences.shape[0]
         states = []
-        for state, size in zip(initial_state, self.state_size):
+        for state, size in zip(initial_state, sizes):
             state = convert_to_tensor(state, self.dtype)
             if tuple(state.shape) != (batch, size):
                 raise ValueError(
@@ -240,7 +276,7 @@ class RNN(Layer):
                     f"for inputs of shape {tuple(sequences.shape)}."
                 )
             states.append(state)
-        return states
+        return states if nested else states[0]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if mask is not None:
@@ -266,7 +302,7 @@ class RNN(Layer):
             )
             output, final_states = outputs[0], list(outputs[1:])
         if self.stateful:
-            for variable, state in zip(self.states, final_states):
+            for variable, state in zip(self.states, flatten(final_states)):
                 variable.assign(state.data)
         if self.return_state:
             return (output, *final_states)
@@ -319,3 +355,9 @@ def _call_parameters(layer):
     import inspect
 
     return inspect.signature(layer.call).parameters
+
+
+def _state_shapes(batch, size):
+    if isinstance(size, (list, tuple)):
+        return [(batch, s) for s in size]
+    return (batch, size)
