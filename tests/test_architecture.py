@@ -1,11 +1,119 @@
-"""Imports point one way: config -> autodiff -> ops -> layers -> models -> trainers."""
+"""The package order of docs/architecture.md, enforced on the code's import statements.
+
+Every `import` and `from ... import` of a minikeras module is read with `ast` (nothing is
+imported). An import at the top of a module (or in a class body) runs when the module
+loads: those form the module graph, which must have no cycle. An import inside a function
+runs when the function is called.
+"""
 
 import ast
 import pathlib
 
 import pytest
 
-PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "minikeras"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "minikeras"
+
+
+def module_name(path):
+    """`minikeras/layers/core/dense.py` -> `minikeras.layers.core.dense`."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _targets(node, importer, is_package):
+    """The minikeras modules an import statement names (a submodule in `from x import y`
+    counts as itself, not as its package)."""
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:  # relative import
+            parts = importer.split(".")[: len(importer.split(".")) - (not is_package)]
+            parts = parts[: len(parts) - node.level + 1]
+            base = ".".join(parts + ([base] if base else []))
+        submodules = [f"{base}.{alias.name}" for alias in node.names]
+        names = [name for name in submodules if name in MODULES]
+        if len(names) < len(submodules):
+            names.append(base)
+    return [name for name in names if name.split(".")[0] == "minikeras"]
+
+
+def imports_of(module):
+    """`[(imported module, line, at_module_level), ...]` for one minikeras module."""
+    path = MODULES[module]
+    found = []
+
+    def visit(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                for target in _targets(child, module, path.name == "__init__.py"):
+                    found.append((target, child.lineno, not in_function))
+            nested = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            visit(child, in_function or nested)
+
+    visit(ast.parse(path.read_text()), False)
+    return found
+
+
+def loaded_by(importer, target):
+    """The modules Python runs for `import target` from `importer`: the target and the
+    packages above it that `importer` is not already inside."""
+    parts = target.split(".")
+    packages = [".".join(parts[:end]) for end in range(2, len(parts))]
+    return [name for name in [*packages, target] if not importer.startswith(name + ".")]
+
+
+def module_graph():
+    """`{module: set of modules it loads at import time}`."""
+    return {
+        module: {
+            loaded
+            for target, _, at_module_level in imports_of(module)
+            if at_module_level
+            for loaded in loaded_by(module, target)
+            if loaded != module
+        }
+        for module in MODULES
+    }
+
+
+def find_cycle(graph):
+    """One cycle of `graph` as a list of nodes (first == last), or None. Iterative DFS."""
+    state = dict.fromkeys(graph, 0)  # 0 new, 1 on the current path, 2 done
+    for start in graph:
+        if state[start]:
+            continue
+        path, stack = [start], [iter(sorted(graph[start]))]
+        state[start] = 1
+        while stack:
+            successor = next(stack[-1], None)
+            if successor is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(successor) == 1:
+                return path[path.index(successor) :] + [successor]
+            elif state.get(successor) == 0:
+                state[successor] = 1
+                path.append(successor)
+                stack.append(iter(sorted(graph[successor])))
+    return None
+
+
+def test_find_cycle_finds_a_cycle_and_accepts_a_chain():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_module_level_imports_form_no_cycle():
+    cycle = find_cycle(module_graph())
+    assert cycle is None, "import cycle at module level: " + " -> ".join(cycle)
+
 
 # What each low-level part may import from minikeras (every import statement counts, also
 # the ones inside functions).

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from minikeras.autodiff.function import backward_pass, no_grad, set_grad_enabled
+from minikeras.autodiff.backward import backward_pass
+from minikeras.autodiff.function import no_grad, set_grad_enabled
 from minikeras.autodiff.tensor import Tensor, Variable, to_array
 from minikeras.tree import flatten, pack_sequence_as
 
