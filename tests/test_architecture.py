@@ -8,6 +8,8 @@ runs when the function is called.
 
 import ast
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -170,3 +172,76 @@ def test_lower_layers_do_not_import_higher_ones(part):
         if name not in allowed
     ]
     assert not violations, "\n".join(violations)
+
+
+def _run(code):
+    """Runs `code` in a fresh interpreter (from the repository root); returns its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_a_broken_trainer_import_raises_instead_of_giving_a_model_without_fit():
+    code = (
+        "import sys\n"
+        "sys.modules['minikeras.trainers.trainer'] = None  # makes its import fail\n"
+        "try:\n"
+        "    import minikeras.models\n"
+        "except ImportError:\n"
+        "    print('ImportError')\n"
+        "else:\n"
+        "    print('fit' in dir(minikeras.models.Model))\n"
+    )
+    assert _run(code) == "ImportError"
+
+
+def _is_private(dotted):
+    return any(part.startswith("_") for part in dotted.split(".")[2:])
+
+
+def test_no_module_imports_a_private_name_of_another_package():
+    violations = []
+    for module, path in MODULES.items():
+        package = module.split(".")[:2]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("minikeras."):
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            violations += [
+                f"{module}:{node.lineno} imports {name}"
+                for name in names
+                if name.split(".")[:2] != package and _is_private(name)
+            ]
+    assert not violations, "\n".join(violations)
+
+
+def test_importing_layers_loads_no_package_above_layers():
+    code = (
+        "import sys\n"
+        "import minikeras.layers\n"
+        "print(sorted({m.split('.')[1] for m in sys.modules if m.count('.') and "
+        "m.startswith('minikeras.')}))\n"
+    )
+    loaded = set(ast.literal_eval(_run(code)))
+    above = {"losses", "metrics", "optimizers", "callbacks", "trainers", "models", "saving"}
+    assert not loaded & above
+
+
+def test_keras_utils_and_models_still_offer_the_functions_of_higher_packages():
+    import minikeras
+    from minikeras import saving
+    from minikeras.utils import model_visualization, session
+
+    assert minikeras.utils.register_keras_serializable is saving.register_keras_serializable
+    assert minikeras.utils.plot_model is model_visualization.plot_model
+    assert minikeras.utils.clear_session is session.clear_session
+    assert minikeras.models.load_model is saving.load_model
+    assert minikeras.models.clone_model is saving.clone_model
+    assert {"plot_graph", "custom_object_scope"} <= set(dir(minikeras.utils))
+    assert "save_model" in dir(minikeras.models)
+    with pytest.raises(AttributeError, match="no attribute 'plot_everything'"):
+        minikeras.utils.plot_everything
