@@ -117,61 +117,156 @@ def test_module_level_imports_form_no_cycle():
     assert cycle is None, "import cycle at module level: " + " -> ".join(cycle)
 
 
-# What each low-level part may import from minikeras (every import statement counts, also
-# the ones inside functions).
-ALLOWED = {
-    "config.py": {"config"},
-    "tree.py": set(),
-    "autodiff": {"config", "autodiff", "tree"},
-    "random.py": {"config", "autodiff", "ops", "tree"},
-    "ops": {"config", "autodiff", "ops", "random", "tree"},
-    "layers": {
-        "config",
-        "autodiff",
-        "ops",
-        "tree",
-        "random",
-        "layers",
-        "utils",
-        "activations",
-        "initializers",
-        "regularizers",
-        "constraints",
-        "metrics",
-        "saving",
-    },
+# The package order, left to right: a module imports at module level only from parts to
+# its left (and from its own part, where the cycle test above keeps the order). `utils`
+# sits at both edges: its small helpers (and `keras.utils` itself, whose other functions
+# load lazily) import nothing from minikeras; its model tools reach models and saving.
+ORDER = [
+    "utils (helpers)",
+    "config",
+    "tree",
+    "autodiff",
+    "ops",
+    "random",
+    "activations",
+    "initializers",
+    "regularizers",
+    "constraints",
+    "layers",
+    "losses",
+    "metrics",
+    "optimizers",
+    "callbacks",
+    "trainers",
+    "models",
+    "saving",
+    "datasets",
+    "utils (model tools)",
+    "backend",
+    "minikeras",  # the package's __init__: the public names
+]
+UTILS_MODEL_TOOLS = {"session", "model_visualization", "graph_visualization"}
+
+# The function-level imports that go against the order: (importer, imported) -> why.
+AGAINST_THE_ORDER = {
+    # The registry of user objects (`register_keras_serializable`, `custom_objects`) and
+    # the config format of nested objects live in saving; lower parts that have configs
+    # made of other objects consult them when they (de)serialize.
+    ("minikeras.activations", "minikeras.saving.serialization"): "registered user activations",
+    ("minikeras.utils.object_registry", "minikeras.saving.serialization"): (
+        "initializers, regularizers and constraints: registered user classes"
+    ),
+    ("minikeras.layers", "minikeras.saving.serialization"): "layers.serialize/deserialize",
+    ("minikeras.layers.rnn.rnn", "minikeras.saving.serialization"): "RNN's config nests its cell",
+    ("minikeras.layers.preprocessing.text_vectorization", "minikeras.saving.serialization"): (
+        "TextVectorization's config nests its standardize/split callables"
+    ),
+    ("minikeras.layers.preprocessing.index_lookup", "minikeras.saving.serialization"): (
+        "reading a vocabulary file from a config is refused in safe mode"
+    ),
+    ("minikeras.losses.serialization", "minikeras.saving.serialization"): (
+        "registered user losses and metrics"
+    ),
+    ("minikeras.optimizers._serialization", "minikeras.saving.serialization"): (
+        "registered user optimizers and schedules"
+    ),
+    ("minikeras.trainers.trainer", "minikeras.saving.serialization"): (
+        "the compile config nests the optimizer, losses and metrics"
+    ),
+    ("minikeras.models.functional_config", "minikeras.saving.serialization"): (
+        "a Functional config nests its layers"
+    ),
+    ("minikeras.models.sequential", "minikeras.saving.serialization"): (
+        "a Sequential config nests its layers"
+    ),
+    # The Keras API puts these methods and names below the code they call.
+    ("minikeras.models.model", "minikeras.saving.saving_api"): (
+        "Model.save/save_weights/load_weights/to_json call saving"
+    ),
+    ("minikeras.models", "minikeras.saving.saving_api"): (
+        "keras.models.load_model/save_model/clone_model/model_from_json (lazily)"
+    ),
+    ("minikeras.layers.layer", "minikeras.metrics"): (
+        "Layer.add_metric (the Keras 2 API) makes a metric; Layer.metrics finds them"
+    ),
+    ("minikeras.saving.saving_lib", "minikeras"): (
+        "the .keras metadata records minikeras.__version__"
+    ),
+    ("minikeras.utils", "minikeras.random"): "keras.utils.set_random_seed seeds keras.random",
+    ("minikeras.utils", "minikeras.saving.serialization"): (
+        "keras.utils re-exports the serialization helpers of saving (lazily)"
+    ),
+    ("minikeras.utils", "minikeras.utils.model_visualization"): "keras.utils.plot_model (lazily)",
+    ("minikeras.utils", "minikeras.utils.graph_visualization"): "keras.utils.plot_graph (lazily)",
+    ("minikeras.utils", "minikeras.utils.session"): "keras.utils.clear_session (lazily)",
 }
 
 
-def imported_parts(path):
-    tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-            if node.module == "minikeras":
-                names = [f"minikeras.{alias.name}" for alias in node.names]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "minikeras" and len(parts) > 1:
-                yield parts[1].removesuffix(".py"), node.lineno
+def part_of(module):
+    """The entry of ORDER a module belongs to."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "minikeras"
+    if parts[1] == "utils":
+        tools = len(parts) > 2 and parts[2] in UTILS_MODEL_TOOLS
+        return "utils (model tools)" if tools else "utils (helpers)"
+    return parts[1]
 
 
-@pytest.mark.parametrize("part", sorted(ALLOWED))
-def test_lower_layers_do_not_import_higher_ones(part):
-    root = PACKAGE / part
-    files = [root] if root.is_file() else sorted(root.rglob("*.py"))
-    allowed = {name.removesuffix(".py") for name in ALLOWED[part]}
+RANK = {part: rank for rank, part in enumerate(ORDER)}
+
+
+def against_the_order(importer, imported):
+    """Whether `importer` importing `imported` points right (or sideways) in ORDER."""
+    return part_of(imported) != part_of(importer) and (
+        RANK[part_of(imported)] >= RANK[part_of(importer)]
+    )
+
+
+def test_every_module_has_a_place_in_the_order():
+    assert {part_of(module) for module in MODULES} == set(ORDER)
+
+
+def test_module_level_imports_point_left():
     violations = [
-        f"{path.relative_to(PACKAGE)}:{line} imports minikeras.{name}"
-        for path in files
-        for name, line in imported_parts(path)
-        if name not in allowed
+        f"{module}:{line} loads {loaded} ({part_of(loaded)} is not left of {part_of(module)})"
+        for module in MODULES
+        for target, line, at_module_level in imports_of(module)
+        if at_module_level
+        for loaded in loaded_by(module, target)
+        if against_the_order(module, loaded)
     ]
     assert not violations, "\n".join(violations)
+
+
+def function_level_imports_against_the_order():
+    """`{(importer, imported): [lines]}` for the function-level imports that point right."""
+    found = {}
+    for module in MODULES:
+        for target, line, at_module_level in imports_of(module):
+            if not at_module_level and against_the_order(module, target):
+                found.setdefault((module, target), []).append(line)
+    return found
+
+
+def test_function_level_imports_against_the_order_are_listed_with_a_reason():
+    found = function_level_imports_against_the_order()
+    unlisted = [
+        f"{importer}:{lines} imports {imported}: import it from the left, or list it in "
+        "AGAINST_THE_ORDER with the reason"
+        for (importer, imported), lines in found.items()
+        if (importer, imported) not in AGAINST_THE_ORDER
+    ]
+    assert not unlisted, "\n".join(unlisted)
+    stale = sorted(set(AGAINST_THE_ORDER) - set(found))
+    assert not stale, f"listed in AGAINST_THE_ORDER but no longer imported: {stale}"
+
+
+def test_the_order_check_catches_an_import_pointing_right():
+    assert against_the_order("minikeras.layers.core.dense", "minikeras.models.model")
+    assert against_the_order("minikeras.utils.naming", "minikeras.config")
+    assert not against_the_order("minikeras.models.model", "minikeras.trainers.trainer")
+    assert not against_the_order("minikeras.layers.layer", "minikeras.layers.input_spec")
 
 
 def _run(code):
