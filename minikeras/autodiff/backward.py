@@ -31,7 +31,7 @@ class _Roots:
         return self.seeds
 
 
-def backward_pass(roots, retain_graph=False, capture=None):
+def backward_pass(roots, retain_graph=False, capture=None, since=0):
     """Propagates gradients from `roots` back through the recorded graph.
 
     Functions are visited once each, most recently recorded first (a heap keyed by
@@ -45,11 +45,13 @@ def backward_pass(roots, retain_graph=False, capture=None):
         retain_graph: keep the graph so it can be differentiated again (persistent tape).
         capture: optional dict `{id(creator): [(output_index, key), ...]}`; the total
             gradient of those intermediate tensors is returned as `{key: gradient}`.
+        since: functions recorded before this sequence number are not walked: their
+            outputs count as leaves (a GradientTape sees only what ran inside it).
 
     Returns:
-        `(leaf_grads, captured)`: `leaf_grads` maps every tensor without a creator that
-        received a gradient to its total gradient; `captured` is the `{key: gradient}` dict
-        asked for by `capture`.
+        `(leaf_grads, captured)`: `leaf_grads` maps every leaf (a tensor without a creator,
+        or made before `since`) that received a gradient to its total gradient; `captured`
+        is the `{key: gradient}` dict asked for by `capture`.
     """
     heap = []
     waiting = {}
@@ -83,7 +85,7 @@ def backward_pass(roots, retain_graph=False, capture=None):
                     f"for an input of shape {x.data.shape}."
                 )
             creator = x.creator
-            if creator is None:
+            if creator is None or creator.sequence < since:
                 previous = leaf_grads.get(x)
                 leaf_grads[x] = gx if previous is None else previous + gx
                 continue

@@ -92,6 +92,11 @@ def set_grad_enabled(enabled):
     return previous
 
 
+def next_sequence():
+    """A new number in the order of recording: later than every function recorded so far."""
+    return next(_sequence)
+
+
 def sum_to(g, shape):
     """Sums a broadcast gradient `g` back down to `shape` (the inverse of broadcasting)."""
     if g.shape == shape:
