@@ -7,6 +7,7 @@ runs when the function is called.
 """
 
 import ast
+import importlib.util
 import pathlib
 import subprocess
 import sys
@@ -340,3 +341,32 @@ def test_keras_utils_and_models_still_offer_the_functions_of_higher_packages():
     assert "save_model" in dir(minikeras.models)
     with pytest.raises(AttributeError, match="no attribute 'plot_everything'"):
         minikeras.utils.plot_everything
+
+
+def _diagram_script():
+    """docs/make_architecture_diagram.py, loaded as a module."""
+    spec = importlib.util.spec_from_file_location(
+        "make_architecture_diagram", ROOT / "docs" / "make_architecture_diagram.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_the_diagram_in_docs_architecture_md_is_made_from_the_code_now():
+    script = _diagram_script()
+    text = script.DOC.read_text()
+    assert script.with_diagram(text, script.diagram()) == text, (
+        "docs/architecture.md's diagram is out of date: run "
+        "python docs/make_architecture_diagram.py"
+    )
+
+
+def test_the_diagram_draws_an_arrow_only_where_no_longer_path_leads():
+    script = _diagram_script()
+    graph = {"models": {"layers", "ops"}, "layers": {"ops"}, "ops": set()}
+    assert script.transitive_reduction(graph) == {
+        "models": {"layers"},
+        "layers": {"ops"},
+        "ops": set(),
+    }
