@@ -370,3 +370,27 @@ def test_the_diagram_draws_an_arrow_only_where_no_longer_path_leads():
         "layers": {"ops"},
         "ops": set(),
     }
+
+
+def _graph_with_function_level_imports(package):
+    """`{module: imported modules of the same package}`, imports inside functions included."""
+    modules = [module for module in MODULES if module.startswith(package + ".")]
+    return {
+        module: {target for target, _, _ in imports_of(module) if target in modules}
+        for module in modules
+    }
+
+
+def test_autodiff_modules_import_in_one_direction_even_inside_functions():
+    cycle = find_cycle(_graph_with_function_level_imports("minikeras.autodiff"))
+    assert cycle is None, "import cycle in autodiff: " + " -> ".join(cycle)
+
+
+def test_symbolic_recording_imports_none_of_the_ops_built_on_it():
+    graph = _graph_with_function_level_imports("minikeras.ops")
+    assert graph["minikeras.ops.symbolic"] == set()
+    from minikeras import Input
+
+    x = Input((3,))
+    assert (-abs(x[:, :2] * 2.0 + 1.0)).shape == (None, 2)
+    assert (1.0 - x).shape == (None, 3)
