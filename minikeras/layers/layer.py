@@ -135,6 +135,13 @@ def structure_changed():
     _structure_version[0] += 1
 
 
+def layer_versions():
+    """`(structure version, attribute version)`: both change when any layer gains a sublayer
+    or weight or has an attribute assigned, so a cache keyed on them (a compiled step) can
+    tell that nothing changed."""
+    return _structure_version[0], _attribute_version[0]
+
+
 def _is_trackable(value):
     from minikeras.ops.symbolic import KerasTensor
 
