@@ -894,3 +894,10 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     if from_logits:
         return SparseCrossentropyFromLogits()(output, target)
     return SparseCrossentropyFromProbs()(output, target)
+
+
+# The less common ops of `keras.ops.nn` live in nn_more.py (it imports the ops above).
+from minikeras.ops import nn_more as _more  # noqa: E402
+from minikeras.ops.nn_more import *  # noqa: E402, F403
+
+__all__ += _more.__all__

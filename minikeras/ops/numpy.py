@@ -1898,3 +1898,11 @@ def ndim(x):
     if isinstance(x, (Tensor, KerasTensor)):
         return len(x.shape)
     return np.ndim(x)
+
+
+# The less common ops of `keras.ops.numpy` live in numpy_more.py (it imports the helpers
+# above, so it is loaded last).
+from minikeras.ops import numpy_more as _more  # noqa: E402
+from minikeras.ops.numpy_more import *  # noqa: E402, F403
+
+__all__ += _more.__all__

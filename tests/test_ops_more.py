@@ -1,0 +1,287 @@
+"""The less common `keras.ops` (numpy_more.py, nn_more.py): values and dtypes against
+Keras 3, float64 finite-difference gradients across broadcast shapes, symbolic shapes."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import ops
+from minikeras.ops.symbolic import KerasTensor
+from tests.gradcheck import check_gradients
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "ops_more.json")
+with open(FIXTURE) as f:
+    CASES = json.load(f)["cases"]
+
+# Ops whose values are unspecified (only shape and dtype are compared).
+UNSPECIFIED_VALUES = {"empty", "empty_like"}
+# argpartition leaves the order on each side of the kth entry unspecified: checked by property.
+PARTITIONS = {"argpartition"}
+
+
+def decode(value):
+    if isinstance(value, dict) and "array" in value:
+        return np.asarray(value["array"], dtype=value["dtype"])
+    if isinstance(value, dict) and "tuple" in value:
+        return tuple(decode(v) for v in value["tuple"])
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+def flat_outputs(value):
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in flat_outputs(item)]
+    return [value]
+
+
+def expected_outputs(encoded):
+    if isinstance(encoded, list):
+        return [leaf for item in encoded for leaf in expected_outputs(item)]
+    return [encoded]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_op_matches_keras(case):
+    fn = getattr(ops, case["op"])
+    args = decode(case["args"])
+    kwargs = {k: decode(v) for k, v in case["kwargs"].items()}
+    got = flat_outputs(fn(*args, **kwargs))
+    want = expected_outputs(case["output"])
+    assert len(got) == len(want)
+    for value, expected in zip(got, want):
+        array = ops.convert_to_numpy(value)
+        assert list(array.shape) == expected["shape"]
+        assert str(array.dtype) == expected["dtype"]
+        if case["op"] in PARTITIONS:
+            data, kth = args[0], kwargs["kth"]
+            picked = data[array]
+            assert sorted(array.tolist()) == list(range(data.shape[0]))
+            assert picked[kth] == np.sort(data)[kth]
+            assert np.all(picked[:kth] <= picked[kth]) and np.all(picked[kth:] >= picked[kth])
+        elif case["op"] not in UNSPECIFIED_VALUES:
+            np.testing.assert_allclose(
+                array.astype(np.float64) if array.dtype != bool else array,
+                np.asarray(expected["array"], dtype=expected["dtype"]),
+                rtol=2e-5,
+                atol=2e-6,
+                equal_nan=True,
+            )
+
+
+# -- gradients ----------------------------------------------------------------------------
+RNG = np.random.default_rng(11)
+
+
+def normal(*shape):
+    return RNG.standard_normal(shape)
+
+
+def uniform(low, high, *shape):
+    return RNG.uniform(low, high, shape)
+
+
+def away(*shape):
+    """|x| in [0.3, 2] with random signs (kinks at 0 stay away)."""
+    return RNG.uniform(0.3, 2.0, shape) * RNG.choice([-1.0, 1.0], shape)
+
+
+def distinct(*shape):
+    n = int(np.prod(shape))
+    return (RNG.permutation(n) * 0.37 - n * 0.15).reshape(shape)
+
+
+UNARY_GRADIENTS = [
+    ("arccos", ops.arccos, lambda s: uniform(-0.8, 0.8, *s)),
+    ("arcsin", ops.arcsin, lambda s: uniform(-0.8, 0.8, *s)),
+    ("arctan", ops.arctan, lambda s: normal(*s)),
+    ("arccosh", ops.arccosh, lambda s: uniform(1.2, 3.0, *s)),
+    ("arcsinh", ops.arcsinh, lambda s: normal(*s)),
+    ("arctanh", ops.arctanh, lambda s: uniform(-0.8, 0.8, *s)),
+    ("cosh", ops.cosh, lambda s: normal(*s)),
+    ("sinh", ops.sinh, lambda s: normal(*s)),
+    ("cbrt", ops.cbrt, lambda s: away(*s)),
+    ("exp2", ops.exp2, lambda s: normal(*s)),
+    ("deg2rad", ops.deg2rad, lambda s: normal(*s)),
+    ("rad2deg", ops.rad2deg, lambda s: normal(*s)),
+    ("fabs", ops.fabs, lambda s: away(*s)),
+    ("sinc", ops.sinc, lambda s: away(*s)),
+    ("real", ops.real, lambda s: normal(*s)),
+    ("conj", ops.conj, lambda s: normal(*s)),
+    ("copy", ops.copy, lambda s: normal(*s)),
+    ("hard_tanh", ops.hard_tanh, lambda s: away(*s) * 0.8),
+    ("hard_shrink", ops.hard_shrink, lambda s: away(*s)),
+    ("soft_shrink", ops.soft_shrink, lambda s: away(*s)),
+    ("tanh_shrink", ops.tanh_shrink, lambda s: normal(*s)),
+    ("threshold", lambda x: ops.threshold(x, 0.1, -2.0), lambda s: away(*s)),
+    ("sparse_plus", ops.sparse_plus, lambda s: away(*s) * 1.5),
+    ("sparse_sigmoid", ops.sparse_sigmoid, lambda s: away(*s) * 1.5),
+    ("squareplus", ops.squareplus, lambda s: normal(*s)),
+    ("nan_to_num", ops.nan_to_num, lambda s: normal(*s)),
+]
+
+
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3)])
+@pytest.mark.parametrize("name,fn,make", UNARY_GRADIENTS, ids=[c[0] for c in UNARY_GRADIENTS])
+def test_elementwise_gradient(name, fn, make, shape):
+    check_gradients(fn, make(shape))
+
+
+BINARY_GRADIENTS = [
+    ("arctan2", ops.arctan2, away, away),
+    ("hypot", ops.hypot, away, away),
+    ("logaddexp", ops.logaddexp, normal, normal),
+    ("logaddexp2", ops.logaddexp2, normal, normal),
+    ("fmax", ops.fmax, distinct, lambda *s: distinct(*s) + 0.11),
+    ("fmin", ops.fmin, distinct, lambda *s: distinct(*s) + 0.11),
+    ("mod", ops.mod, lambda *s: uniform(0.1, 0.9, *s) + 2.0, lambda *s: uniform(0.9, 1.1, *s)),
+    ("fmod", ops.fmod, lambda *s: uniform(0.1, 0.9, *s) - 3.0, lambda *s: uniform(0.9, 1.1, *s)),
+]
+BROADCAST_SHAPES = [((2, 3), (2, 3)), ((), (2, 3)), ((2, 1), (1, 3)), ((3,), (2, 3))]
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES)
+@pytest.mark.parametrize(
+    "name,fn,make1,make2", BINARY_GRADIENTS, ids=[c[0] for c in BINARY_GRADIENTS]
+)
+def test_binary_gradient_across_broadcast_shapes(name, fn, make1, make2, shapes):
+    check_gradients(fn, make1(*shapes[0]), make2(*shapes[1]))
+
+
+STRUCTURAL_GRADIENTS = [
+    ("cumprod", lambda x: ops.cumprod(x, axis=1), [uniform(0.5, 1.5, 2, 4)]),
+    ("cumprod_with_zeros", lambda x: ops.cumprod(x), [np.array([1.5, 0.0, 2.0, 0.0, 3.0])]),
+    ("rot90", lambda x: ops.rot90(x, k=1, axes=(1, 2)), [normal(2, 3, 4)]),
+    ("rot90_k3", lambda x: ops.rot90(x, k=3), [normal(3, 2)]),
+    ("tril", lambda x: ops.tril(x, k=-1), [normal(2, 3, 3)]),
+    ("triu", lambda x: ops.triu(x, k=1), [normal(3, 4)]),
+    ("diff", lambda x: ops.diff(x, n=2, axis=0), [normal(4, 3)]),
+    ("roll", lambda x: ops.roll(x, 2, axis=1), [normal(3, 4)]),
+    ("diagonal", lambda x: ops.diagonal(x, offset=1), [normal(3, 4)]),
+    ("diag_vector", lambda x: ops.diag(x, k=-1), [normal(3)]),
+    ("diagflat", ops.diagflat, [normal(2, 2)]),
+    ("trace", ops.trace, [normal(3, 4)]),
+    ("fliplr", ops.fliplr, [normal(2, 3)]),
+    ("hstack", lambda a, b: ops.hstack([a, b]), [normal(2, 3), normal(2, 1)]),
+    ("vstack", lambda a, b: ops.vstack([a, b]), [normal(3), normal(2, 3)]),
+    ("dstack", lambda a, b: ops.dstack([a, b]), [normal(2, 3), normal(2, 3)]),
+    ("append", lambda a, b: ops.append(a, b), [normal(2, 2), normal(3)]),
+    ("array_split", lambda x: ops.array_split(x, 3), [normal(7, 2)]),
+    ("meshgrid", lambda a, b: ops.meshgrid(a, b), [normal(3), normal(2)]),
+    ("inner", ops.inner, [normal(2, 3), normal(4, 3)]),
+    ("vdot", ops.vdot, [normal(2, 3), normal(6)]),
+    ("kron", ops.kron, [normal(3), normal(2, 2)]),
+    ("cross", ops.cross, [normal(4, 3), normal(3)]),
+    ("cross_2d", ops.cross, [normal(4, 2), normal(4, 2)]),
+    ("correlate_same", lambda a, b: ops.correlate(a, b, mode="same"), [normal(6), normal(3)]),
+    (
+        "correlate_full_swapped",
+        lambda a, b: ops.correlate(a, b, mode="full"),
+        [normal(2), normal(4)],
+    ),
+    ("trapezoid_x", lambda y, x: ops.trapezoid(y, x), [normal(2, 5), np.sort(normal(5))]),
+    ("average", lambda x, w: ops.average(x, axis=1, weights=w), [normal(3, 4), uniform(0.1, 1, 4)]),
+    ("ptp", lambda x: ops.ptp(x, axis=0), [distinct(3, 4)]),
+    ("quantile", lambda x: ops.quantile(x, [0.2, 0.7], axis=1), [distinct(3, 5)]),
+    ("median", ops.median, [distinct(3, 4)]),
+    ("corrcoef", ops.corrcoef, [normal(3, 6)]),
+    ("select", lambda a, b: ops.select([a > 0, b > 0], [a, b], 0.5), [away(5), away(5)]),
+    ("nansum", lambda x: ops.nansum(x, axis=0), [np.array([[1.0, np.nan], [2.0, 3.0]])]),
+    ("nanmean", lambda x: ops.nanmean(x, axis=1), [np.array([[1.0, np.nan], [2.0, 3.0]])]),
+    ("nanvar", lambda x: ops.nanvar(x), [np.array([[1.0, np.nan, 4.0], [2.0, 3.0, 7.0]])]),
+    ("nanmax", lambda x: ops.nanmax(x, axis=1), [np.array([[1.0, np.nan], [2.0, 3.0]])]),
+    ("vander", lambda x: ops.vander(x, 3), [away(3)]),
+    ("sparsemax", ops.sparsemax, [normal(3, 5) * 0.5]),
+    ("normalize", ops.normalize, [normal(3, 4)]),
+    ("normalize_l1", lambda x: ops.normalize(x, axis=0, order=1), [away(3, 4)]),
+    ("layer_normalization", ops.layer_normalization, [normal(3, 4), normal(4), normal(4)]),
+    (
+        "layer_normalization_axes",
+        lambda x: ops.layer_normalization(x, axis=(1, 2)),
+        [normal(2, 3, 4)],
+    ),
+    ("rms_normalization", ops.rms_normalization, [normal(3, 4), normal(4)]),
+    (
+        "batch_normalization",
+        lambda x, m, v: ops.batch_normalization(x, m, v, axis=1),
+        [normal(3, 4), normal(4), uniform(0.5, 2, 4)],
+    ),
+    ("psnr", lambda a, b: ops.psnr(a, b, 1.0), [uniform(0, 1, 3, 4), uniform(0, 1, 3, 4)]),
+    (
+        "unfold",
+        lambda x: ops.unfold(x, (2, 3), dilation=2, padding=1, stride=(2, 1)),
+        [normal(1, 2, 5, 5)],
+    ),
+    ("fold", lambda x: ops.fold(x, (4, 5), 2), [normal(1, 8, 12)]),
+    ("depth_to_space", lambda x: ops.depth_to_space(x, 2), [normal(1, 2, 3, 8)]),
+    (
+        "space_to_depth_cf",
+        lambda x: ops.space_to_depth(x, 2, "channels_first"),
+        [normal(1, 2, 4, 6)],
+    ),
+    ("ldexp", lambda x: ops.ldexp(x, np.array([2, -1])), [normal(2)]),
+]
+
+
+@pytest.mark.parametrize(
+    "name,fn,arrays", STRUCTURAL_GRADIENTS, ids=[c[0] for c in STRUCTURAL_GRADIENTS]
+)
+def test_composite_and_rearranging_gradient(name, fn, arrays):
+    check_gradients(fn, *arrays)
+
+
+# -- symbolic shapes ----------------------------------------------------------------------
+# Ops whose output size depends on the values: on symbolic tensors the size is unknown (None),
+# as Keras infers it.
+DATA_DEPENDENT = {"unique", "nonzero", "bincount"}
+# Ops whose arguments are all Python values (nothing to make symbolic).
+NO_TENSOR_ARGUMENTS = {
+    "array", "empty", "tri", "logspace", "geomspace", "bartlett", "blackman", "hamming",
+    "hanning", "kaiser",
+}  # fmt: skip
+
+
+def symbolic(value):
+    if isinstance(value, np.ndarray):
+        return KerasTensor(value.shape, dtype=str(value.dtype))
+    if isinstance(value, list):
+        return [symbolic(v) for v in value]
+    return value
+
+
+SYMBOLIC_CASES = [c for c in CASES if c["op"] not in NO_TENSOR_ARGUMENTS]
+
+
+@pytest.mark.parametrize("case", SYMBOLIC_CASES, ids=[c["id"] for c in SYMBOLIC_CASES])
+def test_symbolic_shape_and_dtype_match_eager(case):
+    fn = getattr(ops, case["op"])
+    args = symbolic(decode(case["args"]))
+    kwargs = {k: decode(v) for k, v in case["kwargs"].items()}
+    if case["op"] in ("unravel_index", "average", "trapezoid"):  # index/weight arguments
+        args = [args[0], *decode(case["args"])[1:]]
+    got = flat_outputs(fn(*args, **kwargs))
+    want = expected_outputs(case["output"])
+    assert len(got) == len(want)
+    for value, expected in zip(got, want):
+        assert isinstance(value, KerasTensor)
+        assert value.dtype == expected["dtype"]
+        if case["op"] in DATA_DEPENDENT:
+            known = [d if d is not None else e for d, e in zip(value.shape, expected["shape"])]
+            assert known == expected["shape"]
+            assert None in value.shape or case["op"] == "unique"
+        else:
+            assert list(value.shape) == expected["shape"]
+
+
+def test_symbolic_unknown_batch_flows_through_new_ops():
+    inputs = keras.Input(shape=(4, 6))
+    outputs = ops.layer_normalization(ops.cumprod(ops.tril(inputs), axis=-1))
+    assert outputs.shape == (None, 4, 6)
+    model = keras.Model(inputs, outputs)
+    data = np.random.default_rng(0).standard_normal((2, 4, 6)).astype("float32")
+    expected = ops.layer_normalization(ops.cumprod(ops.tril(data), axis=-1))
+    np.testing.assert_allclose(model(data).numpy(), expected.numpy(), rtol=1e-6)
+    assert ops.unique(keras.Input(shape=(3,))).shape == (None,)
