@@ -1,5 +1,5 @@
 """Optimizers (`keras.optimizers`): SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax,
-Nadam, Lion, Ftrl, and learning-rate `schedules`.
+Nadam, Lion, Ftrl, Lamb, Adafactor, Muon, ScheduleFreeAdamW, and learning-rate `schedules`.
 
 Each one updates its variables in place from their gradients, with the same arithmetic as
 Keras 3 (float32, same order of operations), so a training run gives the same numbers.
@@ -13,30 +13,38 @@ Example:
 from minikeras.optimizers import schedules
 from minikeras.optimizers._serialization import find_class, serialize_object
 from minikeras.optimizers.adadelta import Adadelta
+from minikeras.optimizers.adafactor import Adafactor
 from minikeras.optimizers.adagrad import Adagrad
 from minikeras.optimizers.adam import Adam
 from minikeras.optimizers.adamax import Adamax
 from minikeras.optimizers.adamw import AdamW
 from minikeras.optimizers.ftrl import Ftrl
+from minikeras.optimizers.lamb import Lamb
 from minikeras.optimizers.lion import Lion
+from minikeras.optimizers.muon import Muon
 from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
 from minikeras.optimizers.rmsprop import RMSprop
+from minikeras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from minikeras.optimizers.sgd import SGD
 from minikeras.utils.suggestions import did_you_mean
 
 __all__ = [
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "Ftrl",
+    "Lamb",
     "Lion",
+    "Muon",
     "Nadam",
     "Optimizer",
     "RMSprop",
+    "ScheduleFreeAdamW",
     "deserialize",
     "get",
     "schedules",
@@ -55,6 +63,10 @@ _BUILTIN_OPTIMIZERS = (
     Nadam,
     Lion,
     Ftrl,
+    Lamb,
+    Adafactor,
+    Muon,
+    ScheduleFreeAdamW,
 )
 
 
@@ -91,7 +103,8 @@ def get(identifier):
 
     Args:
         identifier: a name ("sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta",
-            "adamax", "nadam", "lion", "ftrl"; any case), a config dict, an `Optimizer`
+            "adamax", "nadam", "lion", "ftrl", "lamb", "adafactor", "muon",
+            "schedulefreeadamw"; any case), a config dict, an `Optimizer`
             (returned as is) or None (returns None).
 
     Raises:
