@@ -150,3 +150,37 @@ def test_muon_splits_variables_between_muon_and_adam():
     optimizer.build(variables)
     assert [optimizer._should_use_adamw(v) for v in variables] == [False, True, True, True, True]
     assert optimizer.adam_velocities[0] is None
+
+
+# -- Keras's `_clip_gradients(grads)` -------------------------------------------------------
+CLIP = FIXTURE["clip_gradients"]
+
+
+@pytest.mark.parametrize(
+    "case", CLIP["cases"], ids=[next(iter(c["options"])) for c in CLIP["cases"]]
+)
+def test_clip_gradients_takes_the_keras_signature(case):
+    grads = [None if g is None else np.array(g, "float32") for g in CLIP["gradients"]]
+    originals = [None if g is None else g.copy() for g in grads]
+    clipped = optimizers.SGD(**case["options"])._clip_gradients(grads)
+    assert len(clipped) == len(case["clipped"])
+    for ours, theirs in zip(clipped, case["clipped"]):
+        if theirs is None:
+            assert ours is None
+        else:
+            assert ours.dtype == np.float32
+            np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    for g, original in zip(grads, originals):  # the inputs are left alone
+        if g is not None:
+            np.testing.assert_array_equal(g, original)
+
+
+def test_clip_gradients_override_with_the_keras_signature_is_used_by_apply():
+    class HalvedSGD(optimizers.SGD):
+        def _clip_gradients(self, grads):
+            return [keras.ops.multiply(g, 0.5) for g in grads]
+
+    w = keras.Variable(np.ones(3, "float32"), name="w")
+    HalvedSGD(learning_rate=0.1).apply([np.ones(3, "float32")], [w])
+    np.testing.assert_allclose(w.numpy(), np.full(3, 0.95, "float32"))
+    assert w.numpy().dtype == np.float32
