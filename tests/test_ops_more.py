@@ -285,3 +285,162 @@ def test_symbolic_unknown_batch_flows_through_new_ops():
     expected = ops.layer_normalization(ops.cumprod(ops.tril(data), axis=-1))
     np.testing.assert_allclose(model(data).numpy(), expected.numpy(), rtol=1e-6)
     assert ops.unique(keras.Input(shape=(3,))).shape == (None,)
+
+
+# -- core and linalg gradients ------------------------------------------------------------
+def spd(n, batch=()):
+    m = RNG.standard_normal(batch + (n, n))
+    return m @ np.swapaxes(m, -1, -2) + n * np.eye(n)
+
+
+CORE_AND_LINALG_GRADIENTS = [
+    ("scatter", lambda v: ops.scatter(np.array([[0, 1], [2, 0], [0, 1]]), v, (3, 2)), [normal(3)]),
+    (
+        "scatter_update",
+        lambda x, u: ops.scatter_update(x, np.array([[1], [0]]), u),
+        [normal(3, 2), normal(2, 2)],
+    ),
+    (
+        "scatter_update_add",
+        lambda x, u: ops.scatter_update(x, np.array([[1, 1], [0, 0], [1, 1]]), u, "add"),
+        [normal(3, 2), normal(3)],
+    ),
+    (
+        "scatter_update_max",
+        lambda x, u: ops.scatter_update(x, np.array([[1, 1], [0, 0]]), u, "max"),
+        [distinct(3, 2), distinct(2) + 0.05],
+    ),
+    ("slice_update", lambda x, u: ops.slice_update(x, (1, 2), u), [normal(4, 5), normal(2, 3)]),
+    ("segment_sum", lambda d: ops.segment_sum(d, np.array([0, 0, 2, 1, 2]), 4), [normal(5, 2)]),
+    ("segment_max", lambda d: ops.segment_max(d, np.array([0, 0, 2, 1, 2]), 3), [distinct(5)]),
+    ("segment_min", lambda d: ops.segment_min(d, np.array([1, 0, 1, 1, 0]), 2), [distinct(5, 2)]),
+    ("segment_prod", lambda d: ops.segment_prod(d, np.array([0, 0, 2, 1, 2]), 4), [away(5)]),
+    (
+        "segment_prod_with_zero",
+        lambda d: ops.segment_prod(d, np.array([0, 0, 0, 1])),
+        [np.array([1.5, 0.0, -2.0, 3.0])],
+    ),
+    ("erfinv", ops.erfinv, [uniform(-0.9, 0.9, 5)]),
+    ("extract_sequences", lambda x: ops.extract_sequences(x, 4, 3), [normal(2, 10)]),
+    ("inv", ops.inv, [spd(3, (2,))]),
+    ("det", ops.det, [normal(2, 3, 3)]),
+    ("slogdet", lambda x: ops.slogdet(x)[1], [normal(3, 3)]),
+    ("logdet", ops.logdet, [spd(3)]),
+    ("solve", ops.solve, [spd(3), normal(3, 2)]),
+    ("solve_vector", ops.solve, [spd(3), normal(3)]),
+    ("solve_broadcast", ops.solve, [spd(3, (2,)), normal(3, 2)]),
+    ("solve_triangular", ops.solve_triangular, [spd(3), normal(3, 2)]),
+    ("solve_triangular_batch", ops.solve_triangular, [spd(3, (2,)), normal(2, 3, 2)]),
+    (
+        "solve_triangular_lower",
+        lambda a, b: ops.solve_triangular(a, b, lower=True),
+        [spd(3), normal(3)],
+    ),
+    ("cholesky", ops.cholesky, [spd(3)]),
+    ("cholesky_upper", lambda x: ops.cholesky(x, upper=True), [spd(3, (2,))]),
+    ("cholesky_inverse", ops.cholesky_inverse, [np.linalg.cholesky(spd(3))]),
+    ("eigh", lambda x: ops.eigh(x), [spd(3)]),
+    ("pinv", ops.pinv, [normal(3, 2)]),
+    ("pinv_wide", ops.pinv, [normal(2, 4)]),
+    ("lstsq", ops.lstsq, [normal(4, 2), normal(4)]),
+]
+
+
+@pytest.mark.parametrize(
+    "name,fn,arrays", CORE_AND_LINALG_GRADIENTS, ids=[c[0] for c in CORE_AND_LINALG_GRADIENTS]
+)
+def test_core_and_linalg_gradient(name, fn, arrays):
+    if name in ("cholesky", "cholesky_upper", "eigh"):
+        # Their input is read as symmetric: perturb the two mirrored entries together.
+        def symmetric(fn=fn):
+            return lambda x: fn((x + ops.swapaxes(x, -1, -2)) * 0.5)
+
+        fn = symmetric()
+    check_gradients(fn, *arrays)
+
+
+def test_factorizations_without_gradient_raise_when_one_is_asked_for():
+    x = keras.Variable(np.array([[2.0, 1.0], [1.0, 3.0]], "float32"))
+    for fn in (lambda a: ops.qr(a)[1], lambda a: ops.svd(a)[1], lambda a: ops.lu_factor(a)[0]):
+        with keras.GradientTape() as tape:
+            loss = ops.sum(fn(x))
+        with pytest.raises(NotImplementedError, match="stop_gradient"):
+            tape.gradient(loss, [x])
+    q, r = ops.qr(ops.stop_gradient(x))  # values alone need no gradient
+    np.testing.assert_allclose((q @ r).numpy(), x.numpy(), rtol=1e-6)
+
+
+def test_eig_reconstructs_the_matrix():
+    a = np.array([[2.0, 1.0], [0.5, 3.0]], "float32")
+    w, v = ops.eig(a)
+    assert w.dtype == "complex64"
+    np.testing.assert_allclose((v.numpy() * w.numpy()) @ np.linalg.inv(v.numpy()), a, atol=1e-5)
+
+
+def test_complex_views_and_polar():
+    z = ops.polar(np.array([1.0, 2.0], "float32"), np.array([0.0, np.pi / 2], "float32"))
+    assert z.dtype == "complex64"
+    pairs = ops.view_as_real(z)
+    np.testing.assert_allclose(pairs.numpy(), [[1.0, 0.0], [0.0, 2.0]], atol=1e-6)
+    np.testing.assert_allclose(ops.view_as_complex(pairs).numpy(), z.numpy())
+
+
+# -- control flow, custom gradients -------------------------------------------------------
+def test_control_flow_runs_the_functions_in_order():
+    assert ops.cond(True, lambda: 1, lambda: 2) == 1
+    assert ops.switch(5, [lambda x: x + 1, lambda x: x * 10], 3) == 30  # clamped, as JAX
+    assert ops.fori_loop(0, 4, lambda i, total: total + i, 0) == 6
+    assert ops.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s + i), (0, 0)) == (4, 6)
+    assert ops.while_loop(lambda i: i < 100, lambda i: i + 1, 0, maximum_iterations=7) == 7
+    xs = np.arange(6, dtype="float32").reshape(3, 2)
+    np.testing.assert_array_equal(ops.map(lambda x: x * 2, xs).numpy(), xs * 2)
+    np.testing.assert_array_equal(ops.vectorized_map(ops.sum, xs).numpy(), xs.sum(1))
+    carry, ys = ops.scan(lambda c, x: (c + x, c * x), 1.0, np.array([1.0, 2.0, 3.0], "float32"))
+    assert float(carry) == 7.0
+    np.testing.assert_array_equal(ys.numpy(), [1.0, 4.0, 12.0])
+    carry, ys = ops.scan(lambda c, x: (c + 1, c), 0, length=3, reverse=True)
+    assert carry == 3
+    np.testing.assert_array_equal(ops.convert_to_numpy(ys), [2, 1, 0])
+    running = ops.associative_scan(ops.add, np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    np.testing.assert_array_equal(running.numpy(), [[1, 2], [4, 6], [9, 12]])
+    backwards = ops.associative_scan(ops.add, np.array([1.0, 2.0, 3.0]), reverse=True)
+    np.testing.assert_array_equal(backwards.numpy(), [6, 5, 3])
+    with pytest.raises(ValueError, match="branches"):
+        ops.switch(0, [])
+
+
+def test_gradients_flow_through_control_flow():
+    w = keras.Variable(np.array([1.0, 2.0], "float32"))
+    with keras.GradientTape() as tape:
+        out = ops.fori_loop(0, 3, lambda i, v: v * w, ops.ones(2))
+        loss = ops.sum(out)
+    (grad,) = tape.gradient(loss, [w])
+    np.testing.assert_allclose(grad.numpy(), 3 * w.numpy() ** 2)
+
+
+def test_custom_gradient_replaces_the_backward_pass():
+    @ops.custom_gradient
+    def clipped_identity(x):
+        def grad(upstream):
+            return ops.clip(upstream, -0.5, 0.5)
+
+        return x * 1.0, grad
+
+    x = keras.Variable(np.array([1.0, -2.0], "float32"))
+    with keras.GradientTape() as tape:
+        loss = ops.sum(clipped_identity(x) * np.array([3.0, -0.1], "float32"))
+    (grad,) = tape.gradient(loss, [x])
+    np.testing.assert_allclose(grad.numpy(), [0.5, -0.1])
+
+    @ops.custom_gradient
+    def log1pexp(x):
+        e = ops.exp(x)
+
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            return ops.multiply(upstream, 1.0 - 1.0 / ops.add(1, e))
+
+        return ops.log(1 + e), grad
+
+    check_gradients(log1pexp, normal(4))

@@ -8,10 +8,24 @@ Example:
     >>> ops.mean(ops.square(ops.convert_to_tensor([1.0, 2.0, 3.0])))
 """
 
-from minikeras.ops import core, math, nn, numpy
+from minikeras.ops import core, core_more, linalg, math, nn, numpy
 from minikeras.ops.core import *  # noqa: F403
+from minikeras.ops.core_more import *  # noqa: F403
+from minikeras.ops.linalg import *  # noqa: F403
 from minikeras.ops.math import *  # noqa: F403
 from minikeras.ops.nn import *  # noqa: F403
 from minikeras.ops.numpy import *  # noqa: F403
 
-__all__ = ["core", "math", "nn", "numpy", *core.__all__, *math.__all__, *nn.__all__, *numpy.__all__]
+__all__ = [
+    "core",
+    "linalg",
+    "math",
+    "nn",
+    "numpy",
+    *core.__all__,
+    *core_more.__all__,
+    *linalg.__all__,
+    *math.__all__,
+    *nn.__all__,
+    *numpy.__all__,
+]

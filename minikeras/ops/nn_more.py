@@ -10,7 +10,6 @@ import math
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import Function
 from minikeras.autodiff import arithmetic as _arith
 from minikeras.ops.math import rsqrt
 from minikeras.ops.nn import moments, relu
@@ -34,7 +33,7 @@ from minikeras.ops.numpy import (
     where,
 )
 from minikeras.ops.numpy import sum as _sum
-from minikeras.ops.numpy_more import Rearrange
+from minikeras.ops.numpy_more import Rearrange, ScatterAdd
 from minikeras.ops.symbolic import op
 
 __all__ = [
@@ -336,22 +335,6 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     return Rearrange(positions)(x)
 
 
-class _ScatterAdd(Function):
-    """Adds each input entry into the output at `positions` (the transpose of a gather);
-    positions equal to the output size are dropped."""
-
-    def __init__(self, positions, size, shape):
-        self.positions, self.size, self.shape = positions, size, shape
-
-    def forward(self, x):
-        out = np.zeros(self.size + 1, x.dtype)
-        np.add.at(out, self.positions, x)
-        return out[: self.size].reshape(self.shape)
-
-    def backward(self, gy):
-        return np.append(gy.reshape(-1), np.zeros((1,), gy.dtype))[self.positions]
-
-
 @op
 def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sums sliding blocks `(N, C*kh*kw, L)` back into an NCHW image of `output_size`
@@ -372,7 +355,7 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise ValueError(
             f"fold: x has {length} blocks, but output_size {(h, w)} gives {out_h * out_w}."
         )
-    return _ScatterAdd(positions, math.prod(shape), shape)(x)
+    return ScatterAdd(positions, math.prod(shape), shape)(x)
 
 
 def _check_blocks(x, block_size, data_format, name):

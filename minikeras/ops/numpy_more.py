@@ -696,6 +696,22 @@ class Rearrange(Function):
         return gx[:size].reshape(self.x_shape)
 
 
+class ScatterAdd(Function):
+    """Adds each input entry into the output at `positions` (the transpose of a gather);
+    positions equal to the output size are dropped."""
+
+    def __init__(self, positions, size, shape):
+        self.positions, self.size, self.shape = positions, size, shape
+
+    def forward(self, x):
+        out = np.zeros(self.size + 1, x.dtype)
+        np.add.at(out, self.positions, x)
+        return out[: self.size].reshape(self.shape)
+
+    def backward(self, gy):
+        return np.append(gy.reshape(-1), np.zeros((1,), gy.dtype))[self.positions]
+
+
 def rearrange_with(numpy_function, x, *args, **kwargs):
     """Applies a numpy function that only moves, copies or zero-fills entries to `x`, with
     gradients: the function runs once on the positions of `x`'s entries."""
