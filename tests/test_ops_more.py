@@ -444,3 +444,58 @@ def test_custom_gradient_replaces_the_backward_pass():
         return ops.log(1 + e), grad
 
     check_gradients(log1pexp, normal(4))
+
+
+LATER_GRADIENTS = [
+    (
+        "nanquantile",
+        lambda x: ops.nanquantile(x, [0.25, 0.8], axis=-1),
+        [np.array([[1.0, np.nan, 3.0, 0.5], [2.0, 4.0, np.nan, 1.0]])],
+    ),
+    ("nanmedian", lambda x: ops.nanmedian(x), [np.array([1.0, np.nan, 3.0, 0.5, 7.0])]),
+    ("cdist", ops.cdist, [normal(2, 3, 4), normal(2, 5, 4)]),
+    ("rearrange", lambda x: ops.rearrange(x, "b (h p) w -> p b w h", p=2), [normal(2, 6, 4)]),
+    ("adaptive_average_pool", lambda x: ops.adaptive_average_pool(x, (2, 3)), [normal(1, 5, 7, 2)]),
+    ("adaptive_max_pool", lambda x: ops.adaptive_max_pool(x, 3), [distinct(2, 7, 3)]),
+    (
+        "dot_product_attention",
+        lambda q, k, v: ops.dot_product_attention(q, k, v, is_causal=True),
+        [normal(1, 3, 2, 4), normal(1, 3, 2, 4), normal(1, 3, 2, 4)],
+    ),
+    (
+        "dot_product_attention_gqa_mask",
+        lambda q, k, v, b: ops.dot_product_attention(
+            q, k, v, bias=b, mask=np.tril(np.ones((3, 3), bool))
+        ),
+        [normal(1, 3, 4, 2), normal(1, 3, 2, 2), normal(1, 3, 2, 2), normal(1, 4, 3, 3)],
+    ),
+    (
+        "vectorize",
+        lambda a, b: ops.vectorize(lambda u, v: ops.sum(u * v), signature="(n),(n)->()")(a, b),
+        [normal(2, 3), normal(3)],
+    ),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", LATER_GRADIENTS, ids=[c[0] for c in LATER_GRADIENTS])
+def test_attention_pooling_and_helpers_gradient(name, fn, arrays):
+    check_gradients(fn, *arrays)
+
+
+def test_vectorize_and_rearrange_behave_like_numpy_and_einops():
+    x = np.arange(6.0, dtype="float32").reshape(2, 3)
+    doubled = ops.vectorize(lambda v: v * 2 + 1)(x)
+    np.testing.assert_array_equal(doubled.numpy(), np.vectorize(lambda v: v * 2 + 1)(x))
+    scaled = ops.vectorize(lambda v, factor: v * factor, excluded={1})(x, 3.0)
+    np.testing.assert_array_equal(scaled.numpy(), x * 3)
+    with pytest.raises(ValueError, match="same axes"):
+        ops.rearrange(x, "a b -> a c")
+    with pytest.raises(ValueError, match="names 3 axes"):
+        ops.rearrange(x, "a b c -> a b c")
+    with pytest.raises(ValueError, match="soft_cap"):
+        ops.dot_product_attention(
+            np.ones((1, 2, 1, 2)),
+            np.ones((1, 2, 1, 2)),
+            np.ones((1, 2, 1, 2)),
+            attn_logits_soft_cap=1.0,
+        )

@@ -12,6 +12,7 @@ numpy_more.py and get exact gradients.
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from minikeras.ops.symbolic import op
 
 __all__ = [
     "associative_scan",
+    "cdist",
     "cond",
     "custom_gradient",
     "erfinv",
@@ -43,6 +45,7 @@ __all__ = [
     "fori_loop",
     "map",
     "polar",
+    "rearrange",
     "saturate_cast",
     "scan",
     "scatter",
@@ -54,7 +57,6 @@ __all__ = [
     "slice_update",
     "switch",
     "vectorized_map",
-    "view",
     "view_as_complex",
     "view_as_real",
     "while_loop",
@@ -576,15 +578,6 @@ def extract_sequences(x, sequence_length, sequence_stride):
 
 
 @op
-def view(x, dtype=None):
-    """The same bytes read as another dtype (no gradient)."""
-    x = _tensor(x)
-    if dtype is None:
-        return _constant(x.data.copy())
-    return _constant(x.data.view(np.dtype(dtype)).copy())
-
-
-@op
 def view_as_real(x):
     """A complex tensor as floats with a last axis of size 2 (real, imaginary)."""
     data = _tensor(x).data
@@ -610,3 +603,68 @@ def polar(abs_, angle):
     phase = _float_tensor(angle).data
     dtype = np.complex128 if magnitude.dtype == np.float64 else np.complex64
     return _constant((magnitude * np.cos(phase) + 1j * magnitude * np.sin(phase)).astype(dtype))
+
+
+@op
+def cdist(x, y):
+    """Euclidean distances between the rows of `x` (..., P, M) and `y` (..., R, M):
+    shape (..., P, R)."""
+    from minikeras.ops.numpy import expand_dims, sqrt, square, subtract
+    from minikeras.ops.numpy import sum as _sum
+
+    x, y = _float_tensor(x), _float_tensor(y)
+    if x.ndim < 2 or y.ndim < 2 or x.shape[-1] != y.shape[-1]:
+        raise ValueError(
+            f"cdist: inputs need rank >= 2 and the same last axis, got {x.shape} and {y.shape}."
+        )
+    differences = subtract(expand_dims(x, -2), expand_dims(y, -3))
+    return sqrt(_sum(square(differences), axis=-1))
+
+
+# -- einops-style rearrange -------------------------------------------------------------------
+def _pattern_groups(side, pattern):
+    groups = []
+    for grouped, single in re.findall(r"\(([^)]*)\)|(\w+)", side):
+        groups.append(grouped.split() if not single else [single])
+    names = [name for group in groups for name in group]
+    if len(set(names)) != len(names):
+        raise ValueError(f"rearrange: repeated axis name in {pattern!r}.")
+    return groups
+
+
+@op
+def rearrange(tensor, pattern, **axes_lengths):
+    """Reorders, splits and merges axes by an einops pattern such as `"b h w c -> b (h w) c"`
+    or `"b (h p) w -> b h p w"` (sizes that cannot be inferred go in `axes_lengths`)."""
+    from minikeras.ops.numpy import transpose
+
+    x = _tensor(tensor)
+    if pattern.count("->") != 1:
+        raise ValueError(f"rearrange: the pattern needs one '->', got {pattern!r}.")
+    left, right = pattern.split("->")
+    inputs, outputs = _pattern_groups(left, pattern), _pattern_groups(right, pattern)
+    if len(inputs) != x.ndim:
+        raise ValueError(
+            f"rearrange: the pattern {pattern!r} names {len(inputs)} axes for a tensor of "
+            f"shape {x.shape}."
+        )
+    sizes = {name: int(size) for name, size in axes_lengths.items()}
+    for group, dim in zip(inputs, x.shape):
+        unknown = [name for name in group if name not in sizes]
+        if len(unknown) > 1:
+            raise ValueError(f"rearrange: cannot infer the sizes of {unknown} in {pattern!r}.")
+        known = math.prod(sizes[name] for name in group if name in sizes)
+        if unknown:
+            sizes[unknown[0]] = dim // known if known else 0
+        if math.prod(sizes[name] for name in group) != dim:
+            raise ValueError(f"rearrange: axis {group} of size {dim} does not fit {pattern!r}.")
+    elementary = [name for group in inputs for name in group]
+    ordered = [name for group in outputs for name in group]
+    if sorted(elementary) != sorted(ordered):
+        raise ValueError(
+            f"rearrange: both sides of {pattern!r} must name the same axes "
+            f"({sorted(elementary)} and {sorted(ordered)})."
+        )
+    x = reshape(x, tuple(sizes[name] for name in elementary))
+    x = transpose(x, [elementary.index(name) for name in ordered])
+    return reshape(x, tuple(math.prod(sizes[name] for name in group) for group in outputs))

@@ -14,6 +14,7 @@ from minikeras import config
 from minikeras.autodiff import Function, sum_to
 from minikeras.ops.math import norm
 from minikeras.ops.numpy import _constant, _float_tensor, _tensor, matmul, swapaxes
+from minikeras.ops.numpy_more import slogdet
 from minikeras.ops.shape_inference import broadcast_shapes
 from minikeras.ops.symbolic import KerasTensor, op
 
@@ -104,27 +105,6 @@ class Det(Function):
 def det(x):
     """The determinant of each square matrix."""
     return Det()(_matrices(x, "det"))
-
-
-class SlogDet(Function):
-    def forward(self, x):
-        self.x = x
-        sign, logabs = np.linalg.slogdet(x)
-        return sign.astype(x.dtype), logabs.astype(x.dtype)
-
-    def backward(self, g_sign, g_logabs):
-        eye = np.broadcast_to(np.eye(self.x.shape[-1], dtype=self.x.dtype), self.x.shape)
-        return g_logabs[..., None, None] * _t(np.linalg.solve(self.x, eye))
-
-
-@op
-def slogdet(x):
-    """`(sign, log|det|)` of each square matrix (stable where `det` overflows).
-
-    Returns:
-        The sign (no gradient) and the log of the absolute determinant.
-    """
-    return SlogDet()(_matrices(x, "slogdet"))
 
 
 @op

@@ -11,6 +11,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops.core_more import polar
 from minikeras.ops.math import rsqrt
 from minikeras.ops.nn import moments, relu
 from minikeras.ops.numpy import (
@@ -37,14 +38,18 @@ from minikeras.ops.numpy_more import Rearrange, ScatterAdd
 from minikeras.ops.symbolic import op
 
 __all__ = [
+    "adaptive_average_pool",
+    "adaptive_max_pool",
     "batch_normalization",
     "depth_to_space",
+    "dot_product_attention",
     "fold",
     "hard_shrink",
     "hard_tanh",
     "layer_normalization",
     "multi_hot",
     "normalize",
+    "polar",
     "psnr",
     "rms_normalization",
     "soft_shrink",
@@ -410,3 +415,119 @@ def space_to_depth(x, block_size, data_format="channels_last"):
     y = reshape(x, (n, h // b, b, w // b, b, c))
     y = transpose(y, (0, 1, 3, 2, 4, 5))
     return reshape(y, (n, h // b, w // b, b * b * c))
+
+
+# -- adaptive pooling -----------------------------------------------------------------------
+def _adaptive_pool(inputs, output_size, data_format, mode, name):
+    """Pools each spatial axis into `output_size` windows `[floor(i*L/n), ceil((i+1)*L/n))`
+    (PyTorch's and Keras's adaptive windows), one axis after the other."""
+    from minikeras.ops.numpy import concatenate
+    from minikeras.ops.numpy import max as _max
+
+    x = _float_tensor(inputs)
+    data_format = data_format or config.image_data_format()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"{name}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}."
+        )
+    spatial = x.ndim - 2
+    if spatial not in (1, 2, 3):
+        raise ValueError(f"{name}: inputs must be 3-D, 4-D or 5-D, got shape {x.shape}.")
+    sizes = (output_size,) * spatial if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != spatial or any(int(s) < 1 for s in sizes):
+        raise ValueError(
+            f"{name}: output_size must be one positive int or {spatial} of them, got "
+            f"{output_size!r}."
+        )
+    first = 1 if data_format == "channels_last" else 2
+    for axis, out in zip(range(first, first + spatial), sizes):
+        length = x.shape[axis]
+        pieces = []
+        for i in range(int(out)):
+            start = (i * length) // out
+            end = -((-(i + 1) * length) // out)  # ceil
+            window = x[(slice(None),) * axis + (slice(start, end),)]
+            pool = mean if mode == "average" else _max
+            pieces.append(pool(window, axis=axis, keepdims=True))
+        x = concatenate(pieces, axis=axis)
+    return x
+
+
+@op
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed `output_size` (windows chosen to cover the input)."""
+    return _adaptive_pool(inputs, output_size, data_format, "average", "adaptive_average_pool")
+
+
+@op
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed `output_size` (windows chosen to cover the input)."""
+    return _adaptive_pool(inputs, output_size, data_format, "max", "adaptive_max_pool")
+
+
+# -- attention --------------------------------------------------------------------------------
+_LARGE_NEGATIVE = -0.7 * 3.38953e38  # what Keras fills masked logits with (float32)
+
+
+@op
+def dot_product_attention(
+    query,
+    key,
+    value,
+    bias=None,
+    mask=None,
+    scale=None,
+    is_causal=False,
+    flash_attention=None,
+    attn_logits_soft_cap=None,
+):
+    """Scaled dot-product attention on `(batch, length, heads, head_dim)` tensors.
+
+    `softmax(query @ key^T * scale + bias)` over the keys, masked where `mask` is False
+    (and above the diagonal with `is_causal`), then applied to `value`. `key` and `value`
+    may have fewer heads than `query` if they divide its number (grouped-query attention).
+
+    Args:
+        scale: defaults to `1 / sqrt(head_dim)`.
+        attn_logits_soft_cap: must be None (Keras supports it only on TPUs).
+        flash_attention: only False/None (no fused kernel here).
+    """
+    from minikeras.ops.nn import softmax
+    from minikeras.ops.numpy import einsum, repeat
+
+    if flash_attention:
+        raise ValueError("dot_product_attention: flash_attention is not supported.")
+    if attn_logits_soft_cap is not None:
+        raise ValueError(
+            "dot_product_attention: attn_logits_soft_cap is not supported (Keras supports it "
+            "only for JAX on TPU); pass attn_logits_soft_cap=None."
+        )
+    q, k, v = _float_tensor(query), _float_tensor(key), _float_tensor(value)
+    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
+        raise ValueError(
+            "dot_product_attention: query, key and value must be 4-D (batch, length, heads, "
+            f"head_dim), got {q.shape}, {k.shape} and {v.shape}."
+        )
+    heads, kv_heads = q.shape[2], k.shape[2]
+    if kv_heads != v.shape[2] or heads % kv_heads:
+        raise ValueError(
+            f"dot_product_attention: key/value heads ({kv_heads}, {v.shape[2]}) must be equal "
+            f"and divide the query heads ({heads})."
+        )
+    if heads != kv_heads:
+        k = repeat(k, heads // kv_heads, axis=2)
+        v = repeat(v, heads // kv_heads, axis=2)
+    scale = 1.0 / math.sqrt(k.shape[-1]) if scale is None else float(scale)
+    logits = multiply(einsum("BTNH,BSNH->BNTS", q, k), scale)
+    if bias is not None:
+        logits = logits + bias
+    keep = None
+    if mask is not None:
+        keep = np.asarray(_tensor(mask).data, dtype=bool)
+    if is_causal:
+        causal = np.tril(np.ones(logits.shape[-2:], dtype=bool))
+        keep = causal if keep is None else keep & causal
+    if keep is not None:
+        logits = where(np.broadcast_to(keep, logits.shape), logits, _LARGE_NEGATIVE)
+    probabilities = softmax(logits, axis=-1)
+    return einsum("BNTS,BSNH->BTNH", probabilities, v)

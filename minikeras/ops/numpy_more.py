@@ -17,6 +17,7 @@ both work. Three small ideas carry most of this file:
 
 import builtins
 import math
+import re
 
 import numpy as np
 
@@ -149,8 +150,11 @@ __all__ = [
     "nancumsum",
     "nanmax",
     "nanmean",
+    "nanmedian",
     "nanmin",
+    "nanpercentile",
     "nanprod",
+    "nanquantile",
     "nanstd",
     "nansum",
     "nanvar",
@@ -170,6 +174,7 @@ __all__ = [
     "signbit",
     "sinc",
     "sinh",
+    "slogdet",
     "trace",
     "trapezoid",
     "tri",
@@ -180,6 +185,8 @@ __all__ = [
     "unravel_index",
     "vander",
     "vdot",
+    "vectorize",
+    "view",
     "vsplit",
     "vstack",
 ]
@@ -1124,22 +1131,36 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     Args:
         method: "linear", "lower", "higher", "midpoint" or "nearest" (as numpy).
     """
+    return _quantile(x, q, axis, method, keepdims, "quantile", skip_nan=False)
+
+
+def _quantile(x, q, axis, method, keepdims, name, skip_nan):
+    """Sorts along the reduced axes and interpolates between neighbours (differentiable
+    through the sort). With `skip_nan`, NaNs sort last and each row counts only the rest."""
     if method not in _QUANTILE_METHODS:
-        raise ValueError(f"quantile: unknown method {method!r}; choose from {_QUANTILE_METHODS}.")
+        raise ValueError(f"{name}: unknown method {method!r}; choose from {_QUANTILE_METHODS}.")
     x = _float_tensor(x)
     q_values = np.asarray(_tensor(q).data, dtype=np.float64)
     if np.any((q_values < 0) | (q_values > 1)):
-        raise ValueError(f"quantile: q must be within [0, 1], got {q_values}.")
+        raise ValueError(f"{name}: q must be within [0, 1], got {q_values}.")
     ndim = x.ndim
-    axes = normalize_axis(axis, ndim, "quantile")
+    axes = normalize_axis(axis, ndim, name)
     others = [i for i in range(ndim) if i not in axes]
     moved = moveaxis(x, list(axes), list(range(ndim - len(axes), ndim))) if axes else x
     flat = reshape(moved, tuple(x.shape[i] for i in others) + (-1,))
+    nans = np.isnan(flat.data)
+    if skip_nan:
+        counts = np.sum(~nans, axis=-1)
+        # NaNs sort last as infinities; rows of only NaNs get zeros (their result is NaN).
+        filler = np.where((counts == 0)[..., None], 0.0, np.inf).astype(flat.data.dtype)
+        flat = where(nans, np.broadcast_to(filler, nans.shape), flat)
+    else:
+        counts = np.full(flat.shape[:-1], flat.shape[-1])
     ordered = sort(flat, axis=-1)
-    count = ordered.shape[-1]
-    position = q_values * (count - 1)
+    last = np.maximum(counts - 1, 0)[..., None]
+    position = q_values.reshape(-1) * last  # one row of positions per reduced row
     low = np.floor(position).astype(np.int64)
-    high = np.minimum(low + 1, count - 1)
+    high = np.minimum(low + 1, last)
     fraction = position - low
     if method == "lower":
         high, fraction = low, fraction * 0
@@ -1152,20 +1173,38 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     elif method == "midpoint":
         fraction = np.where(fraction > 0, 0.5, 0.0)
 
-    def pick(index):
-        index = np.broadcast_to(index.reshape(-1), ordered.shape[:-1] + (index.size,))
-        return take_along_axis(ordered, index, axis=-1)
-
     dtype = ordered.data.dtype
-    weight = _constant(fraction.reshape(-1).astype(dtype))
-    low_values, high_values = pick(low), pick(high)
+    low_values = take_along_axis(ordered, low, axis=-1)
+    high_values = take_along_axis(ordered, high, axis=-1)
+    weight = _constant(fraction.astype(dtype))
     result = low_values + multiply(subtract(high_values, low_values), weight)
+    if skip_nan and np.any(counts == 0):
+        result = where((counts == 0)[..., None], np.nan, result)
     result = moveaxis(result, -1, 0)  # the axes of q first, as numpy puts them
     result = reshape(result, q_values.shape + tuple(x.shape[i] for i in others))
     if keepdims:
         shape = list(q_values.shape) + [1 if i in axes else x.shape[i] for i in range(ndim)]
         result = reshape(result, shape)
     return result
+
+
+@op
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """`quantile` of the entries that are not NaN (NaN where all are)."""
+    return _quantile(x, q, axis, method, keepdims, "nanquantile", skip_nan=True)
+
+
+@op
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    """`percentile` of the entries that are not NaN (NaN where all are)."""
+    q_values = np.asarray(_tensor(q).data, dtype=np.float64) / 100
+    return _quantile(x, q_values, axis, method, keepdims, "nanpercentile", skip_nan=True)
+
+
+@op
+def nanmedian(x, axis=None, keepdims=False):
+    """`median` of the entries that are not NaN (NaN where all are)."""
+    return _quantile(x, 0.5, axis, "linear", keepdims, "nanmedian", skip_nan=True)
 
 
 @op
@@ -1576,3 +1615,105 @@ def shape_equal(shape1, shape2, axis=None, allow_none=True):
         if a != b:
             return False
     return True
+
+
+@op
+def view(x, dtype=None):
+    """The same bytes read as another dtype (no gradient)."""
+    x = _tensor(x)
+    if dtype is None:
+        return _constant(x.data.copy())
+    return _constant(x.data.view(np.dtype(dtype)).copy())
+
+
+# -- determinants (keras.ops.numpy holds slogdet; ops.linalg has the rest) -----------------
+class SlogDet(Function):
+    def forward(self, x):
+        self.x = x
+        sign, logabs = np.linalg.slogdet(x)
+        return sign.astype(x.dtype), logabs.astype(x.dtype)
+
+    def backward(self, g_sign, g_logabs):
+        eye = np.broadcast_to(np.eye(self.x.shape[-1], dtype=self.x.dtype), self.x.shape)
+        return g_logabs[..., None, None] * np.swapaxes(np.linalg.solve(self.x, eye), -1, -2)
+
+
+@op
+def slogdet(x):
+    """`(sign, log|det|)` of each square matrix (stable where `det` overflows).
+
+    Returns:
+        The sign (no gradient) and the log of the absolute determinant.
+    """
+    x = _float_tensor(x)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"slogdet: expected square matrices, got shape {x.shape}.")
+    return SlogDet()(x)
+
+
+# -- vectorize --------------------------------------------------------------------------------
+def _parse_signature(signature):
+    """`"(m,n),(n)->(m)"` -> input core dims `[["m","n"], ["n"]]`, output core dims."""
+    match = re.fullmatch(r"\s*(.*?)\s*->\s*(.*?)\s*", signature)
+    if match is None:
+        raise ValueError(f"vectorize: invalid signature {signature!r}.")
+
+    def dims(side):
+        return [
+            [d.strip() for d in group.split(",") if d.strip()]
+            for group in re.findall(r"\(([^)]*)\)", side)
+        ]
+
+    inputs, outputs = dims(match.group(1)), dims(match.group(2))
+    if len(outputs) != 1:
+        raise ValueError(f"vectorize: only one output is supported, got {signature!r}.")
+    return inputs, outputs[0]
+
+
+def vectorize(pyfunc, *, excluded=None, signature=None):
+    """Turns `pyfunc` on single entries (or on core slices given by `signature`, such as
+    `"(n),(n)->()"`) into a function on whole tensors that broadcasts its arguments.
+
+    It calls `pyfunc` once per entry (or slice) and stacks the results: a convenience, not a
+    fast path. Gradients flow through what `pyfunc` computes.
+    """
+    excluded = set(excluded or ())
+
+    def wrapper(*args, **kwargs):
+        positions = [i for i in range(len(args)) if i not in excluded]
+        tensors = [_tensor(args[i]) for i in positions]
+        if signature is None:
+            core_ranks = [0] * len(tensors)
+        else:
+            core_dims, _ = _parse_signature(signature)
+            if len(core_dims) != len(tensors):
+                raise ValueError(
+                    f"vectorize: the signature {signature!r} has {len(core_dims)} inputs, "
+                    f"got {len(tensors)}."
+                )
+            core_ranks = [len(d) for d in core_dims]
+        loop_shapes = [t.shape[: t.ndim - r] for t, r in zip(tensors, core_ranks)]
+        loop_shape = np.broadcast_shapes(*loop_shapes) if loop_shapes else ()
+        broadcast = [
+            t if t.shape[: t.ndim - r] == loop_shape else _broadcast(t, loop_shape, r)
+            for t, r in zip(tensors, core_ranks)
+        ]
+        results = []
+        for index in np.ndindex(*loop_shape):
+            call_args = list(args)
+            for position, tensor in zip(positions, broadcast):
+                call_args[position] = tensor[index] if index else tensor
+            results.append(_tensor(pyfunc(*call_args, **kwargs)))
+        if not loop_shape:
+            return results[0]
+        stacked = stack(results, axis=0)
+        return reshape(stacked, tuple(loop_shape) + tuple(stacked.shape[1:]))
+
+    return wrapper
+
+
+def _broadcast(tensor, loop_shape, core_rank):
+    from minikeras.ops.numpy import broadcast_to
+
+    core = tensor.shape[tensor.ndim - core_rank :] if core_rank else ()
+    return broadcast_to(tensor, tuple(loop_shape) + tuple(core))
