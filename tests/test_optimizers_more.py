@@ -184,3 +184,101 @@ def test_clip_gradients_override_with_the_keras_signature_is_used_by_apply():
     HalvedSGD(learning_rate=0.1).apply([np.ones(3, "float32")], [w])
     np.testing.assert_allclose(w.numpy(), np.full(3, 0.95, "float32"))
     assert w.numpy().dtype == np.float32
+
+
+# -- LossScaleOptimizer and MultiOptimizer ----------------------------------------------------
+WRAPPERS = FIXTURE["wrappers"]
+
+
+def make_wrapper(name):
+    if name == "loss_scale":
+        return optimizers.LossScaleOptimizer(
+            optimizers.SGD(0.1, momentum=0.5), initial_scale=4.0, dynamic_growth_steps=2
+        )
+    return optimizers.MultiOptimizer(
+        optimizers.OptimizerMap(
+            optimizers.SGD(0.1, momentum=0.9),
+            {"kernel|wide": optimizers.Adam(0.1), "filt.*": optimizers.Lion(0.05)},
+        )
+    )
+
+
+@pytest.mark.parametrize("name", sorted(WRAPPERS))
+def test_wrapper_optimizers_match_keras(name):
+    expected = WRAPPERS[name]
+    optimizer = make_wrapper(name)
+    variables = make_variables()
+    optimizer.build(variables)
+    for step, grads in enumerate(FIXTURE["gradients"]):
+        step_grads = [np.array(grads[n], "float32") for n in NAMES]
+        if name == "loss_scale" and step == 2:
+            step_grads[0] = np.full_like(step_grads[0], np.inf)  # this step is skipped
+        assert float(optimizer.scale_loss(1.5)) == expected["scaled_losses"][step]
+        optimizer.apply(step_grads, variables)
+        for var_name, ours, theirs in zip(NAMES, variables, expected["steps"][step]):
+            assert_close_to_keras(ours.numpy(), theirs, f"{name}: {var_name} after {step + 1}")
+    assert int(optimizer.iterations.numpy()) == expected["iterations"]
+    theirs = expected["optimizer_variables"]
+    assert [v.name for v in optimizer.variables] == [v["name"] for v in theirs]
+    for ours, want in zip(optimizer.variables, theirs):
+        if want["name"] != "iteration":  # int64 here, int32 in Keras on JAX
+            assert ours.dtype == want["dtype"]
+        assert_close_to_keras(ours.numpy(), want["value"], f"{name}: {want['name']}")
+    # The config has Keras's layout (up to auto-generated names) and rebuilds the wrapper.
+    config = optimizers.serialize(optimizer)
+    assert _without_names(config) == _without_names(expected["config"])
+    rebuilt = optimizers.deserialize(config)
+    assert _without_names(optimizers.serialize(rebuilt)) == _without_names(config)
+
+
+def _without_names(value):
+    if isinstance(value, dict):
+        return {k: _without_names(v) for k, v in value.items() if k != "name"}
+    if isinstance(value, list):
+        return [_without_names(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def test_multi_optimizer_trains_a_model_and_has_no_learning_rate():
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, name="encoder"),
+            keras.layers.Dense(1, name="head"),
+        ]
+    )
+    optimizer = optimizers.MultiOptimizer(
+        optimizers.OptimizerMap(optimizers.SGD(0.0), {"encoder/.*": optimizers.Adam(0.01)})
+    )
+    model.compile(optimizer=optimizer, loss="mse")
+    head_before = model.layers[1].kernel.numpy().copy()
+    encoder_before = model.layers[0].kernel.numpy().copy()
+    model.fit(np.ones((8, 3), "float32"), np.zeros((8, 1), "float32"), epochs=2, verbose=0)
+    np.testing.assert_array_equal(model.layers[1].kernel.numpy(), head_before)  # SGD(0.0)
+    assert not np.allclose(model.layers[0].kernel.numpy(), encoder_before)
+    with pytest.raises(AttributeError, match="sub-optimizers"):
+        optimizer.learning_rate
+    with pytest.raises(ValueError, match="cannot be MultiOptimizer"):
+        optimizers.OptimizerMap(optimizers.SGD())["x"] = optimizers.MultiOptimizer(
+            optimizers.OptimizerMap(optimizers.SGD())
+        )
+
+
+def test_loss_scale_optimizer_in_fit_matches_its_inner_optimizer():
+    def train(optimizer):
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        model.compile(optimizer=optimizer, loss="mse")
+        x = np.random.default_rng(0).standard_normal((16, 3)).astype("float32")
+        model.fit(x, np.ones((16, 2), "float32"), epochs=2, batch_size=8, verbose=0)
+        return model.get_weights()
+
+    scaled = train(optimizers.LossScaleOptimizer(optimizers.SGD(0.1), initial_scale=8.0))
+    plain = train(optimizers.SGD(0.1))
+    for a, b in zip(scaled, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-6)  # powers of two: exact up to rounding
+    with pytest.raises(ValueError, match="does not support `clipnorm`"):
+        optimizers.LossScaleOptimizer(optimizers.SGD(), clipnorm=1.0)

@@ -1,5 +1,6 @@
 """Optimizers (`keras.optimizers`): SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax,
-Nadam, Lion, Ftrl, Lamb, Adafactor, Muon, ScheduleFreeAdamW, and learning-rate `schedules`.
+Nadam, Lion, Ftrl, Lamb, Adafactor, Muon, ScheduleFreeAdamW, the wrappers
+LossScaleOptimizer and MultiOptimizer (with OptimizerMap), and learning-rate `schedules`.
 
 Each one updates its variables in place from their gradients, with the same arithmetic as
 Keras 3 (float32, same order of operations), so a training run gives the same numbers.
@@ -21,6 +22,8 @@ from minikeras.optimizers.adamw import AdamW
 from minikeras.optimizers.ftrl import Ftrl
 from minikeras.optimizers.lamb import Lamb
 from minikeras.optimizers.lion import Lion
+from minikeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from minikeras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
 from minikeras.optimizers.muon import Muon
 from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
@@ -40,9 +43,12 @@ __all__ = [
     "Ftrl",
     "Lamb",
     "Lion",
+    "LossScaleOptimizer",
+    "MultiOptimizer",
     "Muon",
     "Nadam",
     "Optimizer",
+    "OptimizerMap",
     "RMSprop",
     "ScheduleFreeAdamW",
     "deserialize",
@@ -68,6 +74,8 @@ _BUILTIN_OPTIMIZERS = (
     Muon,
     ScheduleFreeAdamW,
 )
+# Wrappers around other optimizers: read from configs, but not created from a bare name.
+_WRAPPERS = (LossScaleOptimizer, MultiOptimizer)
 
 
 def serialize(optimizer):
@@ -77,7 +85,7 @@ def serialize(optimizer):
         >>> serialize(SGD(learning_rate=0.5))["config"]["learning_rate"]
         0.5
     """
-    return serialize_object(optimizer, "keras.optimizers", _BUILTIN_OPTIMIZERS)
+    return serialize_object(optimizer, "keras.optimizers", _BUILTIN_OPTIMIZERS + _WRAPPERS)
 
 
 def deserialize(config, custom_objects=None):
@@ -89,13 +97,15 @@ def deserialize(config, custom_objects=None):
         config: `{"class_name": ..., "config": {...}}`.
         custom_objects: dict of your own optimizer (and schedule) classes by name.
     """
-    cls = find_class(config, "optimizer", _BUILTIN_OPTIMIZERS, custom_objects, case_sensitive=False)
+    cls = find_class(
+        config, "optimizer", _BUILTIN_OPTIMIZERS + _WRAPPERS, custom_objects, case_sensitive=False
+    )
     inner = dict(config.get("config", {}))
     if isinstance(inner.get("learning_rate"), dict):
         inner["learning_rate"] = schedules.deserialize(
             inner["learning_rate"], custom_objects=custom_objects
         )
-    return cls.from_config(inner)
+    return cls.from_config(inner, custom_objects=custom_objects)
 
 
 def get(identifier):
