@@ -248,8 +248,8 @@ NO_TENSOR_ARGUMENTS = {
 def symbolic(value):
     if isinstance(value, np.ndarray):
         return KerasTensor(value.shape, dtype=str(value.dtype))
-    if isinstance(value, list):
-        return [symbolic(v) for v in value]
+    if isinstance(value, (list, tuple)):
+        return type(value)(symbolic(v) for v in value)
     return value
 
 
@@ -506,13 +506,10 @@ def test_vectorize_and_rearrange_behave_like_numpy_and_einops():
 KERAS_NAMES = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "keras_ops_names.json").read_text()
 )
-# What README.md's "Not there" lists: CTC, the FFT family (complex pairs), ops.image, jvp
-# (no forward mode), keras.optimizers.legacy (TensorFlow's old optimizers).
+# What README.md's "Not there" lists: CTC, stft/istft, ops.image, jvp (no forward mode),
+# keras.optimizers.legacy (TensorFlow's old optimizers).
 DOCUMENTED_MISSING = {
-    "ops": {
-        "ctc_decode", "ctc_loss", "fft", "fft2", "ifft2", "irfft", "rfft", "stft", "istft",
-        "image", "jvp",
-    },
+    "ops": {"ctc_decode", "ctc_loss", "stft", "istft", "image", "jvp"},
     "nn": {"ctc_decode", "ctc_loss"},
     "numpy": set(),
     "linalg": {"jvp"},
@@ -527,3 +524,21 @@ def test_every_keras_name_is_there_but_the_documented_ones(module):
         ours = getattr(ops, module)
     missing = {name for name in KERAS_NAMES[module] if not hasattr(ours, name)}
     assert missing == DOCUMENTED_MISSING[module]
+
+
+FOURIER_GRADIENTS = [
+    ("fft", lambda a, b: ops.fft((a, b)), [normal(2, 5), normal(2, 5)]),
+    ("fft2", lambda a, b: ops.fft2((a, b)), [normal(3, 4), normal(3, 4)]),
+    ("ifft2", lambda a, b: ops.ifft2((a, b)), [normal(2, 3, 4), normal(2, 3, 4)]),
+    ("rfft", ops.rfft, [normal(2, 6)]),
+    ("rfft_padded", lambda x: ops.rfft(x, 8), [normal(5)]),
+    ("rfft_cut", lambda x: ops.rfft(x, 5), [normal(7)]),
+    ("irfft", lambda a, b: ops.irfft((a, b)), [normal(2, 4), normal(2, 4)]),
+    ("irfft_odd", lambda a, b: ops.irfft((a, b), 7), [normal(4), normal(4)]),
+    ("irfft_padded", lambda a, b: ops.irfft((a, b), 8), [normal(3), normal(3)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", FOURIER_GRADIENTS, ids=[c[0] for c in FOURIER_GRADIENTS])
+def test_fourier_transform_gradient(name, fn, arrays):
+    check_gradients(fn, *arrays)

@@ -8,9 +8,10 @@ Example:
     >>> ops.mean(ops.square(ops.convert_to_tensor([1.0, 2.0, 3.0])))
 """
 
-from minikeras.ops import core, core_more, linalg, math, nn, numpy
+from minikeras.ops import core, core_more, fourier, linalg, math, nn, numpy
 from minikeras.ops.core import *  # noqa: F403
 from minikeras.ops.core_more import *  # noqa: F403
+from minikeras.ops.fourier import *  # noqa: F403
 from minikeras.ops.linalg import *  # noqa: F403
 from minikeras.ops.math import *  # noqa: F403
 from minikeras.ops.nn import *  # noqa: F403
@@ -24,6 +25,7 @@ __all__ = [
     "numpy",
     *core.__all__,
     *core_more.__all__,
+    *fourier.__all__,
     *linalg.__all__,
     *math.__all__,
     *nn.__all__,
