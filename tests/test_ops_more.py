@@ -506,10 +506,10 @@ def test_vectorize_and_rearrange_behave_like_numpy_and_einops():
 KERAS_NAMES = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "keras_ops_names.json").read_text()
 )
-# What README.md's "Not there" lists: CTC, stft/istft, ops.image, jvp (no forward mode),
+# What README.md's "Not there" lists: CTC, istft, ops.image, jvp (no forward mode),
 # keras.optimizers.legacy (TensorFlow's old optimizers).
 DOCUMENTED_MISSING = {
-    "ops": {"ctc_decode", "ctc_loss", "stft", "istft", "image", "jvp"},
+    "ops": {"ctc_decode", "ctc_loss", "istft", "image", "jvp"},
     "nn": {"ctc_decode", "ctc_loss"},
     "numpy": set(),
     "linalg": {"jvp"},
@@ -536,6 +536,8 @@ FOURIER_GRADIENTS = [
     ("irfft", lambda a, b: ops.irfft((a, b)), [normal(2, 4), normal(2, 4)]),
     ("irfft_odd", lambda a, b: ops.irfft((a, b), 7), [normal(4), normal(4)]),
     ("irfft_padded", lambda a, b: ops.irfft((a, b), 8), [normal(3), normal(3)]),
+    ("stft", lambda x: ops.stft(x, 6, 3, 8), [normal(2, 20)]),
+    ("stft_uncentered", lambda x: ops.stft(x, 5, 4, 5, "hamming", center=False), [normal(17)]),
 ]
 
 

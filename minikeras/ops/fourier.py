@@ -1,4 +1,4 @@
-"""Fourier transforms: `keras.ops.fft`, `fft2`, `ifft2`, `rfft` and `irfft`.
+"""Fourier transforms: `keras.ops.fft`, `fft2`, `ifft2`, `rfft`, `irfft` and `stft`.
 
 As in Keras, complex values travel as `(real, imaginary)` pairs of float tensors. Each
 transform is linear, so its backward pass is its adjoint: for the DFT matrix `F`, the
@@ -14,7 +14,7 @@ from minikeras.autodiff import Function
 from minikeras.ops.numpy import _float_tensor
 from minikeras.ops.symbolic import op
 
-__all__ = ["fft", "fft2", "ifft2", "irfft", "rfft"]
+__all__ = ["fft", "fft2", "ifft2", "irfft", "rfft", "stft"]
 
 
 def _pair(x, name):
@@ -147,3 +147,54 @@ def irfft(x, fft_length=None):
     if n < 1:
         raise ValueError(f"irfft: the output length must be >= 1, got {n}.")
     return InverseRealFFT(n)(real, imag)
+
+
+def _periodic_window(name, length, dtype):
+    """The periodic Hann or Hamming window (scipy's `get_window`, which Keras uses)."""
+    phase = 2 * np.pi * np.arange(length) / length
+    if name == "hann":
+        return (0.5 - 0.5 * np.cos(phase)).astype(dtype)
+    return (0.54 - 0.46 * np.cos(phase)).astype(dtype)
+
+
+@op
+def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=True):
+    """Short-time Fourier transform along the last axis of real `x`.
+
+    Frames of `fft_length` samples every `sequence_stride` samples (after reflecting
+    `fft_length // 2` samples at both ends when `center`), each multiplied by `window`
+    ("hann", "hamming", an array of `sequence_length` values, or None) centred in the
+    frame, then `rfft`. Returns `(real, imag)` of shape `(..., frames, fft_length // 2 + 1)`.
+    """
+    from minikeras.ops.core_more import extract_sequences
+    from minikeras.ops.numpy import multiply, pad
+
+    x = _float_tensor(x)
+    sequence_length, fft_length = int(sequence_length), int(fft_length)
+    if fft_length < sequence_length:
+        raise ValueError(
+            f"stft: `fft_length` ({fft_length}) must be at least `sequence_length` "
+            f"({sequence_length})."
+        )
+    if isinstance(window, str) and window not in ("hann", "hamming"):
+        raise ValueError(
+            f"stft: window must be 'hann', 'hamming', an array or None, got {window!r}."
+        )
+    dtype = x.data.dtype
+    if window is None:
+        weights = np.ones(sequence_length, dtype)
+    elif isinstance(window, str):
+        weights = _periodic_window(window, sequence_length, dtype)
+    else:
+        weights = np.asarray(window.data if hasattr(window, "data") else window, dtype)
+        if weights.shape != (sequence_length,):
+            raise ValueError(
+                f"stft: the window must have shape ({sequence_length},), got {weights.shape}."
+            )
+    left = (fft_length - sequence_length) // 2
+    weights = np.pad(weights, (left, fft_length - sequence_length - left))
+    if center:
+        width = [(0, 0)] * (x.ndim - 1) + [(fft_length // 2, fft_length // 2)]
+        x = pad(x, width, mode="reflect")
+    frames = extract_sequences(x, fft_length, sequence_stride)
+    return rfft(multiply(frames, weights), fft_length)
