@@ -2,6 +2,7 @@
 (tests/fixtures/generate_optimizers_more.py), their configs, and their `.weights.h5` state
 layout."""
 
+import gzip
 import json
 import pathlib
 
@@ -282,3 +283,23 @@ def test_loss_scale_optimizer_in_fit_matches_its_inner_optimizer():
         np.testing.assert_allclose(a, b, rtol=1e-6)  # powers of two: exact up to rounding
     with pytest.raises(ValueError, match="does not support `clipnorm`"):
         optimizers.LossScaleOptimizer(optimizers.SGD(), clipnorm=1.0)
+
+
+@pytest.mark.parametrize("class_name", CLASSES)
+def test_loads_the_optimizer_state_of_a_keras_saved_weights_file(class_name, tmp_path):
+    path = tmp_path / "keras.weights.h5"
+    with gzip.open(
+        pathlib.Path(__file__).parent / "fixtures" / "saving" / f"{class_name}.weights.h5.gz"
+    ) as f:
+        path.write_bytes(f.read())
+    model = _layout_model(class_name)
+    for variable in model.optimizer.variables:  # so that only loading can restore them
+        variable.assign(np.zeros(variable.shape, variable.dtype))
+    model.load_weights(path)
+    with h5py.File(path, "r") as f:
+        group = f["optimizer"]["vars"]
+        saved = [group[k][()] for k in sorted(group.keys(), key=int)]
+    assert len(saved) == len(model.optimizer.variables)
+    for variable, value in zip(model.optimizer.variables, saved):
+        np.testing.assert_array_equal(variable.numpy(), value.astype(variable.dtype))
+    assert int(model.optimizer.iterations.numpy()) == 1
