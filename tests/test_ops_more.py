@@ -33,6 +33,14 @@ def decode(value):
     return value
 
 
+def resolve(name):
+    """`ops.<name>`, where the name may go through a submodule (`image.rgb_to_hsv`)."""
+    fn = ops
+    for part in name.split("."):
+        fn = getattr(fn, part)
+    return fn
+
+
 def flat_outputs(value):
     if isinstance(value, (list, tuple)):
         return [leaf for item in value for leaf in flat_outputs(item)]
@@ -47,7 +55,7 @@ def expected_outputs(encoded):
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_op_matches_keras(case):
-    fn = getattr(ops, case["op"])
+    fn = resolve(case["op"])
     args = decode(case["args"])
     kwargs = {k: decode(v) for k, v in case["kwargs"].items()}
     got = flat_outputs(fn(*args, **kwargs))
@@ -258,7 +266,7 @@ SYMBOLIC_CASES = [c for c in CASES if c["op"] not in NO_TENSOR_ARGUMENTS]
 
 @pytest.mark.parametrize("case", SYMBOLIC_CASES, ids=[c["id"] for c in SYMBOLIC_CASES])
 def test_symbolic_shape_and_dtype_match_eager(case):
-    fn = getattr(ops, case["op"])
+    fn = resolve(case["op"])
     args = symbolic(decode(case["args"]))
     kwargs = {k: decode(v) for k, v in case["kwargs"].items()}
     if case["op"] in ("unravel_index", "average", "trapezoid"):  # index/weight arguments
@@ -506,11 +514,16 @@ def test_vectorize_and_rearrange_behave_like_numpy_and_einops():
 KERAS_NAMES = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "keras_ops_names.json").read_text()
 )
-# What README.md's "Not there" lists: CTC, istft, ops.image, jvp (no forward mode),
+# What README.md's "Not there" lists: CTC, istft, ops.image but its colour conversions, jvp,
 # keras.optimizers.legacy (TensorFlow's old optimizers).
 DOCUMENTED_MISSING = {
-    "ops": {"ctc_decode", "ctc_loss", "istft", "image", "jvp"},
+    "ops": {"ctc_decode", "ctc_loss", "istft", "jvp"},
     "nn": {"ctc_decode", "ctc_loss"},
+    "image": {
+        "affine_transform", "crop_images", "elastic_transform", "extract_patches",
+        "extract_patches_3d", "gaussian_blur", "map_coordinates", "pad_images",
+        "perspective_transform", "resize", "scale_and_translate", "sobel_edges", "ssim",
+    },
     "numpy": set(),
     "linalg": {"jvp"},
     "optimizers": {"legacy"},
@@ -520,7 +533,7 @@ DOCUMENTED_MISSING = {
 @pytest.mark.parametrize("module", sorted(DOCUMENTED_MISSING))
 def test_every_keras_name_is_there_but_the_documented_ones(module):
     ours = keras.optimizers if module == "optimizers" else ops
-    if module in ("nn", "numpy", "linalg"):
+    if module in ("nn", "numpy", "linalg", "image"):
         ours = getattr(ops, module)
     missing = {name for name in KERAS_NAMES[module] if not hasattr(ours, name)}
     assert missing == DOCUMENTED_MISSING[module]
@@ -543,4 +556,20 @@ FOURIER_GRADIENTS = [
 
 @pytest.mark.parametrize("name,fn,arrays", FOURIER_GRADIENTS, ids=[c[0] for c in FOURIER_GRADIENTS])
 def test_fourier_transform_gradient(name, fn, arrays):
+    check_gradients(fn, *arrays)
+
+
+IMAGE_GRADIENTS = [
+    ("rgb_to_grayscale", ops.image.rgb_to_grayscale, [uniform(0, 1, 2, 3, 3)]),
+    ("rgb_to_hsv", ops.image.rgb_to_hsv, [distinct(2, 2, 3) * 0.05 + 0.5]),
+    (
+        "hsv_to_rgb",
+        ops.image.hsv_to_rgb,
+        [np.array([[[0.1, 0.5, 0.8], [0.45, 0.3, 0.6], [0.77, 0.9, 0.2]]])],
+    ),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", IMAGE_GRADIENTS, ids=[c[0] for c in IMAGE_GRADIENTS])
+def test_image_colour_conversion_gradient(name, fn, arrays):
     check_gradients(fn, *arrays)

@@ -8,7 +8,7 @@ Example:
     >>> ops.mean(ops.square(ops.convert_to_tensor([1.0, 2.0, 3.0])))
 """
 
-from minikeras.ops import core, core_more, fourier, linalg, math, nn, numpy
+from minikeras.ops import core, core_more, fourier, image, linalg, math, nn, numpy
 from minikeras.ops.core import *  # noqa: F403
 from minikeras.ops.core_more import *  # noqa: F403
 from minikeras.ops.fourier import *  # noqa: F403
@@ -19,6 +19,7 @@ from minikeras.ops.numpy import *  # noqa: F403
 
 __all__ = [
     "core",
+    "image",
     "linalg",
     "math",
     "nn",
