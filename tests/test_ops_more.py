@@ -15,7 +15,8 @@ from tests.gradcheck import check_gradients
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "ops_more.json")
 with open(FIXTURE) as f:
-    CASES = json.load(f)["cases"]
+    _FIXTURE = json.load(f)
+CASES = _FIXTURE["cases"]
 
 # Ops whose values are unspecified (only shape and dtype are compared).
 UNSPECIFIED_VALUES = {"empty", "empty_like"}
@@ -573,3 +574,17 @@ IMAGE_GRADIENTS = [
 @pytest.mark.parametrize("name,fn,arrays", IMAGE_GRADIENTS, ids=[c[0] for c in IMAGE_GRADIENTS])
 def test_image_colour_conversion_gradient(name, fn, arrays):
     check_gradients(fn, *arrays)
+
+
+def test_shape_helpers_match_keras():
+    helpers = _FIXTURE["shape_helpers"]
+    for case in helpers["broadcast_shapes"]:
+        shapes = [tuple(s) for s in case["shapes"]]
+        if "error" in case:
+            with pytest.raises(ValueError, match="broadcast"):
+                ops.broadcast_shapes(*shapes)
+        else:
+            assert ops.broadcast_shapes(*shapes) == case["result"]
+    for case in helpers["shape_equal"]:
+        shapes = [tuple(s) for s in case["shapes"]]
+        assert ops.shape_equal(*shapes, **case["kwargs"]) is case["result"], case
