@@ -162,3 +162,12 @@ def test_dot_product_attention_rejects_flash_attention_and_soft_cap():
 
 def test_dot_product_attention_is_exported_as_keras_names_it():
     assert ops.nn.dot_product_attention is ops.dot_product_attention
+
+
+def test_dot_product_attention_bias_of_the_full_scores_shape_gets_its_own_gradient():
+    # A bias shaped like the scores (batch, heads, T, S) must get the softmax gradient, not the
+    # query/key gradient scaled by 1/sqrt(depth) (they once shared one array).
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.standard_normal((1, 3, 2, 4)) for _ in range(3))
+    bias = rng.standard_normal((1, 2, 3, 3))
+    check_gradients(lambda q, k, v, b: ops.dot_product_attention(q, k, v, bias=b), q, k, v, bias)

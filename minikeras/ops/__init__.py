@@ -8,15 +8,51 @@ Example:
     >>> ops.mean(ops.square(ops.convert_to_tensor([1.0, 2.0, 3.0])))
 """
 
-from minikeras.ops import core, math, nn, numpy
-from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
+from minikeras.ops import (
+    core,
+    core_more,
+    fourier,
+    image,
+    linalg,
+    math,
+    nn,
+    nn_more,
+    numpy,
+    numpy_more,
+)
 from minikeras.ops.core import *  # noqa: F403
+from minikeras.ops.core_more import *  # noqa: F403
+from minikeras.ops.fourier import *  # noqa: F403
+from minikeras.ops.linalg import *  # noqa: F403
 from minikeras.ops.math import *  # noqa: F403
 from minikeras.ops.nn import *  # noqa: F403
+from minikeras.ops.nn_more import *  # noqa: F403
 from minikeras.ops.numpy import *  # noqa: F403
+from minikeras.ops.numpy_more import *  # noqa: F403
 
-__all__ = ["core", "math", "nn", "numpy", *core.__all__, *math.__all__, *nn.__all__, *numpy.__all__]
-__all__ += ["adaptive_average_pool", "adaptive_max_pool"]
+# `ops.numpy` and `ops.nn` also offer their less common ops, which live in numpy_more.py and
+# nn_more.py (built on the modules they extend, so these cannot import them back).
+for _module, _more in ((numpy, numpy_more), (nn, nn_more)):
+    for _name in _more.__all__:
+        setattr(_module, _name, getattr(_more, _name))
+    _module.__all__ = [*_module.__all__, *_more.__all__]
+del _module, _more, _name
+
+__all__ = [
+    "core",
+    "image",
+    "linalg",
+    "math",
+    "nn",
+    "numpy",
+    *core.__all__,
+    *core_more.__all__,
+    *fourier.__all__,
+    *linalg.__all__,
+    *math.__all__,
+    *nn.__all__,
+    *numpy.__all__,
+]
 
 # Gives KerasTensor its operators (+, *, [], ...), which record the ops above.
 from minikeras.ops import _keras_tensor_operators  # noqa: E402, F401

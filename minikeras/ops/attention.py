@@ -82,7 +82,8 @@ class DotProductAttention(Function):
         g_bias = None
         if self.has_bias and needs[3]:
             g_bias = sum_to(g_logits.reshape(batch, heads, t_len, -1), self.bias_shape)
-        g_logits *= g_logits.dtype.type(self.scale)
+        # Not in place: a bias of the scores' full shape gets g_logits itself from sum_to.
+        g_logits = g_logits * g_logits.dtype.type(self.scale)
         g_query = g_key = None
         if needs[0]:
             g_query = np.matmul(g_logits, k).reshape(batch, heads, t_len, -1)

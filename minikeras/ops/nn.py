@@ -20,6 +20,7 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import Function, Tensor
 from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
 from minikeras.ops.attention import dot_product_attention
 from minikeras.ops.convolution import (
     average_pool,
@@ -42,6 +43,8 @@ from minikeras.ops.numpy import (
 from minikeras.ops.symbolic import op
 
 __all__ = [
+    "adaptive_average_pool",
+    "adaptive_max_pool",
     "average_pool",
     "binary_crossentropy",
     "categorical_crossentropy",

@@ -26,6 +26,8 @@ increment). Updates write into `variable.data` in place: the built-in rules use 
 full-size temporaries.
 """
 
+import functools
+import inspect
 import numbers
 import re
 import warnings
@@ -61,6 +63,15 @@ def _initial_value(initializer, shape, dtype):
 def _sum_of_squares(array):
     flat = array.reshape(-1)
     return np.dot(flat, flat)
+
+
+@functools.cache
+def _takes_variables(method):
+    """Whether a `_clip_gradients` override accepts `(grads, variables)` (minikeras's
+    older form) rather than Keras's `(grads)`."""
+    parameters = list(inspect.signature(method).parameters.values())[1:]
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
 def _is_number(value):
@@ -537,7 +548,7 @@ class Optimizer:
                     mean = np.add(g, accumulator, out=self._gradient_buffer(v))
                     mean *= mean.dtype.type(1) / mean.dtype.type(steps)
                     mean_grads.append(mean)
-                grads = self._clip_gradients(mean_grads, trainable_variables)
+                grads = self._clipped(mean_grads, trainable_variables)
                 self._apply_weight_decay(trainable_variables, learning_rate)
                 self._backend_update_step(grads, trainable_variables, learning_rate)
                 for accumulator in accumulators:
@@ -546,7 +557,7 @@ class Optimizer:
                 for g, accumulator in zip(grads, accumulators):
                     accumulator += g
         else:
-            grads = self._clip_gradients(grads, trainable_variables)
+            grads = self._clipped(grads, trainable_variables)
             self._apply_weight_decay(trainable_variables, learning_rate)
             self._backend_update_step(grads, trainable_variables, learning_rate)
 
@@ -588,23 +599,63 @@ class Optimizer:
             f"Optimizer '{type(self).__name__}' must implement `update_step`."
         )
 
-    def _clip_gradients(self, grads, variables):
-        if self.clipnorm and self.clipnorm > 0:
-            return [
-                self._clip_by_norm(g, self._gradient_buffer(v)) for g, v in zip(grads, variables)
-            ]
-        if self.global_clipnorm and self.global_clipnorm > 0:
-            return self._clip_by_global_norm(grads, variables)
-        if self.clipvalue and self.clipvalue > 0:
-            clipped = []
-            for g, v in zip(grads, variables):
-                limit = g.dtype.type(self.clipvalue)
-                clipped.append(np.clip(g, -limit, limit, out=self._gradient_buffer(v)))
-            return clipped
-        return grads
+    def _clipped(self, grads, variables):
+        """`_clip_gradients` as `apply` runs it: the built-in one writes into per-variable
+        buffers; an override is called as Keras calls it, `(grads)`, unless it also takes
+        the variables."""
+        method = type(self)._clip_gradients
+        if method is Optimizer._clip_gradients:
+            return self._clip_gradients(grads, variables)
+        if _takes_variables(method):
+            clipped = self._clip_gradients(list(grads), variables)
+        else:
+            clipped = self._clip_gradients(list(grads))
+        return [self._gradient_array(g, v) for g, v in zip(clipped, variables)]
 
-    def _clip_by_norm(self, gradient, out):
-        """`gradient * clipnorm / max(norm(gradient), clipnorm)`, written into `out`."""
+    def _clip_gradients(self, grads, variables=None):
+        """Clips gradients by `clipnorm`, `global_clipnorm` or `clipvalue` (Keras's
+        `_clip_gradients(grads)`).
+
+        Args:
+            grads: arrays or tensors; None entries stay None.
+            variables: optional, the gradients' variables: the results are then written
+                into per-variable buffers instead of new arrays.
+
+        Returns:
+            A list of numpy arrays (and Nones).
+        """
+        clipnorm, global_clipnorm, clipvalue = self.clipnorm, self.global_clipnorm, self.clipvalue
+        if not (clipnorm and clipnorm > 0) and not (global_clipnorm and global_clipnorm > 0):
+            if not (clipvalue and clipvalue > 0):
+                return grads  # the common case: nothing to clip
+        if variables is None:
+            variables = [None] * len(grads)
+        grads = [g.data if isinstance(g, Tensor) else g for g in grads]
+        present = [(np.asarray(g), v) for g, v in zip(grads, variables) if g is not None]
+
+        def out(variable, gradient):
+            if variable is None:
+                return np.empty_like(gradient)
+            return self._gradient_buffer(variable)
+
+        if clipnorm and clipnorm > 0:
+            clipped = [self._clip_by_norm(g, out(v, g)) for g, v in present]
+        elif global_clipnorm and global_clipnorm > 0:
+            scale = self._global_clip_scale([g for g, _ in present])
+            clipped = [np.multiply(g, g.dtype.type(scale), out=out(v, g)) for g, v in present]
+        else:
+            clipped = []
+            for g, v in present:
+                limit = g.dtype.type(clipvalue)
+                clipped.append(np.clip(g, -limit, limit, out=out(v, g)))
+        results = iter(clipped)
+        return [None if g is None else next(results) for g in grads]
+
+    def _clip_by_norm(self, gradient, out=None):
+        """`gradient * clipnorm / max(norm(gradient), clipnorm)`, written into `out` (a new
+        array when None)."""
+        if out is None:
+            out = np.empty_like(gradient)
         clipnorm = gradient.dtype.type(self.clipnorm)
         squared = _sum_of_squares(gradient)
         norm = np.sqrt(squared) if squared > 0 else squared
@@ -613,7 +664,8 @@ class Optimizer:
         out *= gradient.dtype.type(1) / max(norm, clipnorm)
         return out
 
-    def _clip_by_global_norm(self, grads, variables):
+    def _global_clip_scale(self, grads):
+        """The factor that brings the global norm of `grads` down to `global_clipnorm`."""
         float_type = grads[0].dtype.type
         squared = float_type(0)
         for g in grads:
@@ -624,11 +676,7 @@ class Optimizer:
             scale = float_type(self.global_clipnorm) * min(
                 float_type(1) / norm, float_type(1.0 / self.global_clipnorm)
             )
-            scale = scale + (norm - norm)
-        return [
-            np.multiply(g, g.dtype.type(scale), out=self._gradient_buffer(v))
-            for g, v in zip(grads, variables)
-        ]
+            return scale + (norm - norm)
 
     # -- weight decay ---------------------------------------------------------------------
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
