@@ -64,6 +64,11 @@ def test_new_conv_and_pooling_layers_match_keras_values_weights_and_config(index
             assert ours["class_name"] == value["class_name"], key
         else:
             assert (list(ours) if isinstance(ours, tuple) else ours) == value, key
+    # The config Keras writes (in a `.keras` file) builds the same layer here.
+    rebuilt = type(layer).from_config(keras_config)
+    rebuilt.build(x.shape)
+    rebuilt.set_weights(weights)
+    np.testing.assert_array_equal(rebuilt(x).numpy(), out.numpy())
 
 
 def _fixture_model(index, spec):
@@ -107,6 +112,21 @@ def test_new_layers_weights_h5_layout_and_model_output_match_keras(index, spec, 
     np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+@pytest.mark.parametrize(("index", "spec"), MODELS, ids=lambda v: str(v)[:12])
+def test_new_layers_load_the_weights_file_keras_wrote(index, spec, tmp_path):
+    path = tmp_path / "keras.weights.h5"
+    path.write_bytes(FIXTURE_DATA[f"model{index}/weights_h5"].tobytes())
+    model = keras.Sequential(
+        [keras.Input(tuple(spec["input_shape"]))]
+        + [getattr(layers, name)(**config) for name, config in spec["layers"]]
+    )
+    model.load_weights(str(path))
+    x = FIXTURE_DATA[f"model{index}/input"]
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), FIXTURE_DATA[f"model{index}/output"], rtol=1e-5, atol=2e-5
+    )
+
+
 def test_new_layers_are_exported_with_keras_aliases():
     assert layers.Convolution3D is layers.Conv3D
     assert layers.Convolution1DTranspose is layers.Conv1DTranspose
@@ -118,37 +138,13 @@ def test_new_layers_are_exported_with_keras_aliases():
         assert name in layers.__all__
 
 
-# Keras 3.15's signatures (names, order, defaults), read with `inspect.signature`.
-KERAS_SIGNATURES = {
-    "Conv3D": "filters, kernel_size, strides=(1, 1, 1), padding='valid', data_format=None, "
-    "dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True",
-    "Conv1DTranspose": "filters, kernel_size, strides=1, padding='valid', output_padding=None, "
-    "data_format=None, dilation_rate=1, activation=None, use_bias=True",
-    "Conv3DTranspose": "filters, kernel_size, strides=(1, 1, 1), padding='valid', "
-    "data_format=None, output_padding=None, dilation_rate=(1, 1, 1), activation=None, "
-    "use_bias=True",
-    "DepthwiseConv1D": "kernel_size, strides=1, padding='valid', depth_multiplier=1, "
-    "data_format=None, dilation_rate=1, activation=None, use_bias=True",
-    "SeparableConv1D": "filters, kernel_size, strides=1, padding='valid', data_format=None, "
-    "dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True",
-    "MaxPooling3D": "pool_size=(2, 2, 2), strides=None, padding='valid', data_format=None, "
-    "name=None",
-    "AveragePooling3D": "pool_size, strides=None, padding='valid', data_format=None, name=None",
-}
-
-
-@pytest.mark.parametrize("name", sorted(KERAS_SIGNATURES))
-def test_new_layers_take_keras_positional_arguments(name):
-    parameters = list(inspect.signature(getattr(layers, name).__init__).parameters.values())[1:]
-    expected = [p.strip() for p in KERAS_SIGNATURES[name].split(", ") if p.strip()]
-    # Tuples contain ", ": join the split pieces back.
-    joined, pending = [], ""
-    for piece in expected:
-        pending = f"{pending}, {piece}" if pending else piece
-        if pending.count("(") == pending.count(")"):
-            joined.append(pending)
-            pending = ""
-    assert [str(p) for p in parameters[: len(joined)]] == joined
+@pytest.mark.parametrize(
+    "name", (*NEW_CLASSES, "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D")
+)
+def test_new_layers_have_keras_signatures(name):
+    """Argument names, positional order and defaults, as `inspect.signature` shows Keras's."""
+    signature = str(inspect.signature(getattr(layers, name).__init__))
+    assert signature == FIXTURE_JSON["signatures"][name]
 
 
 def test_conv3d_transpose_takes_data_format_before_output_padding_as_keras():
