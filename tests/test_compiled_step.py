@@ -344,6 +344,16 @@ _VETTED = {
     "pooling_2d": ((6, 6, 2), lambda h: layers.AveragePooling2D(2)(layers.MaxPooling2D(1)(h))),
     "global_pooling_2d": ((6, 6, 2), lambda h: layers.GlobalAveragePooling2D()(h)),
     "global_max_2d": ((6, 6, 2), lambda h: layers.GlobalMaxPooling2D()(h)),
+    "conv3d_pooling": (
+        (4, 4, 4, 2),
+        lambda h: layers.AveragePooling3D(2)(
+            layers.MaxPooling3D(1)(layers.Conv3D(3, 3, padding="same", activation="relu")(h))
+        ),
+    ),
+    "conv3d_transpose": ((2, 2, 2, 2), lambda h: layers.Conv3DTranspose(2, 3, strides=2)(h)),
+    "conv1d_transpose": ((4, 2), lambda h: layers.Conv1DTranspose(2, 3, strides=2)(h)),
+    "depthwise_1d": ((8, 2), lambda h: layers.DepthwiseConv1D(3)(h)),
+    "separable_1d": ((8, 2), lambda h: layers.SeparableConv1D(3, 3)(h)),
     "pad_crop_upsample_2d": (
         (6, 6, 2),
         lambda h: layers.UpSampling2D()(layers.Cropping2D(1)(layers.ZeroPadding2D(1)(h))),

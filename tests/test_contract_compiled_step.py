@@ -258,6 +258,41 @@ _CHANGES = {
         lambda h: _through(layers.SeparableConv2D(3, 3, activation="relu"), h),
         [("activation", "tanh")],
     ),
+    "Conv3D": (
+        (4, 4, 4, 2),
+        lambda h: _through(layers.Conv3D(3, 3, padding="same", activation="relu"), h),
+        [("activation", "tanh"), ("padding", "valid")],
+    ),
+    "Conv1DTranspose": (
+        (4, 2),
+        lambda h: _through(layers.Conv1DTranspose(2, 3, strides=2, activation="relu"), h),
+        [("activation", "tanh")],
+    ),
+    "Conv3DTranspose": (
+        (2, 2, 2, 2),
+        lambda h: _through(layers.Conv3DTranspose(2, 3, strides=2, activation="relu"), h),
+        [("activation", "tanh")],
+    ),
+    "DepthwiseConv1D": (
+        (8, 2),
+        lambda h: _through(layers.DepthwiseConv1D(3, activation="relu"), h),
+        [("activation", "tanh")],
+    ),
+    "SeparableConv1D": (
+        (8, 2),
+        lambda h: _through(layers.SeparableConv1D(3, 3, activation="relu"), h),
+        [("activation", "tanh")],
+    ),
+    "AveragePooling3D": (
+        (4, 4, 4, 2),
+        lambda h: _through(layers.AveragePooling3D(2, strides=1, padding="same"), h),
+        [("pool_size", (3, 3, 3))],
+    ),
+    "MaxPooling3D": (
+        (4, 4, 4, 2),
+        lambda h: _through(layers.MaxPooling3D(2, strides=1, padding="same"), h),
+        [("pool_size", (3, 3, 3))],
+    ),
     "Cropping1D": ((8, 2), lambda h: _padded_then_cropped("crop", h), [("cropping", (2, 0))]),
     "ZeroPadding1D": ((8, 2), lambda h: _padded_then_cropped("pad", h), [("padding", (2, 0))]),
     "Cropping2D": (

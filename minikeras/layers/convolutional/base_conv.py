@@ -1,4 +1,5 @@
-"""`BaseConv` (what Conv1D and Conv2D share) and the helpers every convolution layer uses."""
+"""`BaseConv` (what Conv1D, Conv2D and Conv3D share) and the helpers every convolution
+layer uses."""
 
 import numpy as np
 
@@ -132,7 +133,7 @@ class BaseConv(Layer):
     The kernel has shape `kernel_size + (input_channels // groups, filters)` (Keras layout).
 
     Args:
-        rank: number of spatial dimensions (1 or 2).
+        rank: number of spatial dimensions (1, 2 or 3).
         filters: number of output channels.
         kernel_size: int or tuple of `rank` ints, the window size.
         strides: int or tuple, the step between windows (1 by default).

@@ -1,22 +1,9 @@
 """`DepthwiseConv2D`: each input channel convolved with its own filters, no channel mixing."""
 
-from minikeras import activations, constraints, initializers, regularizers
-from minikeras.layers.convolutional import conv_utils
-from minikeras.layers.convolutional.base_conv import (
-    add_bias,
-    bias_and_activation,
-    check_strides_and_dilation,
-    expect_channels,
-    input_channels,
-    positive_int,
-    standardize_window,
-)
-from minikeras.layers.input_spec import InputSpec
-from minikeras.layers.layer import Layer
-from minikeras.ops.convolution import depthwise_conv
+from minikeras.layers.convolutional.base_depthwise_conv import BaseDepthwiseConv
 
 
-class DepthwiseConv2D(Layer):
+class DepthwiseConv2D(BaseDepthwiseConv):
     """Depthwise 2D convolution: `depth_multiplier` filters per input channel.
 
     The kernel (named `kernel`, as in Keras 3) has shape
@@ -41,10 +28,6 @@ class DepthwiseConv2D(Layer):
         (1, 6, 6, 8)
     """
 
-    _replayable = True  # see Layer._replayable
-
-    rank = 2
-
     def __init__(
         self,
         kernel_size,
@@ -64,81 +47,22 @@ class DepthwiseConv2D(Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        rank = self.rank
-        self.depth_multiplier = positive_int(
-            depth_multiplier, "depth_multiplier", type(self).__name__
+        super().__init__(
+            rank=2,
+            kernel_size=kernel_size,
+            strides=strides,
+            padding=padding,
+            depth_multiplier=depth_multiplier,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            depthwise_initializer=depthwise_initializer,
+            bias_initializer=bias_initializer,
+            depthwise_regularizer=depthwise_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
         )
-        standardize_window(self, kernel_size, strides, padding, dilation_rate)
-        self.data_format = conv_utils.standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
-        check_strides_and_dilation(self)
-
-    def build(self, input_shape):
-        channels = input_channels(self, input_shape)
-        self.compute_output_shape(input_shape)
-        expect_channels(self, channels)
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-        )
-        add_bias(self, channels * self.depth_multiplier)
-        self.built = True
-
-    def call(self, inputs):
-        outputs = depthwise_conv(
-            inputs,
-            self.kernel,
-            strides=self.strides,
-            padding=self.padding,
-            data_format=self.data_format,
-            dilation_rate=self.dilation_rate,
-        )
-        return bias_and_activation(self, outputs, self.bias)
-
-    def compute_output_shape(self, input_shape):
-        channels = input_channels(self, input_shape)
-        return conv_utils.conv_output_shape(
-            input_shape,
-            channels * self.depth_multiplier,
-            self.kernel_size,
-            self.strides,
-            self.padding,
-            self.data_format,
-            self.dilation_rate,
-            self.name,
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "depth_multiplier": self.depth_multiplier,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "padding": self.padding,
-                "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-            }
-        )
-        return config

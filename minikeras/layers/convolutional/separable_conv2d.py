@@ -1,22 +1,9 @@
 """`SeparableConv2D`: a depthwise convolution followed by a 1x1 (pointwise) convolution."""
 
-from minikeras import activations, constraints, initializers, regularizers
-from minikeras.layers.convolutional import conv_utils
-from minikeras.layers.convolutional.base_conv import (
-    add_bias,
-    bias_and_activation,
-    check_strides_and_dilation,
-    expect_channels,
-    input_channels,
-    positive_int,
-    standardize_window,
-)
-from minikeras.layers.input_spec import InputSpec
-from minikeras.layers.layer import Layer
-from minikeras.ops.convolution import conv, depthwise_conv
+from minikeras.layers.convolutional.base_separable_conv import BaseSeparableConv
 
 
-class SeparableConv2D(Layer):
+class SeparableConv2D(BaseSeparableConv):
     """Depthwise-separable 2D convolution: far fewer weights than a full `Conv2D`.
 
     Weights, in creation order: `depthwise_kernel`
@@ -39,10 +26,6 @@ class SeparableConv2D(Layer):
         >>> SeparableConv2D(16, 3, padding="same")(np.ones((1, 8, 8, 4))).shape
         (1, 8, 8, 16)
     """
-
-    _replayable = True  # see Layer._replayable
-
-    rank = 2
 
     def __init__(
         self,
@@ -67,101 +50,26 @@ class SeparableConv2D(Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        rank, cls_name = self.rank, type(self).__name__
-        self.filters = positive_int(filters, "filters", cls_name)
-        self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", cls_name)
-        standardize_window(self, kernel_size, strides, padding, dilation_rate)
-        self.data_format = conv_utils.standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
-        check_strides_and_dilation(self)
-
-    def build(self, input_shape):
-        channels = input_channels(self, input_shape)
-        self.compute_output_shape(input_shape)
-        expect_channels(self, channels)
-        self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel",
-            shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
+        super().__init__(
+            rank=2,
+            filters=filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            depth_multiplier=depth_multiplier,
+            activation=activation,
+            use_bias=use_bias,
+            depthwise_initializer=depthwise_initializer,
+            pointwise_initializer=pointwise_initializer,
+            bias_initializer=bias_initializer,
+            depthwise_regularizer=depthwise_regularizer,
+            pointwise_regularizer=pointwise_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            pointwise_constraint=pointwise_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
         )
-        self.pointwise_kernel = self.add_weight(
-            name="pointwise_kernel",
-            shape=(1,) * self.rank + (channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer,
-            regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint,
-        )
-        add_bias(self, self.filters)
-        self.built = True
-
-    def call(self, inputs):
-        depthwise = depthwise_conv(
-            inputs,
-            self.depthwise_kernel,
-            strides=self.strides,
-            padding=self.padding,
-            data_format=self.data_format,
-            dilation_rate=self.dilation_rate,
-        )
-        outputs = conv(
-            depthwise,
-            self.pointwise_kernel,
-            strides=1,
-            padding="valid",
-            data_format=self.data_format,
-        )
-        return bias_and_activation(self, outputs, self.bias)
-
-    def compute_output_shape(self, input_shape):
-        input_channels(self, input_shape)
-        return conv_utils.conv_output_shape(
-            input_shape,
-            self.filters,
-            self.kernel_size,
-            self.strides,
-            self.padding,
-            self.data_format,
-            self.dilation_rate,
-            self.name,
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "depth_multiplier": self.depth_multiplier,
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "padding": self.padding,
-                "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-                "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-            }
-        )
-        return config

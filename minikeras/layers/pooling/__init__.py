@@ -10,6 +10,7 @@ from minikeras.layers.pooling.adaptive_pooling import (
 )
 from minikeras.layers.pooling.average_pooling1d import AveragePooling1D
 from minikeras.layers.pooling.average_pooling2d import AveragePooling2D
+from minikeras.layers.pooling.average_pooling3d import AveragePooling3D
 from minikeras.layers.pooling.global_average_pooling1d import GlobalAveragePooling1D
 from minikeras.layers.pooling.global_average_pooling2d import GlobalAveragePooling2D
 from minikeras.layers.pooling.global_average_pooling3d import GlobalAveragePooling3D
@@ -18,11 +19,14 @@ from minikeras.layers.pooling.global_max_pooling2d import GlobalMaxPooling2D
 from minikeras.layers.pooling.global_max_pooling3d import GlobalMaxPooling3D
 from minikeras.layers.pooling.max_pooling1d import MaxPooling1D
 from minikeras.layers.pooling.max_pooling2d import MaxPooling2D
+from minikeras.layers.pooling.max_pooling3d import MaxPooling3D
 
 MaxPool1D = MaxPooling1D
 MaxPool2D = MaxPooling2D
+MaxPool3D = MaxPooling3D
 AvgPool1D = AveragePooling1D
 AvgPool2D = AveragePooling2D
+AvgPool3D = AveragePooling3D
 GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool1D = GlobalMaxPooling1D
@@ -39,8 +43,10 @@ __all__ = [
     "AdaptiveMaxPooling3D",
     "AveragePooling1D",
     "AveragePooling2D",
+    "AveragePooling3D",
     "AvgPool1D",
     "AvgPool2D",
+    "AvgPool3D",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "GlobalAveragePooling3D",
@@ -55,6 +61,8 @@ __all__ = [
     "GlobalMaxPooling3D",
     "MaxPool1D",
     "MaxPool2D",
+    "MaxPool3D",
     "MaxPooling1D",
     "MaxPooling2D",
+    "MaxPooling3D",
 ]

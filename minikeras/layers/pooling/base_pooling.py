@@ -1,4 +1,4 @@
-"""`BasePooling`: windowed max or average pooling over 1 or 2 spatial axes."""
+"""`BasePooling`: windowed max or average pooling over 1, 2 or 3 spatial axes."""
 
 from minikeras.layers.convolutional import conv_utils
 from minikeras.layers.input_spec import InputSpec
@@ -14,7 +14,7 @@ class BasePooling(Layer):
     Args:
         pool_size: int or tuple of `pool_dimensions` ints, the window size.
         strides: int or tuple, the step between windows (`pool_size` when None).
-        pool_dimensions: number of spatial axes (1 or 2).
+        pool_dimensions: number of spatial axes (1, 2 or 3).
         pool_mode: `"max"` or `"average"`.
         padding: `"valid"` (windows inside the input) or `"same"` (output size
             `ceil(input / strides)`; padded positions never win a max and are left out of
