@@ -270,3 +270,112 @@ class BlockedConv:
             grid = grid_gradient.reshape(batch, *layout.grid, channels)
             gx[(*input_index, slice(None))] = grid[(*grid_index, slice(None))]
         return gx
+
+
+# -- input gradient of a strided convolution on the plain path ---------------------------
+# Weight slots of the phase input gradient per kernel tap, at most (taps that read no phase
+# at a given place leave zero slots): past this the zeros cost more than they save.
+_MAX_PHASE_SLOTS = 2.0
+
+
+class _PhaseGradient:
+    """Where each kernel tap sits in the phase input gradient's weight matrix (see
+    `phase_input_gradient`).
+
+    Attributes:
+        reach: along each axis, how many places back a phase's taps read `gy` (`A`).
+        grid: along each axis, the places of each phase (`Q`: enough for the padded input).
+        slots: for each kernel tap (row-major), `(place, phase)` as flat indices into the
+            `prod(reach)` places (flipped) and the `prod(strides)` phases.
+    """
+
+    def __init__(self, windows):
+        reach, grid, per_axis = [], [], []
+        for k, s, d, pad, size in zip(
+            windows.window, windows.strides, windows.dilations, windows.pads, windows.sizes
+        ):
+            a = (k - 1) * d // s + 1
+            reach.append(a)
+            grid.append(-(-(pad + size) // s))
+            # Tap t reads padded position o * s + t * d = (o + place) * s + phase.
+            per_axis.append([(a - 1 - t * d // s, t * d % s) for t in range(k)])
+        self.reach, self.grid = tuple(reach), tuple(grid)
+        places, phases = [], []
+        for position in itertools.product(*per_axis):
+            places.append(np.ravel_multi_index([p for p, _ in position], self.reach))
+            phases.append(np.ravel_multi_index([r for _, r in position], windows.strides))
+        self.places, self.phases = np.array(places), np.array(phases)
+
+
+@functools.lru_cache(maxsize=256)
+def _phase_gradient(windows):
+    return _PhaseGradient(windows)
+
+
+def use_phase_input_gradient(windows, groups):
+    """Whether the plain path computes the input gradient by `phase_input_gradient`: an
+    ungrouped convolution with a stride above 1 whose weight matrix there holds at most
+    `_MAX_PHASE_SLOTS` slots per kernel tap (a pure function of the shapes)."""
+    if groups != 1 or all(s == 1 for s in windows.strides):
+        return False
+    layout = _phase_gradient(windows)
+    slots = math.prod(layout.reach) * math.prod(windows.strides)
+    return slots <= _MAX_PHASE_SLOTS * math.prod(windows.window)
+
+
+def phase_input_gradient(gy, kernel, windows, x_shape):
+    """Input gradient of a strided convolution as one stride-1 convolution and one GEMM.
+
+    Split the padded input by stride phase: position `q * s + r` is place `q` of phase `r`.
+    Tap `t` reads phase `t * d % s` at place `o + t * d // s` for output `o`, so the gradient
+    of place `q` of every phase is a sum over the last `A` outputs `gy[q - a]`, `a < A`: a
+    stride-1 convolution of `gy` (zero-padded by `A - 1` in front) with an `A`-wide window,
+    whose output channels are (phase, input channel). Its im2col is small (`gy` has `s`
+    times fewer positions per axis than the input), it is one GEMM instead of one product
+    and one scattered add per tap, and the phases interleave back with one copy.
+
+    Args:
+        gy: `(batch, *out_sizes, filters)`, channels last.
+        kernel: `(*window, channels, filters)`.
+        windows: the convolution's `_Windows`.
+        x_shape: the channels-last input shape.
+
+    Returns:
+        The input gradient, `x_shape`, dtype of `gy` and `kernel`.
+    """
+    layout = _phase_gradient(windows)
+    batch, channels, filters = x_shape[0], x_shape[-1], gy.shape[-1]
+    dtype = np.result_type(gy, kernel)
+    rank = len(windows.sizes)
+    places, phases = math.prod(layout.reach), math.prod(windows.strides)
+    weights = np.zeros((places, phases, channels, filters), dtype=dtype)
+    weights[layout.places, layout.phases] = kernel.reshape(-1, channels, filters)
+    weights = weights.transpose(0, 3, 1, 2).reshape(places * filters, phases * channels)
+    # gy with `A - 1` zeros in front and enough behind for `Q` outputs per axis.
+    padded = np.zeros(
+        (batch, *[q + a - 1 for q, a in zip(layout.grid, layout.reach)], filters), dtype=dtype
+    )
+    inside = tuple(
+        slice(a - 1, a - 1 + min(out, q))
+        for a, out, q in zip(layout.reach, gy.shape[1:-1], layout.grid)
+    )
+    padded[(slice(None), *inside, slice(None))] = gy[
+        (slice(None), *[slice(0, s.stop - s.start) for s in inside], slice(None))
+    ]
+    spatial = padded.strides[1:-1]
+    view = as_strided(
+        padded,
+        shape=(batch, *layout.grid, *layout.reach, filters),
+        strides=(padded.strides[0], *spatial, *spatial, padded.strides[-1]),
+        writeable=False,
+    )
+    rows = batch * math.prod(layout.grid)
+    grid = np.matmul(view.reshape(rows, places * filters), weights)
+    # (batch, *Q, *s, c) -> (batch, Q0, s0, Q1, s1, ..., c): the phases interleaved.
+    grid = grid.reshape(batch, *layout.grid, *windows.strides, channels)
+    order = [0, *itertools.chain.from_iterable((1 + i, 1 + rank + i) for i in range(rank))]
+    interleaved = grid.transpose(*order, 2 * rank + 1).reshape(
+        batch, *[q * s for q, s in zip(layout.grid, windows.strides)], channels
+    )
+    box = tuple(slice(pad, pad + size) for pad, size in zip(windows.pads, windows.sizes))
+    return interleaved[(slice(None), *box, slice(None))]

@@ -527,11 +527,17 @@ class Conv(Function):
             if gx is not None:
                 gx = _restore_layout(gx, plan.channels_first)
             return gx, gw
-        gy = _to_groups(_channels_last(gy, plan.channels_first), plan.groups)
+        gy = _channels_last(gy, plan.channels_first)
         gx = gw = None
         if self.needs_grad[0]:
-            gx = _input_gradient(gy, self.kernel, plan.windows, self.x_shape)
+            if _conv_fast.use_phase_input_gradient(plan.windows, plan.groups):
+                gx = _conv_fast.phase_input_gradient(gy, self.kernel, plan.windows, self.x_shape)
+            else:
+                gx = _input_gradient(
+                    _to_groups(gy, plan.groups), self.kernel, plan.windows, self.x_shape
+                )
             gx = _restore_layout(gx, plan.channels_first)
+        gy = _to_groups(gy, plan.groups)
         if self.needs_grad[1]:
             gw = _kernel_gradient(self.cols, gy, self.kernel.shape)
         return gx, gw
