@@ -66,9 +66,9 @@ def test_conv_op_input_gradient_by_phases_matches_the_plain_path(
     for phase in (False, True):
         _force(monkeypatch, phase)
         tx, tk = Variable(x), Variable(kernel)
-        with GradientTape() as tape:
+        with GradientTape() as tape:  # a fixed linear loss: rounding is not amplified
             y = ops.conv(tx, tk, strides, padding, data_format, dilation)
-            loss = ops.sum(y * ops.cos(y))
+            loss = ops.sum(y * np.cos(np.arange(y.size, dtype=np.float32)).reshape(y.shape))
         results.append([y.numpy(), *[g.numpy() for g in tape.gradient(loss, [tx, tk])]])
     for plain, phase in zip(*results):
         assert phase.dtype == np.float32
@@ -121,3 +121,29 @@ def test_conv_takes_the_phase_input_gradient_where_the_rule_says(monkeypatch):
             loss = ops.sum(ops.conv(x, kernel, strides, "same"))
         tape.gradient(loss, x)
     assert calls == [(2, 8, 8, 3)]
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize(
+    "strides,padding,output_padding,dilation",
+    [(2, "same", None, 1), (3, "valid", 1, 1), ((2, 3), "same", None, 1), (2, "valid", None, 2)],
+)
+def test_conv_transpose_by_phases_matches_the_plain_path(
+    monkeypatch, data_format, strides, padding, output_padding, dilation
+):
+    """`conv_transpose`'s forward pass is a convolution's input gradient: same numbers."""
+    rng = np.random.default_rng(6)
+    shape = (2, 5, 7, 3) if data_format == "channels_last" else (2, 3, 5, 7)
+    x = rng.standard_normal(shape).astype(np.float32)
+    kernel = rng.standard_normal((3, 4, 6, 3)).astype(np.float32)
+    results = []
+    for phase in (False, True):
+        _force(monkeypatch, phase)
+        tx, tk = Variable(x), Variable(kernel)
+        with GradientTape() as tape:  # a fixed linear loss: rounding is not amplified
+            y = ops.conv_transpose(tx, tk, strides, padding, output_padding, data_format, dilation)
+            loss = ops.sum(y * np.cos(np.arange(y.size, dtype=np.float32)).reshape(y.shape))
+        results.append([y.numpy(), *[g.numpy() for g in tape.gradient(loss, [tx, tk])]])
+    for plain, phase in zip(*results):
+        assert phase.dtype == np.float32
+        np.testing.assert_allclose(phase, plain, rtol=1e-5, atol=1e-5)

@@ -845,7 +845,10 @@ class ConvTranspose(Function):
         x = _channels_last(x, plan.channels_first)
         x_groups = _to_groups(x, 1)
         out_shape = (x.shape[0], *plan.windows.sizes, plan.filters)
-        y = _input_gradient(x_groups, kernel, plan.windows, out_shape)
+        if _conv_fast.use_phase_input_gradient(plan.windows, 1):
+            y = _conv_fast.phase_input_gradient(x, kernel, plan.windows, out_shape)
+        else:
+            y = _input_gradient(x_groups, kernel, plan.windows, out_shape)
         self.x_groups, self.kernel, self.x_shape = x_groups, kernel, x.shape
         return _restore_layout(y, plan.channels_first)
 
