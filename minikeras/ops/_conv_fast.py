@@ -1,4 +1,33 @@
-"""The fast path of `Conv`: im2col in cache-sized blocks over a flat padded input.
+"""The fast paths of `Conv`: im2col in cache-sized blocks over a flat padded input, and the
+input gradient of strided convolutions by stride phases.
+
+Which algorithm runs is a pure function of the shapes (nothing is timed or checked at run
+time), decided per call of `Conv` / `ConvTranspose`:
+
+- Forward pass, kernel gradient and input gradient: blocked im2col (`BlockedConv`) when
+  `use_blocked_im2col` holds: ungrouped, more than one tap, at least `_MIN_CHANNELS` input
+  channels, a grid of at most `_MAX_WASTE` times as many positions as outputs. Otherwise
+  the plain path of `convolution.py`:
+- forward pass and kernel gradient: im2col and one GEMM each;
+- input gradient (and `conv_transpose`'s forward pass, which is one): by stride phases
+  (`phase_input_gradient`) when `use_phase_input_gradient` holds: ungrouped, a stride above
+  1 on some axis, at most `_MAX_PHASE_SLOTS` weight slots per kernel tap. Otherwise (unit
+  strides, grouped, dilations that leave most slots empty) col2im: one product and one
+  slice addition per tap (`convolution._input_gradient`).
+
+Every path computes the same sums of products as the plain im2col path, grouped
+differently: results agree to float32 rounding (tests/test_conv_speed.py,
+tests/test_conv_phase_gradient.py compare them across ranks, strides, dilations, padding,
+data formats and odd sizes, with float64 finite-difference checks).
+
+Not used: Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions. It needs 2.25 times fewer
+multiplications, but in numpy its input and output transforms are whole-array passes over
+16 tile components: a prototype (one BLAS thread, 64x32x32x16 to 32 filters, "same",
+batched in 1 to 8 images to stay in cache) took 23-34 ms for the forward pass against
+12-23 ms for the blocked im2col below (interleaved rounds, loaded machine), so it did not
+pay where it was meant to.
+
+## Blocked im2col
 
 The plain path (`convolution.py`) copies every window into one matrix `cols`, nine times the
 size of the input for a 3x3 kernel, and multiplies it once; the backward pass keeps it for the
@@ -270,3 +299,117 @@ class BlockedConv:
             grid = grid_gradient.reshape(batch, *layout.grid, channels)
             gx[(*input_index, slice(None))] = grid[(*grid_index, slice(None))]
         return gx
+
+
+# -- input gradient of a strided convolution on the plain path ---------------------------
+# Measured (one BLAS thread, best of interleaved rounds, 64 images, "same"): the guide
+# convnet's kernel-4 stride-2 layers, 32x32x3 -> 8, 16x16x8 -> 16, 8x8x16 -> 32 filters:
+# 1.67 -> 0.65 ms, 0.87 -> 0.37 ms, 0.39 -> 0.29 ms against col2im; a 3x3 stride-2 layer
+# 32x32x16 -> 32: 4.8 -> 3.4 ms. Memory: the im2col of `gy`, `prod(A) / prod(s) * filters /
+# channels` times the input (1 to 4 times here) for the duration of the call.
+# Weight slots of the phase input gradient per kernel tap, at most (taps that read no phase
+# at a given place leave zero slots): past this the zeros cost more than they save.
+_MAX_PHASE_SLOTS = 2.0
+
+
+class _PhaseGradient:
+    """Where each kernel tap sits in the phase input gradient's weight matrix (see
+    `phase_input_gradient`).
+
+    Attributes:
+        reach: along each axis, how many places back a phase's taps read `gy` (`A`).
+        grid: along each axis, the places of each phase (`Q`: enough for the padded input).
+        slots: for each kernel tap (row-major), `(place, phase)` as flat indices into the
+            `prod(reach)` places (flipped) and the `prod(strides)` phases.
+    """
+
+    def __init__(self, windows):
+        reach, grid, per_axis = [], [], []
+        for k, s, d, pad, size in zip(
+            windows.window, windows.strides, windows.dilations, windows.pads, windows.sizes
+        ):
+            a = (k - 1) * d // s + 1
+            reach.append(a)
+            grid.append(-(-(pad + size) // s))
+            # Tap t reads padded position o * s + t * d = (o + place) * s + phase.
+            per_axis.append([(a - 1 - t * d // s, t * d % s) for t in range(k)])
+        self.reach, self.grid = tuple(reach), tuple(grid)
+        places, phases = [], []
+        for position in itertools.product(*per_axis):
+            places.append(np.ravel_multi_index([p for p, _ in position], self.reach))
+            phases.append(np.ravel_multi_index([r for _, r in position], windows.strides))
+        self.places, self.phases = np.array(places), np.array(phases)
+
+
+@functools.lru_cache(maxsize=256)
+def _phase_gradient(windows):
+    return _PhaseGradient(windows)
+
+
+def use_phase_input_gradient(windows, groups):
+    """Whether the plain path computes the input gradient by `phase_input_gradient`: an
+    ungrouped convolution with a stride above 1 whose weight matrix there holds at most
+    `_MAX_PHASE_SLOTS` slots per kernel tap (a pure function of the shapes)."""
+    if groups != 1 or all(s == 1 for s in windows.strides):
+        return False
+    layout = _phase_gradient(windows)
+    slots = math.prod(layout.reach) * math.prod(windows.strides)
+    return slots <= _MAX_PHASE_SLOTS * math.prod(windows.window)
+
+
+def phase_input_gradient(gy, kernel, windows, x_shape):
+    """Input gradient of a strided convolution as one stride-1 convolution and one GEMM.
+
+    Split the padded input by stride phase: position `q * s + r` is place `q` of phase `r`.
+    Tap `t` reads phase `t * d % s` at place `o + t * d // s` for output `o`, so the gradient
+    of place `q` of every phase is a sum over the last `A` outputs `gy[q - a]`, `a < A`: a
+    stride-1 convolution of `gy` (zero-padded by `A - 1` in front) with an `A`-wide window,
+    whose output channels are (phase, input channel). Its im2col is small (`gy` has `s`
+    times fewer positions per axis than the input), it is one GEMM instead of one product
+    and one scattered add per tap, and the phases interleave back with one copy.
+
+    Args:
+        gy: `(batch, *out_sizes, filters)`, channels last.
+        kernel: `(*window, channels, filters)`.
+        windows: the convolution's `_Windows`.
+        x_shape: the channels-last input shape.
+
+    Returns:
+        The input gradient, `x_shape`, dtype of `gy` and `kernel`.
+    """
+    layout = _phase_gradient(windows)
+    batch, channels, filters = x_shape[0], x_shape[-1], gy.shape[-1]
+    dtype = np.result_type(gy, kernel)
+    rank = len(windows.sizes)
+    places, phases = math.prod(layout.reach), math.prod(windows.strides)
+    weights = np.zeros((places, phases, channels, filters), dtype=dtype)
+    weights[layout.places, layout.phases] = kernel.reshape(-1, channels, filters)
+    weights = weights.transpose(0, 3, 1, 2).reshape(places * filters, phases * channels)
+    # gy with `A - 1` zeros in front and enough behind for `Q` outputs per axis.
+    padded = np.zeros(
+        (batch, *[q + a - 1 for q, a in zip(layout.grid, layout.reach)], filters), dtype=dtype
+    )
+    inside = tuple(
+        slice(a - 1, a - 1 + min(out, q))
+        for a, out, q in zip(layout.reach, gy.shape[1:-1], layout.grid)
+    )
+    padded[(slice(None), *inside, slice(None))] = gy[
+        (slice(None), *[slice(0, s.stop - s.start) for s in inside], slice(None))
+    ]
+    spatial = padded.strides[1:-1]
+    view = as_strided(
+        padded,
+        shape=(batch, *layout.grid, *layout.reach, filters),
+        strides=(padded.strides[0], *spatial, *spatial, padded.strides[-1]),
+        writeable=False,
+    )
+    rows = batch * math.prod(layout.grid)
+    grid = np.matmul(view.reshape(rows, places * filters), weights)
+    # (batch, *Q, *s, c) -> (batch, Q0, s0, Q1, s1, ..., c): the phases interleaved.
+    grid = grid.reshape(batch, *layout.grid, *windows.strides, channels)
+    order = [0, *itertools.chain.from_iterable((1 + i, 1 + rank + i) for i in range(rank))]
+    interleaved = grid.transpose(*order, 2 * rank + 1).reshape(
+        batch, *[q * s for q, s in zip(layout.grid, windows.strides)], channels
+    )
+    box = tuple(slice(pad, pad + size) for pad, size in zip(windows.pads, windows.sizes))
+    return interleaved[(slice(None), *box, slice(None))]

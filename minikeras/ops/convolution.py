@@ -23,7 +23,10 @@ This is the path to read first. `Conv` leaves it for the blocked im2col of `_con
 (the same sums, without ever holding the whole `cols` matrix) when
 `_conv_fast.use_blocked_im2col` says so from the shapes alone: an ungrouped convolution of a
 multi-tap kernel over at least 16 input channels, on images large enough that the padded
-border is a small part of them. Its module docstring gives the rule and the measurements.
+border is a small part of them. On the plain path, the input gradient of a strided
+convolution (and so a strided `conv_transpose`) goes by stride phases instead of col2im
+(`_conv_fast.phase_input_gradient`). That module's docstring gives the rules and the
+measurements.
 
 Pooling works on the same windows with a loop over the pool positions: the maximum (or sum)
 of `prod(pool_size)` strided slices. Max-pool gradients go to the first maximum of each window
@@ -527,11 +530,17 @@ class Conv(Function):
             if gx is not None:
                 gx = _restore_layout(gx, plan.channels_first)
             return gx, gw
-        gy = _to_groups(_channels_last(gy, plan.channels_first), plan.groups)
+        gy = _channels_last(gy, plan.channels_first)
         gx = gw = None
         if self.needs_grad[0]:
-            gx = _input_gradient(gy, self.kernel, plan.windows, self.x_shape)
+            if _conv_fast.use_phase_input_gradient(plan.windows, plan.groups):
+                gx = _conv_fast.phase_input_gradient(gy, self.kernel, plan.windows, self.x_shape)
+            else:
+                gx = _input_gradient(
+                    _to_groups(gy, plan.groups), self.kernel, plan.windows, self.x_shape
+                )
             gx = _restore_layout(gx, plan.channels_first)
+        gy = _to_groups(gy, plan.groups)
         if self.needs_grad[1]:
             gw = _kernel_gradient(self.cols, gy, self.kernel.shape)
         return gx, gw
@@ -839,7 +848,10 @@ class ConvTranspose(Function):
         x = _channels_last(x, plan.channels_first)
         x_groups = _to_groups(x, 1)
         out_shape = (x.shape[0], *plan.windows.sizes, plan.filters)
-        y = _input_gradient(x_groups, kernel, plan.windows, out_shape)
+        if _conv_fast.use_phase_input_gradient(plan.windows, 1):
+            y = _conv_fast.phase_input_gradient(x, kernel, plan.windows, out_shape)
+        else:
+            y = _input_gradient(x_groups, kernel, plan.windows, out_shape)
         self.x_groups, self.kernel, self.x_shape = x_groups, kernel, x.shape
         return _restore_layout(y, plan.channels_first)
 
