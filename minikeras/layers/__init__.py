@@ -3,7 +3,7 @@
 from minikeras.layers import convolutional, pooling
 from minikeras.layers.activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.convolutional import *  # noqa: F403
-from minikeras.layers.core import Dense, Embedding, Identity, Lambda
+from minikeras.layers.core import Dense, Embedding, Identity, Lambda, Masking
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
@@ -71,6 +71,7 @@ __all__ = [
     "GaussianDropout",
     "GaussianNoise",
     "Identity",
+    "Masking",
     "LSTM",
     "LSTMCell",
     "Input",
@@ -151,9 +152,4 @@ def deserialize(config, custom_objects=None):
 
 
 def __getattr__(name):
-    # `Masking` is the one Keras layer that only makes masks: say why it is missing.
-    if name == "Masking":
-        raise AttributeError(
-            "minikeras.layers has no Masking layer: minikeras does not support masking yet."
-        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,9 @@
-"""Core layers: Dense, Embedding, Identity, Lambda."""
+"""Core layers: Dense, Embedding, Identity, Lambda, Masking."""
 
 from minikeras.layers.core.dense import Dense
 from minikeras.layers.core.embedding import Embedding
 from minikeras.layers.core.identity import Identity
 from minikeras.layers.core.lambda_layer import Lambda
+from minikeras.layers.core.masking import Masking
 
-__all__ = ["Dense", "Embedding", "Identity", "Lambda"]
+__all__ = ["Dense", "Embedding", "Identity", "Lambda", "Masking"]

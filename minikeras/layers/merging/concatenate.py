@@ -17,6 +17,7 @@ class Concatenate(Merge):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise ValueError(f"Concatenate: `axis` must be an int. Received axis={axis!r}.")
         self.axis = axis

@@ -36,6 +36,7 @@ class Dot(Merge):
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         if isinstance(axes, int) and not isinstance(axes, bool):
             pass
         elif isinstance(axes, (list, tuple)):

@@ -14,6 +14,7 @@ from minikeras import ops, random
 from minikeras.autodiff import Variable, convert_to_tensor
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
+from minikeras.tree import flatten
 
 
 def check_rate(name, value):
@@ -104,7 +105,8 @@ class RNN(Layer):
         stateful: each batch starts from the final states of the previous one (sample
             `i` continues sample `i`); needs a fixed batch size; `reset_states()` zeroes them.
         unroll: accepted for compatibility; it changes nothing here.
-        zero_output_for_mask: accepted; masking is not supported.
+        zero_output_for_mask: whether masked timesteps output zeros (else the previous
+            output state).
 
     Call arguments:
         sequences: `(batch, timesteps, features)`.
@@ -124,6 +126,7 @@ class RNN(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         if isinstance(cell, (list, tuple)):
             raise NotImplementedError(
                 "RNN(cell=[...]) (stacked cells, StackedRNNCells) is not supported in "
@@ -243,18 +246,17 @@ class RNN(Layer):
         return states
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if mask is not None:
-            raise NotImplementedError(
-                f'Layer "{self.name}": masking is not supported by minikeras recurrent layers.'
-            )
         if sequences.shape[1] == 0:
             raise ValueError(
                 f'Layer "{self.name}" needs at least one timestep, received sequences of '
                 f"shape {tuple(sequences.shape)}."
             )
+        mask = self._timestep_mask(sequences, mask)
         states = self._initial_states(sequences, initial_state)
         run_sequence = getattr(self.cell, "run_sequence", None)
-        if run_sequence is None:
+        if mask is not None:
+            output, final_states = self._step_through_masked(sequences, states, mask, training)
+        elif run_sequence is None:
             output, final_states = self._step_through(sequences, states, training)
         else:
             outputs = run_sequence(
@@ -271,6 +273,60 @@ class RNN(Layer):
         if self.return_state:
             return (output, *final_states)
         return output
+
+    def _timestep_mask(self, sequences, mask):
+        """The `(batch, timesteps)` boolean mask as a numpy array, or None when every
+        timestep counts (the unmasked path then gives the same numbers, faster)."""
+        if mask is None:
+            return None
+        mask = flatten(mask)[0]  # as Keras: the timesteps' mask is the same for every input
+        if mask is None:
+            return None
+        mask = np.asarray(getattr(mask, "data", mask)).astype(bool)
+        if mask.shape != tuple(sequences.shape[:2]):
+            raise ValueError(
+                f'Layer "{self.name}": the mask must have shape (batch, timesteps) = '
+                f"{tuple(sequences.shape[:2])}, received a mask of shape {mask.shape} for "
+                f"sequences of shape {tuple(sequences.shape)}."
+            )
+        return None if mask.all() else mask
+
+    def _step_through_masked(self, sequences, states, mask, training):
+        """Runs the cell one timestep at a time; where a sample's timestep is masked, its
+        states stay those of the previous step and its output is the previous output
+        state (zeros with `zero_output_for_mask`), as Keras's masked recurrence does.
+
+        Gradients flow through the kept states to the earlier steps, by autodiff."""
+        cell_kwargs = {}
+        if "training" in _call_parameters(self.cell):
+            cell_kwargs["training"] = training
+        for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
+            getattr(self.cell, reset, lambda: None)()  # one dropout mask for this call
+        steps = range(sequences.shape[1])
+        if self.go_backwards:
+            steps = reversed(steps)
+        zeros = np.zeros((), dtype=self.dtype)
+        outputs = []
+        for t in steps:
+            keep = mask[:, t : t + 1]
+            output, new_states = self.cell(sequences[:, t], states, **cell_kwargs)
+            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            output = ops.where(keep, output, zeros if self.zero_output_for_mask else states[0])
+            states = [ops.where(keep, new, old) for new, old in zip(new_states, states)]
+            outputs.append(output)
+        for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
+            getattr(self.cell, reset, lambda: None)()
+        if self.return_sequences:
+            return ops.stack(outputs, axis=1), states
+        return outputs[-1], states
+
+    def compute_mask(self, inputs, mask):
+        """The timesteps' mask for `return_sequences`, else None; states carry none."""
+        mask = flatten(mask)[0] if mask is not None else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_size)
+        return output_mask
 
     def _step_through(self, sequences, states, training):
         """Calls a cell without a fused recurrence once per timestep (one graph per step)."""

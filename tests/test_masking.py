@@ -1,0 +1,219 @@
+"""Keras 3 masking: masks made by Embedding(mask_zero=True) and Masking, carried on tensors
+(eagerly and in Functional graphs), honoured by RNNs, pooling, softmax, losses and metrics.
+Reference numbers come from real Keras (tests/fixtures/generate_masking.py)."""
+
+import json
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import layers, ops
+
+with open(os.path.join(os.path.dirname(__file__), "fixtures", "masking.json")) as f:
+    CASES = json.load(f)
+
+
+def _f32(value):
+    return np.asarray(value, dtype="float32")
+
+
+# -- making masks -----------------------------------------------------------------------------
+def test_embedding_mask_zero_masks_the_padding_as_in_the_guide():
+    case = CASES["guide"]
+    embedded = layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True)(
+        np.asarray(case["padded"])
+    )
+    assert embedded._keras_mask.tolist() == case["embedding_mask"]
+    layer = layers.Embedding(10, 4, mask_zero=True)
+    assert layer.supports_masking and layer.get_config()["mask_zero"] is True
+    assert layers.Embedding(10, 4)(np.array([[0, 1]]))._keras_mask is None
+
+
+def test_masking_layer_masks_all_equal_timesteps_as_keras():
+    case = CASES["guide"]
+    padded = np.asarray(case["padded"])
+    unmasked = np.tile(padded[..., None], (1, 1, 10)).astype("float32")
+    assert layers.Masking()(unmasked)._keras_mask.tolist() == case["masking_mask"]
+    case = CASES["masking"]
+    out = layers.Masking()(_f32(case["inputs"]))
+    np.testing.assert_array_equal(out.numpy(), _f32(case["outputs"]))
+    assert out._keras_mask.tolist() == case["mask"]
+    assert layers.deserialize(layers.serialize(layers.Masking(2.5))).mask_value == 2.5
+
+
+def test_mask_propagates_through_pass_through_layers_eagerly_and_symbolically():
+    x = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
+    expected = (x != 0).tolist()
+    inputs = keras.Input((4,), dtype="int32")
+    h = layers.Embedding(10, 3, mask_zero=True)(inputs)
+    h = layers.Dense(5, activation="relu")(h)
+    h = layers.Dropout(0.1)(h)
+    outputs = layers.LayerNormalization()(h)
+    assert outputs._keras_mask.shape == (None, 4) and outputs._keras_mask.dtype == "bool"
+    model = keras.Model(inputs, outputs)
+    assert model(x)._keras_mask.tolist() == expected
+    eager = layers.Activation("tanh")(layers.Embedding(10, 3, mask_zero=True)(x))
+    assert eager._keras_mask.tolist() == expected
+
+
+def test_layer_without_masking_support_warns_and_drops_the_mask_as_keras():
+    embedded = layers.Embedding(10, 3, mask_zero=True)(np.array([[1, 0]]))
+    with pytest.warns(UserWarning, match=r"'conv1d_masked'.*does not support masking"):
+        out = layers.Conv1D(2, 1, name="conv1d_masked")(embedded)
+    assert out._keras_mask is None
+    inputs = keras.Input((2,), dtype="int32")
+    h = layers.Embedding(10, 3, mask_zero=True)(inputs)
+    with pytest.warns(UserWarning, match="does not support masking"):
+        assert layers.Flatten()(h)._keras_mask is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no mask, no warning
+        layers.Conv1D(2, 1)(layers.Embedding(10, 3)(np.array([[1, 0]])))
+
+
+def test_lambda_with_mask_function_sets_its_mask():
+    layer = layers.Lambda(lambda t: t * 2, mask=lambda inputs, mask: ops.greater(inputs, 0))
+    out = layer(np.array([[1.0, -1.0]], dtype="float32"))
+    assert layer.supports_masking and out._keras_mask.tolist() == [[True, False]]
+    assert not layers.Lambda(lambda t: t).supports_masking
+
+
+# -- consuming masks --------------------------------------------------------------------------
+def test_global_average_pooling1d_leaves_masked_steps_out_as_keras():
+    case = CASES["gap1d"]
+    out = layers.GlobalAveragePooling1D()(_f32(case["inputs"]), mask=np.asarray(case["mask"]))
+    np.testing.assert_allclose(out.numpy(), _f32(case["outputs"]), rtol=1e-6, atol=1e-7)
+    masked = layers.Masking()(_f32(case["inputs"]))
+    pooled = layers.GlobalAveragePooling1D()(masked)  # the mask comes with the tensor
+    kept = np.asarray(CASES["masking"]["mask"])[..., None]
+    expected = (_f32(case["inputs"]) * kept).sum(1) / kept.sum(1)
+    np.testing.assert_allclose(pooled.numpy(), expected, rtol=1e-6)
+    assert pooled._keras_mask is None
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_recurrent_layers_skip_masked_timesteps_as_keras(index):
+    case = CASES["rnn"]
+    spec = case["layers"][index]
+    layer = getattr(layers, spec["kind"])(
+        3, return_sequences=spec["return_sequences"], go_backwards=spec["go_backwards"]
+    )
+    layer.build((None, 5, 4))
+    layer.set_weights([_f32(w) for w in spec["weights"]])
+    mask = np.asarray(case["mask"])
+    out = layer(_f32(case["inputs"]), mask=mask)
+    np.testing.assert_allclose(out.numpy(), _f32(spec["outputs"]), rtol=1e-5, atol=1e-6)
+    assert (out._keras_mask is not None) == spec["return_sequences"]
+
+
+def test_recurrent_layer_with_all_true_mask_matches_no_mask():
+    x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
+    layer = layers.GRU(2, return_sequences=True)
+    np.testing.assert_array_equal(layer(x, mask=np.ones((2, 4), bool)).numpy(), layer(x).numpy())
+    with pytest.raises(ValueError, match=r"mask must have shape.*\(2, 4\).*\(2, 3\)"):
+        layer(x, mask=np.ones((2, 3), bool))
+
+
+@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
+def test_masked_recurrence_gradient_matches_finite_differences(kind):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 4, 3))
+    mask = np.array([[True, False, True, False], [False, True, True, True]])
+    layer = getattr(layers, kind)(2, return_sequences=True, dtype="float64")
+    layer.build((None, 4, 3))
+    weights = [rng.normal(scale=0.5, size=w.shape) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    probe = rng.normal(size=(2, 4, 2))
+
+    def loss_of(values):
+        layer.set_weights(values)
+        return float(np.sum(layer(x, mask=mask).numpy() * probe))
+
+    layer.set_weights(weights)
+    with keras.GradientTape() as tape:
+        tape.watch(layer.trainable_weights)
+        total = ops.sum(layer(x, mask=mask) * probe)
+    grads = tape.gradient(total, layer.trainable_weights)
+    for w_index, grad in enumerate(grads):
+        numeric = np.zeros_like(weights[w_index])
+        for position in np.ndindex(*weights[w_index].shape):
+            shifted = [w.copy() for w in weights]
+            shifted[w_index][position] += 1e-6
+            up = loss_of(shifted)
+            shifted[w_index][position] -= 2e-6
+            numeric[position] = (up - loss_of(shifted)) / 2e-6
+        np.testing.assert_allclose(grad.numpy(), numeric, rtol=1e-5, atol=1e-7)
+
+
+# -- losses and metrics -----------------------------------------------------------------------
+def test_loss_and_accuracy_leave_masked_timesteps_out_as_keras():
+    case = CASES["loss"]
+    y_true = np.asarray(case["y_true"])
+    y_pred = keras.ops.convert_to_tensor(_f32(case["probs"]))
+    y_pred._keras_mask = np.asarray(case["mask"])
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    np.testing.assert_allclose(float(loss(y_true, y_pred)), case["plain"], rtol=1e-5)
+    weights = _f32(case["sample_weight"])
+    np.testing.assert_allclose(
+        float(loss(y_true, y_pred, sample_weight=weights)), case["weighted"], rtol=1e-5
+    )
+    summed = keras.losses.SparseCategoricalCrossentropy(reduction="sum")(y_true, y_pred)
+    np.testing.assert_allclose(float(summed), case["sum"], rtol=1e-5)
+    metric = keras.metrics.SparseCategoricalAccuracy()
+    metric.update_state(y_true, y_pred)
+    np.testing.assert_allclose(float(metric.result()), case["accuracy"], rtol=1e-6)
+
+
+def _padded_model(case):
+    inputs = keras.Input((6,), dtype="int32")
+    h = layers.Embedding(12, 5, mask_zero=True)(inputs)
+    h = layers.LSTM(4, return_sequences=True)(h)
+    model = keras.Model(inputs, layers.Dense(3, activation="softmax")(h))
+    model.set_weights([_f32(w) for w in case["weights"]])
+    return model
+
+
+def _compiled(model, optimizer):
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_fit_on_padded_sequences_matches_keras_loss_history_and_evaluate():
+    case = CASES["fit"]
+    x, y = np.asarray(case["x"], dtype="int32"), np.asarray(case["y"], dtype="int32")
+    model = _compiled(_padded_model(case), keras.optimizers.Adam(0.05))
+    initial = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    for key, value in case["initial_evaluate"].items():
+        np.testing.assert_allclose(initial[key], value, rtol=1e-5, err_msg=key)
+    history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], case["history"]["loss"], rtol=1e-4)
+    evaluated = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    for key, value in case["evaluate"].items():
+        np.testing.assert_allclose(evaluated[key], value, rtol=1e-4, err_msg=key)
+
+
+def test_training_metrics_leave_masked_timesteps_out_like_evaluate():
+    # Keras on JAX drops the predictions' mask before a training step's metric updates
+    # (its training accuracy then counts the padding); minikeras counts the same timesteps
+    # in training as in evaluate, as Keras's masking guide describes.
+    case = CASES["fit"]
+    x = np.asarray(case["x"], dtype="int32")
+    y = np.asarray(case["padding_as_predicted_y"], dtype="int32")
+    model = _compiled(_padded_model(case), keras.optimizers.SGD(0.0))
+    history = model.fit(x, y, batch_size=40, epochs=1, shuffle=False, verbose=0)
+    np.testing.assert_allclose(
+        history.history["accuracy"][0], case["frozen_evaluate_accuracy"], rtol=1e-6
+    )
+    assert abs(history.history["accuracy"][0] - case["jax_frozen_fit_accuracy"]) > 0.1
+
+
+def test_model_carrying_masks_is_not_replayed():
+    case = CASES["fit"]
+    model = _padded_model(case)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert not model._is_replayable()
+    # A replay computes no masks: the layers that make them are never replayed.
+    assert not layers.Masking()._is_replayable()
+    assert not layers.Embedding(4, 2, mask_zero=True)._is_replayable()
