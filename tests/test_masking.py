@@ -217,3 +217,42 @@ def test_model_carrying_masks_is_not_replayed():
     # A replay computes no masks: the layers that make them are never replayed.
     assert not layers.Masking()._is_replayable()
     assert not layers.Embedding(4, 2, mask_zero=True)._is_replayable()
+
+
+# -- merging layers ---------------------------------------------------------------------------
+def test_merging_layers_or_the_masks_as_keras():
+    case = CASES["masking"]
+    seq = _f32(case["inputs"])
+    first, second = layers.Masking()(seq), layers.Masking(mask_value=1.0)(seq)
+    assert layers.Add()([first, seq])._keras_mask is None  # one input without a mask
+    assert layers.Concatenate()([first, seq])._keras_mask.tolist() == CASES["merge"]["Concatenate"]
+    assert layers.Add()([first, second])._keras_mask.tolist() == CASES["merge"]["AddBoth"]
+    assert layers.Dot(axes=2)([first, second])._keras_mask is None
+
+
+@pytest.mark.parametrize(
+    "name", ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
+)
+def test_merging_layers_on_masked_inputs_match_keras(name):
+    case = CASES["merge_both"]
+    first = layers.Masking()(_f32(case["first"]))
+    second = layers.Masking(mask_value=1.0)(_f32(case["second"]))
+    merged = getattr(layers, name)()([first, second])
+    expected = case["layers"][name]
+    np.testing.assert_allclose(merged.numpy(), _f32(expected["outputs"]), rtol=1e-6, atol=1e-7)
+    assert merged._keras_mask.tolist() == expected["mask"]
+
+
+def test_multiply_counts_masked_entries_as_one_as_keras():
+    case = CASES["merge_both"]
+    merged = layers.Multiply()([layers.Masking()(_f32(case["first"])), _f32(case["second"])])
+    expected = case["multiply_one_masked"]
+    np.testing.assert_allclose(merged.numpy(), _f32(expected["outputs"]), rtol=1e-6)
+    assert merged._keras_mask is None and expected["mask"] is None
+
+
+def test_merging_layers_pass_masks_on_in_a_graph():
+    steps = keras.Input((5, 4))
+    masked = layers.Masking()(steps)
+    assert layers.Maximum()([masked, masked])._keras_mask.shape == (None, 5)
+    assert layers.Concatenate()([masked, steps])._keras_mask.shape == (None, 5)

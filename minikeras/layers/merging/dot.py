@@ -36,7 +36,6 @@ class Dot(Merge):
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
-        self.supports_masking = True  # the mask passes through, as in Keras
         if isinstance(axes, int) and not isinstance(axes, bool):
             pass
         elif isinstance(axes, (list, tuple)):
@@ -125,6 +124,9 @@ class Dot(Merge):
         if result.ndim == 1:
             result = ops.expand_dims(result, -1)
         return result
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # as Keras: a dot product carries no mask
 
     def get_config(self):
         config = super().get_config()
