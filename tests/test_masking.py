@@ -256,3 +256,81 @@ def test_merging_layers_pass_masks_on_in_a_graph():
     masked = layers.Masking()(steps)
     assert layers.Maximum()([masked, masked])._keras_mask.shape == (None, 5)
     assert layers.Concatenate()([masked, steps])._keras_mask.shape == (None, 5)
+
+
+# -- the keras.io masking guide ---------------------------------------------------------------
+def _guide_padded():
+    raw = [[711, 632, 71], [73, 8, 3215, 55, 927], [83, 91, 1, 645, 1253, 927]]
+    return np.array([row + [0] * (6 - len(row)) for row in raw])
+
+
+def test_guide_models_with_masked_lstm_run_sequential_functional_and_subclassed():
+    padded = _guide_padded()
+    sequential = keras.Sequential(
+        [layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True), layers.LSTM(32)]
+    )
+    assert sequential(padded).shape == (3, 32)
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    h = layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True)(inputs)
+    functional = keras.Model(inputs, layers.LSTM(32)(h))
+    assert functional(padded).shape == (3, 32)
+
+    class MyLayer(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.embedding = layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True)
+            self.lstm = layers.LSTM(32)
+
+        def call(self, inputs):
+            x = self.embedding(inputs)
+            return self.lstm(x, mask=self.embedding.compute_mask(inputs))
+
+    layer = MyLayer()
+    out = layer(padded)
+    # The explicit mask gives what the mask carried by the embeddings gives.
+    np.testing.assert_array_equal(out.numpy(), layer.lstm(layer.embedding(padded)).numpy())
+
+
+def test_guide_custom_layers_make_pass_on_and_use_masks():
+    class TemporalSplit(layers.Layer):
+        def call(self, inputs):
+            return ops.split(inputs, 2, axis=1)
+
+        def compute_mask(self, inputs, mask=None):
+            return None if mask is None else ops.split(mask, 2, axis=1)
+
+    x = np.array([[1, 2, 3, 4, 5, 6, 0, 0, 0, 0], [1, 2, 3, 4, 5, 6, 7, 8, 0, 0]])
+    first, second = TemporalSplit()(layers.Embedding(10, 32, mask_zero=True)(x))
+    assert first._keras_mask.tolist() == [[True] * 5, [True] * 5]
+    assert second._keras_mask.tolist() == [
+        [True, False, False, False, False],
+        [True] * 3 + [False] * 2,
+    ]
+
+    class MyActivation(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs):
+            return ops.relu(inputs)
+
+    class TemporalSoftmax(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            assert mask is not None
+            weight = ops.expand_dims(ops.cast(mask, "float32"), -1)
+            exp = ops.exp(inputs) * weight
+            return exp / ops.sum(exp * weight, axis=1, keepdims=True)
+
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    h = MyActivation()(layers.Embedding(10, 8, mask_zero=True)(inputs))
+    assert h._keras_mask is not None
+    model = keras.Model(inputs, TemporalSoftmax()(layers.Dense(1)(h)))
+    tokens = np.array([[3, 4, 0, 0], [5, 6, 7, 0]])
+    out = model(tokens).numpy()[..., 0]
+    np.testing.assert_array_equal(out[tokens == 0], 0.0)  # masked steps get no weight
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-6)

@@ -744,12 +744,24 @@ class Layer:
             self._build_shapes = _shapes_of(first)
         if self.input_spec is not None and args:
             assert_input_compatibility(self.input_spec, args[0], self.name)
-        # The masks the inputs carry are found again from the values when a model runs, so
-        # they are not recorded in the node: only the outputs' symbolic masks are set.
-        previous_mask = self._call_masks(args, dict(kwargs), has_mask=False)
-        outputs = _symbolic_call(self, args, kwargs)
+        # A call that takes a mask gets its input's mask when its output shapes are found,
+        # but the node does not record it: a model's run finds it again on the values.
+        call_kwargs = dict(kwargs)
+        previous_mask = self._call_masks(args, call_kwargs, _call_signature_flags(type(self))[1])
+        outputs = _symbolic_call(self, args, call_kwargs)
+        if len(call_kwargs) != len(kwargs) and flatten(outputs):
+            node = flatten(outputs)[0].node
+            node.kwargs = kwargs
+            node.inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
         if previous_mask is not None or self._makes_masks():
-            self._set_output_masks(args[0] if args else None, outputs, previous_mask)
+            # compute_mask runs ops on symbolic tensors: they must record, also while a
+            # Sequential builds its graph inside an eager call.
+            depth = _symbolic.eager_call_depth
+            _symbolic.eager_call_depth = 0
+            try:
+                self._set_output_masks(args[0] if args else None, outputs, previous_mask)
+            finally:
+                _symbolic.eager_call_depth = depth
         node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
         self._inbound_nodes.append(node)
         return outputs
