@@ -18,7 +18,14 @@ import pathlib
 
 from _timing import fmt, machine
 
-SCRIPTS = ("bench_autodiff", "bench_layers", "bench_optimizers", "bench_fit", "bench_saving")
+SCRIPTS = (
+    "bench_autodiff",
+    "bench_layers",
+    "bench_attention",
+    "bench_optimizers",
+    "bench_fit",
+    "bench_saving",
+)
 RESULTS = pathlib.Path(__file__).with_name("results.json")
 
 

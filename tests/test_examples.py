@@ -286,3 +286,26 @@ def test_record_and_replay_example_replays_and_prints_the_step(synthetic_mnist, 
     np.testing.assert_allclose(result["compiled_losses"], result["eager_losses"], rtol=1e-4)
     assert result["source"].startswith("def replay(s0, s1):")
     assert "softmax_logits_backward" in capsys.readouterr().out
+
+
+# -- look_inside.py --------------------------------------------------------------------------
+def test_look_inside_example_writes_the_diagrams_and_curves(synthetic_mnist, tmp_path, capsys):
+    import shutil
+
+    example = load_example("look_inside")
+    result = example.main(["--epochs", "2", "--samples", "200", "--output-dir", str(tmp_path)])
+    model_dot = (tmp_path / "model.dot").read_text()
+    for name in ("digits", "dense_1", "dense_2", "predictions"):
+        assert f"<b>{name}</b>" in model_dot
+    assert '"dense_2" -> "predictions";' in model_dot
+    graph_dot = (tmp_path / "loss_graph.dot").read_text()
+    assert graph_dot.count("Linear + relu") == 2
+    assert "predictions/kernel" in graph_dot
+    names = {path.name for path in result["written"]}
+    graphviz = shutil.which("dot") is not None
+    matplotlib = importlib.util.find_spec("matplotlib") is not None
+    assert ("model.png" in names) == graphviz == ("loss_graph.png" in names)
+    assert ("curves.png" in names) == matplotlib
+    assert all(path.exists() for path in result["written"])
+    assert result["curves"]["loss"]["train"][0] == [1, 2]
+    assert "wrote" in capsys.readouterr().out

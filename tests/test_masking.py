@@ -334,3 +334,27 @@ def test_guide_custom_layers_make_pass_on_and_use_masks():
     out = model(tokens).numpy()[..., 0]
     np.testing.assert_array_equal(out[tokens == 0], 0.0)  # masked steps get no weight
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-6)
+
+
+# -- attention layers -------------------------------------------------------------------------
+def test_attention_uses_the_masks_its_inputs_carry_as_keras():
+    case = CASES["attention"]
+    query, value = layers.Masking()(_f32(case["query"])), layers.Masking()(_f32(case["value"]))
+    out = layers.Attention()([query, value])
+    np.testing.assert_allclose(out.numpy(), _f32(case["outputs"]), rtol=1e-5, atol=1e-6)
+    assert out._keras_mask.tolist() == case["mask"]
+
+
+def test_multi_head_attention_uses_and_consumes_the_masks_as_keras():
+    case = CASES["attention"]
+    embedding = layers.Embedding(8, 4, mask_zero=True)
+    embedding.build((None, 5))
+    embedding.set_weights([_f32(case["embeddings"])])
+    x = embedding(np.asarray(case["tokens"]))
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=3)
+    mha.build((None, 5, 4), (None, 5, 4))
+    mha.set_weights([_f32(w) for w in case["mha_weights"]])
+    out = mha(x, x)
+    np.testing.assert_allclose(out.numpy(), _f32(case["mha_outputs"]), rtol=1e-5, atol=1e-6)
+    assert out._keras_mask.tolist() == case["mha_mask"]
+    assert x._keras_mask is None and case["input_mask_after_mha"] is None

@@ -57,3 +57,16 @@ def test_set_weights_with_a_non_numeric_value_changes_no_weight():
         layer.set_weights(bad)
     for a, b in zip(before, layer.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("first, second", [("relu", "tanh"), ("softmax", None), (None, "relu")])
+def test_dense_uses_an_activation_assigned_after_construction(first, second):
+    keras.utils.set_random_seed(1)
+    layer = layers.Dense(4, activation=first)
+    x = np.random.default_rng(0).standard_normal((3, 5)).astype("float32")
+    layer(x)
+    layer.activation = keras.activations.get(second)
+    expected = x @ layer.kernel.numpy() + layer.bias.numpy()
+    if second is not None:
+        expected = keras.activations.get(second)(expected).numpy()
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-6, atol=1e-6)

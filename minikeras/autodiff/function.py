@@ -14,34 +14,49 @@ and it is freed by reference counting when the outputs are dropped.
 
 import heapq
 import itertools
+import threading
 from contextlib import contextmanager
 
 import numpy as np
 
+
+class _GradMode(threading.local):
+    """Whether primitives record the graph, per thread: one thread's `no_grad` (an
+    optimizer update, an `evaluate`) must not stop another thread's training step from
+    recording."""
+
+    enabled = True  # the starting value in every thread
+
+
+_grad_mode = _GradMode()
+# False while some thread has recording off, so that a primitive call need not look up its
+# thread's setting otherwise (a thread-local lookup costs about 5% of a call).
 _grad_enabled = True
+_threads_without_grad = set()  # their idents; adding and discarding are atomic
 _sequence = itertools.count(1)  # numbers the recorded calls, in order
 
 
 def is_grad_enabled():
-    """Returns True when primitives record the graph needed by `backward`."""
-    return _grad_enabled
+    """Returns True when primitives record the graph needed by `backward` (in this thread)."""
+    return _grad_mode.enabled
 
 
-@contextmanager
-def no_grad():
-    """Context manager in which no operation is recorded for differentiation.
+class no_grad:
+    """Context manager in which no operation is recorded for differentiation (in this
+    thread).
 
     Example:
         >>> with no_grad():
         ...     y = w * 2.0   # y has no creator; w receives no gradient from it
     """
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+
+    __slots__ = ("_previous",)
+
+    def __enter__(self):
+        self._previous = set_grad_enabled(False)
+
+    def __exit__(self, *exception):
+        set_grad_enabled(self._previous)
 
 
 @contextmanager
@@ -55,10 +70,24 @@ def enable_grad():
 
 
 def set_grad_enabled(enabled):
-    """Turns recording on or off; returns the previous setting."""
+    """Turns recording on or off in this thread; returns the previous setting."""
     global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = enabled
+    mode = _grad_mode
+    previous = mode.enabled
+    if enabled != previous:
+        mode.enabled = enabled = bool(enabled)
+        if enabled:
+            _threads_without_grad.discard(threading.get_ident())
+            if not _threads_without_grad:
+                _grad_enabled = True
+                # Another thread may have turned its recording off meanwhile: then the
+                # flag goes back to False. (It may stay False wrongly, which only costs
+                # speed; it is True wrongly at most between these two lines.)
+                if _threads_without_grad:
+                    _grad_enabled = False
+        else:
+            _threads_without_grad.add(threading.get_ident())
+            _grad_enabled = False
     return previous
 
 
@@ -107,25 +136,22 @@ class Function:
         if len(inputs) == 1:
             x = inputs[0]
             ys = self.forward(x.data)
-            record = _grad_enabled and x.requires_grad
+            record = x.requires_grad and (_grad_enabled or _grad_mode.enabled)
             needs = (True,)
         elif len(inputs) == 2:
             x, y = inputs
             ys = self.forward(x.data, y.data)
             needs = (x.requires_grad, y.requires_grad)
-            record = _grad_enabled and (needs[0] or needs[1])
+            record = (needs[0] or needs[1]) and (_grad_enabled or _grad_mode.enabled)
         elif len(inputs) == 3:  # e.g. a fused linear layer: input, kernel, bias
             x, y, z = inputs
             ys = self.forward(x.data, y.data, z.data)
             needs = (x.requires_grad, y.requires_grad, z.requires_grad)
-            record = _grad_enabled and (needs[0] or needs[1] or needs[2])
+            record = (needs[0] or needs[1] or needs[2]) and (_grad_enabled or _grad_mode.enabled)
         else:
             ys = self.forward(*[x.data for x in inputs])
-            if _grad_enabled:
-                needs = tuple([x.requires_grad for x in inputs])
-                record = True in needs
-            else:
-                record = False
+            needs = tuple([x.requires_grad for x in inputs])
+            record = True in needs and (_grad_enabled or _grad_mode.enabled)
         creator = self if record else None
         if type(ys) is tuple:
             self.n_outputs = len(ys)

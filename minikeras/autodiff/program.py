@@ -21,6 +21,26 @@ recorded call first). By default `run` also fuses the backward passes of a softm
 cross-entropy that consumes it (`_find_fusions`), which changes the gradients by rounding
 only.
 
+Contract. A program stands for the recorded computation on other batch arrays when:
+
+- each primitive's result depends only on its input arrays and the attributes it had
+  before the call (copied when recorded, restored on a fresh object at each replay);
+- everything else the computation read is either a variable (read again at each run, so
+  weight updates are seen) or a constant that does not depend on the batch;
+- the same layers, losses and settings would run the same primitives again: the caller
+  vouches for that, and must record again when they change (see
+  `trainers/compiled_step.py`);
+- one thread records at a time: `record()` replaces `Function.__call__` for the whole
+  process while it runs, so another thread's `record()` waits for it to end; calls made
+  meanwhile by other threads are not recorded, and the plain `__call__` is always put back.
+
+`from_recording` checks what it can see: it raises `NotReplayable` when a primitive object
+was called twice, when a constant or a primitive's array parameter has the batch's leading
+size, when a result was not computed by the recorded primitives, or when the differentiated
+value does not depend on the variables. `run` checks the gradient shapes of primitives
+written outside minikeras, as `backward_pass` does. Nothing falls back inside this module:
+the caller runs the eager computation when a recording is refused.
+
 Example:
     >>> with record() as recording:
     ...     loss = ops.mean(ops.square(x @ w))
@@ -46,32 +66,43 @@ class Recording:
         self.calls = []
 
 
+# One recording at a time in the process: `record` replaces `Function.__call__` for every
+# thread, and two recordings that overlapped would each restore what the other installed.
+_recording_lock = threading.RLock()
+
+
 @contextmanager
 def record():
-    """Context manager that notes every primitive call made inside it.
+    """Context manager that notes every primitive call made inside it by this thread.
 
-    While it is active, `Function.__call__` is a version that also appends the call to the
-    recording (with a copy of the function's parameters, taken before `forward` adds what
-    it saves for `backward`); outside it the ordinary, unmonitored `__call__` runs.
+    While it is active, `Function.__call__` is a version that also appends the calls of the
+    recording thread to the recording (with a copy of the function's parameters, taken
+    before `forward` adds what it saves for `backward`); other threads' calls, and every
+    call outside it, run the ordinary, unmonitored `__call__`. One thread records at a
+    time (another thread's `record()` waits for this one to end); the ordinary `__call__`
+    is always put back on exit.
     """
-    recording = Recording()
-    plain_call = Function.__call__
-    calls = recording.calls
-    thread = threading.get_ident()  # calls made by other threads are not this computation's
+    with _recording_lock:
+        recording = Recording()
+        plain_call = Function.__call__
+        calls = recording.calls
+        thread = threading.get_ident()
 
-    def recording_call(self, *inputs):
-        if threading.get_ident() != thread:
-            return plain_call(self, *inputs)
-        parameters = dict(self.__dict__)
-        outputs = plain_call(self, *inputs)
-        calls.append((self, parameters, inputs, outputs if type(outputs) is tuple else (outputs,)))
-        return outputs
+        def recording_call(self, *inputs):
+            if threading.get_ident() != thread:
+                return plain_call(self, *inputs)
+            parameters = dict(self.__dict__)
+            outputs = plain_call(self, *inputs)
+            calls.append(
+                (self, parameters, inputs, outputs if type(outputs) is tuple else (outputs,))
+            )
+            return outputs
 
-    Function.__call__ = recording_call
-    try:
-        yield recording
-    finally:
-        Function.__call__ = plain_call
+        Function.__call__ = recording_call
+        try:
+            yield recording
+        finally:
+            Function.__call__ = plain_call
 
 
 class NotReplayable(Exception):

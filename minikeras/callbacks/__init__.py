@@ -25,7 +25,9 @@ from minikeras.callbacks.monitor_callback import MonitorCallback
 from minikeras.callbacks.progbar_logger import ProgbarLogger
 from minikeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from minikeras.callbacks.swap_ema_weights import SwapEMAWeights
+from minikeras.callbacks.tensorboard import TensorBoard
 from minikeras.callbacks.terminate_on_nan import TerminateOnNaN
+from minikeras.callbacks.tqdm_progress_bar import TqdmProgressBar
 
 __all__ = [
     "BackupAndRestore",
@@ -41,5 +43,7 @@ __all__ = [
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "SwapEMAWeights",
+    "TensorBoard",
     "TerminateOnNaN",
+    "TqdmProgressBar",
 ]

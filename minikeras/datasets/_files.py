@@ -3,8 +3,6 @@
 import hashlib
 import os
 import pathlib
-import shutil
-import tempfile
 
 
 def minikeras_home():
@@ -43,23 +41,18 @@ def get_file(fname, origin, file_hash=None):
     where to put the file by hand.
     """
     import urllib.error
-    import urllib.request
+
+    from minikeras.utils.file_utils import download
 
     local = find_file(fname)
     if local is not None:
         return local
     target_dir = search_dirs()[0]
     target = target_dir / fname
-    tmp_path = None
+    tmp_path = target_dir / f"{fname}.partial"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with urllib.request.urlopen(origin, timeout=30) as response:
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-                tmp_path = pathlib.Path(tmp.name)
-                shutil.copyfileobj(response, tmp)
+        download(origin, tmp_path, description=fname)  # leaves no partial file on failure
     except (urllib.error.URLError, OSError, TimeoutError) as error:
-        if tmp_path is not None:
-            tmp_path.unlink(missing_ok=True)  # leave no partial download behind
         places = " or ".join(str(d / fname) for d in search_dirs())
         raise OSError(
             f"Could not find {fname!r} locally and could not download it from {origin} "

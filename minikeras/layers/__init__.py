@@ -2,8 +2,9 @@
 
 from minikeras.layers import convolutional, pooling
 from minikeras.layers.activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
+from minikeras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from minikeras.layers.convolutional import *  # noqa: F403
-from minikeras.layers.core import Dense, Embedding, Identity, Lambda, Masking
+from minikeras.layers.core import Dense, EinsumDense, Embedding, Identity, Lambda, Masking
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
@@ -27,7 +28,16 @@ from minikeras.layers.merging import (
 )
 from minikeras.layers.normalization import BatchNormalization, LayerNormalization
 from minikeras.layers.pooling import *  # noqa: F403
-from minikeras.layers.preprocessing import CenterCrop, RandomCrop, Rescaling, Resizing
+from minikeras.layers.preprocessing import (
+    CategoryEncoding,
+    CenterCrop,
+    IntegerLookup,
+    RandomCrop,
+    Rescaling,
+    Resizing,
+    StringLookup,
+    TextVectorization,
+)
 from minikeras.layers.regularization import (
     ActivityRegularization,
     Dropout,
@@ -55,8 +65,11 @@ __all__ = [
     "Activation",
     "ActivityRegularization",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "BatchNormalization",
+    "CategoryEncoding",
     "CenterCrop",
     "Concatenate",
     "Cropping1D",
@@ -64,6 +77,7 @@ __all__ = [
     "Dense",
     "Dot",
     "Dropout",
+    "EinsumDense",
     "Embedding",
     "Flatten",
     "GRU",
@@ -77,12 +91,14 @@ __all__ = [
     "Input",
     "InputLayer",
     "InputSpec",
+    "IntegerLookup",
     "Lambda",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
     "Maximum",
     "Minimum",
+    "MultiHeadAttention",
     "Multiply",
     "PReLU",
     "Permute",
@@ -98,7 +114,9 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "StringLookup",
     "Subtract",
+    "TextVectorization",
     "UpSampling1D",
     "UpSampling2D",
     "ZeroPadding1D",

@@ -45,7 +45,8 @@ class InputLayer(Layer):
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size, *shape)
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
-        self._dtype = np.dtype(dtype or config.floatx()).name
+        # "string" inputs feed the text layers (TextVectorization, StringLookup).
+        self._dtype = "string" if dtype == "string" else np.dtype(dtype or config.floatx()).name
         self.sparse = bool(sparse)
         self.optional = optional
         if input_tensor is not None:

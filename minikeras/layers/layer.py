@@ -17,6 +17,7 @@ inside lists, tuples and dicts), in the order they were first assigned.
 
 import functools
 import inspect
+import itertools
 import warnings
 
 import numpy as np
@@ -31,10 +32,6 @@ from minikeras.ops.symbolic import KerasTensor, Node, any_symbolic, map_structur
 from minikeras.ops.symbolic import symbolic_call as _symbolic_call
 from minikeras.tree import flatten
 from minikeras.utils import naming
-
-# Call context shared by nested layer calls: the training flag (the depth of nested eager
-# calls is `ops.symbolic.eager_call_depth`).
-_training_stack = [None]
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "autocast")
 
@@ -82,6 +79,21 @@ def _training_position(cls):
     """Index in a call's positional arguments (inputs first) that fills `training`, or None."""
     position = _argument_positions(cls)[0]
     return None if position < 0 else position
+
+
+def _named_mask_parameters(cls):
+    """`(position, name, mask position, name + "_mask")` for each call parameter that has
+    a mask parameter of its own (MultiHeadAttention's `value` and `value_mask`)."""
+    cached = cls.__dict__.get("_named_mask_parameters")
+    if cached is None:
+        names = list(inspect.signature(cls.call).parameters)[1:]  # without `self`
+        cached = tuple(
+            (i, n, names.index(n + "_mask"), n + "_mask")
+            for i, n in enumerate(names)
+            if n + "_mask" in names
+        )
+        cls._named_mask_parameters = cached
+    return cached
 
 
 def _passed_mask(cls, args, kwargs):
@@ -135,6 +147,11 @@ def _to_tensors(args, dtype):
 _TENSOR_TYPES = (Tensor, KerasTensor, np.ndarray, np.generic)
 
 _structure_version = [0]
+# Changes after every assignment to an attribute of any layer (`dropout.rate = 0.0`): a
+# compiled step (`trainers/compiled_step.py`) compares it to see that no layer's settings
+# changed. Each value is new (drawn from a counter after the assignment), even with threads.
+_attribute_version = [0]
+_attribute_versions = itertools.count(1)
 
 
 def structure_changed():
@@ -306,10 +323,12 @@ class Layer:
                     self._own_variables.append(value)
                     structure_changed()
         object.__setattr__(self, name, value)
+        _attribute_version[0] = next(_attribute_versions)
 
     def __delattr__(self, name):
         structure_changed()
         object.__delattr__(self, name)
+        _attribute_version[0] = next(_attribute_versions)
 
     def _cached(self, key, compute):
         cache = self.__dict__.get("_structure_cache")
@@ -619,6 +638,13 @@ class Layer:
         the call takes a `mask` and gets one tensor argument (or structure), that
         argument's masks fill `mask`.
         """
+        for position, name, mask_position, mask_name in _named_mask_parameters(type(self)):
+            # As Keras: a call with `<name>_mask` parameters gets each argument's mask there.
+            value = args[position] if position < len(args) else kwargs.get(name)
+            if value is not None and kwargs.get(mask_name) is None and mask_position >= len(args):
+                found = map_structure(get_keras_mask, value)
+                if _has_mask(found):
+                    kwargs[mask_name] = found
         passed = _passed_mask(type(self), args, kwargs)
         if passed is not None:
             return passed
@@ -677,7 +703,8 @@ class Layer:
     def __call__(self, *args, **kwargs):
         if len(args) > 1 or "mask" in kwargs:
             self._check_call_arguments(args, kwargs)
-        depth = _symbolic.eager_call_depth
+        context = _symbolic.call_context  # this thread's running layer calls
+        depth = context.eager_depth
         if depth:
             # Inside an eager call arguments are concrete, except while a model builds its
             # graph lazily (a Sequential on its first batch): check the first one only.
@@ -703,7 +730,7 @@ class Layer:
         has_training, has_mask = _call_signature_flags(type(self))
         training = kwargs.pop("training", None)
         if training is None:
-            training = _training_stack[-1]  # inherited from the enclosing call
+            training = context.training[-1]  # inherited from the enclosing call
         if has_training and training is not None:
             kwargs["training"] = training
         previous_mask = self._call_masks(args, kwargs, has_mask) if masked else None
@@ -712,8 +739,8 @@ class Layer:
         if depth == 0:
             for layer in self._flatten_layers():
                 layer._losses.clear()
-        _symbolic.eager_call_depth = depth + 1
-        _training_stack.append(training)
+        context.eager_depth = depth + 1
+        context.training.append(training)
         try:
             self._maybe_build(args, kwargs)
             if self.input_spec is not None and args:
@@ -726,8 +753,8 @@ class Layer:
             if previous_mask is not None or self._makes_masks():
                 self._set_output_masks(args[0] if args else None, outputs, previous_mask)
         finally:
-            _training_stack.pop()
-            _symbolic.eager_call_depth = depth
+            context.training.pop()
+            context.eager_depth = depth
         if self.activity_regularizer is not None:
             for output in flatten(outputs):
                 if isinstance(output, Tensor) and output.data.dtype.kind == "f":
@@ -737,11 +764,7 @@ class Layer:
 
     def _symbolic_call(self, args, kwargs):
         kwargs = dict(kwargs)
-        if not self.built:
-            first = args[0] if args else next(iter(kwargs.values()))
-            self.build(_shapes_of(first))
-            self.built = True
-            self._build_shapes = _shapes_of(first)
+        self._maybe_build(args, kwargs)
         if self.input_spec is not None and args:
             assert_input_compatibility(self.input_spec, args[0], self.name)
         # A call that takes a mask gets its input's mask when its output shapes are found,
@@ -756,12 +779,13 @@ class Layer:
         if previous_mask is not None or self._makes_masks():
             # compute_mask runs ops on symbolic tensors: they must record, also while a
             # Sequential builds its graph inside an eager call.
-            depth = _symbolic.eager_call_depth
-            _symbolic.eager_call_depth = 0
+            context = _symbolic.call_context
+            depth = context.eager_depth
+            context.eager_depth = 0
             try:
                 self._set_output_masks(args[0] if args else None, outputs, previous_mask)
             finally:
-                _symbolic.eager_call_depth = depth
+                context.eager_depth = depth
         node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
         self._inbound_nodes.append(node)
         return outputs
@@ -803,8 +827,9 @@ class Layer:
     # -- replay -----------------------------------------------------------------------------
     # True on layer classes whose call always runs the same primitives on its inputs and
     # weights, deciding nothing from their values: no randomness, no state updates, no added
-    # losses or metrics. A compiled train step (`trainers/compiled_step.py`) records such
-    # calls once and replays them.
+    # losses or metrics, and reading nothing but its inputs, its weights, its own attributes
+    # and the global settings. A compiled train step (`trainers/compiled_step.py`) records
+    # such calls once and replays them until one of those attributes or settings changes.
     _replayable = False
 
     def _is_replayable(self):

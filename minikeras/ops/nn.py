@@ -20,6 +20,7 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import Function, Tensor
 from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops.attention import dot_product_attention
 from minikeras.ops.convolution import (
     average_pool,
     conv,
@@ -48,6 +49,7 @@ __all__ = [
     "conv",
     "conv_transpose",
     "depthwise_conv",
+    "dot_product_attention",
     "elu",
     "gelu",
     "glu",

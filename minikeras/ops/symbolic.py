@@ -13,6 +13,7 @@ dimensions that change between the two runs are unknown too.
 """
 
 import functools
+import threading
 
 import numpy as np
 
@@ -26,9 +27,25 @@ _PROBE_SIZES = ((2, 16), (3, 17))
 
 _symbolic_in_use = False
 
-# How many eager (concrete) layer calls are running. Inside one, every argument is concrete,
-# so ops skip looking for symbolic tensors (the layer that started the call already did).
-eager_call_depth = 0
+
+class _CallContext(threading.local):
+    """The layer calls running in this thread; each thread has its own (as Keras's global
+    state is per thread), so two models called in two threads do not see each other's.
+
+    Attributes:
+        eager_depth: how many eager (concrete) layer calls are running. Inside one, every
+            argument is concrete, so ops skip looking for symbolic tensors (the layer that
+            started the call already did).
+        training: the `training` flag of each running layer call, innermost last; nested
+            calls inherit it.
+    """
+
+    def __init__(self):
+        self.eager_depth = 0
+        self.training = [None]
+
+
+call_context = _CallContext()
 
 
 class Node:
@@ -66,7 +83,8 @@ class KerasTensor:
         global _symbolic_in_use
         _symbolic_in_use = True
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = np.dtype(dtype or config.floatx()).name
+        # "string": the inputs of the text layers, which run on numpy strings (as in Keras).
+        self.dtype = "string" if dtype == "string" else np.dtype(dtype or config.floatx()).name
         self.name = name
         self.node = node
         self.index = index
@@ -278,7 +296,7 @@ def op(fn=None, *, output_spec=None):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _symbolic_in_use and not eager_call_depth and any_symbolic(args, kwargs):
+        if _symbolic_in_use and not call_context.eager_depth and any_symbolic(args, kwargs):
             return symbolic_call(operation, args, kwargs)
         return fn(*args, **kwargs)
 

@@ -16,26 +16,60 @@ y and sample_weight):
    `autodiff.program` (gradients equal to the eager ones up to float32 rounding).
 
 The optimizer update, the loss tracker, the metrics and the callbacks stay as in an eager
-step: only the computation of `(y_pred, loss[, gradients])` is replaced.
+step: only the computation of `(y_pred, loss[, gradients])` is replaced. The optimizer is
+not part of a recording: a changed learning rate, say, is used at the next step.
+
+Contract. A replay must give what the eager step would give. For that it assumes:
+
+- a vetted layer's `call` and a vetted loss run the same primitives, in the same order,
+  for any values of the batch and the weights, and decide nothing from those values in
+  Python; noise and moving statistics are drawn and updated inside primitives, from
+  variables the replay reads and advances;
+- besides its inputs and weights, a layer's `call` reads only the layer's own attributes
+  and the global settings (`floatx`, `epsilon`, `image_data_format`), and a loss only its
+  attributes; they change by assignment (`dropout.rate = 0.0`), through the lists and
+  dicts a layer tracks, or, for a loss, in its attributes' dicts and lists. Other objects
+  they hold (an activation function, a seed generator) count by identity: what changes
+  inside them is not seen (replace them instead);
+- one thread records at a time (`autodiff.program.record` waits for the other); a
+  recording keeps only its own thread's primitive calls, and layer calls keep their
+  context (nesting depth, training flag) per thread (`ops.symbolic.call_context`).
+
+It checks at run time:
+
+- at every step: the batch signature, which picks the recording; counters of assignments
+  to any layer's attributes and of structure changes; `floatx` and `epsilon`; and the
+  attributes of the compiled loss and its loss objects. When one of them moved, the model
+  is vetted again and its fingerprint (every layer's attributes, with variables,
+  sublayers and seed generators by identity; the loss objects' attributes; the settings)
+  is compared with the one the recordings were made under: if it differs, every
+  recording, train and test, is dropped, and the next steps record again. A change thus
+  takes effect at the next step, as in an eager step (Keras's jit-compiled step keeps
+  the values it traced, even through the next `fit`);
+- at every train step: the trainable weights are the variables the recording
+  differentiates (a layer frozen or unfrozen records again);
+- at the second step of each signature: the replay gives the eager bits;
+- when recording: `Program.from_recording` refuses recordings that show a value computed
+  from the batch outside the primitives.
 
 Eager only (as with `run_eagerly=True` or `jit_compile=False`): subclassed models (their
 `call` is arbitrary Python), a custom `compute_loss`, layers that update state or draw
 random numbers outside a primitive (RandomCrop; Dropout, the Gaussian noise layers and
 BatchNormalization do it inside theirs and are replayed), `add_loss` / `add_metric`,
-regularizers that
-add losses, loss scaling, losses not vetted (custom ones included), multi-output models
-whose compiled loss tracks per-output values. As with Keras's compiled step, a layer's
-Python attributes changed after the first step (not its weights) take effect after
-`compile()` is called again.
+regularizers that add losses, loss scaling, losses not vetted (custom ones included),
+multi-output models whose compiled loss tracks per-output values, a layer or loss holding
+a numpy array (it could change in place, unseen), batches that are not numpy arrays, batch
+signatures beyond the 32nd, and signatures whose checked step disagreed.
 """
 
 import operator
 
 import numpy as np
 
+from minikeras import config
 from minikeras.autodiff import Tensor
 from minikeras.autodiff.program import NotReplayable, Program, record
-from minikeras.layers.layer import _structure_version
+from minikeras.layers.layer import _attribute_version, _structure_version
 from minikeras.tree import flatten, map_structure
 
 _EAGER = "eager"  # marks a signature that runs eagerly
@@ -67,6 +101,18 @@ class CompiledSteps:
         self.entries = {}  # (kind, batch signature) -> _Entry, or _EAGER
         self.replayed = {"train": 0, "test": 0}
         self._vetted = (None, False)  # (what the answer depends on, answer)
+        self._fingerprint = None  # what the recordings in `entries` read (see `_fingerprint`)
+        # The attribute dicts of the compiled loss and its loss objects, and copies of
+        # them, compared at every step (a loss is not a layer: assigning to it moves no
+        # counter).
+        self._losses = self._losses_then = ()
+
+    def __getstate__(self):
+        # A copy (copy.deepcopy, pickle) vets its model again at its first step, which
+        # points `_losses` at the copied loss objects' own attribute dicts.
+        state = dict(self.__dict__)
+        state["_vetted"] = (None, False)
+        return state
 
     def gradients(self, x, y, sample_weight):
         """The train step's `(y_pred, loss, gradients, variables)`, `variables` being the
@@ -113,12 +159,39 @@ class CompiledSteps:
         return _run(entry.program, leaves)
 
     def _model_is_vetted(self):
+        """Whether the step may be recorded, after dropping every recording whose inputs
+        (layer and loss attributes, variables, settings) changed.
+
+        Runs at every step, so it compares counters and a few small dicts; when one of them
+        moved, it vets the model again and compares its whole fingerprint.
+        """
         compile_loss = self.model._compile_loss
         # The compiled loss knows its loss objects once it has seen a batch.
-        state = (_structure_version[0], compile_loss is not None and compile_loss.built)
-        if self._vetted[0] != state:
-            self._vetted = (state, _vet(self.model))
+        state = (
+            _structure_version[0],
+            _attribute_version[0],
+            compile_loss is not None and compile_loss.built,
+            config.floatx(),
+            config.epsilon(),
+        )
+        if self._vetted[0] != state or self._losses != self._losses_then:
+            self._refresh(state)
         return self._vetted[1]
+
+    def _refresh(self, state):
+        model = self.model
+        try:
+            fingerprint = _fingerprint(model)
+        except _Mutable:  # state that could change unseen: run eagerly
+            self._vetted, self._losses, self._losses_then = (state, False), (), ()
+            self.entries.clear()
+            return
+        if fingerprint != self._fingerprint:
+            self.entries.clear()  # recorded with other settings, layers or variables
+            self._fingerprint = fingerprint
+        compile_loss = model._compile_loss
+        self._losses, self._losses_then = _loss_states(compile_loss)
+        self._vetted = (state, _vet(model))
 
     def _record(self, key, eager, x, y, sample_weight, leaves):
         """Runs the step eagerly, recording it; keeps the program if it can be replayed."""
@@ -174,6 +247,95 @@ def _vet(model):
         and optimizer.loss_scale_factor is None
         and model._is_replayable()
     )
+
+
+class _Mutable(Exception):
+    """A layer or loss holds an array (or tensor) that could change in place unnoticed."""
+
+
+class _Same:
+    """Compares equal only to a `_Same` of the very same object (whatever its `==`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value  # held, so that its id cannot be reused by another object
+
+    def __eq__(self, other):
+        return type(other) is _Same and other.value is self.value
+
+    def __hash__(self):
+        return id(self.value)
+
+
+# Layer attributes that are bookkeeping, not settings: they change as the model is called
+# or used in new graphs, and no layer's `call` reads them.
+_BOOKKEEPING = frozenset(
+    (
+        "_added_metrics",
+        "_batch_input_shape",
+        "_build_shapes",
+        "_checked_shape",
+        "_inbound_nodes",
+        "_init_args",
+        "_losses",
+        "_structure_cache",
+        "_window_checked_shape",  # pooling's last checked input shape
+    )
+)
+
+
+def _frozen(value):
+    """A value that compares equal to a later `_frozen(value)` only if the value is the
+    same: numbers and strings by value, containers by their items, other objects (tensors,
+    functions, sublayers, seed generators) by identity."""
+    if value is None or type(value) in (bool, int, float, str, complex, bytes):
+        return value
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple([_frozen(item) for item in value]))
+    if isinstance(value, dict):
+        return (dict, tuple([(key, _frozen(item)) for key, item in value.items()]))
+    if isinstance(value, np.ndarray):
+        raise _Mutable
+    if isinstance(value, np.generic):
+        return value.item()
+    return _Same(value)
+
+
+def _fingerprint(model):
+    """Everything besides the batch that a recording of the model's step reads: the global
+    settings, each layer's attributes (its variables by identity) and the loss objects'."""
+    layers = model._flatten_layers(include_self=False)
+    compile_loss = model._compile_loss
+    losses = () if compile_loss is None else [compile_loss, *compile_loss.losses]
+    return (
+        (config.floatx(), config.epsilon(), config.image_data_format()),
+        tuple(
+            [
+                (
+                    _Same(layer),
+                    tuple(
+                        [(k, _frozen(v)) for k, v in vars(layer).items() if k not in _BOOKKEEPING]
+                    ),
+                )
+                for layer in layers
+            ]
+        ),
+        tuple([_frozen(vars(loss)) for loss in losses if loss is not None]),
+    )
+
+
+def _loss_states(compile_loss):
+    """The attribute dicts of the compiled loss and its loss objects, and copies of them
+    (their dicts and lists copied too), for `_model_is_vetted` to compare."""
+    if compile_loss is None:
+        return (), ()
+    dicts = [vars(loss) for loss in (compile_loss, *compile_loss.losses) if loss is not None]
+    copies = [
+        {k: v.copy() if type(v) in (dict, list) else v for k, v in attributes.items()}
+        for attributes in dicts
+    ]
+    return dicts, copies
 
 
 def _base_scale_loss():

@@ -34,6 +34,14 @@ def _as_array(value, name="data"):
             f"received a value of type {type(value).__name__} holding Python objects (dtype "
             "object), e.g. a None or rows of different lengths."
         )
+    if array.dtype.kind in "US":
+        # Keras on JAX refuses strings here too ("Invalid dtype"): text layers run on the
+        # data before the numeric model, as in the Keras guides for JAX.
+        raise ValueError(
+            f"`{name}` holds strings (dtype {array.dtype}); a model computes on numbers. Apply "
+            "the text layer (TextVectorization, StringLookup) to the data first, e.g. "
+            "`ids = vectorizer(texts)`, and give those ids to a model that starts from them."
+        )
     return array
 
 

@@ -17,9 +17,14 @@ from minikeras.saving.serialization import (
     register_keras_serializable,
     serialize_keras_object,
 )
+from minikeras.utils.file_utils import get_file
+from minikeras.utils.graph_visualization import graph_to_dot, plot_graph
+from minikeras.utils.history_plot import history_curves, plot_history
+from minikeras.utils.model_visualization import model_to_dot, plot_model
 from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
+from minikeras.utils.sequence_utils import pad_sequences
 from minikeras.utils.session import clear_session
 
 __all__ = [
@@ -30,10 +35,18 @@ __all__ = [
     "custom_object_scope",
     "deserialize_keras_object",
     "get_custom_objects",
+    "get_file",
     "get_registered_name",
     "get_registered_object",
+    "graph_to_dot",
+    "history_curves",
+    "model_to_dot",
     "normalize",
     "pack_x_y_sample_weight",
+    "pad_sequences",
+    "plot_graph",
+    "plot_history",
+    "plot_model",
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",

@@ -5,6 +5,8 @@ from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 from minikeras.ops.fused import linear
 
+_FUSED_ACTIVATIONS = {activations.relu: "relu", activations.softmax: "softmax"}
+
 
 class Dense(Layer):
     """Densely connected layer: `output = activation(dot(input, kernel) + bias)`.
@@ -58,10 +60,6 @@ class Dense(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
-        # relu and softmax are computed inside the fused linear node; others run after it.
-        self._fused = {activations.relu: "relu", activations.softmax: "softmax"}.get(
-            self.activation
-        )
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
@@ -91,8 +89,11 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        outputs = linear(inputs, self.kernel, self.bias, activation=self._fused)
-        if self._fused is None and self.activation is not None:
+        # relu and softmax are computed inside the fused linear node; others run after it.
+        # Looked up at each call, so an activation assigned after construction is used.
+        fused = _FUSED_ACTIVATIONS.get(self.activation)
+        outputs = linear(inputs, self.kernel, self.bias, activation=fused)
+        if fused is None and self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
 
