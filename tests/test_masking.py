@@ -261,7 +261,9 @@ def test_merging_layers_pass_masks_on_in_a_graph():
 # -- the keras.io masking guide ---------------------------------------------------------------
 def _guide_padded():
     raw = [[711, 632, 71], [73, 8, 3215, 55, 927], [83, 91, 1, 645, 1253, 927]]
-    return np.array([row + [0] * (6 - len(row)) for row in raw])
+    padded = keras.utils.pad_sequences(raw, padding="post")
+    assert padded.tolist() == CASES["guide"]["padded"]
+    return padded
 
 
 def test_guide_models_with_masked_lstm_run_sequential_functional_and_subclassed():
