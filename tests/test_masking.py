@@ -108,6 +108,47 @@ def test_recurrent_layers_skip_masked_timesteps_as_keras(index):
     assert (out._keras_mask is not None) == spec["return_sequences"]
 
 
+class _PlainCell(layers.Layer):
+    """`h_t = tanh(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)` written with ops: a
+    cell without a fused recurrence, so RNN runs it one timestep at a time."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units))
+        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units))
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros")
+
+    def call(self, inputs, states):
+        h = ops.tanh(
+            ops.matmul(inputs, self.kernel)
+            + ops.matmul(states[0], self.recurrent_kernel)
+            + self.bias
+        )
+        return h, [h]
+
+
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_rnn_of_a_plain_cell_masks_like_the_fused_recurrence(
+    return_sequences, zero_output_for_mask
+):
+    case = CASES["rnn"]
+    x, mask = _f32(case["inputs"]), np.asarray(case["mask"])
+    options = {"return_sequences": return_sequences, "zero_output_for_mask": zero_output_for_mask}
+    fused = layers.SimpleRNN(3, **options)
+    plain = layers.RNN(_PlainCell(3), **options)
+    fused.build((None, 5, 4))
+    plain.build((None, 5, 4))
+    plain.set_weights(fused.get_weights())
+    expected = fused(x, mask=mask).numpy()
+    np.testing.assert_allclose(plain(x, mask=mask).numpy(), expected, rtol=1e-5, atol=1e-6)
+    if zero_output_for_mask and return_sequences:
+        np.testing.assert_array_equal(expected[~mask], 0.0)
+
+
 def test_recurrent_layer_with_all_true_mask_matches_no_mask():
     x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
     layer = layers.GRU(2, return_sequences=True)
@@ -116,16 +157,28 @@ def test_recurrent_layer_with_all_true_mask_matches_no_mask():
         layer(x, mask=np.ones((2, 3), bool))
 
 
-@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
-def test_masked_recurrence_gradient_matches_finite_differences(kind):
+@pytest.mark.parametrize(
+    "kind, options",
+    [
+        ("SimpleRNN", {"return_sequences": True}),
+        ("LSTM", {"return_sequences": True}),
+        ("GRU", {"return_sequences": True}),
+        ("LSTM", {"go_backwards": True}),
+        ("GRU", {"return_sequences": True, "zero_output_for_mask": True}),
+        ("SimpleRNN", {"zero_output_for_mask": True}),
+        ("GRU", {"reset_after": False, "return_sequences": True}),
+    ],
+)
+def test_masked_recurrence_gradient_matches_finite_differences(kind, options):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(2, 4, 3))
     mask = np.array([[True, False, True, False], [False, True, True, True]])
-    layer = getattr(layers, kind)(2, return_sequences=True, dtype="float64")
+    layer = getattr(layers, kind)(2, dtype="float64", **options)
+    output_shape = (2, 4, 2) if options.get("return_sequences") else (2, 2)
     layer.build((None, 4, 3))
     weights = [rng.normal(scale=0.5, size=w.shape) for w in layer.get_weights()]
     layer.set_weights(weights)
-    probe = rng.normal(size=(2, 4, 2))
+    probe = rng.normal(size=output_shape)
 
     def loss_of(values):
         layer.set_weights(values)

@@ -254,17 +254,23 @@ class RNN(Layer):
         mask = self._timestep_mask(sequences, mask)
         states = self._initial_states(sequences, initial_state)
         run_sequence = getattr(self.cell, "run_sequence", None)
-        if mask is not None:
-            output, final_states = self._step_through_masked(sequences, states, mask, training)
-        elif run_sequence is None:
-            output, final_states = self._step_through(sequences, states, training)
+        if run_sequence is None:
+            if mask is not None:
+                output, final_states = self._step_through_masked(sequences, states, mask, training)
+            else:
+                output, final_states = self._step_through(sequences, states, training)
         else:
+            # The fused recurrence takes the mask itself (only passed when there is one).
+            masking = {} if mask is None else {"mask": mask}
+            if mask is not None and self.zero_output_for_mask:
+                masking["zero_output_for_mask"] = True
             outputs = run_sequence(
                 sequences,
                 states,
                 return_sequences=self.return_sequences,
                 go_backwards=self.go_backwards,
                 training=bool(training),
+                **masking,
             )
             output, final_states = outputs[0], list(outputs[1:])
         if self.stateful:
