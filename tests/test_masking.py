@@ -468,3 +468,32 @@ def test_supports_masking_is_set_on_the_layers_keras_marks():
             layer = getattr(layers, name)(*_CONSTRUCTOR_ARGUMENTS.get(name, ()))
         found[name] = layer.supports_masking
     assert found == expected
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_zero_output_for_mask_outputs_zeros_at_masked_steps_as_keras(index):
+    spec = CASES["rnn_zero_output"][index]
+    layer = getattr(layers, spec["kind"])(
+        3, return_sequences=spec["return_sequences"], zero_output_for_mask=True
+    )
+    layer.build((None, 5, 4))
+    layer.set_weights([_f32(w) for w in spec["weights"]])
+    out = layer(_f32(CASES["rnn"]["inputs"]), mask=np.asarray(CASES["rnn"]["mask"]))
+    np.testing.assert_allclose(out.numpy(), _f32(spec["outputs"]), rtol=1e-5, atol=1e-6)
+
+
+def test_sequential_with_masks_trains_like_the_functional_model():
+    case = CASES["fit"]
+    x, y = np.asarray(case["x"], dtype="int32"), np.asarray(case["y"], dtype="int32")
+    sequential = keras.Sequential(
+        [
+            keras.Input((6,), dtype="int32"),
+            layers.Embedding(12, 5, mask_zero=True),
+            layers.LSTM(4, return_sequences=True),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+    sequential.set_weights([_f32(w) for w in case["weights"]])
+    _compiled(sequential, keras.optimizers.Adam(0.05))
+    history = sequential.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], case["history"]["loss"], rtol=1e-4)

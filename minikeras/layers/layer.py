@@ -24,7 +24,8 @@ import numpy as np
 
 from minikeras import activations, config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
-from minikeras.autodiff.masks import any_masks, get_keras_mask, set_keras_mask
+from minikeras.autodiff.masks import _masks as _mask_table
+from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.autodiff.tensor import dtype_name
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.ops import symbolic as _symbolic
@@ -713,7 +714,7 @@ class Layer:
         elif any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
         # Masks are looked for only when some tensor carries one or a mask is passed.
-        masked = any_masks() or kwargs.get("mask") is not None
+        masked = bool(_mask_table) or kwargs.get("mask") is not None
         if self.autocast:
             first = args[0] if len(args) == 1 else None
             # One tensor already in the layer's dtype (the usual call) needs no conversion.
@@ -750,7 +751,10 @@ class Layer:
                     assert_input_compatibility(self.input_spec, args[0], self.name)
                     object.__setattr__(self, "_checked_shape", shape)
             outputs = self.call(*args, **kwargs)
-            if previous_mask is not None or self._makes_masks():
+            # (`_makes_masks`, inlined: this runs at every eager call.)
+            if previous_mask is not None or (
+                type(self).compute_mask is not Layer.compute_mask and self.supports_masking
+            ):
                 self._set_output_masks(args[0] if args else None, outputs, previous_mask)
         finally:
             context.training.pop()
