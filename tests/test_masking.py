@@ -497,3 +497,27 @@ def test_sequential_with_masks_trains_like_the_functional_model():
     _compiled(sequential, keras.optimizers.Adam(0.05))
     history = sequential.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
     np.testing.assert_allclose(history.history["loss"], case["history"]["loss"], rtol=1e-4)
+
+
+def test_masking_model_saves_and_loads_with_its_masks(tmp_path):
+    inputs = keras.Input((4, 3))
+    h = layers.Masking(mask_value=-1.0)(inputs)
+    model = keras.Model(inputs, layers.LSTM(2, return_sequences=True)(h))
+    path = str(tmp_path / "masked.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
+    x[0, 2:] = -1.0
+    out = loaded(x)
+    np.testing.assert_array_equal(out.numpy(), model(x).numpy())
+    assert out._keras_mask.tolist() == [[True, True, False, False], [True] * 4]
+    embedding = keras.saving.load_model(_saved_embedding(tmp_path)).layers[1]
+    assert embedding.mask_zero and embedding.supports_masking
+
+
+def _saved_embedding(tmp_path):
+    inputs = keras.Input((3,), dtype="int32")
+    model = keras.Model(inputs, layers.Embedding(5, 2, mask_zero=True)(inputs))
+    path = str(tmp_path / "embedding.keras")
+    model.save(path)
+    return path
