@@ -521,3 +521,19 @@ def _saved_embedding(tmp_path):
     path = str(tmp_path / "embedding.keras")
     model.save(path)
     return path
+
+
+def test_sample_weight_that_does_not_fit_the_mask_raises_before_training():
+    # Keras fails with a broadcasting error; minikeras names the arrays, before any update.
+    case = CASES["fit"]
+    x, y = np.asarray(case["x"], dtype="int32"), np.asarray(case["y"], dtype="int32")
+    model = _compiled(_padded_model(case), keras.optimizers.Adam(0.05))
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=r"sample_weight of shape \(16,\).*mask.*\(16, 6\)"):
+        model.fit(x, y, sample_weight=np.ones(40, "float32"), batch_size=16, verbose=0)
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    per_step = model.fit(
+        x, y, sample_weight=np.ones((40, 6), "float32"), batch_size=16, epochs=1, verbose=0
+    )
+    assert np.isfinite(per_step.history["loss"][0])

@@ -144,6 +144,17 @@ def apply_mask(sample_weight, mask, dtype, reduction):
         return ops.convert_to_tensor(float_mask, dtype=dtype)
     sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), dtype)
     float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+    try:
+        np.broadcast_shapes(tuple(float_mask.shape), tuple(sample_weight.shape))
+    except ValueError:
+        # Keras fails here too (a broadcasting error): say which arrays and how to fix it.
+        raise ValueError(
+            f"sample_weight of shape {tuple(sample_weight.shape)} does not broadcast against "
+            f"the mask of the predictions, of shape {tuple(mask.shape)} (a padded sequence's "
+            "timesteps): give one weight per timestep, shape "
+            f"{tuple(mask.shape)}, or per sample with a trailing 1, shape "
+            f"{(mask.shape[0], 1)}."
+        ) from None
     return ops.multiply(sample_weight, ops.convert_to_tensor(float_mask, dtype=dtype))
 
 
