@@ -14,6 +14,27 @@ def make_data(n, rng):
     return x, y
 
 
+def make_images(n, rng):
+    """`n` random 32x32x3 float32 images (channels last) and labels in [0, 10)."""
+    x = rng.random((n, 32, 32, 3), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    return x, y
+
+
+def convnet_layers(name):
+    """The layers of a convnet benchmark, as `(kind, *arguments)` tuples: `("conv", filters,
+    kernel, stride)` ("same" padding, relu), `("maxpool",)` (2x2), `("gap",)`,
+    `("flatten",)`, `("dense", units)` (logits)."""
+    if name == "guide":
+        convs = [("conv", 8, 4, 2), ("conv", 16, 4, 2), ("conv", 32, 4, 2)]
+        return [*convs, ("gap",), ("dense", 10)]
+    if name == "vgg":
+        block = [("conv", 32, 3, 1), ("conv", 32, 3, 1), ("maxpool",)]
+        block += [("conv", 64, 3, 1), ("conv", 64, 3, 1), ("maxpool",)]
+        return [*block, ("flatten",), ("dense", 10)]
+    raise ValueError(f"unknown convnet {name!r}; expected 'guide' or 'vgg'")
+
+
 def initial_weights(sizes, seed=0):
     """Glorot-uniform kernels and zero biases for layer widths `sizes`, from `seed`."""
     return glorot_weights(sizes, np.random.default_rng(seed))

@@ -8,6 +8,10 @@ Workloads:
   2. The small convnet: Conv2D 8/16/32 (kernel 4, stride 2, "same", relu) ->
      GlobalAveragePooling2D -> Dense(10), sparse categorical cross-entropy from logits, on 64
      32x32x3 images; gradients for every weight.
+  3. MaxPooling2D(2) on a 128x32x32x32 batch (half its values 0, as after a relu: tied
+     maxima), loss = sum(out * R); the input gradient.
+  4. BatchNormalization in training on a 128x32x32x32 batch, loss = sum(out * R);
+     gradients for the input, gamma and beta.
 Prints the time per step of each and `ratio = minikeras / numpy` (and PyTorch's time when
 torch is installed).
 """
@@ -20,7 +24,8 @@ from _workloads import softmax_crossentropy_gradient
 from minikeras import ops
 from minikeras.layers import Dense, Input
 from minikeras.layers.convolutional import Conv2D
-from minikeras.layers.pooling import GlobalAveragePooling2D
+from minikeras.layers.normalization import BatchNormalization
+from minikeras.layers.pooling import GlobalAveragePooling2D, MaxPooling2D
 
 
 # -- hand-written numpy: im2col convolution, forward and backward -------------------------
@@ -226,17 +231,121 @@ def run_convnet(rng):
     return functions, (weights, x, y)
 
 
+# -- pooling and batch normalisation -------------------------------------------------------
+def numpy_maxpool_step(x, projection):
+    """2x2 max pooling forward and its input gradient (first maximum of each window)."""
+    n, height, width, c = x.shape
+    windows = x.reshape(n, height // 2, 2, width // 2, 2, c)
+    pooled = windows.max(axis=(2, 4))
+    gx = np.empty_like(windows)
+    open_windows = np.ones(pooled.shape, bool)
+    for a in range(2):
+        for b in range(2):
+            hit = windows[:, :, a, :, b] == pooled
+            hit &= open_windows
+            open_windows ^= hit
+            np.multiply(projection, hit, out=gx[:, :, a, :, b])
+    return gx.reshape(x.shape)
+
+
+def numpy_batchnorm_step(x, gamma, beta, projection, epsilon=1e-3):
+    """Batch normalisation over (batch, height, width) forward, and its three gradients."""
+    axes = (0, 1, 2)
+    count = x.size // x.shape[-1]
+    mean = x.mean(axis=axes)
+    centered = x - mean
+    inv = 1 / np.sqrt(np.mean(centered * centered, axis=axes) + np.float32(epsilon))
+    _out = centered * (inv * gamma) + beta
+    gy = projection
+    grad_beta = gy.sum(axis=axes)
+    grad_gamma = np.sum(gy * centered, axis=axes) * inv
+    scale = gamma * inv
+    grad_x = scale * (gy - grad_beta / count) - centered * (scale * inv * grad_gamma / count)
+    return grad_x, grad_gamma, grad_beta
+
+
+def run_maxpool(rng):
+    x = np.maximum(rng.standard_normal((128, 32, 32, 32)), 0).astype(np.float32)
+    projection = rng.standard_normal((128, 16, 16, 32)).astype(np.float32)
+    layer = MaxPooling2D(2)
+    tx, tp = keras.Variable(x), ops.convert_to_tensor(projection)
+
+    def step():
+        with keras.GradientTape() as tape:
+            loss = ops.sum(layer(tx) * tp)
+        return tape.gradient(loss, tx)
+
+    np.testing.assert_array_equal(step().numpy(), numpy_maxpool_step(x, projection))
+    return [step, lambda: numpy_maxpool_step(x, projection)], (x, projection)
+
+
+def run_batchnorm(rng):
+    x = rng.standard_normal((128, 32, 32, 32)).astype(np.float32)
+    projection = rng.standard_normal(x.shape).astype(np.float32)
+    layer = BatchNormalization()
+    layer.build(x.shape)
+    tx, tp = keras.Variable(x), ops.convert_to_tensor(projection)
+    gamma, beta = layer.gamma.numpy(), layer.beta.numpy()
+
+    def step():
+        with keras.GradientTape() as tape:
+            loss = ops.sum(layer(tx, training=True) * tp)
+        return tape.gradient(loss, [tx, layer.gamma, layer.beta])
+
+    for a, b in zip(step(), numpy_batchnorm_step(x, gamma, beta, projection)):
+        # gamma's gradient sums 131,072 products in float32: agreement to about 1e-2.
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-3, atol=2e-2)
+    functions = [step, lambda: numpy_batchnorm_step(x, gamma, beta, projection)]
+    return functions, (x, projection)
+
+
+def torch_pool_and_norm(pool_case, norm_case):
+    """PyTorch steps (NCHW, as a PyTorch user writes them) for workloads 3 and 4, or None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    F = torch.nn.functional
+
+    def nchw(array, grad=False):
+        tensor = torch.from_numpy(np.ascontiguousarray(array.transpose(0, 3, 1, 2)))
+        return tensor.requires_grad_(grad)
+
+    px, pr = nchw(pool_case[0], True), nchw(pool_case[1])
+    nx, nr = nchw(norm_case[0], True), nchw(norm_case[1])
+    channels = norm_case[0].shape[-1]
+    gamma = torch.ones(channels, requires_grad=True)
+    beta = torch.zeros(channels, requires_grad=True)
+
+    def pool_step():
+        px.grad = None
+        (F.max_pool2d(px, 2) * pr).sum().backward()
+
+    def norm_step():
+        nx.grad = gamma.grad = beta.grad = None
+        y = F.batch_norm(nx, None, None, gamma, beta, training=True, eps=1e-3)
+        (y * nr).sum().backward()
+
+    return pool_step, norm_step
+
+
 def main():
     rng = np.random.default_rng(0)
     print(f"forward+backward, float32 ({machine()})")
     conv_functions, conv_case = run_conv(rng)
     convnet_functions, convnet_case = run_convnet(rng)
+    pool_functions, pool_case = run_maxpool(rng)
+    norm_functions, norm_case = run_batchnorm(rng)
     torch_steps = torch_functions(conv_case, convnet_case)
+    if torch_steps is not None:
+        torch_steps = (*torch_steps, *torch_pool_and_norm(pool_case, norm_case))
     rows = []
     for index, (name, functions) in enumerate(
         (
             ('Conv2D(32, 3, "same") fwd+bwd, 64x32x32x16', conv_functions),
             ("convnet 8/16/32 + GAP + Dense fwd+bwd, batch 64", convnet_functions),
+            ("MaxPooling2D(2) fwd+bwd, 128x32x32x32", pool_functions),
+            ("BatchNormalization fwd+bwd, 128x32x32x32", norm_functions),
         )
     ):
         times = compare(*functions)
@@ -244,9 +353,9 @@ def main():
             # Timed on its own: torch's worker threads would disturb the other timings.
             times = [*times, *compare(torch_steps[index])]
         t_mk, t_np = times[:2]
-        line = f"{name:40s} minikeras {fmt(t_mk):>10s}  numpy {fmt(t_np):>10s}"
+        line = f"{name:48s} minikeras {fmt(t_mk):>10s}  numpy {fmt(t_np):>10s}"
         if len(times) > 2:
-            line += f"  torch {fmt(times[2]):>10s}"
+            line += f"  torch {fmt(times[2]):>10s} (minikeras / torch = {t_mk / times[2]:.2f})"
         print(f"{line}  ratio = {t_mk / t_np:.2f}")
         rows.append((name, *times))
     return rows

@@ -24,8 +24,11 @@ SCRIPTS = (
     "bench_attention",
     "bench_optimizers",
     "bench_fit",
+    "bench_convnet_fit",
     "bench_saving",
 )
+# Scripts whose `main` parses command-line arguments (run with their defaults).
+WITH_ARGUMENTS = ("bench_fit", "bench_convnet_fit")
 RESULTS = pathlib.Path(__file__).with_name("results.json")
 
 
@@ -35,7 +38,7 @@ def run(names, quiet=True):
         module = importlib.import_module(name)
         output = io.StringIO()
         with contextlib.redirect_stdout(output) if quiet else contextlib.nullcontext():
-            result = module.main() if name != "bench_fit" else module.main([])
+            result = module.main([]) if name in WITH_ARGUMENTS else module.main()
         for row in result or []:
             workload, ours, numpy_time, *peers = row
             rows.append(

@@ -184,7 +184,9 @@ def test_models_and_settings_that_stay_eager(rng, build, compile_kwargs):
     history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     steps = model._compiled_steps
-    assert steps is None or (steps.replayed == {"train": 0, "test": 0} and not steps.entries)
+    assert steps is None or (
+        steps.replayed == {"train": 0, "test": 0, "predict": 0} and not steps.entries
+    )
 
 
 class _ClaimsReplayable(layers.Layer):
@@ -354,27 +356,81 @@ _VETTED = {
     "minimum": ((6,), _two_branches(layers.Minimum)),
     "concatenate": ((6,), _two_branches(layers.Concatenate)),
     "dot": ((6,), _two_branches(lambda: layers.Dot(axes=1))),
+    "embedding": ((5,), lambda h: layers.Embedding(10, 4)(h)),
+    "embedding_float_input": ((5,), lambda h: layers.Embedding(10, 4)(h)),
 }
+# Models whose input is indices below 10: (Input dtype, batch dtype).
+_INDEX_INPUTS = {"embedding": ("int32", "int64"), "embedding_float_input": (None, "float32")}
+
+
+def _vetted_model_and_data(rng, name, rows):
+    """A model around the layer of `_VETTED[name]` (weights seeded) and a batch for it."""
+    shape, body = _VETTED[name]
+    keras.utils.set_random_seed(5)
+    if name in _INDEX_INPUTS:
+        input_dtype, data_dtype = _INDEX_INPUTS[name]
+        inputs = keras.Input(shape=shape, dtype=input_dtype)
+        x = rng.integers(0, 10, (rows, *shape)).astype(data_dtype)
+    else:
+        inputs = keras.Input(shape=shape)
+        x = rng.standard_normal((rows, *shape)).astype("float32")
+    h = body(inputs)
+    if len(h.shape) > 2:
+        h = layers.Flatten()(h)
+    return keras.Model(inputs, layers.Dense(3)(h)), x
 
 
 @pytest.mark.parametrize("name", sorted(_VETTED))
 def test_every_vetted_layer_trains_the_same_replayed(rng, name):
-    shape, body = _VETTED[name]
-
-    def build():
-        keras.utils.set_random_seed(5)
-        inputs = keras.Input(shape=shape)
-        h = body(inputs)
-        if len(h.shape) > 2:
-            h = layers.Flatten()(h)
-        return keras.Model(inputs, layers.Dense(3)(h))
-
-    x = rng.standard_normal((40, *shape)).astype("float32")
+    _, x = _vetted_model_and_data(rng, name, 40)
     y = rng.standard_normal((40, 3)).astype("float32")
-    compiled, eager = _fit_both(build, {"loss": "mse"}, {"epochs": 2}, x, y)
+    compiled, eager = _fit_both(
+        lambda: _vetted_model_and_data(rng, name, 0)[0], {"loss": "mse"}, {"epochs": 2}, x, y
+    )
     assert compiled[0]._is_replayable()
     assert compiled[0]._compiled_steps.replayed["train"] > 0
     _assert_same_training(compiled, eager, exact=True)
+
+
+@pytest.mark.parametrize("name", sorted(_VETTED))
+def test_every_vetted_layer_predicts_the_same_replayed(rng, name):
+    _, x = _vetted_model_and_data(rng, name, 44)
+    predictions = []
+    for eager in (False, True):
+        model, _ = _vetted_model_and_data(rng, name, 0)
+        model.compile(optimizer="sgd", loss="mse", run_eagerly=eager)
+        # Batches of 8 and a last one of 4: each shape recorded, checked, then replayed.
+        predictions.append([model.predict(x, batch_size=8, verbose=0) for _ in range(2)])
+        if not eager:
+            steps = model._compiled_steps
+            assert steps.replayed == {"train": 0, "test": 0, "predict": 8}
+    for got, want in zip(*predictions):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_predict_of_models_that_are_not_vetted_runs_eagerly(rng):
+    x, _ = _data(rng, n=40)
+    for build in (_Subclassed, _with_lambda, _with_activity_regularizer, _with_python_activation):
+        model = build()
+        model.compile(optimizer="sgd", loss="mse")
+        want = model.predict(x, batch_size=8, verbose=0)
+        got = model.predict(x, batch_size=8, verbose=0)
+        assert model._compiled_steps.replayed["predict"] == 0
+        assert not model._compiled_steps.entries
+        np.testing.assert_array_equal(got, want)
+
+
+def test_predict_replays_with_the_weights_of_the_moment(rng):
+    x, y = _data(rng, n=40)
+    model = _mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    model.predict(x, batch_size=8, verbose=0)  # recorded, checked, replayed
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    replayed = model._compiled_steps.replayed["predict"]
+    got = model.predict(x, batch_size=8, verbose=0)
+    assert model._compiled_steps.replayed["predict"] == replayed + 5
+    np.testing.assert_array_equal(got, model(x).numpy())
 
 
 def test_several_inputs_and_named_targets_are_replayed(rng):

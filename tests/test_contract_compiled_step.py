@@ -275,6 +275,7 @@ _CHANGES = {
         lambda h: _through(layers.Dense(5, activation="sigmoid"), h),
         [("activation", "tanh"), ("trainable", False)],
     ),
+    "Embedding": ((5,), lambda h: _through(layers.Embedding(10, 4), h), [("trainable", False)]),
     "Dropout": (
         (6,),
         lambda h: _through(layers.Dropout(0.4), layers.Dense(8)(h)),
@@ -318,6 +319,76 @@ _CHANGES = {
         lambda h: _through(layers.Rescaling(0.5), h),
         [("scale", 2.0), ("offset", 0.5)],
     ),
+    "AdaptiveAveragePooling1D": (
+        (4, 4),
+        lambda h: _through(layers.AdaptiveAveragePooling1D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveMaxPooling1D": (
+        (4, 4),
+        lambda h: _through(layers.AdaptiveMaxPooling1D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveAveragePooling2D": (
+        (4, 4, 4),
+        lambda h: _through(layers.AdaptiveAveragePooling2D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveMaxPooling2D": (
+        (4, 4, 4),
+        lambda h: _through(layers.AdaptiveMaxPooling2D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveAveragePooling3D": (
+        (4, 4, 4, 4),
+        lambda h: _through(layers.AdaptiveAveragePooling3D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "AdaptiveMaxPooling3D": (
+        (4, 4, 4, 4),
+        lambda h: _through(layers.AdaptiveMaxPooling3D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "GlobalAveragePooling3D": (
+        (4, 4, 4, 4),
+        lambda h: _through(layers.GlobalAveragePooling3D(), h),
+        [("data_format", "channels_first")],
+    ),
+    "GlobalMaxPooling3D": (
+        (4, 4, 4, 4),
+        lambda h: _through(layers.GlobalMaxPooling3D(), h),
+        [("data_format", "channels_first")],
+    ),
+    "Cropping3D": (
+        (5, 5, 5, 2),
+        lambda h: _through(layers.Cropping3D(1), h),
+        [("cropping", ((2, 0), (0, 2), (1, 1)))],
+    ),
+    "ZeroPadding3D": (
+        (3, 3, 3, 2),
+        lambda h: _through(layers.ZeroPadding3D(1), h),
+        [("padding", ((2, 0), (0, 2), (1, 1)))],
+    ),
+    "UpSampling3D": (
+        (2, 2, 2, 2),
+        lambda h: _through(layers.UpSampling3D(2), h),
+        [("data_format", "channels_first")],
+    ),
+    "GroupNormalization": (
+        (6,),
+        lambda h: _through(layers.GroupNormalization(groups=2), layers.Dense(6)(h)),
+        [("epsilon", 0.5)],
+    ),
+    "RMSNormalization": (
+        (6,),
+        lambda h: _through(layers.RMSNormalization(), layers.Dense(6)(h)),
+        [("epsilon", 0.5)],
+    ),
+    "UnitNormalization": (
+        (4, 4),
+        lambda h: _through(layers.UnitNormalization(), h),
+        [("axis", [1])],
+    ),
     "UpSampling1D": ((4, 2), lambda h: _through(layers.UpSampling1D(2), h), [("size", 3)]),
     "UpSampling2D": (
         (4, 4, 2),
@@ -328,6 +399,16 @@ _CHANGES = {
 
 # Called while a graph is built, never by a step.
 _NOT_CALLED_BY_A_STEP = {"InputLayer"}
+
+# Classes whose inputs are indices: the data are integers below this bound (as floats).
+_INDEX_INPUTS = {"Embedding": 10}
+
+
+def _inputs_for(rng, name, shape):
+    """Random inputs of `shape` for a model around the layer of `_CHANGES[name]`."""
+    if name in _INDEX_INPUTS:
+        return rng.integers(0, _INDEX_INPUTS[name], shape).astype("float32")
+    return rng.standard_normal(shape).astype("float32")
 
 
 def _vetted_layer_classes():
@@ -404,7 +485,7 @@ def test_a_changed_layer_setting_is_used_by_the_next_fit_and_evaluate(rng, name,
     def change(model, layer):
         setattr(layer, attribute, activations.get(value) if attribute == "activation" else value)
 
-    x = rng.standard_normal((40, *shape)).astype("float32")
+    x = _inputs_for(rng, name, (40, *shape))
     y = rng.standard_normal((40, 3)).astype("float32")
     outcomes = _after_change(build, change, x, y)
     assert outcomes["compiled"] == outcomes["eager"]
@@ -552,9 +633,9 @@ def test_no_vetted_layer_call_reads_what_the_fingerprint_leaves_out(rng, name):
     _, layer = body(inputs)
     node = layer._inbound_nodes[0]
     args = [
-        [Tensor(rng.standard_normal((2, *t.shape[1:])).astype("float32")) for t in arg]
+        [Tensor(_inputs_for(rng, name, (2, *t.shape[1:]))) for t in arg]
         if isinstance(arg, list)
-        else Tensor(rng.standard_normal((2, *arg.shape[1:])).astype("float32"))
+        else Tensor(_inputs_for(rng, name, (2, *arg.shape[1:])))
         for arg in node.args
     ]
     kind, read = type(layer), set()
@@ -594,7 +675,7 @@ def test_a_layer_holding_an_array_runs_eagerly_and_sees_it_change_in_place(rng):
         model.compile(optimizer="sgd", loss="mse", run_eagerly=mode != "compiled")
         model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
         if mode == "compiled":
-            assert model._compiled_steps.replayed == {"train": 0, "test": 0}
+            assert model._compiled_steps.replayed == {"train": 0, "test": 0, "predict": 0}
         if mode != "unchanged":
             change(model, rescaling)
         outcomes[mode] = _outcome(model, x, y)

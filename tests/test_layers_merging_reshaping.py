@@ -271,7 +271,7 @@ def test_reshaping_errors_name_layer_and_shapes():
     with pytest.raises(ValueError, match=">= 0"):
         layers.ZeroPadding2D(-1)
     with pytest.raises(ValueError, match="interpolation"):
-        layers.UpSampling2D(interpolation="bicubic")
+        layers.UpSampling2D(interpolation="trilinear")
     with pytest.raises(ValueError, match="data_format"):
         layers.UpSampling2D(data_format="channels_middle")
     with pytest.raises(ValueError, match=r"expected ndim=4"):

@@ -227,8 +227,10 @@ def cast(x, dtype):
     dtype = np.dtype(dtype)
     if x.data.dtype == dtype:
         return x
-    if dtype.kind not in "fc":
-        return Tensor._wrap(x.data.astype(dtype), None, 0)
+    if dtype.kind not in "fc" and x.requires_grad:
+        return Tensor._wrap(x.data.astype(dtype), None, 0)  # no gradient reaches integers
+    # A primitive even for integers, so that a recorded step (`autodiff/program.py`)
+    # casts each new batch too (the Input of an Embedding model casts its indices).
     return Cast(dtype)(x)
 
 

@@ -26,12 +26,20 @@ from minikeras.layers.merging import (
     multiply,
     subtract,
 )
-from minikeras.layers.normalization import BatchNormalization, LayerNormalization
+from minikeras.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+    SpectralNormalization,
+    UnitNormalization,
+)
 from minikeras.layers.pooling import *  # noqa: F403
 from minikeras.layers.preprocessing import (
     CategoryEncoding,
     CenterCrop,
     IntegerLookup,
+    Normalization,
     RandomCrop,
     Rescaling,
     Resizing,
@@ -49,14 +57,17 @@ from minikeras.layers.regularization import (
 from minikeras.layers.reshaping import (
     Cropping1D,
     Cropping2D,
+    Cropping3D,
     Flatten,
     Permute,
     RepeatVector,
     Reshape,
     UpSampling1D,
     UpSampling2D,
+    UpSampling3D,
     ZeroPadding1D,
     ZeroPadding2D,
+    ZeroPadding3D,
 )
 from minikeras.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 
@@ -134,6 +145,10 @@ __all__ = [
     *convolutional.__all__,
     *pooling.__all__,
 ]
+# Normalization, the other normalization layers and the 3D reshaping layers.
+__all__ += ["GroupNormalization", "Normalization", "RMSNormalization", "SpectralNormalization"]
+__all__ += ["UnitNormalization"]
+__all__ += ["Cropping3D", "UpSampling3D", "ZeroPadding3D"]
 
 
 def serialize(layer):

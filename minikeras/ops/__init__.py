@@ -9,9 +9,11 @@ Example:
 """
 
 from minikeras.ops import core, math, nn, numpy
+from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
 from minikeras.ops.core import *  # noqa: F403
 from minikeras.ops.math import *  # noqa: F403
 from minikeras.ops.nn import *  # noqa: F403
 from minikeras.ops.numpy import *  # noqa: F403
 
 __all__ = ["core", "math", "nn", "numpy", *core.__all__, *math.__all__, *nn.__all__, *numpy.__all__]
+__all__ += ["adaptive_average_pool", "adaptive_max_pool"]

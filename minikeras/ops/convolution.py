@@ -19,6 +19,12 @@ gradient, and its backward pass is a forward convolution. A depthwise convolutio
 input channel per filter group) would make those products tiny, so it multiplies shifted
 inputs by per-channel weights elementwise instead.
 
+This is the path to read first. `Conv` leaves it for the blocked im2col of `_conv_fast.py`
+(the same sums, without ever holding the whole `cols` matrix) when
+`_conv_fast.use_blocked_im2col` says so from the shapes alone: an ungrouped convolution of a
+multi-tap kernel over at least 16 input channels, on images large enough that the padded
+border is a small part of them. Its module docstring gives the rule and the measurements.
+
 Pooling works on the same windows with a loop over the pool positions: the maximum (or sum)
 of `prod(pool_size)` strided slices. Max-pool gradients go to the first maximum of each window
 in row-major order (as TensorFlow and XLA route them); ties do not split the gradient.
@@ -36,6 +42,7 @@ from numpy.lib.stride_tricks import as_strided
 from minikeras import config
 from minikeras.autodiff import Function
 from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops import _conv_fast
 from minikeras.ops.numpy import _float_tensor, _tensor
 from minikeras.ops.symbolic import KerasTensor, op
 
@@ -213,6 +220,31 @@ class _Windows:
                 taps.append((out_index, in_index))
             self._taps = taps
         return self._taps
+
+    def apart(self):
+        """Whether windows never overlap (stride >= window on every axis): each input
+        element then belongs to at most one window, and a gradient can be written, not
+        added."""
+        return all(s >= k for s, k in zip(self.strides, self.window))
+
+    def tiled(self):
+        """Whether the windows cover the input exactly once (no padding, no overlap, no
+        gap, nothing left over at the end)."""
+        return all(
+            s == k and pad == 0 and out * k == size
+            for s, k, pad, out, size in zip(
+                self.strides, self.window, self.pads, self.out_sizes, self.sizes
+            )
+        )
+
+    def full_taps(self):
+        """The input slices of the kernel positions that read a real element for every
+        output (the others are clipped by padding)."""
+        return [
+            in_index
+            for out_index, in_index in filter(None, self.taps())
+            if all(s == slice(0, out) for s, out in zip(out_index[1:-1], self.out_sizes))
+        ]
 
     def phase_boxes(self):
         """For each kernel position (row-major): where its outputs' gradient goes in the
@@ -477,6 +509,10 @@ class Conv(Function):
     def forward(self, x, kernel):
         plan = self.plan
         x = _channels_last(x, plan.channels_first)
+        self.fast = None
+        if _conv_fast.use_blocked_im2col(plan.windows, plan.groups, x.shape[-1]):
+            self.fast = _conv_fast.BlockedConv(plan.windows)
+            return _restore_layout(self.fast.forward(x, kernel), plan.channels_first)
         cols = _im2col(x, plan.windows, plan.groups)
         y = np.matmul(cols, _grouped_kernel(kernel, plan.groups))
         self.cols, self.kernel, self.x_shape = cols, kernel, x.shape
@@ -485,6 +521,12 @@ class Conv(Function):
 
     def backward(self, gy):
         plan = self.plan
+        if self.fast is not None:
+            gy = _channels_last(gy, plan.channels_first)
+            gx, gw = self.fast.backward(gy, *self.needs_grad)
+            if gx is not None:
+                gx = _restore_layout(gx, plan.channels_first)
+            return gx, gw
         gy = _to_groups(_channels_last(gy, plan.channels_first), plan.groups)
         gx = gw = None
         if self.needs_grad[0]:
@@ -921,32 +963,49 @@ class MaxPool(Function):
         x = _channels_last(x, plan.channels_first)
         windows = plan.windows
         batch, channels = x.shape[0], x.shape[-1]
-        y = np.full((batch, *windows.out_sizes, channels), -np.inf, dtype=x.dtype)
-        for pair in windows.taps():
-            if pair is not None:
-                out_index, in_index = pair
-                part = y[out_index]
-                np.maximum(part, x[in_index], out=part)
+        pairs = [pair for pair in windows.taps() if pair is not None]
+        full = windows.full_taps()
+        if len(full) >= 2:
+            # Two taps read a real element for every window: start from their maximum
+            # rather than from -inf (one pass less).
+            y = np.maximum(x[full[0]], x[full[1]])
+            rest = [pair for pair in pairs if pair[1] not in full[:2]]
+        else:
+            y = np.full((batch, *windows.out_sizes, channels), -np.inf, dtype=x.dtype)
+            rest = pairs
+        for out_index, in_index in rest:
+            part = y[out_index]
+            np.maximum(part, x[in_index], out=part)
         self.x, self.y = x, y
         return _restore_layout(y, plan.channels_first)
 
     def backward(self, gy):
         plan = self.plan
+        windows = plan.windows
         gy = _channels_last(gy, plan.channels_first)
         x, y = self.x, self.y
-        gx = np.zeros(x.shape, dtype=gy.dtype)
+        # Windows that never overlap (as in the usual 2x2 pooling) send each input at most
+        # one gradient: it is written, not added; if they tile the input, every element is
+        # written and nothing needs zeroing first.
+        apart = windows.apart()
+        gx = (np.empty if windows.tiled() else np.zeros)(x.shape, dtype=gy.dtype)
         # Windows whose maximum has not been found yet (earlier positions win ties).
         open_windows = np.ones(y.shape, dtype=bool)
-        for pair in plan.windows.taps():
-            if pair is None:
-                continue
-            out_index, in_index = pair
-            hit = np.equal(x[in_index], y[out_index])
+        hit = np.empty(y.shape, dtype=bool)
+        pairs = [pair for pair in windows.taps() if pair is not None]
+        for position, (out_index, in_index) in enumerate(pairs):
+            part = hit[out_index]
+            np.equal(x[in_index], y[out_index], out=part)
             still_open = open_windows[out_index]
-            hit &= still_open
-            still_open ^= hit  # hit is a subset of the open windows: this closes them
+            if position:
+                part &= still_open
+            if position + 1 < len(pairs):
+                still_open ^= part  # part is a subset of the open windows: this closes them
             # A product with the mask is several times faster than a masked add (`where=`).
-            gx[in_index] += gy[out_index] * hit
+            if apart:
+                np.multiply(gy[out_index], part, out=gx[in_index])
+            else:
+                gx[in_index] += gy[out_index] * part
         return _restore_layout(gx, plan.channels_first)
 
 
@@ -997,11 +1056,17 @@ class AveragePool(Function):
         plan = self.plan
         x = _channels_last(x, plan.channels_first)
         windows = plan.windows
-        y = np.zeros((x.shape[0], *windows.out_sizes, x.shape[-1]), dtype=x.dtype)
-        for pair in windows.taps():
-            if pair is not None:
-                out_index, in_index = pair
-                y[out_index] += x[in_index]
+        full = windows.full_taps()
+        if len(full) >= 2:
+            # Two taps read a real element for every window: start from their sum rather
+            # than from zeros (one pass less, the same numbers).
+            y = np.add(x[full[0]], x[full[1]])
+            rest = [pair for pair in filter(None, windows.taps()) if pair[1] not in full[:2]]
+        else:
+            y = np.zeros((x.shape[0], *windows.out_sizes, x.shape[-1]), dtype=x.dtype)
+            rest = list(filter(None, windows.taps()))
+        for out_index, in_index in rest:
+            y[out_index] += x[in_index]
         if plan.padded:
             self.divisor = _window_counts(windows, x.dtype)
         else:
@@ -1012,11 +1077,15 @@ class AveragePool(Function):
 
     def backward(self, gy):
         plan = self.plan
+        windows = plan.windows
         g = _channels_last(gy, plan.channels_first) / self.divisor
-        gx = np.zeros(self.x_shape, dtype=g.dtype)
-        for pair in plan.windows.taps():
-            if pair is not None:
-                out_index, in_index = pair
+        # As in MaxPool: non-overlapping windows write their gradient instead of adding it.
+        apart = windows.apart()
+        gx = (np.empty if windows.tiled() else np.zeros)(self.x_shape, dtype=g.dtype)
+        for out_index, in_index in filter(None, windows.taps()):
+            if apart:
+                gx[in_index] = g[out_index]
+            else:
                 gx[in_index] += g[out_index]
         return _restore_layout(gx, plan.channels_first)
 

@@ -5,8 +5,10 @@ and runs those for every batch. minikeras does the equivalent with `autodiff.pro
 a model whose layers and loss are vetted as fixed sequences of primitives
 (`Layer._is_replayable`, `Loss._is_replayable`), the predictions, the loss and (for
 training) the gradients of a batch are computed by replaying a recording instead of calling
-layers and loss objects. Per kind of step and batch signature (the shapes and dtypes of x,
-y and sample_weight):
+layers and loss objects. `predict` replays the forward pass alone (with `training=False`,
+as `test_step` runs it); it needs only the layers vetted, not the loss. Per kind of step
+(train, test, predict) and batch signature (the shapes and dtypes of x, y and
+sample_weight):
 
 1. the first step runs eagerly while its primitive calls are recorded;
 2. the second step runs both ways and the two must agree to the last bit (loss, outputs and
@@ -90,17 +92,20 @@ class CompiledSteps:
     """Computes the default steps' values for a model, replaying recordings when possible.
 
     `gradients` serves `train_step` (`(y_pred, loss, gradients, variables)`), `outputs`
-    serves `test_step` (`(y_pred, loss)`); each kind of step has its own recordings.
+    serves `test_step` (`(y_pred, loss)`), `predictions` serves `predict_step`
+    (`(y_pred,)`); each kind of step has its own recordings.
 
     Attributes:
-        replayed: how many steps of each kind ("train", "test") were replayed.
+        replayed: how many steps of each kind ("train", "test", "predict") were replayed.
     """
 
     def __init__(self, model):
         self.model = model
         self.entries = {}  # (kind, batch signature) -> _Entry, or _EAGER
-        self.replayed = {"train": 0, "test": 0}
-        self._vetted = (None, False)  # (what the answer depends on, answer)
+        self.replayed = {"train": 0, "test": 0, "predict": 0}
+        # (what the answers depend on, whether train and test steps may be recorded,
+        # whether predict steps may be: they need no loss)
+        self._vetted = (None, False, False)
         self._fingerprint = None  # what the recordings in `entries` read (see `_fingerprint`)
         # The attribute dicts of the compiled loss and its loss objects, and copies of
         # them, compared at every step (a loss is not a layer: assigning to it moves no
@@ -111,7 +116,7 @@ class CompiledSteps:
         # A copy (copy.deepcopy, pickle) vets its model again at its first step, which
         # points `_losses` at the copied loss objects' own attribute dicts.
         state = dict(self.__dict__)
-        state["_vetted"] = (None, False)
+        state["_vetted"] = (None, False, False)
         return state
 
     def gradients(self, x, y, sample_weight):
@@ -124,8 +129,12 @@ class CompiledSteps:
         """The test step's `(y_pred, loss)`."""
         return self._step("test", self.model._eager_outputs, x, y, sample_weight)
 
+    def predictions(self, x):
+        """The predict step's `(y_pred,)`: the forward pass alone, with `training=False`."""
+        return self._step("predict", self.model._eager_predictions, x, None, None)
+
     def _step(self, kind, eager, x, y, sample_weight):
-        if not self._model_is_vetted():
+        if not self._model_is_vetted(kind):
             return eager(x, y, sample_weight)
         key, leaves = _signature(x, y, sample_weight)
         if key is None:
@@ -158,8 +167,8 @@ class CompiledSteps:
         self.replayed[kind] += 1
         return _run(entry.program, leaves)
 
-    def _model_is_vetted(self):
-        """Whether the step may be recorded, after dropping every recording whose inputs
+    def _model_is_vetted(self, kind):
+        """Whether a step of this kind may be recorded, after dropping every recording whose inputs
         (layer and loss attributes, variables, settings) changed.
 
         Runs at every step, so it compares counters and a few small dicts; when one of them
@@ -176,14 +185,14 @@ class CompiledSteps:
         )
         if self._vetted[0] != state or self._losses != self._losses_then:
             self._refresh(state)
-        return self._vetted[1]
+        return self._vetted[2] if kind == "predict" else self._vetted[1]
 
     def _refresh(self, state):
         model = self.model
         try:
             fingerprint = _fingerprint(model)
         except _Mutable:  # state that could change unseen: run eagerly
-            self._vetted, self._losses, self._losses_then = (state, False), (), ()
+            self._vetted, self._losses, self._losses_then = (state, False, False), (), ()
             self.entries.clear()
             return
         if fingerprint != self._fingerprint:
@@ -191,7 +200,8 @@ class CompiledSteps:
             self._fingerprint = fingerprint
         compile_loss = model._compile_loss
         self._losses, self._losses_then = _loss_states(compile_loss)
-        self._vetted = (state, _vet(model))
+        forward = _vet_forward(model)
+        self._vetted = (state, forward and _vet(model), forward)
 
     def _record(self, key, eager, x, y, sample_weight, leaves):
         """Runs the step eagerly, recording it; keeps the program if it can be replayed."""
@@ -206,18 +216,19 @@ class CompiledSteps:
 
         with record() as recording:
             values = eager(wrap(x), wrap(y), wrap(sample_weight))
-        y_pred, loss = values[0], values[1]
-        variables = values[3] if key[0] == "train" else []
+        kind = key[0]
+        results = [values[0]] if kind == "predict" else [values[0], values[1]]
+        variables = values[3] if kind == "train" else []
         program = _EAGER
-        if not model.losses and isinstance(y_pred, Tensor):
+        if not model.losses and all(isinstance(value, Tensor) for value in results):
             try:
                 program = _Entry(
                     Program.from_recording(
                         recording,
                         batch=leaves,
                         variables=variables,
-                        results=[y_pred, loss],
-                        root=loss if key[0] == "train" else None,
+                        results=results,
+                        root=values[1] if kind == "train" else None,
                     )
                 )
             except NotReplayable:
@@ -226,8 +237,16 @@ class CompiledSteps:
         return values
 
 
+def _vet_forward(model):
+    """Whether the model's forward pass may be recorded: the whole predict step."""
+    from minikeras.trainers.trainer import Trainer
+
+    return type(model)._eager_predictions is Trainer._eager_predictions and model._is_replayable()
+
+
 def _vet(model):
-    """Whether the model's step may be recorded (see the module docstring)."""
+    """Whether the model's train and test steps may be recorded, its forward pass being
+    vetted (see the module docstring)."""
     from minikeras.trainers.trainer import Trainer
 
     kind = type(model)
@@ -245,7 +264,6 @@ def _vet(model):
         and optimizer is not None
         and type(optimizer).scale_loss is _base_scale_loss()
         and optimizer.loss_scale_factor is None
-        and model._is_replayable()
     )
 
 
@@ -383,10 +401,13 @@ def _same(a, b):
 
 
 def _run(program, leaves, exact=False):
-    """`(y_pred, loss)` as tensors and, for a train step, the gradient arrays and their
-    variables, from a replay."""
-    (y_pred, loss), gradients = program.run(leaves, exact)
+    """`(y_pred, loss)` (or `(y_pred,)` for a predict step) as tensors and, for a train
+    step, the gradient arrays and their variables, from a replay."""
+    results, gradients = program.run(leaves, exact)
     wrap = Tensor._wrap
+    if len(results) == 1:
+        return (wrap(results[0], None, 0),)
+    y_pred, loss = results
     if program.root is None:
         return wrap(y_pred, None, 0), wrap(loss, None, 0)
     return wrap(y_pred, None, 0), wrap(loss, None, 0), gradients, program.variables
@@ -394,7 +415,7 @@ def _run(program, leaves, exact=False):
 
 def _agree(replayed, eager):
     """Whether a replayed step gave exactly the eager step's values."""
-    pairs = [(replayed[0], eager[0]), (replayed[1], eager[1])]
+    pairs = list(zip(replayed[:2], eager[:2]))
     if len(replayed) > 2:  # a train step: its gradients, for the same variables
         if not _same(replayed[3], eager[3]):
             return False

@@ -13,9 +13,10 @@ start of each epoch and of each evaluation. Log keys are sorted, as Keras does.
 Compiled steps: as Keras compiles its steps by default (`jit_compile="auto"`), the default
 `train_step` and `test_step` of a model made of vetted layers and a built-in loss record
 their forward pass, loss and gradients once per batch shape and then replay the recording
-(`compiled_step.py`). `run_eagerly=True` or `jit_compile=False` turn that off; everything
-else always runs eagerly. `steps_per_execution` is accepted for compatibility: one batch
-per step.
+(`compiled_step.py`); so does the default `predict_step`, for the forward pass alone.
+`run_eagerly=True` or `jit_compile=False` turn that off; everything else always runs
+eagerly. `compile(steps_per_execution=N)` runs the batches in groups of N between batch
+callbacks, as Keras does (each batch still one step).
 """
 
 import inspect
@@ -132,11 +133,18 @@ class Trainer:
                 ignore sample and class weights.
             weighted_metrics: like metrics, but weighted by sample_weight/class_weight.
             run_eagerly: True to run every step eagerly, layer by layer (for debugging).
-            jit_compile: `"auto"` (default) or True: the default train and test steps
-                record and replay their computation when the model allows it (see
+            jit_compile: `"auto"` (default) or True: the default train, test and predict
+                steps record and replay their computation when the model allows it (see
                 `trainers/compiled_step.py`); False: always eager.
-            steps_per_execution, auto_scale_loss: accepted for compatibility (one batch
-                per step; loss scaling is the optimizer's `loss_scale_factor`).
+            steps_per_execution: how many batches each step call runs (1 by default). As
+                in Keras, the batch callbacks run once per group of that many batches:
+                `on_*_batch_begin` with the index of its first batch, `on_*_batch_end` with
+                that index plus `steps_per_execution - 1` (even past the last batch), with
+                the logs after the group's last batch (for `predict`, the group's outputs
+                concatenated). Every batch still updates the weights: the numbers are
+                those of `steps_per_execution=1`.
+            auto_scale_loss: accepted for compatibility (loss scaling is the optimizer's
+                `loss_scale_factor`).
 
         Example:
             >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
@@ -145,6 +153,9 @@ class Trainer:
         from minikeras import metrics as metrics_module
         from minikeras import optimizers
 
+        if steps_per_execution is None:
+            raise ValueError("`steps_per_execution` must be a positive integer, received None.")
+        argument_checks.check_positive_integer(steps_per_execution, "steps_per_execution")
         self.optimizer = optimizers.get(optimizer)
         object.__setattr__(self, "loss", loss)  # the argument as given, as Keras keeps it
         output_names = self._output_names_for_compile()
@@ -422,10 +433,17 @@ class Trainer:
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
+    def _eager_predictions(self, x, y=None, sample_weight=None):
+        """The predictions of a batch, computed eagerly, as `(y_pred,)` (for `predict_step`)."""
+        return (self(x, training=False),)
+
     def predict_step(self, data):
         """The model's outputs for one batch."""
         x, _, _ = unpack_x_y_sample_weight(data)
-        return self(x, training=False)
+        compiled = self._compiled_steps
+        if compiled is None or self.run_eagerly:
+            return self(x, training=False)
+        return compiled.predictions(x)[0]
 
     # -- loops ------------------------------------------------------------------------------
     def _callback_list(self, callbacks, verbose, epochs, steps, add_history):
@@ -527,18 +545,19 @@ class Trainer:
                 callbacks.on_epoch_begin(epoch)
                 logs = {}
                 quiet = self._quiet_train_steps(callbacks)
-                for step, batch in iterator:
-                    callbacks.on_train_batch_begin(step)
-                    if quiet:  # the default step, without the logs nobody reads
-                        batch_x, batch_y, batch_weight = batch
-                        y_pred = self._update_on_batch(batch_x, batch_y, batch_weight)
-                        self._update_compiled_metrics(batch_y, y_pred, batch_weight)
-                        logs = None
-                    else:
-                        logs = self.train_step(pack_x_y_sample_weight(*batch))
-                        if callbacks.listens("on_train_batch_end"):  # else nobody reads them
-                            logs = _pythonify(logs)
-                    callbacks.on_train_batch_end(step, logs)
+                for first, last, group in _groups(iterator, self.steps_per_execution):
+                    callbacks.on_train_batch_begin(first)
+                    for batch in group:
+                        if quiet:  # the default step, without the logs nobody reads
+                            batch_x, batch_y, batch_weight = batch
+                            y_pred = self._update_on_batch(batch_x, batch_y, batch_weight)
+                            self._update_compiled_metrics(batch_y, y_pred, batch_weight)
+                            logs = None
+                        else:
+                            logs = self.train_step(pack_x_y_sample_weight(*batch))
+                    if not quiet and callbacks.listens("on_train_batch_end"):  # else unread
+                        logs = _pythonify(logs)
+                    callbacks.on_train_batch_end(last, logs)
                     if self.stop_training:
                         break
                 epoch_logs = self._metrics_result_or_logs(_pythonify(logs))
@@ -596,12 +615,13 @@ class Trainer:
         callbacks.on_test_begin()
         logs = {}
         with no_grad():
-            for step, batch in iterator:
-                callbacks.on_test_batch_begin(step)
-                logs = self.test_step(pack_x_y_sample_weight(*batch))
+            for first, last, group in _groups(iterator, self.steps_per_execution):
+                callbacks.on_test_batch_begin(first)
+                for batch in group:
+                    logs = self.test_step(pack_x_y_sample_weight(*batch))
                 if callbacks.listens("on_test_batch_end"):  # else nobody reads them
                     logs = _pythonify(logs)
-                callbacks.on_test_batch_end(step, logs)
+                callbacks.on_test_batch_end(last, logs)
                 if self.stop_evaluating:
                     break
         logs = self._metrics_result_or_logs(_pythonify(logs))
@@ -625,12 +645,14 @@ class Trainer:
         callbacks.on_predict_begin()
         batches = []
         with no_grad():
-            for step, batch in iterator:
-                callbacks.on_predict_batch_begin(step)
-                outputs = self.predict_step(pack_x_y_sample_weight(*batch))
-                outputs = map_structure(np.asarray, outputs)
-                batches.append(outputs)
-                callbacks.on_predict_batch_end(step, {"outputs": outputs})
+            for first, last, group in _groups(iterator, self.steps_per_execution):
+                callbacks.on_predict_batch_begin(first)
+                for batch in group:
+                    outputs = self.predict_step(pack_x_y_sample_weight(*batch))
+                    batches.append(map_structure(np.asarray, outputs))
+                # A group's callback sees its batches' outputs as one, as in Keras.
+                outputs = batches[-1] if len(group) == 1 else _concatenate(batches[-len(group) :])
+                callbacks.on_predict_batch_end(last, {"outputs": outputs})
                 if self.stop_predicting:
                     break
         callbacks.on_predict_end()
@@ -678,6 +700,26 @@ def _pythonify(logs):
         else:
             result[key] = _to_float(value)
     return result
+
+
+def _groups(iterator, size):
+    """`(first, last, batches)` for each run of `size` batches of an epoch, as Keras's
+    `steps_per_execution` groups them: `first` is the index of the first batch, `last` is
+    `first + size - 1` even when the epoch ends before (Keras reports that index too)."""
+    if size == 1:
+        for step, batch in iterator:
+            yield step, step, (batch,)
+        return
+    group, first = [], 0
+    for step, batch in iterator:
+        if not group:
+            first = step
+        group.append(batch)
+        if len(group) == size:
+            yield first, first + size - 1, group
+            group = []
+    if group:
+        yield first, first + size - 1, group
 
 
 def _should_validate(epoch, validation_freq):

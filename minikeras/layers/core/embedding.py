@@ -2,7 +2,10 @@
 
 import warnings
 
+import numpy as np
+
 from minikeras import constraints, initializers, ops, regularizers
+from minikeras.autodiff import Function
 from minikeras.layers.layer import Layer
 
 
@@ -13,6 +16,48 @@ def _positive_int(value, name):
             f"(of type {type(value).__name__})."
         )
     return value
+
+
+class EmbeddingLookup(Function):
+    """`table[indices]`, with the indices an input of the primitive (so that a recorded
+    step reads them from each new batch) and checked inside it.
+
+    Inputs: the `(input_dim, output_dim)` table and the indices (any shape; not int32 or
+    int64 ones are cast to int32, as Keras does). Backward: each output row's gradient is
+    added into its index's row of a zero gradient of the table's shape (the indices get
+    none).
+    """
+
+    def __init__(self, layer_name):
+        self.layer_name = layer_name  # for the error message
+
+    def forward(self, table, indices):
+        if indices.dtype != np.int32 and indices.dtype != np.int64:
+            indices = indices.astype(np.int32)
+        size = table.shape[0]
+        if indices.size:
+            low, high = indices.min(), indices.max()
+            if low < 0 or high >= size:
+                raise ValueError(
+                    f'Layer "{self.layer_name}": indices must be in [0, {size}) (input_dim='
+                    f"{size}); received values from {low} to {high} in an input of shape "
+                    f"{indices.shape}."
+                )
+        self.indices, self.table_shape = indices, table.shape
+        return np.take(table, indices, axis=0)
+
+    def backward(self, gy):
+        table = np.zeros(self.table_shape, gy.dtype)
+        if gy.size:
+            # Sort the rows by index and sum each run of equal indices with one reduceat
+            # (about twice as fast as np.add.at), then write each touched row once.
+            rows = gy.reshape(-1, self.table_shape[1])
+            flat = self.indices.reshape(-1)
+            order = np.argsort(flat, kind="stable")
+            ordered = flat[order]
+            starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+            table[ordered[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+        return table, None
 
 
 class Embedding(Layer):
@@ -41,6 +86,8 @@ class Embedding(Layer):
         >>> layer(np.random.randint(1000, size=(32, 10))).shape
         (32, 10, 64)
     """
+
+    _replayable = True  # see Layer._replayable (and `_is_replayable` below)
 
     def __init__(
         self,
@@ -92,17 +139,14 @@ class Embedding(Layer):
         self.built = True
 
     def call(self, inputs):
-        inputs = ops.convert_to_tensor(inputs)
-        if inputs.dtype not in ("int32", "int64"):
-            inputs = ops.cast(inputs, "int32")
-        indices = inputs.numpy()
-        if indices.size and (indices.min() < 0 or indices.max() >= self.input_dim):
-            raise ValueError(
-                f'Layer "{self.name}": indices must be in [0, {self.input_dim}) (input_dim='
-                f"{self.input_dim}); received values from {indices.min()} to {indices.max()} "
-                f"in an input of shape {indices.shape}."
-            )
-        return ops.take(self.embeddings, indices, axis=0)
+        # One primitive, the indices among its inputs: a compiled step replays it on
+        # each batch's indices, with the cast and the range check.
+        return EmbeddingLookup(self.name)(self.embeddings, ops.convert_to_tensor(inputs))
+
+    def _is_replayable(self):
+        # A masking Embedding hands a mask to the next layers, which the recording does
+        # not vouch for.
+        return not self.mask_zero and super()._is_replayable()
 
     def compute_mask(self, inputs, mask=None):
         """False where the index is 0 (with `mask_zero=True`); otherwise no mask."""

@@ -16,6 +16,8 @@ With `xhat = (x - mean) * inv`, `inv = 1 / sqrt(variance + epsilon)`, `g = gy * 
     gx = inv * (g - mean(g) - xhat * mean(g * xhat))      (means over `axes`)
 """
 
+import math
+
 import numpy as np
 
 from minikeras.autodiff import Function
@@ -45,9 +47,10 @@ class Normalize(Function):
     def forward(self, x, *params):
         gamma = params[0].reshape(self.param_shape) if self.has_gamma else None
         beta = params[-1].reshape(self.param_shape) if self.has_beta else None
-        mean = np.mean(x, axis=self.axes, keepdims=True)
+        count = x.size // math.prod(x.shape[a] for a in range(x.ndim) if a not in self._axes(x))
+        mean = self._sum(x) / count
         centered = x - mean
-        variance = np.mean(np.square(centered), axis=self.axes, keepdims=True)
+        variance = self._dot(centered, centered) / count
         inv = 1.0 / np.sqrt(variance + self.epsilon)
         scale = inv if gamma is None else inv * gamma
         y = centered * scale
@@ -58,12 +61,76 @@ class Normalize(Function):
         self.param_sizes = [p.shape for p in params]
         return y
 
+    def _axes(self, x):
+        return {axis % x.ndim for axis in self.axes}
+
+    def _rows(self, *arrays):
+        """The arrays as `(rows, channels)` matrices when the statistics run over every axis
+        but the last of contiguous arrays (channels-last batch normalisation), else None."""
+        first = arrays[0]
+        if self._axes(first) != set(range(first.ndim - 1)):
+            return None
+        if not all(a.flags.c_contiguous for a in arrays):
+            return None
+        return [a.reshape(-1, first.shape[-1]) for a in arrays]
+
+    def _sum(self, a):
+        """`a` summed over the statistics axes (kept as size 1). On `(rows, channels)`
+        matrices this is a product with a vector of ones: BLAS does it about four times
+        faster than numpy's reduction over the leading axes."""
+        rows = self._rows(a)
+        if rows is None:
+            return np.sum(a, axis=self.axes, keepdims=True)
+        ones = np.ones(rows[0].shape[0], dtype=a.dtype)
+        return (ones @ rows[0]).reshape((1,) * (a.ndim - 1) + (-1,))
+
+    def _dot(self, a, b):
+        """`sum(a * b)` over the statistics axes, without the product array when it can."""
+        rows = self._rows(a, b)
+        if rows is None:
+            return np.sum(a * b, axis=self.axes, keepdims=True)
+        return np.einsum("ij,ij->j", *rows).reshape((1,) * (a.ndim - 1) + (-1,))
+
     def _reduce_to_params(self, g, shape):
         """Sums `g` over the axes a parameter is broadcast along, back to `shape`."""
         axes = tuple(i for i, size in enumerate(self.param_shape) if size == 1)
         return g.sum(axis=axes).reshape(shape)
 
+    def _grouped(self, ndim):
+        """Whether gamma and beta are one number per normalised group (batch normalisation:
+        the statistics and the parameters both run along the channels)."""
+        return all(self.param_shape[axis % ndim] == 1 for axis in self.axes)
+
+    def _grouped_backward(self, gy):
+        """The backward pass when gamma is constant within each group, in few passes.
+
+        With `scale = gamma * inv` constant per group, the input gradient of the module
+        docstring is `gx = scale * (gy - mean(gy)) - centered * scale * inv**2 *
+        mean(gy * centered)`, and the gamma gradient is `inv * sum(gy * centered)`: two
+        reductions serve all three gradients, and no normalised copy of x is made.
+        """
+        needs = self.needs_grad
+        count = self.centered.size // self.inv.size
+        sum_gy = self._sum(gy)
+        sum_product = self._dot(gy, self.centered)
+        gradients = [None]
+        if self.has_gamma:
+            shape = self.param_sizes[0]
+            gradients.append(self._reduce_to_params(sum_product * self.inv, shape))
+        if self.has_beta:
+            gradients.append(self._reduce_to_params(sum_gy, self.param_sizes[-1]))
+        if needs[0]:
+            scale = self.inv if self.gamma is None else self.inv * self.gamma
+            gx = np.multiply(gy, scale)
+            gx -= scale * (sum_gy / count)
+            slope = scale * self.inv * self.inv * (sum_product / count)
+            gx -= self.centered * slope
+            gradients[0] = gx
+        return tuple(g if g is None or needs[i] else None for i, g in enumerate(gradients))
+
     def backward(self, gy):
+        if self._grouped(gy.ndim):
+            return self._grouped_backward(gy)
         needs = self.needs_grad
         xhat = self.centered * self.inv
         count = xhat.size // self.inv.size

@@ -1,4 +1,5 @@
-"""`Cropping1D` and `Cropping2D`: remove entries at the borders of sequences and images."""
+"""`Cropping1D`, `Cropping2D` and `Cropping3D`: remove entries at the borders of sequences,
+images and volumes."""
 
 from minikeras.layers._validation import before_after_pairs, int_tuple, standardize_data_format
 from minikeras.layers.input_spec import InputSpec
@@ -91,6 +92,35 @@ class Cropping2D(_Cropping):
         self.data_format = standardize_data_format(data_format, "Cropping2D")
         self.cropping = before_after_pairs(cropping, 2, "cropping", "Cropping2D")
         self.input_spec = InputSpec(ndim=4)
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+class Cropping3D(_Cropping):
+    """Crops a batch of volumes `(batch, dim1, dim2, dim3, channels)` along the three
+    spatial axes.
+
+    Args:
+        cropping: an int (all sides), three ints (symmetric per axis), or three
+            `(before, after)` pairs.
+        data_format: "channels_last" (default) or "channels_first"
+            (`(batch, channels, dim1, dim2, dim3)`).
+
+    Example:
+        >>> Cropping3D(((1, 1), (2, 2), (0, 1)))(np.ones((2, 4, 6, 3, 5))).shape
+        (2, 2, 2, 2, 5)
+    """
+
+    rank = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = standardize_data_format(data_format, "Cropping3D")
+        self.cropping = before_after_pairs(cropping, 3, "cropping", "Cropping3D")
+        self.input_spec = InputSpec(ndim=5)
 
     def get_config(self):
         config = super().get_config()

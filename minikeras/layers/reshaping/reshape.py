@@ -28,12 +28,11 @@ class Reshape(Layer):
         try:
             target_shape = tuple(target_shape)
         except TypeError:
-            target_shape = None
-        if (
-            target_shape is None
-            or not all(is_integer(d) and d >= -1 for d in target_shape)
-            or target_shape.count(-1) > 1
-        ):
+            raise TypeError(
+                "Reshape: `target_shape` must be a tuple of integers (the sample shape, "
+                f"without the batch axis). Received target_shape={target_shape!r}."
+            ) from None
+        if not all(is_integer(d) and d >= -1 for d in target_shape) or target_shape.count(-1) > 1:
             raise ValueError(
                 "Reshape: `target_shape` must be a tuple of non-negative integers with at "
                 f"most one -1. Received target_shape={target_shape!r}."

@@ -1,4 +1,4 @@
-"""`ZeroPadding1D` and `ZeroPadding2D`: add rows/columns of zeros around sequences and images."""
+"""`ZeroPadding1D/2D/3D`: add zeros around sequences, images and volumes."""
 
 from minikeras import ops
 from minikeras.layers._validation import before_after_pairs, int_tuple, standardize_data_format
@@ -83,3 +83,25 @@ class ZeroPadding2D(_ZeroPadding):
         self.data_format = standardize_data_format(data_format, "ZeroPadding2D")
         self.padding = before_after_pairs(padding, 2, "padding", "ZeroPadding2D")
         self.input_spec = InputSpec(ndim=4)
+
+
+class ZeroPadding3D(_ZeroPadding):
+    """Pads a batch of volumes `(batch, dim1, dim2, dim3, channels)` with zeros.
+
+    Args:
+        padding: an int (all sides), three ints (symmetric per axis), or three
+            `(before, after)` pairs.
+        data_format: "channels_last" (default) or "channels_first".
+
+    Example:
+        >>> ZeroPadding3D(((1, 0), 2, (0, 1)))(np.ones((1, 2, 2, 2, 3))).shape
+        (1, 3, 6, 3, 3)
+    """
+
+    rank = 3
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = standardize_data_format(data_format, "ZeroPadding3D")
+        self.padding = before_after_pairs(padding, 3, "padding", "ZeroPadding3D")
+        self.input_spec = InputSpec(ndim=5)
