@@ -22,6 +22,7 @@ SCRIPTS = (
     "bench_autodiff",
     "bench_layers",
     "bench_attention",
+    "bench_rnn",
     "bench_optimizers",
     "bench_fit",
     "bench_convnet_fit",

@@ -539,3 +539,20 @@ def test_sample_weight_that_does_not_fit_the_mask_raises_before_training():
         x, y, sample_weight=np.ones((40, 6), "float32"), batch_size=16, epochs=1, verbose=0
     )
     assert np.isfinite(per_step.history["loss"][0])
+
+
+def test_stacked_cells_with_a_mask_match_stacked_layers():
+    # A masked step keeps every cell's states, so a stack of cells gives what a stack of
+    # layers gives when the mask reaches each of them.
+    case = CASES["rnn"]
+    x, mask = _f32(case["inputs"]), np.asarray(case["mask"])
+    stacked = layers.RNN([layers.GRUCell(3), layers.LSTMCell(2)], return_sequences=True)
+    first = layers.GRU(3, return_sequences=True)
+    second = layers.LSTM(2, return_sequences=True)
+    stacked.build((None, 5, 4))
+    first.build((None, 5, 4))
+    second.build((None, 5, 3))
+    first.set_weights(stacked.get_weights()[:3])
+    second.set_weights(stacked.get_weights()[3:])
+    expected = second(first(x, mask=mask)).numpy()
+    np.testing.assert_allclose(stacked(x, mask=mask).numpy(), expected, rtol=1e-5, atol=1e-6)

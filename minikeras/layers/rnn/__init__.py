@@ -1,9 +1,23 @@
-"""Recurrent layers: SimpleRNN, LSTM, GRU (each call one fused primitive), their cells, and
-the generic `RNN` wrapper."""
+"""Recurrent layers: SimpleRNN, LSTM, GRU (each call one fused primitive), their cells, the
+generic `RNN` wrapper, StackedRNNCells, and the Bidirectional and TimeDistributed wrappers."""
 
+from minikeras.layers.rnn.bidirectional import Bidirectional
 from minikeras.layers.rnn.gru import GRU, GRUCell
 from minikeras.layers.rnn.lstm import LSTM, LSTMCell
 from minikeras.layers.rnn.rnn import RNN
 from minikeras.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
+from minikeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
+from minikeras.layers.rnn.time_distributed import TimeDistributed
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "SimpleRNN", "SimpleRNNCell"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Bidirectional",
+    "GRUCell",
+    "LSTMCell",
+    "SimpleRNN",
+    "SimpleRNNCell",
+    "StackedRNNCells",
+    "TimeDistributed",
+]

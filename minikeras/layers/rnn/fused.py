@@ -39,6 +39,15 @@ def _sigmoid(a):
     return np.reciprocal(e, out=e)
 
 
+def _sigmoid_into(a, out):
+    """`sigmoid(a)` written into `out` (which may be `a`), with no temporary array."""
+    np.negative(a, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
 class _Activation:
     """An activation applied to numpy arrays, with its derivative.
 
@@ -67,6 +76,32 @@ class _Activation:
             return a.copy()
         with no_grad():
             return np.asarray(self.function(convert_to_tensor(a)).data, dtype=a.dtype)
+
+    def apply(self, a, out):
+        """Writes the activation of `a` into `out` (which may be `a`); returns `out`."""
+        kind = self.kind
+        if kind == "tanh":
+            return np.tanh(a, out=out)
+        if kind == "sigmoid":
+            return _sigmoid_into(a, out)
+        if kind == "relu":
+            return np.maximum(a, 0, out=out)
+        out[...] = self(a)
+        return out
+
+    def gradient_into(self, gy, a, y, out):
+        """`gradient(gy, a, y)` written into `out` (which must not be `gy`); returns `out`."""
+        kind = self.kind
+        if kind == "tanh":
+            np.multiply(y, y, out=out)
+            np.subtract(1, out, out=out)
+            return np.multiply(out, gy, out=out)
+        if kind == "sigmoid":
+            np.subtract(1, y, out=out)
+            np.multiply(out, y, out=out)
+            return np.multiply(out, gy, out=out)
+        out[...] = self.gradient(gy, a, y)
+        return out
 
     def gradient(self, gy, a, y):
         """The gradient with respect to the input `a`, given the output `y` and its gradient."""
@@ -283,85 +318,116 @@ class LSTMRecurrence(_Recurrence):
     """The LSTM: gates `i, f, o = recurrent_activation(...)`, candidate
     `g = activation(...)`, carry `c_t = f * c_{t-1} + i * g`, output
     `h_t = o * activation(c_t)`; each gate's pre-activation is its block of
-    `x_t @ kernel + h_{t-1} @ recurrent_kernel + bias`."""
+    `x_t @ kernel + h_{t-1} @ recurrent_kernel + bias`.
+
+    The loops are written for speed (this is the hot path of every LSTM): the gates are
+    activated in place in the input projection's buffer, every step writes into
+    preallocated arrays, and the backward pass stores each step's pre-activation gradient
+    so that the recurrent kernel's gradient is one matrix product over all timesteps.
+    """
 
     n_states = 2
 
     def forward(self, *arrays):
         x, kernel, recurrent_kernel, bias, (h0, c0) = self._split(arrays)
-        xw = self._project_inputs(x, kernel, bias)
+        gates = self._project_inputs(x, kernel, bias)  # activated in place below
         units = recurrent_kernel.shape[0]
         act, rec_act, masks = self.activation, self.recurrent_activation, self.recurrent_masks
-        steps, batch = xw.shape[:2]
-        gates = np.empty_like(xw)  # activated i, f, g, o
-        cs = np.empty((steps, batch, units), dtype=xw.dtype)
+        steps, batch = gates.shape[:2]
+        cs = np.empty((steps, batch, units), dtype=gates.dtype)
         tanh_cs = np.empty_like(cs)  # activation(c_t)
-        hs = np.empty_like(cs)
+        hs_all = np.empty((steps + 1, batch, units), dtype=gates.dtype)  # h_0, then h_t
+        hs_all[0] = h0
         keep_pre = act.needs_input or rec_act.needs_input
-        pre = np.empty_like(xw) if keep_pre else None
-        h, c, keep = h0, c0, self.keep
+        pre = np.empty_like(gates) if keep_pre else None
+        recurrent = np.empty((batch, 4 * units), dtype=gates.dtype)
+        ig = np.empty((batch, units), dtype=gates.dtype)
+        candidate = np.empty((batch, units), dtype=gates.dtype)
+        c_ = slice(2 * units, 3 * units)
+        c, keep = c0, self.keep
         for t in range(steps):
-            z = xw[t] + _project(h, recurrent_kernel, masks)
-            if keep_pre:
-                pre[t] = z
             gate = gates[t]
-            gate[:, : 2 * units] = rec_act(z[:, : 2 * units])
-            gate[:, 2 * units : 3 * units] = act(z[:, 2 * units : 3 * units])
-            gate[:, 3 * units :] = rec_act(z[:, 3 * units :])
+            if masks is None:
+                np.matmul(hs_all[t], recurrent_kernel, out=recurrent)
+            else:
+                recurrent = _project(hs_all[t], recurrent_kernel, masks)
+            gate += recurrent
+            if keep_pre:
+                pre[t] = gate
+            # One call over the whole contiguous row block (strided gate blocks are about
+            # twice as slow), then the candidate block redone from its saved input.
+            candidate[...] = gate[:, c_]
+            rec_act.apply(gate, gate)
+            act.apply(candidate, gate[:, c_])
             i, f, g, o = (gate[:, k * units : (k + 1) * units] for k in range(4))
-            c_new = f * c + i * g
-            tanh_cs[t] = act(c_new)
-            if keep is None:
-                c = cs[t] = c_new
-                h = hs[t] = o * tanh_cs[t]
-            else:  # a masked row keeps its states
-                c = cs[t] = np.where(keep[t], c_new, c)
-                h = hs[t] = np.where(keep[t], o * tanh_cs[t], h)
-        self.gates, self.cs, self.tanh_cs, self.hs, self.pre = gates, cs, tanh_cs, hs, pre
-        self.h0, self.c0, self.recurrent_kernel = h0, c0, recurrent_kernel
+            np.multiply(f, c, out=cs[t])
+            np.multiply(i, g, out=ig)
+            c = cs[t]
+            c += ig
+            act.apply(c, tanh_cs[t])
+            np.multiply(o, tanh_cs[t], out=hs_all[t + 1])
+            if keep is not None:  # a masked row keeps its states
+                np.copyto(c, cs[t - 1] if t else c0, where=~keep[t])
+                np.copyto(hs_all[t + 1], hs_all[t], where=~keep[t])
+        hs = hs_all[1:]
+        self.gates, self.cs, self.tanh_cs, self.hs_all, self.pre = gates, cs, tanh_cs, hs_all, pre
+        self.c0, self.recurrent_kernel = c0, recurrent_kernel
         return self._outputs(hs, hs[-1], cs[-1])
 
     def backward(self, g_output, g_h, g_c):
-        gates, cs, tanh_cs, hs, pre = self.gates, self.cs, self.tanh_cs, self.hs, self.pre
+        gates, cs, tanh_cs, hs_all, pre = self.gates, self.cs, self.tanh_cs, self.hs_all, self.pre
         recurrent_kernel = self.recurrent_kernel
         units = recurrent_kernel.shape[0]
         act, rec_act, masks = self.activation, self.recurrent_activation, self.recurrent_masks
+        steps, batch = gates.shape[:2]
+        dtype = gates.dtype
         g_seq = self._sequence_gradient(g_output)
         last = self.return_sequences
         gh_carry = g_h if last else g_h + self._last_output_gradient(g_output)
-        gc_carry = g_c
+        gc = np.array(g_c, dtype=dtype)  # the carry's gradient, updated in place
         keep = self.keep
-        g_recurrent = np.zeros_like(recurrent_kernel)
-        g_xw = np.empty_like(gates)
-        if_, c_, o_ = slice(0, 2 * units), slice(2 * units, 3 * units), slice(3 * units, None)
-        for t in range(len(gates) - 1, -1, -1):
-            gh = gh_carry + g_seq[t] if g_seq is not None else gh_carry
-            gh, gh_skip = self._split_masked(gh, None if keep is None else keep[t])
-            gc_carry, gc_skip = self._split_masked(gc_carry, None if keep is None else keep[t])
+        g_xw = np.empty_like(gates)  # each step's pre-activation gradient
+        recurrent_kernel_t = np.ascontiguousarray(recurrent_kernel.T)
+        gh_sum = np.empty((batch, units), dtype=dtype)
+        carry = np.empty((batch, units), dtype=dtype)  # the next step's gh_carry
+        upstream = np.empty((batch, 4 * units), dtype=dtype)  # gradients of i, f, g, o
+        product = np.empty((batch, units), dtype=dtype)
+        g_tanh_c = np.empty((batch, units), dtype=dtype)
+        c_, o_ = slice(2 * units, 3 * units), slice(3 * units, None)
+        for t in range(steps - 1, -1, -1):
+            gh = gh_carry if g_seq is None else np.add(gh_carry, g_seq[t], out=gh_sum)
+            if keep is not None:  # a masked step's gradients go straight to the previous states
+                gh, gh_skip = self._split_masked(gh, keep[t])
+                gc_skip = gc * ~keep[t]
+                gc *= keep[t]
             gate = gates[t]
             i, f, g, o = (gate[:, k * units : (k + 1) * units] for k in range(4))
-            c_prev = cs[t - 1] if t else self.c0
-            gc = gc_carry + act.gradient(gh * o, None if pre is None else cs[t], tanh_cs[t])
-            g_gate = np.empty_like(gate)
-            g_gate[:, :units] = gc * g
-            g_gate[:, units : 2 * units] = gc * c_prev
-            g_gate[:, 2 * units : 3 * units] = gc * i
-            g_gate[:, 3 * units :] = gh * tanh_cs[t]
             z = None if pre is None else pre[t]
             g_z = g_xw[t]
-            for block, gate_act in ((if_, rec_act), (c_, act), (o_, rec_act)):
-                z_block = None if z is None else z[:, block]
-                g_z[:, block] = gate_act.gradient(g_gate[:, block], z_block, gate[:, block])
-            gc_carry = gc * f
-            h_prev = hs[t - 1] if t else self.h0
-            gh_carry = _project_backward(h_prev, recurrent_kernel, masks, g_z, g_recurrent)
-            if gh_skip is not None:
-                gh_carry += gh_skip
-                gc_carry += gc_skip
+            np.multiply(gh, o, out=product)
+            gc += act.gradient_into(product, None if z is None else cs[t], tanh_cs[t], g_tanh_c)
+            np.multiply(gc, g, out=upstream[:, :units])
+            np.multiply(gc, cs[t - 1] if t else self.c0, out=upstream[:, units : 2 * units])
+            np.multiply(gc, i, out=upstream[:, c_])
+            np.multiply(gh, tanh_cs[t], out=upstream[:, o_])
+            # As in forward: one call over the whole row block, then the candidate block.
+            rec_act.gradient_into(upstream, z, gate, g_z)
+            act.gradient_into(upstream[:, c_], None if z is None else z[:, c_], g, g_z[:, c_])
+            gc *= f
+            if masks is None:
+                gh_carry = np.matmul(g_z, recurrent_kernel_t, out=carry)
+            else:
+                gh_carry = _project_backward(hs_all[t], recurrent_kernel, masks, g_z, None)
+            if keep is not None:
+                gh_carry = gh_carry + gh_skip
+                gc += gc_skip
+        # h_{t-1} of every step against its gates' gradient: one product for all timesteps.
+        g_recurrent = np.zeros_like(recurrent_kernel)
+        _project_backward(hs_all[:-1], None, masks, g_xw, g_recurrent, want_h=False)
         needs = self.needs_grad
         g_x, g_kernel = self._inputs_backward(g_xw, needs[1], needs[0])
         g_bias = g_xw.sum(axis=(0, 1)) if self.use_bias else None
-        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh_carry, gc_carry])
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh_carry, gc])
 
 
 class GRURecurrence(_Recurrence):

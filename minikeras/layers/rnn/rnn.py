@@ -8,13 +8,16 @@ states, the stateful bookkeeping and the outputs. Any other cell is called once 
 timestep.
 """
 
+import inspect
+
 import numpy as np
 
 from minikeras import ops, random
 from minikeras.autodiff import Variable, convert_to_tensor
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
-from minikeras.tree import flatten
+from minikeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
+from minikeras.tree import flatten, pack_sequence_as
 
 
 def check_rate(name, value):
@@ -96,7 +99,8 @@ class RNN(Layer):
         cell: the cell layer. SimpleRNNCell, LSTMCell and GRUCell run the whole sequence
             as one primitive; any other layer with a `state_size` and a
             `call(inputs, states)` returning `(output, new_states)` is called once per
-            timestep.
+            timestep. A list of cells becomes a `StackedRNNCells` (the states are then one
+            entry per cell).
         return_sequences: return the output of every timestep, `(batch, timesteps, units)`,
             rather than the last one, `(batch, units)`.
         return_state: also return the final states: `(output, *states)`.
@@ -128,10 +132,7 @@ class RNN(Layer):
         super().__init__(**kwargs)
         self.supports_masking = True  # the mask passes through, as in Keras
         if isinstance(cell, (list, tuple)):
-            raise NotImplementedError(
-                "RNN(cell=[...]) (stacked cells, StackedRNNCells) is not supported in "
-                "minikeras; stack recurrent layers instead."
-            )
+            cell = StackedRNNCells(cell)
         if not isinstance(cell, Layer) or not callable(getattr(cell, "call", None)):
             raise ValueError(
                 f"Argument `cell` should be a layer with a `call` method, got {cell!r}."
@@ -139,8 +140,9 @@ class RNN(Layer):
         state_size = getattr(cell, "state_size", None)
         if state_size is None:
             raise ValueError("state_size must be specified as property on the RNN cell.")
-        sizes = state_size if isinstance(state_size, (list, tuple)) else [state_size]
-        if not all(isinstance(size, int) and not isinstance(size, bool) for size in sizes):
+        if not all(
+            isinstance(size, int) and not isinstance(size, bool) for size in flatten(state_size)
+        ):
             raise ValueError(
                 "state_size must be an integer, or a list/tuple of integers (one for each "
                 f"state tensor), got {state_size!r}."
@@ -164,7 +166,7 @@ class RNN(Layer):
         units = getattr(self.cell, "output_size", None) or self.state_size[0]
         output = (batch, length, units) if self.return_sequences else (batch, units)
         if self.return_state:
-            return (output, *[(batch, size) for size in self.state_size])
+            return (output, *[_state_shapes(batch, size) for size in self.state_size])
         return output
 
     def build(self, sequences_shape, initial_state_shape=None):
@@ -182,8 +184,12 @@ class RNN(Layer):
         if not self.cell.built:
             self.cell.build((sequences_shape[0], *tuple(sequences_shape[2:])))
             self.cell.built = True
-        for variable in self.cell.weights:
-            variable.path = f"{self.name}/{self.cell.name}/{variable.name}"
+        cells, prefix = [self.cell], f"{self.name}/"
+        if isinstance(self.cell, StackedRNNCells):
+            cells, prefix = self.cell.cells, f"{self.name}/{self.cell.name}/"
+        for cell in cells:
+            for variable in cell.weights:
+                variable.path = f"{prefix}{cell.name}/{variable.name}"
         if self.stateful:
             batch = sequences_shape[0]
             if batch is None:
@@ -193,7 +199,7 @@ class RNN(Layer):
                 )
             states = [
                 Variable(np.zeros((batch, size), self.dtype), trainable=False, name="rnn_state")
-                for size in self.state_size
+                for size in flatten(self.state_size)
             ]
             for state in states:
                 state.path = f"{self.name}/rnn_state"
@@ -210,6 +216,8 @@ class RNN(Layer):
         self.reset_state()
 
     def get_initial_state(self, batch_size):
+        if isinstance(self.cell, StackedRNNCells):
+            return self.cell.get_initial_state(batch_size=batch_size)
         return [ops.zeros((batch_size, size), dtype=self.dtype) for size in self.state_size]
 
     # -- call ---------------------------------------------------------------------------------
@@ -224,7 +232,10 @@ class RNN(Layer):
                         f"- Expected batch size: {self.states[0].shape[0]}\n"
                         f"- Received batch size: {batch}"
                     )
-                return [convert_to_tensor(state.data.copy()) for state in self.states]
+                states = [convert_to_tensor(state.data.copy()) for state in self.states]
+                return pack_sequence_as(self._state_structure(batch), states)
+            if isinstance(self.cell, StackedRNNCells):
+                return self.get_initial_state(batch)
             return [convert_to_tensor(np.zeros((batch, s), self.dtype)) for s in self.state_size]
         if not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
@@ -233,8 +244,34 @@ class RNN(Layer):
                 f'Layer "{self.name}" expects {len(self.state_size)} initial state(s) '
                 f"(initial_state), but received {len(initial_state)}."
             )
+        if isinstance(self.cell, StackedRNNCells):
+            return [
+                self._check_states(
+                    list(state) if isinstance(state, (list, tuple)) else [state],
+                    size if isinstance(size, (list, tuple)) else [size],
+                    sequences,
+                    nested=isinstance(state, (list, tuple)),
+                )
+                for state, size in zip(initial_state, self.state_size)
+            ]
+        return self._check_states(initial_state, self.state_size, sequences)
+
+    def _state_structure(self, batch):
+        """The nesting of the default initial states (one entry per cell of a stack)."""
+        if isinstance(self.cell, StackedRNNCells):
+            return self.get_initial_state(batch)
+        return list(self.state_size)
+
+    def _check_states(self, initial_state, sizes, sequences, nested=True):
+        """Converts given states to tensors, checking each is `(batch, size)`."""
+        if len(initial_state) != len(sizes):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(sizes)} initial state(s) for a cell '
+                f"(initial_state), but received {len(initial_state)}."
+            )
+        batch = sequences.shape[0]
         states = []
-        for state, size in zip(initial_state, self.state_size):
+        for state, size in zip(initial_state, sizes):
             state = convert_to_tensor(state, self.dtype)
             if tuple(state.shape) != (batch, size):
                 raise ValueError(
@@ -243,7 +280,7 @@ class RNN(Layer):
                     f"for inputs of shape {tuple(sequences.shape)}."
                 )
             states.append(state)
-        return states
+        return states if nested else states[0]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if sequences.shape[1] == 0:
@@ -254,6 +291,9 @@ class RNN(Layer):
         mask = self._timestep_mask(sequences, mask)
         states = self._initial_states(sequences, initial_state)
         run_sequence = getattr(self.cell, "run_sequence", None)
+        if mask is not None and run_sequence is not None:
+            if "mask" not in inspect.signature(run_sequence).parameters:
+                run_sequence = None  # (stacked cells) step through time with the mask
         if run_sequence is None:
             if mask is not None:
                 output, final_states = self._step_through_masked(sequences, states, mask, training)
@@ -274,7 +314,7 @@ class RNN(Layer):
             )
             output, final_states = outputs[0], list(outputs[1:])
         if self.stateful:
-            for variable, state in zip(self.states, final_states):
+            for variable, state in zip(self.states, flatten(final_states)):
                 variable.assign(state.data)
         if self.return_state:
             return (output, *final_states)
@@ -317,8 +357,12 @@ class RNN(Layer):
             keep = mask[:, t : t + 1]
             output, new_states = self.cell(sequences[:, t], states, **cell_kwargs)
             new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
-            output = ops.where(keep, output, zeros if self.zero_output_for_mask else states[0])
-            states = [ops.where(keep, new, old) for new, old in zip(new_states, states)]
+            # The previous output is the first state (of the last cell, for stacked cells).
+            previous = states[-1] if isinstance(states[0], (list, tuple)) else states
+            previous = flatten(previous)[0]
+            output = ops.where(keep, output, zeros if self.zero_output_for_mask else previous)
+            kept = [ops.where(keep, n, o) for n, o in zip(flatten(new_states), flatten(states))]
+            states = pack_sequence_as(new_states, kept)
             outputs.append(output)
         for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
             getattr(self.cell, reset, lambda: None)()
@@ -381,3 +425,9 @@ def _call_parameters(layer):
     import inspect
 
     return inspect.signature(layer.call).parameters
+
+
+def _state_shapes(batch, size):
+    if isinstance(size, (list, tuple)):
+        return [(batch, s) for s in size]
+    return (batch, size)
