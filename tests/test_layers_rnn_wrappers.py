@@ -494,7 +494,6 @@ def test_stacked_cells_reject_objects_that_are_not_cells():
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: layers.Bidirectional(layers.LSTM(2)),
         lambda: layers.TimeDistributed(layers.Dense(2)),
     ],
 )

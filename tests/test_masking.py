@@ -556,3 +556,19 @@ def test_stacked_cells_with_a_mask_match_stacked_layers():
     second.set_weights(stacked.get_weights()[3:])
     expected = second(first(x, mask=mask)).numpy()
     np.testing.assert_allclose(stacked(x, mask=mask).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_bidirectional_skips_masked_timesteps_in_both_directions_as_keras(index):
+    spec = CASES["bidirectional"][index]
+    layer = layers.Bidirectional(
+        getattr(layers, spec["kind"])(2, return_sequences=spec["return_sequences"]),
+        merge_mode=spec["merge_mode"],
+    )
+    layer.build((None, 5, 4))
+    layer.set_weights([_f32(w) for w in spec["weights"]])
+    out = layer(_f32(CASES["rnn"]["inputs"]), mask=np.asarray(CASES["rnn"]["mask"]))
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    for got, expected, mask in zip(outs, spec["outputs"], spec["masks"]):
+        np.testing.assert_allclose(got.numpy(), _f32(expected), rtol=1e-5, atol=1e-6)
+        assert (None if got._keras_mask is None else got._keras_mask.tolist()) == mask
