@@ -1,20 +1,17 @@
 """The reverse-mode autodiff core: tensors, primitives, the backward pass, GradientTape.
 
-Read in this order: `function.py` (primitives and the engine), `tensor.py` (Tensor and
-Variable), `arithmetic.py` (the operators), `tape.py` (GradientTape).
+Read in import order, each module building only on the ones before it: `backward.py` (the
+engine that walks a recorded graph), `tensor.py` (Tensor and Variable), `function.py`
+(primitives and `no_grad`), `arithmetic.py` (the basic primitives, which also give Tensor its
+operators), `tape.py` (GradientTape). `program.py` (replayed steps) is a fast path beside them.
 """
 
-# function.py must load first: tensor.py builds on it.
-from minikeras.autodiff.function import (  # noqa: I001
-    Function,
-    backward_pass,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    sum_to,
-)
-from minikeras.autodiff.tensor import Tensor, Variable, convert_to_tensor, to_array
+# arithmetic installs Tensor's operators (+, *, [], ...): it must load with the package.
+from minikeras.autodiff import arithmetic  # noqa: F401
+from minikeras.autodiff.backward import backward_pass
+from minikeras.autodiff.function import Function, enable_grad, is_grad_enabled, no_grad, sum_to
 from minikeras.autodiff.tape import GradientTape
+from minikeras.autodiff.tensor import Tensor, Variable, convert_to_tensor, to_array
 
 __all__ = [
     "Function",

@@ -280,3 +280,133 @@ def compare(ufunc, a, b):
         b = constant_like(b, a)
     a, b = promote_int_float(a, b)
     return Tensor._wrap(ufunc(a.data, b.data), None, 0)
+
+
+# -- Tensor's operators ----------------------------------------------------------------------
+# tensor.py defines Tensor without its operators, so that it needs nothing from this module;
+# they are installed here, beside the primitives they call (DeZero's `setup_variable`).
+
+
+def _add(self, other):
+    return binary(Add, self, other)
+
+
+def _radd(self, other):
+    return binary(Add, other, self)
+
+
+def _subtract(self, other):
+    return binary(Subtract, self, other)
+
+
+def _rsubtract(self, other):
+    return binary(Subtract, other, self)
+
+
+def _multiply(self, other):
+    return binary(Multiply, self, other)
+
+
+def _rmultiply(self, other):
+    return binary(Multiply, other, self)
+
+
+def _divide(self, other):
+    return binary(Divide, self, other)
+
+
+def _rdivide(self, other):
+    return binary(Divide, other, self)
+
+
+def _power(self, other):
+    return binary(Power, self, other)
+
+
+def _rpower(self, other):
+    return binary(Power, other, self)
+
+
+def _matmul(self, other):
+    return binary(MatMul, self, other)
+
+
+def _rmatmul(self, other):
+    return binary(MatMul, other, self)
+
+
+def _negative(self):
+    return Negative()(self)
+
+
+def _absolute(self):
+    return Absolute()(self)
+
+
+def _less(self, other):
+    return compare(np.less, self, other)
+
+
+def _less_equal(self, other):
+    return compare(np.less_equal, self, other)
+
+
+def _greater(self, other):
+    return compare(np.greater, self, other)
+
+
+def _greater_equal(self, other):
+    return compare(np.greater_equal, self, other)
+
+
+def _equal(self, other):
+    return compare(np.equal, self, other)
+
+
+def _not_equal(self, other):
+    return compare(np.not_equal, self, other)
+
+
+# A few array methods Keras tensors have; the full set is `minikeras.ops`.
+def _transpose(self):
+    return Transpose(None)(self)
+
+
+def _reshape(self, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Reshape(shape)(self)
+
+
+def _astype(self, dtype):
+    return cast(self, dtype)
+
+
+_TENSOR_METHODS = {
+    "__add__": _add,
+    "__radd__": _radd,
+    "__sub__": _subtract,
+    "__rsub__": _rsubtract,
+    "__mul__": _multiply,
+    "__rmul__": _rmultiply,
+    "__truediv__": _divide,
+    "__rtruediv__": _rdivide,
+    "__pow__": _power,
+    "__rpow__": _rpower,
+    "__matmul__": _matmul,
+    "__rmatmul__": _rmatmul,
+    "__neg__": _negative,
+    "__abs__": _absolute,
+    "__getitem__": get_item,
+    "__lt__": _less,
+    "__le__": _less_equal,
+    "__gt__": _greater,
+    "__ge__": _greater_equal,
+    "__eq__": _equal,
+    "__ne__": _not_equal,
+    "T": property(_transpose),
+    "reshape": _reshape,
+    "astype": _astype,
+}
+for _name, _method in _TENSOR_METHODS.items():
+    setattr(Tensor, _name, _method)

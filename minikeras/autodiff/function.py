@@ -1,4 +1,4 @@
-"""Primitives and the reverse-mode engine.
+"""Primitives: the `Function` base class, and the switch that turns recording on and off.
 
 A primitive is a `Function` subclass with two methods on plain numpy arrays:
 
@@ -7,17 +7,18 @@ A primitive is a `Function` subclass with two methods on plain numpy arrays:
 
 Calling a primitive on tensors runs `forward`; while gradients are being recorded and some
 input requires a gradient, the call also links the output tensors to the function (their
-`creator`) so that `backward_pass` can later walk the graph from an output back to the
-leaves. Nothing else is stored: the graph *is* the chain of `creator` / `inputs` references,
-and it is freed by reference counting when the outputs are dropped.
+`creator`) so that `backward_pass` (backward.py) can later walk the graph from an output
+back to the leaves. Nothing else is stored: the graph *is* the chain of `creator` /
+`inputs` references, and it is freed by reference counting when the outputs are dropped.
 """
 
-import heapq
 import itertools
 import threading
 from contextlib import contextmanager
 
 import numpy as np
+
+from minikeras.autodiff.tensor import Tensor
 
 
 class _GradMode(threading.local):
@@ -89,6 +90,11 @@ def set_grad_enabled(enabled):
             _threads_without_grad.add(threading.get_ident())
             _grad_enabled = False
     return previous
+
+
+def next_sequence():
+    """A new number in the order of recording: later than every function recorded so far."""
+    return next(_sequence)
 
 
 def sum_to(g, shape):
@@ -181,105 +187,5 @@ class Function:
     def name(self):
         return type(self).__name__
 
-
-class _Roots(Function):
-    """The starting point of a backward pass: its "backward" hands out the seed gradients."""
-
-    def __init__(self, roots):
-        self.inputs = tuple(tensor for tensor, _ in roots)
-        self.needs_grad = (True,) * len(roots)
-        self.seeds = tuple(gradient for _, gradient in roots)
-
-    def backward(self, gy):
-        return self.seeds
-
-
-def backward_pass(roots, retain_graph=False, capture=None):
-    """Propagates gradients from `roots` back through the recorded graph.
-
-    Functions are visited once each, most recently recorded first (a heap keyed by
-    `function.sequence`, no recursion). A function's consumers were recorded after it, so it
-    runs only after every consumer of its outputs has added its share. Until then the
-    gradient of its output waits in `waiting[function]` (a list with one slot per output
-    for functions with several); a function enters the heap with its first gradient.
-
-    Args:
-        roots: list of `(tensor, gradient_array)` pairs to start from.
-        retain_graph: keep the graph so it can be differentiated again (persistent tape).
-        capture: optional dict `{id(creator): [(output_index, key), ...]}`; the total
-            gradient of those intermediate tensors is returned as `{key: gradient}`.
-
-    Returns:
-        `(leaf_grads, captured)`: `leaf_grads` maps every tensor without a creator that
-        received a gradient to its total gradient; `captured` is the `{key: gradient}` dict
-        asked for by `capture`.
-    """
-    heap = []
-    waiting = {}
-    leaf_grads = {}
-    captured = {}
-    push, pop = heapq.heappush, heapq.heappop
-    function = _Roots([(t, g) for t, g in roots if t.creator is not None or t.requires_grad])
-    gys = None
-    while True:
-        if function.n_outputs == 1:
-            gxs = function.backward(gys)
-        else:
-            # An output nobody used still needs a gradient array for backward.
-            gxs = function.backward(
-                *[
-                    np.zeros(shape, dtype) if g is None else g
-                    for g, (shape, dtype) in zip(gys, function.output_specs)
-                ]
-            )
-        if type(gxs) is not tuple:
-            gxs = (gxs,)
-        # Route each input's gradient: to its creator's waiting slot, or, for a leaf, into
-        # `leaf_grads`.
-        check = function.check_gradient_shapes
-        for x, needs, gx in zip(function.inputs, function.needs_grad, gxs):
-            if not needs or gx is None:
-                continue
-            if check and gx.shape != x.data.shape:
-                raise RuntimeError(
-                    f"{function.name}.backward returned a gradient of shape {gx.shape} "
-                    f"for an input of shape {x.data.shape}."
-                )
-            creator = x.creator
-            if creator is None:
-                previous = leaf_grads.get(x)
-                leaf_grads[x] = gx if previous is None else previous + gx
-                continue
-            slot = waiting.get(creator)
-            if slot is None:  # the first gradient for this function: schedule it
-                if creator.inputs is None:
-                    raise RuntimeError(
-                        "The graph behind this tensor was already freed by an earlier "
-                        "backward pass. Use GradientTape(persistent=True) to compute "
-                        "gradients more than once."
-                    )
-                push(heap, (-creator.sequence, creator))  # sequences are unique: no ties
-                if creator.n_outputs == 1:
-                    waiting[creator] = gx
-                    continue
-                slot = waiting[creator] = [None] * creator.n_outputs
-            elif creator.n_outputs == 1:
-                waiting[creator] = slot + gx
-                continue
-            index = x._index
-            slot[index] = gx if slot[index] is None else slot[index] + gx
-        if not retain_graph:
-            function.__dict__.clear()  # drops the inputs and saved arrays
-        if not heap:
-            return leaf_grads, captured
-        function = pop(heap)[1]
-        gys = waiting.pop(function)
-        if capture is not None and id(function) in capture:
-            for index, key in capture[id(function)]:
-                captured[key] = gys if function.n_outputs == 1 else gys[index]
-
-
-# Imported last: tensor.py builds on the names defined above.
-from minikeras.autodiff.tensor import Tensor  # noqa: E402
 
 _new_tensor = object.__new__

@@ -10,11 +10,13 @@ import weakref
 
 import numpy as np
 
-_masks = {}
+# id(tensor) -> (weak reference to the tensor, mask). Empty when no live tensor has a mask,
+# which lets a layer call skip all mask handling with one truth test.
+live_masks = {}
 
 
 def _forget(key):
-    _masks.pop(key, None)
+    live_masks.pop(key, None)
 
 
 def set_keras_mask(tensor, mask):
@@ -27,18 +29,18 @@ def set_keras_mask(tensor, mask):
     """
     key = id(tensor)
     if mask is None:
-        _masks.pop(key, None)
+        live_masks.pop(key, None)
         return
     if not getattr(mask, "_is_symbolic", False):
         mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
-    _masks[key] = (weakref.ref(tensor, lambda _, key=key: _forget(key)), mask)
+    live_masks[key] = (weakref.ref(tensor, lambda _, key=key: _forget(key)), mask)
 
 
 def get_keras_mask(tensor):
     """The mask attached to `tensor` by `set_keras_mask`, or None."""
-    if not _masks:
+    if not live_masks:
         return None
-    entry = _masks.get(id(tensor))
+    entry = live_masks.get(id(tensor))
     if entry is None or entry[0]() is not tensor:
         return None
     return entry[1]
@@ -46,4 +48,4 @@ def get_keras_mask(tensor):
 
 def any_masks():
     """Whether any live tensor carries a mask (lets calls skip mask handling quickly)."""
-    return bool(_masks)
+    return bool(live_masks)

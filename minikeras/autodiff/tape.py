@@ -1,8 +1,29 @@
-"""`GradientTape`, the custom-training-loop interface of the Keras/TensorFlow guides."""
+"""`GradientTape`, the custom-training-loop interface of the Keras/TensorFlow guides.
+
+What a tape sees. The graph itself is global: every primitive called while recording is on
+(`function.py`) links its output to its inputs, tape or no tape; `Tensor.backward()` (the
+PyTorch way) walks all of it. A tape adds TensorFlow's rule for what came before it: a
+tensor computed before the `with` block is a constant for the tape (gradients stop there;
+it gets one itself only if watched). So after `y = w * 2` outside and `z = y * 3` inside,
+`tape.gradient(z, w)` is None, as in TensorFlow, not 6 as the global graph would give.
+
+One difference is kept on purpose: operations run after the block still count, so
+`tape.gradient(ops.sum(y), x)` written after the block gives the gradient where TensorFlow
+returns None (it stopped recording). Returning None there is a silent trap, while the
+gradient is what the line asks for. A tape never entered records nothing: None again.
+
+How: every recorded call gets a number from one increasing counter (`Function.sequence`).
+Entering the tape takes a number, and `gradient` walks back only through functions
+numbered after it (`backward_pass(..., since=start)`). That costs one comparison per edge
+of the backward pass and nothing while recording, so the training step
+(`Trainer._eager_gradients`, and the replayed steps recorded from it) runs as before. A
+tape entered again (`persistent=True`) keeps the number of its first entry.
+"""
 
 import numpy as np
 
-from minikeras.autodiff.function import backward_pass, no_grad, set_grad_enabled
+from minikeras.autodiff.backward import backward_pass
+from minikeras.autodiff.function import next_sequence, no_grad, set_grad_enabled
 from minikeras.autodiff.tensor import Tensor, Variable, to_array
 from minikeras.tree import flatten, pack_sequence_as
 
@@ -10,6 +31,7 @@ from minikeras.tree import flatten, pack_sequence_as
 class GradientTape:
     """Records operations so their gradients can be computed, as `tf.GradientTape` does.
 
+    Only the operations run inside the `with` block count (see the module docstring).
     Trainable variables are always watched; other tensors are watched with `watch`.
 
     Args:
@@ -31,9 +53,12 @@ class GradientTape:
         self._restore = []
         self._used = False
         self._recording = None
+        self._start = None  # the sequence number taken at the first entry
 
     def __enter__(self):
         self._recording = set_grad_enabled(True)  # remembers the previous setting
+        if self._start is None:
+            self._start = next_sequence()
         return self
 
     def __exit__(self, *exc_info):
@@ -94,6 +119,8 @@ class GradientTape:
             seeds = flatten(output_gradients)
             if len(seeds) != len(targets):
                 raise ValueError(f"Got {len(seeds)} output_gradients for {len(targets)} targets.")
+        # A tape never entered recorded nothing.
+        since = next_sequence() if self._start is None else self._start
         roots = []
         for tensor, seed in zip(targets, seeds):
             if not isinstance(tensor, Tensor):
@@ -112,23 +139,36 @@ class GradientTape:
 
         flat_sources = sources if type(sources) is list else flatten(sources)
         capture = None  # intermediate sources: id(creator) -> [(output index, position)]
+        before = None  # positions of the sources made before the tape
         for position, source in enumerate(flat_sources):
             if not isinstance(source, Tensor):
                 raise TypeError(
                     f"GradientTape.gradient sources must be tensors or variables, got "
                     f"{type(source).__name__}."
                 )
-            if source.creator is not None:
+            if source.creator is None:
+                continue
+            if source.creator.sequence < since:  # made before the tape
+                before = before or set()
+                before.add(position)
+            else:
                 capture = capture or {}
                 capture.setdefault(id(source.creator), []).append((source._index, position))
 
-        leaf_grads, captured = backward_pass(roots, retain_graph=self.persistent, capture=capture)
+        leaf_grads, captured = backward_pass(
+            roots, retain_graph=self.persistent, capture=capture, since=since
+        )
         results = []
         returned = set()  # ids of the arrays handed out so far
         ignore_unwatched = not self.watch_accessed_variables
         zeros = unconnected_gradients == "zero"
         for position, source in enumerate(flat_sources):
-            g = leaf_grads.get(source) if source.creator is None else captured.get(position)
+            if source.creator is None:
+                g = leaf_grads.get(source)
+            elif before is None or position not in before:
+                g = captured.get(position)
+            else:  # made before the tape: a constant unless watched
+                g = leaf_grads.get(source) if self._is_watched(source) else None
             if g is not None:
                 if ignore_unwatched and self._ignored(source):
                     g = None
@@ -145,7 +185,10 @@ class GradientTape:
             return results
         return pack_sequence_as(sources, results)
 
+    def _is_watched(self, tensor):
+        return any(tensor is watched for watched in self._watched)
+
     def _ignored(self, source):
         if self.watch_accessed_variables or not isinstance(source, Variable):
             return False
-        return not any(source is watched for watched in self._watched)
+        return not self._is_watched(source)

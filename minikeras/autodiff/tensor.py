@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff.function import backward_pass
+from minikeras.autodiff.backward import backward_pass
 from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 
 _dtype_names = {}
@@ -140,9 +140,7 @@ def convert_to_tensor(value, dtype=None):
     if isinstance(value, Tensor):
         if dtype is None or value.data.dtype == np.dtype(dtype):
             return value
-        from minikeras.autodiff.arithmetic import cast
-
-        return cast(value, dtype)
+        return value.astype(dtype)
     return Tensor._wrap(to_array(value, dtype), None, 0)
 
 
@@ -270,85 +268,10 @@ class Tensor:
         """Returns the same values as a tensor with no history."""
         return Tensor._wrap(self.data, None, 0)
 
-    # -- operators (the primitives live in arithmetic.py) --------------------------------
-    def __add__(self, other):
-        return _arithmetic.binary(_arithmetic.Add, self, other)
-
-    def __radd__(self, other):
-        return _arithmetic.binary(_arithmetic.Add, other, self)
-
-    def __sub__(self, other):
-        return _arithmetic.binary(_arithmetic.Subtract, self, other)
-
-    def __rsub__(self, other):
-        return _arithmetic.binary(_arithmetic.Subtract, other, self)
-
-    def __mul__(self, other):
-        return _arithmetic.binary(_arithmetic.Multiply, self, other)
-
-    def __rmul__(self, other):
-        return _arithmetic.binary(_arithmetic.Multiply, other, self)
-
-    def __truediv__(self, other):
-        return _arithmetic.binary(_arithmetic.Divide, self, other)
-
-    def __rtruediv__(self, other):
-        return _arithmetic.binary(_arithmetic.Divide, other, self)
-
-    def __pow__(self, other):
-        return _arithmetic.binary(_arithmetic.Power, self, other)
-
-    def __rpow__(self, other):
-        return _arithmetic.binary(_arithmetic.Power, other, self)
-
-    def __matmul__(self, other):
-        return _arithmetic.binary(_arithmetic.MatMul, self, other)
-
-    def __rmatmul__(self, other):
-        return _arithmetic.binary(_arithmetic.MatMul, other, self)
-
-    def __neg__(self):
-        return _arithmetic.Negative()(self)
-
+    # The operators (+ - * / ** @, unary -, abs, [], comparisons) and `T`, `reshape`,
+    # `astype` are installed by arithmetic.py, beside the primitives they call.
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _arithmetic.Absolute()(self)
-
-    def __getitem__(self, key):
-        return _arithmetic.get_item(self, key)
-
-    def __lt__(self, other):
-        return _arithmetic.compare(np.less, self, other)
-
-    def __le__(self, other):
-        return _arithmetic.compare(np.less_equal, self, other)
-
-    def __gt__(self, other):
-        return _arithmetic.compare(np.greater, self, other)
-
-    def __ge__(self, other):
-        return _arithmetic.compare(np.greater_equal, self, other)
-
-    def __eq__(self, other):
-        return _arithmetic.compare(np.equal, self, other)
-
-    def __ne__(self, other):
-        return _arithmetic.compare(np.not_equal, self, other)
-
-    # A few array methods Keras tensors have; the full set is `minikeras.ops`.
-    @property
-    def T(self):
-        return _arithmetic.Transpose(None)(self)
-
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _arithmetic.Reshape(shape)(self)
-
-    def astype(self, dtype):
-        return _arithmetic.cast(self, dtype)
 
 
 def _broadcasts_to(shape, target):
@@ -467,6 +390,3 @@ class Variable(Tensor):
             f"<Variable path={self.path}, shape={self.data.shape}, dtype={self.dtype}, "
             f"value={np.array2string(self.data, separator=', ')}>"
         )
-
-
-from minikeras.autodiff import arithmetic as _arithmetic  # noqa: E402

@@ -24,8 +24,8 @@ import numpy as np
 
 from minikeras import activations, config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
-from minikeras.autodiff.masks import _masks as _mask_table
 from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
+from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import dtype_name
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.ops import symbolic as _symbolic
@@ -158,6 +158,13 @@ _attribute_versions = itertools.count(1)
 def structure_changed():
     """Invalidates every layer's cached lists of sublayers, weights and metrics."""
     _structure_version[0] += 1
+
+
+def layer_versions():
+    """`(structure version, attribute version)`: both change when any layer gains a sublayer
+    or weight or has an attribute assigned, so a cache keyed on them (a compiled step) can
+    tell that nothing changed."""
+    return _structure_version[0], _attribute_version[0]
 
 
 def _is_trackable(value):

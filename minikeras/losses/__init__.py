@@ -15,7 +15,7 @@ which picks binary, sparse or categorical cross-entropy from the shapes of each 
 the same rule `compile` uses (Keras resolves these two names only inside `compile`).
 """
 
-from minikeras.losses import _serialization
+from minikeras.losses import serialization as _serialization
 from minikeras.losses.loss import (
     Loss,
     Reduction,

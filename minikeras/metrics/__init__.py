@@ -15,7 +15,7 @@ new metric object. "accuracy" gives `Accuracy` (exact equality); `compile` inste
 "accuracy"/"acc" to Binary/Sparse/Categorical accuracy by shapes.
 """
 
-from minikeras.losses import _serialization
+from minikeras.losses import serialization as _serialization
 from minikeras.losses.losses import (
     binary_crossentropy,
     binary_focal_crossentropy,

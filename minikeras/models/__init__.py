@@ -3,7 +3,8 @@
 from minikeras.models.functional import Functional
 from minikeras.models.model import Model
 from minikeras.models.sequential import Sequential
-from minikeras.saving.saving_api import clone_model, load_model, model_from_json, save_model
+
+_FROM_SAVING = ("clone_model", "load_model", "model_from_json", "save_model")
 
 __all__ = [
     "Functional",
@@ -14,3 +15,19 @@ __all__ = [
     "model_from_json",
     "save_model",
 ]
+
+
+def __getattr__(name):
+    # `keras.models` also offers the saving functions; saving sits above models, so they
+    # load on first use.
+    if name in _FROM_SAVING:
+        from minikeras.saving import saving_api
+
+        value = getattr(saving_api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'minikeras.models' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

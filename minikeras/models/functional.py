@@ -45,8 +45,7 @@ class Functional(Model):
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
-        if hasattr(self, "_init_trainer"):
-            self._init_trainer()
+        self._init_trainer()
         for what, structure in (("inputs", inputs), ("outputs", outputs)):
             for tensor in flatten(structure):
                 if not isinstance(tensor, KerasTensor):

@@ -9,6 +9,7 @@ import numpy as np
 
 from minikeras.autodiff import no_grad
 from minikeras.layers.layer import Layer
+from minikeras.trainers.trainer import Trainer
 
 
 def _functional_arguments(args, kwargs):
@@ -35,16 +36,7 @@ def _functional_version_of(cls):
     return made
 
 
-def _model_base():
-    """The classes a Model inherits from: Layer, plus the training API when available."""
-    try:
-        from minikeras.trainers.trainer import Trainer
-    except ImportError:
-        return (Layer,)
-    return (Trainer, Layer)
-
-
-class Model(*_model_base()):
+class Model(Trainer, Layer):
     """A model: layers plus `compile`/`fit`/`evaluate`/`predict`, `summary` and saving.
 
     Three ways to make one:
@@ -78,8 +70,7 @@ class Model(*_model_base()):
             Functional.__init__(self, *args, **kwargs)
             return
         Layer.__init__(self, *args, **kwargs)
-        if hasattr(self, "_init_trainer"):
-            self._init_trainer()
+        self._init_trainer()
 
     def build(self, input_shape=None):
         """Builds a subclassed model by calling it once on arrays of that shape."""

@@ -17,3 +17,6 @@ from minikeras.ops.numpy import *  # noqa: F403
 
 __all__ = ["core", "math", "nn", "numpy", *core.__all__, *math.__all__, *nn.__all__, *numpy.__all__]
 __all__ += ["adaptive_average_pool", "adaptive_max_pool"]
+
+# Gives KerasTensor its operators (+, *, [], ...), which record the ops above.
+from minikeras.ops import _keras_tensor_operators  # noqa: E402, F401

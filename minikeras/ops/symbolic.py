@@ -129,41 +129,8 @@ class KerasTensor:
 
     __hash__ = object.__hash__
 
-    def __getitem__(self, key):
-        from minikeras.ops import numpy as numpy_ops
-
-        return symbolic_call(numpy_ops.get_item.operation, (self, key), {})
-
-    # Operators route through `minikeras.ops` so they are recorded like any op.
-    def _binary(name, reflected=False):
-        def method(self, other):
-            from minikeras.ops import numpy as numpy_ops
-
-            fn = getattr(numpy_ops, name)
-            return fn(other, self) if reflected else fn(self, other)
-
-        method.__name__ = name
-        return method
-
-    __add__, __radd__ = _binary("add"), _binary("add", True)
-    __sub__, __rsub__ = _binary("subtract"), _binary("subtract", True)
-    __mul__, __rmul__ = _binary("multiply"), _binary("multiply", True)
-    __truediv__, __rtruediv__ = _binary("divide"), _binary("divide", True)
-    __pow__, __rpow__ = _binary("power"), _binary("power", True)
-    __matmul__, __rmatmul__ = _binary("matmul"), _binary("matmul", True)
-    __lt__, __le__ = _binary("less"), _binary("less_equal")
-    __gt__, __ge__ = _binary("greater"), _binary("greater_equal")
-    del _binary
-
-    def __neg__(self):
-        from minikeras.ops import numpy as numpy_ops
-
-        return numpy_ops.negative(self)
-
-    def __abs__(self):
-        from minikeras.ops import numpy as numpy_ops
-
-        return numpy_ops.absolute(self)
+    # The operators (+ - * / ** @, comparisons, unary -, abs, []) record the ops of
+    # ops/numpy.py; they are installed by ops/_keras_tensor_operators.py.
 
 
 def _contains_symbolic(value):

@@ -8,16 +8,15 @@ rebuilt with `from_config(get_config())`.
 
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.ops.symbolic import KerasTensor, map_structure
+from minikeras.saving.serialization import (
+    ObjectSharingScope,
+    deserialize_keras_object,
+    serialize_keras_object,
+)
 from minikeras.tree import flatten
 
 
 def _default_clone(layer):
-    from minikeras.saving.serialization import (
-        ObjectSharingScope,
-        deserialize_keras_object,
-        serialize_keras_object,
-    )
-
     with ObjectSharingScope():
         config = serialize_keras_object(layer)
     config.pop("compile_config", None)

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from minikeras.saving.saving_lib import is_numeric_dtype, open_h5
+from minikeras.saving.serialization import SafeModeScope, deserialize_keras_object
 
 
 def _decode(value):
@@ -230,8 +231,6 @@ def load_weights_by_name(root, model, skip_mismatch=False):
 
 def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
     """Rebuilds a model from a legacy whole-model `.h5` file (config, weights, optimizer)."""
-    from minikeras.saving.serialization import SafeModeScope, deserialize_keras_object
-
     with open_h5(filepath, what="model file") as h5_file:
         config = h5_file.attrs.get("model_config")
         if config is None:
@@ -255,7 +254,6 @@ def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=
 
 def _compile_from_training_config(model, training_config, custom_objects):
     from minikeras import optimizers
-    from minikeras.saving.serialization import deserialize_keras_object
 
     optimizer = optimizers.deserialize(training_config["optimizer_config"], custom_objects)
 

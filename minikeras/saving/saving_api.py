@@ -13,7 +13,11 @@ import json
 import os
 
 from minikeras.saving import legacy_h5, saving_lib
-from minikeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from minikeras.saving.serialization import (
+    ObjectSharingScope,
+    deserialize_keras_object,
+    serialize_keras_object,
+)
 
 
 def _check_overwrite(filepath, overwrite):
@@ -144,8 +148,6 @@ def model_to_json(model, **kwargs):
 
 def model_from_json(json_string, custom_objects=None):
     """Builds a model (new weights) from the JSON string of `model.to_json()`."""
-    from minikeras.saving.serialization import ObjectSharingScope
-
     config = json.loads(json_string)
     with ObjectSharingScope():
         return deserialize_keras_object(config, custom_objects=custom_objects)

@@ -46,6 +46,12 @@ import zipfile
 
 import numpy as np
 
+from minikeras.saving.serialization import (
+    ObjectSharingScope,
+    deserialize_keras_object,
+    serialize_keras_object,
+)
+
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
 VARS_FILENAME_H5 = "model.weights.h5"
@@ -662,8 +668,6 @@ def load_weights_only(model, filepath, skip_mismatch=False, objects_to_skip=None
 
 # -- .keras archives --------------------------------------------------------------------------
 def _model_json(model):
-    from minikeras.saving.serialization import ObjectSharingScope, serialize_keras_object
-
     with ObjectSharingScope():
         config = serialize_keras_object(model)
     import minikeras
@@ -885,8 +889,6 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
 
 
 def _model_from_config(config_json, custom_objects, compile, safe_mode, filepath):  # noqa: A002
-    from minikeras.saving.serialization import ObjectSharingScope, deserialize_keras_object
-
     try:
         config = json.loads(config_json)
     except ValueError as error:

@@ -71,7 +71,7 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import Tensor
 from minikeras.autodiff.program import NotReplayable, Program, record
-from minikeras.layers.layer import _attribute_version, _structure_version
+from minikeras.layers.layer import layer_versions
 from minikeras.tree import flatten, map_structure
 
 _EAGER = "eager"  # marks a signature that runs eagerly
@@ -177,8 +177,7 @@ class CompiledSteps:
         compile_loss = self.model._compile_loss
         # The compiled loss knows its loss objects once it has seen a batch.
         state = (
-            _structure_version[0],
-            _attribute_version[0],
+            *layer_versions(),
             compile_loss is not None and compile_loss.built,
             config.floatx(),
             config.epsilon(),

@@ -1,31 +1,32 @@
-"""Utilities (`keras.utils`)."""
+"""Utilities (`keras.utils`).
+
+The helpers here (naming, registries, progress bars, packing, `PyDataset`, ...) import
+nothing from the rest of minikeras, so every package may use them. The functions of
+`keras.utils` built on higher packages (the serialization helpers of `saving`, `plot_model`,
+`plot_graph`, `clear_session`) load on first use, through `__getattr__` below.
+"""
 
 import random as _python_random
 
 import numpy as np
 
-from minikeras import random as _random
-
-# `keras.utils` re-exports the serialization helpers of `keras.saving`.
-from minikeras.saving.serialization import (
-    CustomObjectScope,
-    custom_object_scope,
-    deserialize_keras_object,
-    get_custom_objects,
-    get_registered_name,
-    get_registered_object,
-    register_keras_serializable,
-    serialize_keras_object,
-)
 from minikeras.utils.file_utils import get_file
-from minikeras.utils.graph_visualization import graph_to_dot, plot_graph
 from minikeras.utils.history_plot import history_curves, plot_history
-from minikeras.utils.model_visualization import model_to_dot, plot_model
 from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
 from minikeras.utils.sequence_utils import pad_sequences
-from minikeras.utils.session import clear_session
+
+_FROM_SERIALIZATION = (
+    "CustomObjectScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
+    "serialize_keras_object",
+)
 
 __all__ = [
     "CustomObjectScope",
@@ -98,6 +99,29 @@ def set_random_seed(seed):
     """
     if not isinstance(seed, (int, np.integer)):
         raise ValueError(f"Expected an int seed, got {type(seed).__name__}: {seed!r}.")
+    from minikeras import random
+
     _python_random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
-    _random.set_global_seed(int(seed))
+    random.set_global_seed(int(seed))
+
+
+def __getattr__(name):
+    # `keras.utils` also offers these; they load on first use (see the module docstring).
+    if name in _FROM_SERIALIZATION:
+        from minikeras.saving import serialization as module
+    elif name in ("model_to_dot", "plot_model"):
+        from minikeras.utils import model_visualization as module
+    elif name in ("graph_to_dot", "plot_graph"):
+        from minikeras.utils import graph_visualization as module
+    elif name == "clear_session":
+        from minikeras.utils import session as module
+    else:
+        raise AttributeError(f"module 'minikeras.utils' has no attribute {name!r}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

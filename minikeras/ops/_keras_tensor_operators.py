@@ -1,0 +1,59 @@
+"""KerasTensor's operators (+ - * / ** @, comparisons, unary -, abs, []): each one records
+the op of the same name from `ops/numpy.py`, so `x + 1` on an `Input` is a graph node like
+`ops.add(x, 1)`.
+
+`symbolic.py` defines KerasTensor and the recording that `numpy.py` builds on, so it cannot
+import `numpy.py`; the operators are installed from here instead (as
+`autodiff/arithmetic.py` installs Tensor's), and `minikeras.ops` imports this module when
+it loads.
+"""
+
+from minikeras.ops import numpy as numpy_ops
+from minikeras.ops.symbolic import KerasTensor, symbolic_call
+
+
+def _binary(name, reflected=False):
+    function = getattr(numpy_ops, name)
+
+    def method(self, other):
+        return function(other, self) if reflected else function(self, other)
+
+    method.__name__ = name
+    return method
+
+
+def _get_item(self, key):
+    return symbolic_call(numpy_ops.get_item.operation, (self, key), {})
+
+
+def _negative(self):
+    return numpy_ops.negative(self)
+
+
+def _absolute(self):
+    return numpy_ops.absolute(self)
+
+
+_METHODS = {
+    "__add__": _binary("add"),
+    "__radd__": _binary("add", reflected=True),
+    "__sub__": _binary("subtract"),
+    "__rsub__": _binary("subtract", reflected=True),
+    "__mul__": _binary("multiply"),
+    "__rmul__": _binary("multiply", reflected=True),
+    "__truediv__": _binary("divide"),
+    "__rtruediv__": _binary("divide", reflected=True),
+    "__pow__": _binary("power"),
+    "__rpow__": _binary("power", reflected=True),
+    "__matmul__": _binary("matmul"),
+    "__rmatmul__": _binary("matmul", reflected=True),
+    "__lt__": _binary("less"),
+    "__le__": _binary("less_equal"),
+    "__gt__": _binary("greater"),
+    "__ge__": _binary("greater_equal"),
+    "__neg__": _negative,
+    "__abs__": _absolute,
+    "__getitem__": _get_item,
+}
+for _name, _method in _METHODS.items():
+    setattr(KerasTensor, _name, _method)
