@@ -1,4 +1,4 @@
-"""Layer behaviours pinned to Keras 3: masking is refused rather than ignored, positional
+"""Layer behaviours pinned to Keras 3: masks set and passed on as Keras does, positional
 call arguments are checked as Keras checks them, weightless layers are built at
 construction."""
 
@@ -16,18 +16,7 @@ def _x():
     return np.ones((4, 3), dtype="float32")
 
 
-# -- masking: not supported yet, so every way a mask could appear raises ---------------------
-def test_embedding_mask_zero_raises_not_implemented():
-    with pytest.raises(NotImplementedError, match=r"mask_zero=True.*masking"):
-        layers.Embedding(10, 4, mask_zero=True)
-    assert layers.Embedding(10, 4, mask_zero=False).get_config()["mask_zero"] is False
-
-
-def test_lambda_mask_argument_raises_not_implemented():
-    with pytest.raises(NotImplementedError, match="masking"):
-        layers.Lambda(lambda t: t, mask=lambda inputs, mask: mask)
-
-
+# -- masking: the contract around masks (the masks themselves: tests/test_masking.py) ------
 class _MakesMask(layers.Layer):
     def call(self, inputs):
         return inputs
@@ -44,11 +33,11 @@ class _PassesMaskOn(layers.Layer):
         return previous_mask
 
 
-def test_layer_whose_compute_mask_returns_a_mask_raises_not_implemented():
-    with pytest.raises(NotImplementedError, match=r"would carry a mask.*compute_mask.*masking"):
-        _MakesMask()(_x())
-    with pytest.raises(NotImplementedError, match=r"would carry a mask.*compute_mask.*masking"):
-        _MakesMask()(keras.Input((3,)))
+def test_layer_whose_compute_mask_returns_a_mask_sets_it_on_its_outputs():
+    x = np.array([[1.0, 0.0, 2.0]], dtype="float32")
+    assert _MakesMask()(x)._keras_mask.tolist() == [[True, False, True]]
+    symbolic = _MakesMask()(keras.Input((3,)))
+    assert symbolic._keras_mask.shape == (None, 3) and symbolic._keras_mask.dtype == "bool"
 
 
 def test_compute_mask_override_means_supports_masking_as_keras():
@@ -76,7 +65,7 @@ def test_supports_masking_true_alone_makes_no_mask_and_runs():
 
 def test_mask_passed_to_a_layer_whose_call_takes_none_raises_type_error():
     mask = np.ones((4, 3), dtype=bool)
-    with pytest.raises(TypeError, match=r"Dense.call.*'mask'.*masking"):
+    with pytest.raises(TypeError, match=r"Dense.call.*'mask'"):
         layers.Dense(2)(_x(), mask=mask)
     with pytest.raises(TypeError, match=r"Flatten.call.*'mask'"):
         layers.Flatten()(keras.Input((3,)), mask=keras.Input((3,), dtype="bool"))
@@ -90,12 +79,6 @@ def test_explicit_mask_reaches_a_layer_whose_call_takes_it():
     logits = np.array([[1.0, 2.0, 3.0]], dtype="float32")
     out = layers.Softmax()(logits, mask=np.array([[True, True, False]])).numpy()
     assert out[0, 2] == 0.0 and abs(out.sum() - 1.0) < 1e-6
-
-
-def test_masking_layer_is_absent_and_says_why():
-    assert not hasattr(layers, "Masking")
-    with pytest.raises(AttributeError, match=r"Masking.*masking"):
-        _ = layers.Masking
 
 
 # -- positional call arguments, as Keras 3.15 checks them ------------------------------------
@@ -188,15 +171,18 @@ def test_layers_built_at_construction_still_run_and_check_their_inputs():
     assert dropout.built and dropout(np.ones((2, 3), "float32"), training=True).shape == (2, 3)
 
 
-def test_explicit_mask_in_a_graph_that_keras_would_pass_on_raises_not_implemented():
+def test_explicit_mask_in_a_graph_is_passed_on_as_keras_does():
     logits = keras.Input((3,))
     mask = keras.Input((3,), dtype="bool")
-    with pytest.raises(NotImplementedError, match=r"would carry a mask.*masking"):
-        layers.Softmax()(logits, mask=mask)
-    with pytest.raises(NotImplementedError, match=r"would carry a mask.*masking"):
-        layers.Softmax()(logits, mask)  # the mask passed positionally
-    # GlobalAveragePooling1D consumes its mask (Keras passes none on): allowed.
+    assert layers.Softmax()(logits, mask=mask)._keras_mask is mask
+    assert layers.Softmax()(logits, mask)._keras_mask is mask  # the mask passed positionally
+    model = keras.Model([logits, mask], layers.Softmax()(logits, mask=mask))
+    values = np.array([[1.0, 2.0, 3.0]], dtype="float32")
+    keep = np.array([[True, False, True]])
+    out = model([values, keep])
+    assert out._keras_mask.tolist() == keep.tolist() and out.numpy()[0, 1] == 0.0
+    # GlobalAveragePooling1D consumes its mask (Keras passes none on).
     steps = keras.Input((4, 2))
     step_mask = keras.Input((4,), dtype="bool")
     pooled = layers.GlobalAveragePooling1D()(steps, mask=step_mask)
-    assert tuple(pooled.shape) == (None, 2)
+    assert tuple(pooled.shape) == (None, 2) and pooled._keras_mask is None

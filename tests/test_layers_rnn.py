@@ -377,9 +377,12 @@ def test_empty_sequence_is_rejected():
         layers.SimpleRNN(2)(np.zeros((2, 0, 3), np.float32))
 
 
-def test_mask_is_rejected_rather_than_ignored():
-    with pytest.raises(NotImplementedError, match="masking"):
-        layers.GRU(2)(rand(2, 3, 2), mask=np.ones((2, 3), bool))
+def test_masked_trailing_timesteps_leave_the_last_output_unchanged():
+    # Masking is honoured (Keras numbers: tests/test_masking.py): padding at the end of a
+    # sequence does not change the final output.
+    x, layer = rand(2, 3, 2), layers.GRU(2)
+    out = layer(x, mask=np.array([[True, True, False], [True, True, False]]))
+    np.testing.assert_allclose(out.numpy(), layer(x[:, :2]).numpy(), rtol=1e-6)
 
 
 def test_invalid_units_and_rates_are_rejected():

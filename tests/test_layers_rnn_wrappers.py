@@ -494,9 +494,7 @@ def test_stacked_cells_reject_objects_that_are_not_cells():
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: layers.Bidirectional(layers.LSTM(2)),
         lambda: layers.TimeDistributed(layers.Dense(2)),
-        lambda: layers.RNN([layers.GRUCell(2), layers.GRUCell(2)]),
     ],
 )
 def test_wrappers_reject_a_mask_rather_than_ignore_it(make):

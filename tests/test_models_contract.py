@@ -137,11 +137,15 @@ def test_each_input_is_converted_to_its_own_dtype():
     assert float_out.dtype == "float32" and int_out.dtype == "int32"
 
 
-def test_functional_mask_argument_raises_not_implemented():
-    model = _dense_model((3,))
-    with pytest.raises(NotImplementedError, match="masking"):
-        model(_data(2, 3), mask=np.ones((2, 3), bool))
-    assert model(_data(2, 3), mask=None).shape == (2, 3)
+def test_functional_mask_argument_is_the_inputs_mask():
+    inputs = keras.Input((4, 3))
+    model = keras.Model(inputs, layers.Dense(2)(inputs))
+    mask = np.array([[True, True, False, False], [True, False, False, False]])
+    # As Keras: the model itself (not supporting masking) warns, yet its layers pass it on.
+    with pytest.warns(UserWarning, match="does not support masking"):
+        out = model(np.ones((2, 4, 3), "float32"), mask=mask)
+    assert out._keras_mask.tolist() == mask.tolist()
+    assert model(np.ones((2, 4, 3), "float32"), mask=None)._keras_mask is None
 
 
 # -- Sequential ------------------------------------------------------------------------------
@@ -212,10 +216,12 @@ def test_sequential_with_a_fixed_batch_size_takes_other_batch_sizes():
         assert np.isfinite(history.history["loss"][0])
 
 
-def test_sequential_mask_argument_raises_not_implemented():
-    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
-    with pytest.raises(NotImplementedError, match="masking"):
-        model(_data(2, 3), mask=np.ones((2, 3), bool))
+def test_sequential_mask_argument_is_the_inputs_mask():
+    model = keras.Sequential([keras.Input((4, 3)), layers.Dense(2)])
+    mask = np.array([[True, True, False, False], [True, False, False, False]])
+    with pytest.warns(UserWarning, match="does not support masking"):
+        out = model(np.ones((2, 4, 3), "float32"), mask=mask)
+    assert out._keras_mask.tolist() == mask.tolist()
 
 
 # -- symbolic add_loss (beyond Keras 3, as tf.keras 2) ---------------------------------------

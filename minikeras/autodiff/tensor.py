@@ -6,6 +6,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff.backward import backward_pass
+from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 
 _dtype_names = {}
 
@@ -201,6 +202,15 @@ class Tensor:
     def numpy(self):
         """Returns the values as a numpy array."""
         return self.data
+
+    @property
+    def _keras_mask(self):
+        """The Keras mask of this tensor (booleans, False = masked out), or None."""
+        return get_keras_mask(self)
+
+    @_keras_mask.setter
+    def _keras_mask(self, mask):
+        set_keras_mask(self, mask)
 
     def __array__(self, dtype=None, copy=None):
         # `data` may be a numpy scalar (reductions return those); hand back an ndarray.

@@ -4,7 +4,7 @@ from minikeras.layers import convolutional, pooling
 from minikeras.layers.activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from minikeras.layers.convolutional import *  # noqa: F403
-from minikeras.layers.core import Dense, EinsumDense, Embedding, Identity, Lambda
+from minikeras.layers.core import Dense, EinsumDense, Embedding, Identity, Lambda, Masking
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
@@ -108,6 +108,7 @@ __all__ = [
     "GaussianDropout",
     "GaussianNoise",
     "Identity",
+    "Masking",
     "LSTM",
     "LSTMCell",
     "Input",
@@ -198,9 +199,4 @@ def deserialize(config, custom_objects=None):
 
 
 def __getattr__(name):
-    # `Masking` is the one Keras layer that only makes masks: say why it is missing.
-    if name == "Masking":
-        raise AttributeError(
-            "minikeras.layers has no Masking layer: minikeras does not support masking yet."
-        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,11 +18,14 @@ inside lists, tuples and dicts), in the order they were first assigned.
 import functools
 import inspect
 import itertools
+import warnings
 
 import numpy as np
 
 from minikeras import activations, config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
+from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
+from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import dtype_name
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.ops import symbolic as _symbolic
@@ -79,6 +82,21 @@ def _training_position(cls):
     return None if position < 0 else position
 
 
+def _named_mask_parameters(cls):
+    """`(position, name, mask position, name + "_mask")` for each call parameter that has
+    a mask parameter of its own (MultiHeadAttention's `value` and `value_mask`)."""
+    cached = cls.__dict__.get("_named_mask_parameters")
+    if cached is None:
+        names = list(inspect.signature(cls.call).parameters)[1:]  # without `self`
+        cached = tuple(
+            (i, n, names.index(n + "_mask"), n + "_mask")
+            for i, n in enumerate(names)
+            if n + "_mask" in names
+        )
+        cls._named_mask_parameters = cached
+    return cached
+
+
 def _passed_mask(cls, args, kwargs):
     """The mask a call received, by keyword or in the `mask` parameter's position."""
     mask = kwargs.get("mask")
@@ -88,10 +106,17 @@ def _passed_mask(cls, args, kwargs):
     return mask
 
 
-_MASKING_UNSUPPORTED = (
-    "minikeras does not support masking yet: no layer receives or propagates a mask, so "
-    "the results would differ from Keras's."
-)
+def _has_mask(masks):
+    return masks is not None and any(m is not None for m in flatten(masks))
+
+
+def _keep_masks(originals, converted):
+    """Re-attaches the masks of `originals` to their converted copies (autocast)."""
+    for before, after in zip(flatten(originals), flatten(converted)):
+        if after is not before:
+            mask = get_keras_mask(before)
+            if mask is not None:
+                set_keras_mask(after, mask)
 
 
 def _shapes_of(structure):
@@ -610,25 +635,78 @@ class Layer:
         if kwargs.get("mask") is not None and not _call_signature_flags(cls)[1]:
             raise TypeError(
                 f"{cls.__name__}.call() got an unexpected keyword argument 'mask' (its call "
-                f"takes no mask). {_MASKING_UNSUPPORTED}"
+                "takes no mask)."
             )
 
-    def _check_no_output_mask(self, inputs, mask, symbolic=False):
-        """Raises if Keras would attach a mask to this layer's outputs: its `compute_mask`
-        gives one or, in a graph, a mask passed to the call would flow on to later layers."""
-        if type(self).compute_mask is Layer.compute_mask and not (symbolic and mask is not None):
+    # -- masks ------------------------------------------------------------------------------
+    def _call_masks(self, args, kwargs, has_mask):
+        """The mask a call starts from (Keras's "previous mask"), as Keras finds it.
+
+        An explicit `mask` argument wins; otherwise the masks carried by the inputs. When
+        the call takes a `mask` and gets one tensor argument (or structure), that
+        argument's masks fill `mask`.
+        """
+        for position, name, mask_position, mask_name in _named_mask_parameters(type(self)):
+            # As Keras: a call with `<name>_mask` parameters gets each argument's mask there.
+            value = args[position] if position < len(args) else kwargs.get(name)
+            if value is not None and kwargs.get(mask_name) is None and mask_position >= len(args):
+                found = map_structure(get_keras_mask, value)
+                if _has_mask(found):
+                    kwargs[mask_name] = found
+        passed = _passed_mask(type(self), args, kwargs)
+        if passed is not None:
+            return passed
+        first = args[0] if args else None
+        found = map_structure(get_keras_mask, first)
+        if not _has_mask(found):
+            return None
+        tensor_kwargs = any(
+            isinstance(v, _TENSOR_TYPES) for k, v in kwargs.items() if k not in ("mask", "training")
+        )
+        if has_mask and len(args) == 1 and not tensor_kwargs:
+            kwargs["mask"] = found
+        return found
+
+    def _set_output_masks(self, inputs, outputs, previous_mask):
+        """Attaches `compute_mask`'s masks to the outputs, or warns (as Keras) when this
+        layer does not support masking and so drops the mask it was given."""
+        if not self.supports_masking:
+            if _has_mask(previous_mask) and self._warns_of_dropped_masks:
+                warnings.warn(
+                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input "
+                    "with a mask attached to it. However, this layer does not support masking "
+                    "and will therefore destroy the mask information. Downstream layers will "
+                    "not see the mask.",
+                    stacklevel=3,
+                )
             return
-        if any(m is not None for m in flatten(self.compute_mask(inputs, mask))):
-            raise NotImplementedError(
-                f'The outputs of layer "{self.name}" would carry a mask (from its compute_mask '
-                "or the mask passed to it) that Keras passes on to the next layers and the "
-                f"loss. {_MASKING_UNSUPPORTED}"
-            )
+        flat_outputs = flatten(outputs)
+        if all(get_keras_mask(t) is not None for t in flat_outputs):
+            return  # the call set them itself
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for tensor, mask in zip(flat_outputs, flatten(masks)):
+            if mask is not None and get_keras_mask(tensor) is None:
+                set_keras_mask(tensor, mask)
 
     def compute_mask(self, inputs, previous_mask):
-        """The mask of the outputs. minikeras has no masking yet: layers that override this
-        must return None (a mask raises NotImplementedError)."""
+        """The mask of the outputs: by default the input's mask, passed on unchanged.
+
+        Args:
+            inputs: the call's first argument.
+            previous_mask: the mask the call received (explicitly or from the inputs).
+
+        Returns:
+            booleans of the outputs' leading shape (False = masked out), or None.
+        """
         return previous_mask
+
+    _warns_of_dropped_masks = True
+
+    def _makes_masks(self):
+        """Whether this layer may make a mask from unmasked inputs (it defines compute_mask)."""
+        return self.supports_masking and type(self).compute_mask is not Layer.compute_mask
 
     def __call__(self, *args, **kwargs):
         if len(args) > 1 or "mask" in kwargs:
@@ -642,11 +720,16 @@ class Layer:
                 return self._symbolic_call(args, kwargs)
         elif any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
+        # Masks are looked for only when some tensor carries one or a mask is passed.
+        masked = bool(_mask_table) or kwargs.get("mask") is not None
         if self.autocast:
             first = args[0] if len(args) == 1 else None
             # One tensor already in the layer's dtype (the usual call) needs no conversion.
             if type(first) is not Tensor or dtype_name(first.data.dtype) != self._dtype:
-                args = _to_tensors(args, self._dtype)
+                converted = _to_tensors(args, self._dtype)
+                if masked and args:
+                    _keep_masks(args[0], converted[0])
+                args = converted
         if kwargs:
             kwargs = {
                 k: _autocast(v, np.dtype(self._dtype)) if isinstance(v, np.ndarray) else v
@@ -658,6 +741,7 @@ class Layer:
             training = context.training[-1]  # inherited from the enclosing call
         if has_training and training is not None:
             kwargs["training"] = training
+        previous_mask = self._call_masks(args, kwargs, has_mask) if masked else None
         if not has_mask:
             kwargs.pop("mask", None)
         if depth == 0:
@@ -674,9 +758,11 @@ class Layer:
                     assert_input_compatibility(self.input_spec, args[0], self.name)
                     object.__setattr__(self, "_checked_shape", shape)
             outputs = self.call(*args, **kwargs)
-            if self.supports_masking:
-                mask = _passed_mask(type(self), args, kwargs)
-                self._check_no_output_mask(args[0] if args else None, mask)
+            # (`_makes_masks`, inlined: this runs at every eager call.)
+            if previous_mask is not None or (
+                type(self).compute_mask is not Layer.compute_mask and self.supports_masking
+            ):
+                self._set_output_masks(args[0] if args else None, outputs, previous_mask)
         finally:
             context.training.pop()
             context.eager_depth = depth
@@ -692,10 +778,25 @@ class Layer:
         self._maybe_build(args, kwargs)
         if self.input_spec is not None and args:
             assert_input_compatibility(self.input_spec, args[0], self.name)
-        outputs = _symbolic_call(self, args, kwargs)
-        if self.supports_masking:
-            mask = _passed_mask(type(self), args, kwargs)
-            self._check_no_output_mask(args[0] if args else None, mask, True)
+        # A call that takes a mask gets its input's mask when its output shapes are found,
+        # but the node does not record it: a model's run finds it again on the values.
+        call_kwargs = dict(kwargs)
+        previous_mask = self._call_masks(args, call_kwargs, _call_signature_flags(type(self))[1])
+        outputs = _symbolic_call(self, args, call_kwargs)
+        if len(call_kwargs) != len(kwargs) and flatten(outputs):
+            node = flatten(outputs)[0].node
+            node.kwargs = kwargs
+            node.inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        if previous_mask is not None or self._makes_masks():
+            # compute_mask runs ops on symbolic tensors: they must record, also while a
+            # Sequential builds its graph inside an eager call.
+            context = _symbolic.call_context
+            depth = context.eager_depth
+            context.eager_depth = 0
+            try:
+                self._set_output_masks(args[0] if args else None, outputs, previous_mask)
+            finally:
+                context.eager_depth = depth
         node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
         self._inbound_nodes.append(node)
         return outputs

@@ -12,12 +12,11 @@ multiplies by `sample_weight` and reduces:
 Divisions are "divide-no-nan": an empty batch or zero total weight gives 0, not NaN.
 """
 
-import weakref
-
 import numpy as np
 
 from minikeras import config, ops
 from minikeras.autodiff import Tensor
+from minikeras.autodiff.masks import get_keras_mask, set_keras_mask  # noqa: F401 (re-exported)
 from minikeras.autodiff.tensor import dtype_name
 from minikeras.utils.naming import auto_name
 
@@ -70,27 +69,8 @@ def standardize_reduction(reduction):
 
 # -- masks --------------------------------------------------------------------------------
 # A loss function may mark entries of its per-sample values as "not counted" (sparse
-# cross-entropy with `ignore_class` does). Keras keeps that mask on the tensor itself; here it
-# lives in a small side table keyed by the tensor, dropped when the tensor is freed.
-_masks = {}
-
-
-def set_keras_mask(tensor, mask):
-    """Attaches a boolean `mask` (same shape as `tensor`) to `tensor`."""
-    key = id(tensor)
-
-    def forget(_, key=key):
-        _masks.pop(key, None)
-
-    _masks[key] = (weakref.ref(tensor, forget), np.asarray(mask, dtype=bool))
-
-
-def get_keras_mask(tensor):
-    """Returns the mask attached to `tensor` by `set_keras_mask`, or None."""
-    entry = _masks.get(id(tensor))
-    if entry is None or entry[0]() is not tensor:
-        return None
-    return entry[1]
+# cross-entropy with `ignore_class` does), and a model's predictions may carry the mask of
+# their timesteps: both are Keras masks (`autodiff/masks.py`).
 
 
 # -- shapes -------------------------------------------------------------------------------
@@ -164,6 +144,17 @@ def apply_mask(sample_weight, mask, dtype, reduction):
         return ops.convert_to_tensor(float_mask, dtype=dtype)
     sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), dtype)
     float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+    try:
+        np.broadcast_shapes(tuple(float_mask.shape), tuple(sample_weight.shape))
+    except ValueError:
+        # Keras fails here too (a broadcasting error): say which arrays and how to fix it.
+        raise ValueError(
+            f"sample_weight of shape {tuple(sample_weight.shape)} does not broadcast against "
+            f"the mask of the predictions, of shape {tuple(mask.shape)} (a padded sequence's "
+            "timesteps): give one weight per timestep, shape "
+            f"{tuple(mask.shape)}, or per sample with a trailing 1, shape "
+            f"{(mask.shape[0], 1)}."
+        ) from None
     return ops.multiply(sample_weight, ops.convert_to_tensor(float_mask, dtype=dtype))
 
 

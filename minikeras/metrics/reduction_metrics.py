@@ -17,6 +17,7 @@ from minikeras import config
 from minikeras.autodiff import convert_to_tensor, no_grad
 from minikeras.losses import ALL_OBJECTS as _LOSS_OBJECTS
 from minikeras.losses import get_keras_mask, squeeze_or_expand_to_same_rank
+from minikeras.losses.loss import apply_mask
 from minikeras.metrics.metric import Metric, to_numpy
 
 
@@ -160,8 +161,14 @@ class MeanMetricWrapper(Mean):
             self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        # As Keras: masked entries of the predictions (padded timesteps) weigh 0.
+        pred_mask = get_keras_mask(y_pred)
         with no_grad():
             values = self._fn(y_true, y_pred, **self._fn_kwargs)
+            if pred_mask is not None:
+                sample_weight = np.asarray(
+                    apply_mask(sample_weight, pred_mask, dtype=self.dtype, reduction="sum")
+                )
         mask = get_keras_mask(values)
         self._update(values, sample_weight, mask=mask)
 

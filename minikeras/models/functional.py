@@ -17,6 +17,7 @@ import functools
 import warnings
 
 from minikeras.autodiff import convert_to_tensor
+from minikeras.autodiff.masks import any_masks, get_keras_mask, set_keras_mask
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
@@ -287,6 +288,7 @@ class Functional(Model):
                     )
                 converted.append(None)
                 continue
+            original = value
             value = convert_to_tensor(value, tensor.dtype)  # as Keras: the Input's dtype
             shape = value.data.shape
             known = checked.get(id(tensor))
@@ -295,6 +297,8 @@ class Functional(Model):
                 checked[id(tensor)] = known
             if known[1] is not None:
                 value = known[1](value)
+            if value is not original and any_masks():
+                set_keras_mask(value, get_keras_mask(original))  # a converted copy keeps it
             converted.append(value)
         return converted
 
@@ -369,12 +373,14 @@ class Functional(Model):
         return adjust
 
     def call(self, inputs, training=None, mask=None):
-        if mask is not None and any(m is not None for m in flatten(mask)):
-            raise NotImplementedError(
-                f'Model "{self.name}" received a mask: minikeras does not support masking yet.'
-            )
+        given = self._match_inputs(inputs)
+        if mask is not None:
+            # As Keras: a mask passed to the model is attached to its inputs, in order.
+            for value, input_mask in zip(given, flatten(mask)):
+                if input_mask is not None and value is not None:
+                    set_keras_mask(value, input_mask)
         values = {}
-        for tensor, value in zip(self.inputs, self._match_inputs(inputs)):
+        for tensor, value in zip(self.inputs, given):
             values[id(tensor)] = value
 
         def lookup(item):

@@ -2,6 +2,8 @@
 
 import inspect
 
+from minikeras.autodiff import convert_to_tensor
+from minikeras.autodiff.masks import set_keras_mask
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.functional import Functional
@@ -175,13 +177,17 @@ class Sequential(Model):
                 _check_single_input(layer)
                 raise
         self._functional = Functional(inputs, outputs, name=f"{self.name}_graph")
+        # Its layers set their own masks; the Sequential warns about masks, not its graph.
+        self._functional._warns_of_dropped_masks = False
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
-        if any(m is not None for m in flatten(mask)):
-            raise NotImplementedError(
-                f'Model "{self.name}" received a mask: minikeras does not support masking yet.'
-            )
+        if mask is not None:
+            # As Keras: the mask passed to the model is the mask of its input.
+            if not isinstance(inputs, (list, tuple, dict)):
+                inputs = convert_to_tensor(inputs)
+            for value, input_mask in zip(flatten(inputs), flatten(mask)):
+                set_keras_mask(value, input_mask)
         if self._functional is None and not self._eager_only and hasattr(inputs, "shape"):
             self.build((None, *tuple(inputs.shape)[1:]))
         if self._functional is not None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, Variable, no_grad
+from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.tree import flatten, map_structure
 
 # Sizes substituted for unknown dimensions in the two probe runs: (batch, other axes).
@@ -96,6 +97,15 @@ class KerasTensor:
     @property
     def _keras_history(self):
         return (self.node, self.index)
+
+    @property
+    def _keras_mask(self):
+        """The symbolic mask of this tensor (a boolean KerasTensor), or None."""
+        return get_keras_mask(self)
+
+    @_keras_mask.setter
+    def _keras_mask(self, mask):
+        set_keras_mask(self, mask)
 
     def __repr__(self):
         name = f", name={self.name}" if self.name else ""

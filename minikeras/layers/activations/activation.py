@@ -19,6 +19,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.built = True  # no weights: built at construction, as in Keras
         if activation is None:
             raise ValueError("Activation layer needs an activation, got None.")

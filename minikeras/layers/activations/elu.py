@@ -22,6 +22,7 @@ class ELU(Layer):
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.built = True  # no weights: built at construction, as in Keras
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
             raise ValueError(f"ELU: `alpha` must be a number. Received alpha={alpha!r}.")

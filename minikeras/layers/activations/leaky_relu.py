@@ -28,6 +28,7 @@ class LeakyReLU(Layer):
                 stacklevel=2,
             )
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.built = True  # no weights: built at construction, as in Keras
         if (
             negative_slope is None

@@ -35,6 +35,7 @@ class PReLU(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
         self.alpha_constraint = constraints.get(alpha_constraint)

@@ -34,6 +34,7 @@ class ReLU(Layer):
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.built = True  # no weights: built at construction, as in Keras
         self.max_value = _non_negative(max_value, "max_value", allow_none=True)
         self.negative_slope = _non_negative(negative_slope, "negative_slope")

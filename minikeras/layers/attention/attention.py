@@ -47,6 +47,7 @@ class Attention(Layer):
 
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # as Keras: the output carries the query's mask
         self.use_scale = use_scale
         self.score_mode = score_mode
         self.dropout = dropout
@@ -130,6 +131,13 @@ class Attention(Layer):
         if return_attention_scores:
             return output, weights
         return output
+
+    def compute_mask(self, inputs, mask=None):
+        """The query's mask, or None."""
+        self._validate_inputs(inputs, mask)
+        if mask is None or mask[0] is None:
+            return None
+        return mask[0]
 
     def compute_output_shape(self, input_shape):
         self._validate_inputs(input_shape)

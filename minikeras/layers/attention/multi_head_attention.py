@@ -14,6 +14,7 @@ import string
 import numpy as np
 
 from minikeras import constraints, initializers, ops, regularizers
+from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.layers.attention.attention import as_bool_mask
 from minikeras.layers.core.einsum_dense import EinsumDense
 from minikeras.layers.layer import Layer
@@ -150,6 +151,7 @@ class MultiHeadAttention(Layer):
         if not 0 <= dropout < 1:
             raise ValueError(f"MultiHeadAttention dropout must be in [0, 1), got {dropout!r}.")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.supports_masking = True  # as Keras: the output carries the query's mask
         self._num_heads = num_heads
         self._key_dim = key_dim
         self._value_dim = value_dim if value_dim else key_dim
@@ -345,7 +347,8 @@ class MultiHeadAttention(Layer):
         training=None,
         use_causal_mask=False,
     ):
-        if query_mask is not None:
+        implicit_query_mask = get_keras_mask(query)
+        if query_mask is not None and query_mask is not implicit_query_mask:
             # Keras 3 reads the query's mask from the tensor's implicit Keras mask only and
             # ignores this argument; rather than ignore it too, say so.
             raise ValueError(
@@ -353,10 +356,14 @@ class MultiHeadAttention(Layer):
                 "reads the implicit mask of `query`). Pass `attention_mask` of shape "
                 "(batch, T, S) instead."
             )
+        query_mask = implicit_query_mask
+        # As Keras: the masks the inputs carry are used here and taken off the inputs.
+        for tensor in (query, value, key):
+            set_keras_mask(tensor, None)
         if key is None:
             key = value
         mask = self._compute_attention_mask(
-            query, value, value_mask, key_mask, attention_mask, use_causal_mask
+            query, value, value_mask, key_mask, attention_mask, use_causal_mask, query_mask
         )
         gate = self._gate_dense(query) if self._use_gate else None
         query = self.query_dense(query)
@@ -368,15 +375,19 @@ class MultiHeadAttention(Layer):
         if gate is not None:
             output = output * gate
         output = self.output_dense(output)
+        if query_mask is not None:
+            set_keras_mask(output, query_mask)
         if return_attention_scores:
             return output, scores
         return output
 
     def _compute_attention_mask(
-        self, query, value, value_mask, key_mask, attention_mask, use_causal_mask
+        self, query, value, value_mask, key_mask, attention_mask, use_causal_mask, query_mask=None
     ):
         """The boolean mask `(batch, T, S)` (or broadcastable) of allowed attention, or None."""
         masks = []
+        if query_mask is not None:
+            masks.append(as_bool_mask(query_mask)[..., :, None])
         for key_side in (value_mask, key_mask):
             if key_side is not None:
                 masks.append(as_bool_mask(key_side)[..., None, :])

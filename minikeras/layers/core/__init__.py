@@ -1,9 +1,10 @@
-"""Core layers: Dense, EinsumDense, Embedding, Identity, Lambda."""
+"""Core layers: Dense, EinsumDense, Embedding, Identity, Lambda, Masking."""
 
 from minikeras.layers.core.dense import Dense
 from minikeras.layers.core.einsum_dense import EinsumDense
 from minikeras.layers.core.embedding import Embedding
 from minikeras.layers.core.identity import Identity
 from minikeras.layers.core.lambda_layer import Lambda
+from minikeras.layers.core.masking import Masking
 
-__all__ = ["Dense", "EinsumDense", "Embedding", "Identity", "Lambda"]
+__all__ = ["Dense", "EinsumDense", "Embedding", "Identity", "Lambda", "Masking"]

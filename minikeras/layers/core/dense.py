@@ -45,6 +45,7 @@ class Dense(Layer):
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense units must be a positive integer, got {units!r}.")
         if lora_rank is not None:

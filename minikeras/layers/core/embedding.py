@@ -73,8 +73,9 @@ class Embedding(Layer):
         embeddings_initializer: initializer of the `(input_dim, output_dim)` matrix
             ("uniform", i.e. uniform in [-0.05, 0.05], by default).
         embeddings_regularizer, embeddings_constraint: optional penalty and constraint.
-        mask_zero: must be False: `mask_zero=True` raises NotImplementedError, since
-            minikeras layers do not receive or propagate masks yet.
+        mask_zero: whether index 0 is padding: the output then carries a mask that is
+            False where the input is 0, which later layers (RNNs, pooling, the loss and
+            metrics) honour, and the vocabulary keeps `input_dim` entries, 0 included.
         weights: optional initial matrix of shape `(input_dim, output_dim)`.
 
     Input shape: integers of any shape `(batch, ...)`; floats holding integers are accepted.
@@ -114,14 +115,8 @@ class Embedding(Layer):
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
-        if mask_zero:
-            raise NotImplementedError(
-                "Embedding(mask_zero=True) is not supported: minikeras does not support "
-                "masking yet, so the layers after it would see the padded positions that "
-                "Keras masks out. Use mask_zero=False (and, for example, sample weights of 0 "
-                "for the padding)."
-            )
-        self.mask_zero = False
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero  # as Keras
         # Indices must not be cast to the float compute dtype.
         self.autocast = False
         if weights is not None:
@@ -152,6 +147,12 @@ class Embedding(Layer):
         # A masking Embedding hands a mask to the next layers, which the recording does
         # not vouch for.
         return not self.mask_zero and super()._is_replayable()
+
+    def compute_mask(self, inputs, mask=None):
+        """False where the index is 0 (with `mask_zero=True`); otherwise no mask."""
+        if not self.mask_zero:
+            return None
+        return ops.not_equal(inputs, 0)
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape), self.output_dim)

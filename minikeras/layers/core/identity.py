@@ -15,6 +15,7 @@ class Identity(Layer):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.built = True  # no weights: built at construction, as in Keras
 
     def call(self, inputs):

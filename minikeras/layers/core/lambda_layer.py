@@ -52,7 +52,9 @@ class Lambda(Layer):
             arguments.
         output_shape: the output shape without the batch axis (a tuple), or a function of the
             full input shape; inferred by running `function` on small arrays when omitted.
-        mask: must be None: minikeras does not support masking yet (NotImplementedError).
+        mask: the outputs' mask: a function `mask(inputs, previous_mask)`, or a fixed
+            mask; None (the default) means the layer does not support masking, so a mask
+            reaching it is dropped with a warning, as in Keras.
         arguments: optional dict of keyword arguments passed to `function`.
 
     Saving: `get_config` stores the function by *name* only (with its module). A Python
@@ -76,13 +78,10 @@ class Lambda(Layer):
             output_shape = tuple(output_shape)
         if arguments is not None and not isinstance(arguments, dict):
             raise ValueError(f"Lambda: `arguments` must be a dict. Received {arguments!r}.")
-        if mask is not None:
-            raise NotImplementedError(
-                "Lambda(mask=...) is not supported: minikeras does not support masking yet."
-            )
         self.function = function
         self.arguments = dict(arguments or {})
         self.mask = mask
+        self.supports_masking = mask is not None  # as Keras
         self._output_shape = output_shape
         try:
             parameters = inspect.signature(function).parameters
@@ -98,6 +97,11 @@ class Lambda(Layer):
         if self._fn_expects_mask:
             kwargs["mask"] = mask
         return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
 
     def _infer_output_spec(self, inputs):
         return symbolic.compute_output_spec(self.call, (inputs,), {})

@@ -1,6 +1,9 @@
 """`Merge`: the base of the layers that combine a list of tensors elementwise."""
 
+import numpy as np
+
 from minikeras import ops
+from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.layers.layer import Layer
 
 
@@ -20,6 +23,56 @@ class Merge(Layer):
 
     _min_inputs = 1
     _max_inputs = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True  # as Keras
+
+    def compute_mask(self, inputs, mask=None):
+        """A timestep counts when it counts in any input (the masks ORed); no mask when
+        some input has none."""
+        if mask is None:
+            return None
+        self._check_masks(inputs, mask)
+        if any(m is None for m in mask):
+            return None
+        output_mask = mask[0]
+        for m in mask[1:]:
+            output_mask = ops.logical_or(output_mask, m)
+        return output_mask
+
+    def _check_masks(self, inputs, mask):
+        if not isinstance(mask, (list, tuple)) or not isinstance(inputs, (list, tuple)):
+            raise ValueError(
+                f'Layer "{self.name}": `inputs` and `mask` must be lists. Received: mask={mask!r}.'
+            )
+        if len(mask) != len(inputs):
+            raise ValueError(
+                f'Layer "{self.name}": `inputs` and `mask` must have the same length. '
+                f"Received {len(inputs)} inputs and {len(mask)} masks."
+            )
+
+    def _merge_skipping_masked(self, op, inputs):
+        """Merges with `op` pairwise, where a masked entry of one input takes the other's
+        value (Maximum and Minimum have no neutral value); the output carries the ORed mask
+        when every input has one."""
+        output = output_mask = None
+        for x in inputs:
+            mask = get_keras_mask(x)
+            if mask is not None:
+                mask = np.broadcast_to(np.expand_dims(mask, -1), x.shape)
+            if output is None:
+                output, output_mask = x, mask
+                continue
+            if mask is not None:
+                x = ops.where(mask, x, output)
+            if output_mask is not None:
+                output = ops.where(output_mask, output, x)
+            output_mask = None if mask is None or output_mask is None else output_mask | mask
+            output = op(output, x)
+        if output_mask is not None:
+            set_keras_mask(output, output_mask.any(axis=-1))
+        return output
 
     def _check_shapes(self, shapes):
         """Validates a list of input shapes and returns the output shape."""

@@ -21,6 +21,23 @@ class Concatenate(Merge):
             raise ValueError(f"Concatenate: `axis` must be an int. Received axis={axis!r}.")
         self.axis = axis
 
+    def compute_mask(self, inputs, mask=None):
+        """The masks joined along `axis` (an unmasked input counts everywhere); a timestep
+        counts when any of its joined entries does."""
+        if mask is None:
+            return None
+        self._check_masks(inputs, mask)
+        if all(m is None for m in mask):
+            return None
+        masks = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                m = ops.ones_like(x, dtype="bool")
+            elif len(m.shape) < len(x.shape):
+                m = ops.logical_or(ops.expand_dims(m, -1), ops.zeros_like(x, dtype="bool"))
+            masks.append(m)
+        return ops.any(ops.concatenate(masks, axis=self.axis), axis=-1)
+
     def _check_shapes(self, shapes):
         if not isinstance(shapes, (list, tuple)) or not shapes or not _is_shape(shapes[0]):
             raise ValueError(

@@ -125,6 +125,9 @@ class Dot(Merge):
             result = ops.expand_dims(result, -1)
         return result
 
+    def compute_mask(self, inputs, mask=None):
+        return None  # as Keras: a dot product carries no mask
+
     def get_config(self):
         config = super().get_config()
         config.update({"axes": self.axes, "normalize": self.normalize})

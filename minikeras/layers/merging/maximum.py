@@ -16,10 +16,7 @@ class Maximum(Merge):
     """
 
     def _merge_function(self, inputs):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = ops.maximum(output, x)
-        return output
+        return self._merge_skipping_masked(ops.maximum, inputs)
 
 
 def maximum(inputs, **kwargs):

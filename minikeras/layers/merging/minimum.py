@@ -16,10 +16,7 @@ class Minimum(Merge):
     """
 
     def _merge_function(self, inputs):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = ops.minimum(output, x)
-        return output
+        return self._merge_skipping_masked(ops.minimum, inputs)
 
 
 def minimum(inputs, **kwargs):

@@ -64,6 +64,7 @@ class BatchNormalization(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise ValueError(f"BatchNormalization: `axis` must be an int. Received axis={axis!r}.")
         if synchronized:

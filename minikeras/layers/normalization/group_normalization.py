@@ -52,6 +52,7 @@ class GroupNormalization(Layer):
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise TypeError(f"GroupNormalization: `axis` must be an int. Received axis={axis!r}.")
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.groups = groups
         self.axis = axis
         self.epsilon = epsilon

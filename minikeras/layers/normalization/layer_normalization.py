@@ -47,6 +47,7 @@ class LayerNormalization(Layer):
                 "LayerNormalization: rms_scaling is deprecated in Keras 3 and not supported."
             )
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         if isinstance(axis, (list, tuple)):
             if not axis or not all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
                 raise TypeError(

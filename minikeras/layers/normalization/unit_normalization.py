@@ -47,6 +47,7 @@ class UnitNormalization(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.axis = _axes_list(axis, "UnitNormalization")
         self.built = True  # no weights: built at construction, as in Keras
 

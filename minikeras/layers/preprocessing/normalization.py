@@ -45,6 +45,7 @@ class Normalization(Layer):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         if axis is None:
             axis = ()
         elif isinstance(axis, int) and not isinstance(axis, bool):

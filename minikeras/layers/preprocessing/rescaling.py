@@ -32,6 +32,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.scale = _check_number_or_list(scale, "scale")
         self.offset = _check_number_or_list(offset, "offset")
 

@@ -34,6 +34,7 @@ class GaussianNoise(Layer):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.built = True  # no weights: built at construction, as in Keras
         self.stddev = _check_fraction(stddev, "stddev", "GaussianNoise")
         self.seed = seed
@@ -77,6 +78,7 @@ class GaussianDropout(Layer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         self.built = True  # no weights: built at construction, as in Keras
         self.rate = _check_fraction(rate, "rate", "GaussianDropout")
         if rate == 1:

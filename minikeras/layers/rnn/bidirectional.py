@@ -141,15 +141,13 @@ class Bidirectional(Layer):
             object.__setattr__(self, "_initial_weights", None)
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
-        if mask is not None:
-            raise NotImplementedError(
-                f'Layer "{self.name}": masking is not supported by minikeras wrappers.'
-            )
         forward_state = backward_state = None
         if initial_state is not None:
             half = len(initial_state) // 2
             forward_state, backward_state = initial_state[:half], initial_state[half:]
         kwargs = {} if training is None else {"training": training}
+        if mask is not None:
+            kwargs["mask"] = mask  # as Keras: both directions skip the masked timesteps
         y = self.forward_layer(sequences, initial_state=forward_state, **kwargs)
         y_rev = self.backward_layer(sequences, initial_state=backward_state, **kwargs)
         states = ()
@@ -171,6 +169,14 @@ class Bidirectional(Layer):
         if self.return_state:
             return (output, *states)
         return output
+
+    def compute_mask(self, inputs, mask):
+        """The timesteps' mask on a returned sequence (on each one without merge_mode)."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if self.return_sequences:
+            return [mask, mask] if self.merge_mode is None else mask
+        return [None, None] if self.merge_mode is None else None
 
     def reset_state(self):
         """Zeroes both layers' states (stateful layers only)."""

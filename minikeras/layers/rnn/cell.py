@@ -94,8 +94,20 @@ class RecurrentCell(Layer, DropoutMasks):
         """Constructor arguments of the recurrence primitive besides the masks."""
         return {"activation": self.activation, "use_bias": self.use_bias}
 
-    def run_sequence(self, sequences, states, return_sequences, go_backwards, training):
-        """Runs the recurrence over `sequences`; returns `(output, *final_states)`."""
+    def run_sequence(
+        self,
+        sequences,
+        states,
+        return_sequences,
+        go_backwards,
+        training,
+        mask=None,
+        zero_output_for_mask=False,
+    ):
+        """Runs the recurrence over `sequences`; returns `(output, *final_states)`.
+
+        `mask` (numpy booleans `(batch, timesteps)`, or None) marks the timesteps that
+        count; a masked timestep keeps the previous states (see `fused.py`)."""
         batch, _, input_dim = sequences.shape
         input_masks, recurrent_masks = self.dropout_masks(
             batch, input_dim, sequences.data.dtype, training
@@ -105,6 +117,8 @@ class RecurrentCell(Layer, DropoutMasks):
             go_backwards=go_backwards,
             input_masks=input_masks,
             recurrent_masks=recurrent_masks,
+            mask=mask,
+            zero_output_for_mask=zero_output_for_mask,
             **self.recurrence_arguments(),
         )
         weights = [self.kernel, self.recurrent_kernel] + ([self.bias] if self.use_bias else [])

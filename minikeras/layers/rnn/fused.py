@@ -19,6 +19,11 @@ states. Gate blocks along the `k * units` axis are in Keras's order: LSTM `i, f,
 
 Dropout masks (drawn by the layer once per call, so every timestep uses the same mask) are
 constructor arguments: a list with one mask for all gates, or one per gate, or None.
+
+A timestep mask (Keras masking, `(batch, timesteps)` booleans) is a constructor argument too:
+where a sample's timestep is masked, its states stay those of the previous step and its
+output is that previous state (zeros with `zero_output_for_mask`), as in Keras. The backward
+pass sends a masked step's gradient straight on to the previous states.
 """
 
 import numpy as np
@@ -178,6 +183,8 @@ class _Recurrence(Function):
         go_backwards=False,
         input_masks=None,
         recurrent_masks=None,
+        mask=None,
+        zero_output_for_mask=False,
     ):
         self.activation = _Activation(activation)
         self.recurrent_activation = _Activation(recurrent_activation or activations.sigmoid)
@@ -186,6 +193,12 @@ class _Recurrence(Function):
         self.go_backwards = go_backwards
         self.input_masks = input_masks
         self.recurrent_masks = recurrent_masks
+        self.zero_output_for_mask = zero_output_for_mask
+        self.keep = None
+        if mask is not None:
+            # Time-major `(timesteps, batch, 1)`, in processing order.
+            keep = np.asarray(mask, dtype=bool).T[..., None]
+            self.keep = np.ascontiguousarray(keep[::-1] if go_backwards else keep)
 
     def _split(self, arrays):
         x, kernel, recurrent_kernel, *rest = arrays
@@ -217,18 +230,37 @@ class _Recurrence(Function):
         return np.ascontiguousarray(gxt.transpose(1, 0, 2)), g_kernel
 
     def _outputs(self, hs, *states):
+        zero = self.zero_output_for_mask and self.keep is not None
         if self.return_sequences:
-            output = np.ascontiguousarray(hs.transpose(1, 0, 2))
+            output = np.ascontiguousarray((hs * self.keep if zero else hs).transpose(1, 0, 2))
         else:
-            output = hs[-1].copy()
+            output = hs[-1] * self.keep[-1] if zero else hs[-1].copy()
         return (output, *[s.copy() for s in states])
 
     def _sequence_gradient(self, g_output):
         """The output's gradient per timestep (time-major), or None when only the last
         step is returned (its gradient is added to the final state's)."""
+        if self.zero_output_for_mask and self.keep is not None:
+            if not self.return_sequences:
+                return None
+            return g_output.transpose(1, 0, 2) * self.keep
         if self.return_sequences:
             return g_output.transpose(1, 0, 2)
         return None
+
+    def _last_output_gradient(self, g_output):
+        """The gradient the last output (when it alone is returned) sends to the final h."""
+        if self.zero_output_for_mask and self.keep is not None:
+            return g_output * self.keep[-1]
+        return g_output
+
+    @staticmethod
+    def _split_masked(gradient, keep):
+        """`(gradient of the step's new state, gradient passed straight to the previous
+        state)`: a masked step kept the previous state."""
+        if keep is None:
+            return gradient, None
+        return gradient * keep, gradient * ~keep
 
     def _gradients(self, g_x, g_kernel, g_recurrent, g_bias, g_states):
         needs = self.needs_grad
@@ -249,28 +281,33 @@ class SimpleRNNRecurrence(_Recurrence):
         masks = self.recurrent_masks
         hs = np.empty(xw.shape[:2] + (recurrent_kernel.shape[0],), dtype=xw.dtype)
         pre = np.empty_like(hs) if act.needs_input else None
-        h = h0
+        h, keep = h0, self.keep
         for t in range(len(xw)):
             a = xw[t] + _project(h, recurrent_kernel, masks)
             if pre is not None:
                 pre[t] = a
-            h = hs[t] = act(a)
+            h = hs[t] = act(a) if keep is None else np.where(keep[t], act(a), h)
         self.hs, self.h0, self.pre, self.recurrent_kernel = hs, h0, pre, recurrent_kernel
         return self._outputs(hs, hs[-1])
 
     def backward(self, g_output, g_h):
         hs, h0, pre, recurrent_kernel = self.hs, self.h0, self.pre, self.recurrent_kernel
         g_seq = self._sequence_gradient(g_output)
-        g_carry = g_h if g_seq is not None else g_h + g_output
+        last = self.return_sequences
+        g_carry = g_h if last else g_h + self._last_output_gradient(g_output)
         g_recurrent = np.zeros_like(recurrent_kernel)
         g_xw = np.empty_like(hs)
-        act, masks = self.activation, self.recurrent_masks
+        act, masks, keep = self.activation, self.recurrent_masks, self.keep
         for t in range(len(hs) - 1, -1, -1):
             gh = g_carry + g_seq[t] if g_seq is not None else g_carry
+            gh, g_skip = self._split_masked(gh, None if keep is None else keep[t])
+            # (A masked row's stored h is the kept one; its gradient here is 0.)
             ga = act.gradient(gh, None if pre is None else pre[t], hs[t])
             g_xw[t] = ga
             h_prev = hs[t - 1] if t else h0
             g_carry = _project_backward(h_prev, recurrent_kernel, masks, ga, g_recurrent)
+            if g_skip is not None:
+                g_carry += g_skip
         needs = self.needs_grad
         g_x, g_kernel = self._inputs_backward(g_xw, needs[1], needs[0])
         g_bias = g_xw.sum(axis=(0, 1)) if self.use_bias else None
@@ -307,7 +344,7 @@ class LSTMRecurrence(_Recurrence):
         ig = np.empty((batch, units), dtype=gates.dtype)
         candidate = np.empty((batch, units), dtype=gates.dtype)
         c_ = slice(2 * units, 3 * units)
-        c = c0
+        c, keep = c0, self.keep
         for t in range(steps):
             gate = gates[t]
             if masks is None:
@@ -329,6 +366,9 @@ class LSTMRecurrence(_Recurrence):
             c += ig
             act.apply(c, tanh_cs[t])
             np.multiply(o, tanh_cs[t], out=hs_all[t + 1])
+            if keep is not None:  # a masked row keeps its states
+                np.copyto(c, cs[t - 1] if t else c0, where=~keep[t])
+                np.copyto(hs_all[t + 1], hs_all[t], where=~keep[t])
         hs = hs_all[1:]
         self.gates, self.cs, self.tanh_cs, self.hs_all, self.pre = gates, cs, tanh_cs, hs_all, pre
         self.c0, self.recurrent_kernel = c0, recurrent_kernel
@@ -342,8 +382,10 @@ class LSTMRecurrence(_Recurrence):
         steps, batch = gates.shape[:2]
         dtype = gates.dtype
         g_seq = self._sequence_gradient(g_output)
-        gh_carry = g_h if g_seq is not None else g_h + g_output
+        last = self.return_sequences
+        gh_carry = g_h if last else g_h + self._last_output_gradient(g_output)
         gc = np.array(g_c, dtype=dtype)  # the carry's gradient, updated in place
+        keep = self.keep
         g_xw = np.empty_like(gates)  # each step's pre-activation gradient
         recurrent_kernel_t = np.ascontiguousarray(recurrent_kernel.T)
         gh_sum = np.empty((batch, units), dtype=dtype)
@@ -354,6 +396,10 @@ class LSTMRecurrence(_Recurrence):
         c_, o_ = slice(2 * units, 3 * units), slice(3 * units, None)
         for t in range(steps - 1, -1, -1):
             gh = gh_carry if g_seq is None else np.add(gh_carry, g_seq[t], out=gh_sum)
+            if keep is not None:  # a masked step's gradients go straight to the previous states
+                gh, gh_skip = self._split_masked(gh, keep[t])
+                gc_skip = gc * ~keep[t]
+                gc *= keep[t]
             gate = gates[t]
             i, f, g, o = (gate[:, k * units : (k + 1) * units] for k in range(4))
             z = None if pre is None else pre[t]
@@ -372,6 +418,9 @@ class LSTMRecurrence(_Recurrence):
                 gh_carry = np.matmul(g_z, recurrent_kernel_t, out=carry)
             else:
                 gh_carry = _project_backward(hs_all[t], recurrent_kernel, masks, g_z, None)
+            if keep is not None:
+                gh_carry = gh_carry + gh_skip
+                gc += gc_skip
         # h_{t-1} of every step against its gates' gradient: one product for all timesteps.
         g_recurrent = np.zeros_like(recurrent_kernel)
         _project_backward(hs_all[:-1], None, masks, g_xw, g_recurrent, want_h=False)
@@ -412,7 +461,7 @@ class GRURecurrence(_Recurrence):
         inner_h = np.empty_like(hh)  # the candidate's recurrent term before the reset gate
         pre_zr = np.empty_like(zr) if rec_act.needs_input else None
         pre_h = np.empty_like(hh) if act.needs_input else None
-        h = h0
+        h, keep = h0, self.keep
         for t in range(steps):
             if reset_after:
                 m = _project(h, recurrent_kernel, masks)
@@ -437,7 +486,8 @@ class GRURecurrence(_Recurrence):
             if pre_h is not None:
                 pre_h[t] = a_h
             hh[t] = act(a_h)
-            h = hs[t] = z * h + (1 - z) * hh[t]
+            h_new = z * h + (1 - z) * hh[t]
+            h = hs[t] = h_new if keep is None else np.where(keep[t], h_new, h)
         self.zr, self.hh, self.hs, self.inner_h = zr, hh, hs, inner_h
         self.pre_zr, self.pre_h = pre_zr, pre_h
         self.h0, self.recurrent_kernel = h0, recurrent_kernel
@@ -451,13 +501,16 @@ class GRURecurrence(_Recurrence):
         reset_after = self.reset_after
         act, rec_act, masks = self.activation, self.recurrent_activation, self.recurrent_masks
         g_seq = self._sequence_gradient(g_output)
-        g_carry = g_h if g_seq is not None else g_h + g_output
+        last = self.return_sequences
+        g_carry = g_h if last else g_h + self._last_output_gradient(g_output)
         g_recurrent = np.zeros_like(recurrent_kernel)
         steps, batch = hs.shape[:2]
+        keep = self.keep
         g_xw = np.empty((steps, batch, 3 * units), dtype=hs.dtype)
         g_recurrent_bias = np.zeros(3 * units, dtype=hs.dtype) if reset_after else None
         for t in range(steps - 1, -1, -1):
             gh = g_carry + g_seq[t] if g_seq is not None else g_carry
+            gh, g_skip = self._split_masked(gh, None if keep is None else keep[t])
             h_prev = hs[t - 1] if t else self.h0
             z, r = zr[t, :, :units], zr[t, :, units:]
             g_zr = np.empty((batch, 2 * units), dtype=hs.dtype)
@@ -490,7 +543,7 @@ class GRURecurrence(_Recurrence):
                     g_a_zr,
                     g_recurrent[:, : 2 * units],
                 )
-            g_carry = g_prev
+            g_carry = g_prev if g_skip is None else g_prev + g_skip
         needs = self.needs_grad
         g_x, g_kernel = self._inputs_backward(g_xw, needs[1], needs[0])
         g_bias = None

@@ -8,6 +8,8 @@ states, the stateful bookkeeping and the outputs. Any other cell is called once 
 timestep.
 """
 
+import inspect
+
 import numpy as np
 
 from minikeras import ops, random
@@ -107,7 +109,8 @@ class RNN(Layer):
         stateful: each batch starts from the final states of the previous one (sample
             `i` continues sample `i`); needs a fixed batch size; `reset_states()` zeroes them.
         unroll: accepted for compatibility; it changes nothing here.
-        zero_output_for_mask: accepted; masking is not supported.
+        zero_output_for_mask: whether masked timesteps output zeros (else the previous
+            output state).
 
     Call arguments:
         sequences: `(batch, timesteps, features)`.
@@ -127,6 +130,7 @@ class RNN(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask passes through, as in Keras
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(cell)
         if not isinstance(cell, Layer) or not callable(getattr(cell, "call", None)):
@@ -279,26 +283,34 @@ class RNN(Layer):
         return states if nested else states[0]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if mask is not None:
-            raise NotImplementedError(
-                f'Layer "{self.name}": masking is not supported by minikeras recurrent layers.'
-            )
         if sequences.shape[1] == 0:
             raise ValueError(
                 f'Layer "{self.name}" needs at least one timestep, received sequences of '
                 f"shape {tuple(sequences.shape)}."
             )
+        mask = self._timestep_mask(sequences, mask)
         states = self._initial_states(sequences, initial_state)
         run_sequence = getattr(self.cell, "run_sequence", None)
+        if mask is not None and run_sequence is not None:
+            if "mask" not in inspect.signature(run_sequence).parameters:
+                run_sequence = None  # (stacked cells) step through time with the mask
         if run_sequence is None:
-            output, final_states = self._step_through(sequences, states, training)
+            if mask is not None:
+                output, final_states = self._step_through_masked(sequences, states, mask, training)
+            else:
+                output, final_states = self._step_through(sequences, states, training)
         else:
+            # The fused recurrence takes the mask itself (only passed when there is one).
+            masking = {} if mask is None else {"mask": mask}
+            if mask is not None and self.zero_output_for_mask:
+                masking["zero_output_for_mask"] = True
             outputs = run_sequence(
                 sequences,
                 states,
                 return_sequences=self.return_sequences,
                 go_backwards=self.go_backwards,
                 training=bool(training),
+                **masking,
             )
             output, final_states = outputs[0], list(outputs[1:])
         if self.stateful:
@@ -307,6 +319,64 @@ class RNN(Layer):
         if self.return_state:
             return (output, *final_states)
         return output
+
+    def _timestep_mask(self, sequences, mask):
+        """The `(batch, timesteps)` boolean mask as a numpy array, or None when every
+        timestep counts (the unmasked path then gives the same numbers, faster)."""
+        if mask is None:
+            return None
+        mask = flatten(mask)[0]  # as Keras: the timesteps' mask is the same for every input
+        if mask is None:
+            return None
+        mask = np.asarray(getattr(mask, "data", mask)).astype(bool)
+        if mask.shape != tuple(sequences.shape[:2]):
+            raise ValueError(
+                f'Layer "{self.name}": the mask must have shape (batch, timesteps) = '
+                f"{tuple(sequences.shape[:2])}, received a mask of shape {mask.shape} for "
+                f"sequences of shape {tuple(sequences.shape)}."
+            )
+        return None if mask.all() else mask
+
+    def _step_through_masked(self, sequences, states, mask, training):
+        """Runs the cell one timestep at a time; where a sample's timestep is masked, its
+        states stay those of the previous step and its output is the previous output
+        state (zeros with `zero_output_for_mask`), as Keras's masked recurrence does.
+
+        Gradients flow through the kept states to the earlier steps, by autodiff."""
+        cell_kwargs = {}
+        if "training" in _call_parameters(self.cell):
+            cell_kwargs["training"] = training
+        for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
+            getattr(self.cell, reset, lambda: None)()  # one dropout mask for this call
+        steps = range(sequences.shape[1])
+        if self.go_backwards:
+            steps = reversed(steps)
+        zeros = np.zeros((), dtype=self.dtype)
+        outputs = []
+        for t in steps:
+            keep = mask[:, t : t + 1]
+            output, new_states = self.cell(sequences[:, t], states, **cell_kwargs)
+            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            # The previous output is the first state (of the last cell, for stacked cells).
+            previous = states[-1] if isinstance(states[0], (list, tuple)) else states
+            previous = flatten(previous)[0]
+            output = ops.where(keep, output, zeros if self.zero_output_for_mask else previous)
+            kept = [ops.where(keep, n, o) for n, o in zip(flatten(new_states), flatten(states))]
+            states = pack_sequence_as(new_states, kept)
+            outputs.append(output)
+        for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
+            getattr(self.cell, reset, lambda: None)()
+        if self.return_sequences:
+            return ops.stack(outputs, axis=1), states
+        return outputs[-1], states
+
+    def compute_mask(self, inputs, mask):
+        """The timesteps' mask for `return_sequences`, else None; states carry none."""
+        mask = flatten(mask)[0] if mask is not None else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_size)
+        return output_mask
 
     def _step_through(self, sequences, states, training):
         """Calls a cell without a fused recurrence once per timestep (one graph per step)."""
