@@ -3,13 +3,13 @@
 The corpus is the 1990 US census list of first names (4,275 female, 1,219 male) shipped
 inside the `names` package from PyPI (`pip install names`), read offline; names found in
 both lists are dropped. A `TextVectorization` layer adapted on the training names turns
-each name into a padded sequence of character ids; an Embedding, a Conv1D over character
-trigrams and global max pooling then predict the sex. As in Keras on JAX, the text layer
+each name into a padded sequence of character ids; an Embedding with `mask_zero=True` and an
+LSTM that skips the masked padding then predict the sex. As in Keras on JAX, the text layer
 runs on the strings before the model, which sees only the ids; the vectorizer and the
 model are saved together in one `.keras` file, the vocabulary as an asset.
 
-Result (default settings, seed 1337, 15 s on 2 CPU cores): 0.90 test accuracy, against
-0.84 for always answering "female".
+Result (default settings, seed 1337, about 8 s on 2 CPU cores): 0.897 test accuracy, against
+0.837 for always answering "female".
 
 Run:  python examples/text_classification.py [--epochs N] [--output-dir DIR]
 """
@@ -48,9 +48,10 @@ def split(names, labels, test_fraction=0.2, seed=0):
 
 def build_classifier(vocabulary_size):
     inputs = keras.Input(shape=(MAX_LENGTH,), dtype="int64", name="characters")
-    x = layers.Embedding(vocabulary_size, 16)(inputs)
-    x = layers.Conv1D(64, 3, padding="same", activation="relu")(x)
-    x = layers.GlobalMaxPooling1D()(x)
+    # Id 0 is the padding after a name's last character: mask_zero=True makes the LSTM skip
+    # it, so its final state is the state after the last real character.
+    x = layers.Embedding(vocabulary_size, 16, mask_zero=True)(inputs)
+    x = layers.LSTM(64)(x)
     x = layers.Dense(32, activation="relu")(x)
     outputs = layers.Dense(1, activation="sigmoid")(x)
     return keras.Model(inputs, outputs)
@@ -60,7 +61,7 @@ def main(argv=None, data=None):
     """Trains and evaluates; returns the history, test accuracy and the reloaded model's
     predictions. `data` replaces the census names (the tests pass a small set)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--output-dir", default=".", help="where to write the .keras file")
     parser.add_argument("--verbose", type=int, default=2)
