@@ -1,0 +1,137 @@
+"""Behaviours that running Keras's own unit tests against minikeras showed to differ.
+
+Found with tools/run_keras_tests.py (see tools/keras_tests_status.md); the reference values
+come from Keras 3.15.1 on JAX (tests/fixtures/generate_keras_tests_sweep.py).
+"""
+
+import json
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+
+with open(os.path.join(os.path.dirname(__file__), "fixtures", "keras_tests_sweep.json")) as f:
+    FIXTURE = json.load(f)
+
+
+class CountingModel(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.calls = self.add_variable(shape=(), initializer="zeros", trainable=False)
+
+    def call(self, inputs):
+        self.calls.assign(self.calls + 1)
+        return inputs
+
+
+class NormalizedModel(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.norm = keras.layers.BatchNormalization()
+        self.dense = keras.layers.Dense(1, kernel_initializer="ones")
+
+    def call(self, inputs, training=False):
+        return self.dense(self.norm(inputs, training=training))
+
+
+def test_first_call_of_a_subclassed_model_runs_its_call_once():
+    expected = FIXTURE["first_call_state"]
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(int(self.model.calls))
+
+    x = np.arange(8, dtype="float32").reshape(8, 1)
+    model = CountingModel()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, x, batch_size=2, callbacks=[Record()], verbose=0)
+    assert seen == expected["counts_after_each_fit_batch"]
+
+    fresh = CountingModel()
+    fresh(x)
+    assert int(fresh.calls) == expected["count_after_one_call"]
+
+    predicted = CountingModel()
+    predicted.predict(x, batch_size=2, verbose=0)
+    assert int(predicted.calls) == expected["count_after_predict_of_4_batches"]
+
+
+def test_first_fit_batch_updates_batch_normalization_statistics_once():
+    expected = FIXTURE["first_call_state"]
+    model = NormalizedModel()
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.arange(12, dtype="float32").reshape(4, 3)
+    model.fit(x, np.ones((4, 1), "float32"), batch_size=4, verbose=0)
+    np.testing.assert_allclose(model.norm.moving_mean.numpy(), expected["moving_mean"], rtol=1e-5)
+    np.testing.assert_allclose(
+        model.norm.moving_variance.numpy(), expected["moving_variance"], rtol=1e-5
+    )
+
+
+def test_explicit_build_of_a_subclassed_model_still_builds_its_sublayers():
+    model = NormalizedModel()
+    model.build((None, 3))
+    assert model.built and model.norm.built and model.dense.built
+    assert [tuple(w.shape) for w in model.dense.weights] == [(3, 1), (1,)]
+
+
+def _group_case_id(case):
+    return "execution{steps_per_execution}-epoch{steps_per_epoch}-x{epochs}".format(**case)
+
+
+@pytest.mark.parametrize("case", FIXTURE["steps_per_epoch_groups"], ids=_group_case_id)
+def test_steps_per_epoch_ends_an_epoch_only_after_a_whole_group_of_steps_per_execution(case):
+    x = np.arange(40, dtype="float32").reshape(40, 1) / 40
+    y = 2 * x + 1
+    events = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            events.append(f"epoch {epoch}")
+
+        def on_train_batch_begin(self, batch, logs=None):
+            events.append(batch)
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(
+        loss="mse",
+        optimizer=keras.optimizers.SGD(0.1),
+        steps_per_execution=case["steps_per_execution"],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # running out of data warns, as in Keras
+        history = model.fit(
+            x,
+            y,
+            batch_size=4,
+            epochs=case["epochs"],
+            steps_per_epoch=case["steps_per_epoch"],
+            shuffle=False,
+            callbacks=[Record()],
+            verbose=0,
+        )
+    assert events == case["batch_begin_events"]
+    np.testing.assert_allclose(history.history["loss"], case["loss"], rtol=1e-5)
+    np.testing.assert_allclose(model.layers[0].kernel.numpy()[0, 0], case["kernel"], rtol=1e-5)
+    np.testing.assert_allclose(model.layers[0].bias.numpy()[0], case["bias"], rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "case",
+    FIXTURE["evaluate_predict_steps_groups"],
+    ids=lambda case: "execution{steps_per_execution}-steps{steps}".format(**case),
+)
+def test_evaluate_and_predict_steps_end_only_after_a_whole_group_of_steps_per_execution(case):
+    x = np.arange(40, dtype="float32").reshape(40, 1) / 40
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    model.compile(loss="mse", optimizer="sgd", steps_per_execution=case["steps_per_execution"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loss = model.evaluate(x, 2 * x + 1, batch_size=4, steps=case["steps"], verbose=0)
+        predictions = model.predict(x, batch_size=4, steps=case["steps"], verbose=0)
+    np.testing.assert_allclose(loss, case["loss"], rtol=1e-5)
+    np.testing.assert_allclose(predictions[:, 0], case["predictions"], rtol=1e-5)
