@@ -304,6 +304,7 @@ class EpochIterator:
         shuffle=False,
         class_weight=None,
         x_may_hold_y=True,
+        steps_per_execution=1,
     ):
         self.adapter = get_adapter(
             x,
@@ -316,6 +317,7 @@ class EpochIterator:
             x_may_hold_y=x_may_hold_y,
         )
         self.steps_per_epoch = steps_per_epoch
+        self.steps_per_execution = steps_per_execution
         self._iterator = None
         self._steps_seen = 0
         self._exhausted_size = None
@@ -342,9 +344,12 @@ class EpochIterator:
         if self._iterator is None or self.steps_per_epoch is None:
             self._iterator = iter(self.adapter)
             self._steps_seen = 0
-        step = 0
-        while self.steps_per_epoch is None or step < self.steps_per_epoch:
-            if total is not None and self._steps_seen >= total:
+        step, group = 0, self.steps_per_execution
+        # As in Keras, the end of the epoch and of the data are checked only between groups
+        # of `steps_per_execution` batches: an epoch's last group is whole, even when that
+        # takes it past `steps_per_epoch`.
+        while self.steps_per_epoch is None or step < self.steps_per_epoch or step % group:
+            if step % group == 0 and total is not None and self._steps_seen >= total:
                 if self.steps_per_epoch:
                     self._warn_out_of_data()
                 break

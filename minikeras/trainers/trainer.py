@@ -519,6 +519,7 @@ class Trainer:
             steps_per_epoch=steps_per_epoch,
             shuffle=shuffle,
             class_weight=class_weight,
+            steps_per_execution=self.steps_per_execution,
         )
         argument_checks.check_not_empty(iterator.adapter, "fit")
         argument_checks.check_sparse_labels(self._compile_loss, iterator.adapter)
@@ -604,7 +605,13 @@ class Trainer:
         argument_checks.check_positive_integer(steps, "steps")
         verbose = _resolve_verbose(verbose)
         iterator = EpochIterator(
-            x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            steps_per_epoch=steps,
+            shuffle=False,
+            steps_per_execution=self.steps_per_execution,
         )
         argument_checks.check_not_empty(iterator.adapter, "evaluate")
         callbacks = self._callback_list(
@@ -636,7 +643,12 @@ class Trainer:
         argument_checks.check_positive_integer(steps, "steps")
         verbose = _resolve_verbose(verbose)
         iterator = EpochIterator(
-            x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False, x_may_hold_y=False
+            x,
+            batch_size=batch_size,
+            steps_per_epoch=steps,
+            shuffle=False,
+            x_may_hold_y=False,
+            steps_per_execution=self.steps_per_execution,
         )
         callbacks = self._callback_list(
             callbacks, verbose, 1, iterator.num_batches, add_history=False
