@@ -324,6 +324,7 @@ def _backend_module():
     backend.is_tensor = lambda x: isinstance(x, minikeras.Tensor | np.ndarray)
     sys.modules["keras.src.backend.config"] = minikeras.config
     _package("keras.src.backend.common")
+
     # Keras's tests mix the backend's Trainer into a layer to make a model.
     class MixinTrainer(minikeras.trainers.trainer.Trainer):
         def __init__(self):
