@@ -4,6 +4,7 @@ Found with tools/run_keras_tests.py (see tools/keras_tests_status.md); the refer
 come from Keras 3.15.1 on JAX (tests/fixtures/generate_keras_tests_sweep.py).
 """
 
+import collections
 import json
 import os
 import warnings
@@ -135,3 +136,22 @@ def test_evaluate_and_predict_steps_end_only_after_a_whole_group_of_steps_per_ex
         predictions = model.predict(x, batch_size=4, steps=case["steps"], verbose=0)
     np.testing.assert_allclose(loss, case["loss"], rtol=1e-5)
     np.testing.assert_allclose(predictions[:, 0], case["predictions"], rtol=1e-5)
+
+
+def test_namedtuple_outputs_stay_namedtuples_in_call_predict_and_predict_on_batch():
+    expected = FIXTURE["namedtuple_outputs"]
+    pair = collections.namedtuple("Pair", ["first", "second"])
+    inputs = keras.Input((3,))
+    outputs = pair(keras.layers.Dense(1)(inputs), keras.layers.Dense(2)(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((4, 3), "float32")
+    model.fit(x, pair(np.ones((4, 1)), np.ones((4, 2))), batch_size=2, verbose=0)
+    predicted = model.predict(x, batch_size=2, verbose=0)
+    assert type(model.output).__name__ == expected["output"]
+    assert type(model(x)).__name__ == expected["call"]
+    assert type(predicted).__name__ == expected["predict"]
+    assert type(model.predict_on_batch(x)).__name__ == expected["predict_on_batch"]
+    assert [a.shape for a in predicted] == [(4, 1), (4, 2)]
+    plain = keras.Model(inputs, tuple(outputs))
+    assert type(plain.predict_on_batch(x)).__name__ == expected["plain_tuple_predict_on_batch"]

@@ -751,5 +751,6 @@ def _concatenate(batches):
     if isinstance(first, dict):
         return {key: _concatenate([b[key] for b in batches]) for key in first}
     if isinstance(first, (list, tuple)):
-        return type(first)(_concatenate([b[i] for b in batches]) for i in range(len(first)))
+        items = [_concatenate([b[i] for b in batches]) for i in range(len(first))]
+        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
     return np.concatenate(batches, axis=0)
