@@ -155,3 +155,15 @@ def test_namedtuple_outputs_stay_namedtuples_in_call_predict_and_predict_on_batc
     assert [a.shape for a in predicted] == [(4, 1), (4, 2)]
     plain = keras.Model(inputs, tuple(outputs))
     assert type(plain.predict_on_batch(x)).__name__ == expected["plain_tuple_predict_on_batch"]
+
+
+def test_metrics_variables_lists_each_metric_state_variable_in_metrics_order():
+    expected = FIXTURE["metrics_variables"]
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones")(inputs))
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae", keras.metrics.AUC(num_thresholds=3)])
+    assert [v.path for v in model.metrics_variables] == expected["after_compile"]
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+    seen = [[v.path, list(v.shape)] for v in model.metrics_variables]
+    assert seen == expected["after_fit"]
+    assert len(keras.layers.Dense(1).metrics_variables) == expected["layer"]

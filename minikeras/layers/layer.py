@@ -859,6 +859,11 @@ class Layer:
                     result.append(metric)
         return result
 
+    @property
+    def metrics_variables(self):
+        """The state variables of `metrics`, metric by metric."""
+        return [variable for metric in self.metrics for variable in metric.variables]
+
     # -- configuration ----------------------------------------------------------------------
     def get_config(self):
         """The constructor arguments that recreate this layer (without its weights).
