@@ -159,6 +159,7 @@ def test_namedtuple_outputs_stay_namedtuples_in_call_predict_and_predict_on_batc
 
 def test_metrics_variables_lists_each_metric_state_variable_in_metrics_order():
     expected = FIXTURE["metrics_variables"]
+    keras.utils.clear_session()  # the paths carry auto-names ("auc"), as in a fresh Keras
     inputs = keras.Input((2,))
     model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones")(inputs))
     model.compile(optimizer="sgd", loss="mse", metrics=["mae", keras.metrics.AUC(num_thresholds=3)])
