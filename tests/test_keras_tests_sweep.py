@@ -168,3 +168,29 @@ def test_metrics_variables_lists_each_metric_state_variable_in_metrics_order():
     seen = [[v.path, list(v.shape)] for v in model.metrics_variables]
     assert seen == expected["after_fit"]
     assert len(keras.layers.Dense(1).metrics_variables) == expected["layer"]
+
+
+class CountingLayer(keras.layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.counter = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+    def call(self, inputs):
+        self.counter.assign_add(1.0)
+        return inputs
+
+
+def test_symbolic_calls_leave_the_weights_a_layer_assigns_unchanged():
+    expected = FIXTURE["symbolic_calls_assign_nothing"]
+    sequential = keras.Sequential([keras.Input((3,)), CountingLayer(), keras.layers.Dense(1)])
+    assert int(sequential.layers[0].counter.numpy()) == expected["after_sequential_with_input"]
+    layer = CountingLayer()
+    inputs = keras.Input((None, 3))
+    functional = keras.Model(inputs, keras.layers.Dense(1)(layer(inputs)))
+    assert int(layer.counter.numpy()) == expected["after_functional_with_unknown_sizes"]
+    sequential.compile(optimizer="sgd", loss="mse")
+    sequential.fit(np.ones((10, 3)), np.ones((10, 1)), batch_size=4, epochs=2, verbose=0)
+    counted = int(sequential.layers[0].counter.numpy())
+    assert counted == expected["after_fit_of_3_batches_for_2_epochs"]
+    functional.predict(np.ones((2, 5, 3)), verbose=0)
+    assert int(layer.counter.numpy()) == expected["after_one_predict_batch"]

@@ -713,9 +713,14 @@ class Layer:
             def __call__(self, *a, **k):
                 return self.layer(*a, **k)
 
+        # Keras traces symbolic calls, which assign nothing: the values the probe's runs
+        # write into existing weights (a counter, a stateful layer's state) are put back.
+        saved = [(variable, variable.data.copy()) for variable in self.weights]
         try:
             specs = compute_output_spec(_Probe(self), args, kwargs)
         finally:
+            for variable, value in saved:
+                np.copyto(variable.data, value)
             for layer in self._flatten_layers():
                 layer._losses.clear()
             for metric in self.metrics:
