@@ -300,8 +300,12 @@ def _module(name, base=None, **attributes):
 def _alias(keras_name, module):
     sys.modules[keras_name] = module
     parent, _, child = keras_name.rpartition(".")
-    if parent in sys.modules and not hasattr(sys.modules[parent], child):
-        setattr(sys.modules[parent], child, module)
+    parent_module = sys.modules.get(parent)
+    if parent_module is None:
+        return
+    # The shim's own modules take every mapping; minikeras's modules are never changed.
+    if not parent_module.__name__.startswith("minikeras"):
+        setattr(parent_module, child, module)
 
 
 def _backend_module():
@@ -371,6 +375,10 @@ def install():
             model_from_json=minikeras.saving.model_from_json,
         ),
     )
+    # Keras's tests reach helpers minikeras keeps elsewhere through `keras.src.utils`.
+    utils = _module("keras.src.utils", minikeras.utils)
+    utils.__path__ = []
+    _alias("keras.src.utils", utils)
     _alias(
         "keras.src.utils.file_utils",
         _module(
@@ -378,6 +386,7 @@ def install():
             minikeras.utils.file_utils,
             join=os.path.join,
             exists=os.path.exists,
+            File=open,
         ),
     )
     sys.meta_path.append(_AbsentFinder())
