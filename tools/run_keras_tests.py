@@ -20,6 +20,7 @@ tests marked `multi_device` and tests that import jax, tensorflow or torch are s
 
 import argparse
 import collections
+import contextlib
 import functools
 import importlib
 import importlib.util
@@ -319,6 +320,7 @@ def _backend_module():
     backend.backend = lambda: "jax"
     backend.config = minikeras.config
     backend.SUPPORTS_SPARSE_TENSORS = False
+    backend.device = lambda name: contextlib.nullcontext()  # one CPU device
     backend.SUPPORTS_RAGGED_TENSORS = False
     backend.KerasTensor = minikeras.KerasTensor
     backend.Variable = minikeras.Variable
@@ -375,10 +377,11 @@ def install():
             model_from_json=minikeras.saving.model_from_json,
         ),
     )
-    # Keras's tests reach helpers minikeras keeps elsewhere through `keras.src.utils`.
-    utils = _module("keras.src.utils", minikeras.utils)
-    utils.__path__ = []
-    _alias("keras.src.utils", utils)
+    # Keras's tests reach helpers minikeras keeps elsewhere through these packages.
+    for package in ("utils", "trainers.data_adapters"):
+        proxy = _module(f"keras.src.{package}", importlib.import_module(f"minikeras.{package}"))
+        proxy.__path__ = []
+        _alias(f"keras.src.{package}", proxy)
     _alias(
         "keras.src.utils.file_utils",
         _module(
@@ -389,6 +392,8 @@ def install():
             File=open,
         ),
     )
+    for keras_name, minikeras_name in _MODULE_ALIASES.items():
+        _alias(keras_name, importlib.import_module(minikeras_name))
     sys.meta_path.append(_AbsentFinder())
     _alias(
         "keras.src.utils.io_utils",
