@@ -194,3 +194,20 @@ def test_symbolic_calls_leave_the_weights_a_layer_assigns_unchanged():
     assert counted == expected["after_fit_of_3_batches_for_2_epochs"]
     functional.predict(np.ones((2, 5, 3)), verbose=0)
     assert int(layer.counter.numpy()) == expected["after_one_predict_batch"]
+
+
+def test_sequential_built_by_its_first_call_stays_built_through_pop_and_add():
+    expected = FIXTURE["sequential_built_by_a_call_then_popped"]
+    model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(5)])
+    model(np.ones((3, 2), "float32"))
+    model.pop()
+    after_pop = [len(model.layers), model.built, len(model.weights)]
+    after_pop.append(list(model.outputs[0].shape))
+    assert after_pop == expected["after_pop"]
+    model.add(keras.layers.Dense(7))
+    after_add = [model.built, list(model.outputs[0].shape)]
+    after_add.append(list(model(np.ones((5, 2), "float32")).shape))
+    assert after_add == expected["after_add"]
+    model.pop()
+    model.pop()
+    assert [len(model.layers), model.built] == expected["after_popping_all"]
