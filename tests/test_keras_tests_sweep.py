@@ -211,3 +211,29 @@ def test_sequential_built_by_its_first_call_stays_built_through_pop_and_add():
     model.pop()
     model.pop()
     assert [len(model.layers), model.built] == expected["after_popping_all"]
+
+
+def test_input_structure_warning_is_given_on_calls_with_data_only():
+    first = keras.Input(shape=(3,), batch_size=2, name="a")
+    second = keras.Input(shape=(3,), batch_size=2, name="b")
+    one = keras.Model({"a": first}, keras.layers.Dense(2)(first))
+    two = keras.Model({"a": first, "b": second}, keras.layers.Add()([first, second]))
+    calls = {
+        "extra_key": lambda make: one({"a": make(), "c": make()}),
+        "list_for_one_key": lambda make: one([make()]),
+        "list_for_two_keys": lambda make: two([make(), make()]),
+    }
+    makers = {
+        "eager": lambda: np.ones((2, 3), "float32"),
+        "symbolic": lambda: keras.Input(shape=(3,), batch_size=2),
+    }
+    counts = {}
+    for call_name, call in calls.items():
+        for kind, make in makers.items():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                call(make)
+            counts[f"{call_name} {kind}"] = sum(
+                "structure of `inputs`" in str(w.message) for w in caught
+            )
+    assert counts == FIXTURE["structure_warnings"]
