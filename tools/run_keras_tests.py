@@ -199,6 +199,9 @@ class TestCase(ParameterizedTestCase):
     def assertDType(self, x, dtype, msg=None):
         self.assertEqual(str(np.asarray(x).dtype), dtype, msg=msg)
 
+    def assertStartsWith(self, text, prefix, msg=None):
+        self.assertTrue(str(text).startswith(prefix), msg=msg or f"{text!r} starts otherwise")
+
     def assertFileExists(self, path):
         self.assertTrue(os.path.exists(path), msg=f"{path} does not exist")
 
