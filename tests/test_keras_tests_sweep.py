@@ -237,3 +237,52 @@ def test_input_structure_warning_is_given_on_calls_with_data_only():
                 "structure of `inputs`" in str(w.message) for w in caught
             )
     assert counts == FIXTURE["structure_warnings"]
+
+
+def test_config_max_epochs_and_max_steps_per_epoch_cap_fit_evaluate_and_predict():
+    expected = FIXTURE["max_epochs_and_steps"]
+    events = []
+
+    class RecordAll(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            events.append(f"epoch {epoch}")
+
+        def on_train_batch_begin(self, batch, logs=None):
+            events.append(batch)
+
+        def on_test_batch_begin(self, batch, logs=None):
+            events.append(f"test {batch}")
+
+        def on_predict_batch_begin(self, batch, logs=None):
+            events.append(f"predict {batch}")
+
+    x = np.arange(40, dtype="float32").reshape(40, 1) / 40
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(loss="mse", optimizer=keras.optimizers.SGD(0.1))
+    keras.config.set_max_epochs(2)
+    keras.config.set_max_steps_per_epoch(3)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = model.fit(
+                x,
+                2 * x + 1,
+                batch_size=4,
+                epochs=4,
+                shuffle=False,
+                callbacks=[RecordAll()],
+                verbose=0,
+                validation_data=(x, x),
+            )
+            loss = model.evaluate(x, x, batch_size=4, callbacks=[RecordAll()], verbose=0)
+            predictions = model.predict(x, batch_size=4, callbacks=[RecordAll()], verbose=0)
+    finally:
+        keras.config.set_max_epochs(None)
+        keras.config.set_max_steps_per_epoch(None)
+    assert events == expected["events"]
+    assert sorted(history.history) == sorted(expected["history"])
+    for key, values in expected["history"].items():
+        np.testing.assert_allclose(history.history[key], values, rtol=1e-5)
+    np.testing.assert_allclose(loss, expected["evaluate"], rtol=1e-5)
+    assert len(predictions) == expected["predict_rows"]
+    assert sorted({str(w.message) for w in caught}) == expected["warnings"]

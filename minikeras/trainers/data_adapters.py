@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from minikeras import config
 from minikeras.autodiff import Tensor
 from minikeras.trainers import argument_checks
 from minikeras.tree import flatten, map_structure
@@ -291,6 +292,15 @@ def get_adapter(
     )
 
 
+def capped_epochs(epochs):
+    """`epochs`, or the cap `keras.config.set_max_epochs` put on it (with a warning)."""
+    cap = config.max_epochs()
+    if cap and cap < epochs:
+        warnings.warn(f"Limiting epochs to {cap}", stacklevel=3)
+        return cap
+    return epochs
+
+
 class EpochIterator:
     """Yields `(step, batch)` for one epoch at a time, honouring `steps_per_epoch`."""
 
@@ -306,6 +316,10 @@ class EpochIterator:
         x_may_hold_y=True,
         steps_per_execution=1,
     ):
+        cap = config.max_steps_per_epoch()
+        if cap and (not steps_per_epoch or cap < steps_per_epoch):
+            warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+            steps_per_epoch = cap
         self.adapter = get_adapter(
             x,
             y,

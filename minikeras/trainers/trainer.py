@@ -531,6 +531,7 @@ class Trainer:
             if data_adapters.is_array_structure(val_x):  # checked now, not after an epoch
                 validation = EpochIterator(val_x, val_y, val_sample_weight, shuffle=False)
                 argument_checks.check_not_empty(validation.adapter, "fit", "`validation_data` has")
+        epochs = data_adapters.capped_epochs(epochs)
         callbacks = self._callback_list(
             callbacks, verbose, epochs, iterator.num_batches, add_history=True
         )
