@@ -286,3 +286,46 @@ def test_config_max_epochs_and_max_steps_per_epoch_cap_fit_evaluate_and_predict(
     np.testing.assert_allclose(loss, expected["evaluate"], rtol=1e-5)
     assert len(predictions) == expected["predict_rows"]
     assert sorted({str(w.message) for w in caught}) == expected["warnings"]
+
+
+class Endless(keras.utils.PyDataset):
+    @property
+    def num_batches(self):
+        return None
+
+    def __getitem__(self, index):
+        x = np.full((4, 1), (index % 7) / 7, "float32")
+        return x, 2 * x + 1
+
+
+def test_py_dataset_without_end_trains_and_evaluates_for_the_steps_given():
+    expected = FIXTURE["endless_py_dataset"]
+    events = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            events.append(f"epoch {epoch}")
+
+        def on_train_batch_begin(self, batch, logs=None):
+            events.append(batch)
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(loss="mse", optimizer=keras.optimizers.SGD(0.1))
+    history = model.fit(Endless(), steps_per_epoch=3, epochs=3, callbacks=[Record()], verbose=0)
+    loss = model.evaluate(Endless(), steps=2, verbose=0)
+    predictions = model.predict(Endless(), steps=2, verbose=0)
+    assert events == expected["events"]
+    np.testing.assert_allclose(history.history["loss"], expected["loss"], rtol=1e-5)
+    np.testing.assert_allclose(loss, expected["evaluate"], rtol=1e-5)
+    np.testing.assert_allclose(predictions[:, 0], expected["predictions"], rtol=1e-5)
+
+
+def test_py_dataset_with_neither_len_nor_num_batches_is_rejected():
+    class Nothing(keras.utils.PyDataset):
+        def __getitem__(self, index):
+            return np.ones((2, 1), "float32"), np.ones((2, 1), "float32")
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(loss="mse", optimizer="sgd")
+    with pytest.raises(NotImplementedError, match="__len__ or num_batches"):
+        model.fit(Nothing(), epochs=1, verbose=0)

@@ -11,6 +11,7 @@ Three sources are understood, as in Keras:
 between epochs until the data runs out), and the "ran out of data" warning.
 """
 
+import itertools
 import math
 import warnings
 
@@ -216,19 +217,28 @@ class GeneratorAdapter:
 
 
 class PyDatasetAdapter:
-    """Batches from a `PyDataset`: `dataset[i]` for i in range(len(dataset))."""
+    """Batches from a `PyDataset`: `dataset[i]` for i in range(len(dataset)), or for
+    i = 0, 1, ... without end when its `num_batches` is None (as in Keras)."""
 
     def __init__(self, dataset, shuffle=False, class_weight=None):
+        from minikeras.utils.py_dataset import PyDataset
+
         self.dataset = dataset
         self.shuffle = shuffle
         self.class_weight = class_weight
-        self.num_batches = len(dataset)
+        infinite = type(dataset).num_batches is not PyDataset.num_batches and (
+            dataset.num_batches is None
+        )
+        self.num_batches = None if infinite else len(dataset)
 
     def __iter__(self):
         from minikeras.random import global_seed_generator
 
-        order = np.arange(self.num_batches)
-        if self.shuffle:
+        if self.num_batches is None:
+            order = itertools.count()
+        else:
+            order = np.arange(self.num_batches)
+        if self.shuffle and self.num_batches is not None:
             order = global_seed_generator().next().permutation(self.num_batches)
         for index in order:
             x, y, sample_weight = unpack_x_y_sample_weight(self.dataset[int(index)])
