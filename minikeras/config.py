@@ -8,6 +8,8 @@ change them. Example:
 'float32'
 """
 
+import os
+
 _FLOAT_TYPES = ("float16", "float32", "float64")
 _IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -76,3 +78,36 @@ def set_image_data_format(data_format):
 def backend():
     """Returns the name of the array library computations run on: always `"numpy"`."""
     return "numpy"
+
+
+# Debugging caps on every fit/evaluate/predict, as Keras's `KERAS_MAX_EPOCHS` and
+# `KERAS_MAX_STEPS_PER_EPOCH` environment variables set them.
+_max_epochs = int(os.environ["KERAS_MAX_EPOCHS"]) if "KERAS_MAX_EPOCHS" in os.environ else None
+_max_steps_per_epoch = (
+    int(os.environ["KERAS_MAX_STEPS_PER_EPOCH"])
+    if "KERAS_MAX_STEPS_PER_EPOCH" in os.environ
+    else None
+)
+
+
+def max_epochs():
+    """The cap on the epochs of any `fit` (None: no cap)."""
+    return _max_epochs
+
+
+def set_max_epochs(max_epochs):
+    """Caps the epochs of every `fit` (a debugging aid; None removes the cap)."""
+    global _max_epochs
+    _max_epochs = max_epochs
+
+
+def max_steps_per_epoch():
+    """The cap on the steps of one epoch of `fit`, `evaluate` or `predict` (None: no cap)."""
+    return _max_steps_per_epoch
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Caps the steps of each epoch of `fit`, `evaluate` and `predict`, as if
+    `steps_per_epoch`/`steps` were that number (a debugging aid; None removes the cap)."""
+    global _max_steps_per_epoch
+    _max_steps_per_epoch = max_steps_per_epoch

@@ -21,12 +21,14 @@ def flatten(structure):
 
 
 def map_structure(fn, structure):
-    """Applies `fn` to every leaf, keeping the nesting (named tuples become lists)."""
+    """Applies `fn` to every leaf, keeping the nesting (named tuples included, as in Keras)."""
     if isinstance(structure, dict):
         return {key: map_structure(fn, value) for key, value in structure.items()}
     if isinstance(structure, (list, tuple)):
         items = [map_structure(fn, item) for item in structure]
-        return type(structure)(items) if type(structure) in (list, tuple) else items
+        if type(structure) in (list, tuple):
+            return type(structure)(items)
+        return type(structure)(*items) if hasattr(structure, "_fields") else items
     return fn(structure)
 
 

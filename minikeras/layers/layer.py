@@ -119,7 +119,8 @@ def _keep_masks(originals, converted):
                 set_keras_mask(after, mask)
 
 
-def _shapes_of(structure):
+def shapes_of(structure):
+    """The shapes (tuples) of the tensors or arrays in a structure, in the same structure."""
     return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, structure)
 
 
@@ -601,7 +602,7 @@ class Layer:
         if self.built:
             return
         first = args[0] if args else next(iter(kwargs.values()), None)
-        shape = _shapes_of(first)
+        shape = shapes_of(first)
         self.build(shape)
         self.built = True
         self._build_shapes = shape
@@ -810,7 +811,7 @@ class Layer:
         """
         if type(self).compute_output_shape is not Layer.compute_output_shape:
             first = args[0] if args else next(iter(kwargs.values()))
-            shapes = self.compute_output_shape(_shapes_of(first))
+            shapes = self.compute_output_shape(shapes_of(first))
             return _specs_from_shapes(shapes, self._dtype)
         from minikeras.ops.symbolic import compute_output_spec
 
@@ -821,9 +822,14 @@ class Layer:
             def __call__(self, *a, **k):
                 return self.layer(*a, **k)
 
+        # Keras traces symbolic calls, which assign nothing: the values the probe's runs
+        # write into existing weights (a counter, a stateful layer's state) are put back.
+        saved = [(variable, variable.data.copy()) for variable in self.weights]
         try:
             specs = compute_output_spec(_Probe(self), args, kwargs)
         finally:
+            for variable, value in saved:
+                np.copyto(variable.data, value)
             for layer in self._flatten_layers():
                 layer._losses.clear()
             for metric in self.metrics:
@@ -887,11 +893,11 @@ class Layer:
 
     @property
     def input_shape(self):
-        return _shapes_of(self.input)
+        return shapes_of(self.input)
 
     @property
     def output_shape(self):
-        return _shapes_of(self.output)
+        return shapes_of(self.output)
 
     # -- losses and metrics -----------------------------------------------------------------
     def add_loss(self, loss):
@@ -966,6 +972,11 @@ class Layer:
                     seen.add(id(metric))
                     result.append(metric)
         return result
+
+    @property
+    def metrics_variables(self):
+        """The state variables of `metrics`, metric by metric."""
+        return [variable for metric in self.metrics for variable in metric.variables]
 
     # -- configuration ----------------------------------------------------------------------
     def get_config(self):

@@ -24,6 +24,9 @@ from minikeras.models.model import Model
 from minikeras.ops.symbolic import KerasTensor, Node, map_structure
 from minikeras.tree import flatten
 
+# How many symbolic calls of Functional models are running their graph on ones.
+_probing = [0]
+
 
 def _describe(tensor):
     node = tensor.node
@@ -333,6 +336,8 @@ class Functional(Model):
 
     def _warn_inputs_structure(self, inputs):
         """Warns, as Keras does, that `inputs` is not shaped like the model's inputs."""
+        if _probing[0]:
+            return  # Keras warns on calls with data only, never while building a graph
         expected = map_structure(lambda t: t.name, self._inputs_struct)
         received = map_structure(
             lambda v: "None" if v is None else f"Tensor(shape={tuple(getattr(v, 'shape', ()))})",
@@ -415,7 +420,11 @@ class Functional(Model):
         )
 
     def compute_output_spec(self, inputs, training=None, mask=None):
-        return Layer.compute_output_spec(self, inputs)
+        _probing[0] += 1
+        try:
+            return Layer.compute_output_spec(self, inputs)
+        finally:
+            _probing[0] -= 1
 
     # -- symbolic losses and metrics (beyond Keras 3) -------------------------------------
     @property

@@ -8,7 +8,7 @@ becomes a Functional model that keeps the subclass's extra methods (as in Keras)
 import numpy as np
 
 from minikeras.autodiff import no_grad
-from minikeras.layers.layer import Layer
+from minikeras.layers.layer import Layer, shapes_of
 from minikeras.trainers.trainer import Trainer
 
 
@@ -93,6 +93,21 @@ class Model(Trainer, Layer):
             layer._losses.clear()
         for metric in self.metrics:
             metric.reset_state()
+
+    def _maybe_build(self, args, kwargs):
+        # Keras builds a subclassed model on its first call by tracing that call symbolically,
+        # which changes no state. Here the real call that follows builds every sublayer just
+        # the same, so `build` running the model once more on ones would update moving
+        # statistics, counters and random streams twice on the first batch.
+        if not self.built and type(self).build is Model.build:
+            from minikeras.ops.symbolic import any_symbolic
+
+            if not any_symbolic(args, kwargs):
+                first = args[0] if args else next(iter(kwargs.values()), None)
+                self.built = True
+                self._build_shapes = shapes_of(first)
+                return
+        super()._maybe_build(args, kwargs)
 
     def get_layer(self, name=None, index=None):
         """Returns a sublayer by name or by position in `layers`."""

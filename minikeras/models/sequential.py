@@ -126,12 +126,17 @@ class Sequential(Model):
         return tuple(shape) if _is_shape(shape) and len(self._stack) > 1 else None
 
     def _maybe_rebuild(self):
+        # Keras keeps the input layer its build made, so a model built from its first batch
+        # stays built after `add` and `pop`; here the graph's input remembers that shape.
+        built_shape = None if self._functional is None else self._functional.inputs[0].shape
         self._functional = None
         self._eager_only = False
         self.built = False
-        shape = self._input_batch_shape()
-        if shape is not None and len(self._stack) > (
-            1 if isinstance(self._stack[0], InputLayer) else 0
+        shape = self._input_batch_shape() or built_shape
+        if (
+            shape is not None
+            and self._stack
+            and len(self._stack) > (1 if isinstance(self._stack[0], InputLayer) else 0)
         ):
             self.build(shape)
 

@@ -11,11 +11,13 @@ Three sources are understood, as in Keras:
 between epochs until the data runs out), and the "ran out of data" warning.
 """
 
+import itertools
 import math
 import warnings
 
 import numpy as np
 
+from minikeras import config
 from minikeras.autodiff import Tensor
 from minikeras.trainers import argument_checks
 from minikeras.tree import flatten, map_structure
@@ -215,19 +217,28 @@ class GeneratorAdapter:
 
 
 class PyDatasetAdapter:
-    """Batches from a `PyDataset`: `dataset[i]` for i in range(len(dataset))."""
+    """Batches from a `PyDataset`: `dataset[i]` for i in range(len(dataset)), or for
+    i = 0, 1, ... without end when its `num_batches` is None (as in Keras)."""
 
     def __init__(self, dataset, shuffle=False, class_weight=None):
+        from minikeras.utils.py_dataset import PyDataset
+
         self.dataset = dataset
         self.shuffle = shuffle
         self.class_weight = class_weight
-        self.num_batches = len(dataset)
+        infinite = type(dataset).num_batches is not PyDataset.num_batches and (
+            dataset.num_batches is None
+        )
+        self.num_batches = None if infinite else len(dataset)
 
     def __iter__(self):
         from minikeras.random import global_seed_generator
 
-        order = np.arange(self.num_batches)
-        if self.shuffle:
+        if self.num_batches is None:
+            order = itertools.count()
+        else:
+            order = np.arange(self.num_batches)
+        if self.shuffle and self.num_batches is not None:
             order = global_seed_generator().next().permutation(self.num_batches)
         for index in order:
             x, y, sample_weight = unpack_x_y_sample_weight(self.dataset[int(index)])
@@ -291,6 +302,15 @@ def get_adapter(
     )
 
 
+def capped_epochs(epochs):
+    """`epochs`, or the cap `keras.config.set_max_epochs` put on it (with a warning)."""
+    cap = config.max_epochs()
+    if cap and cap < epochs:
+        warnings.warn(f"Limiting epochs to {cap}", stacklevel=3)
+        return cap
+    return epochs
+
+
 class EpochIterator:
     """Yields `(step, batch)` for one epoch at a time, honouring `steps_per_epoch`."""
 
@@ -304,7 +324,12 @@ class EpochIterator:
         shuffle=False,
         class_weight=None,
         x_may_hold_y=True,
+        steps_per_execution=1,
     ):
+        cap = config.max_steps_per_epoch()
+        if cap and (not steps_per_epoch or cap < steps_per_epoch):
+            warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+            steps_per_epoch = cap
         self.adapter = get_adapter(
             x,
             y,
@@ -316,6 +341,7 @@ class EpochIterator:
             x_may_hold_y=x_may_hold_y,
         )
         self.steps_per_epoch = steps_per_epoch
+        self.steps_per_execution = steps_per_execution
         self._iterator = None
         self._steps_seen = 0
         self._exhausted_size = None
@@ -342,9 +368,12 @@ class EpochIterator:
         if self._iterator is None or self.steps_per_epoch is None:
             self._iterator = iter(self.adapter)
             self._steps_seen = 0
-        step = 0
-        while self.steps_per_epoch is None or step < self.steps_per_epoch:
-            if total is not None and self._steps_seen >= total:
+        step, group = 0, self.steps_per_execution
+        # As in Keras, the end of the epoch and of the data are checked only between groups
+        # of `steps_per_execution` batches: an epoch's last group is whole, even when that
+        # takes it past `steps_per_epoch`.
+        while self.steps_per_epoch is None or step < self.steps_per_epoch or step % group:
+            if step % group == 0 and total is not None and self._steps_seen >= total:
                 if self.steps_per_epoch:
                     self._warn_out_of_data()
                 break

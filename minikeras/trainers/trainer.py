@@ -519,6 +519,7 @@ class Trainer:
             steps_per_epoch=steps_per_epoch,
             shuffle=shuffle,
             class_weight=class_weight,
+            steps_per_execution=self.steps_per_execution,
         )
         argument_checks.check_not_empty(iterator.adapter, "fit")
         argument_checks.check_sparse_labels(self._compile_loss, iterator.adapter)
@@ -530,6 +531,7 @@ class Trainer:
             if data_adapters.is_array_structure(val_x):  # checked now, not after an epoch
                 validation = EpochIterator(val_x, val_y, val_sample_weight, shuffle=False)
                 argument_checks.check_not_empty(validation.adapter, "fit", "`validation_data` has")
+        epochs = data_adapters.capped_epochs(epochs)
         callbacks = self._callback_list(
             callbacks, verbose, epochs, iterator.num_batches, add_history=True
         )
@@ -604,7 +606,13 @@ class Trainer:
         argument_checks.check_positive_integer(steps, "steps")
         verbose = _resolve_verbose(verbose)
         iterator = EpochIterator(
-            x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            steps_per_epoch=steps,
+            shuffle=False,
+            steps_per_execution=self.steps_per_execution,
         )
         argument_checks.check_not_empty(iterator.adapter, "evaluate")
         callbacks = self._callback_list(
@@ -636,7 +644,12 @@ class Trainer:
         argument_checks.check_positive_integer(steps, "steps")
         verbose = _resolve_verbose(verbose)
         iterator = EpochIterator(
-            x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False, x_may_hold_y=False
+            x,
+            batch_size=batch_size,
+            steps_per_epoch=steps,
+            shuffle=False,
+            x_may_hold_y=False,
+            steps_per_execution=self.steps_per_execution,
         )
         callbacks = self._callback_list(
             callbacks, verbose, 1, iterator.num_batches, add_history=False
@@ -739,5 +752,6 @@ def _concatenate(batches):
     if isinstance(first, dict):
         return {key: _concatenate([b[key] for b in batches]) for key in first}
     if isinstance(first, (list, tuple)):
-        return type(first)(_concatenate([b[i] for b in batches]) for i in range(len(first)))
+        items = [_concatenate([b[i] for b in batches]) for i in range(len(first))]
+        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
     return np.concatenate(batches, axis=0)
