@@ -121,14 +121,15 @@ def test_the_convolution_algorithm_is_chosen_from_the_shapes():
         plan = convolution._ConvPlan("conv", input_shape, kernel_shape, strides, padding, None, 1)
         return _conv_fast.use_blocked_im2col(plan.windows, plan.groups, input_shape[-1])
 
-    assert blocked((64, 32, 32, 16), (3, 3, 16, 32))
+    assert blocked((64, 32, 32, 32), (3, 3, 32, 32))
     assert blocked((8, 32, 32, 64), (3, 3, 64, 64), strides=2)
     assert not blocked((64, 32, 32, 3), (3, 3, 3, 32))  # too few channels
+    assert not blocked((64, 32, 32, 16), (3, 3, 16, 32))  # too few channels
     assert not blocked((64, 32, 32, 32), (3, 3, 16, 32))  # grouped
     assert not blocked((64, 32, 32, 16), (1, 1, 16, 32))  # one tap: cols is the input
     assert not blocked((64, 8, 8, 64), (3, 3, 64, 64))  # the 10x10 grid is mostly border
     # The same shapes always give the same answer.
-    assert blocked((64, 32, 32, 16), (3, 3, 16, 32)) == blocked((64, 32, 32, 16), (3, 3, 16, 32))
+    assert blocked((64, 32, 32, 32), (3, 3, 32, 32)) == blocked((64, 32, 32, 32), (3, 3, 32, 32))
 
 
 def test_conv_takes_the_blocked_path_where_the_rule_says(monkeypatch):
@@ -140,10 +141,10 @@ def test_conv_takes_the_blocked_path_where_the_rule_says(monkeypatch):
         return original(self, x, kernel)
 
     monkeypatch.setattr(_conv_fast.BlockedConv, "forward", spy)
-    x = np.zeros((2, 32, 32, 16), np.float32)
-    ops.conv(x, np.zeros((3, 3, 16, 4), np.float32), padding="same")
+    x = np.zeros((2, 32, 32, 32), np.float32)
+    ops.conv(x, np.zeros((3, 3, 32, 4), np.float32), padding="same")
     ops.conv(x[..., :3], np.zeros((3, 3, 3, 4), np.float32), padding="same")
-    assert calls == [(2, 32, 32, 16)]
+    assert calls == [(2, 32, 32, 32)]
 
 
 def _pool_reference(x, pool, stride, padding, kind, gy):

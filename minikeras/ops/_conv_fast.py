@@ -67,12 +67,13 @@ the input itself; grouped convolutions keep the plain path. Nothing else is chec
 time: both paths compute the same sums, in a different order (results agree to float32
 rounding).
 
-Measured (one BLAS thread, best of interleaved rounds, a 64x32x32x16 batch and 32 filters of
-3x3, "same"): forward 9.0 ms against 16.4 ms for im2col + one product; kernel gradient 9.9
-against 8.3 (the plain path kept `cols` from the forward pass, here it is rebuilt); input
-gradient 12.7 against 14.3. The whole `Conv` forward and backward went from 70.5 ms to 40.4 ms
-(PyTorch eager: 18.2 ms). Memory: the forward pass keeps the padded input (1.1 times the
-input) instead of `cols` (9 times).
+Measured on a busy machine (one BLAS thread, best of interleaved rounds, a 64x32x32x16 batch
+and 32 filters of 3x3, "same"; on an idle machine with two BLAS threads the plain path won
+that shape, hence `_MIN_CHANNELS = 32`): forward 9.0 ms against 16.4 ms for im2col + one
+product; kernel gradient 9.9 against 8.3 (the plain path kept `cols` from the forward pass,
+here it is rebuilt); input gradient 12.7 against 14.3. The whole `Conv` forward and backward
+went from 70.5 ms to 40.4 ms (PyTorch eager: 18.2 ms). Memory: the forward pass keeps the
+padded input (1.1 times the input) instead of `cols` (9 times).
 
 BLAS threads: each block is one BLAS call large enough for OpenBLAS to split over its threads,
 so both cores work on the products; the block copies run on one. Many calls mean many
@@ -88,9 +89,11 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-# Below this many input channels, the plain im2col path is faster (measured on the guide's
-# convnet: 3 and 8 channels favour it, 16 and more the blocks).
-_MIN_CHANNELS = 16
+# Below this many input channels, the plain im2col path is as fast or faster (measured: the
+# guide's convnet, 3 to 16 channels, favours it; so does a 64x32x32x16 batch on an idle
+# machine with two BLAS threads, 32 ms against 42; the VGG blocks' 32- and 64-channel
+# convolutions favour the blocks, by 10-25% of a training epoch).
+_MIN_CHANNELS = 32
 # The blocked path computes an output for every position of the (phase) grid; past this
 # ratio of grid positions to real outputs (small images: a 3x3 "same" convolution of 8x8
 # images works on a 10x10 grid) the wasted rows cost more than the plain path's copy.

@@ -22,7 +22,7 @@ inputs by per-channel weights elementwise instead.
 This is the path to read first. `Conv` leaves it for the blocked im2col of `_conv_fast.py`
 (the same sums, without ever holding the whole `cols` matrix) when
 `_conv_fast.use_blocked_im2col` says so from the shapes alone: an ungrouped convolution of a
-multi-tap kernel over at least 16 input channels, on images large enough that the padded
+multi-tap kernel over at least 32 input channels, on images large enough that the padded
 border is a small part of them. On the plain path, the input gradient of a strided
 convolution (and so a strided `conv_transpose`) goes by stride phases instead of col2im
 (`_conv_fast.phase_input_gradient`). That module's docstring gives the rules and the
