@@ -12,12 +12,12 @@ What a layer does, in the order a call does it:
 5. Add the activity-regularizer loss, if any.
 
 Sublayers, variables and metrics are found by looking at the layer's attributes (also
-inside lists, tuples and dicts), in the order they were first assigned.
+inside lists, tuples and dicts), in the order they were first assigned; `layers/tracking.py`
+records when that structure changes, so the lists found can be cached.
 """
 
 import functools
 import inspect
-import itertools
 import warnings
 
 import numpy as np
@@ -28,6 +28,14 @@ from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import dtype_name
 from minikeras.layers.input_spec import assert_input_compatibility
+from minikeras.layers.tracking import (
+    TrackedDict,
+    TrackedList,
+    _attribute_version,
+    _attribute_versions,
+    _structure_version,
+    structure_changed,
+)
 from minikeras.ops import symbolic as _symbolic
 from minikeras.ops.symbolic import KerasTensor, Node, any_symbolic, map_structure
 from minikeras.ops.symbolic import symbolic_call as _symbolic_call
@@ -148,25 +156,6 @@ def _to_tensors(args, dtype):
 
 _TENSOR_TYPES = (Tensor, KerasTensor, np.ndarray, np.generic)
 
-_structure_version = [0]
-# Changes after every assignment to an attribute of any layer (`dropout.rate = 0.0`): a
-# compiled step (`trainers/compiled_step.py`) compares it to see that no layer's settings
-# changed. Each value is new (drawn from a counter after the assignment), even with threads.
-_attribute_version = [0]
-_attribute_versions = itertools.count(1)
-
-
-def structure_changed():
-    """Invalidates every layer's cached lists of sublayers, weights and metrics."""
-    _structure_version[0] += 1
-
-
-def layer_versions():
-    """`(structure version, attribute version)`: both change when any layer gains a sublayer
-    or weight or has an attribute assigned, so a cache keyed on them (a compiled step) can
-    tell that nothing changed."""
-    return _structure_version[0], _attribute_version[0]
-
 
 def _is_trackable(value):
     from minikeras.ops.symbolic import KerasTensor
@@ -174,64 +163,6 @@ def _is_trackable(value):
     if isinstance(value, KerasTensor):
         return False
     return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
-
-
-class TrackedList(list):
-    """A list attribute of a layer; changing its contents invalidates the cached structure."""
-
-    def _wrap(name):
-        method = getattr(list, name)
-
-        def changed(self, *args):
-            structure_changed()
-            return method(self, *args)
-
-        changed.__name__ = name
-        return changed
-
-    for _name in (
-        "append",
-        "extend",
-        "insert",
-        "remove",
-        "pop",
-        "clear",
-        "sort",
-        "reverse",
-        "__setitem__",
-        "__delitem__",
-        "__iadd__",
-        "__imul__",
-    ):
-        locals()[_name] = _wrap(_name)
-    del _name, _wrap
-
-
-class TrackedDict(dict):
-    """A dict attribute of a layer; changing its contents invalidates the cached structure."""
-
-    def _wrap(name):
-        method = getattr(dict, name)
-
-        def changed(self, *args, **kwargs):
-            structure_changed()
-            return method(self, *args, **kwargs)
-
-        changed.__name__ = name
-        return changed
-
-    for _name in (
-        "__setitem__",
-        "__delitem__",
-        "pop",
-        "popitem",
-        "clear",
-        "update",
-        "setdefault",
-        "__ior__",
-    ):
-        locals()[_name] = _wrap(_name)
-    del _name, _wrap
 
 
 class Layer:

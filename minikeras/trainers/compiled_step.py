@@ -71,7 +71,7 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import Tensor
 from minikeras.autodiff.program import NotReplayable, Program, record
-from minikeras.layers.layer import layer_versions
+from minikeras.layers.tracking import layer_versions
 from minikeras.tree import flatten, map_structure
 
 _EAGER = "eager"  # marks a signature that runs eagerly

@@ -4,7 +4,8 @@ import numpy as np
 
 from minikeras import config, initializers
 from minikeras.layers.input_spec import InputSpec
-from minikeras.layers.layer import Layer, structure_changed
+from minikeras.layers.layer import Layer
+from minikeras.layers.tracking import structure_changed
 
 
 def _l2_normalize(vector):

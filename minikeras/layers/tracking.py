@@ -1,0 +1,88 @@
+"""Attribute tracking: how a layer notices that its structure changed.
+
+A layer finds its sublayers, weights and metrics by scanning its attributes (also inside
+lists and dicts), and caches what it found. The cache must be dropped whenever any layer's
+structure changes: an attribute holding a layer, variable or container is assigned, or a
+list or dict attribute is modified in place (`self.blocks.append(Dense(4))`). This module
+keeps the counters that record those changes and the list and dict types that bump them
+when modified; `Layer.__setattr__` wraps plain lists and dicts in them.
+"""
+
+import itertools
+
+_structure_version = [0]
+# Changes after every assignment to an attribute of any layer (`dropout.rate = 0.0`): a
+# compiled step (`trainers/compiled_step.py`) compares it to see that no layer's settings
+# changed. Each value is new (drawn from a counter after the assignment), even with threads.
+_attribute_version = [0]
+_attribute_versions = itertools.count(1)
+
+
+def structure_changed():
+    """Invalidates every layer's cached lists of sublayers, weights and metrics."""
+    _structure_version[0] += 1
+
+
+def layer_versions():
+    """`(structure version, attribute version)`: both change when any layer gains a sublayer
+    or weight or has an attribute assigned, so a cache keyed on them (a compiled step) can
+    tell that nothing changed."""
+    return _structure_version[0], _attribute_version[0]
+
+
+class TrackedList(list):
+    """A list attribute of a layer; changing its contents invalidates the cached structure."""
+
+    def _wrap(name):
+        method = getattr(list, name)
+
+        def changed(self, *args):
+            structure_changed()
+            return method(self, *args)
+
+        changed.__name__ = name
+        return changed
+
+    for _name in (
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "clear",
+        "sort",
+        "reverse",
+        "__setitem__",
+        "__delitem__",
+        "__iadd__",
+        "__imul__",
+    ):
+        locals()[_name] = _wrap(_name)
+    del _name, _wrap
+
+
+class TrackedDict(dict):
+    """A dict attribute of a layer; changing its contents invalidates the cached structure."""
+
+    def _wrap(name):
+        method = getattr(dict, name)
+
+        def changed(self, *args, **kwargs):
+            structure_changed()
+            return method(self, *args, **kwargs)
+
+        changed.__name__ = name
+        return changed
+
+    for _name in (
+        "__setitem__",
+        "__delitem__",
+        "pop",
+        "popitem",
+        "clear",
+        "update",
+        "setdefault",
+        "__ior__",
+    ):
+        locals()[_name] = _wrap(_name)
+    del _name, _wrap
