@@ -150,12 +150,21 @@ UTILS_MODEL_TOOLS = {"session", "model_visualization", "graph_visualization"}
 
 # The function-level imports that go against the order: (importer, imported) -> why.
 AGAINST_THE_ORDER = {
-    # The registry of user objects (`register_keras_serializable`, `custom_objects`) and
-    # the config format of nested objects live in saving; lower parts that have configs
+    # The registry of user objects (`register_keras_serializable`, `custom_objects`:
+    # saving/object_registration.py) and the config format of nested objects
+    # (saving/serialization.py) live in saving; lower parts that have configs
     # made of other objects consult them when they (de)serialize.
-    ("minikeras.activations", "minikeras.saving.serialization"): "registered user activations",
-    ("minikeras.utils.object_registry", "minikeras.saving.serialization"): (
+    ("minikeras.activations", "minikeras.saving.object_registration"): (
+        "registered user activations"
+    ),
+    ("minikeras.activations", "minikeras.saving.serialization"): (
+        "user activations written as Keras writes them"
+    ),
+    ("minikeras.utils.object_registry", "minikeras.saving.object_registration"): (
         "initializers, regularizers and constraints: registered user classes"
+    ),
+    ("minikeras.utils.object_registry", "minikeras.saving.serialization"): (
+        "initializers, regularizers and constraints: user classes written as Keras writes them"
     ),
     ("minikeras.layers", "minikeras.saving.serialization"): "layers.serialize/deserialize",
     ("minikeras.layers.rnn.rnn", "minikeras.saving.serialization"): "RNN's config nests its cell",
@@ -177,11 +186,17 @@ AGAINST_THE_ORDER = {
     ("minikeras.layers.preprocessing.index_lookup", "minikeras.saving.serialization"): (
         "reading a vocabulary file from a config is refused in safe mode"
     ),
-    ("minikeras.losses.serialization", "minikeras.saving.serialization"): (
+    ("minikeras.losses.serialization", "minikeras.saving.object_registration"): (
         "registered user losses and metrics"
     ),
-    ("minikeras.optimizers._serialization", "minikeras.saving.serialization"): (
+    ("minikeras.losses.serialization", "minikeras.saving.serialization"): (
+        "user losses and metrics written as Keras writes them"
+    ),
+    ("minikeras.optimizers._serialization", "minikeras.saving.object_registration"): (
         "registered user optimizers and schedules"
+    ),
+    ("minikeras.optimizers._serialization", "minikeras.saving.serialization"): (
+        "user optimizers and schedules written as Keras writes them"
     ),
     ("minikeras.trainers.trainer", "minikeras.saving.serialization"): (
         "the compile config nests the optimizer, losses and metrics"
@@ -206,6 +221,9 @@ AGAINST_THE_ORDER = {
         "the .keras metadata records minikeras.__version__"
     ),
     ("minikeras.utils", "minikeras.random"): "keras.utils.set_random_seed seeds keras.random",
+    ("minikeras.utils", "minikeras.saving.object_registration"): (
+        "keras.utils re-exports the registration helpers of saving (lazily)"
+    ),
     ("minikeras.utils", "minikeras.saving.serialization"): (
         "keras.utils re-exports the serialization helpers of saving (lazily)"
     ),

@@ -155,7 +155,7 @@ def serialize(activation):
 
 
 def _lookup(name, custom_objects):
-    from minikeras.saving.serialization import get_registered_object
+    from minikeras.saving.object_registration import get_registered_object
 
     # `custom_objects`, the active `custom_object_scope` and the registered objects.
     found = get_registered_object(name, custom_objects)
@@ -183,7 +183,7 @@ def deserialize(config, custom_objects=None):
             if not (custom_objects and name in custom_objects):
                 name = config["config"]
             return _lookup(name, custom_objects)
-        from minikeras.saving.serialization import get_registered_object
+        from minikeras.saving.object_registration import get_registered_object
 
         name = config["class_name"]
         registered = config.get("registered_name")

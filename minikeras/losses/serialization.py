@@ -52,7 +52,7 @@ def _serialize_user_object(obj):
 
 
 def _registered(name, custom_objects):
-    from minikeras.saving.serialization import get_registered_object
+    from minikeras.saving.object_registration import get_registered_object
 
     return get_registered_object(name, custom_objects) if isinstance(name, str) else None
 

@@ -38,7 +38,7 @@ def find_class(config, kind, builtin_classes, custom_objects=None, case_sensitiv
             f"Could not interpret {kind} config: {config!r}. Expected a dict with keys "
             "'class_name' and 'config'."
         )
-    from minikeras.saving.serialization import get_registered_object
+    from minikeras.saving.object_registration import get_registered_object
 
     # `custom_objects`, the active `custom_object_scope`, the registered classes.
     for key in (config.get("registered_name"), config["class_name"]):

@@ -19,6 +19,14 @@ Example:
     >>> restored = keras.saving.load_model("model.keras")
 """
 
+from minikeras.saving.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from minikeras.saving.saving_api import (
     clone_model,
     load_model,
@@ -29,14 +37,8 @@ from minikeras.saving.saving_api import (
     save_weights,
 )
 from minikeras.saving.serialization import (
-    CustomObjectScope,
-    custom_object_scope,
     deserialize_keras_object,
     enable_unsafe_deserialization,
-    get_custom_objects,
-    get_registered_name,
-    get_registered_object,
-    register_keras_serializable,
     serialize_keras_object,
 )
 

@@ -17,16 +17,15 @@ from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
 from minikeras.utils.sequence_utils import pad_sequences
 
-_FROM_SERIALIZATION = (
+_FROM_OBJECT_REGISTRATION = (
     "CustomObjectScope",
     "custom_object_scope",
-    "deserialize_keras_object",
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
     "register_keras_serializable",
-    "serialize_keras_object",
 )
+_FROM_SERIALIZATION = ("deserialize_keras_object", "serialize_keras_object")
 
 __all__ = [
     "CustomObjectScope",
@@ -108,7 +107,9 @@ def set_random_seed(seed):
 
 def __getattr__(name):
     # `keras.utils` also offers these; they load on first use (see the module docstring).
-    if name in _FROM_SERIALIZATION:
+    if name in _FROM_OBJECT_REGISTRATION:
+        from minikeras.saving import object_registration as module
+    elif name in _FROM_SERIALIZATION:
         from minikeras.saving import serialization as module
     elif name in ("model_to_dot", "plot_model"):
         from minikeras.utils import model_visualization as module

@@ -53,7 +53,7 @@ class ObjectRegistry:
     def lookup(self, name, custom_objects=None):
         """The class or function called `name` (user objects first: `custom_objects`, the
         active `custom_object_scope`, the registered objects)."""
-        from minikeras.saving.serialization import get_registered_object
+        from minikeras.saving.object_registration import get_registered_object
 
         found = get_registered_object(name, custom_objects)
         if found is not None:
@@ -78,7 +78,7 @@ class ObjectRegistry:
         if isinstance(config, dict):
             if "class_name" not in config:
                 raise ValueError(f"A {self.kind} config needs a 'class_name'. Received: {config}")
-            from minikeras.saving.serialization import get_registered_object
+            from minikeras.saving.object_registration import get_registered_object
 
             name = config["class_name"]
             registered = config.get("registered_name")
