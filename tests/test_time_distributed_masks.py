@@ -122,3 +122,19 @@ def test_time_distributed_rejects_a_mask_that_does_not_cover_batch_and_time(mask
         layer(np.ones((2, 3, 4), "float32"), mask=mask)
     for old, new in zip(before, layer.get_weights()):
         np.testing.assert_array_equal(old, new)
+
+
+def test_functional_time_distributed_lstm_reads_each_sentence_up_to_its_padding():
+    # (batch, sentences, words): the LSTM sees one sentence per folded sample, with its mask.
+    case = CASES["nested"]
+    inputs = keras.Input((3, 4), dtype="int32")
+    embedded = layers.Embedding(10, 2, mask_zero=True)(inputs)
+    sentences = layers.TimeDistributed(layers.LSTM(3))(embedded)
+    model = keras.Model(inputs, sentences)
+    for layer, weights in zip(model.layers[1:], case["weights"]):
+        _set(layer, weights)
+    outputs = model(np.asarray(case["words"], "int32"))
+    np.testing.assert_allclose(ops.convert_to_numpy(outputs), case["y"], rtol=1e-5, atol=1e-6)
+    assert outputs._keras_mask.tolist() == case["y_mask"]
+    predictions = model.predict(np.asarray(case["words"], "int32"), verbose=0)
+    np.testing.assert_allclose(predictions, case["y"], rtol=1e-5, atol=1e-6)
