@@ -491,12 +491,8 @@ def test_stacked_cells_reject_objects_that_are_not_cells():
 
 
 # -- masks -------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda: layers.TimeDistributed(layers.Dense(2)),
-    ],
-)
-def test_wrappers_reject_a_mask_rather_than_ignore_it(make):
-    with pytest.raises(NotImplementedError, match="mask"):
-        make()(rand(2, 3, 2), mask=np.ones((2, 3), bool))
+def test_time_distributed_keeps_a_mask_rather_than_ignore_it():
+    # Numbers with masks are checked against Keras in tests/test_time_distributed_masks.py.
+    mask = np.array([[True, True, False], [True, False, False]])
+    outputs = layers.TimeDistributed(layers.Dense(2))(rand(2, 3, 2), mask=mask)
+    assert outputs._keras_mask.tolist() == mask.tolist()

@@ -1,5 +1,7 @@
 """`TimeDistributed`: applies one layer to every timestep of a sequence, sharing its weights."""
 
+import numpy as np
+
 from minikeras import ops
 from minikeras.layers.layer import Layer, _call_signature_flags
 from minikeras.layers.rnn.bidirectional import _nest_paths
@@ -15,7 +17,9 @@ class TimeDistributed(Layer):
     A layer with non-trainable weights (BatchNormalization's moving statistics) is called
     once per timestep instead, as Keras does, since its statistics depend on the batch.
     As in Keras, the wrapped layer's `call` runs directly: its activity regularizer, if
-    any, adds no loss.
+    any, adds no loss. A mask `(batch, time, ...)` is folded the same way and given to the
+    layer when its `call` takes one; the output carries the input's mask unchanged (as
+    Keras, the layer's own `compute_mask` is not consulted).
 
     Args:
         layer: the layer to apply; its weights are shared by every timestep.
@@ -23,6 +27,8 @@ class TimeDistributed(Layer):
     Call arguments:
         inputs: `(batch, time, ...)`, at least 3-D.
         training: passed on to the layer.
+        mask: booleans `(batch, time, ...)`, passed on per timestep to a layer whose
+            `call` takes a mask.
 
     Example:
         >>> TimeDistributed(Dense(8))(np.ones((32, 10, 16))).shape
@@ -37,6 +43,7 @@ class TimeDistributed(Layer):
             )
         super().__init__(**kwargs)
         self.layer = layer
+        self.supports_masking = True  # as Keras: the input's mask passes on to the output
 
     def _child_input_shape(self, input_shape):
         if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3:
@@ -57,23 +64,47 @@ class TimeDistributed(Layer):
         _nest_paths(self.layer, self.name)
 
     def call(self, inputs, training=None, mask=None):
-        if mask is not None:
-            raise NotImplementedError(
-                f'Layer "{self.name}": masking is not supported by minikeras wrappers.'
-            )
         self._child_input_shape(tuple(inputs.shape))
         # As Keras, the layer's `call` runs directly (built already by `build`), so an
         # activity regularizer of the wrapped layer adds no loss.
+        takes_training, takes_mask = _call_signature_flags(type(self.layer))  # cached per class
         kwargs = {}
-        if _call_signature_flags(type(self.layer))[0]:  # cached per class
+        if takes_training:
             kwargs["training"] = training
+        if mask is not None:
+            mask = self._checked_mask(mask, inputs.shape)
+            if not takes_mask:
+                mask = None
         batch, steps = inputs.shape[0], inputs.shape[1]
         if self.layer.non_trainable_weights:
-            outputs = [self.layer.call(inputs[:, t], **kwargs) for t in range(steps)]
+            outputs = []
+            for t in range(steps):
+                if mask is not None:
+                    kwargs["mask"] = mask[:, t]
+                outputs.append(self.layer.call(inputs[:, t], **kwargs))
             return ops.stack(outputs, axis=1)
+        if mask is not None:
+            kwargs["mask"] = mask.reshape((batch * steps, *mask.shape[2:]))
         folded = ops.reshape(inputs, (batch * steps, *inputs.shape[2:]))
         outputs = self.layer.call(folded, **kwargs)
         return ops.reshape(outputs, (batch, steps, *outputs.shape[1:]))
+
+    def _checked_mask(self, mask, input_shape):
+        """`mask` as a numpy bool array, after checking it covers the batch and time axes."""
+        mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
+        if mask.ndim < 2:
+            raise ValueError(
+                f'Layer "{self.name}": the `mask` passed to `TimeDistributed` must be at least '
+                f"2-D `(batch_size, timesteps)`; received shape {mask.shape}."
+            )
+        if mask.shape[:2] != tuple(input_shape[:2]):
+            raise ValueError(
+                f'Layer "{self.name}": the `mask` passed to `TimeDistributed` has shape '
+                f"{mask.shape}, incompatible with the input shape {tuple(input_shape)}: its "
+                f"first two dimensions must be {tuple(input_shape[:2])} (batch size and "
+                "timesteps)."
+            )
+        return mask
 
     def get_config(self):
         from minikeras.saving.serialization import serialize_keras_object
