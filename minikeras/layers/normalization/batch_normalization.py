@@ -150,8 +150,17 @@ class BatchNormalization(Layer):
         self._param_shape = tuple(channels if i == axis else 1 for i in range(rank))
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         if training and self.trainable:
+            if mask is not None:
+                # Keras computes the batch statistics over the unmasked entries only; the
+                # fused primitive here counts every entry, which would silently differ.
+                raise NotImplementedError(
+                    f'BatchNormalization layer "{self.name}" received a mask in training: '
+                    "batch statistics over the unmasked entries only (as Keras computes them) "
+                    "are not supported yet. Put the BatchNormalization before the layer that "
+                    "makes the mask, or train it without masks."
+                )
             return self._train_forward(inputs)
         # Inference: Keras's order of operations, x * inv + (beta - mean * inv).
         inv = ops.rsqrt(self.moving_variance + self.epsilon)
