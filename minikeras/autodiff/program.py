@@ -49,7 +49,6 @@ Example:
     >>> [loss_value], [dw] = program.run([new_x])
 """
 
-import builtins
 import keyword
 import math
 import re
@@ -373,7 +372,7 @@ class _Names:
     """Hands out unique identifiers: `dense_kernel`, then `dense_kernel_2`, ..."""
 
     def __init__(self, taken):
-        self.taken = set(taken) | set(keyword.kwlist) | set(dir(builtins))
+        self.taken = set(taken) | set(keyword.kwlist)
 
     def __call__(self, text, lower=True):
         base = name = _identifier(text, lower)
@@ -407,7 +406,10 @@ def _generate(program, fuse=True):
         `(source, names)`: the function's text and the objects it refers to by name.
     """
     names = {}  # objects the function refers to: name -> object
-    unique = _Names(list(_HELPERS) + ["owned", "check", "gx", "gxs", "replay"])
+    # The helpers, and the builtins and locals the function itself uses.
+    unique = _Names(
+        [*_HELPERS, "owned", "check", "type", "tuple", "gx", "gxs", "results", "replay"]
+    )
     value = {}  # slot -> the name of its value
     lines = []
     args = [unique(f"batch_{i}") for i in range(program.n_batch)]
