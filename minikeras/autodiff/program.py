@@ -450,7 +450,7 @@ def _generate(program, fuse=True):
         else:
             for n, slot in enumerate(step.outputs):
                 value[slot] = unique(f"{f}_out_{n}")
-            lines.append(f"{', '.join(value[o] for o in step.outputs)}, = {call}")
+            lines.append(f"{', '.join(value[o] for o in step.outputs)} = {call}")
             lines.append(f"{f}.n_outputs = {len(step.outputs)}")
     results = f"[{', '.join(value[r] for r in program.results)}]"
     header = [
@@ -465,7 +465,9 @@ def _generate(program, fuse=True):
         if maybe_none:
             lines.append(" = ".join(sorted(maybe_none)) + " = None")
         lines += backward
-        header.append("# g_<name> is the gradient of the loss with respect to <name>.")
+        header.append(
+            f"# g_<name> is the gradient of {value[program.root]} with respect to <name>."
+        )
     body = "\n".join("    " + line for line in lines)
     source = "\n".join(header) + f"\ndef replay({', '.join(args)}):\n{body}\n"
     return source, names
