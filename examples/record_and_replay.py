@@ -85,7 +85,7 @@ def main(argv=None):
         for (kind, signature), entry in steps.entries.items()
         if kind == "train" and signature[0] == (64, 784)
     )
-    print("\nThe replayed training step (s = values, g = gradients, f = primitives):\n")
+    print("\nThe replayed training step:\n")
     print(program.source)
     return {
         "eager_seconds": eager_seconds,

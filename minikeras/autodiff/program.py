@@ -49,7 +49,9 @@ Example:
     >>> [loss_value], [dw] = program.run([new_x])
 """
 
+import keyword
 import math
+import re
 import threading
 from contextlib import contextmanager
 
@@ -356,100 +358,231 @@ def _check_shape(name, gx, x):
         )
 
 
+def _identifier(text, lower=True):
+    """`text` made into a Python identifier (`dense_1/kernel` -> `dense_1_kernel`; with
+    `lower`, `SparseCrossentropy` -> `sparse_crossentropy`)."""
+    name = str(text)
+    if lower:
+        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    name = re.sub(r"\W+", "_", name).strip("_") or "value"
+    return f"_{name}" if name[0].isdigit() else name
+
+
+class _Names:
+    """Hands out unique identifiers: `dense_kernel`, then `dense_kernel_2`, ..."""
+
+    def __init__(self, taken):
+        self.taken = set(taken) | set(keyword.kwlist)
+
+    def __call__(self, text, lower=True):
+        base = name = _identifier(text, lower)
+        n = 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+
+# What the generated function finds besides the objects it names itself.
+_HELPERS = {"new": object.__new__, "ones": np.ones, "zeros_like": np.zeros_like}
+
+
 def _generate(program, fuse=True):
     """Writes the program out as one straight-line Python function.
 
-    Each slot becomes a local variable: `s7` holds its value (the batch arrays are the
-    arguments `s0, s1, ...`) and `g7` its gradient. For each step the function creates a
-    fresh primitive, restores the recorded parameters, and calls `forward`; then, most
-    recent first, `backward` for the steps on the way back from the root, adding up
-    gradients exactly as `backward_pass` does. Nothing is looked up or looped over at run
-    time, which is the point: the Python cost per step is a handful of attribute accesses.
+    Values are named after what computes them: the batch arrays are the arguments
+    `batch_0, batch_1, ...`, a variable's value is named after its path (`dense_kernel`),
+    a step's primitive after its class (`linear_1`) and its result `linear_1_out`; `g_<name>`
+    is the gradient of `<name>`. For each step the function creates a fresh primitive,
+    restores the recorded parameters, and calls `forward`; then, most recent first,
+    `backward` for the steps on the way back from the root, adding up gradients exactly as
+    `backward_pass` does. Which gradients exist is decided here, not at run time: a
+    minikeras primitive returns a gradient for every input that needs one, so only the
+    gradients of primitives written outside minikeras (which may return None) are tested.
     With `fuse`, the pairs marked by `_find_fusions` use their combined backward pass.
+
+    Returns:
+        `(source, names)`: the function's text and the objects it refers to by name.
     """
     names = {}  # objects the function refers to: name -> object
+    # The helpers, and the builtins and locals the function itself uses.
+    unique = _Names(
+        [*_HELPERS, "owned", "check", "type", "tuple", "gx", "gxs", "results", "replay"]
+    )
+    value = {}  # slot -> the name of its value
     lines = []
-    n_batch = program.n_batch
-    args = [f"s{i}" for i in range(n_batch)]
-    for i, variable in enumerate(program.variables):
-        names[f"V{n_batch + i}"] = variable
-        lines.append(f"s{n_batch + i} = V{n_batch + i}.data")
-    for slot, variable in program.other_variables:
-        names[f"V{slot}"] = variable
-        lines.append(f"s{slot} = V{slot}.data")
+    args = [unique(f"batch_{i}") for i in range(program.n_batch)]
+    value.update(enumerate(args))
+    targets = list(range(program.n_batch, program.n_batch + len(program.variables)))
+    read = list(zip(targets, program.variables)) + list(program.other_variables)
+    for slot, variable in read:
+        value[slot] = unique(getattr(variable, "path", None) or "variable")
+        holder = unique(f"{value[slot]}_variable")
+        names[holder] = variable
+        lines.append(f"{value[slot]} = {holder}.data")
     for slot, array in program.constants:
-        names[f"K{slot}"] = array
-        lines.append(f"s{slot} = K{slot}")
-    for k, step in enumerate(program.steps):
-        names[f"C{k}"], names[f"P{k}"], names[f"N{k}"] = step.cls, step.parameters, step.needs
-        lines.append(f"f{k} = new(C{k}); f{k}.__dict__.update(P{k}); f{k}.needs_grad = N{k}")
-        call = f"f{k}.forward({', '.join(f's{i}' for i in step.inputs)})"
-        if len(step.outputs) == 1:
-            lines.append(f"s{step.outputs[0]} = {call}")
-        else:
-            lines.append(f"{', '.join(f's{o}' for o in step.outputs)}, = {call}")
-            lines.append(f"f{k}.n_outputs = {len(step.outputs)}")
-    results = ", ".join(f"s{r}" for r in program.results)
-    lines.append(f"results = [{results}]")
-    targets = range(n_batch, n_batch + len(program.variables))
-    if program.root is None:
-        lines.append(f"return results, {[None] * len(program.variables)}")
-    else:
-        carrying = {program.root}
-        gradient_slots = sorted(
-            {s for step in program.backward_steps for s in step.inputs + step.outputs}
-            | set(targets)
+        value[slot] = unique("constant")
+        names[value[slot]] = array
+    counts = {}
+    for step in program.steps:
+        counts[step.cls] = counts.get(step.cls, 0) + 1
+    classes, seen, primitive = {}, {}, {}
+    for step in program.steps:
+        if step.cls not in classes:
+            classes[step.cls] = unique(step.cls.__name__, lower=False)
+            names[classes[step.cls]] = step.cls
+        seen[step.cls] = seen.get(step.cls, 0) + 1
+        base = _identifier(step.cls.__name__)
+        f = primitive[id(step)] = unique(
+            base if counts[step.cls] == 1 else f"{base}_{seen[step.cls]}"
         )
-        lines.append(" = ".join(f"g{s}" for s in gradient_slots if s != program.root) + " = None")
-        root = f"s{program.root}"
-        lines.append(f"g{program.root} = ones({root}.shape, {root}.dtype)")
-        k_of = {id(step): k for k, step in enumerate(program.steps)}
-        for step in program.backward_steps:
-            k = k_of[id(step)]
-            outs = step.outputs
-            if fuse and step.fused == "spread":  # the mean's gradient, as one scalar
-                lines.append(f"if g{outs[0]} is not None:")
-                lines.append(f"    gxs = (g{outs[0]} / {step.count},)")
-            elif len(outs) == 1:
-                method = "backward"
-                if fuse and step.fused == "consumer":
-                    method = "softmax_logits_backward"
-                elif fuse and step.fused == "producer":
-                    method = "backward_from_logits"
-                lines.append(f"if g{outs[0]} is not None:")
-                lines.append(f"    gxs = f{k}.{method}(g{outs[0]})")
-            else:
-                lines.append(f"if {' or '.join(f'g{o} is not None' for o in outs)}:")
-                gys = ", ".join(f"zeros_like(s{o}) if g{o} is None else g{o}" for o in outs)
-                lines.append(f"    gxs = f{k}.backward({gys})")
-            lines.append("    if type(gxs) is not tuple: gxs = (gxs,)")
-            for position, (slot, needs) in enumerate(zip(step.inputs, step.needs)):
-                if not needs:
-                    continue
-                lines.append(f"    gx = gxs[{position}]")
-                if step.cls.check_gradient_shapes:
-                    lines.append(f"    check({step.cls.__name__!r}, gx, s{slot})")
-                lines.append("    if gx is not None:")
-                if slot in carrying:
-                    lines.append(f"        g{slot} = gx if g{slot} is None else g{slot} + gx")
-                else:  # the first gradient this slot can receive
-                    lines.append(f"        g{slot} = gx")
-                    carrying.add(slot)
-        lines.append(f"return results, owned([{', '.join(f'g{s}' for s in targets)}])")
+        lines.append(f"{f} = new({classes[step.cls]})")
+        if step.parameters:
+            parameters = unique(f"{f}_parameters")
+            names[parameters] = step.parameters
+            lines.append(f"{f}.__dict__.update({parameters})")
+        lines.append(f"{f}.needs_grad = {step.needs!r}")
+        call = f"{f}.forward({', '.join(value[i] for i in step.inputs)})"
+        if len(step.outputs) == 1:
+            value[step.outputs[0]] = unique(f"{f}_out")
+            lines.append(f"{value[step.outputs[0]]} = {call}")
+        else:
+            for n, slot in enumerate(step.outputs):
+                value[slot] = unique(f"{f}_out_{n}")
+            lines.append(f"{', '.join(value[o] for o in step.outputs)} = {call}")
+            lines.append(f"{f}.n_outputs = {len(step.outputs)}")
+    results = f"[{', '.join(value[r] for r in program.results)}]"
+    header = [
+        f"# Replays {len(program.steps)} recorded primitive calls on new batch arrays"
+        + ("." if program.root is None else f", then differentiates {value[program.root]}.")
+    ]
+    if program.root is None:
+        lines.append(f"return {results}, {[None] * len(program.variables)}")
+    else:
+        lines.append(f"results = {results}")
+        backward, maybe_none = _backward_lines(program, fuse, value, primitive, unique)
+        if maybe_none:
+            lines.append(" = ".join(sorted(maybe_none)) + " = None")
+        lines += backward
+        header.append(
+            f"# g_<name> is the gradient of {value[program.root]} with respect to <name>."
+        )
     body = "\n".join("    " + line for line in lines)
-    source = f"def replay({', '.join(args)}):\n{body}\n"
+    source = "\n".join(header) + f"\ndef replay({', '.join(args)}):\n{body}\n"
     return source, names
+
+
+# What `_backward_lines` knows of a gradient at a point of the generated function.
+UNSET, SET, MAYBE = 0, 1, 2
+
+
+def _guarded_states(guarded, before, state, g, maybe_none):
+    """After a step's lines: a gradient first set inside an `if` may still be None after it."""
+    if not guarded:
+        return
+    for slot, now in state.items():
+        if now != before.get(slot, UNSET) and before.get(slot, UNSET) != SET:
+            state[slot] = MAYBE
+            if before.get(slot, UNSET) == UNSET:
+                maybe_none.add(g(slot))
+
+
+def _backward_lines(program, fuse, value, primitive, unique):
+    """The backward half of `_generate`, with what each gradient is known to be.
+
+    Each gradient is, at each point of the function, known to be unset, known to be an
+    array, or maybe None (after a primitive written outside minikeras, or inside an `if`).
+    Returns the lines and the gradients that must start out as None.
+    """
+    state, grad, maybe_none = {}, {}, set()
+
+    def g(slot):
+        if slot not in grad:
+            grad[slot] = unique(f"g_{value[slot]}")
+        return grad[slot]
+
+    root = program.root
+    lines = [f"{g(root)} = ones({value[root]}.shape, {value[root]}.dtype)"]
+    state[root] = SET
+    for step in program.backward_steps:
+        outs = [o for o in step.outputs if state.get(o, UNSET) != UNSET]
+        if not outs:  # no gradient can reach it
+            continue
+        f = primitive[id(step)]
+        trusted = not step.cls.check_gradient_shapes
+        before = dict(state)
+        guarded = all(state[o] == MAYBE for o in outs)
+        indent = "    " if guarded else ""
+        if guarded:
+            lines.append(f"if {' or '.join(f'{g(o)} is not None' for o in outs)}:")
+        if fuse and step.fused == "spread":  # the mean's gradient, as one scalar
+            gxs = [f"{g(step.outputs[0])} / {step.count}"]
+        else:
+            method = "backward"
+            if fuse and step.fused == "consumer":
+                method = "softmax_logits_backward"
+            elif fuse and step.fused == "producer":
+                method = "backward_from_logits"
+            gys = []
+            for o in step.outputs:
+                if state.get(o, UNSET) == UNSET:
+                    gys.append(f"zeros_like({value[o]})")
+                elif state[o] == MAYBE and len(step.outputs) > 1:
+                    gys.append(f"zeros_like({value[o]}) if {g(o)} is None else {g(o)}")
+                else:
+                    gys.append(g(o))
+            call = f"{f}.{method}({', '.join(gys)})"
+            needed = [s for s, n in zip(step.inputs, step.needs) if n]
+            if (
+                trusted
+                and len(step.inputs) > 1
+                and len(set(needed)) == len(needed)
+                and all(state.get(s, UNSET) == UNSET for s in needed)
+            ):  # every gradient is a first one: unpack them by name
+                unpacked = [g(s) if n else "_" for s, n in zip(step.inputs, step.needs)]
+                lines.append(f"{indent}{', '.join(unpacked)} = {call}")
+                for s in needed:
+                    state[s] = SET
+                _guarded_states(guarded, before, state, g, maybe_none)
+                continue
+            lines.append(f"{indent}gxs = {call}")
+            if len(step.inputs) == 1:  # a one-input backward may give its gradient bare
+                lines.append(f"{indent}if type(gxs) is not tuple: gxs = (gxs,)")
+            gxs = [f"gxs[{i}]" for i in range(len(step.inputs))]
+        before = dict(state)
+        for position, (slot, needs) in enumerate(zip(step.inputs, step.needs)):
+            if not needs:
+                continue
+            gx, known = gxs[position], state.get(slot, UNSET)
+            if not trusted:
+                lines.append(f"{indent}gx = {gx}")
+                lines.append(f"{indent}check({step.cls.__name__!r}, gx, {value[slot]})")
+                gx = "gx"
+            if trusted and known == UNSET:
+                lines.append(f"{indent}{g(slot)} = {gx}")
+                state[slot] = SET
+            elif trusted and known == SET:
+                lines.append(f"{indent}{g(slot)} = {g(slot)} + {gx}")
+            elif trusted:
+                lines.append(f"{indent}{g(slot)} = {gx} if {g(slot)} is None else {g(slot)} + {gx}")
+                state[slot] = SET
+            elif known == UNSET:
+                lines.append(f"{indent}{g(slot)} = gx")
+                state[slot] = MAYBE
+            else:
+                lines.append(f"{indent}if gx is not None:")
+                update = "gx" if known == SET else f"gx if {g(slot)} is None else {g(slot)} + gx"
+                lines.append(f"{indent}    {g(slot)} = {update}")
+        _guarded_states(guarded, before, state, g, maybe_none)
+    targets = range(program.n_batch, program.n_batch + len(program.variables))
+    final = [g(t) if state.get(t, UNSET) != UNSET else "None" for t in targets]
+    lines.append(f"return results, owned([{', '.join(final)}])")
+    return lines, maybe_none
 
 
 def _compile(program, fuse):
     source, names = _generate(program, fuse)
-    namespace = {
-        "new": object.__new__,
-        "ones": np.ones,
-        "zeros_like": np.zeros_like,
-        "owned": _owned,
-        "check": _check_shape,
-        **names,
-    }
+    namespace = {**_HELPERS, "owned": _owned, "check": _check_shape, **names}
     exec(compile(source, "<minikeras replay>", "exec"), namespace)
     return namespace["replay"]
