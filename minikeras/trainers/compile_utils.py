@@ -169,7 +169,8 @@ class CompileLoss:
         self.user_loss_weights = loss_weights
         self.output_names = output_names
         self.built = False
-        self.losses = []
+        self.losses = []  # one per loss, with its output's position in `outputs`
+        self.outputs = []
         self.weights = []
         self.metrics = []  # the per-output loss trackers, in Keras's order
         self._output_trackers = []  # the same, in output order
@@ -192,18 +193,30 @@ class CompileLoss:
         )
         flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
-        self.losses = [
-            resolve_loss(spec, yt, yp) for spec, yt, yp in zip(specs, flat_true, flat_pred)
-        ]
-        self.weights = weights
-        active = [i for i, loss in enumerate(self.losses) if loss is not None]
-        if len(active) > 1:
+        entries = _loss_entries(specs, weights, self.user_loss_weights)
+        if len(names) == 1 and len(entries) > 1:
+            # Keras 3.15 takes such a structure but adds only the first loss to the total
+            # (its single-output fast path); refused rather than silently dropping a loss.
+            raise ValueError(
+                f"`loss` gives {len(entries)} losses for the model's single output: pass "
+                f"one loss, or a function that sums them. Received: loss={self.user_loss!r}"
+            )
+        self.outputs = [i for i, _, _ in entries]
+        self.losses = [resolve_loss(spec, flat_true[i], flat_pred[i]) for i, spec, _ in entries]
+        self.weights = [weight for _, _, weight in entries]
+        if len(entries) > 1:
+            prefixes = _path_prefixes(y_pred, len(names))
             self._output_trackers = [
-                metrics_module.Mean(name=f"{names[i] or self.losses[i].name}_loss") for i in active
+                metrics_module.Mean(name=f"{prefixes[i]}{names[i] or loss.name}_loss")
+                for i, loss in zip(self.outputs, self.losses)
             ]
-            by_output = dict(zip(active, self._output_trackers))
             order = _tracker_order(self.user_loss, y_pred, names)
-            self.metrics = [by_output[i] for i in order if i in by_output]
+            self.metrics = [
+                tracker
+                for position in order
+                for i, tracker in zip(self.outputs, self._output_trackers)
+                if i == position
+            ]
         self.built = True
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -223,11 +236,8 @@ class CompileLoss:
             flat_weights = [_only(sample_weight)]
         trackers = iter(self._output_trackers) if self.metrics else None
         total = None
-        for loss, weight, yt, yp, sw in zip(
-            self.losses, self.weights, flat_true, flat_pred, flat_weights
-        ):
-            if loss is None:
-                continue
+        for i, loss, weight in zip(self.outputs, self.losses, self.weights):
+            yt, yp, sw = flat_true[i], flat_pred[i], flat_weights[i]
             if yt is None:
                 raise ValueError(
                     "The model has a loss for an output but no target (y) was given for it."
@@ -239,6 +249,57 @@ class CompileLoss:
                 value = ops.multiply(value, float(weight))
             total = value if total is None else ops.add(total, value)
         return total
+
+
+def _loss_entries(specs, weights, user_loss_weights):
+    """(output position, loss, weight) for every loss, in output order.
+
+    An output's entry may be a list (or nested lists) of losses, as Keras accepts: each is
+    its own loss on that output, and `loss_weights` then gives one weight per loss.
+    """
+    entries, spreads = [], []
+    for position, spec in enumerate(specs):
+        if isinstance(spec, (list, tuple)):
+            losses = [loss for loss in flatten(spec) if loss is not None]
+        else:
+            losses = [] if spec is None else [spec]
+        entries += [(position, loss) for loss in losses]
+        weight = weights[position]
+        spreads += flatten(weight) if isinstance(weight, (list, tuple)) else [weight]
+    if user_loss_weights is None:
+        return [(position, loss, None) for position, loss in entries]
+    if len(spreads) == len(specs) and all(
+        not isinstance(spec, (list, tuple)) or len(flatten(spec)) == 1 for spec in specs
+    ):
+        # One weight per output, each output with one loss (or none).
+        return [(position, loss, spreads[position]) for position, loss in entries]
+    if len(spreads) != len(entries):
+        raise ValueError(
+            f"`loss_weights` must match the number of losses, got {len(entries)} losses and "
+            f"{len(spreads)} weights. Received: loss_weights={user_loss_weights!r}"
+        )
+    return [(position, loss, weight) for (position, loss), weight in zip(entries, spreads)]
+
+
+def _leaf_paths(structure, path=()):
+    """The path (keys and positions) to each leaf of `structure`, in `flatten` order."""
+    if isinstance(structure, dict):
+        items = structure.items()
+    elif isinstance(structure, (list, tuple)):
+        items = enumerate(structure)
+    else:
+        return [path]
+    return [leaf for key, value in items for leaf in _leaf_paths(value, path + (key,))]
+
+
+def _path_prefixes(y_pred, count):
+    """What Keras puts before an output's name in its loss tracker's name: the path to the
+    output inside nested outputs (`"1/"` for the first output of the second group), the
+    output's own position or key being replaced by its name."""
+    paths = _leaf_paths(y_pred)
+    if len(paths) != count:
+        return [""] * count
+    return ["".join(f"{key}/" for key in path[:-1]) for path in paths]
 
 
 def _tracker_order(loss, y_pred, names):
@@ -255,6 +316,19 @@ def _tracker_order(loss, y_pred, names):
 def _batch_size(value):
     shape = _shape(value)
     return shape[0] if shape else 1
+
+
+def _check_metric_depth(entries, argument, value):
+    """Raises for an output's metrics nested deeper than one list, which Keras refuses."""
+    if isinstance(value, (list, tuple)) and len(value) == len(entries):
+        entries = value  # the user's own entries, before `per_output` flattens them
+    for entry in entries:
+        for item in entry if isinstance(entry, (list, tuple)) else ():
+            if isinstance(item, (list, tuple, dict)):
+                raise ValueError(
+                    f"Could not interpret metric identifier: {item!r}. An output's metrics "
+                    f"are a metric or a flat list of them. Received: {argument}={value!r}"
+                )
 
 
 class CompileMetrics(metrics_module.Metric):
@@ -278,7 +352,9 @@ class CompileMetrics(metrics_module.Metric):
             # batch, which comes after the first weight update.
             for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
                 if value:
-                    per_output(value, list(output_names), argument)
+                    _check_metric_depth(
+                        per_output(value, list(output_names), argument), argument, value
+                    )
         super().__init__(name="compile_metrics")
         self.user_metrics = metrics
         self.user_weighted_metrics = weighted_metrics
@@ -295,6 +371,7 @@ class CompileMetrics(metrics_module.Metric):
         # With several outputs a list has one entry (a metric, a list of them, or None)
         # per output, as in Keras 3; it is not applied to every output.
         per = _per_output_of(spec, [n or str(i) for i, n in enumerate(names)], argument, y_pred)
+        _check_metric_depth(per, argument, spec)
         return [
             [resolve_metric(m, yt, yp) for m in flatten(entry) if m is not None]
             if entry is not None
