@@ -156,6 +156,27 @@ def check_names(spec, what):
             module.get(name)  # raises, naming the closest valid name
 
 
+def _check_container(loss, y_pred):
+    """Raises for a nested `loss` whose container type differs from the outputs' own.
+
+    A flat list or tuple with one loss per output matches any outputs. A nested one of
+    another type (a tuple of lists for list outputs, lists for namedtuple or dict outputs)
+    Keras 3.15 either refuses (dict outputs) or applies each of its losses to all outputs
+    stacked together; minikeras refuses both rather than give other numbers.
+    """
+    if not isinstance(loss, (list, tuple)) or not isinstance(y_pred, (list, tuple, dict)):
+        return
+    flat_match = len(loss) == len(flatten(y_pred)) and not any(
+        isinstance(entry, (list, tuple, dict)) for entry in loss
+    )
+    if not flat_match and not isinstance(y_pred, type(loss)):
+        raise ValueError(
+            f"The nested `loss` is a {type(loss).__name__} but the model's outputs are a "
+            f"{type(y_pred).__name__}: give the loss structure the outputs' own container "
+            f"type (or a dict keyed by output name). Received: loss={loss!r}"
+        )
+
+
 class CompileLoss:
     """The compiled loss: per-output losses times `loss_weights`, summed.
 
@@ -176,6 +197,7 @@ class CompileLoss:
         self._output_trackers = []  # the same, in output order
 
     def build(self, y_true, y_pred):
+        _check_container(self.user_loss, y_pred)
         names = self.output_names
         flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
         if not names or len(names) != len(flat_pred):
