@@ -198,9 +198,14 @@ class CompileLoss:
         self.weights = []
         self.metrics = []  # the per-output loss trackers, in Keras's order
         self._output_trackers = []  # the same, in output order
+        self._paths = None  # for nested dict outputs: the keys leading to each output
 
     def build(self, y_true, y_pred):
         _check_container(self.user_loss, y_pred)
+        if isinstance(y_pred, dict) and any(
+            isinstance(value, (dict, list, tuple)) for value in y_pred.values()
+        ):
+            return self._build_by_paths(y_true, y_pred)
         names = self.output_names
         flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
         if not names or len(names) != len(flat_pred):
@@ -244,11 +249,40 @@ class CompileLoss:
             ]
         self.built = True
 
+    def _build_by_paths(self, y_true, y_pred):
+        """`build` for dict outputs nested more than one level (`{"a": {"c": t, "d": t}}`):
+        each output is found by its path of keys, and so are its loss and weight."""
+        _check_loss_paths(self.user_loss, y_pred, ())
+        self._paths = _leaf_paths(y_pred)
+        specs = [_at_path(self.user_loss, path) for path in self._paths]
+        weights = [_at_path(self.user_loss_weights, path) for path in self._paths]
+        entries = _loss_entries(specs, weights, self.user_loss_weights)
+        self.outputs = [i for i, _, _ in entries]
+        self.losses = [
+            resolve_loss(spec, _at_path(y_true, self._paths[i]), _at_path(y_pred, self._paths[i]))
+            for i, spec, _ in entries
+        ]
+        self.weights = [weight for _, _, weight in entries]
+        self.output_names = ["/".join(str(key) for key in path) for path in self._paths]
+        if len(entries) > 1:
+            self._output_trackers = [
+                metrics_module.Mean(name=f"{self.output_names[i]}_loss") for i in self.outputs
+            ]
+            self.metrics = list(self._output_trackers)
+        self.built = True
+
     def __call__(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
         names = self.output_names
-        if len(names) > 1:
+        if self._paths is not None:
+            flat_true = [_at_path(y_true, path) for path in self._paths]
+            flat_pred = [_at_path(y_pred, path) for path in self._paths]
+            if isinstance(sample_weight, dict):
+                flat_weights = [_at_path(sample_weight, path) for path in self._paths]
+            else:
+                flat_weights = [sample_weight] * len(self._paths)
+        elif len(names) > 1:
             flat_true = flat_outputs(y_true, names)
             flat_pred = flat_outputs(y_pred, names)
             if sample_weight is not None and isinstance(sample_weight, (list, tuple, dict)):
@@ -304,6 +338,41 @@ def _loss_entries(specs, weights, user_loss_weights):
             f"{len(spreads)} weights. Received: loss_weights={user_loss_weights!r}"
         )
     return [(position, loss, weight) for (position, loss), weight in zip(entries, spreads)]
+
+
+def _at_path(structure, path):
+    """What `structure` holds at `path` (keys and positions); a structure that ends before
+    the path does (a single loss for a whole group of outputs) applies to all below it, and
+    a dict without the key gives None."""
+    for key in path:
+        if isinstance(structure, dict):
+            if key not in structure:
+                return None
+            structure = structure[key]
+        elif isinstance(structure, (list, tuple)) and isinstance(key, int):
+            structure = structure[key]
+        else:
+            break
+    return structure
+
+
+def _check_loss_paths(loss, y_pred, path):
+    """Raises KeyError, as Keras does, for a key in a nested `loss` dict that the model's
+    outputs do not have."""
+    if not isinstance(loss, dict):
+        return
+    if not isinstance(y_pred, dict):
+        raise KeyError(
+            f"The path: {path} in the `loss` argument, can't be found in the model's output "
+            f"(`y_pred`), whose keys there are none (it is a single output)."
+        )
+    for key, value in loss.items():
+        if key not in y_pred:
+            raise KeyError(
+                f"The path: {path + (key,)} in the `loss` argument, can't be found in the "
+                f"model's output (`y_pred`), whose keys there are {list(y_pred)}."
+            )
+        _check_loss_paths(value, y_pred[key], path + (key,))
 
 
 def _leaf_paths(structure, path=()):
