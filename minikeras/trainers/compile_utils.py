@@ -425,6 +425,21 @@ def _check_metric_depth(entries, argument, value):
                 )
 
 
+def _check_same_keys(spec, y_pred, argument, path):
+    """Raises ValueError unless the metrics dict `spec` has the keys of the nested dict
+    outputs `y_pred` at every level, as Keras requires of metrics for such outputs."""
+    if not isinstance(y_pred, dict):
+        return
+    if not isinstance(spec, dict) or set(spec) != set(y_pred):
+        got = list(spec) if isinstance(spec, dict) else spec
+        raise ValueError(
+            f"`{argument}` for nested dict outputs must be a dict with the outputs' keys at "
+            f"every level: at {path} expected the keys {sorted(y_pred)}, received {got!r}."
+        )
+    for key in y_pred:
+        _check_same_keys(spec[key], y_pred[key], argument, path + (key,))
+
+
 class CompileMetrics(metrics_module.Metric):
     """The compiled metrics of every output, as one metric named "compile_metrics".
 
@@ -433,7 +448,7 @@ class CompileMetrics(metrics_module.Metric):
     dict of their values under Keras's log names, which the trainer merges into the logs.
     """
 
-    def __init__(self, metrics, weighted_metrics, output_names=None):
+    def __init__(self, metrics, weighted_metrics, output_names=None, output_structure=None):
         for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if value is not None and not isinstance(value, (list, tuple, dict)):
                 raise ValueError(
@@ -449,6 +464,14 @@ class CompileMetrics(metrics_module.Metric):
                     _check_metric_depth(
                         per_output(value, list(output_names), argument), argument, value
                     )
+        if isinstance(output_structure, dict) and any(
+            isinstance(value, (dict, list, tuple)) for value in output_structure.values()
+        ):
+            # Nested dict outputs: checked now too, as the first batch updates the weights
+            # before it updates the metrics.
+            for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+                if value:
+                    _check_same_keys(value, output_structure, argument, ())
         super().__init__(name="compile_metrics")
         self.user_metrics = metrics
         self.user_weighted_metrics = weighted_metrics
@@ -456,6 +479,7 @@ class CompileMetrics(metrics_module.Metric):
         self.built = False
         self.unweighted = []
         self.weighted = []
+        self._paths = None  # for nested dict outputs: the keys leading to each output
 
     def _build_set(self, spec, flat_true, flat_pred, names, argument, y_pred):
         if not spec:
@@ -473,7 +497,38 @@ class CompileMetrics(metrics_module.Metric):
             for entry, yt, yp in zip(per, flat_true, flat_pred)
         ]
 
+    def _build_by_paths(self, y_true, y_pred):
+        """`build` for dict outputs nested more than one level: as in Keras, each metrics
+        argument is then a dict of the outputs' own nesting, with a list at every output."""
+        self._paths = _leaf_paths(y_pred)
+        self.output_names = [str(path[-1]) for path in self._paths]
+        sets = []
+        for argument, spec in (
+            ("metrics", self.user_metrics),
+            ("weighted_metrics", self.user_weighted_metrics),
+        ):
+            if not spec:
+                sets.append([[] for _ in self._paths])
+                continue
+            _check_same_keys(spec, y_pred, argument, ())
+            sets.append(
+                [
+                    [
+                        resolve_metric(m, _at_path(y_true, path), _at_path(y_pred, path))
+                        for m in flatten(_at_path(spec, path))
+                        if m is not None
+                    ]
+                    for path in self._paths
+                ]
+            )
+        self.unweighted, self.weighted = sets
+        self.built = True
+
     def build(self, y_true, y_pred):
+        if isinstance(y_pred, dict) and any(
+            isinstance(value, (dict, list, tuple)) for value in y_pred.values()
+        ):
+            return self._build_by_paths(y_true, y_pred)
         flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
         names = self.output_names
         if not names or len(names) != len(flat_pred):
@@ -503,7 +558,14 @@ class CompileMetrics(metrics_module.Metric):
         if not self.built:
             self.build(y_true, y_pred)
         names = self.output_names
-        if len(names) > 1:
+        if self._paths is not None:
+            flat_true = [_at_path(y_true, path) for path in self._paths]
+            flat_pred = [_at_path(y_pred, path) for path in self._paths]
+            if isinstance(sample_weight, dict):
+                flat_weights = [_at_path(sample_weight, path) for path in self._paths]
+            else:
+                flat_weights = [sample_weight] * len(self._paths)
+        elif len(names) > 1:
             flat_true, flat_pred = flat_outputs(y_true, names), flat_outputs(y_pred, names)
             if isinstance(sample_weight, (list, tuple, dict)):
                 flat_weights = flat_outputs(sample_weight, names)
