@@ -161,9 +161,9 @@ def _check_container(loss, y_pred):
 
     A flat list or tuple with one loss per output matches any outputs. A nested one of
     another type (a tuple of lists for list outputs, lists or a dict of lists for namedtuple
-    outputs, lists for dict outputs)
-    Keras 3.15 either refuses (dict outputs) or applies each of its losses to all outputs
-    stacked together; minikeras refuses both rather than give other numbers.
+    outputs, lists for dict outputs) Keras 3.15 either refuses (dict outputs) or applies
+    each of its losses to all outputs stacked together; minikeras refuses both rather than
+    give other numbers.
     """
     if isinstance(loss, dict) and isinstance(y_pred, (list, tuple)):
         loss = list(loss.values())  # Keras lists a dict's losses for outputs that are no dict
