@@ -156,6 +156,30 @@ def check_names(spec, what):
             module.get(name)  # raises, naming the closest valid name
 
 
+def _check_container(loss, y_pred):
+    """Raises for a nested `loss` whose container type differs from the outputs' own.
+
+    A flat list or tuple with one loss per output matches any outputs. A nested one of
+    another type (a tuple of lists for list outputs, lists or a dict of lists for namedtuple
+    outputs, lists for dict outputs) Keras 3.15 either refuses (dict outputs) or applies
+    each of its losses to all outputs stacked together; minikeras refuses both rather than
+    give other numbers.
+    """
+    if isinstance(loss, dict) and isinstance(y_pred, (list, tuple)):
+        loss = list(loss.values())  # Keras lists a dict's losses for outputs that are no dict
+    if not isinstance(loss, (list, tuple)) or not isinstance(y_pred, (list, tuple, dict)):
+        return
+    flat_match = len(loss) == len(flatten(y_pred)) and not any(
+        isinstance(entry, (list, tuple, dict)) for entry in loss
+    )
+    if not flat_match and not isinstance(y_pred, type(loss)):
+        raise ValueError(
+            f"The nested `loss` is a {type(loss).__name__} but the model's outputs are a "
+            f"{type(y_pred).__name__}: give the loss structure the outputs' own container "
+            f"type (or a dict keyed by output name). Received: loss={loss!r}"
+        )
+
+
 class CompileLoss:
     """The compiled loss: per-output losses times `loss_weights`, summed.
 
@@ -169,12 +193,19 @@ class CompileLoss:
         self.user_loss_weights = loss_weights
         self.output_names = output_names
         self.built = False
-        self.losses = []
+        self.losses = []  # one per loss, with its output's position in `outputs`
+        self.outputs = []
         self.weights = []
         self.metrics = []  # the per-output loss trackers, in Keras's order
         self._output_trackers = []  # the same, in output order
+        self._paths = None  # for nested dict outputs: the keys leading to each output
 
     def build(self, y_true, y_pred):
+        _check_container(self.user_loss, y_pred)
+        if isinstance(y_pred, dict) and any(
+            isinstance(value, (dict, list, tuple)) for value in y_pred.values()
+        ):
+            return self._build_by_paths(y_true, y_pred)
         names = self.output_names
         flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
         if not names or len(names) != len(flat_pred):
@@ -192,25 +223,66 @@ class CompileLoss:
         )
         flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
-        self.losses = [
-            resolve_loss(spec, yt, yp) for spec, yt, yp in zip(specs, flat_true, flat_pred)
-        ]
-        self.weights = weights
-        active = [i for i, loss in enumerate(self.losses) if loss is not None]
-        if len(active) > 1:
+        entries = _loss_entries(specs, weights, self.user_loss_weights)
+        if len(names) == 1 and len(entries) > 1:
+            # Keras 3.15 takes such a structure but adds only the first loss to the total
+            # (its single-output fast path); refused rather than silently dropping a loss.
+            raise ValueError(
+                f"`loss` gives {len(entries)} losses for the model's single output: pass "
+                f"one loss, or a function that sums them. Received: loss={self.user_loss!r}"
+            )
+        self.outputs = [i for i, _, _ in entries]
+        self.losses = [resolve_loss(spec, flat_true[i], flat_pred[i]) for i, spec, _ in entries]
+        self.weights = [weight for _, _, weight in entries]
+        if len(entries) > 1:
+            prefixes = _path_prefixes(y_pred, len(names))
             self._output_trackers = [
-                metrics_module.Mean(name=f"{names[i] or self.losses[i].name}_loss") for i in active
+                metrics_module.Mean(name=f"{prefixes[i]}{names[i] or loss.name}_loss")
+                for i, loss in zip(self.outputs, self.losses)
             ]
-            by_output = dict(zip(active, self._output_trackers))
             order = _tracker_order(self.user_loss, y_pred, names)
-            self.metrics = [by_output[i] for i in order if i in by_output]
+            self.metrics = [
+                tracker
+                for position in order
+                for i, tracker in zip(self.outputs, self._output_trackers)
+                if i == position
+            ]
+        self.built = True
+
+    def _build_by_paths(self, y_true, y_pred):
+        """`build` for dict outputs nested more than one level (`{"a": {"c": t, "d": t}}`):
+        each output is found by its path of keys, and so are its loss and weight."""
+        _check_loss_paths(self.user_loss, y_pred, ())
+        self._paths = _leaf_paths(y_pred)
+        specs = [_at_path(self.user_loss, path) for path in self._paths]
+        weights = [_at_path(self.user_loss_weights, path) for path in self._paths]
+        entries = _loss_entries(specs, weights, self.user_loss_weights)
+        self.outputs = [i for i, _, _ in entries]
+        self.losses = [
+            resolve_loss(spec, _at_path(y_true, self._paths[i]), _at_path(y_pred, self._paths[i]))
+            for i, spec, _ in entries
+        ]
+        self.weights = [weight for _, _, weight in entries]
+        self.output_names = ["/".join(str(key) for key in path) for path in self._paths]
+        if len(entries) > 1:
+            self._output_trackers = [
+                metrics_module.Mean(name=f"{self.output_names[i]}_loss") for i in self.outputs
+            ]
+            self.metrics = list(self._output_trackers)
         self.built = True
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
         names = self.output_names
-        if len(names) > 1:
+        if self._paths is not None:
+            flat_true = [_at_path(y_true, path) for path in self._paths]
+            flat_pred = [_at_path(y_pred, path) for path in self._paths]
+            if isinstance(sample_weight, dict):
+                flat_weights = [_at_path(sample_weight, path) for path in self._paths]
+            else:
+                flat_weights = [sample_weight] * len(self._paths)
+        elif len(names) > 1:
             flat_true = flat_outputs(y_true, names)
             flat_pred = flat_outputs(y_pred, names)
             if sample_weight is not None and isinstance(sample_weight, (list, tuple, dict)):
@@ -223,11 +295,8 @@ class CompileLoss:
             flat_weights = [_only(sample_weight)]
         trackers = iter(self._output_trackers) if self.metrics else None
         total = None
-        for loss, weight, yt, yp, sw in zip(
-            self.losses, self.weights, flat_true, flat_pred, flat_weights
-        ):
-            if loss is None:
-                continue
+        for i, loss, weight in zip(self.outputs, self.losses, self.weights):
+            yt, yp, sw = flat_true[i], flat_pred[i], flat_weights[i]
             if yt is None:
                 raise ValueError(
                     "The model has a loss for an output but no target (y) was given for it."
@@ -239,6 +308,92 @@ class CompileLoss:
                 value = ops.multiply(value, float(weight))
             total = value if total is None else ops.add(total, value)
         return total
+
+
+def _loss_entries(specs, weights, user_loss_weights):
+    """(output position, loss, weight) for every loss, in output order.
+
+    An output's entry may be a list (or nested lists) of losses, as Keras accepts: each is
+    its own loss on that output, and `loss_weights` then gives one weight per loss.
+    """
+    entries, spreads = [], []
+    for position, spec in enumerate(specs):
+        if isinstance(spec, (list, tuple)):
+            losses = [loss for loss in flatten(spec) if loss is not None]
+        else:
+            losses = [] if spec is None else [spec]
+        entries += [(position, loss) for loss in losses]
+        weight = weights[position]
+        spreads += flatten(weight) if isinstance(weight, (list, tuple)) else [weight]
+    if user_loss_weights is None:
+        return [(position, loss, None) for position, loss in entries]
+    if len(spreads) == len(specs) and all(
+        not isinstance(spec, (list, tuple)) or len(flatten(spec)) == 1 for spec in specs
+    ):
+        # One weight per output, each output with one loss (or none).
+        return [(position, loss, spreads[position]) for position, loss in entries]
+    if len(spreads) != len(entries):
+        raise ValueError(
+            f"`loss_weights` must match the number of losses, got {len(entries)} losses and "
+            f"{len(spreads)} weights. Received: loss_weights={user_loss_weights!r}"
+        )
+    return [(position, loss, weight) for (position, loss), weight in zip(entries, spreads)]
+
+
+def _at_path(structure, path):
+    """What `structure` holds at `path` (keys and positions); a structure that ends before
+    the path does (a single loss for a whole group of outputs) applies to all below it, and
+    a dict without the key gives None."""
+    for key in path:
+        if isinstance(structure, dict):
+            if key not in structure:
+                return None
+            structure = structure[key]
+        elif isinstance(structure, (list, tuple)) and isinstance(key, int):
+            structure = structure[key]
+        else:
+            break
+    return structure
+
+
+def _check_loss_paths(loss, y_pred, path):
+    """Raises KeyError, as Keras does, for a key in a nested `loss` dict that the model's
+    outputs do not have."""
+    if not isinstance(loss, dict):
+        return
+    if not isinstance(y_pred, dict):
+        raise KeyError(
+            f"The path: {path} in the `loss` argument, can't be found in the model's output "
+            f"(`y_pred`), whose keys there are none (it is a single output)."
+        )
+    for key, value in loss.items():
+        if key not in y_pred:
+            raise KeyError(
+                f"The path: {path + (key,)} in the `loss` argument, can't be found in the "
+                f"model's output (`y_pred`), whose keys there are {list(y_pred)}."
+            )
+        _check_loss_paths(value, y_pred[key], path + (key,))
+
+
+def _leaf_paths(structure, path=()):
+    """The path (keys and positions) to each leaf of `structure`, in `flatten` order."""
+    if isinstance(structure, dict):
+        items = structure.items()
+    elif isinstance(structure, (list, tuple)):
+        items = enumerate(structure)
+    else:
+        return [path]
+    return [leaf for key, value in items for leaf in _leaf_paths(value, path + (key,))]
+
+
+def _path_prefixes(y_pred, count):
+    """What Keras puts before an output's name in its loss tracker's name: the path to the
+    output inside nested outputs (`"1/"` for the first output of the second group), the
+    output's own position or key being replaced by its name."""
+    paths = _leaf_paths(y_pred)
+    if len(paths) != count:
+        return [""] * count
+    return ["".join(f"{key}/" for key in path[:-1]) for path in paths]
 
 
 def _tracker_order(loss, y_pred, names):
@@ -257,6 +412,34 @@ def _batch_size(value):
     return shape[0] if shape else 1
 
 
+def _check_metric_depth(entries, argument, value):
+    """Raises for an output's metrics nested deeper than one list, which Keras refuses."""
+    if isinstance(value, (list, tuple)) and len(value) == len(entries):
+        entries = value  # the user's own entries, before `per_output` flattens them
+    for entry in entries:
+        for item in entry if isinstance(entry, (list, tuple)) else ():
+            if isinstance(item, (list, tuple, dict)):
+                raise ValueError(
+                    f"Could not interpret metric identifier: {item!r}. An output's metrics "
+                    f"are a metric or a flat list of them. Received: {argument}={value!r}"
+                )
+
+
+def _check_same_keys(spec, y_pred, argument, path):
+    """Raises ValueError unless the metrics dict `spec` has the keys of the nested dict
+    outputs `y_pred` at every level, as Keras requires of metrics for such outputs."""
+    if not isinstance(y_pred, dict):
+        return
+    if not isinstance(spec, dict) or set(spec) != set(y_pred):
+        got = list(spec) if isinstance(spec, dict) else spec
+        raise ValueError(
+            f"`{argument}` for nested dict outputs must be a dict with the outputs' keys at "
+            f"every level: at {path} expected the keys {sorted(y_pred)}, received {got!r}."
+        )
+    for key in y_pred:
+        _check_same_keys(spec[key], y_pred[key], argument, path + (key,))
+
+
 class CompileMetrics(metrics_module.Metric):
     """The compiled metrics of every output, as one metric named "compile_metrics".
 
@@ -265,7 +448,7 @@ class CompileMetrics(metrics_module.Metric):
     dict of their values under Keras's log names, which the trainer merges into the logs.
     """
 
-    def __init__(self, metrics, weighted_metrics, output_names=None):
+    def __init__(self, metrics, weighted_metrics, output_names=None, output_structure=None):
         for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if value is not None and not isinstance(value, (list, tuple, dict)):
                 raise ValueError(
@@ -278,7 +461,17 @@ class CompileMetrics(metrics_module.Metric):
             # batch, which comes after the first weight update.
             for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
                 if value:
-                    per_output(value, list(output_names), argument)
+                    _check_metric_depth(
+                        per_output(value, list(output_names), argument), argument, value
+                    )
+        if isinstance(output_structure, dict) and any(
+            isinstance(value, (dict, list, tuple)) for value in output_structure.values()
+        ):
+            # Nested dict outputs: checked now too, as the first batch updates the weights
+            # before it updates the metrics.
+            for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+                if value:
+                    _check_same_keys(value, output_structure, argument, ())
         super().__init__(name="compile_metrics")
         self.user_metrics = metrics
         self.user_weighted_metrics = weighted_metrics
@@ -286,6 +479,7 @@ class CompileMetrics(metrics_module.Metric):
         self.built = False
         self.unweighted = []
         self.weighted = []
+        self._paths = None  # for nested dict outputs: the keys leading to each output
 
     def _build_set(self, spec, flat_true, flat_pred, names, argument, y_pred):
         if not spec:
@@ -295,6 +489,7 @@ class CompileMetrics(metrics_module.Metric):
         # With several outputs a list has one entry (a metric, a list of them, or None)
         # per output, as in Keras 3; it is not applied to every output.
         per = _per_output_of(spec, [n or str(i) for i, n in enumerate(names)], argument, y_pred)
+        _check_metric_depth(per, argument, spec)
         return [
             [resolve_metric(m, yt, yp) for m in flatten(entry) if m is not None]
             if entry is not None
@@ -302,7 +497,38 @@ class CompileMetrics(metrics_module.Metric):
             for entry, yt, yp in zip(per, flat_true, flat_pred)
         ]
 
+    def _build_by_paths(self, y_true, y_pred):
+        """`build` for dict outputs nested more than one level: as in Keras, each metrics
+        argument is then a dict of the outputs' own nesting, with a list at every output."""
+        self._paths = _leaf_paths(y_pred)
+        self.output_names = [str(path[-1]) for path in self._paths]
+        sets = []
+        for argument, spec in (
+            ("metrics", self.user_metrics),
+            ("weighted_metrics", self.user_weighted_metrics),
+        ):
+            if not spec:
+                sets.append([[] for _ in self._paths])
+                continue
+            _check_same_keys(spec, y_pred, argument, ())
+            sets.append(
+                [
+                    [
+                        resolve_metric(m, _at_path(y_true, path), _at_path(y_pred, path))
+                        for m in flatten(_at_path(spec, path))
+                        if m is not None
+                    ]
+                    for path in self._paths
+                ]
+            )
+        self.unweighted, self.weighted = sets
+        self.built = True
+
     def build(self, y_true, y_pred):
+        if isinstance(y_pred, dict) and any(
+            isinstance(value, (dict, list, tuple)) for value in y_pred.values()
+        ):
+            return self._build_by_paths(y_true, y_pred)
         flat_pred = flatten(y_pred) if not isinstance(y_pred, dict) else list(y_pred.values())
         names = self.output_names
         if not names or len(names) != len(flat_pred):
@@ -332,7 +558,14 @@ class CompileMetrics(metrics_module.Metric):
         if not self.built:
             self.build(y_true, y_pred)
         names = self.output_names
-        if len(names) > 1:
+        if self._paths is not None:
+            flat_true = [_at_path(y_true, path) for path in self._paths]
+            flat_pred = [_at_path(y_pred, path) for path in self._paths]
+            if isinstance(sample_weight, dict):
+                flat_weights = [_at_path(sample_weight, path) for path in self._paths]
+            else:
+                flat_weights = [sample_weight] * len(self._paths)
+        elif len(names) > 1:
             flat_true, flat_pred = flat_outputs(y_true, names), flat_outputs(y_pred, names)
             if isinstance(sample_weight, (list, tuple, dict)):
                 flat_weights = flat_outputs(sample_weight, names)

@@ -165,7 +165,9 @@ class Trainer:
         if loss is None and loss_weights is not None:
             raise ValueError("loss_weights were given but no loss.")
         if metrics is not None or weighted_metrics is not None:
-            self._compile_metrics = CompileMetrics(metrics, weighted_metrics, output_names)
+            self._compile_metrics = CompileMetrics(
+                metrics, weighted_metrics, output_names, getattr(self, "_outputs_struct", None)
+            )
         else:
             self._compile_metrics = None
         self._loss_tracker = metrics_module.Mean(name="loss")
