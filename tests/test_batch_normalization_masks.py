@@ -115,3 +115,14 @@ def test_masked_batch_normalization_inference_ignores_the_mask_as_keras():
     np.testing.assert_array_equal(
         layer(x, training=False, mask=mask).numpy(), layer(x, training=False).numpy()
     )
+
+
+def test_fully_masked_batch_gives_zero_statistics_not_nan_as_keras():
+    # Keras adds 1e-7 to the count of unmasked entries, so an all-masked batch has mean and
+    # variance 0: each entry x becomes x / sqrt(epsilon), and the averages decay towards 0.
+    layer = layers.BatchNormalization(epsilon=1e-3)
+    x = np.full((2, 3, 2), 2.0, dtype="float32")
+    y = layer(x, training=True, mask=np.zeros((2, 3), dtype=bool))
+    np.testing.assert_allclose(y.numpy(), x / np.sqrt(np.float32(1e-3)), rtol=1e-6)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(layer.moving_variance.numpy(), [0.99, 0.99], rtol=1e-6)
