@@ -572,16 +572,3 @@ def test_bidirectional_skips_masked_timesteps_in_both_directions_as_keras(index)
     for got, expected, mask in zip(outs, spec["outputs"], spec["masks"]):
         np.testing.assert_allclose(got.numpy(), _f32(expected), rtol=1e-5, atol=1e-6)
         assert (None if got._keras_mask is None else got._keras_mask.tolist()) == mask
-
-
-def test_batch_normalization_refuses_a_mask_in_training_instead_of_counting_padding():
-    # Keras's batch statistics leave masked entries out; minikeras's fused statistics would
-    # count them, so a masked training call raises rather than differ silently.
-    x = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
-    inputs = keras.Input((4,), dtype="int32")
-    hidden = layers.Embedding(5, 3, mask_zero=True)(inputs)
-    model = keras.Model(inputs, layers.BatchNormalization()(hidden))
-    with pytest.raises(NotImplementedError, match=r"BatchNormalization.*mask"):
-        model(x, training=True)
-    # Inference uses the moving statistics: the mask changes nothing there, as in Keras.
-    assert model(x, training=False).shape == (2, 4, 3)

@@ -1,6 +1,6 @@
 """`BatchNormalization`: normalises features with batch statistics, keeping moving averages."""
 
-from minikeras import constraints, initializers, ops, regularizers
+from minikeras import config, constraints, initializers, ops, regularizers
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 from minikeras.layers.normalization.fused import NormalizeAndTrack
@@ -14,6 +14,9 @@ class BatchNormalization(Layer):
         the biased variance of the batch over every axis but `axis`; then
         `moving_mean = moving_mean * momentum + mean_batch * (1 - momentum)` (same for the
         variance). The whole forward and backward pass is one fused graph node.
+        With a mask (one dimension less than the input, as `Embedding(mask_zero=True)`
+        makes), the mean and variance count only the unmasked entries, as in Keras;
+        masked entries are still normalised with them.
     Inference (`training=False` or None, as in `predict`/`evaluate`), or a frozen layer
     (`trainable=False`, even during training, as in Keras 3 fine-tuning):
         `y = (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta`, and the
@@ -151,16 +154,15 @@ class BatchNormalization(Layer):
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
+        if mask is not None and len(mask.shape) != inputs.ndim - 1:
+            raise ValueError(
+                f'BatchNormalization layer "{self.name}": the mask must have one dimension less '
+                f"than the inputs. Received: mask.shape={tuple(mask.shape)}, "
+                f"inputs.shape={tuple(inputs.shape)}."
+            )
         if training and self.trainable:
             if mask is not None:
-                # Keras computes the batch statistics over the unmasked entries only; the
-                # fused primitive here counts every entry, which would silently differ.
-                raise NotImplementedError(
-                    f'BatchNormalization layer "{self.name}" received a mask in training: '
-                    "batch statistics over the unmasked entries only (as Keras computes them) "
-                    "are not supported yet. Put the BatchNormalization before the layer that "
-                    "makes the mask, or train it without masks."
-                )
+                return self._masked_train_forward(inputs, mask)
             return self._train_forward(inputs)
         # Inference: Keras's order of operations, x * inv + (beta - mean * inv).
         inv = ops.rsqrt(self.moving_variance + self.epsilon)
@@ -187,6 +189,36 @@ class BatchNormalization(Layer):
             momentum=self.momentum,
         )
         return normalize(inputs, *params, self.moving_mean, self.moving_variance)
+
+    def _masked_train_forward(self, inputs, mask):
+        """Training with a mask: batch statistics over the unmasked entries only, as Keras.
+
+        The mask (one dimension less than `inputs`) is broadcast over the last axis; every
+        entry, masked or not, is then normalised with those statistics. Written with ops,
+        so the gradient flows through the masked mean and variance.
+        """
+        mask = ops.broadcast_to(ops.expand_dims(ops.cast(mask, "bool"), -1), inputs.shape)
+        axes = self._reduction_axes
+        # Keras adds epsilon() (1e-7) to the count, so an all-masked batch gives zeros.
+        count = ops.sum(ops.cast(mask, inputs.dtype), axis=axes, keepdims=True)
+        count = count + config.epsilon()
+        mean = ops.sum(ops.where(mask, inputs, 0.0), axis=axes, keepdims=True) / count
+        centered = ops.where(mask, inputs - mean, 0.0)
+        variance = ops.sum(ops.square(centered), axis=axes, keepdims=True) / count
+        momentum = self.momentum
+        batch_mean = mean.numpy().reshape(-1)
+        batch_variance = variance.numpy().reshape(-1)
+        self.moving_mean.assign(self.moving_mean.numpy() * momentum + batch_mean * (1 - momentum))
+        self.moving_variance.assign(
+            self.moving_variance.numpy() * momentum + batch_variance * (1 - momentum)
+        )
+        inv = ops.rsqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            inv = inv * ops.reshape(self.gamma, self._param_shape)
+        outputs = (inputs - mean) * inv
+        if self.beta is not None:
+            outputs = outputs + ops.reshape(self.beta, self._param_shape)
+        return outputs
 
     def compute_output_shape(self, input_shape):
         rank = len(input_shape)
