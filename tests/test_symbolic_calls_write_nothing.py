@@ -137,3 +137,31 @@ def test_the_global_seed_generator_is_untouched_by_a_symbolic_call():
     keras.random.normal((1,))
     _Unseeded()(keras.Input((2,)))
     np.testing.assert_array_equal(keras.random.normal((3,)).numpy(), reference)
+
+
+class _SetInBuild(layers.Layer):
+    """Sets, in `build`, a weight to a value its initializer does not give."""
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(), initializer="zeros", trainable=False)
+        self.scale.assign(3.0)
+
+    def call(self, inputs):
+        return inputs * self.scale
+
+
+def test_values_a_layer_sets_in_build_survive_a_symbolic_call():
+    class _Wrapper(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.inner = _SetInBuild()
+
+        def call(self, inputs):
+            return self.inner(inputs)
+
+    model = _Wrapper()
+    model(keras.Input((2,)))
+    assert float(model.inner.scale.numpy()) == 3.0
+    built = _Wrapper()
+    built.build((None, 2))
+    assert float(built.inner.scale.numpy()) == 3.0

@@ -281,9 +281,9 @@ def _broadcasts_to(shape, target):
         return False
 
 
-# Lists that record each Variable created while they are on this stack, with its initial
-# value: a layer's symbolic call (`Layer.compute_output_spec`) puts back what its probe runs
-# wrote into the variables they created.
+# Dicts that record each Variable created while they are on this stack (by id), with its
+# initial value: a layer's symbolic call (`Layer.compute_output_spec`) puts back what its
+# probe runs wrote into the variables they created.
 creation_logs = []
 
 
@@ -347,7 +347,7 @@ class Variable(Tensor):
         self.regularizer = None
         self.autocast = autocast
         for log in creation_logs:
-            log.append((self, array.copy()))
+            log[id(self)] = (self, array.copy())
 
     @property
     def trainable(self):

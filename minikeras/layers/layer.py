@@ -538,6 +538,11 @@ class Layer:
         self.build(shape)
         self.built = True
         self._build_shapes = shape
+        # Values `build` assigns to the variables it creates stay (only calls are undone).
+        for log in creation_logs:
+            for variable in self.weights:
+                if id(variable) in log:
+                    log[id(variable)] = (variable, variable.data.copy())
 
     def call(self, *args, **kwargs):
         raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
@@ -782,13 +787,13 @@ class Layer:
         if random._global_generator is not None:
             existing.append(random._global_generator.state)
         saved = [(variable, variable.data.copy()) for variable in existing]
-        created = []
+        created = {}
         creation_logs.append(created)
         try:
             yield
         finally:
-            creation_logs.remove(created)
-            for variable, value in saved + created:
+            creation_logs.pop()  # `created`: the blocks nest
+            for variable, value in saved + list(created.values()):
                 np.copyto(variable.data, value)
 
     def compute_output_shape(self, input_shape):
