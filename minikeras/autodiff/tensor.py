@@ -281,6 +281,12 @@ def _broadcasts_to(shape, target):
         return False
 
 
+# Dicts that record each Variable created while they are on this stack (by id), with its
+# initial value: a layer's symbolic call (`Layer.compute_output_spec`) puts back what its
+# probe runs wrote into the variables they created.
+creation_logs = []
+
+
 class Variable(Tensor):
     """Trainable (or non-trainable) state: a tensor whose values are updated in place.
 
@@ -340,6 +346,8 @@ class Variable(Tensor):
         self.constraint = None
         self.regularizer = None
         self.autocast = autocast
+        for log in creation_logs:
+            log[id(self)] = (self, array.copy())
 
     @property
     def trainable(self):

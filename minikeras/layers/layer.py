@@ -16,17 +16,18 @@ inside lists, tuples and dicts), in the order they were first assigned; `layers/
 records when that structure changes, so the lists found can be cached.
 """
 
+import contextlib
 import functools
 import inspect
 import warnings
 
 import numpy as np
 
-from minikeras import activations, config
+from minikeras import activations, config, random
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.autodiff.masks import live_masks as _mask_table
-from minikeras.autodiff.tensor import dtype_name
+from minikeras.autodiff.tensor import creation_logs, dtype_name
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.layers.tracking import (
     TrackedDict,
@@ -537,6 +538,11 @@ class Layer:
         self.build(shape)
         self.built = True
         self._build_shapes = shape
+        # Values `build` assigns to the variables it creates stay (only calls are undone).
+        for log in creation_logs:
+            for variable in self.weights:
+                if id(variable) in log:
+                    log[id(variable)] = (variable, variable.data.copy())
 
     def call(self, *args, **kwargs):
         raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
@@ -753,19 +759,42 @@ class Layer:
             def __call__(self, *a, **k):
                 return self.layer(*a, **k)
 
-        # Keras traces symbolic calls, which assign nothing: the values the probe's runs
-        # write into existing weights (a counter, a stateful layer's state) are put back.
-        saved = [(variable, variable.data.copy()) for variable in self.weights]
         try:
-            specs = compute_output_spec(_Probe(self), args, kwargs)
+            with self._writes_undone():
+                specs = compute_output_spec(_Probe(self), args, kwargs)
         finally:
-            for variable, value in saved:
-                np.copyto(variable.data, value)
             for layer in self._flatten_layers():
                 layer._losses.clear()
             for metric in self.metrics:
                 metric.reset_state()
         return specs
+
+    @contextlib.contextmanager
+    def _writes_undone(self):
+        """Puts back, on leaving, every variable value written inside the block.
+
+        Keras traces symbolic calls, which assign nothing: what a probe run writes (a
+        counter, moving statistics, a seed generator's state) into this layer's variables,
+        its layers' seed generators, the global seed generator, or variables created inside
+        the block (sublayers built by the probe) is undone; new variables end with their
+        initial values.
+        """
+        existing = list(self.variables)
+        for layer in self._flatten_layers():
+            for value in vars(layer).values():
+                if isinstance(value, random.SeedGenerator):
+                    existing.append(value.state)
+        if random._global_generator is not None:
+            existing.append(random._global_generator.state)
+        saved = [(variable, variable.data.copy()) for variable in existing]
+        created = {}
+        creation_logs.append(created)
+        try:
+            yield
+        finally:
+            creation_logs.pop()  # `created`: the blocks nest
+            for variable, value in saved + list(created.values()):
+                np.copyto(variable.data, value)
 
     def compute_output_shape(self, input_shape):
         """Output shape for `input_shape`; by default found by running the layer."""

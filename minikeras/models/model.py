@@ -87,7 +87,8 @@ class Model(Trainer, Layer):
         sample = ones(input_shape) if is_shape else map_structure_shapes(ones, input_shape)
         self.built = True
         self._build_shapes = input_shape  # saved as the model's build_config
-        with no_grad():
+        # Keras builds by a symbolic call, which writes nothing into any variable.
+        with no_grad(), self._writes_undone():
             self(sample)
         for layer in self._flatten_layers():
             layer._losses.clear()
