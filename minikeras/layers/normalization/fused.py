@@ -22,6 +22,9 @@ import numpy as np
 
 from minikeras.autodiff import Function
 
+# Values per row in the wide channels-last layout of `Normalize._rows`.
+_ROW_WIDTH = 1024
+
 
 class Normalize(Function):
     """Normalises `x` over `axes`, then scales by `gamma` and shifts by `beta` (both optional).
@@ -49,13 +52,13 @@ class Normalize(Function):
         beta = params[-1].reshape(self.param_shape) if self.has_beta else None
         count = x.size // math.prod(x.shape[a] for a in range(x.ndim) if a not in self._axes(x))
         mean = self._sum(x) / count
-        centered = x - mean
+        centered = self._broadcast(np.subtract, x, mean)
         variance = self._dot(centered, centered) / count
         inv = 1.0 / np.sqrt(variance + self.epsilon)
         scale = inv if gamma is None else inv * gamma
-        y = centered * scale
+        y = self._broadcast(np.multiply, centered, scale)
         if beta is not None:
-            y += beta
+            self._broadcast(np.add, y, beta, out=y)
         self.centered, self.inv, self.gamma = centered, inv, gamma
         self.batch_mean, self.batch_variance = mean, variance
         self.param_sizes = [p.shape for p in params]
@@ -65,14 +68,38 @@ class Normalize(Function):
         return {axis % x.ndim for axis in self.axes}
 
     def _rows(self, *arrays):
-        """The arrays as `(rows, channels)` matrices when the statistics run over every axis
-        but the last of contiguous arrays (channels-last batch normalisation), else None."""
+        """The arrays as matrices whose columns repeat the channels (`width` a multiple of
+        the channel count) when the statistics run over every axis but the last of
+        contiguous arrays (channels-last batch normalisation), else None.
+
+        Rows of a few hundred values rather than one row per pixel give numpy's
+        broadcasting loops and BLAS long inner loops: with 32 channels they would
+        otherwise restart every 32 values.
+        """
         first = arrays[0]
         if self._axes(first) != set(range(first.ndim - 1)):
             return None
         if not all(a.flags.c_contiguous for a in arrays):
             return None
-        return [a.reshape(-1, first.shape[-1]) for a in arrays]
+        channels = first.shape[-1]
+        pixels = first.size // max(channels, 1)
+        repeats = max(1, _ROW_WIDTH // max(channels, 1))
+        while pixels % repeats:
+            repeats -= 1
+        return [a.reshape(-1, channels * repeats) for a in arrays]
+
+    def _per_channel(self, rows, vector):
+        """A per-channel `vector` repeated along a row of `rows` (see `_rows`)."""
+        flat = vector.reshape(-1)
+        return np.tile(flat, rows.shape[1] // flat.size)
+
+    def _broadcast(self, ufunc, a, vector, out=None):
+        """`ufunc(a, vector)` for a `vector` broadcast against `a`, on wide rows when it can."""
+        rows = self._rows(a) if out is None else self._rows(a, out)
+        if rows is None or vector.size != a.shape[-1] or vector.shape[-1] != a.shape[-1]:
+            return ufunc(a, vector, out=out)
+        wide_out = None if out is None else rows[1]
+        return ufunc(rows[0], self._per_channel(rows[0], vector), out=wide_out).reshape(a.shape)
 
     def _sum(self, a):
         """`a` summed over the statistics axes (kept as size 1). On `(rows, channels)`
@@ -82,14 +109,16 @@ class Normalize(Function):
         if rows is None:
             return np.sum(a, axis=self.axes, keepdims=True)
         ones = np.ones(rows[0].shape[0], dtype=a.dtype)
-        return (ones @ rows[0]).reshape((1,) * (a.ndim - 1) + (-1,))
+        sums = (ones @ rows[0]).reshape(-1, a.shape[-1]).sum(axis=0)
+        return sums.reshape((1,) * (a.ndim - 1) + (-1,))
 
     def _dot(self, a, b):
         """`sum(a * b)` over the statistics axes, without the product array when it can."""
         rows = self._rows(a, b)
         if rows is None:
             return np.sum(a * b, axis=self.axes, keepdims=True)
-        return np.einsum("ij,ij->j", *rows).reshape((1,) * (a.ndim - 1) + (-1,))
+        sums = np.einsum("ij,ij->j", *rows).reshape(-1, a.shape[-1]).sum(axis=0)
+        return sums.reshape((1,) * (a.ndim - 1) + (-1,))
 
     def _reduce_to_params(self, g, shape):
         """Sums `g` over the axes a parameter is broadcast along, back to `shape`."""
@@ -121,10 +150,10 @@ class Normalize(Function):
             gradients.append(self._reduce_to_params(sum_gy, self.param_sizes[-1]))
         if needs[0]:
             scale = self.inv if self.gamma is None else self.inv * self.gamma
-            gx = np.multiply(gy, scale)
-            gx -= scale * (sum_gy / count)
+            gx = self._broadcast(np.subtract, gy, sum_gy / count)
+            self._broadcast(np.multiply, gx, scale, out=gx)
             slope = scale * self.inv * self.inv * (sum_product / count)
-            gx -= self.centered * slope
+            gx -= self._broadcast(np.multiply, self.centered, slope)
             gradients[0] = gx
         return tuple(g if g is None or needs[i] else None for i, g in enumerate(gradients))
 
