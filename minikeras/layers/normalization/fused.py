@@ -134,9 +134,9 @@ class Normalize(Function):
         """The backward pass when gamma is constant within each group, in few passes.
 
         With `scale = gamma * inv` constant per group, the input gradient of the module
-        docstring is `gx = scale * (gy - mean(gy)) - centered * scale * inv**2 *
-        mean(gy * centered)`, and the gamma gradient is `inv * sum(gy * centered)`: two
-        reductions serve all three gradients, and no normalised copy of x is made.
+        docstring is `gx = scale * (gy - mean(gy) - centered * inv**2 * mean(gy * centered))`
+        and the gamma gradient is `inv * sum(gy * centered)`: two reductions serve all three
+        gradients, and no normalised copy of x is made.
         """
         needs = self.needs_grad
         count = self.centered.size // self.inv.size
@@ -150,10 +150,12 @@ class Normalize(Function):
             gradients.append(self._reduce_to_params(sum_gy, self.param_sizes[-1]))
         if needs[0]:
             scale = self.inv if self.gamma is None else self.inv * self.gamma
-            gx = self._broadcast(np.subtract, gy, sum_gy / count)
+            # gx = scale * (gy - centered * slope - mean(gy)): one new array, the rest in place.
+            slope = self.inv * self.inv * (sum_product / count)
+            gx = self._broadcast(np.multiply, self.centered, slope)
+            np.subtract(gy, gx, out=gx)
+            self._broadcast(np.subtract, gx, sum_gy / count, out=gx)
             self._broadcast(np.multiply, gx, scale, out=gx)
-            slope = scale * self.inv * self.inv * (sum_product / count)
-            gx -= self._broadcast(np.multiply, self.centered, slope)
             gradients[0] = gx
         return tuple(g if g is None or needs[i] else None for i, g in enumerate(gradients))
 
