@@ -3,9 +3,9 @@
 
 `GradientClipping` is one of `Optimizer`'s base classes. Its methods read the three
 options the constructor stores and write the clipped gradients into the optimizer's
-per-variable gradient buffers (`_buffers.py`), so clipping allocates nothing per step.
-`_clip_gradients` is Keras's hook: a subclass may override it, with Keras's `(grads)`
-signature or minikeras's older `(grads, variables)`.
+per-variable gradient buffers (`_buffers.py`), so clipping in `apply` makes no new
+arrays. `_clip_gradients` is Keras's hook: a subclass may override it, with Keras's
+`(grads)` signature or minikeras's older `(grads, variables)`.
 """
 
 import functools

@@ -295,7 +295,8 @@ class Optimizer(
         return self._iterations
 
     def apply(self, grads, trainable_variables=None):
-        """Updates the variables with their gradients (one optimizer step).
+        """Updates the variables with their gradients (one optimizer step): steps 1-3 and
+        9-10 of the module docstring here, 4-8 in `_backend_apply_gradients`.
 
         Args:
             grads: one gradient per variable (Tensors or numpy arrays; None to skip one).
@@ -367,7 +368,8 @@ class Optimizer(
         count[()] = int(count) + 1
 
     def _backend_apply_gradients(self, grads, trainable_variables):
-        """Accumulation, clipping, weight decay, the update steps, then the EMA."""
+        """Steps 4-8 of `apply`: accumulation, clipping, weight decay, the update steps,
+        then the EMA."""
         learning_rate = self._current_learning_rate()
         steps = self.gradient_accumulation_steps
         if steps:
