@@ -104,3 +104,16 @@ def test_the_steps_of_apply_name_modules_that_exist():
     assert named, "the module docstring names where each step of apply lives"
     for filename in named:
         assert (PACKAGE / "optimizers" / filename).exists(), filename
+
+
+def test_each_op_of_ops_numpy_names_ops_numpy_as_its_module():
+    for name in numpy_ops.__all__:
+        assert getattr(numpy_ops, name).__module__ == "minikeras.ops.numpy", name
+
+
+@pytest.mark.parametrize("function", [ops.abs, ops.sum, ops.cosh, ops.reshape, ops.bitwise_and])
+def test_a_lambda_layer_config_names_ops_numpy_and_loads_back(function):
+    layer = minikeras.layers.Lambda(function)
+    config = layer.get_config()
+    assert config["function"]["module"] == "minikeras.ops.numpy"
+    assert type(layer).from_config(config).function is function

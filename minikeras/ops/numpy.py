@@ -112,3 +112,9 @@ __all__ = [
     *indexing.__all__,
     *creation.__all__,
 ]
+
+# Each op names this module as its own, the one users find it in, whichever part defines
+# it: a config that names a function (a `Lambda` layer's) reads "minikeras.ops.numpy".
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name
