@@ -1,4 +1,4 @@
-"""The gradients as `Optimizer.apply` takes them (step 2 of its docstring).
+"""The gradients as `Optimizer.apply` takes them: step 2 of `apply` (see optimizer.py).
 
 `GradientChecks` is one of `Optimizer`'s base classes: the variables must be the ones the
 optimizer was built with, the variables whose gradient is None are dropped (with Keras's
