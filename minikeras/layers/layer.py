@@ -28,6 +28,14 @@ from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
+from minikeras.layers.call_arguments import (
+    _TENSOR_TYPES,
+    _argument_positions,
+    _autocast,
+    _call_signature_flags,
+    _check_call_arguments,
+    _to_tensors,
+)
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.layers.tracking import (
     TrackedDict,
@@ -58,37 +66,6 @@ _UNTRACKED = frozenset(
         "_compile_config",  # compile's arguments: its metrics are listed as compiled metrics
     )
 )
-
-
-def _call_signature_flags(cls):
-    cached = cls.__dict__.get("_signature_flags")
-    if cached is None:
-        parameters = inspect.signature(cls.call).parameters
-        cached = ("training" in parameters, "mask" in parameters)
-        cls._signature_flags = cached
-    return cached
-
-
-def _argument_positions(cls):
-    """Indices in a call's positional arguments (inputs first) that fill `training` and
-    `mask` (-1 when the call has no such positional parameter)."""
-    cached = cls.__dict__.get("_argument_positions")
-    if cached is None:
-        positional = [
-            name
-            for name, parameter in inspect.signature(cls.call).parameters.items()
-            if parameter.kind
-            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        ][1:]  # without `self`
-        cached = tuple(positional.index(n) if n in positional else -1 for n in ("training", "mask"))
-        cls._argument_positions = cached
-    return cached
-
-
-def _training_position(cls):
-    """Index in a call's positional arguments (inputs first) that fills `training`, or None."""
-    position = _argument_positions(cls)[0]
-    return None if position < 0 else position
 
 
 def _named_mask_parameters(cls):
@@ -131,31 +108,6 @@ def _keep_masks(originals, converted):
 def shapes_of(structure):
     """The shapes (tuples) of the tensors or arrays in a structure, in the same structure."""
     return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, structure)
-
-
-def _autocast(value, dtype):
-    """An array or tensor as a tensor; floats take `dtype` (`dtype` is an np.dtype)."""
-    if isinstance(value, Tensor):
-        array = value.data
-        if array.dtype.kind == "f" and array.dtype != dtype:
-            return convert_to_tensor(value, dtype)
-        return value
-    if isinstance(value, (np.ndarray, np.generic)):
-        if value.dtype.kind == "f":
-            return convert_to_tensor(value, dtype)
-        return convert_to_tensor(value)
-    if isinstance(value, (list, tuple, dict)):
-        return map_structure(lambda item: _autocast(item, dtype), value)
-    return value
-
-
-def _to_tensors(args, dtype):
-    """Converts the arrays among a call's positional arguments to tensors (autocast)."""
-    dtype = np.dtype(dtype)
-    return tuple([_autocast(value, dtype) for value in args])
-
-
-_TENSOR_TYPES = (Tensor, KerasTensor, np.ndarray, np.generic)
 
 
 def _is_trackable(value):
@@ -552,30 +504,6 @@ class Layer:
     # a structure of inputs) and a few preprocessing layers allow other values.
     _allow_non_tensor_positional_args = False
 
-    def _check_call_arguments(self, args, kwargs):
-        """Rejects, as Keras does, call arguments that would otherwise be silently misread."""
-        cls = type(self)
-        if not self._allow_non_tensor_positional_args:
-            for value in flatten(args[1:]):
-                if value is not None and not isinstance(value, _TENSOR_TYPES):
-                    raise ValueError(
-                        f'Layer "{self.name}": only input tensors may be passed as positional '
-                        "arguments. The following argument value should be passed as a "
-                        f"keyword argument: {value!r} (of type {type(value).__name__})."
-                    )
-        position = _training_position(cls)
-        if position is not None and len(args) > position and args[position] is not None:
-            raise TypeError(
-                f"{cls.__name__}.call() got multiple values for argument 'training': the "
-                f"positional argument number {position + 1} fills `training`. Pass the inputs "
-                "as one structure (a list or dict) and training=... as a keyword."
-            )
-        if kwargs.get("mask") is not None and not _call_signature_flags(cls)[1]:
-            raise TypeError(
-                f"{cls.__name__}.call() got an unexpected keyword argument 'mask' (its call "
-                "takes no mask)."
-            )
-
     # -- masks ------------------------------------------------------------------------------
     def _call_masks(self, args, kwargs, has_mask):
         """The mask a call starts from (Keras's "previous mask"), as Keras finds it.
@@ -648,7 +576,7 @@ class Layer:
 
     def __call__(self, *args, **kwargs):
         if len(args) > 1 or "mask" in kwargs:
-            self._check_call_arguments(args, kwargs)
+            _check_call_arguments(self, args, kwargs)
         context = _symbolic.call_context  # this thread's running layer calls
         depth = context.eager_depth
         if depth:
