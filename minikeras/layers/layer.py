@@ -19,24 +19,21 @@ records when that structure changes, so the lists found can be cached.
 import contextlib
 import functools
 import inspect
-import warnings
 
 import numpy as np
 
 from minikeras import activations, config, random
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
-from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
 from minikeras.layers.call_arguments import (
-    _TENSOR_TYPES,
-    _argument_positions,
     _autocast,
     _call_signature_flags,
     _check_call_arguments,
     _to_tensors,
 )
 from minikeras.layers.input_spec import assert_input_compatibility
+from minikeras.layers.mask_propagation import _call_masks, _keep_masks, _set_output_masks
 from minikeras.layers.tracking import (
     TrackedDict,
     TrackedList,
@@ -66,43 +63,6 @@ _UNTRACKED = frozenset(
         "_compile_config",  # compile's arguments: its metrics are listed as compiled metrics
     )
 )
-
-
-def _named_mask_parameters(cls):
-    """`(position, name, mask position, name + "_mask")` for each call parameter that has
-    a mask parameter of its own (MultiHeadAttention's `value` and `value_mask`)."""
-    cached = cls.__dict__.get("_named_mask_parameters")
-    if cached is None:
-        names = list(inspect.signature(cls.call).parameters)[1:]  # without `self`
-        cached = tuple(
-            (i, n, names.index(n + "_mask"), n + "_mask")
-            for i, n in enumerate(names)
-            if n + "_mask" in names
-        )
-        cls._named_mask_parameters = cached
-    return cached
-
-
-def _passed_mask(cls, args, kwargs):
-    """The mask a call received, by keyword or in the `mask` parameter's position."""
-    mask = kwargs.get("mask")
-    position = _argument_positions(cls)[1]
-    if mask is None and 0 <= position < len(args):
-        mask = args[position]
-    return mask
-
-
-def _has_mask(masks):
-    return masks is not None and any(m is not None for m in flatten(masks))
-
-
-def _keep_masks(originals, converted):
-    """Re-attaches the masks of `originals` to their converted copies (autocast)."""
-    for before, after in zip(flatten(originals), flatten(converted)):
-        if after is not before:
-            mask = get_keras_mask(before)
-            if mask is not None:
-                set_keras_mask(after, mask)
 
 
 def shapes_of(structure):
@@ -505,57 +465,6 @@ class Layer:
     _allow_non_tensor_positional_args = False
 
     # -- masks ------------------------------------------------------------------------------
-    def _call_masks(self, args, kwargs, has_mask):
-        """The mask a call starts from (Keras's "previous mask"), as Keras finds it.
-
-        An explicit `mask` argument wins; otherwise the masks carried by the inputs. When
-        the call takes a `mask` and gets one tensor argument (or structure), that
-        argument's masks fill `mask`.
-        """
-        for position, name, mask_position, mask_name in _named_mask_parameters(type(self)):
-            # As Keras: a call with `<name>_mask` parameters gets each argument's mask there.
-            value = args[position] if position < len(args) else kwargs.get(name)
-            if value is not None and kwargs.get(mask_name) is None and mask_position >= len(args):
-                found = map_structure(get_keras_mask, value)
-                if _has_mask(found):
-                    kwargs[mask_name] = found
-        passed = _passed_mask(type(self), args, kwargs)
-        if passed is not None:
-            return passed
-        first = args[0] if args else None
-        found = map_structure(get_keras_mask, first)
-        if not _has_mask(found):
-            return None
-        tensor_kwargs = any(
-            isinstance(v, _TENSOR_TYPES) for k, v in kwargs.items() if k not in ("mask", "training")
-        )
-        if has_mask and len(args) == 1 and not tensor_kwargs:
-            kwargs["mask"] = found
-        return found
-
-    def _set_output_masks(self, inputs, outputs, previous_mask):
-        """Attaches `compute_mask`'s masks to the outputs, or warns (as Keras) when this
-        layer does not support masking and so drops the mask it was given."""
-        if not self.supports_masking:
-            if _has_mask(previous_mask) and self._warns_of_dropped_masks:
-                warnings.warn(
-                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input "
-                    "with a mask attached to it. However, this layer does not support masking "
-                    "and will therefore destroy the mask information. Downstream layers will "
-                    "not see the mask.",
-                    stacklevel=3,
-                )
-            return
-        flat_outputs = flatten(outputs)
-        if all(get_keras_mask(t) is not None for t in flat_outputs):
-            return  # the call set them itself
-        masks = self.compute_mask(inputs, previous_mask)
-        if masks is None:
-            return
-        for tensor, mask in zip(flat_outputs, flatten(masks)):
-            if mask is not None and get_keras_mask(tensor) is None:
-                set_keras_mask(tensor, mask)
-
     def compute_mask(self, inputs, previous_mask):
         """The mask of the outputs: by default the input's mask, passed on unchanged.
 
@@ -607,7 +516,7 @@ class Layer:
             training = context.training[-1]  # inherited from the enclosing call
         if has_training and training is not None:
             kwargs["training"] = training
-        previous_mask = self._call_masks(args, kwargs, has_mask) if masked else None
+        previous_mask = _call_masks(self, args, kwargs, has_mask) if masked else None
         if not has_mask:
             kwargs.pop("mask", None)
         if depth == 0:
@@ -628,7 +537,7 @@ class Layer:
             if previous_mask is not None or (
                 type(self).compute_mask is not Layer.compute_mask and self.supports_masking
             ):
-                self._set_output_masks(args[0] if args else None, outputs, previous_mask)
+                _set_output_masks(self, args[0] if args else None, outputs, previous_mask)
         finally:
             context.training.pop()
             context.eager_depth = depth
@@ -647,7 +556,7 @@ class Layer:
         # A call that takes a mask gets its input's mask when its output shapes are found,
         # but the node does not record it: a model's run finds it again on the values.
         call_kwargs = dict(kwargs)
-        previous_mask = self._call_masks(args, call_kwargs, _call_signature_flags(type(self))[1])
+        previous_mask = _call_masks(self, args, call_kwargs, _call_signature_flags(type(self))[1])
         outputs = _symbolic_call(self, args, call_kwargs)
         if len(call_kwargs) != len(kwargs) and flatten(outputs):
             node = flatten(outputs)[0].node
@@ -660,7 +569,7 @@ class Layer:
             depth = context.eager_depth
             context.eager_depth = 0
             try:
-                self._set_output_masks(args[0] if args else None, outputs, previous_mask)
+                _set_output_masks(self, args[0] if args else None, outputs, previous_mask)
             finally:
                 context.eager_depth = depth
         node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
