@@ -3,7 +3,7 @@
 What a layer does, in the order a call does it:
 
 1. On symbolic inputs (from `keras.Input`), build the layer and record a graph node
-   (`ops.symbolic.symbolic_call`) instead of computing.
+   instead of computing (`layers/operation.py`).
 2. Convert float inputs to the layer's dtype, build on the first call
    (`build(input_shape)` creates the weights), check the input against `input_spec`.
 3. At the start of a top-level call, clear the losses added by the previous call,
@@ -16,13 +16,12 @@ inside lists, tuples and dicts), in the order they were first assigned; `layers/
 records when that structure changes, so the lists found can be cached.
 """
 
-import contextlib
 import functools
 import inspect
 
 import numpy as np
 
-from minikeras import activations, config, random
+from minikeras import activations, config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
@@ -34,6 +33,7 @@ from minikeras.layers.call_arguments import (
 )
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.layers.mask_propagation import _call_masks, _keep_masks, _set_output_masks
+from minikeras.layers.operation import Operation, _symbolic_call, shapes_of
 from minikeras.layers.tracking import (
     TrackedDict,
     TrackedList,
@@ -43,8 +43,7 @@ from minikeras.layers.tracking import (
     structure_changed,
 )
 from minikeras.ops import symbolic as _symbolic
-from minikeras.ops.symbolic import KerasTensor, Node, any_symbolic, map_structure
-from minikeras.ops.symbolic import symbolic_call as _symbolic_call
+from minikeras.ops.symbolic import KerasTensor, any_symbolic
 from minikeras.tree import flatten
 from minikeras.utils import naming
 
@@ -65,11 +64,6 @@ _UNTRACKED = frozenset(
 )
 
 
-def shapes_of(structure):
-    """The shapes (tuples) of the tensors or arrays in a structure, in the same structure."""
-    return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, structure)
-
-
 def _is_trackable(value):
     from minikeras.ops.symbolic import KerasTensor
 
@@ -78,7 +72,7 @@ def _is_trackable(value):
     return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
 
 
-class Layer:
+class Layer(Operation):
     """Base class of layers: weights, `build`/`call`, losses, metrics, configuration.
 
     Args:
@@ -492,9 +486,9 @@ class Layer:
             # Inside an eager call arguments are concrete, except while a model builds its
             # graph lazily (a Sequential on its first batch): check the first one only.
             if args and type(args[0]) is KerasTensor:
-                return self._symbolic_call(args, kwargs)
+                return _symbolic_call(self, args, kwargs)
         elif any_symbolic(args, kwargs):
-            return self._symbolic_call(args, kwargs)
+            return _symbolic_call(self, args, kwargs)
         # Masks are looked for only when some tensor carries one or a mask is passed.
         masked = bool(_mask_table) or kwargs.get("mask") is not None
         if self.autocast:
@@ -548,96 +542,6 @@ class Layer:
                     self.add_loss(self.activity_regularizer(output) / float(batch))
         return outputs
 
-    def _symbolic_call(self, args, kwargs):
-        kwargs = dict(kwargs)
-        self._maybe_build(args, kwargs)
-        if self.input_spec is not None and args:
-            assert_input_compatibility(self.input_spec, args[0], self.name)
-        # A call that takes a mask gets its input's mask when its output shapes are found,
-        # but the node does not record it: a model's run finds it again on the values.
-        call_kwargs = dict(kwargs)
-        previous_mask = _call_masks(self, args, call_kwargs, _call_signature_flags(type(self))[1])
-        outputs = _symbolic_call(self, args, call_kwargs)
-        if len(call_kwargs) != len(kwargs) and flatten(outputs):
-            node = flatten(outputs)[0].node
-            node.kwargs = kwargs
-            node.inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
-        if previous_mask is not None or self._makes_masks():
-            # compute_mask runs ops on symbolic tensors: they must record, also while a
-            # Sequential builds its graph inside an eager call.
-            context = _symbolic.call_context
-            depth = context.eager_depth
-            context.eager_depth = 0
-            try:
-                _set_output_masks(self, args[0] if args else None, outputs, previous_mask)
-            finally:
-                context.eager_depth = depth
-        node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
-        self._inbound_nodes.append(node)
-        return outputs
-
-    def compute_output_spec(self, *args, **kwargs):
-        """Symbolic outputs for symbolic inputs.
-
-        Uses `compute_output_shape` when the subclass defines it; otherwise runs the layer
-        on small arrays (see `ops.symbolic`) and undoes that run's side effects (added
-        losses, metric updates).
-        """
-        if type(self).compute_output_shape is not Layer.compute_output_shape:
-            first = args[0] if args else next(iter(kwargs.values()))
-            shapes = self.compute_output_shape(shapes_of(first))
-            return _specs_from_shapes(shapes, self._dtype)
-        from minikeras.ops.symbolic import compute_output_spec
-
-        class _Probe:
-            def __init__(self, layer):
-                self.layer = layer
-
-            def __call__(self, *a, **k):
-                return self.layer(*a, **k)
-
-        try:
-            with self._writes_undone():
-                specs = compute_output_spec(_Probe(self), args, kwargs)
-        finally:
-            for layer in self._flatten_layers():
-                layer._losses.clear()
-            for metric in self.metrics:
-                metric.reset_state()
-        return specs
-
-    @contextlib.contextmanager
-    def _writes_undone(self):
-        """Puts back, on leaving, every variable value written inside the block.
-
-        Keras traces symbolic calls, which assign nothing: what a probe run writes (a
-        counter, moving statistics, a seed generator's state) into this layer's variables,
-        its layers' seed generators, the global seed generator, or variables created inside
-        the block (sublayers built by the probe) is undone; new variables end with their
-        initial values.
-        """
-        existing = list(self.variables)
-        for layer in self._flatten_layers():
-            for value in vars(layer).values():
-                if isinstance(value, random.SeedGenerator):
-                    existing.append(value.state)
-        if random._global_generator is not None:
-            existing.append(random._global_generator.state)
-        saved = [(variable, variable.data.copy()) for variable in existing]
-        created = {}
-        creation_logs.append(created)
-        try:
-            yield
-        finally:
-            creation_logs.pop()  # `created`: the blocks nest
-            for variable, value in saved + list(created.values()):
-                np.copyto(variable.data, value)
-
-    def compute_output_shape(self, input_shape):
-        """Output shape for `input_shape`; by default found by running the layer."""
-        spec = self.compute_output_spec(KerasTensor(input_shape, dtype=self._dtype))
-        return map_structure(lambda t: tuple(t.shape), spec)
-
     # -- replay -----------------------------------------------------------------------------
     # True on layer classes whose call always runs the same primitives on its inputs and
     # weights, deciding nothing from their values: no randomness, no state updates, no added
@@ -669,32 +573,6 @@ class Layer:
             and kind.__call__ is Layer.__call__
             and self.activity_regularizer is None
         )
-
-    # -- symbolic history -------------------------------------------------------------------
-    def _first_node(self, what):
-        if not self._inbound_nodes:
-            raise AttributeError(
-                f'Layer "{self.name}" has never been called on a symbolic input, so it has no '
-                f"defined {what}."
-            )
-        return self._inbound_nodes[0]
-
-    @property
-    def input(self):
-        node = self._first_node("input")
-        return node.args[0] if node.args else node.outputs
-
-    @property
-    def output(self):
-        return self._first_node("output").outputs
-
-    @property
-    def input_shape(self):
-        return shapes_of(self.input)
-
-    @property
-    def output_shape(self):
-        return shapes_of(self.output)
 
     # -- losses and metrics -----------------------------------------------------------------
     def add_loss(self, loss):
@@ -826,16 +704,6 @@ def _constructor_arguments(layer):
             "Python values: implement get_config() to return what from_config() needs."
         )
     return arguments
-
-
-def _specs_from_shapes(shapes, dtype):
-    if isinstance(shapes, tuple) and all(d is None or isinstance(d, int) for d in shapes):
-        return KerasTensor(shapes, dtype=dtype)
-    if isinstance(shapes, dict):
-        return {k: _specs_from_shapes(v, dtype) for k, v in shapes.items()}
-    if isinstance(shapes, (list, tuple)):
-        return type(shapes)(_specs_from_shapes(s, dtype) for s in shapes)
-    return KerasTensor(tuple(shapes), dtype=dtype)
 
 
 def _get_regularizer(identifier):
