@@ -17,7 +17,6 @@ records when that structure changes, so the lists found can be cached.
 """
 
 import functools
-import inspect
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from minikeras import activations, config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
+from minikeras.layers.auto_config import _constructor_arguments
 from minikeras.layers.call_arguments import (
     _autocast,
     _call_signature_flags,
@@ -601,37 +601,6 @@ class Layer(Operation, WeightIO):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def _serializable(value):
-    if isinstance(value, (list, tuple)):
-        return all(_serializable(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _serializable(v) for k, v in value.items())
-    return isinstance(value, (int, float, str, bool, type(None)))
-
-
-def _constructor_arguments(layer):
-    """The arguments `layer`'s constructor received, bound to their parameter names."""
-    args, kwargs = layer._init_args
-    signature = inspect.signature(type(layer).__init__)
-    try:
-        bound = signature.bind(layer, *args, **kwargs)
-    except TypeError:
-        bound = None
-    arguments = {}
-    if bound is not None:
-        for name, value in list(bound.arguments.items())[1:]:
-            if signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
-                arguments.update(value)
-            elif signature.parameters[name].kind is not inspect.Parameter.VAR_POSITIONAL:
-                arguments[name] = value
-    if bound is None or not _serializable(arguments):
-        raise NotImplementedError(
-            f"Layer {type(layer).__name__} was created with arguments that are not plain "
-            "Python values: implement get_config() to return what from_config() needs."
-        )
-    return arguments
 
 
 def _get_regularizer(identifier):
