@@ -20,7 +20,7 @@ import functools
 
 import numpy as np
 
-from minikeras import activations, config
+from minikeras import config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
@@ -34,6 +34,7 @@ from minikeras.layers.call_arguments import (
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.layers.mask_propagation import _call_masks, _keep_masks, _set_output_masks
 from minikeras.layers.operation import Operation, _symbolic_call, shapes_of
+from minikeras.layers.replay import Replayable
 from minikeras.layers.tracking import (
     TrackedDict,
     TrackedList,
@@ -73,7 +74,7 @@ def _is_trackable(value):
     return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
 
 
-class Layer(Operation, WeightIO):
+class Layer(Operation, WeightIO, Replayable):
     """Base class of layers: weights, `build`/`call`, losses, metrics, configuration.
 
     Args:
@@ -469,38 +470,6 @@ class Layer(Operation, WeightIO):
                     batch = output.shape[0] if output.ndim else 1
                     self.add_loss(self.activity_regularizer(output) / float(batch))
         return outputs
-
-    # -- replay -----------------------------------------------------------------------------
-    # True on layer classes whose call always runs the same primitives on its inputs and
-    # weights, deciding nothing from their values: no randomness, no state updates, no added
-    # losses or metrics, and reading nothing but its inputs, its weights, its own attributes
-    # and the global settings. A compiled train step (`trainers/compiled_step.py`) records
-    # such calls once and replays them until one of those attributes or settings changes.
-    _replayable = False
-
-    def _is_replayable(self):
-        """Whether calls of this layer may be recorded and replayed (see `_replayable`).
-
-        Only minikeras's own classes count (a user's subclass may change anything), and
-        only with a built-in activation and no activity regularizer.
-        """
-        activation = getattr(self, "activation", None)
-        return (
-            self._replayable
-            and type(self).__module__.startswith("minikeras.")
-            and self.activity_regularizer is None
-            and (activation is None or activations.is_builtin(activation))
-        )
-
-    def _runs_call_of(self, cls):
-        """Whether this layer (a model, say) runs `cls.call` through `Layer.__call__`
-        without an activity regularizer: a user's subclass may keep them or not."""
-        kind = type(self)
-        return (
-            kind.call is cls.call
-            and kind.__call__ is Layer.__call__
-            and self.activity_regularizer is None
-        )
 
     # -- losses and metrics -----------------------------------------------------------------
     def add_loss(self, loss):
