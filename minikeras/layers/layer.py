@@ -32,7 +32,12 @@ from minikeras.layers.call_arguments import (
     _to_tensors,
 )
 from minikeras.layers.input_spec import assert_input_compatibility
-from minikeras.layers.mask_propagation import _call_masks, _keep_masks, _set_output_masks
+from minikeras.layers.mask_propagation import (
+    MaskSupport,
+    _call_masks,
+    _keep_masks,
+    _set_output_masks,
+)
 from minikeras.layers.operation import Operation, _symbolic_call, shapes_of
 from minikeras.layers.replay import Replayable
 from minikeras.layers.tracking import (
@@ -74,7 +79,7 @@ def _is_trackable(value):
     return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
 
 
-class Layer(Operation, WeightIO, Replayable):
+class Layer(Operation, MaskSupport, WeightIO, Replayable):
     """Base class of layers: weights, `build`/`call`, losses, metrics, configuration.
 
     Args:
@@ -386,25 +391,6 @@ class Layer(Operation, WeightIO, Replayable):
     # for `training` or a layer option must be a keyword. Functional models (whose call takes
     # a structure of inputs) and a few preprocessing layers allow other values.
     _allow_non_tensor_positional_args = False
-
-    # -- masks ------------------------------------------------------------------------------
-    def compute_mask(self, inputs, previous_mask):
-        """The mask of the outputs: by default the input's mask, passed on unchanged.
-
-        Args:
-            inputs: the call's first argument.
-            previous_mask: the mask the call received (explicitly or from the inputs).
-
-        Returns:
-            booleans of the outputs' leading shape (False = masked out), or None.
-        """
-        return previous_mask
-
-    _warns_of_dropped_masks = True
-
-    def _makes_masks(self):
-        """Whether this layer may make a mask from unmasked inputs (it defines compute_mask)."""
-        return self.supports_masking and type(self).compute_mask is not Layer.compute_mask
 
     def __call__(self, *args, **kwargs):
         if len(args) > 1 or "mask" in kwargs:

@@ -5,6 +5,8 @@ called, `Layer.__call__` finds the mask the call starts from (Keras's "previous 
 explicit `mask` argument, or the masks the inputs carry) and hands it to `call` when `call`
 takes one; after the call, the layer's `compute_mask` gives the outputs' masks, which are
 attached to them. A layer that does not support masking drops the mask, with a warning.
+
+`Layer` inherits `MaskSupport` (its `compute_mask`); it is not used on its own.
 """
 
 import inspect
@@ -104,3 +106,25 @@ def _set_output_masks(layer, inputs, outputs, previous_mask):
     for tensor, mask in zip(flat_outputs, flatten(masks)):
         if mask is not None and get_keras_mask(tensor) is None:
             set_keras_mask(tensor, mask)
+
+
+class MaskSupport:
+    """`compute_mask`, which a layer overrides to make or change the mask of its outputs."""
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the outputs: by default the input's mask, passed on unchanged.
+
+        Args:
+            inputs: the call's first argument.
+            previous_mask: the mask the call received (explicitly or from the inputs).
+
+        Returns:
+            booleans of the outputs' leading shape (False = masked out), or None.
+        """
+        return previous_mask
+
+    _warns_of_dropped_masks = True
+
+    def _makes_masks(self):
+        """Whether this layer may make a mask from unmasked inputs (it defines compute_mask)."""
+        return self.supports_masking and type(self).compute_mask is not MaskSupport.compute_mask
