@@ -38,6 +38,7 @@ from minikeras.layers.mask_propagation import (
     _keep_masks,
     _set_output_masks,
 )
+from minikeras.layers.metric_tracking import MetricTracking
 from minikeras.layers.operation import Operation, _symbolic_call, shapes_of
 from minikeras.layers.replay import Replayable
 from minikeras.layers.tracking import (
@@ -79,7 +80,7 @@ def _is_trackable(value):
     return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
 
 
-class Layer(Operation, MaskSupport, WeightIO, Replayable):
+class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
     """Base class of layers: weights, `build`/`call`, losses, metrics, configuration.
 
     Args:
@@ -457,7 +458,7 @@ class Layer(Operation, MaskSupport, WeightIO, Replayable):
                     self.add_loss(self.activity_regularizer(output) / float(batch))
         return outputs
 
-    # -- losses and metrics -----------------------------------------------------------------
+    # -- losses -----------------------------------------------------------------------------
     def add_loss(self, loss):
         """Adds a loss term (a scalar or tensor, summed) to `losses` for this forward pass.
 
@@ -496,45 +497,6 @@ class Layer(Operation, MaskSupport, WeightIO, Replayable):
                 if variable.trainable:
                     result.append(ops.convert_to_tensor(variable.regularizer(variable)))
         return result
-
-    def add_metric(self, value, name=None, aggregation="mean"):
-        """Tracks `value` with a metric named `name` that `fit`/`evaluate` report (Keras 2).
-
-        Args:
-            value: tensor whose (weighted) mean is reported.
-            name: the log key (required).
-            aggregation: `"mean"` (default) or `"sum"`.
-        """
-        from minikeras import metrics as metrics_module
-
-        if name is None:
-            raise ValueError("add_metric needs a name: it becomes the key in the logs.")
-        if aggregation not in ("mean", "sum"):
-            raise ValueError(f"aggregation must be 'mean' or 'sum', got {aggregation!r}.")
-        metric = self._added_metrics.get(name)
-        if metric is None:
-            cls = metrics_module.Mean if aggregation == "mean" else metrics_module.Sum
-            metric = self._added_metrics[name] = cls(name=name)
-            structure_changed()
-        metric.update_state(value)
-
-    @property
-    def metrics(self):
-        """Metrics tracked by this layer and the layers below it."""
-        from minikeras.metrics import Metric
-
-        result, seen = [], set()
-        for layer in self._flatten_layers():
-            for metric in layer._tracked(Metric):
-                if id(metric) not in seen:
-                    seen.add(id(metric))
-                    result.append(metric)
-        return result
-
-    @property
-    def metrics_variables(self):
-        """The state variables of `metrics`, metric by metric."""
-        return [variable for metric in self.metrics for variable in metric.variables]
 
     # -- configuration ----------------------------------------------------------------------
     def get_config(self):
