@@ -47,6 +47,8 @@ from minikeras.layers.tracking import (
     _attribute_version,
     _attribute_versions,
     _structure_version,
+    attribute_values,
+    layers_depth_first,
     structure_changed,
 )
 from minikeras.layers.weight_io import WeightIO
@@ -56,20 +58,6 @@ from minikeras.tree import flatten
 from minikeras.utils import naming
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "autocast")
-
-# Bookkeeping attributes that hold layers or variables without owning them.
-_UNTRACKED = frozenset(
-    (
-        "_inbound_nodes",
-        "_losses",
-        "_init_args",
-        "_own_variables",
-        "_functional",
-        "_nodes",
-        "_checked_input_shapes",
-        "_compile_config",  # compile's arguments: its metrics are listed as compiled metrics
-    )
-)
 
 
 def _is_trackable(value):
@@ -197,23 +185,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
 
     def _tracked(self, kind):
         """Objects of `kind` among the attributes, in first-assignment order, no repeats."""
-        return self._cached(("tracked", kind), lambda: self._scan(kind))
-
-    def _scan(self, kind):
-        found, seen = [], set()
-        stack = [value for key, value in self.__dict__.items() if key not in _UNTRACKED]
-        stack.reverse()
-        while stack:
-            value = stack.pop()
-            if isinstance(value, kind):
-                if id(value) not in seen and value is not self:
-                    seen.add(id(value))
-                    found.append(value)
-            elif isinstance(value, (list, tuple)):
-                stack.extend(reversed(value))
-            elif isinstance(value, dict):
-                stack.extend(reversed(list(value.values())))
-        return found
+        return self._cached(("tracked", kind), lambda: attribute_values(self, kind))
 
     def _sublayers(self):
         """Direct sublayers, in the order they were assigned."""
@@ -225,19 +197,8 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
 
     def _flatten_layers(self, include_self=True):
         """This layer and every layer below it, depth first, each once."""
-        everything = self._cached("flatten", self._collect_layers)
+        everything = self._cached("flatten", lambda: layers_depth_first(self))
         return everything if include_self else everything[1:]
-
-    def _collect_layers(self):
-        result, seen, stack = [], set(), [self]
-        while stack:
-            layer = stack.pop()
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            result.append(layer)
-            stack.extend(reversed(layer._sublayers()))
-        return result
 
     # -- weights ----------------------------------------------------------------------------
     @property
