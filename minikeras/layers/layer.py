@@ -8,12 +8,16 @@ What a layer does, in the order a call does it:
    (`build(input_shape)` creates the weights), check the input against `input_spec`.
 3. At the start of a top-level call, clear the losses added by the previous call,
    recursively (nested calls do not clear).
-4. Run `call(...)`, passing `training` on to nested layers.
+4. Run `call(...)`, passing `training` on to nested layers, and the inputs' masks
+   (`layers/mask_propagation.py`).
 5. Add the activity-regularizer loss, if any.
 
 Sublayers, variables and metrics are found by looking at the layer's attributes (also
 inside lists, tuples and dicts), in the order they were first assigned; `layers/tracking.py`
-records when that structure changes, so the lists found can be cached.
+records when that structure changes, so the lists found can be cached. The rest of a layer
+is in the classes `Layer` inherits, each in its own file of `layers/`: `Operation` (symbolic
+calls, output shapes), `MaskSupport` (`compute_mask`), `WeightIO` (`get_weights`, the saving
+hooks), `MetricTracking` (`metrics`) and `Replayable` (what compiled steps may replay).
 """
 
 import functools
