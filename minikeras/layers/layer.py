@@ -65,8 +65,6 @@ _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", 
 
 
 def _is_trackable(value):
-    from minikeras.ops.symbolic import KerasTensor
-
     if isinstance(value, KerasTensor):
         return False
     return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
