@@ -110,9 +110,14 @@ class Function:
     gradient, so `backward` can skip work (returning None) for the others.
     """
 
-    # The engine checks that `backward` returns gradients shaped like the inputs for
-    # primitives written outside minikeras; the built-in ones are verified by the
-    # finite-difference gradient checks of the test suite, which compare shapes too.
+    # Whether the engine checks what `backward` returns: one gradient per input, each None
+    # or an array of its input's shape. A wrong one raises a RuntimeError naming the
+    # primitive, the input and both shapes (`backward.check_gradients`; a replayed step
+    # checks the shapes too). On for every primitive defined outside the minikeras package
+    # (also a user subclass of a built-in one), where a wrong gradient would otherwise
+    # surface far away or not at all; off for the built-in ones, whose gradients the test
+    # suite checks against finite differences, shapes included, so that every backward
+    # pass does not pay for it. A class may set it itself.
     check_gradient_shapes = True
 
     def __init_subclass__(cls, **kwargs):
