@@ -12,6 +12,11 @@ Contract:
 - it assumes what the plain call assumes: every input is a `Tensor` (the `ops` functions
   convert their arguments first), and `forward` returns either a tuple of arrays (several
   outputs) or anything else (one output, wrapped as it is);
+- it also assumes that recording is only ever turned on and off through
+  `function.set_grad_enabled` (as `no_grad`, `enable_grad` and `GradientTape` do): that is
+  how it learns, through a listener, whether some thread has recording off. While none
+  has, it skips reading its thread's setting; otherwise it reads it, as the plain call
+  always does;
 - it checks nothing the plain call does not check;
 - it returns the same objects with the same fields as the plain call: the outputs are
   `Tensor`s with the same `data` (the very arrays `forward` returned), `creator`,
@@ -21,10 +26,13 @@ Contract:
 - whatever it does not unroll (no input, four or more inputs) runs the plain call itself; a
   subclass that defines its own `__call__` is not affected (Python finds that one first).
 
-`tests/test_autodiff_fast_call.py` runs both calls on the same inputs (0 to 5 inputs, one and
-several outputs, every mix of `requires_grad`, under `no_grad`, and with `no_grad` on in
-another thread) and compares every field, the output bits and the gradients; it also trains a
-small model both ways and compares the weights bit for bit.
+`tests/test_autodiff_fast_call.py` runs both calls on the same inputs (0 to 5 inputs; one and
+two outputs; constants, leaves and recorded inputs in every mix up to three inputs; built-in
+primitives; under `no_grad`; in a thread with recording on while another has it off, and the
+reverse; threads switching `no_grad` on and off meanwhile) and compares every stored field,
+the output bits and the gradients through both; it also trains small models (an MLP, and an
+LSTM whose primitive takes more inputs than are unrolled) both ways, eagerly and with
+compiled steps, and compares the weights bit for bit.
 """
 
 import threading
