@@ -262,12 +262,9 @@ class Trainer:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics with a batch and returns every metric's value."""
-        self._update_compiled_metrics(y, y_pred, sample_weight)
-        return self.get_metrics_result()
-
-    def _update_compiled_metrics(self, y, y_pred, sample_weight):
         if self._compile_metrics is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
 
     @property
     def metrics(self):
@@ -324,7 +321,7 @@ class Trainer:
     def _metrics_result_or_logs(self, logs):
         """The metrics' values, or the last step's logs when a custom step returned other
         keys (as Keras does for overridden train_step/test_step)."""
-        results = self.get_metrics_result()
+        results = _pythonify(self.get_metrics_result())
         compile_metrics = self._compile_metrics
         # Unbuilt compiled metrics (a custom step that never updated them) have names that
         # Keras, which builds them before the first step, counts among the results' keys.
@@ -334,9 +331,16 @@ class Trainer:
         return results
 
     def get_metrics_result(self):
-        """`{name: float}` for every metric in `model.metrics`, keys sorted (what the
-        callbacks receive); a metric whose result is a dict (the compiled metrics) adds its
-        entries instead of itself."""
+        """`{name: value}` for every metric in `model.metrics`, each value as its `result()`
+        gives it (a tensor), as Keras returns them; a metric whose result is a dict (the
+        compiled metrics) adds its entries instead of itself.
+
+        The default `train_step` returns this for every batch. The loops turn it into
+        Python floats with sorted keys (what the callbacks receive) only where it is read:
+        a batch's logs when a callback listens to the batch's end, the epoch's logs, and
+        what `evaluate` and the `*_on_batch` methods return; so a batch nobody watches
+        pays for no conversion.
+        """
         results = {}
         for metric in self.metrics:
             if metric is self._compile_metrics and not metric.built:
@@ -346,7 +350,7 @@ class Trainer:
                 results.update(value)
             else:
                 results[metric.name] = value
-        return _pythonify(results)
+        return results
 
     def _flatten_metrics_in_order(self, logs):
         """The list form of `logs` that `evaluate` and the `*_on_batch` methods return, as
@@ -366,16 +370,13 @@ class Trainer:
 
     # -- steps ------------------------------------------------------------------------------
     def train_step(self, data):
-        """One optimisation step on a batch; returns the logs. Override for custom training."""
-        x, y, sample_weight = unpack_x_y_sample_weight(data)
-        y_pred = self._update_on_batch(x, y, sample_weight)
-        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+        """One optimisation step on a batch; returns the logs. Override for custom training.
 
-    def _update_on_batch(self, x, y, sample_weight):
-        """The default step up to the metrics: loss, gradients, loss tracker, weight update.
-
-        Returns the predictions, for the metrics.
+        The forward pass, the loss and its gradients (recorded once and replayed when the
+        model allows it, see `compiled_step.py`), the loss tracker, the weight update, then
+        the metrics.
         """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         compiled = self._compiled_steps
         if compiled is None or self.run_eagerly:
             y_pred, loss, gradients, variables = self._eager_gradients(x, y, sample_weight)
@@ -392,18 +393,7 @@ class Trainer:
         guard = self.__dict__.get("_interrupt_guard")
         with guard.critical() if guard is not None else defer_keyboard_interrupt():
             self.optimizer.apply(gradients, variables)
-        return y_pred
-
-    def _quiet_train_steps(self, callbacks):
-        """Whether `fit` may skip building each batch's logs: nobody reads them (no
-        callback overrides `on_train_batch_end`) and the step and metrics are the default
-        ones, so `_update_on_batch` plus the compiled metrics' update is the whole step."""
-        kind = type(self)
-        return (
-            kind.train_step is Trainer.train_step
-            and kind.compute_metrics is Trainer.compute_metrics
-            and not callbacks.listens("on_train_batch_end")
-        )
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def _eager_gradients(self, x, y, sample_weight):
         """The forward pass, the loss and its gradients, computed eagerly with a tape.
@@ -548,18 +538,11 @@ class Trainer:
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
                 logs = {}
-                quiet = self._quiet_train_steps(callbacks)
                 for first, last, group in _groups(iterator, self.steps_per_execution):
                     callbacks.on_train_batch_begin(first)
                     for batch in group:
-                        if quiet:  # the default step, without the logs nobody reads
-                            batch_x, batch_y, batch_weight = batch
-                            y_pred = self._update_on_batch(batch_x, batch_y, batch_weight)
-                            self._update_compiled_metrics(batch_y, y_pred, batch_weight)
-                            logs = None
-                        else:
-                            logs = self.train_step(pack_x_y_sample_weight(*batch))
-                    if not quiet and callbacks.listens("on_train_batch_end"):  # else unread
+                        logs = self.train_step(pack_x_y_sample_weight(*batch))
+                    if callbacks.listens("on_train_batch_end"):  # else nobody reads them
                         logs = _pythonify(logs)
                     callbacks.on_train_batch_end(last, logs)
                     if self.stop_training:
