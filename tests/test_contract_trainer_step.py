@@ -99,3 +99,15 @@ def test_get_metrics_result_gives_float32_scalars_as_keras_does():
     for name, value in results.items():
         assert value.shape == () and value.dtype == "float32"
         assert float(value) == history.history[name][-1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_loss_trackers_result_is_a_fresh_scalar_of_its_dtype(dtype):
+    # The value each batch's logs hold: it must not move when the tracker updates again.
+    tracker = keras.metrics.Mean(name="loss", dtype=dtype)
+    assert float(tracker.result()) == 0.0
+    tracker.update_state(np.float32(3.0), sample_weight=2)
+    first = tracker.result()
+    tracker.update_state(np.float32(6.0), sample_weight=1)
+    assert first.shape == () and first.dtype == dtype
+    assert float(first) == 3.0 and float(tracker.result()) == 4.0
