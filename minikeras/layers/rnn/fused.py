@@ -169,10 +169,19 @@ def _project_backward(h, weights, masks, gy, g_weights, want_h=True):
     return gh
 
 
+def _gate_order(units, blocks):
+    """Column indices putting the gate blocks of a `(.., k * units)` axis in the order
+    `blocks` (block numbers in Keras's order)."""
+    return np.concatenate([np.arange(b * units, (b + 1) * units) for b in blocks])
+
+
 class _Recurrence(Function):
     """Shared by the three recurrences: argument handling, the input projection, outputs."""
 
     n_states = 1
+    # Subclasses with a fast path (see `_fast_path_applies`) take it when this is True; the
+    # tests turn it off to compare the two paths.
+    fast_path = True
 
     def __init__(
         self,
@@ -199,6 +208,20 @@ class _Recurrence(Function):
             # Time-major `(timesteps, batch, 1)`, in processing order.
             keep = np.asarray(mask, dtype=bool).T[..., None]
             self.keep = np.ascontiguousarray(keep[::-1] if go_backwards else keep)
+
+    def _fast_path_applies(self, arrays):
+        """Whether this call can take the subclass's fast path: the default activations
+        (tanh, and sigmoid for the gates), no dropout or timestep mask, and float32 arrays.
+        Anything else takes the general path (whose loops handle every case)."""
+        return (
+            self.fast_path
+            and self.activation.kind == "tanh"
+            and self.recurrent_activation.kind == "sigmoid"
+            and self.input_masks is None
+            and self.recurrent_masks is None
+            and self.keep is None
+            and all(a.dtype == np.float32 for a in arrays)
+        )
 
     def _split(self, arrays):
         x, kernel, recurrent_kernel, *rest = arrays
@@ -320,16 +343,28 @@ class LSTMRecurrence(_Recurrence):
     `h_t = o * activation(c_t)`; each gate's pre-activation is its block of
     `x_t @ kernel + h_{t-1} @ recurrent_kernel + bias`.
 
-    The loops are written for speed (this is the hot path of every LSTM): the gates are
-    activated in place in the input projection's buffer, every step writes into
-    preallocated arrays, and the backward pass stores each step's pre-activation gradient
-    so that the recurrent kernel's gradient is one matrix product over all timesteps.
+    Two paths compute the same thing. The fast path (`_fast_forward`, `_fast_backward`)
+    assumes the default activations (tanh, sigmoid gates), no dropout, no timestep mask
+    and float32 inputs, weights and states; `_fast_path_applies` checks exactly that on
+    every call, and any other call takes the general path, whose loops handle every
+    activation, mask and dtype. The fast path also covers `return_sequences`,
+    `go_backwards`, initial states and `use_bias=False`. Its numbers agree with the
+    general path's to float32 rounding (sigmoid is computed through tanh, and sums run in
+    another order), which tests/test_rnn_fast_path.py checks.
+
+    The general loops are written for speed too: the gates are activated in place in the
+    input projection's buffer, every step writes into preallocated arrays, and the
+    backward pass stores each step's pre-activation gradient so that the recurrent
+    kernel's gradient is one matrix product over all timesteps.
     """
 
     n_states = 2
 
     def forward(self, *arrays):
         x, kernel, recurrent_kernel, bias, (h0, c0) = self._split(arrays)
+        self.fast = self._fast_path_applies(arrays)
+        if self.fast:
+            return self._fast_forward(x, kernel, recurrent_kernel, bias, h0, c0)
         gates = self._project_inputs(x, kernel, bias)  # activated in place below
         units = recurrent_kernel.shape[0]
         act, rec_act, masks = self.activation, self.recurrent_activation, self.recurrent_masks
@@ -375,6 +410,8 @@ class LSTMRecurrence(_Recurrence):
         return self._outputs(hs, hs[-1], cs[-1])
 
     def backward(self, g_output, g_h, g_c):
+        if self.fast:
+            return self._fast_backward(g_output, g_h, g_c)
         gates, cs, tanh_cs, hs_all, pre = self.gates, self.cs, self.tanh_cs, self.hs_all, self.pre
         recurrent_kernel = self.recurrent_kernel
         units = recurrent_kernel.shape[0]
@@ -428,6 +465,160 @@ class LSTMRecurrence(_Recurrence):
         g_x, g_kernel = self._inputs_backward(g_xw, needs[1], needs[0])
         g_bias = g_xw.sum(axis=(0, 1)) if self.use_bias else None
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh_carry, gc])
+
+    # -- the fast path: default activations, no masks, float32 ----------------------------
+    #
+    # Every step is one matrix product and a handful of numpy calls on contiguous arrays.
+    # Three things make that so:
+    # - the layout is transposed, units (and gates) by batch: each gate's block of a step is
+    #   then a contiguous `(units, batch)` array (a column block of `(batch, 4 * units)` is
+    #   strided, and numpy calls on it cost several times more);
+    # - the step's product also takes the input and the bias: `[h_{t-1}; x_t; 1]` is stacked
+    #   per step, so `weights @ stacked[t]` is the whole pre-activation;
+    # - every gate is activated by one `tanh` over the step's block: sigmoid(a) is
+    #   0.5 + 0.5 * tanh(a / 2), and the halving is folded into the i, f, o rows of the
+    #   weights (exact: a power of two). The gates are kept in the order i, f, o, c so the
+    #   three sigmoid gates are one contiguous block.
+
+    def _fast_forward(self, x, kernel, recurrent_kernel, bias, h0, c0):
+        batch, steps, input_dim = x.shape
+        units = recurrent_kernel.shape[0]
+        order = _gate_order(units, (0, 1, 3, 2))  # Keras's i, f, c, o -> i, f, o, c
+        width = units + input_dim + (bias is not None)
+        weights = np.empty((4 * units, width), dtype=np.float32)
+        weights[:, :units] = recurrent_kernel[:, order].T
+        weights[:, units : units + input_dim] = kernel[:, order].T
+        if bias is not None:
+            weights[:, -1] = bias[order]
+        # The unscaled transpose carries the gradients back to h_{t-1} and x_t.
+        self.back_weights = np.ascontiguousarray(weights[:, : units + input_dim].T)
+        weights[: 3 * units] *= 0.5
+        stacked = np.empty((steps + 1, width, batch), dtype=np.float32)  # [h_{t-1}; x_t; 1]
+        xt = x.transpose(1, 2, 0)
+        stacked[:steps, units : units + input_dim] = xt[::-1] if self.go_backwards else xt
+        if bias is not None:
+            stacked[:, -1] = 1
+        stacked[0, :units] = h0.T
+        gates = np.empty((steps, 4 * units, batch), dtype=np.float32)
+        cs = np.empty((steps, units, batch), dtype=np.float32)
+        tanh_cs = np.empty_like(cs)
+        ig = np.empty((units, batch), dtype=np.float32)
+        c = c0.T
+        for t in range(steps):
+            gate = gates[t]
+            np.matmul(weights, stacked[t], out=gate)
+            np.tanh(gate, out=gate)
+            sigmoids = gate[: 3 * units]
+            sigmoids *= 0.5
+            sigmoids += 0.5
+            i, f, o, g = (
+                gate[:units],
+                gate[units : 2 * units],
+                gate[2 * units : 3 * units],
+                gate[3 * units :],
+            )
+            np.multiply(f, c, out=cs[t])
+            np.multiply(i, g, out=ig)
+            c = cs[t]
+            c += ig
+            np.tanh(c, out=tanh_cs[t])
+            np.multiply(o, tanh_cs[t], out=stacked[t + 1, :units])
+        self.order, self.stacked, self.gates, self.cs, self.tanh_cs = (
+            order,
+            stacked,
+            gates,
+            cs,
+            tanh_cs,
+        )
+        self.c0 = c0
+        hs = stacked[1:, :units]
+        if self.return_sequences:
+            output = np.ascontiguousarray(hs.transpose(2, 0, 1))
+        else:
+            output = np.ascontiguousarray(hs[-1].T)
+        return output, np.ascontiguousarray(hs[-1].T), np.ascontiguousarray(cs[-1].T)
+
+    def _fast_backward(self, g_output, g_h, g_c):
+        stacked, gates, cs, tanh_cs = self.stacked, self.gates, self.cs, self.tanh_cs
+        steps, four_units, batch = gates.shape
+        units = four_units // 4
+        input_dim = self.back_weights.shape[0] - units
+        needs = self.needs_grad
+        g_seq = None
+        if self.return_sequences:
+            g_seq = np.ascontiguousarray(g_output.transpose(1, 2, 0), dtype=np.float32)
+            gh = np.array(g_h.T, dtype=np.float32, order="C")
+        else:
+            gh = np.array((g_h + g_output).T, dtype=np.float32, order="C")
+        gc = np.array(g_c.T, dtype=np.float32, order="C")  # updated in place
+        # Each step's product gives the gradients of h_{t-1} and (when wanted) of x_t.
+        back_weights = self.back_weights if needs[0] else self.back_weights[:units]
+        g_stacked = np.empty((steps, back_weights.shape[0], batch), dtype=np.float32)
+        g_gates = np.empty_like(gates)  # of the pre-activations, in the order i, f, o, c
+        gh_sum = np.empty((units, batch), dtype=np.float32)
+        product = np.empty((units, batch), dtype=np.float32)
+        c0 = self.c0.T
+        for t in range(steps - 1, -1, -1):
+            if g_seq is not None:
+                gh = np.add(gh, g_seq[t], out=gh_sum)
+            gate = gates[t]
+            i, f, o, g = (
+                gate[:units],
+                gate[units : 2 * units],
+                gate[2 * units : 3 * units],
+                gate[3 * units :],
+            )
+            tanh_c = tanh_cs[t]
+            np.multiply(tanh_c, tanh_c, out=product)  # c_t's gradient gets gh * o * (1 - tanh(c)^2)
+            np.subtract(1, product, out=product)
+            product *= o
+            product *= gh
+            gc += product
+            g_gate = g_gates[t]
+            g_sigmoids = g_gate[: 3 * units]  # sigmoid' = s * (1 - s), then each gate's factor
+            np.subtract(1, gate[: 3 * units], out=g_sigmoids)
+            g_sigmoids *= gate[: 3 * units]
+            g_i, g_f, g_o, g_g = (g_gate[k * units : (k + 1) * units] for k in range(4))
+            g_i *= g
+            g_f *= cs[t - 1] if t else c0
+            g_o *= tanh_c
+            g_if = g_gate[: 2 * units].reshape(2, units, batch)
+            g_if *= gc
+            g_o *= gh
+            np.multiply(g, g, out=g_g)  # tanh' = 1 - g^2
+            np.subtract(1, g_g, out=g_g)
+            g_g *= i
+            g_g *= gc
+            gc *= f
+            np.matmul(back_weights, g_gate, out=g_stacked[t])
+            gh = g_stacked[t, :units]
+        # The weights' gradient: sum over steps of g_gates[t] @ stacked[t].T, one per step
+        # (the sum runs over time and batch, which this layout cannot merge into one product).
+        width = stacked.shape[1]
+        g_weights = np.zeros((4 * units, width), dtype=np.float32)
+        if needs[1] or needs[2] or (self.use_bias and needs[3]):
+            step_product = np.empty_like(g_weights)
+            for t in range(steps):
+                np.matmul(g_gates[t], stacked[t].T, out=step_product)
+                g_weights += step_product
+        order = self.order
+        g_recurrent = np.empty((units, 4 * units), dtype=np.float32)
+        g_recurrent[:, order] = g_weights[:, :units].T
+        g_kernel = np.empty((input_dim, 4 * units), dtype=np.float32)
+        g_kernel[:, order] = g_weights[:, units : units + input_dim].T
+        g_bias = None
+        if self.use_bias:
+            g_bias = np.empty(4 * units, dtype=np.float32)
+            g_bias[order] = g_weights[:, -1]
+        g_x = None
+        if needs[0]:
+            g_xt = g_stacked[:, units:]
+            if self.go_backwards:
+                g_xt = g_xt[::-1]
+            g_x = np.ascontiguousarray(g_xt.transpose(2, 0, 1))
+        g_h0 = np.ascontiguousarray(gh.T)
+        g_c0 = np.ascontiguousarray(gc.T)
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_h0, g_c0])
 
 
 class GRURecurrence(_Recurrence):

@@ -1,0 +1,151 @@
+"""The fast paths of the LSTM and GRU recurrences (minikeras/layers/rnn/fused.py) against
+their general paths: same inputs, same outputs and gradients (to float32 rounding), and the
+cases the fast path does not cover (timestep masks, dropout, other activations, float64)
+taking the general path.
+
+The general path is the one the finite-difference checks of tests/test_layers_rnn.py verify
+(in float64) and the Keras fixtures pin (in float32); here it is the reference.
+"""
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import activations, ops
+from minikeras.layers import LSTM
+from minikeras.layers.rnn import fused
+
+BATCH, STEPS, FEATURES, UNITS = 5, 7, 4, 6
+RECURRENCES = {
+    "lstm": (fused.LSTMRecurrence, 4, {}),
+}
+
+
+def _arrays(name, use_bias, seed, dtype=np.float32):
+    cls, gates, _ = RECURRENCES[name]
+    rng = np.random.default_rng(seed)
+    arrays = [
+        rng.standard_normal((BATCH, STEPS, FEATURES)),
+        rng.standard_normal((FEATURES, gates * UNITS)) * 0.5,
+        rng.standard_normal((UNITS, gates * UNITS)) * 0.5,
+    ]
+    if use_bias:
+        shape = (2, 3 * UNITS) if name == "gru" else (gates * UNITS,)
+        arrays.append(rng.standard_normal(shape) * 0.5)
+    arrays += [rng.standard_normal((BATCH, UNITS)) for _ in range(cls.n_states)]
+    return [a.astype(dtype) for a in arrays]
+
+
+def _run(name, arrays, fast, activation=None, **arguments):
+    """Outputs and the gradients of every input of one call of the recurrence, and whether
+    it took the fast path; the loss weighs every output with fixed random numbers."""
+    cls, _, extra = RECURRENCES[name]
+    saved = cls.fast_path
+    cls.fast_path = fast
+    try:
+        recurrence = cls(activation or activations.tanh, activations.sigmoid, **extra, **arguments)
+        tensors = [keras.Variable(a, dtype=a.dtype.name) for a in arrays]
+        rng = np.random.default_rng(99)
+        with keras.GradientTape() as tape:
+            outputs = recurrence(*tensors)
+            loss = 0.0
+            for output in outputs:
+                weights = rng.standard_normal(output.shape).astype(output.dtype)
+                loss = loss + ops.sum(output * weights)
+        took_fast_path = recurrence.fast  # read before the backward pass frees the node
+        gradients = tape.gradient(loss, tensors)
+    finally:
+        cls.fast_path = saved
+    return (
+        [o.numpy() for o in outputs],
+        [None if g is None else g.numpy() for g in gradients],
+        took_fast_path,
+    )
+
+
+def _assert_same(got, expected):
+    outputs, gradients, _ = got
+    expected_outputs, expected_gradients, _ = expected
+    for a, b in zip(outputs, expected_outputs):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+    for a, b in zip(gradients, expected_gradients):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(RECURRENCES))
+@pytest.mark.parametrize(
+    ("return_sequences", "go_backwards", "use_bias"),
+    [
+        (False, False, True),
+        (True, False, True),
+        (False, True, True),
+        (True, True, False),
+        (False, False, False),
+    ],
+)
+def test_fast_path_matches_general_path(name, return_sequences, go_backwards, use_bias):
+    # Initial states are random (not zeros), so their gradients are checked too.
+    arrays = _arrays(name, use_bias, seed=1)
+    arguments = dict(
+        return_sequences=return_sequences, go_backwards=go_backwards, use_bias=use_bias
+    )
+    fast = _run(name, arrays, True, **arguments)
+    general = _run(name, arrays, False, **arguments)
+    assert fast[2] and not general[2]
+    _assert_same(fast, general)
+
+
+@pytest.mark.parametrize("name", list(RECURRENCES))
+def test_fast_path_matches_general_path_over_long_saturating_sequences(name):
+    # Large weights drive the gates into saturation, where sigmoid and tanh meet their
+    # float32 limits; 60 steps let rounding differences compound if they were to.
+    arrays = _arrays(name, True, seed=2)
+    arrays[0] = np.random.default_rng(3).standard_normal((3, 60, FEATURES)).astype(np.float32)
+    arrays[0] *= 4
+    arrays[-1] = arrays[-1][:3]
+    if name == "lstm":
+        arrays[-2] = arrays[-2][:3]
+    arguments = dict(return_sequences=True)
+    fast = _run(name, arrays, True, **arguments)
+    general = _run(name, arrays, False, **arguments)
+    assert fast[2] and not general[2]
+    _assert_same(fast, general)
+
+
+@pytest.mark.parametrize("name", list(RECURRENCES))
+def test_masked_call_takes_general_path_and_agrees_with_fast_path(name):
+    # A mask that keeps every step changes nothing: the masked (general) path must give
+    # what the fast path gives without a mask.
+    arrays = _arrays(name, True, seed=4)
+    mask = np.ones((BATCH, STEPS), dtype=bool)
+    masked = _run(name, arrays, True, return_sequences=True, mask=mask)
+    unmasked = _run(name, arrays, True, return_sequences=True)
+    assert unmasked[2] and not masked[2]
+    _assert_same(unmasked, masked)
+
+
+@pytest.mark.parametrize("name", list(RECURRENCES))
+def test_cases_outside_the_fast_path_take_the_general_path(name):
+    arrays = _arrays(name, True, seed=5)
+    mask = np.ones((BATCH, STEPS), dtype=bool)
+    mask[0, 3] = False
+    dropout = [np.full((BATCH, UNITS), 2.0, dtype=np.float32)]
+    cases = [
+        ({"mask": mask}, arrays),
+        ({"recurrent_masks": dropout}, arrays),
+        ({"input_masks": [np.full((BATCH, FEATURES), 2.0, dtype=np.float32)]}, arrays),
+        ({"activation": activations.relu}, arrays),
+        ({}, [a.astype(np.float64) for a in arrays]),
+    ]
+    for arguments, inputs in cases:
+        assert not _run(name, inputs, True, **arguments)[2], arguments
+
+
+@pytest.mark.parametrize("layer_class", [LSTM])
+def test_default_float32_layer_takes_fast_path(layer_class):
+    x = keras.Variable(np.random.default_rng(6).standard_normal((2, 5, 3)).astype(np.float32))
+    with keras.GradientTape():
+        output = layer_class(4, return_sequences=True)(x)
+    assert output.creator.fast
