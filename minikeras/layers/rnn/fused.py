@@ -468,17 +468,17 @@ class LSTMRecurrence(_Recurrence):
 
     # -- the fast path: default activations, no masks, float32 ----------------------------
     #
-    # Every step is one matrix product and a handful of numpy calls on contiguous arrays.
-    # Three things make that so:
+    # Every step is one matrix product and a handful of numpy calls on contiguous arrays:
     # - the layout is transposed, units (and gates) by batch: each gate's block of a step is
     #   then a contiguous `(units, batch)` array (a column block of `(batch, 4 * units)` is
     #   strided, and numpy calls on it cost several times more);
     # - the step's product also takes the input and the bias: `[h_{t-1}; x_t; 1]` is stacked
     #   per step, so `weights @ stacked[t]` is the whole pre-activation;
-    # - every gate is activated by one `tanh` over the step's block: sigmoid(a) is
-    #   0.5 + 0.5 * tanh(a / 2), and the halving is folded into the i, f, o rows of the
-    #   weights (exact: a power of two). The gates are kept in the order i, f, o, c so the
-    #   three sigmoid gates are one contiguous block.
+    # - one `tanh` activates all four gates: sigmoid(a) = 0.5 + 0.5 * tanh(a / 2), with the
+    #   halving folded into the i, f, o rows of the weights (exact: a power of two);
+    # - each step keeps one block `steps[t]` of rows `i, f, o, c (the candidate g),
+    #   c_{t-1}, tanh(c_t)`: the sigmoid gates are one contiguous block, and so are the
+    #   factors their gradients take (g, c_{t-1}, tanh(c_t)), one numpy call each.
 
     def _fast_forward(self, x, kernel, recurrent_kernel, bias, h0, c0):
         batch, steps, input_dim = x.shape
@@ -499,49 +499,38 @@ class LSTMRecurrence(_Recurrence):
         if bias is not None:
             stacked[:, -1] = 1
         stacked[0, :units] = h0.T
-        gates = np.empty((steps, 4 * units, batch), dtype=np.float32)
-        cs = np.empty((steps, units, batch), dtype=np.float32)
-        tanh_cs = np.empty_like(cs)
+        # Block t: i, f, o, g, c_{t-1}, tanh(c_t); the last block holds only c_T.
+        blocks = np.empty((steps + 1, 6 * units, batch), dtype=np.float32)
+        blocks[0, 4 * units : 5 * units] = c0.T
         ig = np.empty((units, batch), dtype=np.float32)
-        c = c0.T
         for t in range(steps):
-            gate = gates[t]
+            block = blocks[t]
+            gate = block[: 4 * units]
             np.matmul(weights, stacked[t], out=gate)
             np.tanh(gate, out=gate)
-            sigmoids = gate[: 3 * units]
+            sigmoids = block[: 3 * units]
             sigmoids *= 0.5
             sigmoids += 0.5
-            i, f, o, g = (
-                gate[:units],
-                gate[units : 2 * units],
-                gate[2 * units : 3 * units],
-                gate[3 * units :],
-            )
-            np.multiply(f, c, out=cs[t])
-            np.multiply(i, g, out=ig)
-            c = cs[t]
+            c = blocks[t + 1, 4 * units : 5 * units]
+            np.multiply(block[units : 2 * units], block[4 * units : 5 * units], out=c)
+            np.multiply(block[:units], block[3 * units : 4 * units], out=ig)
             c += ig
-            np.tanh(c, out=tanh_cs[t])
-            np.multiply(o, tanh_cs[t], out=stacked[t + 1, :units])
-        self.order, self.stacked, self.gates, self.cs, self.tanh_cs = (
-            order,
-            stacked,
-            gates,
-            cs,
-            tanh_cs,
-        )
-        self.c0 = c0
+            tanh_c = block[5 * units :]
+            np.tanh(c, out=tanh_c)
+            np.multiply(block[2 * units : 3 * units], tanh_c, out=stacked[t + 1, :units])
+        self.order, self.stacked, self.blocks = order, stacked, blocks
         hs = stacked[1:, :units]
         if self.return_sequences:
             output = np.ascontiguousarray(hs.transpose(2, 0, 1))
         else:
             output = np.ascontiguousarray(hs[-1].T)
-        return output, np.ascontiguousarray(hs[-1].T), np.ascontiguousarray(cs[-1].T)
+        c_last = blocks[steps, 4 * units : 5 * units]
+        return output, np.ascontiguousarray(hs[-1].T), np.ascontiguousarray(c_last.T)
 
     def _fast_backward(self, g_output, g_h, g_c):
-        stacked, gates, cs, tanh_cs = self.stacked, self.gates, self.cs, self.tanh_cs
-        steps, four_units, batch = gates.shape
-        units = four_units // 4
+        stacked, blocks = self.stacked, self.blocks
+        steps, batch = len(blocks) - 1, blocks.shape[2]
+        units = blocks.shape[1] // 6
         input_dim = self.back_weights.shape[0] - units
         needs = self.needs_grad
         g_seq = None
@@ -554,62 +543,38 @@ class LSTMRecurrence(_Recurrence):
         # Each step's product gives the gradients of h_{t-1} and (when wanted) of x_t.
         back_weights = self.back_weights if needs[0] else self.back_weights[:units]
         g_stacked = np.empty((steps, back_weights.shape[0], batch), dtype=np.float32)
-        g_gates = np.empty_like(gates)  # of the pre-activations, in the order i, f, o, c
+        # The pre-activations' gradients, in the order i, f, o, c.
+        g_gates = np.empty((steps, 4 * units, batch), dtype=np.float32)
         gh_sum = np.empty((units, batch), dtype=np.float32)
         product = np.empty((units, batch), dtype=np.float32)
-        c0 = self.c0.T
         for t in range(steps - 1, -1, -1):
             if g_seq is not None:
                 gh = np.add(gh, g_seq[t], out=gh_sum)
-            gate = gates[t]
-            i, f, o, g = (
-                gate[:units],
-                gate[units : 2 * units],
-                gate[2 * units : 3 * units],
-                gate[3 * units :],
-            )
-            tanh_c = tanh_cs[t]
-            np.multiply(tanh_c, tanh_c, out=product)  # c_t's gradient gets gh * o * (1 - tanh(c)^2)
-            np.subtract(1, product, out=product)
-            product *= o
+            block = blocks[t]
+            # c_t's gradient gains gh * o * (1 - tanh(c_t)^2), which is gh * (o - h_t * tanh(c_t)).
+            np.multiply(stacked[t + 1, :units], block[5 * units :], out=product)
+            np.subtract(block[2 * units : 3 * units], product, out=product)
             product *= gh
             gc += product
             g_gate = g_gates[t]
-            g_sigmoids = g_gate[: 3 * units]  # sigmoid' = s * (1 - s), then each gate's factor
-            np.subtract(1, gate[: 3 * units], out=g_sigmoids)
-            g_sigmoids *= gate[: 3 * units]
-            g_i, g_f, g_o, g_g = (g_gate[k * units : (k + 1) * units] for k in range(4))
-            g_i *= g
-            g_f *= cs[t - 1] if t else c0
-            g_o *= tanh_c
+            # i, f, o: s * (1 - s) times g, c_{t-1}, tanh(c_t), then gc, gc, gh.
+            g_sigmoids = g_gate[: 3 * units]
+            np.subtract(1, block[: 3 * units], out=g_sigmoids)
+            g_sigmoids *= block[: 3 * units]
+            g_sigmoids *= block[3 * units :]
             g_if = g_gate[: 2 * units].reshape(2, units, batch)
             g_if *= gc
-            g_o *= gh
-            np.multiply(g, g, out=g_g)  # tanh' = 1 - g^2
+            g_gate[2 * units : 3 * units] *= gh
+            # g: (1 - g^2) * i * gc.
+            g_g = g_gate[3 * units :]
+            np.multiply(block[3 * units : 4 * units], block[3 * units : 4 * units], out=g_g)
             np.subtract(1, g_g, out=g_g)
-            g_g *= i
+            g_g *= block[:units]
             g_g *= gc
-            gc *= f
+            gc *= block[units : 2 * units]
             np.matmul(back_weights, g_gate, out=g_stacked[t])
             gh = g_stacked[t, :units]
-        # The weights' gradient: sum over steps of g_gates[t] @ stacked[t].T, one per step
-        # (the sum runs over time and batch, which this layout cannot merge into one product).
-        width = stacked.shape[1]
-        g_weights = np.zeros((4 * units, width), dtype=np.float32)
-        if needs[1] or needs[2] or (self.use_bias and needs[3]):
-            step_product = np.empty_like(g_weights)
-            for t in range(steps):
-                np.matmul(g_gates[t], stacked[t].T, out=step_product)
-                g_weights += step_product
-        order = self.order
-        g_recurrent = np.empty((units, 4 * units), dtype=np.float32)
-        g_recurrent[:, order] = g_weights[:, :units].T
-        g_kernel = np.empty((input_dim, 4 * units), dtype=np.float32)
-        g_kernel[:, order] = g_weights[:, units : units + input_dim].T
-        g_bias = None
-        if self.use_bias:
-            g_bias = np.empty(4 * units, dtype=np.float32)
-            g_bias[order] = g_weights[:, -1]
+        g_kernel, g_recurrent, g_bias = self._fast_weight_gradients(g_gates, units, input_dim)
         g_x = None
         if needs[0]:
             g_xt = g_stacked[:, units:]
@@ -619,6 +584,30 @@ class LSTMRecurrence(_Recurrence):
         g_h0 = np.ascontiguousarray(gh.T)
         g_c0 = np.ascontiguousarray(gc.T)
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_h0, g_c0])
+
+    def _fast_weight_gradients(self, g_gates, units, input_dim):
+        """The kernel's, recurrent kernel's and bias's gradients from the pre-activations'.
+
+        They are the sum over steps of `g_gates[t] @ stacked[t].T`, one product per step:
+        the sum runs over time and batch, which this layout cannot merge into one product.
+        """
+        stacked, needs = self.stacked, self.needs_grad
+        g_weights = np.zeros((g_gates.shape[1], stacked.shape[1]), dtype=np.float32)
+        if needs[1] or needs[2] or (self.use_bias and needs[3]):
+            step_product = np.empty_like(g_weights)
+            for t in range(len(g_gates)):
+                np.matmul(g_gates[t], stacked[t].T, out=step_product)
+                g_weights += step_product
+        order = self.order
+        g_recurrent = np.empty((units, len(order)), dtype=np.float32)
+        g_recurrent[:, order] = g_weights[:, :units].T
+        g_kernel = np.empty((input_dim, len(order)), dtype=np.float32)
+        g_kernel[:, order] = g_weights[:, units : units + input_dim].T
+        g_bias = None
+        if self.use_bias:
+            g_bias = np.empty(len(order), dtype=np.float32)
+            g_bias[order] = g_weights[:, -1]
+        return g_kernel, g_recurrent, g_bias
 
 
 class GRURecurrence(_Recurrence):
