@@ -12,12 +12,13 @@ import pytest
 
 import minikeras as keras
 from minikeras import activations, ops
-from minikeras.layers import LSTM
+from minikeras.layers import GRU, LSTM
 from minikeras.layers.rnn import fused
 
 BATCH, STEPS, FEATURES, UNITS = 5, 7, 4, 6
 RECURRENCES = {
     "lstm": (fused.LSTMRecurrence, 4, {}),
+    "gru": (fused.GRURecurrence, 3, {}),
 }
 
 
@@ -143,9 +144,16 @@ def test_cases_outside_the_fast_path_take_the_general_path(name):
         assert not _run(name, inputs, True, **arguments)[2], arguments
 
 
-@pytest.mark.parametrize("layer_class", [LSTM])
+@pytest.mark.parametrize("layer_class", [LSTM, GRU])
 def test_default_float32_layer_takes_fast_path(layer_class):
     x = keras.Variable(np.random.default_rng(6).standard_normal((2, 5, 3)).astype(np.float32))
     with keras.GradientTape():
         output = layer_class(4, return_sequences=True)(x)
     assert output.creator.fast
+
+
+def test_gru_with_reset_before_takes_general_path():
+    arrays = _arrays("gru", False, seed=7)
+    bias = np.random.default_rng(8).standard_normal(3 * UNITS).astype(np.float32)
+    arrays.insert(3, bias)
+    assert not _run("gru", arrays, True, reset_after=False)[2]

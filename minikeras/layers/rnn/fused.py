@@ -24,6 +24,10 @@ A timestep mask (Keras masking, `(batch, timesteps)` booleans) is a constructor 
 where a sample's timestep is masked, its states stay those of the previous step and its
 output is that previous state (zeros with `zero_output_for_mask`), as in Keras. The backward
 pass sends a masked step's gradient straight on to the previous states.
+
+LSTM and GRU also have a fast path for their most common call (default activations, no
+dropout, no timestep mask, float32): see `LSTMRecurrence`. Every other call takes the
+general loops described above.
 """
 
 import numpy as np
@@ -222,6 +226,59 @@ class _Recurrence(Function):
             and self.keep is None
             and all(a.dtype == np.float32 for a in arrays)
         )
+
+    # -- shared by the fast paths (layout: units by batch, see LSTMRecurrence) -----------
+    def _fast_stacked(self, x, h0, with_bias):
+        """`[h_{t-1}; x_t; 1]` per step, `(steps + 1, units + input_dim (+ 1), batch)`, with
+        h_0 and every x_t (in processing order) filled in; the loop writes h_1, h_2, ..."""
+        batch, steps, input_dim = x.shape
+        units = h0.shape[1]
+        stacked = np.empty((steps + 1, units + input_dim + with_bias, batch), dtype=np.float32)
+        xt = x.transpose(1, 2, 0)
+        stacked[:steps, units : units + input_dim] = xt[::-1] if self.go_backwards else xt
+        if with_bias:
+            stacked[:, -1] = 1
+        stacked[0, :units] = h0.T
+        self.stacked = stacked
+        return stacked
+
+    def _fast_outputs(self, units, *states):
+        """The layer's output from the stacked h_t, then the final states (given units by
+        batch), all batch-major."""
+        hs = self.stacked[1:, :units]
+        if self.return_sequences:
+            output = np.ascontiguousarray(hs.transpose(2, 0, 1))
+        else:
+            output = np.ascontiguousarray(hs[-1].T)
+        return (output, *[np.ascontiguousarray(state.T) for state in states])
+
+    def _fast_h_gradient(self, g_output, g_h):
+        """The final h's gradient, units by batch, and the output's per step (or None)."""
+        if self.return_sequences:
+            g_seq = np.ascontiguousarray(g_output.transpose(1, 2, 0), dtype=np.float32)
+            return np.array(g_h.T, dtype=np.float32, order="C"), g_seq
+        return np.array((g_h + g_output).T, dtype=np.float32, order="C"), None
+
+    def _fast_input_gradient(self, g_stacked, units):
+        """x's gradient (batch-major, in input order) from the steps' `[h; x]` gradients."""
+        g_xt = g_stacked[:, units:]
+        if self.go_backwards:
+            g_xt = g_xt[::-1]
+        return np.ascontiguousarray(g_xt.transpose(2, 0, 1))
+
+    def _fast_weights_gradient(self, g_rows):
+        """The gradient of the stacked weights (rows by `[h; x; 1]`): the sum over steps of
+        `g_rows[t] @ stacked[t].T`, one product per step (the sum runs over time and batch,
+        which this layout cannot merge into one product). None when no weight needs one."""
+        if not any(self.needs_grad[1 : 4 if self.use_bias else 3]):
+            return None
+        stacked = self.stacked
+        g_weights = np.zeros((g_rows.shape[1], stacked.shape[1]), dtype=np.float32)
+        step_product = np.empty_like(g_weights)
+        for t in range(len(g_rows)):
+            np.matmul(g_rows[t], stacked[t].T, out=step_product)
+            g_weights += step_product
+        return g_weights
 
     def _split(self, arrays):
         x, kernel, recurrent_kernel, *rest = arrays
@@ -476,7 +533,7 @@ class LSTMRecurrence(_Recurrence):
     #   per step, so `weights @ stacked[t]` is the whole pre-activation;
     # - one `tanh` activates all four gates: sigmoid(a) = 0.5 + 0.5 * tanh(a / 2), with the
     #   halving folded into the i, f, o rows of the weights (exact: a power of two);
-    # - each step keeps one block `steps[t]` of rows `i, f, o, c (the candidate g),
+    # - each step keeps one block `blocks[t]` of rows `i, f, o, c (the candidate g),
     #   c_{t-1}, tanh(c_t)`: the sigmoid gates are one contiguous block, and so are the
     #   factors their gradients take (g, c_{t-1}, tanh(c_t)), one numpy call each.
 
@@ -493,12 +550,7 @@ class LSTMRecurrence(_Recurrence):
         # The unscaled transpose carries the gradients back to h_{t-1} and x_t.
         self.back_weights = np.ascontiguousarray(weights[:, : units + input_dim].T)
         weights[: 3 * units] *= 0.5
-        stacked = np.empty((steps + 1, width, batch), dtype=np.float32)  # [h_{t-1}; x_t; 1]
-        xt = x.transpose(1, 2, 0)
-        stacked[:steps, units : units + input_dim] = xt[::-1] if self.go_backwards else xt
-        if bias is not None:
-            stacked[:, -1] = 1
-        stacked[0, :units] = h0.T
+        stacked = self._fast_stacked(x, h0, bias is not None)
         # Block t: i, f, o, g, c_{t-1}, tanh(c_t); the last block holds only c_T.
         blocks = np.empty((steps + 1, 6 * units, batch), dtype=np.float32)
         blocks[0, 4 * units : 5 * units] = c0.T
@@ -518,14 +570,10 @@ class LSTMRecurrence(_Recurrence):
             tanh_c = block[5 * units :]
             np.tanh(c, out=tanh_c)
             np.multiply(block[2 * units : 3 * units], tanh_c, out=stacked[t + 1, :units])
-        self.order, self.stacked, self.blocks = order, stacked, blocks
-        hs = stacked[1:, :units]
-        if self.return_sequences:
-            output = np.ascontiguousarray(hs.transpose(2, 0, 1))
-        else:
-            output = np.ascontiguousarray(hs[-1].T)
-        c_last = blocks[steps, 4 * units : 5 * units]
-        return output, np.ascontiguousarray(hs[-1].T), np.ascontiguousarray(c_last.T)
+        self.order, self.blocks = order, blocks
+        return self._fast_outputs(
+            units, stacked[steps, :units], blocks[steps, 4 * units : 5 * units]
+        )
 
     def _fast_backward(self, g_output, g_h, g_c):
         stacked, blocks = self.stacked, self.blocks
@@ -533,12 +581,7 @@ class LSTMRecurrence(_Recurrence):
         units = blocks.shape[1] // 6
         input_dim = self.back_weights.shape[0] - units
         needs = self.needs_grad
-        g_seq = None
-        if self.return_sequences:
-            g_seq = np.ascontiguousarray(g_output.transpose(1, 2, 0), dtype=np.float32)
-            gh = np.array(g_h.T, dtype=np.float32, order="C")
-        else:
-            gh = np.array((g_h + g_output).T, dtype=np.float32, order="C")
+        gh, g_seq = self._fast_h_gradient(g_output, g_h)
         gc = np.array(g_c.T, dtype=np.float32, order="C")  # updated in place
         # Each step's product gives the gradients of h_{t-1} and (when wanted) of x_t.
         back_weights = self.back_weights if needs[0] else self.back_weights[:units]
@@ -574,40 +617,19 @@ class LSTMRecurrence(_Recurrence):
             gc *= block[units : 2 * units]
             np.matmul(back_weights, g_gate, out=g_stacked[t])
             gh = g_stacked[t, :units]
-        g_kernel, g_recurrent, g_bias = self._fast_weight_gradients(g_gates, units, input_dim)
-        g_x = None
-        if needs[0]:
-            g_xt = g_stacked[:, units:]
-            if self.go_backwards:
-                g_xt = g_xt[::-1]
-            g_x = np.ascontiguousarray(g_xt.transpose(2, 0, 1))
-        g_h0 = np.ascontiguousarray(gh.T)
-        g_c0 = np.ascontiguousarray(gc.T)
-        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_h0, g_c0])
-
-    def _fast_weight_gradients(self, g_gates, units, input_dim):
-        """The kernel's, recurrent kernel's and bias's gradients from the pre-activations'.
-
-        They are the sum over steps of `g_gates[t] @ stacked[t].T`, one product per step:
-        the sum runs over time and batch, which this layout cannot merge into one product.
-        """
-        stacked, needs = self.stacked, self.needs_grad
-        g_weights = np.zeros((g_gates.shape[1], stacked.shape[1]), dtype=np.float32)
-        if needs[1] or needs[2] or (self.use_bias and needs[3]):
-            step_product = np.empty_like(g_weights)
-            for t in range(len(g_gates)):
-                np.matmul(g_gates[t], stacked[t].T, out=step_product)
-                g_weights += step_product
-        order = self.order
-        g_recurrent = np.empty((units, len(order)), dtype=np.float32)
-        g_recurrent[:, order] = g_weights[:, :units].T
-        g_kernel = np.empty((input_dim, len(order)), dtype=np.float32)
-        g_kernel[:, order] = g_weights[:, units : units + input_dim].T
-        g_bias = None
-        if self.use_bias:
-            g_bias = np.empty(len(order), dtype=np.float32)
-            g_bias[order] = g_weights[:, -1]
-        return g_kernel, g_recurrent, g_bias
+        g_kernel = g_recurrent = g_bias = None
+        g_weights = self._fast_weights_gradient(g_gates)
+        if g_weights is not None:  # back to Keras's layout and gate order
+            order = self.order
+            g_recurrent = np.empty((units, 4 * units), dtype=np.float32)
+            g_recurrent[:, order] = g_weights[:, :units].T
+            g_kernel = np.empty((input_dim, 4 * units), dtype=np.float32)
+            g_kernel[:, order] = g_weights[:, units : units + input_dim].T
+            if self.use_bias:
+                g_bias = np.empty(4 * units, dtype=np.float32)
+                g_bias[order] = g_weights[:, -1]
+        g_x = self._fast_input_gradient(g_stacked, units) if needs[0] else None
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh.T.copy(), gc.T.copy()])
 
 
 class GRURecurrence(_Recurrence):
@@ -619,6 +641,11 @@ class GRURecurrence(_Recurrence):
     recurrent projection: `hh = activation(xw_h + r * (h_{t-1} @ recurrent_kernel_h + b_h))`.
     With `reset_after=False` the bias is `(3 * units,)` and the reset gate multiplies the
     state before its product: `hh = activation(xw_h + (r * h_{t-1}) @ recurrent_kernel_h)`.
+
+    As for the LSTM, a fast path (`_fast_forward`, `_fast_backward`) takes the calls
+    `_fast_path_applies` accepts (default activations, no dropout, no timestep mask,
+    float32) that also have `reset_after=True`; every other call takes the general path.
+    The two agree to float32 rounding (tests/test_rnn_fast_path.py).
     """
 
     def __init__(self, *args, reset_after=True, **kwargs):
@@ -627,6 +654,9 @@ class GRURecurrence(_Recurrence):
 
     def forward(self, *arrays):
         x, kernel, recurrent_kernel, bias, (h0,) = self._split(arrays)
+        self.fast = self.reset_after and self._fast_path_applies(arrays)
+        if self.fast:
+            return self._fast_forward(x, kernel, recurrent_kernel, bias, h0)
         reset_after = self.reset_after
         input_bias = recurrent_bias = None
         if bias is not None:
@@ -674,6 +704,8 @@ class GRURecurrence(_Recurrence):
         return self._outputs(hs, hs[-1])
 
     def backward(self, g_output, g_h):
+        if self.fast:
+            return self._fast_backward(g_output, g_h)
         zr, hh, hs, inner_h = self.zr, self.hh, self.hs, self.inner_h
         pre_zr, pre_h = self.pre_zr, self.pre_h
         recurrent_kernel = self.recurrent_kernel
@@ -731,3 +763,108 @@ class GRURecurrence(_Recurrence):
             g_input_bias = g_xw.sum(axis=(0, 1))
             g_bias = np.stack([g_input_bias, g_recurrent_bias]) if reset_after else g_input_bias
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_carry])
+
+    # -- the fast path: reset_after=True, default activations, no masks, float32 ---------
+    #
+    # Laid out as LSTMRecurrence's fast path (units by batch, `[h_{t-1}; x_t; 1]` stacked
+    # per step, sigmoid through tanh with the halving in the weights). One product per
+    # step gives four row blocks: z and r (input and recurrent terms and both biases
+    # summed), the candidate's input term `xw_h + b_in_h`, and its recurrent term
+    # `h_{t-1} @ recurrent_kernel_h + b_rec_h` (the two candidate blocks have zeros where
+    # the other's weights would be: the reset gate multiplies only the recurrent term).
+    # Block t keeps rows z, r, hh (the candidate), and the recurrent term.
+
+    def _fast_forward(self, x, kernel, recurrent_kernel, bias, h0):
+        batch, steps, input_dim = x.shape
+        units = recurrent_kernel.shape[0]
+        zr, candidate = slice(0, 2 * units), slice(2 * units, 3 * units)
+        columns = slice(units, units + input_dim)
+        weights = np.zeros((4 * units, units + input_dim + (bias is not None)), np.float32)
+        weights[: 2 * units, :units] = recurrent_kernel[:, zr].T
+        weights[: 2 * units, columns] = kernel[:, zr].T
+        weights[2 * units : 3 * units, columns] = kernel[:, candidate].T
+        weights[3 * units :, :units] = recurrent_kernel[:, candidate].T
+        if bias is not None:
+            weights[: 2 * units, -1] = bias[0, zr] + bias[1, zr]
+            weights[2 * units : 3 * units, -1] = bias[0, candidate]
+            weights[3 * units :, -1] = bias[1, candidate]
+        # The unscaled transpose carries the gradients back to h_{t-1} and x_t.
+        self.back_weights = np.ascontiguousarray(weights[:, : units + input_dim].T)
+        weights[: 2 * units] *= 0.5
+        stacked = self._fast_stacked(x, h0, bias is not None)
+        blocks = np.empty((steps, 4 * units, batch), dtype=np.float32)
+        difference = np.empty((units, batch), dtype=np.float32)
+        for t in range(steps):
+            block = blocks[t]
+            np.matmul(weights, stacked[t], out=block)
+            gates = block[: 2 * units]
+            np.tanh(gates, out=gates)
+            gates *= 0.5
+            gates += 0.5
+            hh = block[2 * units : 3 * units]  # the candidate's input term, then hh itself
+            np.multiply(block[units : 2 * units], block[3 * units :], out=difference)
+            hh += difference
+            np.tanh(hh, out=hh)
+            # h_t = z * h_{t-1} + (1 - z) * hh = hh + z * (h_{t-1} - hh)
+            np.subtract(stacked[t, :units], hh, out=difference)
+            difference *= block[:units]
+            np.add(hh, difference, out=stacked[t + 1, :units])
+        self.blocks = blocks
+        return self._fast_outputs(units, stacked[steps, :units])
+
+    def _fast_backward(self, g_output, g_h):
+        stacked, blocks = self.stacked, self.blocks
+        steps, four_units, batch = blocks.shape
+        units = four_units // 4
+        input_dim = self.back_weights.shape[0] - units
+        needs = self.needs_grad
+        gh, g_seq = self._fast_h_gradient(g_output, g_h)
+        back_weights = self.back_weights if needs[0] else self.back_weights[:units]
+        g_stacked = np.empty((steps, back_weights.shape[0], batch), dtype=np.float32)
+        g_blocks = np.empty_like(blocks)  # of z's and r's pre-activations, then as blocks
+        gh_sum = np.empty((units, batch), dtype=np.float32)
+        g_direct = np.empty((units, batch), dtype=np.float32)  # gh * z, straight to h_{t-1}
+        product = np.empty((units, batch), dtype=np.float32)
+        sigmoid_slope = np.empty((2 * units, batch), dtype=np.float32)
+        for t in range(steps - 1, -1, -1):
+            if g_seq is not None:
+                gh = np.add(gh, g_seq[t], out=gh_sum)
+            block, g_block = blocks[t], g_blocks[t]
+            z, r = block[:units], block[units : 2 * units]
+            hh, recurrent_h = block[2 * units : 3 * units], block[3 * units :]
+            np.multiply(gh, z, out=g_direct)
+            # The candidate's pre-activation: gh * (1 - z) * (1 - hh^2).
+            g_candidate = g_block[2 * units : 3 * units]
+            np.subtract(gh, g_direct, out=g_candidate)
+            np.multiply(hh, hh, out=product)
+            np.subtract(1, product, out=product)
+            g_candidate *= product
+            np.multiply(g_candidate, r, out=g_block[3 * units :])
+            np.multiply(g_candidate, recurrent_h, out=g_block[units : 2 * units])
+            np.subtract(stacked[t, :units], hh, out=g_block[:units])
+            g_block[:units] *= gh
+            g_gates = g_block[: 2 * units]  # times the sigmoid's slope s * (1 - s)
+            np.subtract(1, block[: 2 * units], out=sigmoid_slope)
+            sigmoid_slope *= block[: 2 * units]
+            g_gates *= sigmoid_slope
+            g_step = g_stacked[t]
+            np.matmul(back_weights, g_block, out=g_step)
+            gh = g_step[:units]
+            gh += g_direct
+        g_kernel = g_recurrent = g_bias = None
+        g_weights = self._fast_weights_gradient(g_blocks)
+        if g_weights is not None:  # back to Keras's layout
+            columns = slice(units, units + input_dim)
+            g_recurrent = np.empty((units, 3 * units), dtype=np.float32)
+            g_recurrent[:, : 2 * units] = g_weights[: 2 * units, :units].T
+            g_recurrent[:, 2 * units :] = g_weights[3 * units :, :units].T
+            g_kernel = np.empty((input_dim, 3 * units), dtype=np.float32)
+            g_kernel[:, : 2 * units] = g_weights[: 2 * units, columns].T
+            g_kernel[:, 2 * units :] = g_weights[2 * units : 3 * units, columns].T
+            if self.use_bias:
+                g_bias = np.empty((2, 3 * units), dtype=np.float32)
+                g_bias[:, : 2 * units] = g_weights[: 2 * units, -1]
+                g_bias[0, 2 * units :] = g_weights[2 * units : 3 * units, -1]
+                g_bias[1, 2 * units :] = g_weights[3 * units :, -1]
+        g_x = self._fast_input_gradient(g_stacked, units) if needs[0] else None
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh.T.copy()])
