@@ -1,7 +1,7 @@
 """The fast paths of the LSTM and GRU recurrences (minikeras/layers/rnn/fused.py) against
-their general paths: same inputs, same outputs and gradients (to float32 rounding), and the
-cases the fast path does not cover (timestep masks, dropout, other activations, float64)
-taking the general path.
+their general paths: same inputs, same outputs and gradients (to float32 rounding), with and
+without timestep masks, and the cases the fast path does not cover (dropout, other
+activations, float64, the GRU's reset_after=False) taking the general path.
 
 The general path is the one the finite-difference checks of tests/test_layers_rnn.py verify
 (in float64) and the Keras fixtures pin (in float32); here it is the reference.
@@ -116,25 +116,45 @@ def test_fast_path_matches_general_path_over_long_saturating_sequences(name):
 
 
 @pytest.mark.parametrize("name", list(RECURRENCES))
-def test_masked_call_takes_general_path_and_agrees_with_fast_path(name):
-    # A mask that keeps every step changes nothing: the masked (general) path must give
-    # what the fast path gives without a mask.
+@pytest.mark.parametrize(
+    ("return_sequences", "go_backwards", "zero_output_for_mask"),
+    [(True, False, False), (True, True, True), (False, False, True), (False, True, False)],
+)
+def test_fast_path_with_a_timestep_mask_matches_general_path(
+    name, return_sequences, go_backwards, zero_output_for_mask
+):
     arrays = _arrays(name, True, seed=4)
-    mask = np.ones((BATCH, STEPS), dtype=bool)
-    masked = _run(name, arrays, True, return_sequences=True, mask=mask)
-    unmasked = _run(name, arrays, True, return_sequences=True)
-    assert unmasked[2] and not masked[2]
-    _assert_same(unmasked, masked)
+    mask = np.random.default_rng(5).random((BATCH, STEPS)) > 0.4
+    mask[0] = True  # one sample unmasked, one masked at its end, one at its start
+    mask[1, -2:] = False
+    mask[2, :2] = False
+    arguments = dict(
+        return_sequences=return_sequences,
+        go_backwards=go_backwards,
+        mask=mask,
+        zero_output_for_mask=zero_output_for_mask,
+    )
+    fast = _run(name, arrays, True, **arguments)
+    general = _run(name, arrays, False, **arguments)
+    assert fast[2] and not general[2]
+    _assert_same(fast, general)
+
+
+@pytest.mark.parametrize("layer_class", [LSTM, GRU])
+def test_masked_trailing_steps_give_the_shorter_sequence_output_bit_for_bit(layer_class):
+    # Both calls take the fast path, whose masked steps keep the states exactly.
+    x = np.random.default_rng(9).standard_normal((3, 6, 4)).astype(np.float32)
+    layer = layer_class(5)
+    mask = np.ones((3, 6), dtype=bool)
+    mask[:, 4:] = False
+    np.testing.assert_array_equal(layer(x, mask=mask).numpy(), layer(x[:, :4]).numpy())
 
 
 @pytest.mark.parametrize("name", list(RECURRENCES))
 def test_cases_outside_the_fast_path_take_the_general_path(name):
     arrays = _arrays(name, True, seed=5)
-    mask = np.ones((BATCH, STEPS), dtype=bool)
-    mask[0, 3] = False
     dropout = [np.full((BATCH, UNITS), 2.0, dtype=np.float32)]
     cases = [
-        ({"mask": mask}, arrays),
         ({"recurrent_masks": dropout}, arrays),
         ({"input_masks": [np.full((BATCH, FEATURES), 2.0, dtype=np.float32)]}, arrays),
         ({"activation": activations.relu}, arrays),

@@ -25,8 +25,8 @@ where a sample's timestep is masked, its states stay those of the previous step 
 output is that previous state (zeros with `zero_output_for_mask`), as in Keras. The backward
 pass sends a masked step's gradient straight on to the previous states.
 
-LSTM and GRU also have a fast path for their most common call (default activations, no
-dropout, no timestep mask, float32): see `LSTMRecurrence`. Every other call takes the
+LSTM and GRU also have a fast path for their most common calls (default activations, no
+dropout, float32): see `LSTMRecurrence`. Every other call takes the
 general loops described above.
 """
 
@@ -215,19 +215,26 @@ class _Recurrence(Function):
 
     def _fast_path_applies(self, arrays):
         """Whether this call can take the subclass's fast path: the default activations
-        (tanh, and sigmoid for the gates), no dropout or timestep mask, and float32 arrays.
-        Anything else takes the general path (whose loops handle every case)."""
+        (tanh, and sigmoid for the gates), no dropout, and float32 arrays (a timestep mask
+        is fine). Anything else takes the general path (whose loops handle every case)."""
         return (
             self.fast_path
             and self.activation.kind == "tanh"
             and self.recurrent_activation.kind == "sigmoid"
             and self.input_masks is None
             and self.recurrent_masks is None
-            and self.keep is None
             and all(a.dtype == np.float32 for a in arrays)
         )
 
     # -- shared by the fast paths (layout: units by batch, see LSTMRecurrence) -----------
+    def _fast_mask(self):
+        """The timestep mask as `(steps, 1, batch)` float32 `(kept, masked)` (1 or 0), or
+        `(None, None)` without one."""
+        if self.keep is None:
+            return None, None
+        kept = self.keep.transpose(0, 2, 1).astype(np.float32)
+        return kept, 1 - kept
+
     def _fast_stacked(self, x, h0, with_bias):
         """`[h_{t-1}; x_t; 1]` per step, `(steps + 1, units + input_dim (+ 1), batch)`, with
         h_0 and every x_t (in processing order) filled in; the loop writes h_1, h_2, ..."""
@@ -246,6 +253,8 @@ class _Recurrence(Function):
         """The layer's output from the stacked h_t, then the final states (given units by
         batch), all batch-major."""
         hs = self.stacked[1:, :units]
+        if self.zero_output_for_mask and self.keep is not None:
+            hs = hs * self._fast_mask()[0]  # masked steps output zeros
         if self.return_sequences:
             output = np.ascontiguousarray(hs.transpose(2, 0, 1))
         else:
@@ -254,10 +263,14 @@ class _Recurrence(Function):
 
     def _fast_h_gradient(self, g_output, g_h):
         """The final h's gradient, units by batch, and the output's per step (or None)."""
+        zero = self.zero_output_for_mask and self.keep is not None
         if self.return_sequences:
             g_seq = np.ascontiguousarray(g_output.transpose(1, 2, 0), dtype=np.float32)
+            if zero:
+                g_seq *= self._fast_mask()[0]
             return np.array(g_h.T, dtype=np.float32, order="C"), g_seq
-        return np.array((g_h + g_output).T, dtype=np.float32, order="C"), None
+        g_last = g_output.T * self._fast_mask()[0][-1] if zero else g_output.T
+        return np.array(g_h.T + g_last, dtype=np.float32, order="C"), None
 
     def _fast_input_gradient(self, g_stacked, units):
         """x's gradient (batch-major, in input order) from the steps' `[h; x]` gradients."""
@@ -401,11 +414,12 @@ class LSTMRecurrence(_Recurrence):
     `x_t @ kernel + h_{t-1} @ recurrent_kernel + bias`.
 
     Two paths compute the same thing. The fast path (`_fast_forward`, `_fast_backward`)
-    assumes the default activations (tanh, sigmoid gates), no dropout, no timestep mask
-    and float32 inputs, weights and states; `_fast_path_applies` checks exactly that on
-    every call, and any other call takes the general path, whose loops handle every
-    activation, mask and dtype. The fast path also covers `return_sequences`,
-    `go_backwards`, initial states and `use_bias=False`. Its numbers agree with the
+    assumes the default activations (tanh, sigmoid gates), no dropout, and float32
+    inputs, weights and states; `_fast_path_applies` checks exactly that on every call,
+    and any other call takes the general path, whose loops handle every activation,
+    dropout mask and dtype. The fast path also covers timestep masks (with
+    `zero_output_for_mask`), `return_sequences`, `go_backwards`, initial states and
+    `use_bias=False`. Its numbers agree with the
     general path's to float32 rounding (sigmoid is computed through tanh, and sums run in
     another order), which tests/test_rnn_fast_path.py checks.
 
@@ -523,7 +537,7 @@ class LSTMRecurrence(_Recurrence):
         g_bias = g_xw.sum(axis=(0, 1)) if self.use_bias else None
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh_carry, gc])
 
-    # -- the fast path: default activations, no masks, float32 ----------------------------
+    # -- the fast path: default activations, no dropout, float32 --------------------------
     #
     # Every step is one matrix product and a handful of numpy calls on contiguous arrays:
     # - the layout is transposed, units (and gates) by batch: each gate's block of a step is
@@ -555,6 +569,7 @@ class LSTMRecurrence(_Recurrence):
         blocks = np.empty((steps + 1, 6 * units, batch), dtype=np.float32)
         blocks[0, 4 * units : 5 * units] = c0.T
         ig = np.empty((units, batch), dtype=np.float32)
+        masked = None if self.keep is None else ~self.keep.transpose(0, 2, 1)
         for t in range(steps):
             block = blocks[t]
             gate = block[: 4 * units]
@@ -570,6 +585,9 @@ class LSTMRecurrence(_Recurrence):
             tanh_c = block[5 * units :]
             np.tanh(c, out=tanh_c)
             np.multiply(block[2 * units : 3 * units], tanh_c, out=stacked[t + 1, :units])
+            if masked is not None:  # a masked sample keeps its states
+                np.copyto(c, block[4 * units : 5 * units], where=masked[t])
+                np.copyto(stacked[t + 1, :units], stacked[t, :units], where=masked[t])
         self.order, self.blocks = order, blocks
         return self._fast_outputs(
             units, stacked[steps, :units], blocks[steps, 4 * units : 5 * units]
@@ -590,9 +608,17 @@ class LSTMRecurrence(_Recurrence):
         g_gates = np.empty((steps, 4 * units, batch), dtype=np.float32)
         gh_sum = np.empty((units, batch), dtype=np.float32)
         product = np.empty((units, batch), dtype=np.float32)
+        kept, masked = self._fast_mask()
+        if kept is not None:
+            gh_kept, gh_skip, gc_skip = (np.empty((units, batch), np.float32) for _ in range(3))
         for t in range(steps - 1, -1, -1):
             if g_seq is not None:
                 gh = np.add(gh, g_seq[t], out=gh_sum)
+            if kept is not None:  # a masked step's gradients go straight to the previous states
+                np.multiply(gh, masked[t], out=gh_skip)
+                gh = np.multiply(gh, kept[t], out=gh_kept)
+                np.multiply(gc, masked[t], out=gc_skip)
+                gc *= kept[t]
             block = blocks[t]
             # c_t's gradient gains gh * o * (1 - tanh(c_t)^2), which is gh * (o - h_t * tanh(c_t)).
             np.multiply(stacked[t + 1, :units], block[5 * units :], out=product)
@@ -617,6 +643,9 @@ class LSTMRecurrence(_Recurrence):
             gc *= block[units : 2 * units]
             np.matmul(back_weights, g_gate, out=g_stacked[t])
             gh = g_stacked[t, :units]
+            if kept is not None:
+                gh += gh_skip
+                gc += gc_skip
         g_kernel = g_recurrent = g_bias = None
         g_weights = self._fast_weights_gradient(g_gates)
         if g_weights is not None:  # back to Keras's layout and gate order
@@ -643,8 +672,8 @@ class GRURecurrence(_Recurrence):
     state before its product: `hh = activation(xw_h + (r * h_{t-1}) @ recurrent_kernel_h)`.
 
     As for the LSTM, a fast path (`_fast_forward`, `_fast_backward`) takes the calls
-    `_fast_path_applies` accepts (default activations, no dropout, no timestep mask,
-    float32) that also have `reset_after=True`; every other call takes the general path.
+    `_fast_path_applies` accepts (default activations, no dropout, float32) that also
+    have `reset_after=True`; every other call takes the general path.
     The two agree to float32 rounding (tests/test_rnn_fast_path.py).
     """
 
@@ -764,7 +793,7 @@ class GRURecurrence(_Recurrence):
             g_bias = np.stack([g_input_bias, g_recurrent_bias]) if reset_after else g_input_bias
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_carry])
 
-    # -- the fast path: reset_after=True, default activations, no masks, float32 ---------
+    # -- the fast path: reset_after=True, default activations, no dropout, float32 -------
     #
     # Laid out as LSTMRecurrence's fast path (units by batch, `[h_{t-1}; x_t; 1]` stacked
     # per step, sigmoid through tanh with the halving in the weights). One product per
@@ -794,6 +823,7 @@ class GRURecurrence(_Recurrence):
         stacked = self._fast_stacked(x, h0, bias is not None)
         blocks = np.empty((steps, 4 * units, batch), dtype=np.float32)
         difference = np.empty((units, batch), dtype=np.float32)
+        masked = None if self.keep is None else ~self.keep.transpose(0, 2, 1)
         for t in range(steps):
             block = blocks[t]
             np.matmul(weights, stacked[t], out=block)
@@ -809,6 +839,8 @@ class GRURecurrence(_Recurrence):
             np.subtract(stacked[t, :units], hh, out=difference)
             difference *= block[:units]
             np.add(hh, difference, out=stacked[t + 1, :units])
+            if masked is not None:  # a masked sample keeps its state
+                np.copyto(stacked[t + 1, :units], stacked[t, :units], where=masked[t])
         self.blocks = blocks
         return self._fast_outputs(units, stacked[steps, :units])
 
@@ -826,9 +858,15 @@ class GRURecurrence(_Recurrence):
         g_direct = np.empty((units, batch), dtype=np.float32)  # gh * z, straight to h_{t-1}
         product = np.empty((units, batch), dtype=np.float32)
         sigmoid_slope = np.empty((2 * units, batch), dtype=np.float32)
+        kept, masked = self._fast_mask()
+        if kept is not None:
+            gh_kept, gh_skip = (np.empty((units, batch), np.float32) for _ in range(2))
         for t in range(steps - 1, -1, -1):
             if g_seq is not None:
                 gh = np.add(gh, g_seq[t], out=gh_sum)
+            if kept is not None:  # a masked step's gradient goes straight to h_{t-1}
+                np.multiply(gh, masked[t], out=gh_skip)
+                gh = np.multiply(gh, kept[t], out=gh_kept)
             block, g_block = blocks[t], g_blocks[t]
             z, r = block[:units], block[units : 2 * units]
             hh, recurrent_h = block[2 * units : 3 * units], block[3 * units :]
@@ -851,6 +889,8 @@ class GRURecurrence(_Recurrence):
             np.matmul(back_weights, g_block, out=g_step)
             gh = g_step[:units]
             gh += g_direct
+            if kept is not None:
+                gh += gh_skip
         g_kernel = g_recurrent = g_bias = None
         g_weights = self._fast_weights_gradient(g_blocks)
         if g_weights is not None:  # back to Keras's layout
