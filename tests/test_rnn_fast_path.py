@@ -177,3 +177,42 @@ def test_gru_with_reset_before_takes_general_path():
     bias = np.random.default_rng(8).standard_normal(3 * UNITS).astype(np.float32)
     arrays.insert(3, bias)
     assert not _run("gru", arrays, True, reset_after=False)[2]
+
+
+# -- the fast paths reuse their big arrays from call to call (fused._empty) -------------------
+@pytest.mark.parametrize("layer_class", [LSTM, GRU])
+def test_outputs_and_gradients_survive_later_calls(layer_class):
+    # Batch 1 makes the transposed outputs contiguous views: they must still be copies.
+    rng = np.random.default_rng(10)
+    layer = layer_class(3, return_sequences=True, return_state=True)
+    x = keras.Variable(rng.standard_normal((1, 4, 2)).astype(np.float32))
+    with keras.GradientTape() as tape:
+        outputs = layer(x)
+        loss = ops.sum(outputs[0]) + ops.sum(outputs[1])
+    gradients = tape.gradient(loss, [x, *layer.trainable_weights])
+    kept = [o.numpy().copy() for o in outputs] + [g.numpy().copy() for g in gradients]
+    for _ in range(3):  # same shapes: these calls reuse the first call's arrays
+        other = keras.Variable(rng.standard_normal((1, 4, 2)).astype(np.float32))
+        with keras.GradientTape() as tape:
+            loss = ops.sum(layer(other)[0])
+        tape.gradient(loss, [other, *layer.trainable_weights])
+    for a, b in zip(kept, [o.numpy() for o in outputs] + [g.numpy() for g in gradients]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("layer_class", [LSTM, GRU])
+def test_persistent_tape_differentiates_twice_across_other_calls(layer_class):
+    rng = np.random.default_rng(11)
+    layer = layer_class(3)
+    x = keras.Variable(rng.standard_normal((2, 5, 2)).astype(np.float32))
+    with keras.GradientTape(persistent=True) as tape:
+        loss = ops.sum(layer(x) * 2.0)
+    first = tape.gradient(loss, [x, *layer.trainable_weights])
+    for _ in range(2):  # calls of the same shapes in between, forward and backward
+        other = keras.Variable(rng.standard_normal((2, 5, 2)).astype(np.float32))
+        with keras.GradientTape() as other_tape:
+            other_loss = ops.sum(layer(other))
+        other_tape.gradient(other_loss, [other])
+    second = tape.gradient(loss, [x, *layer.trainable_weights])
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

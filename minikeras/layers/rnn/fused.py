@@ -30,6 +30,8 @@ dropout, float32): see `LSTMRecurrence`. Every other call takes the
 general loops described above.
 """
 
+import threading
+
 import numpy as np
 
 from minikeras import activations
@@ -173,6 +175,46 @@ def _project_backward(h, weights, masks, gy, g_weights, want_h=True):
     return gh
 
 
+# -- reused memory for the fast paths ------------------------------------------------------
+# The fast paths' per-call arrays are megabytes; fresh ones come from the operating system
+# page by page, one page fault per 4 KB on first touch, which costs as much as a quarter of
+# a call. So the arrays a finished call no longer needs are kept (up to _SPARE_BYTES, the
+# newest) for the next call to write over.
+_SPARE_BYTES = 64 * 2**20
+_spare = []  # float32 arrays free for reuse, oldest first
+_spare_lock = threading.Lock()
+
+
+def _empty(shape):
+    """An uninitialised float32 array of `shape`: a spare one when there is one."""
+    with _spare_lock:
+        for k in range(len(_spare) - 1, -1, -1):
+            if _spare[k].shape == shape:
+                return _spare.pop(k)
+    return np.empty(shape, dtype=np.float32)
+
+
+def _give_back(*arrays):
+    """Makes `arrays` (which nothing may use any more) spare, dropping the oldest spares
+    beyond _SPARE_BYTES."""
+    with _spare_lock:
+        _spare.extend(arrays)
+        total = sum(a.nbytes for a in _spare)
+        while total > _SPARE_BYTES:
+            total -= _spare.pop(0).nbytes
+
+
+class _Saved:
+    """Holds the arrays a call saves for its backward pass, and gives them back when the
+    call is dropped: after the (last) backward pass, or at once when nothing recorded it."""
+
+    def __init__(self, *arrays):
+        self.arrays = arrays
+
+    def __del__(self):
+        _give_back(*self.arrays)
+
+
 def _gate_order(units, blocks):
     """Column indices putting the gate blocks of a `(.., k * units)` axis in the order
     `blocks` (block numbers in Keras's order)."""
@@ -240,7 +282,7 @@ class _Recurrence(Function):
         h_0 and every x_t (in processing order) filled in; the loop writes h_1, h_2, ..."""
         batch, steps, input_dim = x.shape
         units = h0.shape[1]
-        stacked = np.empty((steps + 1, units + input_dim + with_bias, batch), dtype=np.float32)
+        stacked = _empty((steps + 1, units + input_dim + with_bias, batch))
         xt = x.transpose(1, 2, 0)
         stacked[:steps, units : units + input_dim] = xt[::-1] if self.go_backwards else xt
         if with_bias:
@@ -255,11 +297,9 @@ class _Recurrence(Function):
         hs = self.stacked[1:, :units]
         if self.zero_output_for_mask and self.keep is not None:
             hs = hs * self._fast_mask()[0]  # masked steps output zeros
-        if self.return_sequences:
-            output = np.ascontiguousarray(hs.transpose(2, 0, 1))
-        else:
-            output = np.ascontiguousarray(hs[-1].T)
-        return (output, *[np.ascontiguousarray(state.T) for state in states])
+        # Copies (np.array copies, always): the arrays behind them will be reused.
+        output = np.array(hs.transpose(2, 0, 1) if self.return_sequences else hs[-1].T, order="C")
+        return (output, *[np.array(state.T, order="C") for state in states])
 
     def _fast_h_gradient(self, g_output, g_h):
         """The final h's gradient, units by batch, and the output's per step (or None)."""
@@ -277,7 +317,7 @@ class _Recurrence(Function):
         g_xt = g_stacked[:, units:]
         if self.go_backwards:
             g_xt = g_xt[::-1]
-        return np.ascontiguousarray(g_xt.transpose(2, 0, 1))
+        return np.array(g_xt.transpose(2, 0, 1), order="C")  # a copy: g_stacked is reused
 
     def _fast_weights_gradient(self, g_rows):
         """The gradient of the stacked weights (rows by `[h; x; 1]`): the sum over steps of
@@ -566,7 +606,7 @@ class LSTMRecurrence(_Recurrence):
         weights[: 3 * units] *= 0.5
         stacked = self._fast_stacked(x, h0, bias is not None)
         # Block t: i, f, o, g, c_{t-1}, tanh(c_t); the last block holds only c_T.
-        blocks = np.empty((steps + 1, 6 * units, batch), dtype=np.float32)
+        blocks = _empty((steps + 1, 6 * units, batch))
         blocks[0, 4 * units : 5 * units] = c0.T
         ig = np.empty((units, batch), dtype=np.float32)
         masked = None if self.keep is None else ~self.keep.transpose(0, 2, 1)
@@ -588,7 +628,7 @@ class LSTMRecurrence(_Recurrence):
             if masked is not None:  # a masked sample keeps its states
                 np.copyto(c, block[4 * units : 5 * units], where=masked[t])
                 np.copyto(stacked[t + 1, :units], stacked[t, :units], where=masked[t])
-        self.order, self.blocks = order, blocks
+        self.order, self.blocks, self.saved = order, blocks, _Saved(stacked, blocks)
         return self._fast_outputs(
             units, stacked[steps, :units], blocks[steps, 4 * units : 5 * units]
         )
@@ -603,9 +643,9 @@ class LSTMRecurrence(_Recurrence):
         gc = np.array(g_c.T, dtype=np.float32, order="C")  # updated in place
         # Each step's product gives the gradients of h_{t-1} and (when wanted) of x_t.
         back_weights = self.back_weights if needs[0] else self.back_weights[:units]
-        g_stacked = np.empty((steps, back_weights.shape[0], batch), dtype=np.float32)
+        g_stacked = _empty((steps, back_weights.shape[0], batch))
         # The pre-activations' gradients, in the order i, f, o, c.
-        g_gates = np.empty((steps, 4 * units, batch), dtype=np.float32)
+        g_gates = _empty((steps, 4 * units, batch))
         gh_sum = np.empty((units, batch), dtype=np.float32)
         product = np.empty((units, batch), dtype=np.float32)
         kept, masked = self._fast_mask()
@@ -658,7 +698,9 @@ class LSTMRecurrence(_Recurrence):
                 g_bias = np.empty(4 * units, dtype=np.float32)
                 g_bias[order] = g_weights[:, -1]
         g_x = self._fast_input_gradient(g_stacked, units) if needs[0] else None
-        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh.T.copy(), gc.T.copy()])
+        g_states = [gh.T.copy(), gc.T.copy()]
+        _give_back(g_stacked, g_gates)
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, g_states)
 
 
 class GRURecurrence(_Recurrence):
@@ -821,7 +863,7 @@ class GRURecurrence(_Recurrence):
         self.back_weights = np.ascontiguousarray(weights[:, : units + input_dim].T)
         weights[: 2 * units] *= 0.5
         stacked = self._fast_stacked(x, h0, bias is not None)
-        blocks = np.empty((steps, 4 * units, batch), dtype=np.float32)
+        blocks = _empty((steps, 4 * units, batch))
         difference = np.empty((units, batch), dtype=np.float32)
         masked = None if self.keep is None else ~self.keep.transpose(0, 2, 1)
         for t in range(steps):
@@ -841,7 +883,7 @@ class GRURecurrence(_Recurrence):
             np.add(hh, difference, out=stacked[t + 1, :units])
             if masked is not None:  # a masked sample keeps its state
                 np.copyto(stacked[t + 1, :units], stacked[t, :units], where=masked[t])
-        self.blocks = blocks
+        self.blocks, self.saved = blocks, _Saved(stacked, blocks)
         return self._fast_outputs(units, stacked[steps, :units])
 
     def _fast_backward(self, g_output, g_h):
@@ -852,8 +894,8 @@ class GRURecurrence(_Recurrence):
         needs = self.needs_grad
         gh, g_seq = self._fast_h_gradient(g_output, g_h)
         back_weights = self.back_weights if needs[0] else self.back_weights[:units]
-        g_stacked = np.empty((steps, back_weights.shape[0], batch), dtype=np.float32)
-        g_blocks = np.empty_like(blocks)  # of z's and r's pre-activations, then as blocks
+        g_stacked = _empty((steps, back_weights.shape[0], batch))
+        g_blocks = _empty(blocks.shape)  # of z's and r's pre-activations, then as blocks
         gh_sum = np.empty((units, batch), dtype=np.float32)
         g_direct = np.empty((units, batch), dtype=np.float32)  # gh * z, straight to h_{t-1}
         product = np.empty((units, batch), dtype=np.float32)
@@ -907,4 +949,6 @@ class GRURecurrence(_Recurrence):
                 g_bias[0, 2 * units :] = g_weights[2 * units : 3 * units, -1]
                 g_bias[1, 2 * units :] = g_weights[3 * units :, -1]
         g_x = self._fast_input_gradient(g_stacked, units) if needs[0] else None
-        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh.T.copy()])
+        g_states = [gh.T.copy()]
+        _give_back(g_stacked, g_blocks)
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, g_states)
