@@ -1,4 +1,4 @@
-"""The fast paths of the LSTM and GRU recurrences (minikeras/layers/rnn/fused.py) against
+"""The fast paths of the LSTM, GRU and SimpleRNN recurrences (minikeras/layers/rnn/fused.py) against
 their general paths: same inputs, same outputs and gradients (to float32 rounding), with and
 without timestep masks, and the cases the fast path does not cover (dropout, other
 activations, float64, the GRU's reset_after=False) taking the general path.
@@ -12,13 +12,14 @@ import pytest
 
 import minikeras as keras
 from minikeras import activations, ops
-from minikeras.layers import GRU, LSTM
+from minikeras.layers import GRU, LSTM, SimpleRNN
 from minikeras.layers.rnn import fused
 
 BATCH, STEPS, FEATURES, UNITS = 5, 7, 4, 6
 RECURRENCES = {
     "lstm": (fused.LSTMRecurrence, 4, {}),
     "gru": (fused.GRURecurrence, 3, {}),
+    "simple_rnn": (fused.SimpleRNNRecurrence, 1, {}),
 }
 
 
@@ -140,7 +141,7 @@ def test_fast_path_with_a_timestep_mask_matches_general_path(
     _assert_same(fast, general)
 
 
-@pytest.mark.parametrize("layer_class", [LSTM, GRU])
+@pytest.mark.parametrize("layer_class", [LSTM, GRU, SimpleRNN])
 def test_masked_trailing_steps_give_the_shorter_sequence_output_bit_for_bit(layer_class):
     # Both calls take the fast path, whose masked steps keep the states exactly.
     x = np.random.default_rng(9).standard_normal((3, 6, 4)).astype(np.float32)
@@ -164,7 +165,7 @@ def test_cases_outside_the_fast_path_take_the_general_path(name):
         assert not _run(name, inputs, True, **arguments)[2], arguments
 
 
-@pytest.mark.parametrize("layer_class", [LSTM, GRU])
+@pytest.mark.parametrize("layer_class", [LSTM, GRU, SimpleRNN])
 def test_default_float32_layer_takes_fast_path(layer_class):
     x = keras.Variable(np.random.default_rng(6).standard_normal((2, 5, 3)).astype(np.float32))
     with keras.GradientTape():
@@ -180,7 +181,7 @@ def test_gru_with_reset_before_takes_general_path():
 
 
 # -- the fast paths reuse their big arrays from call to call (fused._empty) -------------------
-@pytest.mark.parametrize("layer_class", [LSTM, GRU])
+@pytest.mark.parametrize("layer_class", [LSTM, GRU, SimpleRNN])
 def test_outputs_and_gradients_survive_later_calls(layer_class):
     # Batch 1 makes the transposed outputs contiguous views: they must still be copies.
     rng = np.random.default_rng(10)
@@ -200,7 +201,7 @@ def test_outputs_and_gradients_survive_later_calls(layer_class):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("layer_class", [LSTM, GRU])
+@pytest.mark.parametrize("layer_class", [LSTM, GRU, SimpleRNN])
 def test_persistent_tape_differentiates_twice_across_other_calls(layer_class):
     rng = np.random.default_rng(11)
     layer = layer_class(3)

@@ -25,8 +25,8 @@ where a sample's timestep is masked, its states stay those of the previous step 
 output is that previous state (zeros with `zero_output_for_mask`), as in Keras. The backward
 pass sends a masked step's gradient straight on to the previous states.
 
-LSTM and GRU also have a fast path for their most common calls (default activations, no
-dropout, float32): see `LSTMRecurrence`. Every other call takes the
+The three also have a fast path for their most common calls (default activations, no
+dropout, float32; the GRU with reset_after=True): see `LSTMRecurrence`. Every other call takes the
 general loops described above.
 """
 
@@ -405,10 +405,18 @@ class _Recurrence(Function):
 
 
 class SimpleRNNRecurrence(_Recurrence):
-    """`h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`."""
+    """`h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`.
+
+    As for the LSTM, a fast path (`_fast_forward`, `_fast_backward`) takes the calls
+    `_fast_path_applies` accepts (tanh, no dropout, float32); every other call takes the
+    general path. The two agree to float32 rounding (tests/test_rnn_fast_path.py).
+    """
 
     def forward(self, *arrays):
         x, kernel, recurrent_kernel, bias, (h0,) = self._split(arrays)
+        self.fast = self._fast_path_applies(arrays)
+        if self.fast:
+            return self._fast_forward(x, kernel, recurrent_kernel, bias, h0)
         xw = self._project_inputs(x, kernel, bias)
         act = self.activation
         masks = self.recurrent_masks
@@ -424,6 +432,8 @@ class SimpleRNNRecurrence(_Recurrence):
         return self._outputs(hs, hs[-1])
 
     def backward(self, g_output, g_h):
+        if self.fast:
+            return self._fast_backward(g_output, g_h)
         hs, h0, pre, recurrent_kernel = self.hs, self.h0, self.pre, self.recurrent_kernel
         g_seq = self._sequence_gradient(g_output)
         last = self.return_sequences
@@ -445,6 +455,68 @@ class SimpleRNNRecurrence(_Recurrence):
         g_x, g_kernel = self._inputs_backward(g_xw, needs[1], needs[0])
         g_bias = g_xw.sum(axis=(0, 1)) if self.use_bias else None
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_carry])
+
+    # -- the fast path: tanh, no dropout, float32 (laid out as LSTMRecurrence's) ---------
+    # Each step is its product, written straight into h_t's rows of the next step's
+    # `[h; x; 1]`, and one tanh there.
+
+    def _fast_forward(self, x, kernel, recurrent_kernel, bias, h0):
+        units, input_dim = recurrent_kernel.shape[0], x.shape[2]
+        weights = np.empty((units, units + input_dim + (bias is not None)), np.float32)
+        weights[:, :units] = recurrent_kernel.T
+        weights[:, units : units + input_dim] = kernel.T
+        if bias is not None:
+            weights[:, -1] = bias
+        self.back_weights = np.ascontiguousarray(weights[:, : units + input_dim].T)
+        stacked = self._fast_stacked(x, h0, bias is not None)
+        masked = None if self.keep is None else ~self.keep.transpose(0, 2, 1)
+        for t in range(len(stacked) - 1):
+            h = stacked[t + 1, :units]
+            np.matmul(weights, stacked[t], out=h)
+            np.tanh(h, out=h)
+            if masked is not None:  # a masked sample keeps its state
+                np.copyto(h, stacked[t, :units], where=masked[t])
+        self.saved = _Saved(stacked)
+        return self._fast_outputs(units, stacked[-1, :units])
+
+    def _fast_backward(self, g_output, g_h):
+        stacked, needs = self.stacked, self.needs_grad
+        steps, batch = len(stacked) - 1, stacked.shape[2]
+        units = self.back_weights.shape[1]
+        input_dim = self.back_weights.shape[0] - units
+        gh, g_seq = self._fast_h_gradient(g_output, g_h)
+        back_weights = self.back_weights if needs[0] else self.back_weights[:units]
+        g_stacked = _empty((steps, back_weights.shape[0], batch))
+        g_pre = _empty((steps, units, batch))  # of each step's pre-activation
+        gh_sum = np.empty((units, batch), dtype=np.float32)
+        kept, masked = self._fast_mask()
+        if kept is not None:
+            gh_kept, gh_skip = (np.empty((units, batch), np.float32) for _ in range(2))
+        for t in range(steps - 1, -1, -1):
+            if g_seq is not None:
+                gh = np.add(gh, g_seq[t], out=gh_sum)
+            if kept is not None:  # a masked step's gradient goes straight to h_{t-1}
+                np.multiply(gh, masked[t], out=gh_skip)
+                gh = np.multiply(gh, kept[t], out=gh_kept)
+            g = g_pre[t]
+            h = stacked[t + 1, :units]
+            np.multiply(h, h, out=g)  # tanh' = 1 - h^2
+            np.subtract(1, g, out=g)
+            g *= gh
+            np.matmul(back_weights, g, out=g_stacked[t])
+            gh = g_stacked[t, :units]
+            if kept is not None:
+                gh += gh_skip
+        g_kernel = g_recurrent = g_bias = None
+        g_weights = self._fast_weights_gradient(g_pre)
+        if g_weights is not None:  # back to Keras's layout
+            g_recurrent = np.ascontiguousarray(g_weights[:, :units].T)
+            g_kernel = np.ascontiguousarray(g_weights[:, units : units + input_dim].T)
+            g_bias = g_weights[:, -1].copy() if self.use_bias else None
+        g_x = self._fast_input_gradient(g_stacked, units) if needs[0] else None
+        g_states = [gh.T.copy()]
+        _give_back(g_stacked, g_pre)
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, g_states)
 
 
 class LSTMRecurrence(_Recurrence):
