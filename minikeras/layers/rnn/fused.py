@@ -30,8 +30,6 @@ dropout, float32; the GRU with reset_after=True): see `LSTMRecurrence`. Every ot
 general loops described above.
 """
 
-import threading
-
 import numpy as np
 
 from minikeras import activations
@@ -178,30 +176,31 @@ def _project_backward(h, weights, masks, gy, g_weights, want_h=True):
 # -- reused memory for the fast paths ------------------------------------------------------
 # The fast paths' per-call arrays are megabytes; fresh ones come from the operating system
 # page by page, one page fault per 4 KB on first touch, which costs as much as a quarter of
-# a call. So the arrays a finished call no longer needs are kept (up to _SPARE_BYTES, the
-# newest) for the next call to write over.
-_SPARE_BYTES = 64 * 2**20
-_spare = []  # float32 arrays free for reuse, oldest first
-_spare_lock = threading.Lock()
+# a call. So the arrays a finished call no longer needs are kept for the next call of the
+# same shapes to write over: at most two of each shape, and all are forgotten when more
+# than 16 shapes are held (e.g. sequences of many lengths), so the memory kept stays of
+# the order of one call's. Only single list and dict operations touch `_spare` (each is
+# atomic in CPython), so threads, and a garbage collection that gives arrays back in the
+# middle of `_empty`, cannot corrupt it; no lock, so no deadlock either.
+_spare = {}  # shape -> float32 arrays free for reuse
 
 
 def _empty(shape):
     """An uninitialised float32 array of `shape`: a spare one when there is one."""
-    with _spare_lock:
-        for k in range(len(_spare) - 1, -1, -1):
-            if _spare[k].shape == shape:
-                return _spare.pop(k)
-    return np.empty(shape, dtype=np.float32)
+    try:
+        return _spare[shape].pop()
+    except (KeyError, IndexError):
+        return np.empty(shape, dtype=np.float32)
 
 
 def _give_back(*arrays):
-    """Makes `arrays` (which nothing may use any more) spare, dropping the oldest spares
-    beyond _SPARE_BYTES."""
-    with _spare_lock:
-        _spare.extend(arrays)
-        total = sum(a.nbytes for a in _spare)
-        while total > _SPARE_BYTES:
-            total -= _spare.pop(0).nbytes
+    """Makes `arrays` (which nothing may use any more) spare for later calls."""
+    if len(_spare) > 16:
+        _spare.clear()
+    for array in arrays:
+        spares = _spare.setdefault(array.shape, [])
+        if len(spares) < 2:
+            spares.append(array)
 
 
 class _Saved:
