@@ -26,8 +26,8 @@ output is that previous state (zeros with `zero_output_for_mask`), as in Keras. 
 pass sends a masked step's gradient straight on to the previous states.
 
 The three also have a fast path for their most common calls (default activations, no
-dropout, float32; the GRU with reset_after=True): see `LSTMRecurrence`. Every other call takes the
-general loops described above.
+dropout, float32; the GRU with reset_after=True): see `LSTMRecurrence`. Every other call
+takes the general loops described above.
 """
 
 import numpy as np
@@ -530,9 +530,10 @@ class LSTMRecurrence(_Recurrence):
     and any other call takes the general path, whose loops handle every activation,
     dropout mask and dtype. The fast path also covers timestep masks (with
     `zero_output_for_mask`), `return_sequences`, `go_backwards`, initial states and
-    `use_bias=False`. Its numbers agree with the
-    general path's to float32 rounding (sigmoid is computed through tanh, and sums run in
-    another order), which tests/test_rnn_fast_path.py checks.
+    `use_bias=False`. Its numbers agree with the general path's to float32 rounding
+    (sigmoid is computed through tanh, and sums run in another order), which
+    tests/test_rnn_fast_path.py checks; it is as close to a float64 computation as the
+    general path is.
 
     The general loops are written for speed too: the gates are activated in place in the
     input projection's buffer, every step writes into preallocated arrays, and the
