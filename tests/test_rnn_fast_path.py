@@ -1,7 +1,8 @@
-"""The fast paths of the LSTM, GRU and SimpleRNN recurrences (minikeras/layers/rnn/fused.py) against
-their general paths: same inputs, same outputs and gradients (to float32 rounding), with and
-without timestep masks, and the cases the fast path does not cover (dropout, other
-activations, float64, the GRU's reset_after=False) taking the general path.
+"""The fast paths of the LSTM, GRU and SimpleRNN recurrences (minikeras/layers/rnn/fused.py)
+against their general paths: same inputs, same outputs and gradients (to float32 rounding),
+with and without timestep masks, and the cases the fast path does not cover (dropout, other
+activations, float64, the GRU's reset_after=False) taking the general path; then the reuse
+of the fast paths' arrays from call to call.
 
 The general path is the one the finite-difference checks of tests/test_layers_rnn.py verify
 (in float64) and the Keras fixtures pin (in float32); here it is the reference.
