@@ -680,7 +680,7 @@ class LSTMRecurrence(_Recurrence):
         # Block t: i, f, o, g, c_{t-1}, tanh(c_t); the last block holds only c_T.
         blocks = _empty((steps + 1, 6 * units, batch))
         blocks[0, 4 * units : 5 * units] = c0.T
-        ig = np.empty((units, batch), dtype=np.float32)
+        products = np.empty((2 * units, batch), dtype=np.float32)  # i * g, f * c_{t-1}
         masked = None if self.keep is None else ~self.keep.transpose(0, 2, 1)
         for t in range(steps):
             block = blocks[t]
@@ -691,9 +691,9 @@ class LSTMRecurrence(_Recurrence):
             sigmoids *= 0.5
             sigmoids += 0.5
             c = blocks[t + 1, 4 * units : 5 * units]
-            np.multiply(block[units : 2 * units], block[4 * units : 5 * units], out=c)
-            np.multiply(block[:units], block[3 * units : 4 * units], out=ig)
-            c += ig
+            # Rows i, f times rows g, c_{t-1}: both products of the carry in one call.
+            np.multiply(block[: 2 * units], block[3 * units : 5 * units], out=products)
+            np.add(products[units:], products[:units], out=c)
             tanh_c = block[5 * units :]
             np.tanh(c, out=tanh_c)
             np.multiply(block[2 * units : 3 * units], tanh_c, out=stacked[t + 1, :units])
