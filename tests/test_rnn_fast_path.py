@@ -218,3 +218,13 @@ def test_persistent_tape_differentiates_twice_across_other_calls(layer_class):
     second = tape.gradient(loss, [x, *layer.trainable_weights])
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_single_step_simple_rnn_takes_general_path():
+    # One step (a cell's call) is slightly quicker on the general path for SimpleRNN.
+    arrays = _arrays("simple_rnn", True, seed=12)
+    arrays[0] = arrays[0][:, :1]
+    assert not _run("simple_rnn", arrays, True)[2]
+    arrays = _arrays("lstm", True, seed=12)
+    arrays[0] = arrays[0][:, :1]
+    assert _run("lstm", arrays, True)[2]

@@ -407,13 +407,15 @@ class SimpleRNNRecurrence(_Recurrence):
     """`h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`.
 
     As for the LSTM, a fast path (`_fast_forward`, `_fast_backward`) takes the calls
-    `_fast_path_applies` accepts (tanh, no dropout, float32); every other call takes the
-    general path. The two agree to float32 rounding (tests/test_rnn_fast_path.py).
+    `_fast_path_applies` accepts (tanh, no dropout, float32) over more than one step;
+    every other call takes the general path (a single step, as a cell's call, gains
+    nothing from the fast path's layout, and the general path is slightly quicker there).
+    The two agree to float32 rounding (tests/test_rnn_fast_path.py).
     """
 
     def forward(self, *arrays):
         x, kernel, recurrent_kernel, bias, (h0,) = self._split(arrays)
-        self.fast = self._fast_path_applies(arrays)
+        self.fast = x.shape[1] > 1 and self._fast_path_applies(arrays)
         if self.fast:
             return self._fast_forward(x, kernel, recurrent_kernel, bias, h0)
         xw = self._project_inputs(x, kernel, bias)
