@@ -111,3 +111,14 @@ def test_the_loss_trackers_result_is_a_fresh_scalar_of_its_dtype(dtype):
     tracker.update_state(np.float32(6.0), sample_weight=1)
     assert first.shape == () and first.dtype == dtype
     assert float(first) == 3.0 and float(tracker.result()) == 4.0
+
+
+def test_round_of_a_logged_tensor_works_as_on_a_jax_array():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    logs = model.train_step((np.ones((4, 2), "float32"), np.zeros((4, 1), "float32")))
+    rounded = round(logs["loss"], 3)
+    assert rounded.dtype == "float32"
+    assert float(rounded) == float(np.round(np.float32(float(logs["loss"])), 3))
+    whole = round(keras.ops.convert_to_tensor(np.float32(2.6)))
+    assert whole.dtype == "int32" and int(whole) == 3
