@@ -18,18 +18,8 @@ from minikeras.optimizers import schedules
 
 FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "optimizers.json").read_text())
 NAMES = FIXTURE["variable_names"]
-ALL_CLASSES = [
-    "SGD",
-    "RMSprop",
-    "Adam",
-    "AdamW",
-    "Adagrad",
-    "Adadelta",
-    "Adamax",
-    "Nadam",
-    "Lion",
-    "Ftrl",
-]
+# The classes whose default configs the fixture records.
+ALL_CLASSES = list(FIXTURE["config"])
 
 
 def make_variables():
