@@ -3,7 +3,8 @@
 A schedule is a callable `schedule(step) -> learning rate`. An optimizer given a schedule as
 its `learning_rate` calls it with its `iterations` counter (the number of updates done so
 far, so the first update sees step 0). The arithmetic runs on numpy scalars of `floatx()`
-(float32), as Keras computes it, so the values match Keras to the last bit or so.
+(float32), as Keras computes it, so the values match Keras to the last bit or so. The
+package's `__init__.py` lists what is public.
 
 Example:
     >>> from minikeras.optimizers import schedules
@@ -19,18 +20,6 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import to_array
 from minikeras.optimizers._serialization import find_class, serialize_object
-
-__all__ = [
-    "CosineDecay",
-    "CosineDecayRestarts",
-    "ExponentialDecay",
-    "InverseTimeDecay",
-    "LearningRateSchedule",
-    "PiecewiseConstantDecay",
-    "PolynomialDecay",
-    "deserialize",
-    "serialize",
-]
 
 
 def _float_type():
