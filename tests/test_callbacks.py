@@ -2,11 +2,12 @@
 
 tests/fixtures/callbacks.json (written by tests/fixtures/generate_callbacks.py) records what
 Keras's callbacks did on scripted sequences of hook calls: epochs run, best values, learning
-rates, files saved, CSV text, printed messages. The tests here replay the same scripts
-with minikeras, on the same fake model: `stop_training`, an optimizer with a float
-`learning_rate`, weights that are one number, and saving methods that write that number to
-the file (so what was saved can be read back). Other tests check by hand what the fixture
-cannot: the order of a CallbackList, which hooks it skips, errors and warnings.
+rates, files saved, CSV text, printed messages. The tests here run the same scripts, from
+tests/fixtures/callbacks_scenarios.py, with minikeras, on the same fake model:
+`stop_training`, an optimizer with a float `learning_rate`, weights that are one number, and
+saving methods that write that number to the file (so what was saved can be read back).
+Other tests check by hand what the fixture cannot: the order of a CallbackList, which hooks
+it skips, errors and warnings.
 """
 
 import contextlib
@@ -22,58 +23,14 @@ import sys
 import numpy as np
 import pytest
 
+import minikeras
 from minikeras import callbacks
 from minikeras.callbacks import callback_list as callback_list_module
 from minikeras.utils import progbar
+from tests.fixtures import callbacks_scenarios as shared
+from tests.fixtures.callbacks_scenarios import FakeModel, printed
 
 FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "callbacks.json").read_text())
-
-
-class FakeOptimizer:
-    def __init__(self, learning_rate):
-        self.learning_rate = learning_rate
-        self.built = True
-
-
-class FakeModel:
-    """Weights are one float; saving writes it as text so the files can be checked."""
-
-    def __init__(self, weight=0.0, learning_rate=0.1):
-        self.weight = weight
-        self.stop_training = False
-        self.optimizer = FakeOptimizer(learning_rate)
-        self.built = True
-        self._initial_epoch = None
-        self.saved = []
-
-    def get_weights(self):
-        return [np.array([self.weight])]
-
-    def set_weights(self, weights):
-        self.weight = float(weights[0][0])
-
-    def _write(self, kind, filepath):
-        with open(filepath, "w") as file:
-            file.write(repr(self.weight))
-        self.saved.append([kind, filepath])
-
-    def save_weights(self, filepath, overwrite=True):
-        self._write("save_weights", filepath)
-
-    def save(self, filepath, overwrite=True):
-        self._write("save", filepath)
-
-    def load_weights(self, filepath):
-        with open(filepath) as file:
-            self.weight = float(file.read())
-
-
-def printed(function):
-    """Runs `function()`; returns (its result, what it printed)."""
-    stream = io.StringIO()
-    with contextlib.redirect_stdout(stream):
-        result = function()
-    return result, stream.getvalue()
 
 
 def ids(cases, key):
@@ -85,32 +42,7 @@ def ids(cases, key):
     "case", FIXTURE["early_stopping"], ids=ids(FIXTURE["early_stopping"], "kwargs")
 )
 def test_early_stopping_matches_keras(case):
-    kwargs, values = case["kwargs"], case["values"]
-    model = FakeModel()
-    callback = callbacks.EarlyStopping(**kwargs)
-    callback.set_model(model)
-
-    def run():
-        callback.on_train_begin()
-        epochs_run = 0
-        for epoch, value in enumerate(values):
-            model.weight = float(epoch)
-            callback.on_epoch_begin(epoch)
-            callback.on_epoch_end(epoch, {kwargs["monitor"]: value})
-            epochs_run += 1
-            if model.stop_training:
-                break
-        callback.on_train_end()
-        return epochs_run
-
-    epochs_run, output = printed(run)
-    assert epochs_run == case["epochs_run"]
-    assert callback.stopped_epoch == case["stopped_epoch"]
-    assert callback.best == case["best"]
-    assert callback.best_epoch == case["best_epoch"]
-    assert callback.wait == case["wait"]
-    assert model.weight == case["final_weight"]
-    assert output == case["output"]
+    assert shared.run_early_stopping(minikeras, case["kwargs"], case["values"]) == case
 
 
 def test_early_stopping_auto_mode_follows_the_metric_direction():
@@ -214,28 +146,7 @@ def test_monitor_is_improvement_with_min_delta():
 # -- ReduceLROnPlateau -------------------------------------------------------------------------
 @pytest.mark.parametrize("case", FIXTURE["reduce_lr"], ids=ids(FIXTURE["reduce_lr"], "kwargs"))
 def test_reduce_lr_on_plateau_matches_keras(case):
-    kwargs, values = case["kwargs"], case["values"]
-    model = FakeModel(learning_rate=0.1)
-    callback = callbacks.ReduceLROnPlateau(**kwargs)
-    callback.set_model(model)
-    monitor = kwargs.get("monitor", "val_loss")
-
-    def run():
-        callback.on_train_begin()
-        learning_rates, logged = [], []
-        for epoch, value in enumerate(values):
-            callback.on_epoch_begin(epoch)
-            logs = {monitor: value}
-            callback.on_epoch_end(epoch, logs)
-            learning_rates.append(float(model.optimizer.learning_rate))
-            logged.append(logs["learning_rate"])
-        callback.on_train_end()
-        return learning_rates, logged
-
-    (learning_rates, logged), output = printed(run)
-    assert learning_rates == case["learning_rates"]
-    assert logged == case["logged_learning_rates"]
-    assert output == case["output"]
+    assert shared.run_reduce_lr(minikeras, case["kwargs"], case["values"]) == case
 
 
 def test_reduce_lr_stops_at_min_lr_stored_in_float32():
@@ -283,37 +194,13 @@ def test_reduce_lr_warns_when_the_monitor_is_missing():
 
 
 # -- LearningRateScheduler ---------------------------------------------------------------------
-# The same functions, by name, are in tests/fixtures/generate_callbacks.py.
-SCHEDULES = {
-    "halve_from_epoch_2": lambda epoch, lr: lr if epoch < 2 else lr * 0.5,
-    "inverse_epoch": lambda epoch: 0.1 / (epoch + 1),
-}
-
-
 @pytest.mark.parametrize(
     "case",
     FIXTURE["scheduler"],
     ids=[f"{c['schedule']}-{c['verbose']}" for c in FIXTURE["scheduler"]],
 )
 def test_learning_rate_scheduler_matches_keras(case):
-    model = FakeModel(learning_rate=0.1)
-    callback = callbacks.LearningRateScheduler(SCHEDULES[case["schedule"]], case["verbose"])
-    callback.set_model(model)
-
-    def run():
-        during, logged = [], []
-        for epoch in range(4):
-            callback.on_epoch_begin(epoch)
-            during.append(float(model.optimizer.learning_rate))
-            logs = {"loss": 1.0}
-            callback.on_epoch_end(epoch, logs)
-            logged.append(logs["learning_rate"])
-        return during, logged
-
-    (during, logged), output = printed(run)
-    assert during == case["learning_rates"]
-    assert logged == case["logged_learning_rates"]
-    assert output == case["output"]
+    assert shared.run_scheduler(minikeras, case["schedule"], case["verbose"]) == case
 
 
 def test_learning_rate_scheduler_accepts_a_0d_array():
@@ -345,17 +232,7 @@ def test_learning_rate_scheduler_does_not_hide_a_type_error_in_the_schedule():
 # -- CSVLogger ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", FIXTURE["csv"])
 def test_csv_logger_matches_keras(case, tmp_path):
-    path = tmp_path / "log.csv"
-    for (kwargs, epochs), expected in zip(case["runs"], case["texts"]):
-        callback = callbacks.CSVLogger(path, **kwargs)
-        callback.set_model(FakeModel())
-        callback.on_train_begin()
-        for epoch, logs in enumerate(epochs):
-            callback.on_epoch_begin(epoch)
-            callback.on_epoch_end(epoch, dict(logs))
-        callback.on_train_end()
-        with open(path, newline="") as file:
-            assert file.read() == expected
+    assert shared.run_csv(minikeras, case["runs"], tmp_path) == case
 
 
 def test_csv_logger_appends_to_an_empty_file_with_a_header(tmp_path):
@@ -371,28 +248,7 @@ def test_csv_logger_appends_to_an_empty_file_with_a_header(tmp_path):
 # -- ModelCheckpoint ---------------------------------------------------------------------------
 @pytest.mark.parametrize("case", FIXTURE["checkpoint"], ids=ids(FIXTURE["checkpoint"], "kwargs"))
 def test_model_checkpoint_matches_keras(case, tmp_path):
-    kwargs, epochs = case["kwargs"], case["epochs"]
-    model = FakeModel()
-    callback = callbacks.ModelCheckpoint(
-        **dict(kwargs, filepath=os.path.join(tmp_path, kwargs["filepath"]))
-    )
-    callback.set_model(model)
-
-    def run():
-        callback.on_train_begin()
-        for epoch, spec in enumerate(epochs):
-            model.weight = float(epoch)
-            callback.on_epoch_begin(epoch)
-            for batch, logs in enumerate(spec["batches"]):
-                callback.on_train_batch_begin(batch)
-                callback.on_train_batch_end(batch, dict(logs))
-            callback.on_epoch_end(epoch, dict(spec["logs"]))
-        callback.on_train_end()
-
-    _, output = printed(run)
-    saved = [[kind, os.path.relpath(path, tmp_path)] for kind, path in model.saved]
-    assert saved == case["saved"]
-    assert output.replace(str(tmp_path) + os.sep, "<dir>/") == case["output"]
+    assert shared.run_checkpoint(minikeras, case["kwargs"], case["epochs"], tmp_path) == case
 
 
 def test_model_checkpoint_keeps_the_best_weights_in_the_file(tmp_path):
@@ -467,20 +323,7 @@ def test_model_checkpoint_into_an_existing_directory_is_an_error(tmp_path):
 # -- TerminateOnNaN ----------------------------------------------------------------------------
 @pytest.mark.parametrize("case", FIXTURE["terminate_on_nan"])
 def test_terminate_on_nan_matches_keras(case):
-    model = FakeModel()
-    callback_list = callbacks.CallbackList([callbacks.TerminateOnNaN()], model=model)
-
-    def run():
-        for batch, loss in enumerate(case["losses"]):
-            callback_list.on_train_batch_begin(batch)
-            callback_list.on_train_batch_end(batch, {"loss": loss})
-            if model.stop_training:
-                return batch
-        return None
-
-    stopped_at, output = printed(run)
-    assert stopped_at == case["stopped_at_batch"]
-    assert output == case["output"]
+    assert shared.run_terminate_on_nan(minikeras, case["losses"]) == case
 
 
 def test_terminate_on_nan_can_raise():
@@ -522,39 +365,11 @@ def test_lambda_callback_hooks_receive_keras_arguments():
 
 
 # -- BackupAndRestore --------------------------------------------------------------------------
-def run_interrupted(callback, model, interrupt_epoch, interrupt_batch):
-    callback.set_model(model)
-    callback.on_train_begin()
-    for epoch in range(5):
-        callback.on_epoch_begin(epoch)
-        for batch in range(4):
-            if (epoch, batch) == (interrupt_epoch, interrupt_batch):
-                return
-            model.weight = epoch + batch / 10
-            callback.on_train_batch_begin(batch)
-            callback.on_train_batch_end(batch, {"loss": 1.0})
-        callback.on_epoch_end(epoch, {"loss": 1.0})
-
-
 @pytest.mark.parametrize("case", FIXTURE["backup"], ids=ids(FIXTURE["backup"], "save_freq"))
 def test_backup_and_restore_matches_keras(case, tmp_path):
-    backup_dir = tmp_path / "backup"
-    callback = callbacks.BackupAndRestore(backup_dir, save_freq=case["save_freq"])
-    run_interrupted(callback, FakeModel(), case["interrupt_epoch"], case["interrupt_batch"])
-    assert json.loads((backup_dir / "training_metadata.json").read_text()) == case["metadata"]
-    assert float((backup_dir / "latest.weights.h5").read_text()) == case["backed_up_weight"]
-    assert sorted(os.listdir(backup_dir)) == case["files"]
-
-    resumed = FakeModel(weight=-1.0)
-    callback.set_model(resumed)
-    callback.on_train_begin()
-    assert resumed._initial_epoch == case["initial_epoch"]
-    assert resumed.weight == case["restored_weight"]
-    for epoch in range(resumed._initial_epoch, 5):
-        callback.on_epoch_begin(epoch)
-        callback.on_epoch_end(epoch, {"loss": 1.0})
-    callback.on_train_end()
-    assert backup_dir.exists() == case["backup_dir_exists_after"]
+    arguments = (case["save_freq"], case["interrupt_epoch"], case["interrupt_batch"], tmp_path)
+    record, resumed = shared.run_backup(minikeras, *arguments)
+    assert record == case
     # Beyond Keras: a completed fit no longer pins where the next one starts.
     assert resumed._initial_epoch is None
 
@@ -637,33 +452,9 @@ class Recorder(callbacks.Callback):
 
 
 def test_callback_list_matches_keras():
-    expected = FIXTURE["callback_list"]
-    model = FakeModel()
-    scheduler = callbacks.LearningRateScheduler(SCHEDULES["halve_from_epoch_2"])
-    callback_list = callbacks.CallbackList(
-        [Recorder(), scheduler],
-        add_history=True,
-        add_progbar=True,
-        model=model,
-        verbose=0,
-        epochs=3,
-        steps=2,
-    )
-    callback_list.on_train_begin()
-    for epoch in range(3):
-        callback_list.on_epoch_begin(epoch)
-        callback_list.on_epoch_end(
-            epoch, {"val_loss": np.float32(0.5) / (epoch + 1), "loss": np.float64(1.0 - epoch / 4)}
-        )
-    callback_list.on_train_end()
-    history = model.history
-    assert [type(cb).__name__ for cb in callback_list.callbacks] == expected["order"]
-    assert history is callback_list.callbacks[2]
-    assert history.params == expected["params"]
-    assert history.history == expected["history"]
-    assert list(history.history) == expected["history_keys"]
-    assert history.epoch == expected["epoch"]
-    assert all(type(v) is float for values in history.history.values() for v in values)
+    record = shared.run_callback_list(minikeras)
+    assert record == FIXTURE["callback_list"]
+    assert all(type(v) is float for values in record["history"].values() for v in values)
 
 
 def test_callback_list_keeps_user_history_and_progbar_in_place():
@@ -823,65 +614,13 @@ class TerminalStream(io.StringIO):
         return True
 
 
-class SyncDispatch(callbacks.Callback):
-    """The user callback of the Keras script (there it forces synchronous dispatch)."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        pass
-
-
 def replay_logger(case, stream, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(progbar, "_clock", lambda: clock[0])
-    kind, steps, step_seconds = case["kind"], case["steps"], case["step_seconds"]
-    model = FakeModel()
-    callback_list = callbacks.CallbackList(
-        [SyncDispatch()],
-        add_history=kind.startswith("fit"),
-        add_progbar=True,
-        model=model,
-        verbose=case["verbose"],
-        epochs=case["epochs"],
-        steps=None if kind == "fit_unknown_steps" else steps,
-    )
-
-    def batch_logs(epoch, step):
-        return {"loss": 1.0 / (epoch + step + 2), "accuracy": (step + 1) / (steps + 2)}
-
+    clock = shared.FakeClock()
+    monkeypatch.setattr(progbar, "_clock", clock.time)
+    arguments = [case[key] for key in ("kind", "verbose", "epochs", "steps")]
+    arguments += [case["step_seconds"], case["validation"]]
     with contextlib.redirect_stdout(stream):
-        if kind.startswith("fit"):
-            callback_list.on_train_begin()
-            for epoch in range(case["epochs"]):
-                callback_list.on_epoch_begin(epoch)
-                for step in range(steps):
-                    clock[0] += step_seconds
-                    callback_list.on_train_batch_begin(step)
-                    callback_list.on_train_batch_end(step, batch_logs(epoch, step))
-                epoch_logs = batch_logs(epoch, steps - 1)
-                if case["validation"]:
-                    callback_list.on_test_begin()
-                    for step in range(2):
-                        clock[0] += step_seconds / 3
-                        callback_list.on_test_batch_begin(step)
-                        callback_list.on_test_batch_end(step, {"loss": 0.75})
-                    callback_list.on_test_end({"loss": 0.75})
-                    epoch_logs["val_loss"] = 0.75
-                callback_list.on_epoch_end(epoch, epoch_logs)
-            callback_list.on_train_end()
-        elif kind == "evaluate":
-            callback_list.on_test_begin()
-            for step in range(steps):
-                clock[0] += step_seconds
-                callback_list.on_test_batch_begin(step)
-                callback_list.on_test_batch_end(step, batch_logs(0, step))
-            callback_list.on_test_end(batch_logs(0, steps - 1))
-        else:
-            callback_list.on_predict_begin()
-            for step in range(steps):
-                clock[0] += step_seconds
-                callback_list.on_predict_batch_begin(step)
-                callback_list.on_predict_batch_end(step, {"outputs": np.zeros((4, 2))})
-            callback_list.on_predict_end()
+        shared.drive_logger(minikeras, clock, *arguments)
     return stream.getvalue()
 
 

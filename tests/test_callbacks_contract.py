@@ -10,6 +10,7 @@ import pytest
 
 import minikeras as keras
 from minikeras import callbacks, layers
+from tests.fixtures.terminate_on_nan_scenarios import diverging_fit
 
 
 def _regressor():
@@ -123,36 +124,6 @@ FIXTURE = json.loads(
 )
 
 
-def _diverging_fit(with_terminate, run_eagerly):
-    """The fit of fixtures/generate_terminate_on_nan.py: clean data, a huge learning rate."""
-    x = (np.linspace(-1.0, 1.0, 128, dtype="float32").reshape(32, 4) * 10.0).astype("float32")
-    y = np.cos(np.arange(32, dtype="float32")).reshape(32, 1)
-    model = keras.Sequential(
-        [keras.Input((4,)), layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")]
-    )
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=1000.0), loss="mse", run_eagerly=run_eagerly
-    )
-    batches = []
-
-    class Record(callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            kernel = float(np.asarray(self.model.weights[0]).ravel()[0])
-            batches.append([batch, float(logs["loss"]), kernel])
-
-    extra = [callbacks.TerminateOnNaN()] if with_terminate else []
-    history = model.fit(
-        x, y, batch_size=4, epochs=2, shuffle=False, verbose=0, callbacks=[Record(), *extra]
-    )
-    return {
-        "batches": batches,
-        "history": history.history,
-        "epochs": list(history.epoch),
-        "weights": [np.asarray(w).ravel().tolist() for w in model.weights],
-        "iterations": int(np.asarray(model.optimizer.iterations)),
-    }
-
-
 def _assert_same_values(actual, expected):
     """Equal where Keras's value is finite (up to float32 rounding amplified by the
     divergence), the same kind of non-finite value (inf or nan) where it is a loss."""
@@ -168,7 +139,7 @@ def _assert_same_values(actual, expected):
 @pytest.mark.parametrize("run_eagerly", [False, True])
 def test_terminate_on_nan_stops_a_diverging_fit_after_that_batch_update_as_keras(run_eagerly):
     expected = FIXTURE["with_terminate_on_nan"]
-    result = _diverging_fit(True, run_eagerly)
+    result = diverging_fit(keras, True, run_eagerly)
     # Keras applies the update of the step whose loss is inf, then the callback stops.
     assert [b[0] for b in result["batches"]] == [b[0] for b in expected["batches"]]
     _assert_same_values([b[1] for b in result["batches"]], [b[1] for b in expected["batches"]])
@@ -186,7 +157,7 @@ def test_terminate_on_nan_stops_a_diverging_fit_after_that_batch_update_as_keras
 @pytest.mark.parametrize("run_eagerly", [False, True])
 def test_a_diverging_fit_without_terminate_on_nan_keeps_training_as_keras(run_eagerly):
     expected = FIXTURE["without"]
-    result = _diverging_fit(False, run_eagerly)
+    result = diverging_fit(keras, False, run_eagerly)
     assert [b[0] for b in result["batches"]] == [b[0] for b in expected["batches"]]
     losses = [b[1] for b in result["batches"]]
     _assert_same_values(losses, [b[1] for b in expected["batches"]])

@@ -13,26 +13,17 @@ import numpy as np
 import pytest
 
 import minikeras as keras
+from tests.fixtures import callbacks_contract_scenarios as shared
 
 FIXTURE = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "callbacks_contract.json").read_text()
 )
 
-X = np.linspace(-1.0, 1.0, 30, dtype="float32").reshape(10, 3)
-Y = (X.sum(axis=1, keepdims=True) > 0).astype("float32")
+X, Y = shared.X, shared.Y
 
 
 def small_model(metrics=()):
-    model = keras.Sequential(
-        [
-            keras.Input((3,)),
-            keras.layers.Dense(
-                1, activation="sigmoid", kernel_initializer=keras.initializers.Constant(0.3)
-            ),
-        ]
-    )
-    model.compile(keras.optimizers.SGD(0.5), "binary_crossentropy", metrics=list(metrics))
-    return model
+    return shared.small_model(keras, metrics)
 
 
 # -- mode="auto" ---------------------------------------------------------------------------
@@ -42,15 +33,8 @@ def small_model(metrics=()):
     ids=[f"{case['monitor']}-{case['metrics']}" for case in FIXTURE["monitor_auto"]],
 )
 def test_monitor_auto_mode_in_fit_matches_keras(case):
-    model = small_model(case["metrics"])
-    callback = keras.callbacks.EarlyStopping(monitor=case["monitor"], patience=5)
-    extra = {"validation_data": (X, Y)} if case["validation"] else {}
-    try:
-        model.fit(X, Y, epochs=1, batch_size=5, verbose=0, callbacks=[callback], **extra)
-        outcome = "max" if callback.monitor_op is operator.gt else "min"
-    except ValueError:
-        outcome = "raise"
-    assert outcome == case["outcome"]
+    record = shared.run_monitor_auto(keras, case["monitor"], case["metrics"], case["validation"])
+    assert record == case
 
 
 def test_monitor_auto_mode_raises_for_a_name_that_is_not_logged():
@@ -136,65 +120,22 @@ def test_reduce_lr_keeps_a_settable_learning_rate_unchanged_at_the_start():
 
 
 # -- SwapEMAWeights ----------------------------------------------------------------------------
-class WeightsSeen(keras.callbacks.Callback):
-    """Records the model's weights at each epoch begin and end (as one flat list)."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen = []
-
-    def _record(self, hook, epoch):
-        flat = np.concatenate([np.ravel(w) for w in self.model.get_weights()])
-        self.seen.append([hook, epoch, flat])
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._record("begin", epoch)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._record("end", epoch)
-
-
 def ema_model(use_ema=True):
-    model = keras.Sequential(
-        [
-            keras.Input((3,)),
-            keras.layers.Dense(
-                2, kernel_initializer=keras.initializers.Constant(0.3), bias_initializer="ones"
-            ),
-            keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(-0.2)),
-        ]
-    )
-    model.compile(keras.optimizers.SGD(0.1, use_ema=use_ema, ema_momentum=0.5), "mse")
-    return model
+    return shared.ema_model(keras, use_ema)
 
 
 @pytest.mark.parametrize(
     "case", FIXTURE["swap_ema"], ids=[str(case["swap_kwargs"]) for case in FIXTURE["swap_ema"]]
 )
 def test_swap_ema_weights_matches_keras(case):
-    model = ema_model()
-    seen = WeightsSeen()
-    callbacks = [seen]
-    if case["swap_kwargs"] is not None:
-        callbacks.insert(0, keras.callbacks.SwapEMAWeights(**case["swap_kwargs"]))
-    history = model.fit(
-        X,
-        Y,
-        epochs=case["epochs"],
-        batch_size=4,
-        shuffle=False,
-        verbose=0,
-        validation_data=(X[:4], Y[:4]),
-        callbacks=callbacks,
-    )
-    assert sorted(history.history) == sorted(case["history"])
+    record = shared.run_swap_ema(keras, case["swap_kwargs"], case["epochs"])
+    assert sorted(record["history"]) == sorted(case["history"])
     for key, values in case["history"].items():
-        np.testing.assert_allclose(history.history[key], values, rtol=1e-5, atol=1e-7)
-    assert [entry[:2] for entry in seen.seen] == [entry[:2] for entry in case["seen"]]
-    for (_, _, mine), (_, _, theirs) in zip(seen.seen, case["seen"]):
+        np.testing.assert_allclose(record["history"][key], values, rtol=1e-5, atol=1e-7)
+    assert [entry[:2] for entry in record["seen"]] == [entry[:2] for entry in case["seen"]]
+    for (_, _, mine), (_, _, theirs) in zip(record["seen"], case["seen"]):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-7)
-    final = np.concatenate([np.ravel(w) for w in model.get_weights()])
-    np.testing.assert_allclose(final, case["final"], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(record["final"], case["final"], rtol=1e-5, atol=1e-7)
 
 
 def test_swap_ema_weights_without_use_ema_is_refused_before_training():
@@ -254,7 +195,7 @@ def test_swap_ema_weights_on_epoch_keeps_the_averages_after_an_early_stop():
         on_epoch_end=lambda epoch, logs: setattr(model, "stop_training", epoch == 1)
     )
     model = ema_model()
-    seen = WeightsSeen()
+    seen = shared.weights_seen(keras)
     model.fit(
         X,
         Y,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import minikeras as keras
+from tests.fixtures import steps_per_execution_scenarios as shared
 
 with open(os.path.join(os.path.dirname(__file__), "fixtures", "steps_per_execution.json")) as f:
     FIXTURE = json.load(f)
@@ -15,77 +16,18 @@ with open(os.path.join(os.path.dirname(__file__), "fixtures", "steps_per_executi
 CASES = {case["steps_per_execution"]: case for case in FIXTURE["cases"]}
 
 
-class _Recorder(keras.callbacks.Callback):
-    """Notes every batch hook (with its index and logs) and every epoch end."""
-
-    def __init__(self):
-        super().__init__()
-        self.events = []
-
-    def _hook(name):
-        def hook(self, index, logs=None):
-            if logs is not None:
-                logs = {
-                    key: list(np.shape(value)) if key == "outputs" else float(value)
-                    for key, value in sorted(logs.items())
-                }
-            self.events.append([name, index, logs])
-
-        return hook
-
-    on_train_batch_begin = _hook("train_batch_begin")
-    on_train_batch_end = _hook("train_batch_end")
-    on_test_batch_begin = _hook("test_batch_begin")
-    on_test_batch_end = _hook("test_batch_end")
-    on_predict_batch_begin = _hook("predict_batch_begin")
-    on_predict_batch_end = _hook("predict_batch_end")
-    on_epoch_end = _hook("epoch_end")
-
-
-def _arrays(case):
-    inputs = case["inputs"]
-    x, y, x_val, y_val = (np.array(inputs[k], "float32") for k in ("x", "y", "x_val", "y_val"))
-    return x, y, x_val, y_val, [np.array(w, "float32") for w in inputs["weights"]]
-
-
 def _run(case, steps_per_execution, **compile_kwargs):
     """What the generator runs in Keras, run here."""
-    x, y, x_val, y_val, weights = _arrays(case)
-    inputs = keras.Input(shape=(3,))
-    hidden = keras.layers.Dense(4, activation="tanh")(inputs)
-    model = keras.Model(inputs, keras.layers.Dense(2)(hidden))
-    model.set_weights(weights)
-    model.compile(
-        optimizer=keras.optimizers.SGD(0.1),
-        loss="mse",
-        metrics=["mae"],
-        steps_per_execution=steps_per_execution,
-        **compile_kwargs,
-    )
-    recorders = [_Recorder() for _ in range(3)]
-    history = model.fit(
-        x,
-        y,
-        batch_size=2,
-        epochs=2,
-        shuffle=False,
-        validation_data=(x_val, y_val),
-        verbose=0,
-        callbacks=[recorders[0]],
-    )
-    evaluation = model.evaluate(
-        x, y, batch_size=3, verbose=0, callbacks=[recorders[1]], return_dict=True
-    )
-    predictions = model.predict(x, batch_size=3, verbose=0, callbacks=[recorders[2]])
-    return {
-        "fit_events": recorders[0].events,
-        "history": history.history,
-        "evaluate_events": recorders[1].events,
-        "evaluate": evaluation,
-        "predict_events": recorders[2].events,
-        "predictions": predictions,
-        "weights": model.get_weights(),
-    }
+    return shared.run(keras, steps_per_execution, case["rows"], **compile_kwargs)
+
+
+def test_the_fixture_was_recorded_on_the_shared_inputs():
+    for case in FIXTURE["cases"]:
+        x, y, x_val, y_val, weights = shared.case_inputs(case["rows"])
+        arrays = {"x": x, "y": y, "x_val": x_val, "y_val": y_val}
+        for key, array in arrays.items():
+            assert array.tolist() == case["inputs"][key], key
+        assert [w.tolist() for w in weights] == case["inputs"]["weights"]
 
 
 def _indices(events):
@@ -131,8 +73,7 @@ def test_steps_per_execution_trains_every_batch_with_the_numbers_of_one(steps_pe
 
 
 def test_a_group_ending_in_stop_training_ends_fit_after_the_group():
-    case = CASES[1]
-    x, y, _, _, weights = _arrays(case)
+    x, y, _, _, weights = shared.case_inputs(CASES[1]["rows"])
 
     class StopAtFirstGroup(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -142,7 +83,7 @@ def test_a_group_ending_in_stop_training_ends_fit_after_the_group():
     model.add(keras.layers.Dense(2))
     model.set_weights(weights)
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", steps_per_execution=3)
-    recorder = _Recorder()
+    recorder = shared.recorder(keras)
     model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[StopAtFirstGroup(), recorder])
     assert _indices(recorder.events) == [
         ("train_batch_begin", 0),

@@ -7,12 +7,12 @@ import inspect
 import json
 import os
 
-import h5py
 import numpy as np
 import pytest
 
 import minikeras as keras
 from minikeras import layers
+from tests.fixtures.conv_layers_scenarios import check_layer_case, h5_layout
 from tests.gradcheck import float64
 from tests.layer_test_helper import check_layer_gradients, run_layer_test
 
@@ -42,30 +42,9 @@ def _case_id(value):
 # -- real Keras values ----------------------------------------------------------------------
 @pytest.mark.parametrize(("index", "case"), CASES, ids=_case_id)
 def test_new_conv_and_pooling_layers_match_keras_values_weights_and_config(index, case):
-    layer = getattr(layers, case["class_name"])(**case["config"])
-    x = FIXTURE_DATA[f"{index}/input"]
-    expected = FIXTURE_DATA[f"{index}/output"]
-    layer.build(x.shape)
-    assert [w.name for w in layer.weights] == case["weights"]
-    weights = [FIXTURE_DATA[f"{index}/w{i}"] for i in range(len(case["weights"]))]
-    assert [tuple(w.shape) for w in layer.weights] == [w.shape for w in weights]
-    layer.set_weights(weights)
-    out = layer(x)
-    assert out.dtype == "float32"
-    assert out.shape == expected.shape
-    assert tuple(layer.compute_output_shape(x.shape)) == expected.shape
-    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=2e-5)
-    config = layer.get_config()
-    keras_config = case["keras_config"]
-    assert set(keras_config) <= set(config)
-    for key, value in keras_config.items():
-        ours = config[key]
-        if isinstance(value, dict):  # initializer configs: same class
-            assert ours["class_name"] == value["class_name"], key
-        else:
-            assert (list(ours) if isinstance(ours, tuple) else ours) == value, key
+    layer, x, weights, out = check_layer_case(layers, index, case, FIXTURE_DATA)
     # The config Keras writes (in a `.keras` file) builds the same layer here.
-    rebuilt = type(layer).from_config(keras_config)
+    rebuilt = type(layer).from_config(case["keras_config"])
     rebuilt.build(x.shape)
     rebuilt.set_weights(weights)
     np.testing.assert_array_equal(rebuilt(x).numpy(), out.numpy())
@@ -81,17 +60,6 @@ def _fixture_model(index, spec):
     return model
 
 
-def _h5_layout(path):
-    found = []
-    with h5py.File(path, "r") as f:
-        f.visititems(
-            lambda name, item: found.append(
-                [name, list(item.shape) if isinstance(item, h5py.Dataset) else None]
-            )
-        )
-    return sorted(found, key=lambda entry: entry[0])
-
-
 @pytest.mark.parametrize(("index", "spec"), MODELS, ids=lambda v: str(v)[:12])
 def test_new_layers_weights_h5_layout_and_model_output_match_keras(index, spec, tmp_path):
     model = _fixture_model(index, spec)
@@ -101,7 +69,7 @@ def test_new_layers_weights_h5_layout_and_model_output_match_keras(index, spec, 
     )
     path = str(tmp_path / "model.weights.h5")
     model.save_weights(path)
-    assert _h5_layout(path) == spec["h5"]
+    assert h5_layout(path) == spec["h5"]
     # And back: a fresh model loads the file and gives the same outputs.
     keras.utils.clear_session()
     fresh = keras.Sequential(

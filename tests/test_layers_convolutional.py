@@ -18,6 +18,7 @@ from minikeras.layers.convolutional import (
     DepthwiseConv2D,
     SeparableConv2D,
 )
+from tests.fixtures.conv_layers_scenarios import check_layer_case
 from tests.gradcheck import float64
 from tests.layer_test_helper import check_layer_gradients, run_layer_test
 
@@ -137,28 +138,7 @@ def _random(shape, rng):
     ids=lambda v: v["class_name"] if isinstance(v, dict) else str(v),
 )
 def test_matches_keras(index, case):
-    layer = getattr(conv_layers, case["class_name"])(**case["config"])
-    x = FIXTURE_DATA[f"{index}/input"]
-    expected = FIXTURE_DATA[f"{index}/output"]
-    layer.build(x.shape)
-    assert [w.name for w in layer.weights] == case["weights"]
-    weights = [FIXTURE_DATA[f"{index}/w{i}"] for i in range(len(case["weights"]))]
-    assert [tuple(w.shape) for w in layer.weights] == [w.shape for w in weights]
-    layer.set_weights(weights)
-    out = layer(x)
-    assert out.dtype == "float32"
-    assert out.shape == expected.shape
-    assert tuple(layer.compute_output_shape(x.shape)) == expected.shape
-    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=2e-5)
-    config = layer.get_config()
-    keras_config = case["keras_config"]
-    assert set(keras_config) <= set(config)
-    for key, value in keras_config.items():
-        ours = config[key]
-        if isinstance(value, dict):  # initializer configs: same class
-            assert ours["class_name"] == value["class_name"], key
-        else:
-            assert (list(ours) if isinstance(ours, tuple) else ours) == value, key
+    check_layer_case(conv_layers, index, case, FIXTURE_DATA)
 
 
 # -- independent hand computations --------------------------------------------------------

@@ -5,13 +5,13 @@ pooling layers and the adaptive pooling layers, against numbers recorded from Ke
 import json
 import pathlib
 
-import h5py
 import numpy as np
 import pytest
 
 import minikeras as keras
 from minikeras import layers
 from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
+from tests.fixtures.layers_more_scenarios import h5_datasets
 from tests.gradcheck import check_gradients
 from tests.layer_test_helper import _check_training_step, check_layer_gradients, run_layer_test
 
@@ -59,18 +59,6 @@ def _comparable_config(config):
     return config
 
 
-def _h5_layout(path):
-    found = {}
-    with h5py.File(path, "r") as f:
-
-        def visit(name, item):
-            if isinstance(item, h5py.Dataset):
-                found[name] = [list(item.shape), str(item.dtype)]
-
-        f.visititems(visit)
-    return found
-
-
 _SPECTRAL = sorted(name for name in _CASES if name.startswith("spectral"))
 
 
@@ -96,7 +84,7 @@ def test_layer_weights_file_layout_matches_keras(name, tmp_path):
     model.set_weights(layer.get_weights())
     path = str(tmp_path / "m.weights.h5")
     model.save_weights(path)
-    assert _h5_layout(path) == case["layout"]
+    assert h5_datasets(path) == case["layout"]
     again = keras.Sequential(
         [keras.Input(np.shape(case["inputs"])[1:]), type(layer).from_config(layer.get_config())]
     )
@@ -150,7 +138,7 @@ def test_spectral_normalization_weights_file_matches_keras_and_loads_back(name, 
     model = keras.Sequential([keras.Input(inputs.shape[1:], dtype=inputs.dtype.name), layer])
     path = str(tmp_path / "spectral.weights.h5")
     model.save_weights(path)
-    assert _h5_layout(path) == case["layout"]
+    assert h5_datasets(path) == case["layout"]
     restored = layers.SpectralNormalization.from_config(layer.get_config())
     again = keras.Sequential([keras.Input(inputs.shape[1:], dtype=inputs.dtype.name), restored])
     again.load_weights(path)

@@ -11,6 +11,7 @@ import pytest
 
 import minikeras as keras
 from minikeras import layers, ops
+from tests.fixtures import masking_scenarios
 
 with open(os.path.join(os.path.dirname(__file__), "fixtures", "masking.json")) as f:
     CASES = json.load(f)
@@ -416,59 +417,12 @@ def test_multi_head_attention_uses_and_consumes_the_masks_as_keras():
 
 
 # -- which layers support masking ---------------------------------------------------------------
-_CONSTRUCTOR_ARGUMENTS = {
-    "Dense": (2,),
-    "EinsumDense": ("ab,bc->ac", 2),
-    "Embedding": (4, 2),
-    "Dropout": (0.1,),
-    "SpatialDropout1D": (0.1,),
-    "SpatialDropout2D": (0.1,),
-    "GaussianDropout": (0.1,),
-    "GaussianNoise": (0.1,),
-    "Activation": ("relu",),
-    "Rescaling": (0.5,),
-    "Reshape": ((2,),),
-    "Permute": ((1,),),
-    "RepeatVector": (2,),
-    "Lambda": (abs,),
-    "CenterCrop": (2, 2),
-    "RandomCrop": (2, 2),
-    "Resizing": (2, 2),
-    "MultiHeadAttention": (2, 2),
-    "Conv1D": (2, 1),
-    "Conv2D": (2, 1),
-    "Conv2DTranspose": (2, 1),
-    "DepthwiseConv2D": (1,),
-    "SeparableConv2D": (2, 1),
-    "SimpleRNN": (2,),
-    "LSTM": (2,),
-    "GRU": (2,),
-    "SimpleRNNCell": (2,),
-    "LSTMCell": (2,),
-    "GRUCell": (2,),
-    "CategoryEncoding": (3,),
-    "AveragePooling1D": (2,),
-    "AveragePooling2D": (2,),
-    "MaxPooling1D": (2,),
-    "MaxPooling2D": (2,),
-}
-
-
 def test_supports_masking_is_set_on_the_layers_keras_marks():
     expected = CASES["supports_masking"]
-    found = {}
-    for name in expected:
-        if name.startswith("Adaptive"):
-            layer = getattr(layers, name)(2)
-        elif name == "Dot":
-            layer = layers.Dot(axes=1)
-        elif name == "Embedding(mask_zero=True)":
-            layer = layers.Embedding(4, 2, mask_zero=True)
-        elif name == "Lambda(mask=...)":
-            layer = layers.Lambda(abs, mask=lambda x, m: m)
-        else:
-            layer = getattr(layers, name)(*_CONSTRUCTOR_ARGUMENTS.get(name, ()))
-        found[name] = layer.supports_masking
+    assert list(expected) == masking_scenarios.NAMES
+    found = {
+        name: masking_scenarios.supporting_layer(keras, name).supports_masking for name in expected
+    }
     assert found == expected
 
 

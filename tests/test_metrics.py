@@ -10,19 +10,13 @@ import pytest
 
 import minikeras as keras
 from minikeras import losses, metrics
+from tests.fixtures import losses_metrics_scenarios as shared
 
 FIXTURE = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "losses_metrics.json").read_text()
 )
-ARRAYS = {
-    name: np.asarray(spec["data"], dtype=spec["dtype"]).reshape(spec["shape"])
-    for name, spec in FIXTURE["arrays"].items()
-}
+ARRAYS = shared.decode_arrays(FIXTURE["arrays"])
 RTOL, ATOL = 1e-5, 1e-6
-
-
-def _rows(array, part):
-    return array if array.ndim == 0 else array[part[0] : part[1]]
 
 
 def _build(case):
@@ -30,20 +24,6 @@ def _build(case):
     if case["class_name"] == "MeanMetricWrapper":
         kwargs["fn"] = getattr(metrics, kwargs["fn"])
     return getattr(metrics, case["class_name"])(**kwargs)
-
-
-def _update(metric, batch):
-    part = batch["rows"]
-    weight = batch["sample_weight"]
-    sample_weight = None if weight is None else _rows(ARRAYS[weight], part)
-    if "values" in batch:
-        metric.update_state(_rows(ARRAYS[batch["values"]], part), sample_weight=sample_weight)
-    else:
-        metric.update_state(
-            _rows(ARRAYS[batch["y_true"]], part),
-            _rows(ARRAYS[batch["y_pred"]], part),
-            sample_weight=sample_weight,
-        )
 
 
 def _result(metric):
@@ -66,16 +46,7 @@ def _case_id(case):
 
 @pytest.mark.parametrize("case", FIXTURE["metrics"], ids=_case_id)
 def test_metric_matches_keras(case):
-    metric = _build(case)
-    got = []
-    _update(metric, case["batches"][0])
-    got.append(_result(metric))
-    _update(metric, case["batches"][1])
-    got.append(_result(metric))
-    metric.reset_state()
-    got.append(_result(metric))
-    _update(metric, case["batches"][2])
-    got.append(_result(metric))
+    got = shared.metric_results(_build(case), case["batches"], ARRAYS, _result)
     for step, (value, expected) in enumerate(zip(got, case["results"], strict=True)):
         expected = np.asarray(expected, dtype=np.float64)
         assert value.shape == expected.shape, step

@@ -11,6 +11,7 @@ import pytest
 import minikeras as keras
 from minikeras import ops
 from minikeras.ops.symbolic import KerasTensor
+from tests.fixtures.ops_more_scenarios import decode, resolve
 from tests.gradcheck import check_gradients
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "ops_more.json")
@@ -22,24 +23,6 @@ CASES = _FIXTURE["cases"]
 UNSPECIFIED_VALUES = {"empty", "empty_like"}
 # argpartition leaves the order on each side of the kth entry unspecified: checked by property.
 PARTITIONS = {"argpartition"}
-
-
-def decode(value):
-    if isinstance(value, dict) and "array" in value:
-        return np.asarray(value["array"], dtype=value["dtype"])
-    if isinstance(value, dict) and "tuple" in value:
-        return tuple(decode(v) for v in value["tuple"])
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    return value
-
-
-def resolve(name):
-    """`ops.<name>`, where the name may go through a submodule (`image.rgb_to_hsv`)."""
-    fn = ops
-    for part in name.split("."):
-        fn = getattr(fn, part)
-    return fn
 
 
 def flat_outputs(value):
@@ -56,7 +39,7 @@ def expected_outputs(encoded):
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_op_matches_keras(case):
-    fn = resolve(case["op"])
+    fn = resolve(ops, case["op"])
     args = decode(case["args"])
     kwargs = {k: decode(v) for k, v in case["kwargs"].items()}
     got = flat_outputs(fn(*args, **kwargs))
@@ -267,7 +250,7 @@ SYMBOLIC_CASES = [c for c in CASES if c["op"] not in NO_TENSOR_ARGUMENTS]
 
 @pytest.mark.parametrize("case", SYMBOLIC_CASES, ids=[c["id"] for c in SYMBOLIC_CASES])
 def test_symbolic_shape_and_dtype_match_eager(case):
-    fn = resolve(case["op"])
+    fn = resolve(ops, case["op"])
     args = symbolic(decode(case["args"]))
     kwargs = {k: decode(v) for k, v in case["kwargs"].items()}
     if case["op"] in ("unravel_index", "average", "trapezoid"):  # index/weight arguments

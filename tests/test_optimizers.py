@@ -15,21 +15,12 @@ import pytest
 import minikeras as keras
 from minikeras import ops, optimizers
 from minikeras.optimizers import schedules
+from tests.fixtures import optimizer_scenarios as shared
 
 FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "optimizers.json").read_text())
 NAMES = FIXTURE["variable_names"]
-ALL_CLASSES = [
-    "SGD",
-    "RMSprop",
-    "Adam",
-    "AdamW",
-    "Adagrad",
-    "Adadelta",
-    "Adamax",
-    "Nadam",
-    "Lion",
-    "Ftrl",
-]
+# The classes whose default configs the fixture records.
+ALL_CLASSES = list(FIXTURE["config"])
 
 
 def make_variables():
@@ -37,36 +28,22 @@ def make_variables():
 
 
 def make_optimizer(case):
-    config = dict(case["config"])
-    if case["schedule"] is not None:
-        schedule = case["schedule"]
-        config["learning_rate"] = getattr(schedules, schedule["class_name"])(**schedule["config"])
-    return getattr(optimizers, case["class_name"])(**config)
+    return shared.make_optimizer(keras, case)
+
+
+def _apply(optimizer, grads, variables, missing):
+    if missing:
+        with pytest.warns(UserWarning, match="Gradients do not exist"):
+            optimizer.apply(grads, variables)
+    else:
+        optimizer.apply(grads, variables)
 
 
 def run_case(case):
     """Replays a fixture case with minikeras; returns the optimizer, variables, history."""
-    optimizer = make_optimizer(case)
-    variables = make_variables()
-    if case.get("constraint"):
-        index = NAMES.index(case["constraint"])
-        variables[index].constraint = lambda w: ops.clip(w, -0.5, 0.5)
-    if case.get("exclude_from_weight_decay"):
-        optimizer.exclude_from_weight_decay(**case["exclude_from_weight_decay"])
-    optimizer.build(variables)
-    history = []
-    for step, grads in enumerate(FIXTURE["gradients"]):
-        if case.get("new_learning_rate") is not None and step == 2:
-            optimizer.learning_rate = case["new_learning_rate"]
-        missing = case.get("missing", {}).get(str(step), [])
-        step_grads = [None if n in missing else np.array(grads[n], "float32") for n in NAMES]
-        if missing:
-            with pytest.warns(UserWarning, match="Gradients do not exist"):
-                optimizer.apply(step_grads, variables)
-        else:
-            optimizer.apply(step_grads, variables)
-        history.append([v.numpy() for v in variables])
-    return optimizer, variables, history
+    return shared.optimizer_steps(
+        keras, case, NAMES, FIXTURE["initial"], FIXTURE["gradients"], _apply
+    )
 
 
 def assert_close_to_keras(actual, expected, what):

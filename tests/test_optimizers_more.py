@@ -12,6 +12,7 @@ import pytest
 
 import minikeras as keras
 from minikeras import optimizers
+from tests.fixtures import optimizer_scenarios as shared
 
 FIXTURE = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "optimizers_more.json").read_text()
@@ -25,13 +26,9 @@ def make_variables():
 
 
 def run_case(case):
-    optimizer = getattr(optimizers, case["class_name"])(**case["config"])
-    variables = make_variables()
-    optimizer.build(variables)
-    history = []
-    for grads in FIXTURE["gradients"]:
-        optimizer.apply([np.array(grads[n], "float32") for n in NAMES], variables)
-        history.append([v.numpy() for v in variables])
+    optimizer, _, history = shared.optimizer_steps(
+        keras, case, NAMES, FIXTURE["initial"], FIXTURE["gradients"]
+    )
     return optimizer, history
 
 

@@ -12,6 +12,7 @@ Example:
 import inspect
 import types
 
+from minikeras.activations import activations as _definitions
 from minikeras.activations.activations import (
     celu,
     elu,
@@ -46,44 +47,6 @@ from minikeras.activations.activations import (
     tanh_shrink,
     threshold,
 )
-
-_FUNCTIONS = (
-    celu,
-    elu,
-    exponential,
-    gelu,
-    glu,
-    hard_shrink,
-    hard_sigmoid,
-    hard_silu,
-    hard_tanh,
-    leaky_relu,
-    linear,
-    log_sigmoid,
-    log_softmax,
-    mish,
-    relu,
-    relu6,
-    selu,
-    sigmoid,
-    silu,
-    soft_shrink,
-    softmax,
-    softplus,
-    softsign,
-    sparse_plus,
-    sparse_sigmoid,
-    sparsemax,
-    squareplus,
-    tanh,
-    tanh_shrink,
-    threshold,
-)
-
-# Names accepted by `get`/`deserialize` (as in Keras, lowercase only).
-ALL_OBJECTS_DICT = {fn.__name__: fn for fn in _FUNCTIONS}
-ALL_OBJECTS_DICT["swish"] = silu
-ALL_OBJECTS_DICT["hard_swish"] = hard_silu
 
 __all__ = [
     "celu",
@@ -122,6 +85,16 @@ __all__ = [
     "tanh_shrink",
     "threshold",
 ]
+
+# Names accepted by `get`/`deserialize` (as in Keras, lowercase only): every activation
+# exported above, the aliases `swish` (of `silu`) and `hard_swish` (of `hard_silu`) too.
+ALL_OBJECTS_DICT = {
+    name: getattr(_definitions, name)
+    for name in __all__
+    if name not in ("deserialize", "get", "serialize")
+}
+# The activation functions themselves, without the aliases.
+_FUNCTIONS = tuple(fn for name, fn in ALL_OBJECTS_DICT.items() if fn.__name__ == name)
 
 
 def is_builtin(activation):

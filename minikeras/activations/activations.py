@@ -2,45 +2,11 @@
 
 Each function takes a tensor (or array) and returns a tensor of the same shape and dtype;
 all are differentiable and work on symbolic tensors. Those without a dedicated op are
-composed from ops here, with the formulas of Keras 3.
+composed from ops here, with the formulas of Keras 3. The package's `__init__.py` lists
+them (its `__all__`), with the aliases `swish` and `hard_swish`.
 """
 
 from minikeras import ops
-
-__all__ = [
-    "celu",
-    "elu",
-    "exponential",
-    "gelu",
-    "glu",
-    "hard_shrink",
-    "hard_sigmoid",
-    "hard_silu",
-    "hard_swish",
-    "hard_tanh",
-    "leaky_relu",
-    "linear",
-    "log_sigmoid",
-    "log_softmax",
-    "mish",
-    "relu",
-    "relu6",
-    "selu",
-    "sigmoid",
-    "silu",
-    "soft_shrink",
-    "softmax",
-    "softplus",
-    "softsign",
-    "sparse_plus",
-    "sparse_sigmoid",
-    "sparsemax",
-    "squareplus",
-    "swish",
-    "tanh",
-    "tanh_shrink",
-    "threshold",
-]
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):

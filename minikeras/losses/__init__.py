@@ -156,20 +156,14 @@ _FUNCTIONS = (
 ALL_OBJECTS = (*_CLASSES, *_FUNCTIONS)
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update(
-    {
-        "bce": binary_crossentropy,
-        "BCE": binary_crossentropy,
-        "kld": kl_divergence,
-        "KLD": kl_divergence,
-        "mae": mean_absolute_error,
-        "MAE": mean_absolute_error,
-        "mse": mean_squared_error,
-        "MSE": mean_squared_error,
-        "mape": mean_absolute_percentage_error,
-        "MAPE": mean_absolute_percentage_error,
-        "msle": mean_squared_logarithmic_error,
-        "MSLE": mean_squared_logarithmic_error,
-    }
+    _serialization.short_names(
+        bce=binary_crossentropy,
+        kld=kl_divergence,
+        mae=mean_absolute_error,
+        mse=mean_squared_error,
+        mape=mean_absolute_percentage_error,
+        msle=mean_squared_logarithmic_error,
+    )
 )
 # Accepted by `get` only: resolved per batch from the shapes.
 _GET_ONLY = {"crossentropy": crossentropy, "ce": crossentropy}

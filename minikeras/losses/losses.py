@@ -494,13 +494,22 @@ class LossFunctionWrapper(Loss):
 
 
 class _BuiltinLoss(LossFunctionWrapper):
-    """A built-in loss class: its config is its constructor arguments."""
+    """A built-in loss class: its config is its constructor arguments.
+
+    Each argument passed on to the loss function is also an attribute (`loss.from_logits`),
+    as on Keras's loss classes.
+    """
 
     # Constructor arguments beyond name/reduction that get_config records.
     _config_keys = ()
     # (argument, default) pairs Keras's config leaves out: recorded only when not at the
     # default, so a default loss has Keras's keys and a set value survives a round trip.
     _config_defaults_left_out = ()
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **kwargs)
+        for key, value in kwargs.items():
+            setattr(self, key, value)
 
     def get_config(self):
         config = Loss.get_config(self)
@@ -574,7 +583,6 @@ class CosineSimilarity(_BuiltinLoss):
         self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None
     ):
         super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype, axis=axis)
-        self.axis = axis
 
 
 class Huber(_BuiltinLoss):
@@ -585,7 +593,6 @@ class Huber(_BuiltinLoss):
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
-        self.delta = delta
 
 
 class LogCosh(_BuiltinLoss):
@@ -665,9 +672,6 @@ class BinaryCrossentropy(_BuiltinLoss):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
 
 
 class BinaryFocalCrossentropy(_BuiltinLoss):
@@ -706,12 +710,6 @@ class BinaryFocalCrossentropy(_BuiltinLoss):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.apply_class_balancing = apply_class_balancing
-        self.alpha = alpha
-        self.gamma = gamma
 
 
 class CategoricalCrossentropy(_BuiltinLoss):
@@ -743,9 +741,6 @@ class CategoricalCrossentropy(_BuiltinLoss):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
 
 
 class CategoricalFocalCrossentropy(_BuiltinLoss):
@@ -775,11 +770,6 @@ class CategoricalFocalCrossentropy(_BuiltinLoss):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.alpha = alpha
-        self.gamma = gamma
 
 
 class SparseCategoricalCrossentropy(_BuiltinLoss):
@@ -819,9 +809,6 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
             ignore_class=ignore_class,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
 
 
 class CategoricalGeneralizedCrossEntropy(_BuiltinLoss):
@@ -845,7 +832,6 @@ class CategoricalGeneralizedCrossEntropy(_BuiltinLoss):
             dtype=dtype,
             q=q,
         )
-        self.q = q
 
 
 class Dice(_BuiltinLoss):
@@ -855,7 +841,6 @@ class Dice(_BuiltinLoss):
 
     def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
         super().__init__(dice, name=name, reduction=reduction, dtype=dtype, axis=axis)
-        self.axis = axis
 
 
 class Tversky(_BuiltinLoss):
@@ -876,9 +861,6 @@ class Tversky(_BuiltinLoss):
         super().__init__(
             tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha, beta=beta, axis=axis
         )
-        self.alpha = alpha
-        self.beta = beta
-        self.axis = axis
 
 
 class Circle(_BuiltinLoss):
@@ -910,6 +892,3 @@ class Circle(_BuiltinLoss):
             margin=margin,
             remove_diagonal=remove_diagonal,
         )
-        self.gamma = gamma
-        self.margin = margin
-        self.remove_diagonal = remove_diagonal

@@ -44,6 +44,12 @@ def serialize_object(obj, builtin_module, builtins_by_name, kind):
     )
 
 
+def short_names(**targets):
+    """Keras's short names in lower and upper case: `short_names(mse=f)` is
+    `{"mse": f, "MSE": f}`."""
+    return {name: target for short, target in targets.items() for name in (short, short.upper())}
+
+
 def _serialize_user_object(obj):
     # As Keras writes a user's function or class ("package>name" when registered).
     from minikeras.saving.serialization import serialize_keras_object

@@ -151,18 +151,13 @@ ALL_OBJECTS = (
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in ALL_OBJECTS})
 ALL_OBJECTS_DICT.update(
-    {
-        "bce": BinaryCrossentropy,
-        "BCE": BinaryCrossentropy,
-        "mse": MeanSquaredError,
-        "MSE": MeanSquaredError,
-        "mae": MeanAbsoluteError,
-        "MAE": MeanAbsoluteError,
-        "mape": MeanAbsolutePercentageError,
-        "MAPE": MeanAbsolutePercentageError,
-        "msle": MeanSquaredLogarithmicError,
-        "MSLE": MeanSquaredLogarithmicError,
-    }
+    _serialization.short_names(
+        bce=BinaryCrossentropy,
+        mse=MeanSquaredError,
+        mae=MeanAbsoluteError,
+        mape=MeanAbsolutePercentageError,
+        msle=MeanSquaredLogarithmicError,
+    )
 )
 
 # Functions that `deserialize` resolves from a {"class_name": "function"} config (what

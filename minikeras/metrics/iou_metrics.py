@@ -10,16 +10,30 @@ from minikeras.metrics.metric import Metric, to_numpy
 from minikeras.metrics.metrics_utils import confusion_matrix
 
 
-class _IoUBase(Metric):
-    """Accumulates the `(num_classes, num_classes)` confusion matrix (rows = true class).
+class IoU(Metric):
+    """Mean IoU `TP / (TP + FP + FN)` over the classes in `target_class_ids`.
 
-    The state is integer by default (as in Keras); pass `dtype="float32"` for fractional
-    sample weights.
+    Classes that never appear (zero denominator) are left out of the mean. The state is the
+    accumulated `(num_classes, num_classes)` confusion matrix (rows = true class), integer by
+    default (as in Keras); pass `dtype="float32"` for fractional sample weights.
+
+    Args:
+        num_classes: number of classes.
+        target_class_ids: the classes averaged.
+        ignore_class: a label left out (e.g. "void" pixels).
+        sparse_y_true / sparse_y_pred: False when the input holds scores or one-hot vectors
+            along `axis` (argmax is taken).
+
+    Example:
+        >>> metric = IoU(num_classes=2, target_class_ids=[0])
+        >>> round(float(metric([0, 0, 1, 1], [0, 1, 0, 1])), 4)
+        0.3333
     """
 
     def __init__(
         self,
         num_classes,
+        target_class_ids,
         name=None,
         dtype=None,
         ignore_class=None,
@@ -28,8 +42,14 @@ class _IoUBase(Metric):
         axis=-1,
     ):
         super().__init__(name=name, dtype=dtype or "int")
+        if max(target_class_ids) >= num_classes:
+            raise ValueError(
+                f"Target class id {max(target_class_ids)} is out of range, which is "
+                f"[0, {num_classes})."
+            )
         self._direction = "up"
         self.num_classes = num_classes
+        self.target_class_ids = list(target_class_ids)
         self.ignore_class = ignore_class
         self.sparse_y_true = sparse_y_true
         self.sparse_y_pred = sparse_y_pred
@@ -78,52 +98,6 @@ class _IoUBase(Metric):
     def reset_state(self):
         self.total_cm.assign(np.zeros(self.total_cm.shape, dtype=self.total_cm.data.dtype))
 
-
-class IoU(_IoUBase):
-    """Mean IoU `TP / (TP + FP + FN)` over the classes in `target_class_ids`.
-
-    Classes that never appear (zero denominator) are left out of the mean.
-
-    Args:
-        num_classes: number of classes.
-        target_class_ids: the classes averaged.
-        ignore_class: a label left out (e.g. "void" pixels).
-        sparse_y_true / sparse_y_pred: False when the input holds scores or one-hot vectors
-            along `axis` (argmax is taken).
-
-    Example:
-        >>> metric = IoU(num_classes=2, target_class_ids=[0])
-        >>> round(float(metric([0, 0, 1, 1], [0, 1, 0, 1])), 4)
-        0.3333
-    """
-
-    def __init__(
-        self,
-        num_classes,
-        target_class_ids,
-        name=None,
-        dtype=None,
-        ignore_class=None,
-        sparse_y_true=True,
-        sparse_y_pred=True,
-        axis=-1,
-    ):
-        super().__init__(
-            num_classes,
-            name=name,
-            dtype=dtype,
-            ignore_class=ignore_class,
-            sparse_y_true=sparse_y_true,
-            sparse_y_pred=sparse_y_pred,
-            axis=axis,
-        )
-        if max(target_class_ids) >= num_classes:
-            raise ValueError(
-                f"Target class id {max(target_class_ids)} is out of range, which is "
-                f"[0, {num_classes})."
-            )
-        self.target_class_ids = list(target_class_ids)
-
     def result(self):
         matrix = self.total_cm.data
         sum_over_row = np.sum(matrix, axis=0).astype(self.dtype)
@@ -137,9 +111,6 @@ class IoU(_IoUBase):
         eps = np.float32(config.epsilon())
         iou = np.where(valid != 0, true_positives / (denominator + eps), 0.0).astype(np.float32)
         value = np.sum(iou, axis=self.axis) / (np.sum(valid) + eps)
-        return self._float_result(value)
-
-    def _float_result(self, value):
         return convert_to_tensor(np.asarray(value, dtype=np.float32), dtype="float32")
 
     # Arguments a subclass fixes itself, left out of its config (as Keras leaves them out).

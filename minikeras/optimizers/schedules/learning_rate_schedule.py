@@ -3,7 +3,8 @@
 A schedule is a callable `schedule(step) -> learning rate`. An optimizer given a schedule as
 its `learning_rate` calls it with its `iterations` counter (the number of updates done so
 far, so the first update sees step 0). The arithmetic runs on numpy scalars of `floatx()`
-(float32), as Keras computes it, so the values match Keras to the last bit or so.
+(float32), as Keras computes it, so the values match Keras to the last bit or so. The
+package's `__init__.py` lists what is public.
 
 Example:
     >>> from minikeras.optimizers import schedules
@@ -19,18 +20,6 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import to_array
 from minikeras.optimizers._serialization import find_class, serialize_object
-
-__all__ = [
-    "CosineDecay",
-    "CosineDecayRestarts",
-    "ExponentialDecay",
-    "InverseTimeDecay",
-    "LearningRateSchedule",
-    "PiecewiseConstantDecay",
-    "PolynomialDecay",
-    "deserialize",
-    "serialize",
-]
 
 
 def _float_type():
@@ -80,30 +69,39 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-class _StepDecay(LearningRateSchedule):
-    """Shared by the schedules driven by `step / decay_steps` (floored with `staircase`)."""
+class _BuiltinSchedule(LearningRateSchedule):
+    """A built-in schedule: its config is the attributes named in `_config_keys`, in order."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+    _config_keys = ()
+
+    def get_config(self):
+        return {key: getattr(self, key) for key in self._config_keys}
+
+
+class _Decay(_BuiltinSchedule):
+    """Shared by the schedules that decay from `initial_learning_rate` over `decay_steps`."""
+
+    def __init__(self, initial_learning_rate, decay_steps, name):
         super().__init__()
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
         self.name = name
         _check_decay_steps("decay_steps", decay_steps)
+
+
+class _StepDecay(_Decay):
+    """Shared by the schedules driven by `step / decay_steps` (floored with `staircase`)."""
+
+    _config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        super().__init__(initial_learning_rate, decay_steps, name)
+        self.decay_rate = decay_rate
+        self.staircase = staircase
 
     def _progress(self, step, f):
         p = _as_float(step, f) / f(self.decay_steps)
         return np.floor(p) if self.staircase else p
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class ExponentialDecay(_StepDecay):
@@ -139,7 +137,7 @@ class ExponentialDecay(_StepDecay):
         return f(self.initial_learning_rate) * f(self.decay_rate) ** p
 
 
-class PiecewiseConstantDecay(LearningRateSchedule):
+class PiecewiseConstantDecay(_BuiltinSchedule):
     """A constant rate per interval of steps.
 
     The rate is `values[0]` while `step <= boundaries[0]`, `values[1]` while
@@ -155,6 +153,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         >>> float(schedule(150))
         0.5
     """
+
+    _config_keys = ("boundaries", "values", "name")
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         super().__init__()
@@ -183,11 +183,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             result += result_type((step > low) & (step <= high)) * value
         return result_type(result)
 
-    def get_config(self):
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
-
-class PolynomialDecay(LearningRateSchedule):
+class PolynomialDecay(_Decay):
     """Decays from `initial_learning_rate` to `end_learning_rate` along `(1 - t) ** power`.
 
     `t = min(step, decay_steps) / decay_steps`; with `cycle=True` the decay restarts,
@@ -207,6 +204,15 @@ class PolynomialDecay(LearningRateSchedule):
         0.055
     """
 
+    _config_keys = (
+        "initial_learning_rate",
+        "decay_steps",
+        "end_learning_rate",
+        "power",
+        "cycle",
+        "name",
+    )
+
     def __init__(
         self,
         initial_learning_rate,
@@ -216,14 +222,10 @@ class PolynomialDecay(LearningRateSchedule):
         cycle=False,
         name="PolynomialDecay",
     ):
-        super().__init__()
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
+        super().__init__(initial_learning_rate, decay_steps, name)
         self.end_learning_rate = end_learning_rate
         self.power = power
         self.cycle = cycle
-        self.name = name
-        _check_decay_steps("decay_steps", decay_steps)
 
     def __call__(self, step):
         f = _float_type()
@@ -238,16 +240,6 @@ class PolynomialDecay(LearningRateSchedule):
             step = min(step, decay_steps)
         p = step / decay_steps
         return (initial - end) * (1 - p) ** f(self.power) + end
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "end_learning_rate": self.end_learning_rate,
-            "power": self.power,
-            "cycle": self.cycle,
-            "name": self.name,
-        }
 
 
 class InverseTimeDecay(_StepDecay):
@@ -281,7 +273,7 @@ class InverseTimeDecay(_StepDecay):
         return f(self.initial_learning_rate) / (f(1) + f(self.decay_rate) * p)
 
 
-class CosineDecay(LearningRateSchedule):
+class CosineDecay(_Decay):
     """Cosine decay, optionally after a linear warmup.
 
     Without `warmup_target`: the rate goes from `initial_learning_rate` to
@@ -303,6 +295,15 @@ class CosineDecay(LearningRateSchedule):
         0.05000000074505806
     """
 
+    _config_keys = (
+        "initial_learning_rate",
+        "decay_steps",
+        "alpha",
+        "name",
+        "warmup_target",
+        "warmup_steps",
+    )
+
     def __init__(
         self,
         initial_learning_rate,
@@ -312,14 +313,10 @@ class CosineDecay(LearningRateSchedule):
         warmup_target=None,
         warmup_steps=0,
     ):
-        super().__init__()
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
+        super().__init__(initial_learning_rate, decay_steps, name)
         self.alpha = alpha
-        self.name = name
         self.warmup_steps = warmup_steps
         self.warmup_target = warmup_target
-        _check_decay_steps("decay_steps", decay_steps)
 
     def _decay_function(self, step, decay_steps, decay_from, f):
         completed_fraction = step / decay_steps
@@ -340,16 +337,6 @@ class CosineDecay(LearningRateSchedule):
         if step < warmup_steps:
             return (warmup_target - initial) * (step / warmup_steps) + initial
         return f(self._decay_function(step - warmup_steps, decay_steps, warmup_target, f))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "alpha": self.alpha,
-            "name": self.name,
-            "warmup_target": self.warmup_target,
-            "warmup_steps": self.warmup_steps,
-        }
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -412,6 +399,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         return f(initial * decayed)
 
     def get_config(self):
+        # `t_mul` and `m_mul` live in private attributes, as in Keras.
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "first_decay_steps": self.first_decay_steps,
