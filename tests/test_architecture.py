@@ -214,7 +214,7 @@ AGAINST_THE_ORDER = {
     ("minikeras.models", "minikeras.saving.saving_api"): (
         "keras.models.load_model/save_model/clone_model/model_from_json (lazily)"
     ),
-    ("minikeras.layers.layer", "minikeras.metrics"): (
+    ("minikeras.layers.metric_tracking", "minikeras.metrics"): (
         "Layer.add_metric (the Keras 2 API) makes a metric; Layer.metrics finds them"
     ),
     ("minikeras.saving.saving_lib", "minikeras"): (

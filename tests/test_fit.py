@@ -184,7 +184,7 @@ def test_bad_input_errors():
 @pytest.mark.parametrize("layout", ["2d", "3d", "fortran", "strided", "1d"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, "inf and -inf", None])
 def test_non_finite_inputs_are_found_in_every_layout(dtype, layout, bad):
-    from minikeras.trainers.trainer import _check_finite
+    from minikeras.trainers.finite_checks import check_finite
 
     base = np.zeros((6, 12), dtype)
     x = {
@@ -201,10 +201,10 @@ def test_non_finite_inputs_are_found_in_every_layout(dtype, layout, bad):
     elif bad is not None:
         x.flat[-1] = bad
     if bad is None:
-        _check_finite([x, None], "x")
+        check_finite([x, None], "x")
     else:
         with pytest.raises(ValueError, match="`x` contains NaN or infinite values"):
-            _check_finite([x, None], "x")
+            check_finite([x, None], "x")
 
 
 def test_class_weight_rejected_for_multi_output():

@@ -1,4 +1,4 @@
-"""The less common `keras.ops` (numpy_more.py, nn_more.py): values and dtypes against
+"""The less common `keras.ops` (most of `ops.numpy`, nn_more.py): values and dtypes against
 Keras 3, float64 finite-difference gradients across broadcast shapes, symbolic shapes."""
 
 import json

@@ -73,17 +73,13 @@ def backward_pass(roots, retain_graph=False, capture=None, since=0):
             )
         if type(gxs) is not tuple:
             gxs = (gxs,)
+        if function.check_gradient_shapes:  # a primitive written outside minikeras
+            check_gradients(function, gxs)
         # Route each input's gradient: to its creator's waiting slot, or, for a leaf, into
         # `leaf_grads`.
-        check = function.check_gradient_shapes
         for x, needs, gx in zip(function.inputs, function.needs_grad, gxs):
             if not needs or gx is None:
                 continue
-            if check and gx.shape != x.data.shape:
-                raise RuntimeError(
-                    f"{function.name}.backward returned a gradient of shape {gx.shape} "
-                    f"for an input of shape {x.data.shape}."
-                )
             creator = x.creator
             if creator is None or creator.sequence < since:
                 previous = leaf_grads.get(x)
@@ -116,3 +112,37 @@ def backward_pass(roots, retain_graph=False, capture=None, since=0):
         if capture is not None and id(function) in capture:
             for index, key in capture[id(function)]:
                 captured[key] = gys if function.n_outputs == 1 else gys[index]
+
+
+def check_gradients(function, gxs):
+    """Raises unless `function.backward` gave what the engine needs: one gradient per input
+    (a tuple), each None or an array shaped like its input, for the inputs that need one.
+
+    Args:
+        function: a recorded function (`inputs`, `needs_grad`, `name`).
+        gxs: what its `backward` returned, as a tuple.
+
+    Raises:
+        RuntimeError: naming the primitive, the input and both shapes (or counts).
+    """
+    name = function.name
+    if len(gxs) != len(function.inputs):
+        raise RuntimeError(
+            f"{name}.backward gave gradients for {len(gxs)} inputs, but {name} has "
+            f"{len(function.inputs)}; it must return a tuple with one entry per input "
+            "(None for an input that needs no gradient)."
+        )
+    for index, (x, needs, gx) in enumerate(zip(function.inputs, function.needs_grad, gxs)):
+        if not needs or gx is None:
+            continue
+        shape = getattr(gx, "shape", None)
+        if shape is None:
+            raise RuntimeError(
+                f"{name}.backward returned a {type(gx).__name__} as the gradient of its "
+                f"input {index}; gradients must be numpy arrays (of shape {x.data.shape})."
+            )
+        if shape != x.data.shape:
+            raise RuntimeError(
+                f"{name}.backward returned a gradient of shape {shape} for its input "
+                f"{index}, of shape {x.data.shape}."
+            )

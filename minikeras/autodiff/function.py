@@ -30,11 +30,10 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
-# False while some thread has recording off, so that a primitive call need not look up its
-# thread's setting otherwise (a thread-local lookup costs about 5% of a call).
-_grad_enabled = True
-_threads_without_grad = set()  # their idents; adding and discarding are atomic
 _sequence = itertools.count(1)  # numbers the recorded calls, in order
+# Functions called as `listener(enabled)` after a thread turns recording on or off (the
+# fast call of `_fast.py` keeps a process-wide summary with one).
+grad_mode_listeners = []
 
 
 def is_grad_enabled():
@@ -72,23 +71,12 @@ def enable_grad():
 
 def set_grad_enabled(enabled):
     """Turns recording on or off in this thread; returns the previous setting."""
-    global _grad_enabled
-    mode = _grad_mode
-    previous = mode.enabled
+    previous = _grad_mode.enabled
+    enabled = bool(enabled)
     if enabled != previous:
-        mode.enabled = enabled = bool(enabled)
-        if enabled:
-            _threads_without_grad.discard(threading.get_ident())
-            if not _threads_without_grad:
-                _grad_enabled = True
-                # Another thread may have turned its recording off meanwhile: then the
-                # flag goes back to False. (It may stay False wrongly, which only costs
-                # speed; it is True wrongly at most between these two lines.)
-                if _threads_without_grad:
-                    _grad_enabled = False
-        else:
-            _threads_without_grad.add(threading.get_ident())
-            _grad_enabled = False
+        _grad_mode.enabled = enabled
+        for listener in grad_mode_listeners:
+            listener(enabled)
     return previous
 
 
@@ -122,9 +110,14 @@ class Function:
     gradient, so `backward` can skip work (returning None) for the others.
     """
 
-    # The engine checks that `backward` returns gradients shaped like the inputs for
-    # primitives written outside minikeras; the built-in ones are verified by the
-    # finite-difference gradient checks of the test suite, which compare shapes too.
+    # Whether the engine checks what `backward` returns: one gradient per input, each None
+    # or an array of its input's shape. A wrong one raises a RuntimeError naming the
+    # primitive, the input and both shapes (`backward.check_gradients`; a replayed step
+    # checks the shapes too). On for every primitive defined outside the minikeras package
+    # (also a user subclass of a built-in one), where a wrong gradient would otherwise
+    # surface far away or not at all; off for the built-in ones, whose gradients the test
+    # suite checks against finite differences, shapes included, so that every backward
+    # pass does not pay for it. A class may set it itself.
     check_gradient_shapes = True
 
     def __init_subclass__(cls, **kwargs):
@@ -139,43 +132,34 @@ class Function:
     n_outputs = 1
 
     def __call__(self, *inputs):
-        if len(inputs) == 1:
-            x = inputs[0]
-            ys = self.forward(x.data)
-            record = x.requires_grad and (_grad_enabled or _grad_mode.enabled)
-            needs = (True,)
-        elif len(inputs) == 2:
-            x, y = inputs
-            ys = self.forward(x.data, y.data)
-            needs = (x.requires_grad, y.requires_grad)
-            record = (needs[0] or needs[1]) and (_grad_enabled or _grad_mode.enabled)
-        elif len(inputs) == 3:  # e.g. a fused linear layer: input, kernel, bias
-            x, y, z = inputs
-            ys = self.forward(x.data, y.data, z.data)
-            needs = (x.requires_grad, y.requires_grad, z.requires_grad)
-            record = (needs[0] or needs[1] or needs[2]) and (_grad_enabled or _grad_mode.enabled)
-        else:
-            ys = self.forward(*[x.data for x in inputs])
-            needs = tuple([x.requires_grad for x in inputs])
-            record = True in needs and (_grad_enabled or _grad_mode.enabled)
-        creator = self if record else None
+        """Runs the primitive on tensors and, when recording, links the outputs to it.
+
+        Args:
+            *inputs: Tensors (the `ops` functions convert their arguments first).
+
+        Returns:
+            One Tensor, or a tuple of Tensors when `forward` returns a tuple of arrays.
+        """
+        ys = self.forward(*[x.data for x in inputs])
+        needs_grad = tuple([x.requires_grad for x in inputs])
+        record = is_grad_enabled() and any(needs_grad)
+        creator = self if record else None  # outputs without a creator are constants
         if type(ys) is tuple:
             self.n_outputs = len(ys)
             outputs = tuple([Tensor._wrap(y, creator, i) for i, y in enumerate(ys)])
-            if record:
-                self.output_specs = [(y.shape, y.dtype) for y in ys]
-        else:  # Tensor._wrap, written out: this runs for every operation
-            outputs = _new_tensor(Tensor)
-            outputs.data = ys
-            outputs.creator = creator
-            outputs.requires_grad = record
-            outputs.grad = None
-            outputs._index = 0
-        if record:
+        else:
+            outputs = Tensor._wrap(ys, creator, 0)
+        if record:  # what backward_pass reads when it reaches this function
             self.inputs = inputs
-            self.needs_grad = needs
+            self.needs_grad = needs_grad
             self.sequence = next(_sequence)
+            if type(ys) is tuple:  # to make zero gradients for outputs nobody used
+                self.output_specs = [(y.shape, y.dtype) for y in ys]
         return outputs
+
+    # `_fast.py` installs an unrolled copy of `__call__` as the one that runs (on small arrays
+    # this one takes up to 1.6 times as long); under this name the plain call stays reachable.
+    plain_call = __call__
 
     def forward(self, *xs):
         raise NotImplementedError
@@ -186,6 +170,3 @@ class Function:
     @property
     def name(self):
         return type(self).__name__
-
-
-_new_tensor = object.__new__

@@ -32,7 +32,8 @@ Contract. A program stands for the recorded computation on other batch arrays wh
   `trainers/compiled_step.py`);
 - one thread records at a time: `record()` replaces `Function.__call__` for the whole
   process while it runs, so another thread's `record()` waits for it to end; calls made
-  meanwhile by other threads are not recorded, and the plain `__call__` is always put back.
+  meanwhile by other threads are not recorded, and the `__call__` it replaced is always put
+  back.
 
 `from_recording` checks what it can see: it raises `NotReplayable` when a primitive object
 was called twice, when a constant or a primitive's array parameter has the batch's leading
@@ -80,21 +81,22 @@ def record():
     While it is active, `Function.__call__` is a version that also appends the calls of the
     recording thread to the recording (with a copy of the function's parameters, taken
     before `forward` adds what it saves for `backward`); other threads' calls, and every
-    call outside it, run the ordinary, unmonitored `__call__`. One thread records at a
-    time (another thread's `record()` waits for this one to end); the ordinary `__call__`
-    is always put back on exit.
+    call outside it, run the ordinary, unmonitored `__call__` (the one installed before,
+    `_fast.fast_call` or `Function.plain_call`). One thread records at a time (another
+    thread's `record()` waits for this one to end); the ordinary `__call__` is always put
+    back on exit.
     """
     with _recording_lock:
         recording = Recording()
-        plain_call = Function.__call__
+        ordinary_call = Function.__call__
         calls = recording.calls
         thread = threading.get_ident()
 
         def recording_call(self, *inputs):
             if threading.get_ident() != thread:
-                return plain_call(self, *inputs)
+                return ordinary_call(self, *inputs)
             parameters = dict(self.__dict__)
-            outputs = plain_call(self, *inputs)
+            outputs = ordinary_call(self, *inputs)
             calls.append(
                 (self, parameters, inputs, outputs if type(outputs) is tuple else (outputs,))
             )
@@ -104,7 +106,7 @@ def record():
         try:
             yield recording
         finally:
-            Function.__call__ = plain_call
+            Function.__call__ = ordinary_call
 
 
 class NotReplayable(Exception):

@@ -234,6 +234,12 @@ class Tensor:
     def __index__(self):
         return int(self.data)
 
+    def __round__(self, ndigits=None):
+        # As a JAX array: `round(loss, 3)` is a float tensor, `round(loss)` an int32 one.
+        if ndigits is None:
+            return Tensor(np.round(self.data).astype(np.int32))
+        return Tensor(np.round(self.data, ndigits))
+
     def __bool__(self):
         return bool(self.data)
 

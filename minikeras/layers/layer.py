@@ -3,170 +3,74 @@
 What a layer does, in the order a call does it:
 
 1. On symbolic inputs (from `keras.Input`), build the layer and record a graph node
-   (`ops.symbolic.symbolic_call`) instead of computing.
+   instead of computing (`layers/operation.py`).
 2. Convert float inputs to the layer's dtype, build on the first call
    (`build(input_shape)` creates the weights), check the input against `input_spec`.
 3. At the start of a top-level call, clear the losses added by the previous call,
    recursively (nested calls do not clear).
-4. Run `call(...)`, passing `training` on to nested layers.
+4. Run `call(...)`, passing `training` on to nested layers, and the inputs' masks
+   (`layers/mask_propagation.py`).
 5. Add the activity-regularizer loss, if any.
 
 Sublayers, variables and metrics are found by looking at the layer's attributes (also
 inside lists, tuples and dicts), in the order they were first assigned; `layers/tracking.py`
-records when that structure changes, so the lists found can be cached.
+records when that structure changes, so the lists found can be cached. The rest of a layer
+is in the classes `Layer` inherits, each in its own file of `layers/`: `Operation` (symbolic
+calls, output shapes), `MaskSupport` (`compute_mask`), `WeightIO` (`get_weights`, the saving
+hooks), `MetricTracking` (`metrics`) and `Replayable` (what compiled steps may replay).
 """
 
-import contextlib
 import functools
-import inspect
-import warnings
 
 import numpy as np
 
-from minikeras import activations, config, random
+from minikeras import config
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
-from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
+from minikeras.layers.auto_config import _constructor_arguments
+from minikeras.layers.call_arguments import (
+    _autocast,
+    _call_signature_flags,
+    _check_call_arguments,
+    _to_tensors,
+)
 from minikeras.layers.input_spec import assert_input_compatibility
+from minikeras.layers.mask_propagation import (
+    MaskSupport,
+    _call_masks,
+    _keep_masks,
+    _set_output_masks,
+)
+from minikeras.layers.metric_tracking import MetricTracking
+from minikeras.layers.operation import Operation, _symbolic_call, shapes_of
+from minikeras.layers.replay import Replayable
 from minikeras.layers.tracking import (
     TrackedDict,
     TrackedList,
     _attribute_version,
     _attribute_versions,
     _structure_version,
+    attribute_values,
+    layers_depth_first,
     structure_changed,
 )
+from minikeras.layers.weight_io import WeightIO
 from minikeras.ops import symbolic as _symbolic
-from minikeras.ops.symbolic import KerasTensor, Node, any_symbolic, map_structure
-from minikeras.ops.symbolic import symbolic_call as _symbolic_call
+from minikeras.ops.symbolic import KerasTensor, any_symbolic
 from minikeras.tree import flatten
 from minikeras.utils import naming
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "autocast")
 
-# Bookkeeping attributes that hold layers or variables without owning them.
-_UNTRACKED = frozenset(
-    (
-        "_inbound_nodes",
-        "_losses",
-        "_init_args",
-        "_own_variables",
-        "_functional",
-        "_nodes",
-        "_checked_input_shapes",
-        "_compile_config",  # compile's arguments: its metrics are listed as compiled metrics
-    )
-)
-
-
-def _call_signature_flags(cls):
-    cached = cls.__dict__.get("_signature_flags")
-    if cached is None:
-        parameters = inspect.signature(cls.call).parameters
-        cached = ("training" in parameters, "mask" in parameters)
-        cls._signature_flags = cached
-    return cached
-
-
-def _argument_positions(cls):
-    """Indices in a call's positional arguments (inputs first) that fill `training` and
-    `mask` (-1 when the call has no such positional parameter)."""
-    cached = cls.__dict__.get("_argument_positions")
-    if cached is None:
-        positional = [
-            name
-            for name, parameter in inspect.signature(cls.call).parameters.items()
-            if parameter.kind
-            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        ][1:]  # without `self`
-        cached = tuple(positional.index(n) if n in positional else -1 for n in ("training", "mask"))
-        cls._argument_positions = cached
-    return cached
-
-
-def _training_position(cls):
-    """Index in a call's positional arguments (inputs first) that fills `training`, or None."""
-    position = _argument_positions(cls)[0]
-    return None if position < 0 else position
-
-
-def _named_mask_parameters(cls):
-    """`(position, name, mask position, name + "_mask")` for each call parameter that has
-    a mask parameter of its own (MultiHeadAttention's `value` and `value_mask`)."""
-    cached = cls.__dict__.get("_named_mask_parameters")
-    if cached is None:
-        names = list(inspect.signature(cls.call).parameters)[1:]  # without `self`
-        cached = tuple(
-            (i, n, names.index(n + "_mask"), n + "_mask")
-            for i, n in enumerate(names)
-            if n + "_mask" in names
-        )
-        cls._named_mask_parameters = cached
-    return cached
-
-
-def _passed_mask(cls, args, kwargs):
-    """The mask a call received, by keyword or in the `mask` parameter's position."""
-    mask = kwargs.get("mask")
-    position = _argument_positions(cls)[1]
-    if mask is None and 0 <= position < len(args):
-        mask = args[position]
-    return mask
-
-
-def _has_mask(masks):
-    return masks is not None and any(m is not None for m in flatten(masks))
-
-
-def _keep_masks(originals, converted):
-    """Re-attaches the masks of `originals` to their converted copies (autocast)."""
-    for before, after in zip(flatten(originals), flatten(converted)):
-        if after is not before:
-            mask = get_keras_mask(before)
-            if mask is not None:
-                set_keras_mask(after, mask)
-
-
-def shapes_of(structure):
-    """The shapes (tuples) of the tensors or arrays in a structure, in the same structure."""
-    return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, structure)
-
-
-def _autocast(value, dtype):
-    """An array or tensor as a tensor; floats take `dtype` (`dtype` is an np.dtype)."""
-    if isinstance(value, Tensor):
-        array = value.data
-        if array.dtype.kind == "f" and array.dtype != dtype:
-            return convert_to_tensor(value, dtype)
-        return value
-    if isinstance(value, (np.ndarray, np.generic)):
-        if value.dtype.kind == "f":
-            return convert_to_tensor(value, dtype)
-        return convert_to_tensor(value)
-    if isinstance(value, (list, tuple, dict)):
-        return map_structure(lambda item: _autocast(item, dtype), value)
-    return value
-
-
-def _to_tensors(args, dtype):
-    """Converts the arrays among a call's positional arguments to tensors (autocast)."""
-    dtype = np.dtype(dtype)
-    return tuple([_autocast(value, dtype) for value in args])
-
-
-_TENSOR_TYPES = (Tensor, KerasTensor, np.ndarray, np.generic)
-
 
 def _is_trackable(value):
-    from minikeras.ops.symbolic import KerasTensor
-
     if isinstance(value, KerasTensor):
         return False
     return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
 
 
-class Layer:
+class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
     """Base class of layers: weights, `build`/`call`, losses, metrics, configuration.
 
     Args:
@@ -283,23 +187,7 @@ class Layer:
 
     def _tracked(self, kind):
         """Objects of `kind` among the attributes, in first-assignment order, no repeats."""
-        return self._cached(("tracked", kind), lambda: self._scan(kind))
-
-    def _scan(self, kind):
-        found, seen = [], set()
-        stack = [value for key, value in self.__dict__.items() if key not in _UNTRACKED]
-        stack.reverse()
-        while stack:
-            value = stack.pop()
-            if isinstance(value, kind):
-                if id(value) not in seen and value is not self:
-                    seen.add(id(value))
-                    found.append(value)
-            elif isinstance(value, (list, tuple)):
-                stack.extend(reversed(value))
-            elif isinstance(value, dict):
-                stack.extend(reversed(list(value.values())))
-        return found
+        return self._cached(("tracked", kind), lambda: attribute_values(self, kind))
 
     def _sublayers(self):
         """Direct sublayers, in the order they were assigned."""
@@ -314,16 +202,8 @@ class Layer:
         everything = self._cached("flatten", self._collect_layers)
         return everything if include_self else everything[1:]
 
-    def _collect_layers(self):
-        result, seen, stack = [], set(), [self]
-        while stack:
-            layer = stack.pop()
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            result.append(layer)
-            stack.extend(reversed(layer._sublayers()))
-        return result
+    # A method (a bound method costs less than a new closure on every call).
+    _collect_layers = layers_depth_first
 
     # -- weights ----------------------------------------------------------------------------
     @property
@@ -443,79 +323,6 @@ class Layer:
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
-    def get_weights(self):
-        """Returns the weight values as a list of numpy arrays (copies)."""
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, weights):
-        """Sets the weights from a list of arrays, in the order of `weights`."""
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(
-                f'Layer "{self.name}" expects {len(own)} weight(s), but received '
-                f"{len(weights)}. Expected shapes: {[tuple(w.shape) for w in own]}."
-            )
-        # Every value is checked before any is assigned: a bad one leaves the layer as it was.
-        for variable, value in zip(own, weights):
-            value = np.asarray(value)
-            if tuple(value.shape) != tuple(variable.shape):
-                raise ValueError(
-                    f'Layer "{self.name}": weight {variable.path!r} has shape '
-                    f"{tuple(variable.shape)}, but the provided value has shape {value.shape}."
-                )
-            if value.dtype.kind not in "biuf":
-                raise ValueError(
-                    f'Layer "{self.name}": weight {variable.path!r} needs numbers, but the '
-                    f"provided value has dtype {value.dtype}."
-                )
-        for variable, value in zip(own, weights):
-            variable.assign(value)
-
-    def _saved_variables(self):
-        # The layer's own variables as Keras saves them: trainable ones first, then the rest.
-        own = self._own_variables
-        trainable = [v for v in own if getattr(v, "_created_trainable", True)]
-        return trainable + [v for v in own if not getattr(v, "_created_trainable", True)]
-
-    def save_own_variables(self, store):
-        """Writes this layer's own variables (not its sublayers') into `store` as "0", "1", ...
-
-        `model.save()` and `save_weights()` call it for every layer; override it to save
-        something else (and `load_own_variables` to read it back).
-
-        Args:
-            store: a dict-like object, key -> numpy array.
-        """
-        for index, variable in enumerate(self._saved_variables()):
-            store[str(index)] = variable.numpy()
-
-    def load_own_variables(self, store):
-        """Reads this layer's own variables from `store` (what `save_own_variables` wrote).
-
-        Every value is checked (count, shape, numbers) before any is assigned.
-
-        Args:
-            store: a dict-like object, key -> array.
-        """
-        variables = self._saved_variables()
-        keys = list(store.keys())
-        if len(keys) != len(variables):
-            raise ValueError(
-                f"Layer '{self.name}' expected {len(variables)} variable(s) with shapes "
-                f"{[tuple(v.shape) for v in variables]}, but received {len(keys)} during "
-                f"loading: {sorted(keys)}."
-            )
-        values = [np.asarray(store[str(index)]) for index in range(len(variables))]
-        for variable, value in zip(variables, values):
-            if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind not in "biuf":
-                raise ValueError(
-                    f"Layer '{self.name}': variable {variable.path!r} has shape "
-                    f"{tuple(variable.shape)} and dtype {variable.dtype}, the stored value "
-                    f"has shape {value.shape} and dtype {value.dtype}."
-                )
-        for variable, value in zip(variables, values):
-            variable.assign(value.astype(variable.dtype, copy=False))
-
     def count_params(self):
         """Total number of weight values (the layer must be built)."""
         if not self.built:
@@ -552,112 +359,18 @@ class Layer:
     # a structure of inputs) and a few preprocessing layers allow other values.
     _allow_non_tensor_positional_args = False
 
-    def _check_call_arguments(self, args, kwargs):
-        """Rejects, as Keras does, call arguments that would otherwise be silently misread."""
-        cls = type(self)
-        if not self._allow_non_tensor_positional_args:
-            for value in flatten(args[1:]):
-                if value is not None and not isinstance(value, _TENSOR_TYPES):
-                    raise ValueError(
-                        f'Layer "{self.name}": only input tensors may be passed as positional '
-                        "arguments. The following argument value should be passed as a "
-                        f"keyword argument: {value!r} (of type {type(value).__name__})."
-                    )
-        position = _training_position(cls)
-        if position is not None and len(args) > position and args[position] is not None:
-            raise TypeError(
-                f"{cls.__name__}.call() got multiple values for argument 'training': the "
-                f"positional argument number {position + 1} fills `training`. Pass the inputs "
-                "as one structure (a list or dict) and training=... as a keyword."
-            )
-        if kwargs.get("mask") is not None and not _call_signature_flags(cls)[1]:
-            raise TypeError(
-                f"{cls.__name__}.call() got an unexpected keyword argument 'mask' (its call "
-                "takes no mask)."
-            )
-
-    # -- masks ------------------------------------------------------------------------------
-    def _call_masks(self, args, kwargs, has_mask):
-        """The mask a call starts from (Keras's "previous mask"), as Keras finds it.
-
-        An explicit `mask` argument wins; otherwise the masks carried by the inputs. When
-        the call takes a `mask` and gets one tensor argument (or structure), that
-        argument's masks fill `mask`.
-        """
-        for position, name, mask_position, mask_name in _named_mask_parameters(type(self)):
-            # As Keras: a call with `<name>_mask` parameters gets each argument's mask there.
-            value = args[position] if position < len(args) else kwargs.get(name)
-            if value is not None and kwargs.get(mask_name) is None and mask_position >= len(args):
-                found = map_structure(get_keras_mask, value)
-                if _has_mask(found):
-                    kwargs[mask_name] = found
-        passed = _passed_mask(type(self), args, kwargs)
-        if passed is not None:
-            return passed
-        first = args[0] if args else None
-        found = map_structure(get_keras_mask, first)
-        if not _has_mask(found):
-            return None
-        tensor_kwargs = any(
-            isinstance(v, _TENSOR_TYPES) for k, v in kwargs.items() if k not in ("mask", "training")
-        )
-        if has_mask and len(args) == 1 and not tensor_kwargs:
-            kwargs["mask"] = found
-        return found
-
-    def _set_output_masks(self, inputs, outputs, previous_mask):
-        """Attaches `compute_mask`'s masks to the outputs, or warns (as Keras) when this
-        layer does not support masking and so drops the mask it was given."""
-        if not self.supports_masking:
-            if _has_mask(previous_mask) and self._warns_of_dropped_masks:
-                warnings.warn(
-                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input "
-                    "with a mask attached to it. However, this layer does not support masking "
-                    "and will therefore destroy the mask information. Downstream layers will "
-                    "not see the mask.",
-                    stacklevel=3,
-                )
-            return
-        flat_outputs = flatten(outputs)
-        if all(get_keras_mask(t) is not None for t in flat_outputs):
-            return  # the call set them itself
-        masks = self.compute_mask(inputs, previous_mask)
-        if masks is None:
-            return
-        for tensor, mask in zip(flat_outputs, flatten(masks)):
-            if mask is not None and get_keras_mask(tensor) is None:
-                set_keras_mask(tensor, mask)
-
-    def compute_mask(self, inputs, previous_mask):
-        """The mask of the outputs: by default the input's mask, passed on unchanged.
-
-        Args:
-            inputs: the call's first argument.
-            previous_mask: the mask the call received (explicitly or from the inputs).
-
-        Returns:
-            booleans of the outputs' leading shape (False = masked out), or None.
-        """
-        return previous_mask
-
-    _warns_of_dropped_masks = True
-
-    def _makes_masks(self):
-        """Whether this layer may make a mask from unmasked inputs (it defines compute_mask)."""
-        return self.supports_masking and type(self).compute_mask is not Layer.compute_mask
-
     def __call__(self, *args, **kwargs):
         if len(args) > 1 or "mask" in kwargs:
-            self._check_call_arguments(args, kwargs)
+            _check_call_arguments(self, args, kwargs)
         context = _symbolic.call_context  # this thread's running layer calls
         depth = context.eager_depth
         if depth:
             # Inside an eager call arguments are concrete, except while a model builds its
             # graph lazily (a Sequential on its first batch): check the first one only.
             if args and type(args[0]) is KerasTensor:
-                return self._symbolic_call(args, kwargs)
+                return _symbolic_call(self, args, kwargs)
         elif any_symbolic(args, kwargs):
-            return self._symbolic_call(args, kwargs)
+            return _symbolic_call(self, args, kwargs)
         # Masks are looked for only when some tensor carries one or a mask is passed.
         masked = bool(_mask_table) or kwargs.get("mask") is not None
         if self.autocast:
@@ -679,7 +392,7 @@ class Layer:
             training = context.training[-1]  # inherited from the enclosing call
         if has_training and training is not None:
             kwargs["training"] = training
-        previous_mask = self._call_masks(args, kwargs, has_mask) if masked else None
+        previous_mask = _call_masks(self, args, kwargs, has_mask) if masked else None
         if not has_mask:
             kwargs.pop("mask", None)
         if depth == 0:
@@ -700,7 +413,7 @@ class Layer:
             if previous_mask is not None or (
                 type(self).compute_mask is not Layer.compute_mask and self.supports_masking
             ):
-                self._set_output_masks(args[0] if args else None, outputs, previous_mask)
+                _set_output_masks(self, args[0] if args else None, outputs, previous_mask)
         finally:
             context.training.pop()
             context.eager_depth = depth
@@ -711,155 +424,7 @@ class Layer:
                     self.add_loss(self.activity_regularizer(output) / float(batch))
         return outputs
 
-    def _symbolic_call(self, args, kwargs):
-        kwargs = dict(kwargs)
-        self._maybe_build(args, kwargs)
-        if self.input_spec is not None and args:
-            assert_input_compatibility(self.input_spec, args[0], self.name)
-        # A call that takes a mask gets its input's mask when its output shapes are found,
-        # but the node does not record it: a model's run finds it again on the values.
-        call_kwargs = dict(kwargs)
-        previous_mask = self._call_masks(args, call_kwargs, _call_signature_flags(type(self))[1])
-        outputs = _symbolic_call(self, args, call_kwargs)
-        if len(call_kwargs) != len(kwargs) and flatten(outputs):
-            node = flatten(outputs)[0].node
-            node.kwargs = kwargs
-            node.inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
-        if previous_mask is not None or self._makes_masks():
-            # compute_mask runs ops on symbolic tensors: they must record, also while a
-            # Sequential builds its graph inside an eager call.
-            context = _symbolic.call_context
-            depth = context.eager_depth
-            context.eager_depth = 0
-            try:
-                self._set_output_masks(args[0] if args else None, outputs, previous_mask)
-            finally:
-                context.eager_depth = depth
-        node = flatten(outputs)[0].node if flatten(outputs) else Node(self, args, kwargs, outputs)
-        self._inbound_nodes.append(node)
-        return outputs
-
-    def compute_output_spec(self, *args, **kwargs):
-        """Symbolic outputs for symbolic inputs.
-
-        Uses `compute_output_shape` when the subclass defines it; otherwise runs the layer
-        on small arrays (see `ops.symbolic`) and undoes that run's side effects (added
-        losses, metric updates).
-        """
-        if type(self).compute_output_shape is not Layer.compute_output_shape:
-            first = args[0] if args else next(iter(kwargs.values()))
-            shapes = self.compute_output_shape(shapes_of(first))
-            return _specs_from_shapes(shapes, self._dtype)
-        from minikeras.ops.symbolic import compute_output_spec
-
-        class _Probe:
-            def __init__(self, layer):
-                self.layer = layer
-
-            def __call__(self, *a, **k):
-                return self.layer(*a, **k)
-
-        try:
-            with self._writes_undone():
-                specs = compute_output_spec(_Probe(self), args, kwargs)
-        finally:
-            for layer in self._flatten_layers():
-                layer._losses.clear()
-            for metric in self.metrics:
-                metric.reset_state()
-        return specs
-
-    @contextlib.contextmanager
-    def _writes_undone(self):
-        """Puts back, on leaving, every variable value written inside the block.
-
-        Keras traces symbolic calls, which assign nothing: what a probe run writes (a
-        counter, moving statistics, a seed generator's state) into this layer's variables,
-        its layers' seed generators, the global seed generator, or variables created inside
-        the block (sublayers built by the probe) is undone; new variables end with their
-        initial values.
-        """
-        existing = list(self.variables)
-        for layer in self._flatten_layers():
-            for value in vars(layer).values():
-                if isinstance(value, random.SeedGenerator):
-                    existing.append(value.state)
-        if random._global_generator is not None:
-            existing.append(random._global_generator.state)
-        saved = [(variable, variable.data.copy()) for variable in existing]
-        created = {}
-        creation_logs.append(created)
-        try:
-            yield
-        finally:
-            creation_logs.pop()  # `created`: the blocks nest
-            for variable, value in saved + list(created.values()):
-                np.copyto(variable.data, value)
-
-    def compute_output_shape(self, input_shape):
-        """Output shape for `input_shape`; by default found by running the layer."""
-        spec = self.compute_output_spec(KerasTensor(input_shape, dtype=self._dtype))
-        return map_structure(lambda t: tuple(t.shape), spec)
-
-    # -- replay -----------------------------------------------------------------------------
-    # True on layer classes whose call always runs the same primitives on its inputs and
-    # weights, deciding nothing from their values: no randomness, no state updates, no added
-    # losses or metrics, and reading nothing but its inputs, its weights, its own attributes
-    # and the global settings. A compiled train step (`trainers/compiled_step.py`) records
-    # such calls once and replays them until one of those attributes or settings changes.
-    _replayable = False
-
-    def _is_replayable(self):
-        """Whether calls of this layer may be recorded and replayed (see `_replayable`).
-
-        Only minikeras's own classes count (a user's subclass may change anything), and
-        only with a built-in activation and no activity regularizer.
-        """
-        activation = getattr(self, "activation", None)
-        return (
-            self._replayable
-            and type(self).__module__.startswith("minikeras.")
-            and self.activity_regularizer is None
-            and (activation is None or activations.is_builtin(activation))
-        )
-
-    def _runs_call_of(self, cls):
-        """Whether this layer (a model, say) runs `cls.call` through `Layer.__call__`
-        without an activity regularizer: a user's subclass may keep them or not."""
-        kind = type(self)
-        return (
-            kind.call is cls.call
-            and kind.__call__ is Layer.__call__
-            and self.activity_regularizer is None
-        )
-
-    # -- symbolic history -------------------------------------------------------------------
-    def _first_node(self, what):
-        if not self._inbound_nodes:
-            raise AttributeError(
-                f'Layer "{self.name}" has never been called on a symbolic input, so it has no '
-                f"defined {what}."
-            )
-        return self._inbound_nodes[0]
-
-    @property
-    def input(self):
-        node = self._first_node("input")
-        return node.args[0] if node.args else node.outputs
-
-    @property
-    def output(self):
-        return self._first_node("output").outputs
-
-    @property
-    def input_shape(self):
-        return shapes_of(self.input)
-
-    @property
-    def output_shape(self):
-        return shapes_of(self.output)
-
-    # -- losses and metrics -----------------------------------------------------------------
+    # -- losses -----------------------------------------------------------------------------
     def add_loss(self, loss):
         """Adds a loss term (a scalar or tensor, summed) to `losses` for this forward pass.
 
@@ -899,45 +464,6 @@ class Layer:
                     result.append(ops.convert_to_tensor(variable.regularizer(variable)))
         return result
 
-    def add_metric(self, value, name=None, aggregation="mean"):
-        """Tracks `value` with a metric named `name` that `fit`/`evaluate` report (Keras 2).
-
-        Args:
-            value: tensor whose (weighted) mean is reported.
-            name: the log key (required).
-            aggregation: `"mean"` (default) or `"sum"`.
-        """
-        from minikeras import metrics as metrics_module
-
-        if name is None:
-            raise ValueError("add_metric needs a name: it becomes the key in the logs.")
-        if aggregation not in ("mean", "sum"):
-            raise ValueError(f"aggregation must be 'mean' or 'sum', got {aggregation!r}.")
-        metric = self._added_metrics.get(name)
-        if metric is None:
-            cls = metrics_module.Mean if aggregation == "mean" else metrics_module.Sum
-            metric = self._added_metrics[name] = cls(name=name)
-            structure_changed()
-        metric.update_state(value)
-
-    @property
-    def metrics(self):
-        """Metrics tracked by this layer and the layers below it."""
-        from minikeras.metrics import Metric
-
-        result, seen = [], set()
-        for layer in self._flatten_layers():
-            for metric in layer._tracked(Metric):
-                if id(metric) not in seen:
-                    seen.add(id(metric))
-                    result.append(metric)
-        return result
-
-    @property
-    def metrics_variables(self):
-        """The state variables of `metrics`, metric by metric."""
-        return [variable for metric in self.metrics for variable in metric.variables]
-
     # -- configuration ----------------------------------------------------------------------
     def get_config(self):
         """The constructor arguments that recreate this layer (without its weights).
@@ -958,47 +484,6 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def _serializable(value):
-    if isinstance(value, (list, tuple)):
-        return all(_serializable(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _serializable(v) for k, v in value.items())
-    return isinstance(value, (int, float, str, bool, type(None)))
-
-
-def _constructor_arguments(layer):
-    """The arguments `layer`'s constructor received, bound to their parameter names."""
-    args, kwargs = layer._init_args
-    signature = inspect.signature(type(layer).__init__)
-    try:
-        bound = signature.bind(layer, *args, **kwargs)
-    except TypeError:
-        bound = None
-    arguments = {}
-    if bound is not None:
-        for name, value in list(bound.arguments.items())[1:]:
-            if signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
-                arguments.update(value)
-            elif signature.parameters[name].kind is not inspect.Parameter.VAR_POSITIONAL:
-                arguments[name] = value
-    if bound is None or not _serializable(arguments):
-        raise NotImplementedError(
-            f"Layer {type(layer).__name__} was created with arguments that are not plain "
-            "Python values: implement get_config() to return what from_config() needs."
-        )
-    return arguments
-
-
-def _specs_from_shapes(shapes, dtype):
-    if isinstance(shapes, tuple) and all(d is None or isinstance(d, int) for d in shapes):
-        return KerasTensor(shapes, dtype=dtype)
-    if isinstance(shapes, dict):
-        return {k: _specs_from_shapes(v, dtype) for k, v in shapes.items()}
-    if isinstance(shapes, (list, tuple)):
-        return type(shapes)(_specs_from_shapes(s, dtype) for s in shapes)
-    return KerasTensor(tuple(shapes), dtype=dtype)
 
 
 def _get_regularizer(identifier):

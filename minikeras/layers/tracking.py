@@ -4,8 +4,8 @@ A layer finds its sublayers, weights and metrics by scanning its attributes (als
 lists and dicts), and caches what it found. The cache must be dropped whenever any layer's
 structure changes: an attribute holding a layer, variable or container is assigned, or a
 list or dict attribute is modified in place (`self.blocks.append(Dense(4))`). This module
-keeps the counters that record those changes and the list and dict types that bump them
-when modified; `Layer.__setattr__` wraps plain lists and dicts in them.
+keeps the scan itself, the counters that record those changes and the list and dict types
+that bump them when modified; `Layer.__setattr__` wraps plain lists and dicts in them.
 """
 
 import itertools
@@ -28,6 +28,53 @@ def layer_versions():
     or weight or has an attribute assigned, so a cache keyed on them (a compiled step) can
     tell that nothing changed."""
     return _structure_version[0], _attribute_version[0]
+
+
+# Bookkeeping attributes that hold layers or variables without owning them.
+_UNTRACKED = frozenset(
+    (
+        "_inbound_nodes",
+        "_losses",
+        "_init_args",
+        "_own_variables",
+        "_functional",
+        "_nodes",
+        "_checked_input_shapes",
+        "_compile_config",  # compile's arguments: its metrics are listed as compiled metrics
+    )
+)
+
+
+def attribute_values(layer, kind):
+    """The objects of `kind` among `layer`'s attributes (also inside lists, tuples and
+    dicts), in first-assignment order, each once, `layer` itself left out."""
+    found, seen = [], set()
+    stack = [value for key, value in layer.__dict__.items() if key not in _UNTRACKED]
+    stack.reverse()
+    while stack:
+        value = stack.pop()
+        if isinstance(value, kind):
+            if id(value) not in seen and value is not layer:
+                seen.add(id(value))
+                found.append(value)
+        elif isinstance(value, (list, tuple)):
+            stack.extend(reversed(value))
+        elif isinstance(value, dict):
+            stack.extend(reversed(list(value.values())))
+    return found
+
+
+def layers_depth_first(root):
+    """`root` and every layer below it, depth first, each once."""
+    result, seen, stack = [], set(), [root]
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        result.append(layer)
+        stack.extend(reversed(layer._sublayers()))
+    return result
 
 
 class TrackedList(list):

@@ -14,7 +14,7 @@ How sample weights meet values of another rank (as Keras does it):
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import convert_to_tensor, no_grad
+from minikeras.autodiff import Tensor, no_grad
 from minikeras.losses import ALL_OBJECTS as _LOSS_OBJECTS
 from minikeras.losses import get_keras_mask, squeeze_or_expand_to_same_rank
 from minikeras.losses.loss import apply_mask
@@ -131,7 +131,9 @@ class Mean(Metric):
         total, count = self.total.data[()], self.count.data[()]  # numpy scalars: cheaper
         # A new numpy scalar, not a view of the state: it needs no copy (`_result_tensor`).
         mean = total / count if count != 0 else np.zeros((), self.dtype)
-        return convert_to_tensor(mean, dtype=self.dtype)
+        # Wrapped without `convert_to_tensor`'s checks: the training loops read this once
+        # per batch (the loss tracker's value in each batch's logs).
+        return Tensor._wrap(np.asarray(mean, dtype=self.dtype), None, 0)
 
 
 class MeanMetricWrapper(Mean):

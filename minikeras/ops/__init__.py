@@ -18,7 +18,6 @@ from minikeras.ops import (
     nn,
     nn_more,
     numpy,
-    numpy_more,
 )
 from minikeras.ops.core import *  # noqa: F403
 from minikeras.ops.core_more import *  # noqa: F403
@@ -28,15 +27,13 @@ from minikeras.ops.math import *  # noqa: F403
 from minikeras.ops.nn import *  # noqa: F403
 from minikeras.ops.nn_more import *  # noqa: F403
 from minikeras.ops.numpy import *  # noqa: F403
-from minikeras.ops.numpy_more import *  # noqa: F403
 
-# `ops.numpy` and `ops.nn` also offer their less common ops, which live in numpy_more.py and
-# nn_more.py (built on the modules they extend, so these cannot import them back).
-for _module, _more in ((numpy, numpy_more), (nn, nn_more)):
-    for _name in _more.__all__:
-        setattr(_module, _name, getattr(_more, _name))
-    _module.__all__ = [*_module.__all__, *_more.__all__]
-del _module, _more, _name
+# `ops.nn` also offers its less common ops, which live in nn_more.py (built on nn.py, so
+# nn.py cannot import them back).
+for _name in nn_more.__all__:
+    setattr(nn, _name, getattr(nn_more, _name))
+nn.__all__ = [*nn.__all__, *nn_more.__all__]
+del _name
 
 __all__ = [
     "core",

@@ -17,7 +17,7 @@ import numpy as np
 
 from minikeras.autodiff import Function, Tensor, sum_to
 from minikeras.autodiff import arithmetic as _arith
-from minikeras.ops.numpy import _float_tensor
+from minikeras.ops._arguments import _float_tensor
 from minikeras.ops.symbolic import KerasTensor, op
 
 __all__ = ["dot_product_attention"]

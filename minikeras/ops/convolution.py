@@ -46,7 +46,7 @@ from minikeras import config
 from minikeras.autodiff import Function
 from minikeras.autodiff import arithmetic as _arith
 from minikeras.ops import _conv_fast
-from minikeras.ops.numpy import _float_tensor, _tensor
+from minikeras.ops._arguments import _float_tensor, _tensor
 from minikeras.ops.symbolic import KerasTensor, op
 
 __all__ = [

@@ -8,7 +8,7 @@ the functions compute.
 
 Scatters and segment reductions are gathers in disguise: each output entry comes from one
 entry of the inputs (or is a sum of them), so they reuse `Rearrange` and `ScatterAdd` from
-numpy_more.py and get exact gradients.
+indexing.py and get exact gradients.
 """
 
 import math
@@ -19,20 +19,11 @@ import numpy as np
 from minikeras import tree
 from minikeras.autodiff import Function, Tensor, no_grad
 from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops._arguments import _constant, _float_tensor, _one_axis, _tensor
+from minikeras.ops.elementwise_generic import Elementwise
+from minikeras.ops.indexing import Rearrange, ScatterAdd, _indices
 from minikeras.ops.math import erf_array
-from minikeras.ops.numpy import (
-    _constant,
-    _float_tensor,
-    _indices,
-    _one_axis,
-    _tensor,
-    add,
-    clip,
-    concatenate,
-    reshape,
-    stack,
-)
-from minikeras.ops.numpy_more import Elementwise, Rearrange, ScatterAdd
+from minikeras.ops.numpy import add, clip, concatenate, reshape, stack
 from minikeras.ops.symbolic import op
 
 __all__ = [

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from minikeras.autodiff import Function
-from minikeras.ops.numpy import _float_tensor
+from minikeras.ops._arguments import _float_tensor
 from minikeras.ops.symbolic import op
 
 __all__ = ["fft", "fft2", "ifft2", "irfft", "rfft", "stft"]

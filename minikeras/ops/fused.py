@@ -9,7 +9,7 @@ These are minikeras helpers, not Keras ops.
 import numpy as np
 
 from minikeras.autodiff import Function
-from minikeras.ops.numpy import _tensor
+from minikeras.ops._arguments import _tensor
 from minikeras.ops.symbolic import op
 
 __all__ = ["linear"]

@@ -8,22 +8,21 @@ with differentiable ops, so gradients flow through them.
 import numpy as np
 
 from minikeras import config
+from minikeras.ops._arguments import _float_tensor, _tensor
 from minikeras.ops.numpy import (
-    _float_tensor,
-    _tensor,
     abs,  # noqa: A004 (the op of the same name)
     clip,
     concatenate,
     expand_dims,
     maximum,
     minimum,
+    mod,
     moveaxis,
     multiply,
     subtract,
     tensordot,
     where,
 )
-from minikeras.ops.numpy_more import mod
 from minikeras.ops.symbolic import op
 
 __all__ = ["hsv_to_rgb", "rgb_to_grayscale", "rgb_to_hsv"]

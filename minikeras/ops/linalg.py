@@ -12,9 +12,9 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Function, sum_to
+from minikeras.ops._arguments import _constant, _float_tensor, _tensor
 from minikeras.ops.math import norm
-from minikeras.ops.numpy import _constant, _float_tensor, _tensor, matmul, swapaxes
-from minikeras.ops.numpy_more import slogdet
+from minikeras.ops.numpy import matmul, slogdet, swapaxes
 from minikeras.ops.shape_inference import broadcast_shapes
 from minikeras.ops.symbolic import KerasTensor, op
 

@@ -9,18 +9,16 @@ import numpy as np
 from minikeras.autodiff import Function
 from minikeras.ops import numpy as _numpy_ops
 from minikeras.ops import shape_inference as _shapes
-from minikeras.ops.numpy import (
-    TakeAlongAxis,
+from minikeras.ops._arguments import (
     _constant,
     _float_tensor,
     _one_axis,
     _tensor,
-    absolute,
     expand_reduced,
     normalize_axis,
-    power,
-    squeeze,
 )
+from minikeras.ops.indexing import TakeAlongAxis
+from minikeras.ops.numpy import absolute, power, squeeze
 from minikeras.ops.symbolic import op
 
 __all__ = [

@@ -20,6 +20,14 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import Function, Tensor
 from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops._arguments import (
+    _float_tensor,
+    _inplace,
+    _one_axis,
+    _tensor,
+    expand_reduced,
+    normalize_axis,
+)
 from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
 from minikeras.ops.attention import dot_product_attention
 from minikeras.ops.convolution import (
@@ -30,16 +38,7 @@ from minikeras.ops.convolution import (
     max_pool,
     separable_conv,
 )
-from minikeras.ops.numpy import (
-    _float_tensor,
-    _inplace,
-    _one_axis,
-    _tensor,
-    expand_reduced,
-    normalize_axis,
-    split,
-    tanh,
-)
+from minikeras.ops.numpy import split, tanh
 from minikeras.ops.symbolic import op
 
 __all__ = [

@@ -1,7 +1,7 @@
 """The rest of `keras.ops.nn`: shrink activations, normalizations, patch extraction.
 
 `minikeras.ops.nn` re-exports everything here. Each op is written with differentiable ops
-(so gradients come for free) or with the `Rearrange` gather of `numpy_more.py` (`unfold`,
+(so gradients come for free) or with the `Rearrange` gather of `indexing.py` (`unfold`,
 `depth_to_space`); `multi_hot` is an encoding and has no gradient.
 """
 
@@ -11,20 +11,17 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import arithmetic as _arith
+from minikeras.ops._arguments import _constant, _float_tensor, _one_axis, _tensor, normalize_axis
 from minikeras.ops.core_more import polar
+from minikeras.ops.indexing import Rearrange, ScatterAdd
 from minikeras.ops.math import rsqrt
 from minikeras.ops.nn import moments, relu
 from minikeras.ops.numpy import (
-    _constant,
-    _float_tensor,
-    _one_axis,
-    _tensor,
     clip,
     log10,
     mean,
     minimum,
     multiply,
-    normalize_axis,
     reshape,
     sqrt,
     square,
@@ -34,7 +31,6 @@ from minikeras.ops.numpy import (
     where,
 )
 from minikeras.ops.numpy import sum as _sum
-from minikeras.ops.numpy_more import Rearrange, ScatterAdd
 from minikeras.ops.symbolic import op
 
 __all__ = [

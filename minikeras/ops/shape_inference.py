@@ -124,7 +124,7 @@ def dot(fn, x1, x2):
 
 def tensordot(fn, x1, x2, axes=2):
     """The axes of `x1` not summed over, then those of `x2`."""
-    from minikeras.ops.numpy import _tensordot_axes
+    from minikeras.ops.products import _tensordot_axes
 
     a = KerasTensor(shape_of(x1))
     b = KerasTensor(shape_of(x2))
@@ -149,7 +149,7 @@ def outer(fn, x1, x2):
 
 def einsum(fn, subscripts, *operands, **kwargs):
     """Each index letter takes the size its operands know (all known sizes must agree)."""
-    from minikeras.ops.numpy import parse_einsum
+    from minikeras.ops.products import parse_einsum
 
     shapes = [shape_of(x) for x in operands]
     terms, output = parse_einsum(subscripts, [len(s) for s in shapes])
@@ -172,7 +172,7 @@ def einsum(fn, subscripts, *operands, **kwargs):
 
 # -- joining and splitting ----------------------------------------------------------------
 def _normalize_axis(axis, ndim, name):
-    from minikeras.ops.numpy import _one_axis
+    from minikeras.ops._arguments import _one_axis
 
     return _one_axis(axis, ndim, name)
 

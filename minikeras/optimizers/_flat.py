@@ -47,7 +47,8 @@ from minikeras.autodiff.function import set_grad_enabled
 # The methods whose code the flat update depends on (see the module docstring).
 ELEMENTWISE_HOOKS = ("build", "update_step", "_backend_update_step", "_get_variable_index")
 # The general path's steps that `apply_plain_step` skips: it runs only while they are the
-# base `Optimizer`'s own (Nadam, for one, overrides `_backend_update_step`).
+# base `Optimizer`'s own, or its base classes' (Nadam, for one, overrides
+# `_backend_update_step`).
 PLAIN_STEP_HOOKS = (
     "_backend_apply_gradients",
     "_backend_update_step",
@@ -142,7 +143,9 @@ def build_plan(optimizer):
     for v in variables:
         slices.append(flat_gradient[offset : offset + v.data.size].reshape(v.data.shape))
         offset += v.data.size
-    plain_step = all(_defining_class(cls, name) is Optimizer for name in PLAIN_STEP_HOOKS)
+    plain_step = all(
+        _defining_class(cls, name) is _defining_class(Optimizer, name) for name in PLAIN_STEP_HOOKS
+    )
     return FlatPlan(flat_gradient, flat_variable, slices, views, plain_step)
 
 

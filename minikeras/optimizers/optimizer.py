@@ -1,18 +1,21 @@
 """`Optimizer`: the base class every optimizer builds on (Keras 3's `BaseOptimizer`).
 
-One call of `apply(grads, variables)` does, in Keras's order:
+One call of `apply(grads, variables)` does, in Keras's order (where each step lives in
+brackets; the base classes of `Optimizer` sit in modules of this package):
 
-1. build the optimizer on the first call (create its per-variable state);
-2. drop the variables whose gradient is None (with a warning);
-3. divide the gradients by `loss_scale_factor`, if set;
+1. build the optimizer on the first call: `build` creates its per-variable state with
+   `add_optimizer_variables` (`_variables.py`);
+2. drop the variables whose gradient is None, with a warning (`_gradients.py`);
+3. divide the gradients by `loss_scale_factor`, if set (`apply`);
 4. with `gradient_accumulation_steps=n`: add the gradients to accumulators and only
-   update on every n-th call, with their mean;
-5. clip the gradients (`clipnorm`, `global_clipnorm` or `clipvalue`);
-6. decoupled weight decay: `w -= w * weight_decay * learning_rate`;
-7. `update_step(gradient, variable, learning_rate)` for each variable (the subclass's rule);
-8. update the moving averages of the weights (`use_ema`);
-9. apply each variable's `constraint`;
-10. `iterations += 1`.
+   update on every n-th call, with their mean (`_backend_apply_gradients`);
+5. clip the gradients: `clipnorm`, `global_clipnorm` or `clipvalue` (`_clipping.py`);
+6. decoupled weight decay: `w -= w * weight_decay * learning_rate` (`_weight_decay.py`);
+7. `update_step(gradient, variable, learning_rate)` for each variable: the subclass's
+   rule (`_backend_update_step`);
+8. update the moving averages of the weights, with `use_ema` (`_moving_average.py`);
+9. apply each variable's `constraint` (`apply`);
+10. `iterations += 1` (`_increment_iterations`).
 
 Step 7 has a fast path for the built-in optimizers, whose update rules are element-wise:
 many small variables are updated as one flat array, with the same numbers (see
@@ -22,14 +25,10 @@ to the same result (`_flat.apply_plain_step`): the training loop calls it on eve
 
 The learning rate is a float32 variable or a schedule evaluated at `iterations` (before the
 increment). Updates write into `variable.data` in place: the built-in rules use numpy's
-`out=` arguments and scratch arrays shared by all variables, so a step allocates no
-full-size temporaries.
+`out=` arguments and scratch arrays shared by all variables (`_buffers.py`), so a step
+allocates no full-size temporaries. Saving, loading and `get_config` are in `_saving.py`.
 """
 
-import functools
-import inspect
-import numbers
-import re
 import warnings
 
 import numpy as np
@@ -37,41 +36,17 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import Tensor, Variable, no_grad
 from minikeras.optimizers import _flat
+from minikeras.optimizers._buffers import ScratchBuffers
+from minikeras.optimizers._clipping import GradientClipping, check_clipping_options
+from minikeras.optimizers._gradients import GradientChecks
+from minikeras.optimizers._moving_average import MovingAverage, check_ema_options
+from minikeras.optimizers._saving import SavingAndConfig
+from minikeras.optimizers._variables import OptimizerVariables
+from minikeras.optimizers._weight_decay import WeightDecay
 from minikeras.optimizers.schedules import learning_rate_schedule
 from minikeras.utils import naming
 
 __all__ = ["Optimizer"]
-
-
-def _initial_value(initializer, shape, dtype):
-    if isinstance(initializer, str):
-        if initializer == "zeros":
-            return np.zeros(shape, dtype)
-        if initializer == "ones":
-            return np.ones(shape, dtype)
-        raise ValueError(
-            f"Unknown optimizer variable initializer {initializer!r}. Expected 'zeros', "
-            "'ones', a number or a callable initializer(shape, dtype)."
-        )
-    if isinstance(initializer, numbers.Number):
-        return np.full(shape, initializer, dtype)
-    if callable(initializer):
-        return initializer(shape, dtype=dtype.name)
-    return np.broadcast_to(np.asarray(initializer, dtype), shape)
-
-
-def _sum_of_squares(array):
-    flat = array.reshape(-1)
-    return np.dot(flat, flat)
-
-
-@functools.cache
-def _takes_variables(method):
-    """Whether a `_clip_gradients` override accepts `(grads, variables)` (minikeras's
-    older form) rather than Keras's `(grads)`."""
-    parameters = list(inspect.signature(method).parameters.values())[1:]
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
 def _is_number(value):
@@ -84,7 +59,15 @@ def _is_number(value):
     return True
 
 
-class Optimizer:
+class Optimizer(
+    OptimizerVariables,
+    GradientChecks,
+    GradientClipping,
+    WeightDecay,
+    MovingAverage,
+    ScratchBuffers,
+    SavingAndConfig,
+):
     """Base class of optimizers.
 
     To write your own, subclass it and override `build(variables)` (call `super().build`
@@ -157,27 +140,10 @@ class Optimizer:
                 "`gradient_accumulation_steps` must be an integer >= 2. Received: "
                 f"gradient_accumulation_steps={gradient_accumulation_steps}"
             )
-        if use_ema:
-            if ema_momentum > 1 or ema_momentum < 0:
-                raise ValueError(
-                    f"`ema_momentum` must be in the range [0, 1]. Received: "
-                    f"ema_momentum={ema_momentum}"
-                )
-            if ema_overwrite_frequency and (
-                not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
-            ):
-                raise ValueError(
-                    "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
-                    f"ema_overwrite_frequency={ema_overwrite_frequency}"
-                )
+        check_ema_options(use_ema, ema_momentum, ema_overwrite_frequency)
         self.ema_momentum = ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
-        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
-            raise ValueError(
-                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
-                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
-                f"global_clipnorm={global_clipnorm}"
-            )
+        check_clipping_options(clipnorm, clipvalue, global_clipnorm)
         self.built = False
         self._trainable_variables = []
         self._trainable_variables_indices = {}
@@ -267,103 +233,6 @@ class Optimizer:
     def _get_variable_index(self, variable):
         return self._trainable_variables_indices[id(variable)]
 
-    def add_variable(
-        self, shape, initializer="zeros", dtype=None, aggregation="none", layout=None, name=None
-    ):
-        """Creates a non-trainable optimizer variable and tracks it.
-
-        Args:
-            shape: its shape.
-            initializer: "zeros", "ones", a number, or a callable `initializer(shape, dtype)`.
-            dtype: defaults to `floatx()`.
-            name: its name (the path is `<optimizer name>/<name>`).
-        """
-        dtype = np.dtype(dtype or config.floatx())
-        value = np.asarray(_initial_value(initializer, tuple(shape), dtype), dtype)
-        variable = self._make_variable(value, name or "variable")
-        self._track_variable(variable)
-        return variable
-
-    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
-        """Creates an optimizer variable shaped like `reference_variable`.
-
-        It is named `<reference path with / replaced by _>_<name>`, e.g.
-        `dense_kernel_momentum`, as in Keras.
-        """
-        prefix = getattr(reference_variable, "path", None) or reference_variable.name
-        return self.add_variable(
-            shape=reference_variable.shape,
-            initializer=initializer,
-            dtype=reference_variable.dtype,
-            name=f"{prefix.replace('/', '_').replace(':', '_')}_{name or 'var'}",
-        )
-
-    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
-        """Creates one optimizer variable per trainable variable and name.
-
-        Args:
-            trainable_variables: the model variables.
-            name: a name, or a list of names (the variables are then created interleaved:
-                for each model variable, one per name, as Keras orders them).
-            initializer: an initializer, or one per name.
-
-        Returns:
-            A list of variables for one name; a tuple of lists for a list of names.
-        """
-        names = [name] if isinstance(name, str) else list(name)
-        if isinstance(initializer, (list, tuple)):
-            initializers = list(initializer)
-        else:
-            initializers = [initializer] * len(names)
-        if len(names) != len(initializers):
-            raise ValueError(
-                "The number of provided names must match the number of provided "
-                f"initializers. Received name='{name}', initializer='{initializer}'"
-            )
-        slots = tuple([] for _ in names)
-        for variable in trainable_variables:
-            for i, (slot_name, slot_initializer) in enumerate(zip(names, initializers)):
-                slots[i].append(
-                    self.add_variable_from_reference(
-                        variable, name=slot_name, initializer=slot_initializer
-                    )
-                )
-        return slots[0] if isinstance(name, str) else slots
-
-    def _scratch(self, variable, count):
-        """Returns `count` scratch arrays shaped like `variable`.
-
-        They are views of flat buffers shared by all variables of a dtype (variables are
-        updated one at a time), so update steps need no temporaries of their own. Their
-        contents are undefined on entry and belong to the caller until it returns.
-        """
-        views = self._scratch_views.get(id(variable))
-        if views is not None and len(views) >= count:
-            return views
-        array = variable.data
-        size = max(
-            [array.size]
-            + [v.data.size for v in self._trainable_variables if v.data.dtype == array.dtype]
-        )
-        pool = self._scratch_pool.setdefault(array.dtype, [])
-        if any(buffer.size < size for buffer in pool):
-            # A larger variable than any seen: start over with bigger buffers.
-            pool.clear()
-            self._scratch_views.clear()
-        while len(pool) < count:
-            pool.append(np.empty(size, array.dtype))
-        views = [buffer[: array.size].reshape(array.shape) for buffer in pool]
-        self._scratch_views[id(variable)] = views
-        return views
-
-    def _gradient_buffer(self, variable):
-        """A persistent per-variable array that processed gradients are written into."""
-        buffer = self._gradient_buffers.get(id(variable))
-        if buffer is None:
-            buffer = np.empty_like(variable.data)
-            self._gradient_buffers[id(variable)] = buffer
-        return buffer
-
     # -- learning rate --------------------------------------------------------------------
     @staticmethod
     def _learning_rate_array(learning_rate):
@@ -426,7 +295,8 @@ class Optimizer:
         return self._iterations
 
     def apply(self, grads, trainable_variables=None):
-        """Updates the variables with their gradients (one optimizer step).
+        """Updates the variables with their gradients (one optimizer step): steps 1-3 and
+        9-10 of the module docstring here, 4-8 in `_backend_apply_gradients`.
 
         Args:
             grads: one gradient per variable (Tensors or numpy arrays; None to skip one).
@@ -497,44 +367,9 @@ class Optimizer:
         # In place, through a Python int: `count += 1` costs ten times more (a ufunc call).
         count[()] = int(count) + 1
 
-    def _check_variables_are_known(self, variables):
-        for v in variables:
-            if id(v) not in self._trainable_variables_indices:
-                raise ValueError(
-                    f"Unknown variable: {getattr(v, 'path', v)!r}. This optimizer can only be "
-                    "called for the variables it was originally built with. When working with "
-                    "a new set of variables, you should recreate a new optimizer instance."
-                )
-
-    def _filter_empty_gradients(self, grads, variables):
-        kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
-        if not kept:
-            raise ValueError("No gradients provided for any variable.")
-        if len(kept) < len(grads):
-            missing = [v.path for g, v in zip(grads, variables) if g is None]
-            warnings.warn(
-                f"Gradients do not exist for variables {missing} when minimizing the loss. "
-                "If using `model.compile()`, did you forget to provide a `loss` argument?",
-                stacklevel=3,
-            )
-            return [g for g, _ in kept], [v for _, v in kept]
-        return grads, variables
-
-    @staticmethod
-    def _gradient_array(gradient, variable):
-        """The gradient as a numpy array of the variable's dtype (no copy when it is one)."""
-        array = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-        if array.dtype != variable.data.dtype:
-            array = array.astype(variable.data.dtype)
-        if array.shape != variable.data.shape:
-            raise ValueError(
-                f"Gradient of shape {array.shape} does not match variable "
-                f"{variable.path!r} of shape {variable.data.shape}."
-            )
-        return array
-
     def _backend_apply_gradients(self, grads, trainable_variables):
-        """Accumulation, clipping, weight decay, the update steps, then the EMA."""
+        """Steps 4-8 of `apply`: accumulation, clipping, weight decay, the update steps,
+        then the EMA."""
         learning_rate = self._current_learning_rate()
         steps = self.gradient_accumulation_steps
         if steps:
@@ -599,150 +434,6 @@ class Optimizer:
             f"Optimizer '{type(self).__name__}' must implement `update_step`."
         )
 
-    def _clipped(self, grads, variables):
-        """`_clip_gradients` as `apply` runs it: the built-in one writes into per-variable
-        buffers; an override is called as Keras calls it, `(grads)`, unless it also takes
-        the variables."""
-        method = type(self)._clip_gradients
-        if method is Optimizer._clip_gradients:
-            return self._clip_gradients(grads, variables)
-        if _takes_variables(method):
-            clipped = self._clip_gradients(list(grads), variables)
-        else:
-            clipped = self._clip_gradients(list(grads))
-        return [self._gradient_array(g, v) for g, v in zip(clipped, variables)]
-
-    def _clip_gradients(self, grads, variables=None):
-        """Clips gradients by `clipnorm`, `global_clipnorm` or `clipvalue` (Keras's
-        `_clip_gradients(grads)`).
-
-        Args:
-            grads: arrays or tensors; None entries stay None.
-            variables: optional, the gradients' variables: the results are then written
-                into per-variable buffers instead of new arrays.
-
-        Returns:
-            A list of numpy arrays (and Nones).
-        """
-        clipnorm, global_clipnorm, clipvalue = self.clipnorm, self.global_clipnorm, self.clipvalue
-        if not (clipnorm and clipnorm > 0) and not (global_clipnorm and global_clipnorm > 0):
-            if not (clipvalue and clipvalue > 0):
-                return grads  # the common case: nothing to clip
-        if variables is None:
-            variables = [None] * len(grads)
-        grads = [g.data if isinstance(g, Tensor) else g for g in grads]
-        present = [(np.asarray(g), v) for g, v in zip(grads, variables) if g is not None]
-
-        def out(variable, gradient):
-            if variable is None:
-                return np.empty_like(gradient)
-            return self._gradient_buffer(variable)
-
-        if clipnorm and clipnorm > 0:
-            clipped = [self._clip_by_norm(g, out(v, g)) for g, v in present]
-        elif global_clipnorm and global_clipnorm > 0:
-            scale = self._global_clip_scale([g for g, _ in present])
-            clipped = [np.multiply(g, g.dtype.type(scale), out=out(v, g)) for g, v in present]
-        else:
-            clipped = []
-            for g, v in present:
-                limit = g.dtype.type(clipvalue)
-                clipped.append(np.clip(g, -limit, limit, out=out(v, g)))
-        results = iter(clipped)
-        return [None if g is None else next(results) for g in grads]
-
-    def _clip_by_norm(self, gradient, out=None):
-        """`gradient * clipnorm / max(norm(gradient), clipnorm)`, written into `out` (a new
-        array when None)."""
-        if out is None:
-            out = np.empty_like(gradient)
-        clipnorm = gradient.dtype.type(self.clipnorm)
-        squared = _sum_of_squares(gradient)
-        norm = np.sqrt(squared) if squared > 0 else squared
-        np.multiply(gradient, clipnorm, out=out)
-        # Dividing by a scalar multiplies by its reciprocal, as XLA compiles Keras's code.
-        out *= gradient.dtype.type(1) / max(norm, clipnorm)
-        return out
-
-    def _global_clip_scale(self, grads):
-        """The factor that brings the global norm of `grads` down to `global_clipnorm`."""
-        float_type = grads[0].dtype.type
-        squared = float_type(0)
-        for g in grads:
-            squared += _sum_of_squares(g)
-        norm = np.sqrt(squared)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # As in Keras: a scale of 1 below the threshold, NaN if the norm is not finite.
-            scale = float_type(self.global_clipnorm) * min(
-                float_type(1) / norm, float_type(1.0 / self.global_clipnorm)
-            )
-            return scale + (norm - norm)
-
-    # -- weight decay ---------------------------------------------------------------------
-    def exclude_from_weight_decay(self, var_list=None, var_names=None):
-        """Excludes variables from weight decay (call it before the first `apply`).
-
-        Args:
-            var_list: variables to exclude.
-            var_names: strings; a variable whose name contains one of them is excluded
-                (e.g. `["bias"]`).
-        """
-        self._exclude_from_weight_decay = {id(v) for v in var_list or ()}
-        if var_names:
-            self._exclude_from_weight_decay_pattern = re.compile("|".join(set(var_names)))
-        else:
-            self._exclude_from_weight_decay_pattern = None
-        self._exclude_from_weight_decay_cache = {}
-
-    def _use_weight_decay(self, variable):
-        cache = self.__dict__.setdefault("_exclude_from_weight_decay_cache", {})
-        key = id(variable)
-        if key not in cache:
-            excluded = key in getattr(self, "_exclude_from_weight_decay", ())
-            pattern = getattr(self, "_exclude_from_weight_decay_pattern", None)
-            if pattern is not None and pattern.search(variable.name) is not None:
-                excluded = True
-            cache[key] = not excluded
-        return cache[key]
-
-    def _apply_weight_decay(self, variables, learning_rate):
-        if self.weight_decay is None:
-            return
-        for variable in variables:
-            if self._use_weight_decay(variable):
-                float_type = variable.data.dtype.type
-                (decay,) = self._scratch(variable, 1)[:1]
-                np.multiply(variable.data, float_type(self.weight_decay), out=decay)
-                decay *= float_type(learning_rate)
-                variable.data -= decay
-
-    # -- moving average of the weights ----------------------------------------------------
-    def _update_model_variables_moving_average(self, trainable_variables):
-        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
-            float_type = variable.data.dtype.type
-            # The first step copies the weights: momentum 0.
-            momentum = float_type(self.ema_momentum if self._iteration_count() != 0 else 0)
-            (scratch,) = self._scratch(variable, 1)[:1]
-            average.data *= momentum
-            np.multiply(variable.data, 1 - momentum, out=scratch)
-            average.data += scratch
-
-    def _overwrite_model_variables_with_average_value(self, trainable_variables):
-        if len(trainable_variables) != len(self._model_variables_moving_average):
-            raise ValueError(
-                f"The length of model variables ({len(trainable_variables)}) to override "
-                "does not match the length of model variables stored in the optimizer "
-                f"({len(self._model_variables_moving_average)}). Please check if the "
-                "optimizer was called on your model."
-            )
-        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
-            variable.assign(average)
-
-    def finalize_variable_values(self, var_list):
-        """Ends training: with `use_ema`, copies the moving averages into the variables."""
-        if self.use_ema:
-            self._overwrite_model_variables_with_average_value(list(var_list))
-
     # -- helpers for subclasses written with ops ------------------------------------------
     def assign(self, variable, value):
         """`variable.assign(value)` (for update steps written with `ops`, as in Keras)."""
@@ -761,77 +452,6 @@ class Optimizer:
         if self.loss_scale_factor is not None:
             return loss * self.loss_scale_factor
         return loss
-
-    # -- saving ---------------------------------------------------------------------------
-    def set_weights(self, weights):
-        """Sets the optimizer variables from a list of arrays (in `variables` order)."""
-        if not self.built:
-            raise ValueError(
-                "You are calling `set_weights()` on an optimizer that has not yet been "
-                "built. Please call `optimizer.build(trainable_variables)` to create the "
-                "optimizer weights before calling `set_weights()`."
-            )
-        for variable, weight in zip(self._variables, weights):
-            if tuple(variable.shape) != tuple(np.shape(weight)):
-                raise ValueError(
-                    f"Optimizer variable {variable.path!r} has shape {variable.shape} not "
-                    f"compatible with provided weight shape {np.shape(weight)}."
-                )
-            variable.assign(weight)
-
-    def save_own_variables(self, store):
-        """Writes the variables into `store` under keys "0", "1", ... (Keras's layout)."""
-        for i, variable in enumerate(self.variables):
-            store[str(i)] = variable.numpy()
-
-    def load_own_variables(self, store):
-        """Reads the variables back from `store`; warns and skips on a count mismatch."""
-        if len(store.keys()) != len(self.variables):
-            message = (
-                f"Skipping variable loading for optimizer '{self.name}', because it has "
-                f"{len(self.variables)} variables whereas the saved optimizer has "
-                f"{len(store.keys())} variables. "
-            )
-            if len(self.variables) == 0:
-                message += "This is likely because the optimizer has not been called/built yet."
-            warnings.warn(message, stacklevel=2)
-            return
-        for i, variable in enumerate(self.variables):
-            variable.assign(store[str(i)])
-
-    # -- config ---------------------------------------------------------------------------
-    def get_config(self):
-        """Returns the constructor arguments as a JSON-friendly dict (Keras's keys)."""
-        if isinstance(self._learning_rate, learning_rate_schedule.LearningRateSchedule):
-            learning_rate = learning_rate_schedule.serialize(self._learning_rate)
-        elif isinstance(self._learning_rate, Variable):
-            learning_rate = float(self._learning_rate.data)
-        else:
-            # A plain callable cannot be written to JSON: record its current value.
-            learning_rate = float(self._current_learning_rate())
-        return {
-            "name": self.name,
-            "learning_rate": learning_rate,
-            "weight_decay": self.weight_decay,
-            "clipnorm": self.clipnorm,
-            "global_clipnorm": self.global_clipnorm,
-            "clipvalue": self.clipvalue,
-            "use_ema": self.use_ema,
-            "ema_momentum": self.ema_momentum,
-            "ema_overwrite_frequency": self.ema_overwrite_frequency,
-            "loss_scale_factor": self.loss_scale_factor,
-            "gradient_accumulation_steps": self.gradient_accumulation_steps,
-        }
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        """Creates an optimizer (without its state) from `get_config()`'s dict."""
-        config = dict(config)
-        if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = learning_rate_schedule.deserialize(
-                config["learning_rate"], custom_objects=custom_objects
-            )
-        return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

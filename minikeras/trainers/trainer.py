@@ -17,82 +17,32 @@ their forward pass, loss and gradients once per batch shape and then replay the 
 `run_eagerly=True` or `jit_compile=False` turn that off; everything else always runs
 eagerly. `compile(steps_per_execution=N)` runs the batches in groups of N between batch
 callbacks, as Keras does (each batch still one step).
+
+Beside it: `model_metrics.py` (`model.metrics`, `get_metrics_result`), `on_batch.py`
+(`train_on_batch`, ...), `loop_helpers.py`, `logs.py` and `finite_checks.py`.
 """
 
 import inspect
-import math
-import sys
 
 import numpy as np
 
 from minikeras import ops
-from minikeras.autodiff import GradientTape, Tensor, no_grad
-from minikeras.trainers import argument_checks, data_adapters
+from minikeras.autodiff import GradientTape, no_grad
+from minikeras.trainers import argument_checks, data_adapters, loop_helpers
 from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
 from minikeras.trainers.compiled_step import CompiledSteps
-from minikeras.trainers.data_adapters import EpochIterator, flatten, map_structure
+from minikeras.trainers.data_adapters import EpochIterator, map_structure
+from minikeras.trainers.finite_checks import check_finite, is_finite
+from minikeras.trainers.logs import pythonify
+from minikeras.trainers.model_metrics import ModelMetrics
+from minikeras.trainers.on_batch import OnBatchMethods
 from minikeras.utils.interrupts import InterruptGuard, defer_keyboard_interrupt
 from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 _accepts_training = {}  # compute_loss function -> whether it takes a `training` argument
 
 
-def _resolve_verbose(verbose):
-    if verbose == "auto":
-        return 1 if sys.stdout.isatty() else 2
-    return verbose
-
-
-def _batch_size_of(x):
-    if isinstance(x, np.ndarray):  # the common case, without flattening a structure
-        return int(x.shape[0]) if x.ndim else 1
-    leaves = [leaf for leaf in flatten(x) if leaf is not None]
-    return int(leaves[0].shape[0]) if leaves and len(leaves[0].shape) else 1
-
-
-def _to_float(value):
-    if type(value) is float:
-        return value
-    if isinstance(value, dict):
-        return {k: _to_float(v) for k, v in value.items()}
-    array = np.asarray(value.data if isinstance(value, Tensor) else value)
-    # A metric of shape (1,) (F1Score on one class) stays an array, as in Keras.
-    return float(array) if array.ndim == 0 else array
-
-
-def _all_finite(array):
-    """Whether a float array holds no NaN and no infinity."""
-    if array.ndim >= 2 and array.dtype in (np.float32, np.float64) and array.flags.c_contiguous:
-        # One BLAS pass over the data: a NaN or an infinity makes its row's sum non-finite.
-        with np.errstate(over="ignore", invalid="ignore"):
-            row_sums = array.reshape(-1, array.shape[-1]) @ np.ones(array.shape[-1], array.dtype)
-        if np.isfinite(row_sums).all():
-            return True
-        # Not finite: a NaN or infinity, or only a sum of huge values that overflowed.
-    # min and max propagate NaN and reveal infinities without a full-size temporary.
-    return bool(np.isfinite(array.min()) and np.isfinite(array.max()))
-
-
-def _is_finite(value):
-    """Whether a loss value (a tensor, usually a scalar) holds no NaN and no infinity."""
-    data = value.data if isinstance(value, Tensor) else np.asarray(value)
-    if data.ndim == 0:
-        return math.isfinite(data)
-    return data.size == 0 or _all_finite(data)
-
-
-def _check_finite(data, what):
-    for leaf in flatten(data):
-        array = leaf.data if isinstance(leaf, Tensor) else leaf
-        if isinstance(array, np.ndarray) and array.dtype.kind == "f" and array.size:
-            if not _all_finite(array):
-                raise ValueError(
-                    f"`{what}` contains NaN or infinite values; training on them would make "
-                    "the weights NaN. Clean the data first (e.g. np.nan_to_num)."
-                )
-
-
-class Trainer:
+class Trainer(ModelMetrics, OnBatchMethods):
     """The training API mixed into `Model` (see the module docstring)."""
 
     def _init_trainer(self):
@@ -262,148 +212,36 @@ class Trainer:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics with a batch and returns every metric's value."""
-        self._update_compiled_metrics(y, y_pred, sample_weight)
-        return self.get_metrics_result()
-
-    def _update_compiled_metrics(self, y, y_pred, sample_weight):
         if self._compile_metrics is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
-
-    @property
-    def metrics(self):
-        """The model's metrics, in Keras's order: once compiled, the loss tracker (a `Mean`
-        named "loss"), the compiled metrics (one `CompileMetrics` object named
-        "compile_metrics", whose `result()` is a dict), the per-output loss trackers (made
-        on the first batch); then the metrics the model and its layers hold as attributes.
-        A nested model's own metrics (its loss tracker, its compiled metrics) are left out.
-        """
-        # Cached until the model's structure changes, it is compiled, or its first batch
-        # builds the per-output loss trackers.
-        compile_loss = self._compile_loss
-        key = (
-            "trainer_metrics",
-            id(self._loss_tracker),
-            id(self._compile_metrics),
-            id(compile_loss),
-            compile_loss is not None and compile_loss.built,
-        )
-        return list(self._cached(key, self._collect_metrics))
-
-    def _collect_metrics(self):
-        from minikeras.metrics import Metric
-
-        result = []
-        if self.compiled:
-            result.append(self._loss_tracker)
-            if self._compile_metrics is not None:
-                result.append(self._compile_metrics)
-            if self._compile_loss is not None:
-                result.extend(self._compile_loss.metrics)
-        seen = {id(metric) for metric in result}
-        seen.update((id(self._loss_tracker), id(self._compile_metrics)))
-        for layer in self._flatten_layers():
-            if layer is not self and isinstance(layer, Trainer):
-                continue  # its metrics belong to its own compile (its layers are visited)
-            for metric in layer._tracked(Metric):
-                if id(metric) not in seen:
-                    seen.add(id(metric))
-                    result.append(metric)
-        return result
-
-    @property
-    def metrics_names(self):
-        """The names of `model.metrics` (`["loss", "compile_metrics"]` after
-        `compile(loss=..., metrics=[...])`), as in Keras 3."""
-        return [metric.name for metric in self.metrics]
-
-    def reset_metrics(self):
-        """Resets the state of every metric."""
-        for metric in self.metrics:
-            metric.reset_state()
-
-    def _metrics_result_or_logs(self, logs):
-        """The metrics' values, or the last step's logs when a custom step returned other
-        keys (as Keras does for overridden train_step/test_step)."""
-        results = self.get_metrics_result()
-        compile_metrics = self._compile_metrics
-        # Unbuilt compiled metrics (a custom step that never updated them) have names that
-        # Keras, which builds them before the first step, counts among the results' keys.
-        unbuilt = compile_metrics is not None and not compile_metrics.built
-        if isinstance(logs, dict) and (unbuilt or set(logs) != set(results)):
-            return dict(logs)
-        return results
-
-    def get_metrics_result(self):
-        """`{name: float}` for every metric in `model.metrics`, keys sorted (what the
-        callbacks receive); a metric whose result is a dict (the compiled metrics) adds its
-        entries instead of itself."""
-        results = {}
-        for metric in self.metrics:
-            if metric is self._compile_metrics and not metric.built:
-                continue  # no batch has reached them yet (Keras builds them before the first)
-            value = metric.result()
-            if isinstance(value, dict):
-                results.update(value)
-            else:
-                results[metric.name] = value
-        return _pythonify(results)
-
-    def _flatten_metrics_in_order(self, logs):
-        """The list form of `logs` that `evaluate` and the `*_on_batch` methods return, as
-        Keras orders it: the values named in `model.metrics` order, then the other keys
-        sorted; a single value is returned alone."""
-        names = []
-        for metric in self.metrics:
-            if isinstance(metric, CompileMetrics):
-                # The inner metrics' own names: with several outputs these are not the log
-                # keys ("mse" logs as "out_a_mse"), which then come with the sorted rest.
-                names.extend(inner.name for inner in metric.metrics)
-            else:
-                names.append(metric.name)
-        values = [logs[name] for name in names if name in logs]
-        values.extend(logs[key] for key in sorted(logs) if key not in names)
-        return values[0] if len(values) == 1 else values
+        return self.get_metrics_result()
 
     # -- steps ------------------------------------------------------------------------------
     def train_step(self, data):
-        """One optimisation step on a batch; returns the logs. Override for custom training."""
-        x, y, sample_weight = unpack_x_y_sample_weight(data)
-        y_pred = self._update_on_batch(x, y, sample_weight)
-        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+        """One optimisation step on a batch; returns the logs. Override for custom training.
 
-    def _update_on_batch(self, x, y, sample_weight):
-        """The default step up to the metrics: loss, gradients, loss tracker, weight update.
-
-        Returns the predictions, for the metrics.
+        The forward pass, the loss and its gradients (recorded once and replayed when the
+        model allows it, see `compiled_step.py`), the loss tracker, the weight update, then
+        the metrics.
         """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         compiled = self._compiled_steps
         if compiled is None or self.run_eagerly:
             y_pred, loss, gradients, variables = self._eager_gradients(x, y, sample_weight)
         else:
             y_pred, loss, gradients, variables = compiled.gradients(x, y, sample_weight)
-        if not _is_finite(loss):
+        if not is_finite(loss):
             # NaN or infinity in the batch shows up in the loss: name the culprit before
             # any weight changes. (A loss that diverges on clean data is left to the
             # callbacks, such as TerminateOnNaN, as in Keras.)
-            _check_finite(x, "x")
-            _check_finite(y, "y")
-            _check_finite(sample_weight, "sample_weight")
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+            check_finite(x, "x")
+            check_finite(y, "y")
+            check_finite(sample_weight, "sample_weight")
+        self._loss_tracker.update_state(loss, sample_weight=loop_helpers.batch_size_of(x))
         guard = self.__dict__.get("_interrupt_guard")
         with guard.critical() if guard is not None else defer_keyboard_interrupt():
             self.optimizer.apply(gradients, variables)
-        return y_pred
-
-    def _quiet_train_steps(self, callbacks):
-        """Whether `fit` may skip building each batch's logs: nobody reads them (no
-        callback overrides `on_train_batch_end`) and the step and metrics are the default
-        ones, so `_update_on_batch` plus the compiled metrics' update is the whole step."""
-        kind = type(self)
-        return (
-            kind.train_step is Trainer.train_step
-            and kind.compute_metrics is Trainer.compute_metrics
-            and not callbacks.listens("on_train_batch_end")
-        )
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def _eager_gradients(self, x, y, sample_weight):
         """The forward pass, the loss and its gradients, computed eagerly with a tape.
@@ -432,7 +270,7 @@ class Trainer:
             y_pred, loss = self._eager_outputs(x, y, sample_weight)
         else:
             y_pred, loss = compiled.outputs(x, y, sample_weight)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        self._loss_tracker.update_state(loss, sample_weight=loop_helpers.batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def _eager_predictions(self, x, y=None, sample_weight=None):
@@ -448,21 +286,6 @@ class Trainer:
         return compiled.predictions(x)[0]
 
     # -- loops ------------------------------------------------------------------------------
-    def _callback_list(self, callbacks, verbose, epochs, steps, add_history):
-        from minikeras.callbacks import CallbackList
-
-        if isinstance(callbacks, CallbackList):
-            return callbacks
-        return CallbackList(
-            callbacks,
-            add_history=add_history,
-            add_progbar=verbose != 0,
-            verbose=verbose,
-            epochs=epochs,
-            steps=steps,
-            model=self,
-        )
-
     def fit(
         self,
         x=None,
@@ -499,7 +322,7 @@ class Trainer:
         ):
             argument_checks.check_positive_integer(value, name)
         argument_checks.check_class_weight(class_weight, self)
-        verbose = _resolve_verbose(verbose)
+        verbose = loop_helpers.resolve_verbose(verbose)
         if validation_split and validation_data is None:
             if not data_adapters.is_array_structure(x):
                 raise ValueError("validation_split is only supported for arrays.")
@@ -511,8 +334,8 @@ class Trainer:
         if type(self).train_step is not Trainer.train_step and data_adapters.is_array_structure(x):
             # The default step checks each batch whose loss is not finite (see train_step);
             # a custom step may not, so its arrays are checked once, up front.
-            _check_finite(x, "x")
-            _check_finite(y, "y")
+            check_finite(x, "x")
+            check_finite(y, "y")
         iterator = EpochIterator(
             x,
             y,
@@ -534,8 +357,8 @@ class Trainer:
                 validation = EpochIterator(val_x, val_y, val_sample_weight, shuffle=False)
                 argument_checks.check_not_empty(validation.adapter, "fit", "`validation_data` has")
         epochs = data_adapters.capped_epochs(epochs)
-        callbacks = self._callback_list(
-            callbacks, verbose, epochs, iterator.num_batches, add_history=True
+        callbacks = loop_helpers.callback_list(
+            self, callbacks, verbose, epochs, iterator.num_batches, add_history=True
         )
         self.stop_training = False
         callbacks.on_train_begin()
@@ -548,24 +371,19 @@ class Trainer:
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
                 logs = {}
-                quiet = self._quiet_train_steps(callbacks)
-                for first, last, group in _groups(iterator, self.steps_per_execution):
+                for first, last, group in loop_helpers.groups(iterator, self.steps_per_execution):
                     callbacks.on_train_batch_begin(first)
                     for batch in group:
-                        if quiet:  # the default step, without the logs nobody reads
-                            batch_x, batch_y, batch_weight = batch
-                            y_pred = self._update_on_batch(batch_x, batch_y, batch_weight)
-                            self._update_compiled_metrics(batch_y, y_pred, batch_weight)
-                            logs = None
-                        else:
-                            logs = self.train_step(pack_x_y_sample_weight(*batch))
-                    if not quiet and callbacks.listens("on_train_batch_end"):  # else unread
-                        logs = _pythonify(logs)
+                        logs = self.train_step(pack_x_y_sample_weight(*batch))
+                    if callbacks.listens("on_train_batch_end"):  # else nobody reads them
+                        logs = pythonify(logs)
                     callbacks.on_train_batch_end(last, logs)
                     if self.stop_training:
                         break
-                epoch_logs = self._metrics_result_or_logs(_pythonify(logs))
-                if validation_data is not None and _should_validate(epoch, validation_freq):
+                epoch_logs = self._metrics_result_or_logs(pythonify(logs))
+                if validation_data is not None and loop_helpers.should_validate(
+                    epoch, validation_freq
+                ):
                     val_logs = self.evaluate(
                         val_x,
                         val_y,
@@ -606,7 +424,7 @@ class Trainer:
         self._assert_compiled("evaluate")
         argument_checks.check_positive_integer(batch_size, "batch_size")
         argument_checks.check_positive_integer(steps, "steps")
-        verbose = _resolve_verbose(verbose)
+        verbose = loop_helpers.resolve_verbose(verbose)
         iterator = EpochIterator(
             x,
             y,
@@ -617,24 +435,24 @@ class Trainer:
             steps_per_execution=self.steps_per_execution,
         )
         argument_checks.check_not_empty(iterator.adapter, "evaluate")
-        callbacks = self._callback_list(
-            callbacks, verbose, 1, iterator.num_batches, add_history=False
+        callbacks = loop_helpers.callback_list(
+            self, callbacks, verbose, 1, iterator.num_batches, add_history=False
         )
         self.reset_metrics()
         self.stop_evaluating = False  # a callback sets it to end the evaluation early
         callbacks.on_test_begin()
         logs = {}
         with no_grad():
-            for first, last, group in _groups(iterator, self.steps_per_execution):
+            for first, last, group in loop_helpers.groups(iterator, self.steps_per_execution):
                 callbacks.on_test_batch_begin(first)
                 for batch in group:
                     logs = self.test_step(pack_x_y_sample_weight(*batch))
                 if callbacks.listens("on_test_batch_end"):  # else nobody reads them
-                    logs = _pythonify(logs)
+                    logs = pythonify(logs)
                 callbacks.on_test_batch_end(last, logs)
                 if self.stop_evaluating:
                     break
-        logs = self._metrics_result_or_logs(_pythonify(logs))
+        logs = self._metrics_result_or_logs(pythonify(logs))
         callbacks.on_test_end(logs)
         if return_dict:
             return logs
@@ -644,7 +462,7 @@ class Trainer:
         """Returns the model's outputs for `x`, batch by batch, concatenated (numpy)."""
         argument_checks.check_positive_integer(batch_size, "batch_size")
         argument_checks.check_positive_integer(steps, "steps")
-        verbose = _resolve_verbose(verbose)
+        verbose = loop_helpers.resolve_verbose(verbose)
         iterator = EpochIterator(
             x,
             batch_size=batch_size,
@@ -653,107 +471,28 @@ class Trainer:
             x_may_hold_y=False,
             steps_per_execution=self.steps_per_execution,
         )
-        callbacks = self._callback_list(
-            callbacks, verbose, 1, iterator.num_batches, add_history=False
+        callbacks = loop_helpers.callback_list(
+            self, callbacks, verbose, 1, iterator.num_batches, add_history=False
         )
         self.stop_predicting = False  # a callback sets it to end the prediction early
         callbacks.on_predict_begin()
         batches = []
         with no_grad():
-            for first, last, group in _groups(iterator, self.steps_per_execution):
+            for first, last, group in loop_helpers.groups(iterator, self.steps_per_execution):
                 callbacks.on_predict_batch_begin(first)
                 for batch in group:
                     outputs = self.predict_step(pack_x_y_sample_weight(*batch))
                     batches.append(map_structure(np.asarray, outputs))
                 # A group's callback sees its batches' outputs as one, as in Keras.
-                outputs = batches[-1] if len(group) == 1 else _concatenate(batches[-len(group) :])
+                outputs = (
+                    batches[-1]
+                    if len(group) == 1
+                    else loop_helpers.concatenate(batches[-len(group) :])
+                )
                 callbacks.on_predict_batch_end(last, {"outputs": outputs})
                 if self.stop_predicting:
                     break
         callbacks.on_predict_end()
         if not batches:
             raise ValueError("predict() received no data.")
-        return _concatenate(batches)
-
-    # -- single batches ---------------------------------------------------------------------
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on one batch; returns the loss and metrics of that batch alone
-        (the metrics are reset first, as in Keras 3)."""
-        self._assert_compiled("train_on_batch")
-        if class_weight is not None:
-            if sample_weight is not None:
-                raise ValueError("You cannot use `class_weight` and `sample_weight` together.")
-            sample_weight = data_adapters.class_weight_to_sample_weights(y, class_weight)
-        self.reset_metrics()
-        logs = _pythonify(self.train_step(pack_x_y_sample_weight(x, y, sample_weight)))
-        return logs if return_dict else self._flatten_metrics_in_order(logs)
-
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Evaluates one batch; returns the loss and metrics of that batch alone (the
-        metrics are reset first, as in Keras 3)."""
-        self._assert_compiled("test_on_batch")
-        self.reset_metrics()
-        with no_grad():
-            logs = _pythonify(self.test_step(pack_x_y_sample_weight(x, y, sample_weight)))
-        return logs if return_dict else self._flatten_metrics_in_order(logs)
-
-    def predict_on_batch(self, x):
-        """The model's outputs for one batch, as numpy arrays."""
-        with no_grad():
-            return map_structure(np.asarray, self.predict_step(pack_x_y_sample_weight(x)))
-
-
-def _pythonify(logs):
-    """Logs with float values and sorted keys; a dict value (such as the compiled metrics'
-    result in `{m.name: m.result() for m in self.metrics}`) is merged in, as Keras does."""
-    if not isinstance(logs, dict):
-        return logs
-    result = {}
-    for key, value in sorted(logs.items()):
-        if isinstance(value, dict):
-            result.update(_pythonify(value))
-        else:
-            result[key] = _to_float(value)
-    return result
-
-
-def _groups(iterator, size):
-    """`(first, last, batches)` for each run of `size` batches of an epoch, as Keras's
-    `steps_per_execution` groups them: `first` is the index of the first batch, `last` is
-    `first + size - 1` even when the epoch ends before (Keras reports that index too)."""
-    if size == 1:
-        for step, batch in iterator:
-            yield step, step, (batch,)
-        return
-    group, first = [], 0
-    for step, batch in iterator:
-        if not group:
-            first = step
-        group.append(batch)
-        if len(group) == size:
-            yield first, first + size - 1, group
-            group = []
-    if group:
-        yield first, first + size - 1, group
-
-
-def _should_validate(epoch, validation_freq):
-    if isinstance(validation_freq, int):
-        if validation_freq < 1:
-            raise ValueError(f"validation_freq must be >= 1, got {validation_freq}.")
-        return (epoch + 1) % validation_freq == 0
-    if isinstance(validation_freq, (list, tuple, set)):
-        return epoch + 1 in validation_freq
-    raise ValueError(
-        f"validation_freq must be an int or a list of epochs, got {validation_freq!r}."
-    )
-
-
-def _concatenate(batches):
-    first = batches[0]
-    if isinstance(first, dict):
-        return {key: _concatenate([b[key] for b in batches]) for key in first}
-    if isinstance(first, (list, tuple)):
-        items = [_concatenate([b[i] for b in batches]) for i in range(len(first))]
-        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
-    return np.concatenate(batches, axis=0)
+        return loop_helpers.concatenate(batches)

@@ -24,6 +24,10 @@ A timestep mask (Keras masking, `(batch, timesteps)` booleans) is a constructor 
 where a sample's timestep is masked, its states stay those of the previous step and its
 output is that previous state (zeros with `zero_output_for_mask`), as in Keras. The backward
 pass sends a masked step's gradient straight on to the previous states.
+
+The three also have a fast path for their most common calls (default activations, no
+dropout, float32; the GRU with reset_after=True): see `LSTMRecurrence`. Every other call
+takes the general loops described above.
 """
 
 import numpy as np
@@ -169,10 +173,60 @@ def _project_backward(h, weights, masks, gy, g_weights, want_h=True):
     return gh
 
 
+# -- reused memory for the fast paths ------------------------------------------------------
+# The fast paths' per-call arrays are megabytes; fresh ones come from the operating system
+# page by page, one page fault per 4 KB on first touch, which costs as much as a quarter of
+# a call. So the arrays a finished call no longer needs are kept for the next call of the
+# same shapes to write over: at most two of each shape, and all are forgotten when more
+# than 16 shapes are held (e.g. sequences of many lengths), so the memory kept stays of
+# the order of one call's. Only single list and dict operations touch `_spare` (each is
+# atomic in CPython), so threads, and a garbage collection that gives arrays back in the
+# middle of `_empty`, cannot corrupt it; no lock, so no deadlock either.
+_spare = {}  # shape -> float32 arrays free for reuse
+
+
+def _empty(shape):
+    """An uninitialised float32 array of `shape`: a spare one when there is one."""
+    try:
+        return _spare[shape].pop()
+    except (KeyError, IndexError):
+        return np.empty(shape, dtype=np.float32)
+
+
+def _give_back(*arrays):
+    """Makes `arrays` (which nothing may use any more) spare for later calls."""
+    if len(_spare) > 16:
+        _spare.clear()
+    for array in arrays:
+        spares = _spare.setdefault(array.shape, [])
+        if len(spares) < 2:
+            spares.append(array)
+
+
+class _Saved:
+    """Holds the arrays a call saves for its backward pass, and gives them back when the
+    call is dropped: after the (last) backward pass, or at once when nothing recorded it."""
+
+    def __init__(self, *arrays):
+        self.arrays = arrays
+
+    def __del__(self):
+        _give_back(*self.arrays)
+
+
+def _gate_order(units, blocks):
+    """Column indices putting the gate blocks of a `(.., k * units)` axis in the order
+    `blocks` (block numbers in Keras's order)."""
+    return np.concatenate([np.arange(b * units, (b + 1) * units) for b in blocks])
+
+
 class _Recurrence(Function):
     """Shared by the three recurrences: argument handling, the input projection, outputs."""
 
     n_states = 1
+    # Subclasses with a fast path (see `_fast_path_applies`) take it when this is True; the
+    # tests turn it off to compare the two paths.
+    fast_path = True
 
     def __init__(
         self,
@@ -199,6 +253,84 @@ class _Recurrence(Function):
             # Time-major `(timesteps, batch, 1)`, in processing order.
             keep = np.asarray(mask, dtype=bool).T[..., None]
             self.keep = np.ascontiguousarray(keep[::-1] if go_backwards else keep)
+
+    def _fast_path_applies(self, arrays):
+        """Whether this call can take the subclass's fast path: the default activations
+        (tanh, and sigmoid for the gates), no dropout, and float32 arrays (a timestep mask
+        is fine). Anything else takes the general path (whose loops handle every case)."""
+        return (
+            self.fast_path
+            and self.activation.kind == "tanh"
+            and self.recurrent_activation.kind == "sigmoid"
+            and self.input_masks is None
+            and self.recurrent_masks is None
+            and all(a.dtype == np.float32 for a in arrays)
+        )
+
+    # -- shared by the fast paths (layout: units by batch, see LSTMRecurrence) -----------
+    def _fast_mask(self):
+        """The timestep mask as `(steps, 1, batch)` float32 `(kept, masked)` (1 or 0), or
+        `(None, None)` without one."""
+        if self.keep is None:
+            return None, None
+        kept = self.keep.transpose(0, 2, 1).astype(np.float32)
+        return kept, 1 - kept
+
+    def _fast_stacked(self, x, h0, with_bias):
+        """`[h_{t-1}; x_t; 1]` per step, `(steps + 1, units + input_dim (+ 1), batch)`, with
+        h_0 and every x_t (in processing order) filled in; the loop writes h_1, h_2, ..."""
+        batch, steps, input_dim = x.shape
+        units = h0.shape[1]
+        stacked = _empty((steps + 1, units + input_dim + with_bias, batch))
+        xt = x.transpose(1, 2, 0)
+        stacked[:steps, units : units + input_dim] = xt[::-1] if self.go_backwards else xt
+        if with_bias:
+            stacked[:, -1] = 1
+        stacked[0, :units] = h0.T
+        self.stacked = stacked
+        return stacked
+
+    def _fast_outputs(self, units, *states):
+        """The layer's output from the stacked h_t, then the final states (given units by
+        batch), all batch-major."""
+        hs = self.stacked[1:, :units]
+        if self.zero_output_for_mask and self.keep is not None:
+            hs = hs * self._fast_mask()[0]  # masked steps output zeros
+        # Copies (np.array copies, always): the arrays behind them will be reused.
+        output = np.array(hs.transpose(2, 0, 1) if self.return_sequences else hs[-1].T, order="C")
+        return (output, *[np.array(state.T, order="C") for state in states])
+
+    def _fast_h_gradient(self, g_output, g_h):
+        """The final h's gradient, units by batch, and the output's per step (or None)."""
+        zero = self.zero_output_for_mask and self.keep is not None
+        if self.return_sequences:
+            g_seq = np.ascontiguousarray(g_output.transpose(1, 2, 0), dtype=np.float32)
+            if zero:
+                g_seq *= self._fast_mask()[0]
+            return np.array(g_h.T, dtype=np.float32, order="C"), g_seq
+        g_last = g_output.T * self._fast_mask()[0][-1] if zero else g_output.T
+        return np.array(g_h.T + g_last, dtype=np.float32, order="C"), None
+
+    def _fast_input_gradient(self, g_stacked, units):
+        """x's gradient (batch-major, in input order) from the steps' `[h; x]` gradients."""
+        g_xt = g_stacked[:, units:]
+        if self.go_backwards:
+            g_xt = g_xt[::-1]
+        return np.array(g_xt.transpose(2, 0, 1), order="C")  # a copy: g_stacked is reused
+
+    def _fast_weights_gradient(self, g_rows):
+        """The gradient of the stacked weights (rows by `[h; x; 1]`): the sum over steps of
+        `g_rows[t] @ stacked[t].T`, one product per step (the sum runs over time and batch,
+        which this layout cannot merge into one product). None when no weight needs one."""
+        if not any(self.needs_grad[1 : 4 if self.use_bias else 3]):
+            return None
+        stacked = self.stacked
+        g_weights = np.zeros((g_rows.shape[1], stacked.shape[1]), dtype=np.float32)
+        step_product = np.empty_like(g_weights)
+        for t in range(len(g_rows)):
+            np.matmul(g_rows[t], stacked[t].T, out=step_product)
+            g_weights += step_product
+        return g_weights
 
     def _split(self, arrays):
         x, kernel, recurrent_kernel, *rest = arrays
@@ -272,10 +404,20 @@ class _Recurrence(Function):
 
 
 class SimpleRNNRecurrence(_Recurrence):
-    """`h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`."""
+    """`h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`.
+
+    As for the LSTM, a fast path (`_fast_forward`, `_fast_backward`) takes the calls
+    `_fast_path_applies` accepts (tanh, no dropout, float32) over more than one step;
+    every other call takes the general path (a single step, as a cell's call, gains
+    nothing from the fast path's layout, and the general path is slightly quicker there).
+    The two agree to float32 rounding (tests/test_rnn_fast_path.py).
+    """
 
     def forward(self, *arrays):
         x, kernel, recurrent_kernel, bias, (h0,) = self._split(arrays)
+        self.fast = x.shape[1] > 1 and self._fast_path_applies(arrays)
+        if self.fast:
+            return self._fast_forward(x, kernel, recurrent_kernel, bias, h0)
         xw = self._project_inputs(x, kernel, bias)
         act = self.activation
         masks = self.recurrent_masks
@@ -291,6 +433,8 @@ class SimpleRNNRecurrence(_Recurrence):
         return self._outputs(hs, hs[-1])
 
     def backward(self, g_output, g_h):
+        if self.fast:
+            return self._fast_backward(g_output, g_h)
         hs, h0, pre, recurrent_kernel = self.hs, self.h0, self.pre, self.recurrent_kernel
         g_seq = self._sequence_gradient(g_output)
         last = self.return_sequences
@@ -313,6 +457,68 @@ class SimpleRNNRecurrence(_Recurrence):
         g_bias = g_xw.sum(axis=(0, 1)) if self.use_bias else None
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_carry])
 
+    # -- the fast path: tanh, no dropout, float32 (laid out as LSTMRecurrence's) ---------
+    # Each step is its product, written straight into h_t's rows of the next step's
+    # `[h; x; 1]`, and one tanh there.
+
+    def _fast_forward(self, x, kernel, recurrent_kernel, bias, h0):
+        units, input_dim = recurrent_kernel.shape[0], x.shape[2]
+        weights = np.empty((units, units + input_dim + (bias is not None)), np.float32)
+        weights[:, :units] = recurrent_kernel.T
+        weights[:, units : units + input_dim] = kernel.T
+        if bias is not None:
+            weights[:, -1] = bias
+        self.back_weights = np.ascontiguousarray(weights[:, : units + input_dim].T)
+        stacked = self._fast_stacked(x, h0, bias is not None)
+        masked = None if self.keep is None else ~self.keep.transpose(0, 2, 1)
+        for t in range(len(stacked) - 1):
+            h = stacked[t + 1, :units]
+            np.matmul(weights, stacked[t], out=h)
+            np.tanh(h, out=h)
+            if masked is not None:  # a masked sample keeps its state
+                np.copyto(h, stacked[t, :units], where=masked[t])
+        self.saved = _Saved(stacked)
+        return self._fast_outputs(units, stacked[-1, :units])
+
+    def _fast_backward(self, g_output, g_h):
+        stacked, needs = self.stacked, self.needs_grad
+        steps, batch = len(stacked) - 1, stacked.shape[2]
+        units = self.back_weights.shape[1]
+        input_dim = self.back_weights.shape[0] - units
+        gh, g_seq = self._fast_h_gradient(g_output, g_h)
+        back_weights = self.back_weights if needs[0] else self.back_weights[:units]
+        g_stacked = _empty((steps, back_weights.shape[0], batch))
+        g_pre = _empty((steps, units, batch))  # of each step's pre-activation
+        gh_sum = np.empty((units, batch), dtype=np.float32)
+        kept, masked = self._fast_mask()
+        if kept is not None:
+            gh_kept, gh_skip = (np.empty((units, batch), np.float32) for _ in range(2))
+        for t in range(steps - 1, -1, -1):
+            if g_seq is not None:
+                gh = np.add(gh, g_seq[t], out=gh_sum)
+            if kept is not None:  # a masked step's gradient goes straight to h_{t-1}
+                np.multiply(gh, masked[t], out=gh_skip)
+                gh = np.multiply(gh, kept[t], out=gh_kept)
+            g = g_pre[t]
+            h = stacked[t + 1, :units]
+            np.multiply(h, h, out=g)  # tanh' = 1 - h^2
+            np.subtract(1, g, out=g)
+            g *= gh
+            np.matmul(back_weights, g, out=g_stacked[t])
+            gh = g_stacked[t, :units]
+            if kept is not None:
+                gh += gh_skip
+        g_kernel = g_recurrent = g_bias = None
+        g_weights = self._fast_weights_gradient(g_pre)
+        if g_weights is not None:  # back to Keras's layout
+            g_recurrent = np.ascontiguousarray(g_weights[:, :units].T)
+            g_kernel = np.ascontiguousarray(g_weights[:, units : units + input_dim].T)
+            g_bias = g_weights[:, -1].copy() if self.use_bias else None
+        g_x = self._fast_input_gradient(g_stacked, units) if needs[0] else None
+        g_states = [gh.T.copy()]
+        _give_back(g_stacked, g_pre)
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, g_states)
+
 
 class LSTMRecurrence(_Recurrence):
     """The LSTM: gates `i, f, o = recurrent_activation(...)`, candidate
@@ -320,16 +526,30 @@ class LSTMRecurrence(_Recurrence):
     `h_t = o * activation(c_t)`; each gate's pre-activation is its block of
     `x_t @ kernel + h_{t-1} @ recurrent_kernel + bias`.
 
-    The loops are written for speed (this is the hot path of every LSTM): the gates are
-    activated in place in the input projection's buffer, every step writes into
-    preallocated arrays, and the backward pass stores each step's pre-activation gradient
-    so that the recurrent kernel's gradient is one matrix product over all timesteps.
+    Two paths compute the same thing. The fast path (`_fast_forward`, `_fast_backward`)
+    assumes the default activations (tanh, sigmoid gates), no dropout, and float32
+    inputs, weights and states; `_fast_path_applies` checks exactly that on every call,
+    and any other call takes the general path, whose loops handle every activation,
+    dropout mask and dtype. The fast path also covers timestep masks (with
+    `zero_output_for_mask`), `return_sequences`, `go_backwards`, initial states and
+    `use_bias=False`. Its numbers agree with the general path's to float32 rounding
+    (sigmoid is computed through tanh, and sums run in another order), which
+    tests/test_rnn_fast_path.py checks; it is as close to a float64 computation as the
+    general path is.
+
+    The general loops are written for speed too: the gates are activated in place in the
+    input projection's buffer, every step writes into preallocated arrays, and the
+    backward pass stores each step's pre-activation gradient so that the recurrent
+    kernel's gradient is one matrix product over all timesteps.
     """
 
     n_states = 2
 
     def forward(self, *arrays):
         x, kernel, recurrent_kernel, bias, (h0, c0) = self._split(arrays)
+        self.fast = self._fast_path_applies(arrays)
+        if self.fast:
+            return self._fast_forward(x, kernel, recurrent_kernel, bias, h0, c0)
         gates = self._project_inputs(x, kernel, bias)  # activated in place below
         units = recurrent_kernel.shape[0]
         act, rec_act, masks = self.activation, self.recurrent_activation, self.recurrent_masks
@@ -375,6 +595,8 @@ class LSTMRecurrence(_Recurrence):
         return self._outputs(hs, hs[-1], cs[-1])
 
     def backward(self, g_output, g_h, g_c):
+        if self.fast:
+            return self._fast_backward(g_output, g_h, g_c)
         gates, cs, tanh_cs, hs_all, pre = self.gates, self.cs, self.tanh_cs, self.hs_all, self.pre
         recurrent_kernel = self.recurrent_kernel
         units = recurrent_kernel.shape[0]
@@ -429,6 +651,131 @@ class LSTMRecurrence(_Recurrence):
         g_bias = g_xw.sum(axis=(0, 1)) if self.use_bias else None
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [gh_carry, gc])
 
+    # -- the fast path: default activations, no dropout, float32 --------------------------
+    #
+    # Every step is one matrix product and a handful of numpy calls on contiguous arrays:
+    # - the layout is transposed, units (and gates) by batch: each gate's block of a step is
+    #   then a contiguous `(units, batch)` array (a column block of `(batch, 4 * units)` is
+    #   strided, and numpy calls on it cost several times more);
+    # - the step's product also takes the input and the bias: `[h_{t-1}; x_t; 1]` is stacked
+    #   per step, so `weights @ stacked[t]` is the whole pre-activation;
+    # - one `tanh` activates all four gates: sigmoid(a) = 0.5 + 0.5 * tanh(a / 2), with the
+    #   halving folded into the i, f, o rows of the weights (exact: a power of two);
+    # - each step keeps one block `blocks[t]` of rows `i, f, o, c (the candidate g),
+    #   c_{t-1}, tanh(c_t)`: the sigmoid gates are one contiguous block, and so are the
+    #   factors their gradients take (g, c_{t-1}, tanh(c_t)), one numpy call each.
+
+    def _fast_forward(self, x, kernel, recurrent_kernel, bias, h0, c0):
+        batch, steps, input_dim = x.shape
+        units = recurrent_kernel.shape[0]
+        order = _gate_order(units, (0, 1, 3, 2))  # Keras's i, f, c, o -> i, f, o, c
+        width = units + input_dim + (bias is not None)
+        weights = np.empty((4 * units, width), dtype=np.float32)
+        weights[:, :units] = recurrent_kernel[:, order].T
+        weights[:, units : units + input_dim] = kernel[:, order].T
+        if bias is not None:
+            weights[:, -1] = bias[order]
+        # The unscaled transpose carries the gradients back to h_{t-1} and x_t.
+        self.back_weights = np.ascontiguousarray(weights[:, : units + input_dim].T)
+        weights[: 3 * units] *= 0.5
+        stacked = self._fast_stacked(x, h0, bias is not None)
+        # Block t: i, f, o, g, c_{t-1}, tanh(c_t); the last block holds only c_T.
+        blocks = _empty((steps + 1, 6 * units, batch))
+        blocks[0, 4 * units : 5 * units] = c0.T
+        products = np.empty((2 * units, batch), dtype=np.float32)  # i * g, f * c_{t-1}
+        masked = None if self.keep is None else ~self.keep.transpose(0, 2, 1)
+        for t in range(steps):
+            block = blocks[t]
+            gate = block[: 4 * units]
+            np.matmul(weights, stacked[t], out=gate)
+            np.tanh(gate, out=gate)
+            sigmoids = block[: 3 * units]
+            sigmoids *= 0.5
+            sigmoids += 0.5
+            c = blocks[t + 1, 4 * units : 5 * units]
+            # Rows i, f times rows g, c_{t-1}: both products of the carry in one call.
+            np.multiply(block[: 2 * units], block[3 * units : 5 * units], out=products)
+            np.add(products[units:], products[:units], out=c)
+            tanh_c = block[5 * units :]
+            np.tanh(c, out=tanh_c)
+            np.multiply(block[2 * units : 3 * units], tanh_c, out=stacked[t + 1, :units])
+            if masked is not None:  # a masked sample keeps its states
+                np.copyto(c, block[4 * units : 5 * units], where=masked[t])
+                np.copyto(stacked[t + 1, :units], stacked[t, :units], where=masked[t])
+        self.order, self.blocks, self.saved = order, blocks, _Saved(stacked, blocks)
+        return self._fast_outputs(
+            units, stacked[steps, :units], blocks[steps, 4 * units : 5 * units]
+        )
+
+    def _fast_backward(self, g_output, g_h, g_c):
+        stacked, blocks = self.stacked, self.blocks
+        steps, batch = len(blocks) - 1, blocks.shape[2]
+        units = blocks.shape[1] // 6
+        input_dim = self.back_weights.shape[0] - units
+        needs = self.needs_grad
+        gh, g_seq = self._fast_h_gradient(g_output, g_h)
+        gc = np.array(g_c.T, dtype=np.float32, order="C")  # updated in place
+        # Each step's product gives the gradients of h_{t-1} and (when wanted) of x_t.
+        back_weights = self.back_weights if needs[0] else self.back_weights[:units]
+        g_stacked = _empty((steps, back_weights.shape[0], batch))
+        # The pre-activations' gradients, in the order i, f, o, c.
+        g_gates = _empty((steps, 4 * units, batch))
+        gh_sum = np.empty((units, batch), dtype=np.float32)
+        product = np.empty((units, batch), dtype=np.float32)
+        kept, masked = self._fast_mask()
+        if kept is not None:
+            gh_kept, gh_skip, gc_skip = (np.empty((units, batch), np.float32) for _ in range(3))
+        for t in range(steps - 1, -1, -1):
+            if g_seq is not None:
+                gh = np.add(gh, g_seq[t], out=gh_sum)
+            if kept is not None:  # a masked step's gradients go straight to the previous states
+                np.multiply(gh, masked[t], out=gh_skip)
+                gh = np.multiply(gh, kept[t], out=gh_kept)
+                np.multiply(gc, masked[t], out=gc_skip)
+                gc *= kept[t]
+            block = blocks[t]
+            # c_t's gradient gains gh * o * (1 - tanh(c_t)^2), which is gh * (o - h_t * tanh(c_t)).
+            np.multiply(stacked[t + 1, :units], block[5 * units :], out=product)
+            np.subtract(block[2 * units : 3 * units], product, out=product)
+            product *= gh
+            gc += product
+            g_gate = g_gates[t]
+            # i, f, o: s * (1 - s) times g, c_{t-1}, tanh(c_t), then gc, gc, gh.
+            g_sigmoids = g_gate[: 3 * units]
+            np.subtract(1, block[: 3 * units], out=g_sigmoids)
+            g_sigmoids *= block[: 3 * units]
+            g_sigmoids *= block[3 * units :]
+            g_if = g_gate[: 2 * units].reshape(2, units, batch)
+            g_if *= gc
+            g_gate[2 * units : 3 * units] *= gh
+            # g: (1 - g^2) * i * gc.
+            g_g = g_gate[3 * units :]
+            np.multiply(block[3 * units : 4 * units], block[3 * units : 4 * units], out=g_g)
+            np.subtract(1, g_g, out=g_g)
+            g_g *= block[:units]
+            g_g *= gc
+            gc *= block[units : 2 * units]
+            np.matmul(back_weights, g_gate, out=g_stacked[t])
+            gh = g_stacked[t, :units]
+            if kept is not None:
+                gh += gh_skip
+                gc += gc_skip
+        g_kernel = g_recurrent = g_bias = None
+        g_weights = self._fast_weights_gradient(g_gates)
+        if g_weights is not None:  # back to Keras's layout and gate order
+            order = self.order
+            g_recurrent = np.empty((units, 4 * units), dtype=np.float32)
+            g_recurrent[:, order] = g_weights[:, :units].T
+            g_kernel = np.empty((input_dim, 4 * units), dtype=np.float32)
+            g_kernel[:, order] = g_weights[:, units : units + input_dim].T
+            if self.use_bias:
+                g_bias = np.empty(4 * units, dtype=np.float32)
+                g_bias[order] = g_weights[:, -1]
+        g_x = self._fast_input_gradient(g_stacked, units) if needs[0] else None
+        g_states = [gh.T.copy(), gc.T.copy()]
+        _give_back(g_stacked, g_gates)
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, g_states)
+
 
 class GRURecurrence(_Recurrence):
     """The GRU: gates `z, r = recurrent_activation(...)`, candidate `hh`, and
@@ -439,6 +786,11 @@ class GRURecurrence(_Recurrence):
     recurrent projection: `hh = activation(xw_h + r * (h_{t-1} @ recurrent_kernel_h + b_h))`.
     With `reset_after=False` the bias is `(3 * units,)` and the reset gate multiplies the
     state before its product: `hh = activation(xw_h + (r * h_{t-1}) @ recurrent_kernel_h)`.
+
+    As for the LSTM, a fast path (`_fast_forward`, `_fast_backward`) takes the calls
+    `_fast_path_applies` accepts (default activations, no dropout, float32) that also
+    have `reset_after=True`; every other call takes the general path.
+    The two agree to float32 rounding (tests/test_rnn_fast_path.py).
     """
 
     def __init__(self, *args, reset_after=True, **kwargs):
@@ -447,6 +799,9 @@ class GRURecurrence(_Recurrence):
 
     def forward(self, *arrays):
         x, kernel, recurrent_kernel, bias, (h0,) = self._split(arrays)
+        self.fast = self.reset_after and self._fast_path_applies(arrays)
+        if self.fast:
+            return self._fast_forward(x, kernel, recurrent_kernel, bias, h0)
         reset_after = self.reset_after
         input_bias = recurrent_bias = None
         if bias is not None:
@@ -494,6 +849,8 @@ class GRURecurrence(_Recurrence):
         return self._outputs(hs, hs[-1])
 
     def backward(self, g_output, g_h):
+        if self.fast:
+            return self._fast_backward(g_output, g_h)
         zr, hh, hs, inner_h = self.zr, self.hh, self.hs, self.inner_h
         pre_zr, pre_h = self.pre_zr, self.pre_h
         recurrent_kernel = self.recurrent_kernel
@@ -551,3 +908,121 @@ class GRURecurrence(_Recurrence):
             g_input_bias = g_xw.sum(axis=(0, 1))
             g_bias = np.stack([g_input_bias, g_recurrent_bias]) if reset_after else g_input_bias
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, [g_carry])
+
+    # -- the fast path: reset_after=True, default activations, no dropout, float32 -------
+    #
+    # Laid out as LSTMRecurrence's fast path (units by batch, `[h_{t-1}; x_t; 1]` stacked
+    # per step, sigmoid through tanh with the halving in the weights). One product per
+    # step gives four row blocks: z and r (input and recurrent terms and both biases
+    # summed), the candidate's input term `xw_h + b_in_h`, and its recurrent term
+    # `h_{t-1} @ recurrent_kernel_h + b_rec_h` (the two candidate blocks have zeros where
+    # the other's weights would be: the reset gate multiplies only the recurrent term).
+    # Block t keeps rows z, r, hh (the candidate), and the recurrent term.
+
+    def _fast_forward(self, x, kernel, recurrent_kernel, bias, h0):
+        batch, steps, input_dim = x.shape
+        units = recurrent_kernel.shape[0]
+        zr, candidate = slice(0, 2 * units), slice(2 * units, 3 * units)
+        columns = slice(units, units + input_dim)
+        weights = np.zeros((4 * units, units + input_dim + (bias is not None)), np.float32)
+        weights[: 2 * units, :units] = recurrent_kernel[:, zr].T
+        weights[: 2 * units, columns] = kernel[:, zr].T
+        weights[2 * units : 3 * units, columns] = kernel[:, candidate].T
+        weights[3 * units :, :units] = recurrent_kernel[:, candidate].T
+        if bias is not None:
+            weights[: 2 * units, -1] = bias[0, zr] + bias[1, zr]
+            weights[2 * units : 3 * units, -1] = bias[0, candidate]
+            weights[3 * units :, -1] = bias[1, candidate]
+        # The unscaled transpose carries the gradients back to h_{t-1} and x_t.
+        self.back_weights = np.ascontiguousarray(weights[:, : units + input_dim].T)
+        weights[: 2 * units] *= 0.5
+        stacked = self._fast_stacked(x, h0, bias is not None)
+        blocks = _empty((steps, 4 * units, batch))
+        difference = np.empty((units, batch), dtype=np.float32)
+        masked = None if self.keep is None else ~self.keep.transpose(0, 2, 1)
+        for t in range(steps):
+            block = blocks[t]
+            np.matmul(weights, stacked[t], out=block)
+            gates = block[: 2 * units]
+            np.tanh(gates, out=gates)
+            gates *= 0.5
+            gates += 0.5
+            hh = block[2 * units : 3 * units]  # the candidate's input term, then hh itself
+            np.multiply(block[units : 2 * units], block[3 * units :], out=difference)
+            hh += difference
+            np.tanh(hh, out=hh)
+            # h_t = z * h_{t-1} + (1 - z) * hh = hh + z * (h_{t-1} - hh)
+            np.subtract(stacked[t, :units], hh, out=difference)
+            difference *= block[:units]
+            np.add(hh, difference, out=stacked[t + 1, :units])
+            if masked is not None:  # a masked sample keeps its state
+                np.copyto(stacked[t + 1, :units], stacked[t, :units], where=masked[t])
+        self.blocks, self.saved = blocks, _Saved(stacked, blocks)
+        return self._fast_outputs(units, stacked[steps, :units])
+
+    def _fast_backward(self, g_output, g_h):
+        stacked, blocks = self.stacked, self.blocks
+        steps, four_units, batch = blocks.shape
+        units = four_units // 4
+        input_dim = self.back_weights.shape[0] - units
+        needs = self.needs_grad
+        gh, g_seq = self._fast_h_gradient(g_output, g_h)
+        back_weights = self.back_weights if needs[0] else self.back_weights[:units]
+        g_stacked = _empty((steps, back_weights.shape[0], batch))
+        g_blocks = _empty(blocks.shape)  # of z's and r's pre-activations, then as blocks
+        gh_sum = np.empty((units, batch), dtype=np.float32)
+        g_direct = np.empty((units, batch), dtype=np.float32)  # gh * z, straight to h_{t-1}
+        product = np.empty((units, batch), dtype=np.float32)
+        sigmoid_slope = np.empty((2 * units, batch), dtype=np.float32)
+        kept, masked = self._fast_mask()
+        if kept is not None:
+            gh_kept, gh_skip = (np.empty((units, batch), np.float32) for _ in range(2))
+        for t in range(steps - 1, -1, -1):
+            if g_seq is not None:
+                gh = np.add(gh, g_seq[t], out=gh_sum)
+            if kept is not None:  # a masked step's gradient goes straight to h_{t-1}
+                np.multiply(gh, masked[t], out=gh_skip)
+                gh = np.multiply(gh, kept[t], out=gh_kept)
+            block, g_block = blocks[t], g_blocks[t]
+            z, r = block[:units], block[units : 2 * units]
+            hh, recurrent_h = block[2 * units : 3 * units], block[3 * units :]
+            np.multiply(gh, z, out=g_direct)
+            # The candidate's pre-activation: gh * (1 - z) * (1 - hh^2).
+            g_candidate = g_block[2 * units : 3 * units]
+            np.subtract(gh, g_direct, out=g_candidate)
+            np.multiply(hh, hh, out=product)
+            np.subtract(1, product, out=product)
+            g_candidate *= product
+            np.multiply(g_candidate, r, out=g_block[3 * units :])
+            np.multiply(g_candidate, recurrent_h, out=g_block[units : 2 * units])
+            np.subtract(stacked[t, :units], hh, out=g_block[:units])
+            g_block[:units] *= gh
+            g_gates = g_block[: 2 * units]  # times the sigmoid's slope s * (1 - s)
+            np.subtract(1, block[: 2 * units], out=sigmoid_slope)
+            sigmoid_slope *= block[: 2 * units]
+            g_gates *= sigmoid_slope
+            g_step = g_stacked[t]
+            np.matmul(back_weights, g_block, out=g_step)
+            gh = g_step[:units]
+            gh += g_direct
+            if kept is not None:
+                gh += gh_skip
+        g_kernel = g_recurrent = g_bias = None
+        g_weights = self._fast_weights_gradient(g_blocks)
+        if g_weights is not None:  # back to Keras's layout
+            columns = slice(units, units + input_dim)
+            g_recurrent = np.empty((units, 3 * units), dtype=np.float32)
+            g_recurrent[:, : 2 * units] = g_weights[: 2 * units, :units].T
+            g_recurrent[:, 2 * units :] = g_weights[3 * units :, :units].T
+            g_kernel = np.empty((input_dim, 3 * units), dtype=np.float32)
+            g_kernel[:, : 2 * units] = g_weights[: 2 * units, columns].T
+            g_kernel[:, 2 * units :] = g_weights[2 * units : 3 * units, columns].T
+            if self.use_bias:
+                g_bias = np.empty((2, 3 * units), dtype=np.float32)
+                g_bias[:, : 2 * units] = g_weights[: 2 * units, -1]
+                g_bias[0, 2 * units :] = g_weights[2 * units : 3 * units, -1]
+                g_bias[1, 2 * units :] = g_weights[3 * units :, -1]
+        g_x = self._fast_input_gradient(g_stacked, units) if needs[0] else None
+        g_states = [gh.T.copy()]
+        _give_back(g_stacked, g_blocks)
+        return self._gradients(g_x, g_kernel, g_recurrent, g_bias, g_states)

@@ -1,0 +1,160 @@
+"""The part of a layer that makes it an operation of a symbolic graph (Keras's `Operation`).
+
+Called on symbolic tensors (from `keras.Input`), a layer computes nothing: `Layer.__call__`
+hands the call to `_symbolic_call` here, which builds the layer, finds the outputs' shapes
+and dtypes (`compute_output_spec`) and records a graph `Node` (see `ops/symbolic.py`). The
+first node recorded gives the layer its `input`, `output` and their shapes.
+
+`Layer` inherits `Operation`; it is not used on its own.
+"""
+
+import contextlib
+
+import numpy as np
+
+from minikeras import random
+from minikeras.autodiff.tensor import creation_logs
+from minikeras.layers.call_arguments import _call_signature_flags
+from minikeras.layers.input_spec import assert_input_compatibility
+from minikeras.layers.mask_propagation import _call_masks, _set_output_masks
+from minikeras.ops import symbolic as _symbolic
+from minikeras.ops.symbolic import KerasTensor, Node, map_structure, symbolic_call
+from minikeras.tree import flatten
+
+
+def shapes_of(structure):
+    """The shapes (tuples) of the tensors or arrays in a structure, in the same structure."""
+    return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, structure)
+
+
+def _specs_from_shapes(shapes, dtype):
+    if isinstance(shapes, tuple) and all(d is None or isinstance(d, int) for d in shapes):
+        return KerasTensor(shapes, dtype=dtype)
+    if isinstance(shapes, dict):
+        return {k: _specs_from_shapes(v, dtype) for k, v in shapes.items()}
+    if isinstance(shapes, (list, tuple)):
+        return type(shapes)(_specs_from_shapes(s, dtype) for s in shapes)
+    return KerasTensor(tuple(shapes), dtype=dtype)
+
+
+def _symbolic_call(layer, args, kwargs):
+    """`layer(*args, **kwargs)` on symbolic arguments: builds the layer, records the node
+    and returns the symbolic outputs (with their masks)."""
+    kwargs = dict(kwargs)
+    layer._maybe_build(args, kwargs)
+    if layer.input_spec is not None and args:
+        assert_input_compatibility(layer.input_spec, args[0], layer.name)
+    # A call that takes a mask gets its input's mask when its output shapes are found,
+    # but the node does not record it: a model's run finds it again on the values.
+    call_kwargs = dict(kwargs)
+    previous_mask = _call_masks(layer, args, call_kwargs, _call_signature_flags(type(layer))[1])
+    outputs = symbolic_call(layer, args, call_kwargs)
+    if len(call_kwargs) != len(kwargs) and flatten(outputs):
+        node = flatten(outputs)[0].node
+        node.kwargs = kwargs
+        node.inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+    if previous_mask is not None or layer._makes_masks():
+        # compute_mask runs ops on symbolic tensors: they must record, also while a
+        # Sequential builds its graph inside an eager call.
+        context = _symbolic.call_context
+        depth = context.eager_depth
+        context.eager_depth = 0
+        try:
+            _set_output_masks(layer, args[0] if args else None, outputs, previous_mask)
+        finally:
+            context.eager_depth = depth
+    node = flatten(outputs)[0].node if flatten(outputs) else Node(layer, args, kwargs, outputs)
+    layer._inbound_nodes.append(node)
+    return outputs
+
+
+class Operation:
+    """Output specs and shapes of a layer, and the graph history of its symbolic calls."""
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Symbolic outputs for symbolic inputs.
+
+        Uses `compute_output_shape` when the subclass defines it; otherwise runs the layer
+        on small arrays (see `ops.symbolic`) and undoes that run's side effects (added
+        losses, metric updates).
+        """
+        if type(self).compute_output_shape is not Operation.compute_output_shape:
+            first = args[0] if args else next(iter(kwargs.values()))
+            shapes = self.compute_output_shape(shapes_of(first))
+            return _specs_from_shapes(shapes, self._dtype)
+        from minikeras.ops.symbolic import compute_output_spec
+
+        class _Probe:
+            def __init__(self, layer):
+                self.layer = layer
+
+            def __call__(self, *a, **k):
+                return self.layer(*a, **k)
+
+        try:
+            with self._writes_undone():
+                specs = compute_output_spec(_Probe(self), args, kwargs)
+        finally:
+            for layer in self._flatten_layers():
+                layer._losses.clear()
+            for metric in self.metrics:
+                metric.reset_state()
+        return specs
+
+    @contextlib.contextmanager
+    def _writes_undone(self):
+        """Puts back, on leaving, every variable value written inside the block.
+
+        Keras traces symbolic calls, which assign nothing: what a probe run writes (a
+        counter, moving statistics, a seed generator's state) into this layer's variables,
+        its layers' seed generators, the global seed generator, or variables created inside
+        the block (sublayers built by the probe) is undone; new variables end with their
+        initial values.
+        """
+        existing = list(self.variables)
+        for layer in self._flatten_layers():
+            for value in vars(layer).values():
+                if isinstance(value, random.SeedGenerator):
+                    existing.append(value.state)
+        if random._global_generator is not None:
+            existing.append(random._global_generator.state)
+        saved = [(variable, variable.data.copy()) for variable in existing]
+        created = {}
+        creation_logs.append(created)
+        try:
+            yield
+        finally:
+            creation_logs.pop()  # `created`: the blocks nest
+            for variable, value in saved + list(created.values()):
+                np.copyto(variable.data, value)
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for `input_shape`; by default found by running the layer."""
+        spec = self.compute_output_spec(KerasTensor(input_shape, dtype=self._dtype))
+        return map_structure(lambda t: tuple(t.shape), spec)
+
+    # -- symbolic history -------------------------------------------------------------------
+    def _first_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f'Layer "{self.name}" has never been called on a symbolic input, so it has no '
+                f"defined {what}."
+            )
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        node = self._first_node("input")
+        return node.args[0] if node.args else node.outputs
+
+    @property
+    def output(self):
+        return self._first_node("output").outputs
+
+    @property
+    def input_shape(self):
+        return shapes_of(self.input)
+
+    @property
+    def output_shape(self):
+        return shapes_of(self.output)
