@@ -7,7 +7,10 @@ both the input and the kernel.
 
 Run: python benchmarks/bench_conv_ops.py
 Prints the best time per step of each, `ratio = minikeras / numpy`, and PyTorch's time when
-torch is installed.
+torch is installed. It also prints the "matrix-product floor": the three BLAS products any
+im2col formulation needs (forward, kernel gradient, input gradient), timed alone on ready
+operands, with no window copies or scatters. No numpy convolution of this shape built from
+im2col can run faster than that floor on this machine.
 """
 
 import numpy as np
@@ -55,6 +58,13 @@ def numpy_step(x, kernel, projection):
     return grad_x, grad_kernel
 
 
+def matrix_products(cols, kernel2d, gy):
+    """The forward, kernel-gradient and input-gradient products of an im2col convolution."""
+    cols @ kernel2d
+    cols.T @ gy
+    gy @ kernel2d.T
+
+
 def torch_step(torch, x, kernel, projection):
     x = x.detach().requires_grad_(True)
     kernel = kernel.detach().requires_grad_(True)
@@ -89,6 +99,10 @@ def main():
     print(f"  minikeras : {fmt(mk)}")
     print(f"  numpy     : {fmt(ref)}")
     print(f"  ratio = minikeras / numpy = {mk / ref:.2f}")
+    cols = rng.standard_normal((BATCH * SIZE * SIZE, KERNEL * KERNEL * CHANNELS)).astype(np.float32)
+    gy = projection.reshape(-1, FILTERS)
+    (floor,) = compare(lambda: matrix_products(cols, kernel.reshape(-1, FILTERS), gy), repeat=7)
+    print(f"  matrix-product floor of im2col: {fmt(floor)}")
 
     try:
         import torch
@@ -100,6 +114,7 @@ def main():
     tp_t = torch.from_numpy(np.ascontiguousarray(projection.transpose(0, 3, 1, 2)))
     (torch_time,) = compare(lambda: torch_step(torch, tx_t, tk_t, tp_t), repeat=7)
     print(f"  torch     : {fmt(torch_time)} ({torch.get_num_threads()} threads, NCHW)")
+    print(f"  floor / torch = {floor / torch_time:.2f}")
     return [("conv2d op forward+backward", mk, ref, torch_time)]
 
 
