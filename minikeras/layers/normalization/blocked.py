@@ -1,0 +1,126 @@
+"""Batch normalisation of channels-last data, one cache-sized block of rows at a time.
+
+This is the fast path behind `Normalize` (fused.py) for batch normalisation with the
+channels last: read `Normalize.forward` and `Normalize._grouped_backward` first, they
+compute the same numbers on whole arrays.
+
+Why blocks. A 128x32x32x32 float32 batch is 16 MB: every numpy call over all of it is one
+trip to memory, and the plain formulas take about ten such trips per training step. Here
+each function walks the rows in blocks of `BLOCK_VALUES` values (256 KB in float32), so the
+few numpy calls made on one block find it in the core's L2 cache: the statistics cost one
+read of `x`, the output one read and one write, the gradient sums one read of `x` and `gy`,
+and the input gradient one more read of both and one write, as in a compiled kernel.
+Per-channel sums of a block go through BLAS (`ones @ block`) or `einsum`, which read the
+block once.
+
+Contract.
+- Assumes `rows` (and `gy_rows`) are C-contiguous matrices whose columns repeat the
+  channels, column `j` holding channel `j % channels` (`Normalize._rows` makes them; any
+  number of whole pixels per row), of one float dtype; per-channel vectors are given
+  tiled to the row width (`tile`).
+- Checks nothing itself: `Normalize` takes this path only when `_rows` accepts the
+  arrays (statistics over every axis but the last, contiguous arrays) and gamma and beta
+  are one value per channel, and it makes `gy` contiguous before calling in.
+- Falls back: nothing here; every other layout uses `Normalize`'s whole-array formulas.
+
+Numbers. The variance is the mean of squared deviations from the mean (as `jnp.var`
+computes it in Keras's `moments`), never `E[x^2] - mean^2`: each block is centred on its
+own column means, and the blocks' sums of squares are combined with the parallel
+variance formula (Chan, Golub and LeVeque), `M2 = sum_b M2_b + sum_b n_b (mean_b -
+mean)^2`. The output is `x * a + b` with `a = gamma * inv` and `b = beta - mean * a`,
+the order of operations of Keras's `batch_normalization`. Sums are added in another order
+than the whole-array path, so the results agree with it to float32 rounding.
+"""
+
+import numpy as np
+
+# Values per block: a block of `x`, one of `gy`, one of the result and one scratch block
+# (4 x 256 KB in float32) fit in a core's 2 MB L2 cache together.
+BLOCK_VALUES = 1 << 16
+
+
+def blocks(rows):
+    """Slices of consecutive rows of `rows`, each about `BLOCK_VALUES` values."""
+    step = max(1, BLOCK_VALUES // max(rows.shape[1], 1))
+    return [slice(start, start + step) for start in range(0, rows.shape[0], step)]
+
+
+def tile(vector, rows):
+    """A per-channel `vector` repeated along one row of `rows`."""
+    row = np.empty(rows.shape[1], rows.dtype)
+    row.reshape(-1, vector.size)[...] = vector.reshape(-1)
+    return row
+
+
+def per_channel(columns, channels):
+    """Adds up the columns that hold the same channel: `(..., width)` to `(..., channels)`."""
+    return columns.reshape(*columns.shape[:-1], -1, channels).sum(axis=-2)
+
+
+def moments(rows, channels):
+    """Per-channel mean and biased variance of `rows`, one read of it.
+
+    Returns:
+        `(mean, variance)`, each of shape `(channels,)` in `rows`'s dtype.
+    """
+    parts = blocks(rows)
+    width = rows.shape[1]
+    step = parts[0].stop
+    ones = np.ones(min(step, rows.shape[0]), rows.dtype)
+    scratch = np.empty((len(ones), width), rows.dtype)
+    sums = np.empty((len(parts), width), rows.dtype)
+    squares = np.empty_like(sums)
+    counts = np.empty((len(parts), 1), rows.dtype)
+    for i, part in enumerate(parts):
+        block = rows[part]
+        n = block.shape[0]
+        np.dot(ones[:n], block, out=sums[i])
+        centered = np.subtract(block, sums[i] / n, out=scratch[:n])
+        np.einsum("ij,ij->j", centered, centered, out=squares[i])
+        counts[i] = n
+    count = rows.shape[0] * (width // channels)
+    mean = per_channel(sums.sum(axis=0), channels) / count
+    spread = sums / counts - tile(mean, rows)
+    spread *= spread
+    spread *= counts
+    squares = squares.sum(axis=0) + spread.sum(axis=0)
+    return mean, per_channel(squares, channels) / count
+
+
+def scale_and_shift(rows, scale, shift, out):
+    """`out = rows * scale + shift` for tiled per-channel `scale` and `shift`."""
+    for part in blocks(rows):
+        np.multiply(rows[part], scale, out=out[part])
+        np.add(out[part], shift, out=out[part])
+    return out
+
+
+def gradient_sums(rows, gy_rows, mean, channels):
+    """Per-channel `sum(gy)` and `sum(gy * (x - mean))`, one read of `rows` and `gy_rows`.
+
+    The second is `sum(gy * x) - mean * sum(gy)`, as Keras's gradient of `x * a + b`
+    computes it, so no centred block is made.
+
+    Args:
+        mean: the per-channel mean, shape `(channels,)`.
+    """
+    parts = blocks(rows)
+    ones = np.ones(min(parts[0].stop, rows.shape[0]), rows.dtype)
+    sums = np.empty((len(parts), rows.shape[1]), rows.dtype)
+    products = np.empty_like(sums)
+    for i, part in enumerate(parts):
+        gy = gy_rows[part]
+        np.dot(ones[: gy.shape[0]], gy, out=sums[i])
+        np.einsum("ij,ij->j", gy, rows[part], out=products[i])
+    sum_gy = per_channel(sums.sum(axis=0), channels)
+    return sum_gy, per_channel(products.sum(axis=0), channels) - mean * sum_gy
+
+
+def input_gradient(rows, gy_rows, slope, shift, scale, out):
+    """`out = scale * (gy + x * slope + shift)`, all per-channel vectors tiled."""
+    for part in blocks(rows):
+        gx = np.multiply(rows[part], slope, out=out[part])
+        gx += shift
+        gx += gy_rows[part]
+        gx *= scale
+    return out
