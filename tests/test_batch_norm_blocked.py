@@ -1,6 +1,8 @@
 """The blocked channels-last batch normalisation (layers/normalization/blocked.py) against the
 whole-array formulas of `Normalize`: outputs, statistics, moving averages and gradients."""
 
+import multiprocessing
+import threading
 import tracemalloc
 
 import numpy as np
@@ -126,3 +128,53 @@ def test_blocked_batch_norm_keeps_no_input_sized_temporaries():
     # allocates the input gradient and block-sized scratch only.
     assert kept_after_forward < 1.2 * x.nbytes
     assert peak < 2.3 * x.nbytes
+
+
+def test_blocked_batch_norm_shares_blocks_between_two_threads(monkeypatch):
+    monkeypatch.setattr(blocked.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(blocked, "PARALLEL_VALUES", 0)
+    rows = np.zeros((10, 4), np.float32)
+    monkeypatch.setattr(blocked, "BLOCK_VALUES", 8)
+    seen = []
+    blocked.for_each_block(lambda i, part: seen.append((i, part, threading.get_ident())), rows)
+    assert sorted(i for i, _, _ in seen) == list(range(5))
+    assert [p for _, p, _ in sorted(seen, key=lambda s: s[0])] == blocked.blocks(rows)
+    assert len({ident for _, _, ident in seen}) == 2
+
+
+@pytest.mark.parametrize("shape", [(16, 8, 8, 32), (3, 7, 5, 6), (33, 3)])
+def test_blocked_batch_norm_gives_the_same_bits_with_two_threads(monkeypatch, shape):
+    x, params, gy = _case(shape, True, True, offset=5.0)
+    monkeypatch.setattr(blocked.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(blocked, "BLOCK_VALUES", 40)
+    monkeypatch.setattr(blocked, "PARALLEL_VALUES", x.size + 1)
+    one_thread = _train_step(x, params, gy, True, True)
+    monkeypatch.setattr(blocked, "PARALLEL_VALUES", 0)
+    two_threads = _train_step(x, params, gy, True, True)
+    for a, b in zip(one_thread, two_threads):
+        np.testing.assert_array_equal(a, b)
+
+
+def _blocks_in_a_child(queue):
+    rows = np.arange(40, dtype=np.float32).reshape(10, 4)
+    mean, variance = blocked.moments(rows, 4)
+    queue.put((mean.tolist(), variance.tolist()))
+
+
+def test_blocked_batch_norm_worker_thread_is_restarted_in_a_forked_child(monkeypatch):
+    monkeypatch.setattr(blocked.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(blocked, "PARALLEL_VALUES", 0)
+    monkeypatch.setattr(blocked, "BLOCK_VALUES", 8)
+    rows = np.arange(40, dtype=np.float32).reshape(10, 4)
+    expected = [a.tolist() for a in blocked.moments(rows, 4)]  # starts the worker here
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_blocks_in_a_child, args=(queue,))
+    child.start()
+    try:
+        assert [list(a) for a in queue.get(timeout=30)] == expected
+    finally:
+        child.join(timeout=30)
+        if child.is_alive():
+            child.kill()
+    assert child.exitcode == 0

@@ -13,6 +13,13 @@ and the input gradient one more read of both and one write, as in a compiled ker
 Per-channel sums of a block go through BLAS (`ones @ block`) or `einsum`, which read the
 block once.
 
+Two threads. For arrays of at least `PARALLEL_VALUES` values on a machine with two cores
+or more, one worker thread (started on first use, and again in a forked child) walks the
+second half of the blocks while the calling thread walks the first: numpy and BLAS release
+the GIL inside each call on float arrays. Each block writes only its own rows of the
+result and its own row of per-block sums, which are combined in block order afterwards,
+so the results are the same bits with or without the worker.
+
 Contract.
 - Assumes `rows` (and `gy_rows`) are C-contiguous matrices whose columns repeat the
   channels, column `j` holding channel `j % channels` (`Normalize._rows` makes them; any
@@ -32,17 +39,68 @@ the order of operations of Keras's `batch_normalization`. Sums are added in anot
 than the whole-array path, so the results agree with it to float32 rounding.
 """
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 # Values per block: a block of `x`, one of `gy`, one of the result and one scratch block
 # (4 x 256 KB in float32) fit in a core's 2 MB L2 cache together.
 BLOCK_VALUES = 1 << 16
 
+# Arrays of at least this many values have their blocks shared by two threads (numpy and
+# BLAS release the GIL inside each call), when the machine has two cores or more.
+PARALLEL_VALUES = 1 << 20
+
+_helper = None  # one worker thread, started on first use
+_helper_lock = threading.Lock()
+
+
+def _forget_helper():
+    global _helper
+    _helper = None
+
+
+# A forked child has no worker thread: it starts its own.
+os.register_at_fork(after_in_child=_forget_helper)
+
 
 def blocks(rows):
     """Slices of consecutive rows of `rows`, each about `BLOCK_VALUES` values."""
     step = max(1, BLOCK_VALUES // max(rows.shape[1], 1))
     return [slice(start, start + step) for start in range(0, rows.shape[0], step)]
+
+
+def for_each_block(body, rows):
+    """Calls `body(i, part)` for each block `part` of `rows` (its `i`-th).
+
+    The calls write to disjoint places, so their order does not matter: for a large
+    array on a machine with two cores or more, a worker thread makes the calls for the
+    second half of the blocks while this thread makes the first half's. The results are
+    the same bits either way.
+    """
+    global _helper
+    parts = blocks(rows)
+    if rows.size < PARALLEL_VALUES or len(parts) < 2 or (os.cpu_count() or 1) < 2:
+        for i, part in enumerate(parts):
+            body(i, part)
+        return
+    with _helper_lock:
+        if _helper is None:
+            _helper = ThreadPoolExecutor(1, thread_name_prefix="minikeras-blocks")
+        helper = _helper
+    half = len(parts) // 2
+    second = helper.submit(_each, body, parts, half, len(parts))
+    try:
+        _each(body, parts, 0, half)
+    finally:
+        second.result()
+
+
+def _each(body, parts, start, stop):
+    for i in range(start, stop):
+        body(i, parts[i])
 
 
 def tile(vector, rows):
@@ -65,19 +123,23 @@ def moments(rows, channels):
     """
     parts = blocks(rows)
     width = rows.shape[1]
-    step = parts[0].stop
-    ones = np.ones(min(step, rows.shape[0]), rows.dtype)
-    scratch = np.empty((len(ones), width), rows.dtype)
+    ones = np.ones(min(parts[0].stop, rows.shape[0]), rows.dtype)
     sums = np.empty((len(parts), width), rows.dtype)
     squares = np.empty_like(sums)
     counts = np.empty((len(parts), 1), rows.dtype)
-    for i, part in enumerate(parts):
+    scratch = threading.local()
+
+    def body(i, part):
         block = rows[part]
         n = block.shape[0]
         np.dot(ones[:n], block, out=sums[i])
-        centered = np.subtract(block, sums[i] / n, out=scratch[:n])
+        if not hasattr(scratch, "block"):
+            scratch.block = np.empty((len(ones), width), rows.dtype)
+        centered = np.subtract(block, sums[i] / n, out=scratch.block[:n])
         np.einsum("ij,ij->j", centered, centered, out=squares[i])
         counts[i] = n
+
+    for_each_block(body, rows)
     count = rows.shape[0] * (width // channels)
     mean = per_channel(sums.sum(axis=0), channels) / count
     spread = sums / counts - tile(mean, rows)
@@ -89,9 +151,12 @@ def moments(rows, channels):
 
 def scale_and_shift(rows, scale, shift, out):
     """`out = rows * scale + shift` for tiled per-channel `scale` and `shift`."""
-    for part in blocks(rows):
+
+    def body(i, part):
         np.multiply(rows[part], scale, out=out[part])
         np.add(out[part], shift, out=out[part])
+
+    for_each_block(body, rows)
     return out
 
 
@@ -108,19 +173,25 @@ def gradient_sums(rows, gy_rows, mean, channels):
     ones = np.ones(min(parts[0].stop, rows.shape[0]), rows.dtype)
     sums = np.empty((len(parts), rows.shape[1]), rows.dtype)
     products = np.empty_like(sums)
-    for i, part in enumerate(parts):
+
+    def body(i, part):
         gy = gy_rows[part]
         np.dot(ones[: gy.shape[0]], gy, out=sums[i])
         np.einsum("ij,ij->j", gy, rows[part], out=products[i])
+
+    for_each_block(body, rows)
     sum_gy = per_channel(sums.sum(axis=0), channels)
     return sum_gy, per_channel(products.sum(axis=0), channels) - mean * sum_gy
 
 
 def input_gradient(rows, gy_rows, slope, shift, scale, out):
     """`out = scale * (gy + x * slope + shift)`, all per-channel vectors tiled."""
-    for part in blocks(rows):
+
+    def body(i, part):
         gx = np.multiply(rows[part], slope, out=out[part])
         gx += shift
         gx += gy_rows[part]
         gx *= scale
+
+    for_each_block(body, rows)
     return out
