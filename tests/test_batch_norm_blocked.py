@@ -111,7 +111,7 @@ def test_blocked_batch_norm_is_not_taken_outside_its_contract(x, axes, param_sha
 
 
 def test_blocked_batch_norm_keeps_no_input_sized_temporaries():
-    x, params, gy = _case((64, 16, 16, 32), True, True)
+    x, params, gy = _case((128, 16, 16, 32), True, True)
     function = NormalizeAndTrack((0, 1, 2), 1e-3, (1, 1, 1, 32), True, True, 0.9)
     function.needs_grad = (True, True, True, False, False)
     moving = np.zeros(32, np.float32), np.ones(32, np.float32)
@@ -125,9 +125,9 @@ def test_blocked_batch_norm_keeps_no_input_sized_temporaries():
         tracemalloc.stop()
     assert y.shape == gx.shape == x.shape
     # The forward pass keeps its output and no centred copy of x; the backward pass
-    # allocates the input gradient and block-sized scratch only.
+    # allocates the input gradient and a few block-sized arrays only.
     assert kept_after_forward < 1.2 * x.nbytes
-    assert peak < 2.3 * x.nbytes
+    assert peak < 2 * x.nbytes + 8 * blocked.BLOCK_VALUES * x.itemsize
 
 
 def test_blocked_batch_norm_shares_blocks_between_two_threads(monkeypatch):

@@ -24,7 +24,7 @@ Contract.
 - Assumes `rows` (and `gy_rows`) are C-contiguous matrices whose columns repeat the
   channels, column `j` holding channel `j % channels` (`Normalize._rows` makes them; any
   number of whole pixels per row), of one float dtype; per-channel vectors are given
-  tiled to the row width (`tile`).
+  tiled to the row width (`tile`), except `mean` of `gradient_sums`.
 - Checks nothing itself: `Normalize` takes this path only when `_rows` accepts the
   arrays (statistics over every axis but the last, contiguous arrays) and gamma and beta
   are one value per channel, and it makes `gy` contiguous before calling in.
@@ -35,7 +35,10 @@ computes it in Keras's `moments`), never `E[x^2] - mean^2`: each block is centre
 own column means, and the blocks' sums of squares are combined with the parallel
 variance formula (Chan, Golub and LeVeque), `M2 = sum_b M2_b + sum_b n_b (mean_b -
 mean)^2`. The output is `x * a + b` with `a = gamma * inv` and `b = beta - mean * a`,
-the order of operations of Keras's `batch_normalization`. Sums are added in another order
+the order of operations of Keras's `batch_normalization`. The backward pass likewise
+works from `x` itself, with no centred copy: `sum(gy * (x - mean))` is taken as
+`sum(gy * x) - mean * sum(gy)` (as JAX differentiates Keras's `x * a + b`), and the
+input gradient as `scale * (gy + x * slope + shift)`. Sums are added in another order
 than the whole-array path, so the results agree with it to float32 rounding.
 """
 
@@ -58,8 +61,8 @@ _helper_lock = threading.Lock()
 
 
 def _forget_helper():
-    global _helper
-    _helper = None
+    global _helper, _helper_lock
+    _helper, _helper_lock = None, threading.Lock()
 
 
 # A forked child has no worker thread: it starts its own.
