@@ -54,8 +54,10 @@ class MaskedNormalizeAndTrack(Function):
         *params, moving_mean, moving_variance = inputs
         gamma = params[0].reshape(self.param_shape) if self.has_gamma else None
         beta = params[-1].reshape(self.param_shape) if self.has_beta else None
-        weights = np.broadcast_to(np.expand_dims(mask.astype(bool), -1), x.shape).astype(x.dtype)
-        count = np.sum(weights, axis=self.axes, keepdims=True) + config.epsilon()
+        # One weight per position, broadcast over the last axis (never an x-sized copy).
+        weights = np.expand_dims(mask.astype(bool).astype(x.dtype), -1)
+        count = np.sum(np.broadcast_to(weights, x.shape), axis=self.axes, keepdims=True)
+        count += config.epsilon()
         mean = np.sum(x * weights, axis=self.axes, keepdims=True) / count
         centered = x - mean
         masked = centered * weights
