@@ -44,7 +44,6 @@ than the whole-array path, so the results agree with it to float32 rounding.
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -91,6 +90,9 @@ def for_each_block(body, rows):
         return
     with _helper_lock:
         if _helper is None:
+            # Imported here: concurrent.futures costs about 20 ms at import.
+            from concurrent.futures import ThreadPoolExecutor
+
             _helper = ThreadPoolExecutor(1, thread_name_prefix="minikeras-blocks")
         helper = _helper
     half = len(parts) // 2
