@@ -109,3 +109,13 @@ def test_masked_batch_norm_primitive_gradients_by_finite_differences(has_gamma, 
         return node(x, mask, *params, *moving)
 
     check_gradients(normalize, x, *params)
+
+
+def test_masked_batch_norm_rejects_a_mask_of_another_shape_before_moving_statistics():
+    layer = layers.BatchNormalization(name="bn")
+    x = np.ones((2, 3, 4), np.float32)
+    layer(x)
+    with pytest.raises(ValueError, match=r'"bn".*mask.shape=\(2, 5\).*inputs.shape=\(2, 3, 4\)'):
+        layer(x, training=True, mask=np.ones((2, 5), bool))
+    np.testing.assert_array_equal(layer.moving_mean.numpy(), np.zeros(4))
+    np.testing.assert_array_equal(layer.moving_variance.numpy(), np.ones(4))

@@ -199,6 +199,13 @@ class BatchNormalization(Layer):
         (`masked.py`) computes them, normalises, moves the moving averages, and sends the
         gradient through the masked mean and variance.
         """
+        sizes = zip(tuple(mask.shape) + (1,), inputs.shape)
+        if any(size not in (1, full) for size, full in sizes):
+            raise ValueError(
+                f'BatchNormalization layer "{self.name}": the mask must have the shape of the '
+                f"inputs without their last axis. Received: mask.shape={tuple(mask.shape)}, "
+                f"inputs.shape={tuple(inputs.shape)}."
+            )
         params = [p for p in (self.gamma, self.beta) if p is not None]
         normalize = MaskedNormalizeAndTrack(
             self._reduction_axes,
