@@ -59,6 +59,19 @@ def test_blocked_batch_norm_matches_the_whole_array_path(
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
+def test_blocked_batch_norm_with_many_blocks_and_a_short_last_one_matches(monkeypatch):
+    x, params, gy = _case((50, 9, 9, 8), True, True)
+    monkeypatch.setattr(blocked, "BLOCK_VALUES", 3000)
+    rows = Normalize((0, 1, 2), 1e-3, (1, 1, 1, 8), True, True)._blocked_rows(x)
+    parts = blocked.blocks(rows)
+    assert len(parts) >= 8 and len(range(*parts[-1].indices(len(rows)))) < parts[0].stop
+    fast = _train_step(x, params, gy, True, True)
+    monkeypatch.setattr(Normalize, "_blocked_rows", lambda self, x: None)
+    plain = _train_step(x, params, gy, True, True)
+    for a, b in zip(fast, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
 def test_blocked_batch_norm_variance_survives_a_mean_far_from_zero(monkeypatch):
     # E[x^2] - mean^2 in float32 would lose every digit of a variance 1e-8 of the mean^2.
     rng = np.random.default_rng(4)

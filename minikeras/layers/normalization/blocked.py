@@ -47,8 +47,8 @@ import threading
 
 import numpy as np
 
-# Values per block: a block of `x`, one of `gy`, one of the result and one scratch block
-# (4 x 256 KB in float32) fit in a core's 2 MB L2 cache together.
+# Values per block: a block of `x`, one of `gy`, one of the result and three per-channel
+# vectors laid out as blocks (6 x 256 KB in float32) fit in a core's 2 MB L2 cache.
 BLOCK_VALUES = 1 << 16
 
 # Arrays of at least this many values have their blocks shared by two threads (numpy and
@@ -154,12 +154,29 @@ def moments(rows, channels):
     return mean, per_channel(squares, channels) / count
 
 
+def spread_over_blocks(row, rows):
+    """A tiled per-channel `row` laid out like a block of `rows`, to combine with a block
+    `b` as `laid[: len(b)]`; just the row (shape `(1, width)`) for arrays of a few blocks.
+
+    Against a whole block numpy runs one long loop; against a single row it restarts its
+    loop at every row. Laying the row out costs about one block's pass, which pays from
+    about eight blocks on (about 5% of a training step on a 16 MB batch).
+    """
+    parts = blocks(rows)
+    if len(parts) < 8:
+        return row[None, :]
+    return np.broadcast_to(row, (parts[0].stop, row.size)).copy()
+
+
 def scale_and_shift(rows, scale, shift, out):
     """`out = rows * scale + shift` for tiled per-channel `scale` and `shift`."""
+    scale, shift = spread_over_blocks(scale, rows), spread_over_blocks(shift, rows)
 
     def body(i, part):
-        np.multiply(rows[part], scale, out=out[part])
-        np.add(out[part], shift, out=out[part])
+        block = out[part]
+        n = block.shape[0]
+        np.multiply(rows[part], scale[:n], out=block)
+        np.add(block, shift[:n], out=block)
 
     for_each_block(body, rows)
     return out
@@ -191,12 +208,15 @@ def gradient_sums(rows, gy_rows, mean, channels):
 
 def input_gradient(rows, gy_rows, slope, shift, scale, out):
     """`out = scale * (gy + x * slope + shift)`, all per-channel vectors tiled."""
+    slope, shift, scale = (spread_over_blocks(v, rows) for v in (slope, shift, scale))
 
     def body(i, part):
-        gx = np.multiply(rows[part], slope, out=out[part])
-        gx += shift
+        gx = out[part]
+        n = gx.shape[0]
+        np.multiply(rows[part], slope[:n], out=gx)
+        gx += shift[:n]
         gx += gy_rows[part]
-        gx *= scale
+        gx *= scale[:n]
 
     for_each_block(body, rows)
     return out
