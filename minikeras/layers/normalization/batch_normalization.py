@@ -1,9 +1,10 @@
 """`BatchNormalization`: normalises features with batch statistics, keeping moving averages."""
 
-from minikeras import config, constraints, initializers, ops, regularizers
+from minikeras import constraints, initializers, ops, regularizers
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 from minikeras.layers.normalization.fused import NormalizeAndTrack
+from minikeras.layers.normalization.masked import MaskedNormalizeAndTrack
 
 
 class BatchNormalization(Layer):
@@ -194,31 +195,28 @@ class BatchNormalization(Layer):
         """Training with a mask: batch statistics over the unmasked entries only, as Keras.
 
         The mask (one dimension less than `inputs`) is broadcast over the last axis; every
-        entry, masked or not, is then normalised with those statistics. Written with ops,
-        so the gradient flows through the masked mean and variance.
+        entry, masked or not, is then normalised with those statistics. One node
+        (`masked.py`) computes them, normalises, moves the moving averages, and sends the
+        gradient through the masked mean and variance.
         """
-        mask = ops.broadcast_to(ops.expand_dims(ops.cast(mask, "bool"), -1), inputs.shape)
-        axes = self._reduction_axes
-        # Keras adds epsilon() (1e-7) to the count, so an all-masked batch gives zeros.
-        count = ops.sum(ops.cast(mask, inputs.dtype), axis=axes, keepdims=True)
-        count = count + config.epsilon()
-        mean = ops.sum(ops.where(mask, inputs, 0.0), axis=axes, keepdims=True) / count
-        centered = ops.where(mask, inputs - mean, 0.0)
-        variance = ops.sum(ops.square(centered), axis=axes, keepdims=True) / count
-        momentum = self.momentum
-        batch_mean = mean.numpy().reshape(-1)
-        batch_variance = variance.numpy().reshape(-1)
-        self.moving_mean.assign(self.moving_mean.numpy() * momentum + batch_mean * (1 - momentum))
-        self.moving_variance.assign(
-            self.moving_variance.numpy() * momentum + batch_variance * (1 - momentum)
+        sizes = zip(tuple(mask.shape) + (1,), inputs.shape)
+        if any(size not in (1, full) for size, full in sizes):
+            raise ValueError(
+                f'BatchNormalization layer "{self.name}": the mask must have the shape of the '
+                f"inputs without their last axis. Received: mask.shape={tuple(mask.shape)}, "
+                f"inputs.shape={tuple(inputs.shape)}."
+            )
+        params = [p for p in (self.gamma, self.beta) if p is not None]
+        normalize = MaskedNormalizeAndTrack(
+            self._reduction_axes,
+            self.epsilon,
+            self._param_shape,
+            has_gamma=self.gamma is not None,
+            has_beta=self.beta is not None,
+            momentum=self.momentum,
         )
-        inv = ops.rsqrt(variance + self.epsilon)
-        if self.gamma is not None:
-            inv = inv * ops.reshape(self.gamma, self._param_shape)
-        outputs = (inputs - mean) * inv
-        if self.beta is not None:
-            outputs = outputs + ops.reshape(self.beta, self._param_shape)
-        return outputs
+        mask = ops.convert_to_tensor(mask)
+        return normalize(inputs, mask, *params, self.moving_mean, self.moving_variance)
 
     def compute_output_shape(self, input_shape):
         rank = len(input_shape)
