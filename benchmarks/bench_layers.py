@@ -9,12 +9,13 @@ Workloads:
      GlobalAveragePooling2D -> Dense(10), sparse categorical cross-entropy from logits, on 64
      32x32x3 images; gradients for every weight.
   3. MaxPooling2D(2) on a 128x32x32x32 batch (half its values 0, as after a relu: tied
-     maxima), loss = sum(out * R); the input gradient.
+     maxima) and its backward pass from a fixed random upstream gradient R
+     (`output_gradients` / `backward(R)`); the input gradient.
   4. BatchNormalization in training on a 128x32x32x32 batch and its backward pass from a
-     fixed random upstream gradient R (`output_gradients` / `backward(R)`); gradients for
-     the input, gamma and beta. All three time batch normalisation alone: a loss
-     `sum(out * R)` would add a product, a sum and the product's backward pass (three
-     passes over 16 MB) that the numpy version does not do.
+     fixed random upstream gradient R; gradients for the input, gamma and beta.
+  Workloads 3 and 4 time the layer alone in all three versions: a loss `sum(out * R)`
+  would add a product, a sum and the product's backward pass that the numpy versions do
+  not do.
 Prints the time per step of each and `ratio = minikeras / numpy` (and PyTorch's time when
 torch is installed). `python benchmarks/bench_layers.py BatchNorm` times only the rows
 whose name contains one of the words given.
@@ -276,8 +277,8 @@ def run_maxpool(rng):
 
     def step():
         with keras.GradientTape() as tape:
-            loss = ops.sum(layer(tx) * tp)
-        return tape.gradient(loss, tx)
+            out = layer(tx)
+        return tape.gradient(out, tx, output_gradients=tp)
 
     np.testing.assert_array_equal(step().numpy(), numpy_maxpool_step(x, projection))
     return [step, lambda: numpy_maxpool_step(x, projection)], (x, projection)
@@ -323,7 +324,7 @@ def torch_pool_and_norm(pool_case, norm_case):
 
     def pool_step():
         px.grad = None
-        (F.max_pool2d(px, 2) * pr).sum().backward()
+        F.max_pool2d(px, 2).backward(pr)
 
     def norm_step():
         nx.grad = gamma.grad = beta.grad = None
