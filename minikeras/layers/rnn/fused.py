@@ -30,10 +30,13 @@ dropout, float32; the GRU with reset_after=True): see `LSTMRecurrence`. Every ot
 takes the general loops described above.
 """
 
+import os
+
 import numpy as np
 
 from minikeras import activations
 from minikeras.autodiff import Function, GradientTape, convert_to_tensor, no_grad
+from minikeras.layers.normalization import blocked
 
 
 def _sigmoid(a):
@@ -214,6 +217,73 @@ class _Saved:
         _give_back(*self.arrays)
 
 
+# -- the second core ------------------------------------------------------------------------
+# The backward pass's weight-gradient products (and x's gradient) do not feed the
+# recurrence: one worker thread makes them for steps the calling thread has finished,
+# while it walks on to earlier steps (numpy and BLAS release the GIL inside each call).
+# The worker is the one BatchNormalization's blocked path uses (normalization/blocked.py:
+# started on first use, again in a forked child). The work is cut into the same pieces,
+# made in the same order with or without it, so the results are the same bits.
+#
+# Only when BLAS runs single-threaded (OPENBLAS_NUM_THREADS=1 or OMP_NUM_THREADS=1): with
+# its own threads BLAS already spreads each step's product over the cores, and a worker
+# competing with them makes the whole pass slower (measured: about 2 ms of 11 on
+# benchmarks/bench_rnn.py), so then the calling thread makes every piece itself.
+
+# Steps per piece handed to the worker: long enough that handing it over costs little
+# against its products, short enough that little is left when the recurrence ends.
+STEPS_PER_PIECE = 10
+
+# None: use the worker when BLAS is single-threaded on two cores or more; True: always
+# (on two cores or more); False: never. The tests set it to compare the two.
+use_worker = None
+
+
+def _blas_single_threaded():
+    """Whether the environment tells BLAS to use a single thread."""
+    return any(os.environ.get(name) == "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"))
+
+
+def _worker():
+    """The shared worker thread's executor, or None when the pieces run on this thread."""
+    if use_worker is False or (os.cpu_count() or 1) < 2:
+        return None
+    if use_worker is None and not _blas_single_threaded():
+        return None
+    with blocked._helper_lock:
+        if blocked._helper is None:
+            from concurrent.futures import ThreadPoolExecutor  # costs ~20 ms at import
+
+            blocked._helper = ThreadPoolExecutor(1, thread_name_prefix="minikeras-blocks")
+        return blocked._helper
+
+
+class _SideWork:
+    """Runs `piece(start, stop)` for consecutive pieces of steps, on `worker` (from
+    `_worker()`) when there is one, in the order given (it is a single thread), else at once.
+
+    Use as a context manager: leaving it waits for every piece, also on an error, so no
+    piece still writes into arrays the caller gives back."""
+
+    def __init__(self, piece, worker):
+        self.piece, self.worker, self.pending = piece, worker, []
+
+    def add(self, start, stop):
+        if self.worker is None:
+            self.piece(start, stop)
+        else:
+            self.pending.append(self.worker.submit(self.piece, start, stop))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, error_type, error, traceback):
+        failures = [future.exception() for future in self.pending]  # waits for each
+        failure = next((f for f in failures if f is not None), None)
+        if failure is not None and error is None:
+            raise failure
+
+
 def _gate_order(units, blocks):
     """Column indices putting the gate blocks of a `(.., k * units)` axis in the order
     `blocks` (block numbers in Keras's order)."""
@@ -331,6 +401,36 @@ class _Recurrence(Function):
             np.matmul(g_rows[t], stacked[t].T, out=step_product)
             g_weights += step_product
         return g_weights
+
+    def _fast_side_work(self, g_rows, worker, back_x=None, g_xs=None):
+        """The backward pass's work off the recurrence, as a `_SideWork` for pieces of
+        steps: the stacked weights' gradient (the sum over steps of
+        `g_rows[t] @ stacked[t].T`, into its `g_weights`, None when no weight needs one)
+        and, when `back_x` is given, x_t's gradient `back_x @ g_rows[t]` into `g_xs[t]`.
+        Pieces come latest steps first, each adds its own sum: the sum is added in one
+        fixed order."""
+        needed = any(self.needs_grad[1 : 4 if self.use_bias else 3])
+        stacked = self.stacked
+        g_weights = np.zeros((g_rows.shape[1], stacked.shape[1]), np.float32) if needed else None
+        if needed:
+            products = np.empty((STEPS_PER_PIECE, *g_weights.shape), np.float32)
+            piece_sum = np.empty_like(g_weights)
+
+        # One stacked product per piece (a single call, which holds the GIL once, so the
+        # worker seldom makes the calling thread wait for it), then the piece's sum.
+        def piece(start, stop):
+            if needed:
+                n = stop - start
+                rows, columns = g_rows[start:stop], stacked[start:stop].transpose(0, 2, 1)
+                np.matmul(rows, columns, out=products[:n])
+                np.sum(products[:n], axis=0, out=piece_sum)
+                np.add(g_weights, piece_sum, out=g_weights)
+            if back_x is not None:
+                np.matmul(back_x, g_rows[start:stop], out=g_xs[start:stop])
+
+        side = _SideWork(piece, worker)
+        side.g_weights = g_weights
+        return side
 
     def _split(self, arrays):
         x, kernel, recurrent_kernel, *rest = arrays
@@ -715,53 +815,67 @@ class LSTMRecurrence(_Recurrence):
         needs = self.needs_grad
         gh, g_seq = self._fast_h_gradient(g_output, g_h)
         gc = np.array(g_c.T, dtype=np.float32, order="C")  # updated in place
-        # Each step's product gives the gradients of h_{t-1} and (when wanted) of x_t.
-        back_weights = self.back_weights if needs[0] else self.back_weights[:units]
-        g_stacked = _empty((steps, back_weights.shape[0], batch))
         # The pre-activations' gradients, in the order i, f, o, c.
         g_gates = _empty((steps, 4 * units, batch))
+        # Each step's product gives h_{t-1}'s gradient and (when wanted) x_t's. With the
+        # worker, x_t's is side work (as the weights' gradient): the recurrence needs only
+        # h_{t-1}'s. Without it, one product for both is quicker (BLAS threads it).
+        worker = _worker()
+        split = needs[0] and worker is not None
+        back_weights = self.back_weights if needs[0] and not split else self.back_weights[:units]
+        back_weights = np.ascontiguousarray(back_weights)
+        g_stacked = _empty((steps, back_weights.shape[0], batch))
+        back_x = np.ascontiguousarray(self.back_weights[units:]) if split else None
+        g_xs = _empty((steps, input_dim, batch)) if split else None
+        side = self._fast_side_work(g_gates, worker, back_x, g_xs)
         gh_sum = np.empty((units, batch), dtype=np.float32)
         product = np.empty((units, batch), dtype=np.float32)
         kept, masked = self._fast_mask()
         if kept is not None:
             gh_kept, gh_skip, gc_skip = (np.empty((units, batch), np.float32) for _ in range(3))
-        for t in range(steps - 1, -1, -1):
-            if g_seq is not None:
-                gh = np.add(gh, g_seq[t], out=gh_sum)
-            if kept is not None:  # a masked step's gradients go straight to the previous states
-                np.multiply(gh, masked[t], out=gh_skip)
-                gh = np.multiply(gh, kept[t], out=gh_kept)
-                np.multiply(gc, masked[t], out=gc_skip)
-                gc *= kept[t]
-            block = blocks[t]
-            # c_t's gradient gains gh * o * (1 - tanh(c_t)^2), which is gh * (o - h_t * tanh(c_t)).
-            np.multiply(stacked[t + 1, :units], block[5 * units :], out=product)
-            np.subtract(block[2 * units : 3 * units], product, out=product)
-            product *= gh
-            gc += product
-            g_gate = g_gates[t]
-            # i, f, o: s * (1 - s) times g, c_{t-1}, tanh(c_t), then gc, gc, gh.
-            g_sigmoids = g_gate[: 3 * units]
-            np.subtract(1, block[: 3 * units], out=g_sigmoids)
-            g_sigmoids *= block[: 3 * units]
-            g_sigmoids *= block[3 * units :]
-            g_if = g_gate[: 2 * units].reshape(2, units, batch)
-            g_if *= gc
-            g_gate[2 * units : 3 * units] *= gh
-            # g: (1 - g^2) * i * gc.
-            g_g = g_gate[3 * units :]
-            np.multiply(block[3 * units : 4 * units], block[3 * units : 4 * units], out=g_g)
-            np.subtract(1, g_g, out=g_g)
-            g_g *= block[:units]
-            g_g *= gc
-            gc *= block[units : 2 * units]
-            np.matmul(back_weights, g_gate, out=g_stacked[t])
-            gh = g_stacked[t, :units]
-            if kept is not None:
-                gh += gh_skip
-                gc += gc_skip
+        with side:
+            piece_end = steps
+            for t in range(steps - 1, -1, -1):
+                if g_seq is not None:
+                    gh = np.add(gh, g_seq[t], out=gh_sum)
+                if kept is not None:  # a masked step's gradients go straight to the previous states
+                    np.multiply(gh, masked[t], out=gh_skip)
+                    gh = np.multiply(gh, kept[t], out=gh_kept)
+                    np.multiply(gc, masked[t], out=gc_skip)
+                    gc *= kept[t]
+                block = blocks[t]
+                # c_t's gradient gains gh * o * (1 - tanh(c_t)^2),
+                # which is gh * (o - h_t * tanh(c_t)).
+                np.multiply(stacked[t + 1, :units], block[5 * units :], out=product)
+                np.subtract(block[2 * units : 3 * units], product, out=product)
+                product *= gh
+                gc += product
+                g_gate = g_gates[t]
+                # i, f, o: s * (1 - s) times g, c_{t-1}, tanh(c_t), then gc, gc, gh.
+                g_sigmoids = g_gate[: 3 * units]
+                np.subtract(1, block[: 3 * units], out=g_sigmoids)
+                g_sigmoids *= block[: 3 * units]
+                g_sigmoids *= block[3 * units :]
+                g_if = g_gate[: 2 * units].reshape(2, units, batch)
+                g_if *= gc
+                g_gate[2 * units : 3 * units] *= gh
+                # g: (1 - g^2) * i * gc.
+                g_g = g_gate[3 * units :]
+                np.multiply(block[3 * units : 4 * units], block[3 * units : 4 * units], out=g_g)
+                np.subtract(1, g_g, out=g_g)
+                g_g *= block[:units]
+                g_g *= gc
+                gc *= block[units : 2 * units]
+                np.matmul(back_weights, g_gate, out=g_stacked[t])
+                gh = g_stacked[t, :units]
+                if kept is not None:
+                    gh += gh_skip
+                    gc += gc_skip
+                if t % STEPS_PER_PIECE == 0:  # steps t .. piece_end - 1 are done
+                    side.add(t, piece_end)
+                    piece_end = t
         g_kernel = g_recurrent = g_bias = None
-        g_weights = self._fast_weights_gradient(g_gates)
+        g_weights = side.g_weights
         if g_weights is not None:  # back to Keras's layout and gate order
             order = self.order
             g_recurrent = np.empty((units, 4 * units), dtype=np.float32)
@@ -771,9 +885,11 @@ class LSTMRecurrence(_Recurrence):
             if self.use_bias:
                 g_bias = np.empty(4 * units, dtype=np.float32)
                 g_bias[order] = g_weights[:, -1]
-        g_x = self._fast_input_gradient(g_stacked, units) if needs[0] else None
+        g_x = None
+        if needs[0]:
+            g_x = self._fast_input_gradient(*((g_xs, 0) if split else (g_stacked, units)))
         g_states = [gh.T.copy(), gc.T.copy()]
-        _give_back(g_stacked, g_gates)
+        _give_back(g_stacked, g_gates, *([] if g_xs is None else [g_xs]))
         return self._gradients(g_x, g_kernel, g_recurrent, g_bias, g_states)
 
 
