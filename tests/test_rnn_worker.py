@@ -175,3 +175,38 @@ def test_side_work_waits_for_every_piece_and_raises_a_pieces_error(monkeypatch):
             side.add(0, 5)
             side.add(5, 10)
     assert done == [5]  # the piece after the failing one ran before the error came out
+
+
+@pytest.mark.parametrize("name", ["gru", "simple_rnn"])
+@pytest.mark.parametrize("steps", [7, 23])
+def test_gru_and_simple_rnn_gradients_are_the_same_bits_with_and_without_the_worker(name, steps):
+    # Their fast paths hand only the weights' gradient to the worker.
+    cls, gates = {"gru": (fused.GRURecurrence, 3), "simple_rnn": (fused.SimpleRNNRecurrence, 1)}[
+        name
+    ]
+    rng = np.random.default_rng(steps)
+    arrays = [
+        rng.standard_normal((BATCH, steps, FEATURES)),
+        rng.standard_normal((FEATURES, gates * UNITS)) * 0.5,
+        rng.standard_normal((UNITS, gates * UNITS)) * 0.5,
+        rng.standard_normal((2, 3 * UNITS) if name == "gru" else (UNITS,)) * 0.5,
+        rng.standard_normal((BATCH, UNITS)),
+    ]
+    arrays = [a.astype(np.float32) for a in arrays]
+    results = []
+    saved = fused.use_worker
+    for worker in (True, False):
+        fused.use_worker = worker
+        try:
+            recurrence = cls(activations.tanh, activations.sigmoid, return_sequences=True)
+            tensors = [keras.Variable(a) for a in arrays]
+            weights = np.random.default_rng(1).standard_normal((BATCH, steps, UNITS))
+            with keras.GradientTape() as tape:
+                output = recurrence(*tensors)[0]
+                loss = ops.sum(output * weights.astype("float32"))
+            assert recurrence.fast
+            gradients = tape.gradient(loss, tensors)
+        finally:
+            fused.use_worker = saved
+        results.append([output.numpy()] + [g.numpy() for g in gradients])
+    _assert_same_bits(*results)

@@ -388,20 +388,6 @@ class _Recurrence(Function):
             g_xt = g_xt[::-1]
         return np.array(g_xt.transpose(2, 0, 1), order="C")  # a copy: g_stacked is reused
 
-    def _fast_weights_gradient(self, g_rows):
-        """The gradient of the stacked weights (rows by `[h; x; 1]`): the sum over steps of
-        `g_rows[t] @ stacked[t].T`, one product per step (the sum runs over time and batch,
-        which this layout cannot merge into one product). None when no weight needs one."""
-        if not any(self.needs_grad[1 : 4 if self.use_bias else 3]):
-            return None
-        stacked = self.stacked
-        g_weights = np.zeros((g_rows.shape[1], stacked.shape[1]), dtype=np.float32)
-        step_product = np.empty_like(g_weights)
-        for t in range(len(g_rows)):
-            np.matmul(g_rows[t], stacked[t].T, out=step_product)
-            g_weights += step_product
-        return g_weights
-
     def _fast_side_work(self, g_rows, worker, back_x=None, g_xs=None):
         """The backward pass's work off the recurrence, as a `_SideWork` for pieces of
         steps: the stacked weights' gradient (the sum over steps of
@@ -593,23 +579,29 @@ class SimpleRNNRecurrence(_Recurrence):
         kept, masked = self._fast_mask()
         if kept is not None:
             gh_kept, gh_skip = (np.empty((units, batch), np.float32) for _ in range(2))
-        for t in range(steps - 1, -1, -1):
-            if g_seq is not None:
-                gh = np.add(gh, g_seq[t], out=gh_sum)
-            if kept is not None:  # a masked step's gradient goes straight to h_{t-1}
-                np.multiply(gh, masked[t], out=gh_skip)
-                gh = np.multiply(gh, kept[t], out=gh_kept)
-            g = g_pre[t]
-            h = stacked[t + 1, :units]
-            np.multiply(h, h, out=g)  # tanh' = 1 - h^2
-            np.subtract(1, g, out=g)
-            g *= gh
-            np.matmul(back_weights, g, out=g_stacked[t])
-            gh = g_stacked[t, :units]
-            if kept is not None:
-                gh += gh_skip
+        side = self._fast_side_work(g_pre, _worker())
+        with side:
+            piece_end = steps
+            for t in range(steps - 1, -1, -1):
+                if g_seq is not None:
+                    gh = np.add(gh, g_seq[t], out=gh_sum)
+                if kept is not None:  # a masked step's gradient goes straight to h_{t-1}
+                    np.multiply(gh, masked[t], out=gh_skip)
+                    gh = np.multiply(gh, kept[t], out=gh_kept)
+                g = g_pre[t]
+                h = stacked[t + 1, :units]
+                np.multiply(h, h, out=g)  # tanh' = 1 - h^2
+                np.subtract(1, g, out=g)
+                g *= gh
+                np.matmul(back_weights, g, out=g_stacked[t])
+                gh = g_stacked[t, :units]
+                if kept is not None:
+                    gh += gh_skip
+                if t % STEPS_PER_PIECE == 0:  # steps t .. piece_end - 1 are done
+                    side.add(t, piece_end)
+                    piece_end = t
         g_kernel = g_recurrent = g_bias = None
-        g_weights = self._fast_weights_gradient(g_pre)
+        g_weights = side.g_weights
         if g_weights is not None:  # back to Keras's layout
             g_recurrent = np.ascontiguousarray(g_weights[:, :units].T)
             g_kernel = np.ascontiguousarray(g_weights[:, units : units + input_dim].T)
@@ -1093,38 +1085,44 @@ class GRURecurrence(_Recurrence):
         kept, masked = self._fast_mask()
         if kept is not None:
             gh_kept, gh_skip = (np.empty((units, batch), np.float32) for _ in range(2))
-        for t in range(steps - 1, -1, -1):
-            if g_seq is not None:
-                gh = np.add(gh, g_seq[t], out=gh_sum)
-            if kept is not None:  # a masked step's gradient goes straight to h_{t-1}
-                np.multiply(gh, masked[t], out=gh_skip)
-                gh = np.multiply(gh, kept[t], out=gh_kept)
-            block, g_block = blocks[t], g_blocks[t]
-            z, r = block[:units], block[units : 2 * units]
-            hh, recurrent_h = block[2 * units : 3 * units], block[3 * units :]
-            np.multiply(gh, z, out=g_direct)
-            # The candidate's pre-activation: gh * (1 - z) * (1 - hh^2).
-            g_candidate = g_block[2 * units : 3 * units]
-            np.subtract(gh, g_direct, out=g_candidate)
-            np.multiply(hh, hh, out=product)
-            np.subtract(1, product, out=product)
-            g_candidate *= product
-            np.multiply(g_candidate, r, out=g_block[3 * units :])
-            np.multiply(g_candidate, recurrent_h, out=g_block[units : 2 * units])
-            np.subtract(stacked[t, :units], hh, out=g_block[:units])
-            g_block[:units] *= gh
-            g_gates = g_block[: 2 * units]  # times the sigmoid's slope s * (1 - s)
-            np.subtract(1, block[: 2 * units], out=sigmoid_slope)
-            sigmoid_slope *= block[: 2 * units]
-            g_gates *= sigmoid_slope
-            g_step = g_stacked[t]
-            np.matmul(back_weights, g_block, out=g_step)
-            gh = g_step[:units]
-            gh += g_direct
-            if kept is not None:
-                gh += gh_skip
+        side = self._fast_side_work(g_blocks, _worker())
+        with side:
+            piece_end = steps
+            for t in range(steps - 1, -1, -1):
+                if g_seq is not None:
+                    gh = np.add(gh, g_seq[t], out=gh_sum)
+                if kept is not None:  # a masked step's gradient goes straight to h_{t-1}
+                    np.multiply(gh, masked[t], out=gh_skip)
+                    gh = np.multiply(gh, kept[t], out=gh_kept)
+                block, g_block = blocks[t], g_blocks[t]
+                z, r = block[:units], block[units : 2 * units]
+                hh, recurrent_h = block[2 * units : 3 * units], block[3 * units :]
+                np.multiply(gh, z, out=g_direct)
+                # The candidate's pre-activation: gh * (1 - z) * (1 - hh^2).
+                g_candidate = g_block[2 * units : 3 * units]
+                np.subtract(gh, g_direct, out=g_candidate)
+                np.multiply(hh, hh, out=product)
+                np.subtract(1, product, out=product)
+                g_candidate *= product
+                np.multiply(g_candidate, r, out=g_block[3 * units :])
+                np.multiply(g_candidate, recurrent_h, out=g_block[units : 2 * units])
+                np.subtract(stacked[t, :units], hh, out=g_block[:units])
+                g_block[:units] *= gh
+                g_gates = g_block[: 2 * units]  # times the sigmoid's slope s * (1 - s)
+                np.subtract(1, block[: 2 * units], out=sigmoid_slope)
+                sigmoid_slope *= block[: 2 * units]
+                g_gates *= sigmoid_slope
+                g_step = g_stacked[t]
+                np.matmul(back_weights, g_block, out=g_step)
+                gh = g_step[:units]
+                gh += g_direct
+                if kept is not None:
+                    gh += gh_skip
+                if t % STEPS_PER_PIECE == 0:  # steps t .. piece_end - 1 are done
+                    side.add(t, piece_end)
+                    piece_end = t
         g_kernel = g_recurrent = g_bias = None
-        g_weights = self._fast_weights_gradient(g_blocks)
+        g_weights = side.g_weights
         if g_weights is not None:  # back to Keras's layout
             columns = slice(units, units + input_dim)
             g_recurrent = np.empty((units, 3 * units), dtype=np.float32)
