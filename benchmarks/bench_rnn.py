@@ -10,7 +10,9 @@ Prints the time per step of each and `ratio = minikeras / numpy`.
 Each timestep multiplies small matrices ((64, 64) @ (64, 256)). With OpenBLAS's default
 threads such products can stall for milliseconds waiting on busy cores, so on a shared or
 loaded machine both minikeras and the numpy version vary wildly; run with
-`OPENBLAS_NUM_THREADS=1` for stable numbers.
+`OPENBLAS_NUM_THREADS=1` for stable numbers. Then minikeras's backward pass makes the weights'
+and the input's gradients on a second thread (minikeras/layers/rnn/fused.py, `_worker`), so
+its time depends on the second core being free; with BLAS's own threads it does not.
 """
 
 import numpy as np

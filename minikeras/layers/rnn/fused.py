@@ -250,6 +250,7 @@ def _worker():
         return None
     if use_worker is None and not _blas_single_threaded():
         return None
+    # Read through the module each time: a forked child gets a new lock and no worker.
     with blocked._helper_lock:
         if blocked._helper is None:
             from concurrent.futures import ThreadPoolExecutor  # costs ~20 ms at import
@@ -756,6 +757,9 @@ class LSTMRecurrence(_Recurrence):
     # - each step keeps one block `blocks[t]` of rows `i, f, o, c (the candidate g),
     #   c_{t-1}, tanh(c_t)`: the sigmoid gates are one contiguous block, and so are the
     #   factors their gradients take (g, c_{t-1}, tanh(c_t)), one numpy call each.
+    # - backward, the recurrence of h's and c's gradients is all the calling thread does
+    #   (and, without the worker, x's gradient in the same product); the weights' gradient
+    #   and x's are side work (`_fast_side_work`), on the worker thread when there is one.
 
     def _fast_forward(self, x, kernel, recurrent_kernel, bias, h0, c0):
         batch, steps, input_dim = x.shape
