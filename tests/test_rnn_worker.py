@@ -139,25 +139,32 @@ def test_lstm_side_work_runs_on_the_shared_worker_thread(monkeypatch):
     assert len(names) == 3  # pieces of steps 20-22, 10-19, 0-9
     assert all(name.startswith("minikeras-blocks") for name in names)
     monkeypatch.setattr(fused, "use_worker", True)
-    assert fused._worker() is blocked._helper
+    assert fused._worker(0) is blocked._helper
 
 
 def test_worker_is_used_by_default_only_when_blas_is_single_threaded(monkeypatch):
     monkeypatch.setattr(fused.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(fused, "use_worker", None)
+    big, small = fused.WORKER_PRODUCTS, fused.WORKER_PRODUCTS - 1
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         monkeypatch.delenv(name, raising=False)
-    assert fused._worker() is None
+    assert fused._worker(big) is None
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    assert fused._worker() is not None
+    assert fused._worker(big) is not None
+    assert fused._worker(small) is None  # too little work to hand over
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
-    assert fused._worker() is None
+    assert fused._worker(big) is None
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert fused._worker(big) is not None
     monkeypatch.setattr(fused.os, "cpu_count", lambda: 1)
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    assert fused._worker() is None
+    assert fused._worker(big) is None
     monkeypatch.setattr(fused, "use_worker", False)
     monkeypatch.setattr(fused.os, "cpu_count", lambda: 2)
-    assert fused._worker() is None
+    assert fused._worker(big) is None
+    monkeypatch.setattr(fused, "use_worker", True)
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert fused._worker(small) is not None
 
 
 def test_side_work_waits_for_every_piece_and_raises_a_pieces_error(monkeypatch):
@@ -171,7 +178,7 @@ def test_side_work_waits_for_every_piece_and_raises_a_pieces_error(monkeypatch):
         done.append(start)
 
     with pytest.raises(ValueError, match="piece failed"):
-        with fused._SideWork(piece, fused._worker()) as side:
+        with fused._SideWork(piece, fused._worker(0)) as side:
             side.add(0, 5)
             side.add(5, 10)
     assert done == [5]  # the piece after the failing one ran before the error came out

@@ -234,9 +234,13 @@ class _Saved:
 # against its products, short enough that little is left when the recurrence ends.
 STEPS_PER_PIECE = 10
 
-# None: use the worker when BLAS is single-threaded on two cores or more; True: always
-# (on two cores or more); False: never. The tests set it to compare the two.
+# None: use the worker when BLAS is single-threaded on two cores or more, for side work
+# of at least `WORKER_PRODUCTS` multiply-adds (handing pieces over and sharing the GIL
+# cost more than smaller side work saves: an LSTM backward pass measured slower with the
+# worker at 20M multiply-adds, quicker from 40M on); True: always (on two cores or
+# more); False: never. The tests set it to compare the two.
 use_worker = None
+WORKER_PRODUCTS = 1 << 25
 
 
 def _blas_single_threaded():
@@ -244,11 +248,12 @@ def _blas_single_threaded():
     return any(os.environ.get(name) == "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"))
 
 
-def _worker():
-    """The shared worker thread's executor, or None when the pieces run on this thread."""
+def _worker(products):
+    """The shared worker thread's executor for side work of `products` multiply-adds, or
+    None when the pieces run on this thread."""
     if use_worker is False or (os.cpu_count() or 1) < 2:
         return None
-    if use_worker is None and not _blas_single_threaded():
+    if use_worker is None and (products < WORKER_PRODUCTS or not _blas_single_threaded()):
         return None
     # Read through the module each time: a forked child gets a new lock and no worker.
     with blocked._helper_lock:
@@ -580,7 +585,7 @@ class SimpleRNNRecurrence(_Recurrence):
         kept, masked = self._fast_mask()
         if kept is not None:
             gh_kept, gh_skip = (np.empty((units, batch), np.float32) for _ in range(2))
-        side = self._fast_side_work(g_pre, _worker())
+        side = self._fast_side_work(g_pre, _worker(g_pre.size * stacked.shape[1]))
         with side:
             piece_end = steps
             for t in range(steps - 1, -1, -1):
@@ -816,7 +821,7 @@ class LSTMRecurrence(_Recurrence):
         # Each step's product gives h_{t-1}'s gradient and (when wanted) x_t's. With the
         # worker, x_t's is side work (as the weights' gradient): the recurrence needs only
         # h_{t-1}'s. Without it, one product for both is quicker (BLAS threads it).
-        worker = _worker()
+        worker = _worker(g_gates.size * stacked.shape[1])
         split = needs[0] and worker is not None
         back_weights = self.back_weights if needs[0] and not split else self.back_weights[:units]
         back_weights = np.ascontiguousarray(back_weights)
@@ -1089,7 +1094,7 @@ class GRURecurrence(_Recurrence):
         kept, masked = self._fast_mask()
         if kept is not None:
             gh_kept, gh_skip = (np.empty((units, batch), np.float32) for _ in range(2))
-        side = self._fast_side_work(g_blocks, _worker())
+        side = self._fast_side_work(g_blocks, _worker(g_blocks.size * stacked.shape[1]))
         with side:
             piece_end = steps
             for t in range(steps - 1, -1, -1):
