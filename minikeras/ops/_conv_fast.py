@@ -1,5 +1,6 @@
 """The fast paths of `Conv`: im2col in cache-sized blocks over a flat padded input, and the
-input gradient of strided convolutions by stride phases.
+input gradient of strided convolutions by stride phases; and max pooling in blocks of samples
+(`for_each_batch_block`, at the end).
 
 Which algorithm runs is a pure function of the shapes (nothing is timed or checked at run
 time), decided per call of `Conv` / `ConvTranspose`:
@@ -85,9 +86,12 @@ from that than the plain path (one call). Set `OPENBLAS_NUM_THREADS=1` on a shar
 import functools
 import itertools
 import math
+import os
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from minikeras.ops import parallel
 
 # Below this many input channels, the plain im2col path is as fast or faster (measured: the
 # guide's convnet, 3 to 16 channels, favours it; so does a 64x32x32x16 batch on an idle
@@ -416,3 +420,38 @@ def phase_input_gradient(gy, kernel, windows, x_shape):
     )
     box = tuple(slice(pad, pad + size) for pad, size in zip(windows.pads, windows.sizes))
     return interleaved[(slice(None), *box, slice(None))]
+
+
+# -- max pooling in blocks of samples -------------------------------------------------------
+# Input values per block of samples: the block of `x`, of the input gradient and the
+# smaller output-sized arrays (1 MB + 1 MB + a quarter of that for 2x2 pooling, in
+# float32) stay in a core's 2 MB L2 cache between the passes over the pool taps.
+POOL_BLOCK_VALUES = 1 << 18
+# Inputs of at least this many values have their blocks shared by two threads.
+POOL_PARALLEL_VALUES = 1 << 20
+
+
+def batch_blocks(shape):
+    """Slices of the batch axis of an input of `shape`, each about `POOL_BLOCK_VALUES`
+    values (at least one sample)."""
+    step = max(1, POOL_BLOCK_VALUES // max(math.prod(shape[1:]), 1))
+    return [slice(start, start + step) for start in range(0, shape[0], step)]
+
+
+def for_each_batch_block(body, shape):
+    """Calls `body(block)` for each slice `block` of the batch axis (`batch_blocks`).
+
+    This is how `convolution.MaxPool` runs its forward and backward passes. Pooling works
+    on each sample alone, so the whole-array code gives the same bits on any slice of the
+    batch; running it one cache-sized block at a time makes each of its passes over the
+    pool taps (a maximum, a comparison, a mask update, a product per tap) read the block
+    from the cache rather than from memory, and two threads share the blocks of a large
+    input.
+
+    Contract: assumes `body` writes only its own block of samples; checks nothing; a
+    batch of one block (small inputs, or samples larger than a block) is one call on the
+    whole batch, the plain path.
+    """
+    parts = batch_blocks(shape)
+    share = math.prod(shape) >= POOL_PARALLEL_VALUES and (os.cpu_count() or 1) >= 2
+    parallel.for_each(lambda i, block: body(block), parts, share)
