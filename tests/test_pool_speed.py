@@ -1,5 +1,6 @@
-"""Max pooling in blocks of samples on two threads (`_conv_fast.for_each_batch_block`)
-against the same code on the whole batch at once: the same bits, forward and backward."""
+"""Max and average pooling in blocks of samples on two threads
+(`_conv_fast.for_each_batch_block`) against the same code on the whole batch at once: the
+same bits, forward and backward."""
 
 import threading
 
@@ -10,11 +11,11 @@ from minikeras import GradientTape, Variable, ops
 from minikeras.ops import _conv_fast, convolution
 
 
-def _pool_step(x, gy, pool_size, strides, padding, data_format):
-    """Max pooling of `x` and its input gradient from the upstream gradient `gy`."""
+def _pool_step(x, gy, pool_size, strides, padding, data_format, pool=ops.max_pool):
+    """Pooling of `x` and its input gradient from the upstream gradient `gy`."""
     tx = Variable(x)
     with GradientTape() as tape:
-        out = ops.max_pool(tx, pool_size, strides, padding, data_format)
+        out = pool(tx, pool_size, strides, padding, data_format)
     grad = tape.gradient(out, tx, output_gradients=ops.convert_to_tensor(gy))
     return np.asarray(out), np.asarray(grad)
 
@@ -41,12 +42,15 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("pool", [ops.max_pool, ops.average_pool])
 @pytest.mark.parametrize("shape, pool_size, strides, padding, data_format", CASES)
-def test_max_pool_in_blocks_on_two_threads_gives_the_same_bits_as_the_whole_batch(
-    monkeypatch, shape, pool_size, strides, padding, data_format
+def test_pooling_in_blocks_on_two_threads_gives_the_same_bits_as_the_whole_batch(
+    monkeypatch, shape, pool_size, strides, padding, data_format, pool
 ):
     x, gy = _tied_case(shape, pool_size, strides, padding, data_format)
-    args = (pool_size, strides, padding, data_format)
+    if pool is ops.average_pool:
+        x += np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    args = (pool_size, strides, padding, data_format, pool)
     monkeypatch.setattr(_conv_fast, "POOL_BLOCK_VALUES", x.size + 1)
     assert len(_conv_fast.batch_blocks(x.shape)) == 1
     whole = _pool_step(x, gy, *args)
@@ -116,3 +120,27 @@ def test_max_pool_in_blocks_sends_the_gradient_to_the_first_maximum(monkeypatch,
         for j in range(out_size):
             expected[:, i * step, j * step] += gy[:, i, j]
     np.testing.assert_array_equal(grad, expected)
+
+
+def test_average_pool_runs_blocks_of_samples_on_two_threads(monkeypatch):
+    monkeypatch.setattr(_conv_fast.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_conv_fast, "POOL_PARALLEL_VALUES", 0)
+    monkeypatch.setattr(_conv_fast, "POOL_BLOCK_VALUES", 3 * 5 * 5 * 2)
+    x, gy = _tied_case((9, 5, 5, 2), 3, 2, "same", "channels_last")
+    seen = {"forward": [], "backward": []}
+    forward, backward = convolution._average_pool_forward, convolution._average_pool_backward
+
+    def spy_forward(windows, x, y, divisor):
+        seen["forward"].append((x.shape[0], threading.get_ident()))
+        forward(windows, x, y, divisor)
+
+    def spy_backward(windows, gy, gx, divisor):
+        seen["backward"].append((gy.shape[0], threading.get_ident()))
+        backward(windows, gy, gx, divisor)
+
+    monkeypatch.setattr(convolution, "_average_pool_forward", spy_forward)
+    monkeypatch.setattr(convolution, "_average_pool_backward", spy_backward)
+    _pool_step(x, gy, 3, 2, "same", "channels_last", ops.average_pool)
+    for calls in seen.values():
+        assert [size for size, _ in calls] == [3] * 3  # three blocks of three samples
+        assert len({ident for _, ident in calls}) == 2

@@ -1083,7 +1083,11 @@ def _window_counts(windows, dtype):
 
 
 class AveragePool(Function):
-    """Mean over each window; with "same" padding, over its real (not padding) elements."""
+    """Mean over each window; with "same" padding, over its real (not padding) elements.
+
+    As `MaxPool`, both passes run on cache-sized blocks of samples
+    (`_conv_fast.for_each_batch_block`); a small input is one block, the whole batch.
+    """
 
     def __init__(self, plan):
         self.plan = plan
@@ -1092,38 +1096,58 @@ class AveragePool(Function):
         plan = self.plan
         x = _channels_last(x, plan.channels_first)
         windows = plan.windows
-        full = windows.full_taps()
-        if len(full) >= 2:
-            # Two taps read a real element for every window: start from their sum rather
-            # than from zeros (one pass less, the same numbers).
-            y = np.add(x[full[0]], x[full[1]])
-            rest = [pair for pair in filter(None, windows.taps()) if pair[1] not in full[:2]]
-        else:
-            y = np.zeros((x.shape[0], *windows.out_sizes, x.shape[-1]), dtype=x.dtype)
-            rest = list(filter(None, windows.taps()))
-        for out_index, in_index in rest:
-            y[out_index] += x[in_index]
         if plan.padded:
             self.divisor = _window_counts(windows, x.dtype)
         else:
             self.divisor = float(math.prod(windows.window))
-        y /= self.divisor
+        y = np.empty((x.shape[0], *windows.out_sizes, x.shape[-1]), dtype=x.dtype)
+        _conv_fast.for_each_batch_block(
+            lambda block: _average_pool_forward(windows, x[block], y[block], self.divisor),
+            x.shape,
+        )
         self.x_shape = x.shape
         return _restore_layout(y, plan.channels_first)
 
     def backward(self, gy):
         plan = self.plan
         windows = plan.windows
-        g = _channels_last(gy, plan.channels_first) / self.divisor
-        # As in MaxPool: non-overlapping windows write their gradient instead of adding it.
-        apart = windows.apart()
-        gx = (np.empty if windows.tiled() else np.zeros)(self.x_shape, dtype=g.dtype)
-        for out_index, in_index in filter(None, windows.taps()):
-            if apart:
-                gx[in_index] = g[out_index]
-            else:
-                gx[in_index] += g[out_index]
+        gy = _channels_last(gy, plan.channels_first)
+        gx = np.empty(self.x_shape, dtype=np.result_type(gy.dtype, self.divisor))
+        _conv_fast.for_each_batch_block(
+            lambda block: _average_pool_backward(windows, gy[block], gx[block], self.divisor),
+            self.x_shape,
+        )
         return _restore_layout(gx, plan.channels_first)
+
+
+def _average_pool_forward(windows, x, y, divisor):
+    """Writes into `y` the sum of each window of the channels-last `x` over `divisor`."""
+    full = windows.full_taps()
+    if len(full) >= 2:
+        # Two taps read a real element for every window: start from their sum rather
+        # than from zeros (one pass less, the same numbers).
+        np.add(x[full[0]], x[full[1]], out=y)
+        rest = [pair for pair in filter(None, windows.taps()) if pair[1] not in full[:2]]
+    else:
+        y[...] = 0
+        rest = list(filter(None, windows.taps()))
+    for out_index, in_index in rest:
+        y[out_index] += x[in_index]
+    y /= divisor
+
+
+def _average_pool_backward(windows, gy, gx, divisor):
+    """Writes into `gx` the input gradient of average pooling, from `gy`."""
+    g = gy / divisor
+    # As in MaxPool: non-overlapping windows write their gradient instead of adding it.
+    apart = windows.apart()
+    if not windows.tiled():
+        gx[...] = 0
+    for out_index, in_index in filter(None, windows.taps()):
+        if apart:
+            gx[in_index] = g[out_index]
+        else:
+            gx[in_index] += g[out_index]
 
 
 @op
