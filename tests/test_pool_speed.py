@@ -73,13 +73,13 @@ def test_max_pool_runs_blocks_of_samples_on_two_threads(monkeypatch):
     seen = {"forward": [], "backward": []}
     forward, backward = convolution._max_pool_forward, convolution._max_pool_backward
 
-    def spy_forward(windows, x, y):
+    def spy_forward(x, y, windows):
         seen["forward"].append((x.shape[0], threading.get_ident()))
-        forward(windows, x, y)
+        forward(x, y, windows)
 
-    def spy_backward(windows, x, y, gy, gx):
+    def spy_backward(x, y, gy, gx, windows):
         seen["backward"].append((x.shape[0], threading.get_ident()))
-        backward(windows, x, y, gy, gx)
+        backward(x, y, gy, gx, windows)
 
     monkeypatch.setattr(convolution, "_max_pool_forward", spy_forward)
     monkeypatch.setattr(convolution, "_max_pool_backward", spy_backward)
@@ -94,9 +94,9 @@ def test_max_pool_small_input_is_one_call_on_the_whole_batch(monkeypatch):
     sizes = []
     backward = convolution._max_pool_backward
 
-    def spy_backward(windows, x, y, gy, gx):
+    def spy_backward(x, y, gy, gx, windows):
         sizes.append(x.shape[0])
-        backward(windows, x, y, gy, gx)
+        backward(x, y, gy, gx, windows)
 
     monkeypatch.setattr(convolution, "_max_pool_backward", spy_backward)
     _pool_step(x, gy, 2, None, "valid", "channels_last")
@@ -130,13 +130,13 @@ def test_average_pool_runs_blocks_of_samples_on_two_threads(monkeypatch):
     seen = {"forward": [], "backward": []}
     forward, backward = convolution._average_pool_forward, convolution._average_pool_backward
 
-    def spy_forward(windows, x, y, divisor):
+    def spy_forward(x, y, windows, divisor):
         seen["forward"].append((x.shape[0], threading.get_ident()))
-        forward(windows, x, y, divisor)
+        forward(x, y, windows, divisor)
 
-    def spy_backward(windows, gy, gx, divisor):
+    def spy_backward(gx, gy, windows, divisor):
         seen["backward"].append((gy.shape[0], threading.get_ident()))
-        backward(windows, gy, gx, divisor)
+        backward(gx, gy, windows, divisor)
 
     monkeypatch.setattr(convolution, "_average_pool_forward", spy_forward)
     monkeypatch.setattr(convolution, "_average_pool_backward", spy_backward)

@@ -445,20 +445,30 @@ def batch_blocks(shape):
     return [slice(start, start + step) for start in range(0, shape[0], step)]
 
 
-def for_each_batch_block(body, shape):
-    """Calls `body(block)` for each slice `block` of the batch axis (`batch_blocks`).
+def for_each_batch_block(function, arrays, *args):
+    """Calls `function(*blocks, *args)`, with `blocks` the same slice of the batch axis of
+    each of `arrays`, for each slice of `batch_blocks(arrays[0].shape)` (the first array is
+    the pooling input or its gradient, whose size sets the blocks).
 
-    This is how `convolution.MaxPool` runs its forward and backward passes. Pooling works
-    on each sample alone, so the whole-array code gives the same bits on any slice of the
-    batch; running it one cache-sized block at a time makes each of its passes over the
-    pool taps (a maximum, a comparison, a mask update, a product per tap) read the block
-    from the cache rather than from memory, and two threads share the blocks of a large
-    input.
+    This is how `convolution.MaxPool` and `AveragePool` run their forward and backward
+    passes. Pooling works on each sample alone, so the whole-array code gives the same bits
+    on any slice of the batch; running it one cache-sized block at a time makes each of its
+    passes over the pool taps (a maximum, a comparison, a mask update, a product per tap)
+    read the block from the cache rather than from memory, and two threads share the
+    blocks of a large input.
 
-    Contract: assumes `body` writes only its own block of samples; checks nothing; a
+    Contract: assumes `function` writes only its own block of samples; checks nothing; a
     batch of one block (small inputs, or samples larger than a block) is one call on the
-    whole batch, the plain path.
+    whole arrays, the plain path.
     """
+    if arrays[0].size <= POOL_BLOCK_VALUES:  # one block: the common small case, checked first
+        function(*arrays, *args)
+        return
+    shape = arrays[0].shape
     parts = batch_blocks(shape)
     share = math.prod(shape) >= POOL_PARALLEL_VALUES and (os.cpu_count() or 1) >= 2
-    parallel.for_each(lambda i, block: body(block), parts, share)
+
+    def body(i, block):
+        function(*[array[block] for array in arrays], *args)
+
+    parallel.for_each(body, parts, share)

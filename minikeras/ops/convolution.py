@@ -982,9 +982,7 @@ class MaxPool(Function):
         x = _channels_last(x, plan.channels_first)
         windows = plan.windows
         y = np.empty((x.shape[0], *windows.out_sizes, x.shape[-1]), dtype=x.dtype)
-        _conv_fast.for_each_batch_block(
-            lambda block: _max_pool_forward(windows, x[block], y[block]), x.shape
-        )
+        _conv_fast.for_each_batch_block(_max_pool_forward, (x, y), windows)
         self.x, self.y = x, y
         return _restore_layout(y, plan.channels_first)
 
@@ -994,14 +992,11 @@ class MaxPool(Function):
         gy = _channels_last(gy, plan.channels_first)
         x, y = self.x, self.y
         gx = np.empty(x.shape, dtype=gy.dtype)
-        _conv_fast.for_each_batch_block(
-            lambda block: _max_pool_backward(windows, x[block], y[block], gy[block], gx[block]),
-            x.shape,
-        )
+        _conv_fast.for_each_batch_block(_max_pool_backward, (x, y, gy, gx), windows)
         return _restore_layout(gx, plan.channels_first)
 
 
-def _max_pool_forward(windows, x, y):
+def _max_pool_forward(x, y, windows):
     """Writes into `y` the maximum of each window of the channels-last `x`."""
     pairs = [pair for pair in windows.taps() if pair is not None]
     full = windows.full_taps()
@@ -1018,7 +1013,7 @@ def _max_pool_forward(windows, x, y):
         np.maximum(part, x[in_index], out=part)
 
 
-def _max_pool_backward(windows, x, y, gy, gx):
+def _max_pool_backward(x, y, gy, gx, windows):
     """Writes into `gx` the input gradient of max pooling `x` to `y`, from `gy`."""
     # Windows that never overlap (as in the usual 2x2 pooling) send each input at most
     # one gradient: it is written, not added; if they tile the input, every element is
@@ -1101,10 +1096,7 @@ class AveragePool(Function):
         else:
             self.divisor = float(math.prod(windows.window))
         y = np.empty((x.shape[0], *windows.out_sizes, x.shape[-1]), dtype=x.dtype)
-        _conv_fast.for_each_batch_block(
-            lambda block: _average_pool_forward(windows, x[block], y[block], self.divisor),
-            x.shape,
-        )
+        _conv_fast.for_each_batch_block(_average_pool_forward, (x, y), windows, self.divisor)
         self.x_shape = x.shape
         return _restore_layout(y, plan.channels_first)
 
@@ -1113,14 +1105,11 @@ class AveragePool(Function):
         windows = plan.windows
         gy = _channels_last(gy, plan.channels_first)
         gx = np.empty(self.x_shape, dtype=np.result_type(gy.dtype, self.divisor))
-        _conv_fast.for_each_batch_block(
-            lambda block: _average_pool_backward(windows, gy[block], gx[block], self.divisor),
-            self.x_shape,
-        )
+        _conv_fast.for_each_batch_block(_average_pool_backward, (gx, gy), windows, self.divisor)
         return _restore_layout(gx, plan.channels_first)
 
 
-def _average_pool_forward(windows, x, y, divisor):
+def _average_pool_forward(x, y, windows, divisor):
     """Writes into `y` the sum of each window of the channels-last `x` over `divisor`."""
     full = windows.full_taps()
     if len(full) >= 2:
@@ -1136,7 +1125,7 @@ def _average_pool_forward(windows, x, y, divisor):
     y /= divisor
 
 
-def _average_pool_backward(windows, gy, gx, divisor):
+def _average_pool_backward(gx, gy, windows, divisor):
     """Writes into `gx` the input gradient of average pooling, from `gy`."""
     g = gy / divisor
     # As in MaxPool: non-overlapping windows write their gradient instead of adding it.
