@@ -1,6 +1,6 @@
 """The fast paths of `Conv`: im2col in cache-sized blocks over a flat padded input, and the
-input gradient of strided convolutions by stride phases; and max pooling in blocks of samples
-(`for_each_batch_block`, at the end).
+input gradient of strided convolutions by stride phases; and max and average pooling in
+blocks of samples (`for_each_batch_block`, at the end).
 
 Which algorithm runs is a pure function of the shapes (nothing is timed or checked at run
 time), decided per call of `Conv` / `ConvTranspose`:
@@ -426,10 +426,11 @@ def phase_input_gradient(gy, kernel, windows, x_shape):
 # Measured (MaxPooling2D(2) forward and backward of a 128x32x32x32 float32 batch, one BLAS
 # thread, best of interleaved rounds on a shared 2-core machine): the whole batch at once
 # 11.4 ms, blocks of 2^18 values on one thread 10.1 ms, on two threads 6.4 ms (PyTorch
-# eager, two threads: about 10.9 ms). Not used: recording in the forward pass which tap won
-# each 2x2 window (two comparisons of tap pairs and one of the pair maxima), so that the
-# backward pass needs one mask operation per tap instead of three: 3% faster, not worth a
-# second code path.
+# eager, two threads: about 10.9 ms); when the other core is busy, two threads gain nothing
+# over one. AveragePooling2D(2), the same batch: 7.4 ms -> 4.5-6.2 ms.
+# Not used: recording in the forward pass which tap won each 2x2 window (two comparisons
+# of tap pairs and one of the pair maxima), so that the backward pass needs one mask
+# operation per tap instead of three: 3% faster, not worth a second code path.
 # Input values per block of samples: the block of `x`, of the input gradient and the
 # smaller output-sized arrays (1 MB + 1 MB + a quarter of that for 2x2 pooling, in
 # float32) stay in a core's 2 MB L2 cache between the passes over the pool taps.

@@ -29,8 +29,8 @@ convolution (and so a strided `conv_transpose`) goes by stride phases instead of
 measurements.
 
 Pooling works on the same windows with a loop over the pool positions: the maximum (or sum)
-of `prod(pool_size)` strided slices. Max pooling runs that loop on cache-sized blocks of
-samples, on two threads for large inputs (`_conv_fast.for_each_batch_block`). Max-pool
+of `prod(pool_size)` strided slices, run on cache-sized blocks of samples, on two threads
+for large inputs (`_conv_fast.for_each_batch_block`). Max-pool
 gradients go to the first maximum of each window in row-major order (as TensorFlow and XLA
 route them); ties do not split the gradient.
 
