@@ -29,8 +29,10 @@ convolution (and so a strided `conv_transpose`) goes by stride phases instead of
 measurements.
 
 Pooling works on the same windows with a loop over the pool positions: the maximum (or sum)
-of `prod(pool_size)` strided slices. Max-pool gradients go to the first maximum of each window
-in row-major order (as TensorFlow and XLA route them); ties do not split the gradient.
+of `prod(pool_size)` strided slices, run on cache-sized blocks of samples, on two threads
+for large inputs (`_conv_fast.for_each_batch_block`). Max-pool
+gradients go to the first maximum of each window in row-major order (as TensorFlow and XLA
+route them); ties do not split the gradient.
 
 Padding "same" follows TensorFlow/Keras: `out = ceil(in / stride)`, the total padding is
 `max((out - 1) * stride + dilated_kernel - in, 0)` and the smaller half goes before.
@@ -965,7 +967,12 @@ def _pool_spec(name):
 
 
 class MaxPool(Function):
-    """Maximum over each window; the gradient goes to the first maximum of the window."""
+    """Maximum over each window; the gradient goes to the first maximum of the window.
+
+    Both passes run `_max_pool_forward` / `_max_pool_backward` on cache-sized blocks of
+    samples (`_conv_fast.for_each_batch_block`, shared by two threads for large inputs); a
+    small input is one block, the whole batch.
+    """
 
     def __init__(self, plan):
         self.plan = plan
@@ -974,20 +981,8 @@ class MaxPool(Function):
         plan = self.plan
         x = _channels_last(x, plan.channels_first)
         windows = plan.windows
-        batch, channels = x.shape[0], x.shape[-1]
-        pairs = [pair for pair in windows.taps() if pair is not None]
-        full = windows.full_taps()
-        if len(full) >= 2:
-            # Two taps read a real element for every window: start from their maximum
-            # rather than from -inf (one pass less).
-            y = np.maximum(x[full[0]], x[full[1]])
-            rest = [pair for pair in pairs if pair[1] not in full[:2]]
-        else:
-            y = np.full((batch, *windows.out_sizes, channels), -np.inf, dtype=x.dtype)
-            rest = pairs
-        for out_index, in_index in rest:
-            part = y[out_index]
-            np.maximum(part, x[in_index], out=part)
+        y = np.empty((x.shape[0], *windows.out_sizes, x.shape[-1]), dtype=x.dtype)
+        _conv_fast.for_each_batch_block(_max_pool_forward, (x, y), windows)
         self.x, self.y = x, y
         return _restore_layout(y, plan.channels_first)
 
@@ -996,29 +991,53 @@ class MaxPool(Function):
         windows = plan.windows
         gy = _channels_last(gy, plan.channels_first)
         x, y = self.x, self.y
-        # Windows that never overlap (as in the usual 2x2 pooling) send each input at most
-        # one gradient: it is written, not added; if they tile the input, every element is
-        # written and nothing needs zeroing first.
-        apart = windows.apart()
-        gx = (np.empty if windows.tiled() else np.zeros)(x.shape, dtype=gy.dtype)
-        # Windows whose maximum has not been found yet (earlier positions win ties).
-        open_windows = np.ones(y.shape, dtype=bool)
-        hit = np.empty(y.shape, dtype=bool)
-        pairs = [pair for pair in windows.taps() if pair is not None]
-        for position, (out_index, in_index) in enumerate(pairs):
-            part = hit[out_index]
-            np.equal(x[in_index], y[out_index], out=part)
-            still_open = open_windows[out_index]
-            if position:
-                part &= still_open
-            if position + 1 < len(pairs):
-                still_open ^= part  # part is a subset of the open windows: this closes them
-            # A product with the mask is several times faster than a masked add (`where=`).
-            if apart:
-                np.multiply(gy[out_index], part, out=gx[in_index])
-            else:
-                gx[in_index] += gy[out_index] * part
+        gx = np.empty(x.shape, dtype=gy.dtype)
+        _conv_fast.for_each_batch_block(_max_pool_backward, (x, y, gy, gx), windows)
         return _restore_layout(gx, plan.channels_first)
+
+
+def _max_pool_forward(x, y, windows):
+    """Writes into `y` the maximum of each window of the channels-last `x`."""
+    pairs = [pair for pair in windows.taps() if pair is not None]
+    full = windows.full_taps()
+    if len(full) >= 2:
+        # Two taps read a real element for every window: start from their maximum
+        # rather than from -inf (one pass less).
+        np.maximum(x[full[0]], x[full[1]], out=y)
+        rest = [pair for pair in pairs if pair[1] not in full[:2]]
+    else:
+        y[...] = -np.inf
+        rest = pairs
+    for out_index, in_index in rest:
+        part = y[out_index]
+        np.maximum(part, x[in_index], out=part)
+
+
+def _max_pool_backward(x, y, gy, gx, windows):
+    """Writes into `gx` the input gradient of max pooling `x` to `y`, from `gy`."""
+    # Windows that never overlap (as in the usual 2x2 pooling) send each input at most
+    # one gradient: it is written, not added; if they tile the input, every element is
+    # written and nothing needs zeroing first.
+    apart = windows.apart()
+    if not windows.tiled():
+        gx[...] = 0
+    # Windows whose maximum has not been found yet (earlier positions win ties).
+    open_windows = np.ones(y.shape, dtype=bool)
+    hit = np.empty(y.shape, dtype=bool)
+    pairs = [pair for pair in windows.taps() if pair is not None]
+    for position, (out_index, in_index) in enumerate(pairs):
+        part = hit[out_index]
+        np.equal(x[in_index], y[out_index], out=part)
+        still_open = open_windows[out_index]
+        if position:
+            part &= still_open
+        if position + 1 < len(pairs):
+            still_open ^= part  # part is a subset of the open windows: this closes them
+        # A product with the mask is several times faster than a masked add (`where=`).
+        if apart:
+            np.multiply(gy[out_index], part, out=gx[in_index])
+        else:
+            gx[in_index] += gy[out_index] * part
 
 
 @op
@@ -1059,7 +1078,11 @@ def _window_counts(windows, dtype):
 
 
 class AveragePool(Function):
-    """Mean over each window; with "same" padding, over its real (not padding) elements."""
+    """Mean over each window; with "same" padding, over its real (not padding) elements.
+
+    As `MaxPool`, both passes run on cache-sized blocks of samples
+    (`_conv_fast.for_each_batch_block`); a small input is one block, the whole batch.
+    """
 
     def __init__(self, plan):
         self.plan = plan
@@ -1068,38 +1091,52 @@ class AveragePool(Function):
         plan = self.plan
         x = _channels_last(x, plan.channels_first)
         windows = plan.windows
-        full = windows.full_taps()
-        if len(full) >= 2:
-            # Two taps read a real element for every window: start from their sum rather
-            # than from zeros (one pass less, the same numbers).
-            y = np.add(x[full[0]], x[full[1]])
-            rest = [pair for pair in filter(None, windows.taps()) if pair[1] not in full[:2]]
-        else:
-            y = np.zeros((x.shape[0], *windows.out_sizes, x.shape[-1]), dtype=x.dtype)
-            rest = list(filter(None, windows.taps()))
-        for out_index, in_index in rest:
-            y[out_index] += x[in_index]
         if plan.padded:
             self.divisor = _window_counts(windows, x.dtype)
         else:
             self.divisor = float(math.prod(windows.window))
-        y /= self.divisor
+        y = np.empty((x.shape[0], *windows.out_sizes, x.shape[-1]), dtype=x.dtype)
+        _conv_fast.for_each_batch_block(_average_pool_forward, (x, y), windows, self.divisor)
         self.x_shape = x.shape
         return _restore_layout(y, plan.channels_first)
 
     def backward(self, gy):
         plan = self.plan
         windows = plan.windows
-        g = _channels_last(gy, plan.channels_first) / self.divisor
-        # As in MaxPool: non-overlapping windows write their gradient instead of adding it.
-        apart = windows.apart()
-        gx = (np.empty if windows.tiled() else np.zeros)(self.x_shape, dtype=g.dtype)
-        for out_index, in_index in filter(None, windows.taps()):
-            if apart:
-                gx[in_index] = g[out_index]
-            else:
-                gx[in_index] += g[out_index]
+        gy = _channels_last(gy, plan.channels_first)
+        gx = np.empty(self.x_shape, dtype=np.result_type(gy.dtype, self.divisor))
+        _conv_fast.for_each_batch_block(_average_pool_backward, (gx, gy), windows, self.divisor)
         return _restore_layout(gx, plan.channels_first)
+
+
+def _average_pool_forward(x, y, windows, divisor):
+    """Writes into `y` the sum of each window of the channels-last `x` over `divisor`."""
+    full = windows.full_taps()
+    if len(full) >= 2:
+        # Two taps read a real element for every window: start from their sum rather
+        # than from zeros (one pass less, the same numbers).
+        np.add(x[full[0]], x[full[1]], out=y)
+        rest = [pair for pair in filter(None, windows.taps()) if pair[1] not in full[:2]]
+    else:
+        y[...] = 0
+        rest = list(filter(None, windows.taps()))
+    for out_index, in_index in rest:
+        y[out_index] += x[in_index]
+    y /= divisor
+
+
+def _average_pool_backward(gx, gy, windows, divisor):
+    """Writes into `gx` the input gradient of average pooling, from `gy`."""
+    g = gy / divisor
+    # As in MaxPool: non-overlapping windows write their gradient instead of adding it.
+    apart = windows.apart()
+    if not windows.tiled():
+        gx[...] = 0
+    for out_index, in_index in filter(None, windows.taps()):
+        if apart:
+            gx[in_index] = g[out_index]
+        else:
+            gx[in_index] += g[out_index]
 
 
 @op

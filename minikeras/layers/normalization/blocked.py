@@ -14,11 +14,12 @@ Per-channel sums of a block go through BLAS (`ones @ block`) or `einsum`, which 
 block once.
 
 Two threads. For arrays of at least `PARALLEL_VALUES` values on a machine with two cores
-or more, one worker thread (started on first use, and again in a forked child) walks the
-second half of the blocks while the calling thread walks the first: numpy and BLAS release
-the GIL inside each call on float arrays. Each block writes only its own rows of the
-result and its own row of per-block sums, which are combined in block order afterwards,
-so the results are the same bits with or without the worker.
+or more, one worker thread (`ops/parallel.py`: started on first use, and again in a
+forked child) walks the second half of the blocks while the calling thread walks the
+first: numpy and BLAS release the GIL inside each call on float arrays. Each block
+writes only its own rows of the result and its own row of per-block sums, which are
+combined in block order afterwards, so the results are the same bits with or without the
+worker.
 
 Contract.
 - Assumes `rows` (and `gy_rows`) are C-contiguous matrices whose columns repeat the
@@ -47,6 +48,8 @@ import threading
 
 import numpy as np
 
+from minikeras.ops import parallel
+
 # Values per block: a block of `x`, one of `gy`, one of the result and three per-channel
 # vectors laid out as blocks (6 x 256 KB in float32) fit in a core's 2 MB L2 cache.
 BLOCK_VALUES = 1 << 16
@@ -54,18 +57,6 @@ BLOCK_VALUES = 1 << 16
 # Arrays of at least this many values have their blocks shared by two threads (numpy and
 # BLAS release the GIL inside each call), when the machine has two cores or more.
 PARALLEL_VALUES = 1 << 20
-
-_helper = None  # one worker thread, started on first use
-_helper_lock = threading.Lock()
-
-
-def _forget_helper():
-    global _helper, _helper_lock
-    _helper, _helper_lock = None, threading.Lock()
-
-
-# A forked child has no worker thread: it starts its own.
-os.register_at_fork(after_in_child=_forget_helper)
 
 
 def blocks(rows):
@@ -82,30 +73,9 @@ def for_each_block(body, rows):
     second half of the blocks while this thread makes the first half's. The results are
     the same bits either way.
     """
-    global _helper
     parts = blocks(rows)
-    if rows.size < PARALLEL_VALUES or len(parts) < 2 or (os.cpu_count() or 1) < 2:
-        for i, part in enumerate(parts):
-            body(i, part)
-        return
-    with _helper_lock:
-        if _helper is None:
-            # Imported here: concurrent.futures costs about 20 ms at import.
-            from concurrent.futures import ThreadPoolExecutor
-
-            _helper = ThreadPoolExecutor(1, thread_name_prefix="minikeras-blocks")
-        helper = _helper
-    half = len(parts) // 2
-    second = helper.submit(_each, body, parts, half, len(parts))
-    try:
-        _each(body, parts, 0, half)
-    finally:
-        second.result()
-
-
-def _each(body, parts, start, stop):
-    for i in range(start, stop):
-        body(i, parts[i])
+    share = rows.size >= PARALLEL_VALUES and (os.cpu_count() or 1) >= 2
+    parallel.for_each(body, parts, share)
 
 
 def tile(vector, rows):
