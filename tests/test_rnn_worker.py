@@ -9,8 +9,8 @@ import pytest
 
 import minikeras as keras
 from minikeras import activations, ops
-from minikeras.layers.normalization import blocked
 from minikeras.layers.rnn import fused
+from minikeras.ops import parallel
 
 BATCH, FEATURES, UNITS = 5, 4, 6
 
@@ -139,7 +139,7 @@ def test_lstm_side_work_runs_on_the_shared_worker_thread(monkeypatch):
     assert len(names) == 3  # pieces of steps 20-22, 10-19, 0-9
     assert all(name.startswith("minikeras-blocks") for name in names)
     monkeypatch.setattr(fused, "use_worker", True)
-    assert fused._worker(0) is blocked._helper
+    assert fused._worker(0) is parallel._helper
 
 
 def test_worker_is_used_by_default_only_when_blas_is_single_threaded(monkeypatch):

@@ -36,7 +36,7 @@ import numpy as np
 
 from minikeras import activations
 from minikeras.autodiff import Function, GradientTape, convert_to_tensor, no_grad
-from minikeras.layers.normalization import blocked
+from minikeras.ops import parallel
 
 
 def _sigmoid(a):
@@ -221,9 +221,10 @@ class _Saved:
 # The backward pass's weight-gradient products (and x's gradient) do not feed the
 # recurrence: one worker thread makes them for steps the calling thread has finished,
 # while it walks on to earlier steps (numpy and BLAS release the GIL inside each call).
-# The worker is the one BatchNormalization's blocked path uses (normalization/blocked.py:
-# started on first use, again in a forked child). The work is cut into the same pieces,
-# made in the same order with or without it, so the results are the same bits.
+# The worker is the one of ops/parallel.py (also used by the blocked batch normalisation
+# and pooling: started on first use, again in a forked child); its `for_each` splits work
+# in halves, so the pieces here are handed to its thread directly. The work is cut into
+# the same pieces, made in the same order with or without it: the same bits either way.
 #
 # Only when BLAS runs single-threaded (OPENBLAS_NUM_THREADS=1 or OMP_NUM_THREADS=1): with
 # its own threads BLAS already spreads each step's product over the cores, and a worker
@@ -256,12 +257,12 @@ def _worker(products):
     if use_worker is None and (products < WORKER_PRODUCTS or not _blas_single_threaded()):
         return None
     # Read through the module each time: a forked child gets a new lock and no worker.
-    with blocked._helper_lock:
-        if blocked._helper is None:
+    with parallel._helper_lock:
+        if parallel._helper is None:
             from concurrent.futures import ThreadPoolExecutor  # costs ~20 ms at import
 
-            blocked._helper = ThreadPoolExecutor(1, thread_name_prefix="minikeras-blocks")
-        return blocked._helper
+            parallel._helper = ThreadPoolExecutor(1, thread_name_prefix="minikeras-blocks")
+        return parallel._helper
 
 
 class _SideWork:
