@@ -33,6 +33,22 @@ def _forget_helper():
 os.register_at_fork(after_in_child=_forget_helper)
 
 
+def worker():
+    """The worker thread's executor (a one-thread `ThreadPoolExecutor`), started on first use.
+
+    For callers that hand the worker pieces of their own (the recurrent layers' weight
+    gradients) rather than halves of a list; they keep the contract above.
+    """
+    global _helper
+    with _helper_lock:
+        if _helper is None:
+            # Imported here: concurrent.futures costs about 20 ms at import.
+            from concurrent.futures import ThreadPoolExecutor
+
+            _helper = ThreadPoolExecutor(1, thread_name_prefix="minikeras-blocks")
+        return _helper
+
+
 def for_each(body, parts, share):
     """Calls `body(i, part)` for each `part` of the list `parts` (its `i`-th).
 
@@ -42,17 +58,10 @@ def for_each(body, parts, share):
         share: whether to hand half of the pieces to the worker thread (worth it for
             large work on a machine with two cores or more).
     """
-    global _helper
     if not share or len(parts) < 2:
         _each(body, parts, 0, len(parts))
         return
-    with _helper_lock:
-        if _helper is None:
-            # Imported here: concurrent.futures costs about 20 ms at import.
-            from concurrent.futures import ThreadPoolExecutor
-
-            _helper = ThreadPoolExecutor(1, thread_name_prefix="minikeras-blocks")
-        helper = _helper
+    helper = worker()
     half = len(parts) // 2
     second = helper.submit(_each, body, parts, half, len(parts))
     try:

@@ -223,8 +223,9 @@ class _Saved:
 # while it walks on to earlier steps (numpy and BLAS release the GIL inside each call).
 # The worker is the one of ops/parallel.py (also used by the blocked batch normalisation
 # and pooling: started on first use, again in a forked child); its `for_each` splits work
-# in halves, so the pieces here are handed to its thread directly. The work is cut into
-# the same pieces, made in the same order with or without it: the same bits either way.
+# in halves, so the pieces here are handed to its thread (`parallel.worker()`) directly.
+# The work is cut into the same pieces, made in the same order with or without it: the
+# same bits either way.
 #
 # Only when BLAS runs single-threaded (OPENBLAS_NUM_THREADS=1 or OMP_NUM_THREADS=1): with
 # its own threads BLAS already spreads each step's product over the cores, and a worker
@@ -256,13 +257,7 @@ def _worker(products):
         return None
     if use_worker is None and (products < WORKER_PRODUCTS or not _blas_single_threaded()):
         return None
-    # Read through the module each time: a forked child gets a new lock and no worker.
-    with parallel._helper_lock:
-        if parallel._helper is None:
-            from concurrent.futures import ThreadPoolExecutor  # costs ~20 ms at import
-
-            parallel._helper = ThreadPoolExecutor(1, thread_name_prefix="minikeras-blocks")
-        return parallel._helper
+    return parallel.worker()
 
 
 class _SideWork:
