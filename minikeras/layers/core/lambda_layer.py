@@ -19,6 +19,20 @@ def _function_config(fn):
     }
 
 
+def _minikeras_module(name):
+    """The minikeras module a config names, or None when it does not exist (any more).
+
+    Files saved before `ops/numpy_more.py` was split into the modules behind
+    `minikeras.ops.numpy` name that module: its ops are looked up in `minikeras.ops.numpy`.
+    """
+    if name == "minikeras.ops.numpy_more":
+        name = "minikeras.ops.numpy"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        return None
+
+
 def _resolve_function(config, custom_objects, what):
     """Finds the function a config names: in `custom_objects`, or in minikeras itself."""
     if not isinstance(config, dict):
@@ -28,7 +42,7 @@ def _resolve_function(config, custom_objects, what):
         return custom_objects[name]
     module = config.get("module") or ""
     if module == "minikeras" or module.startswith("minikeras."):
-        found = getattr(importlib.import_module(module), name, None)
+        found = getattr(_minikeras_module(module), name, None)
         if callable(found):
             return found
     if name == "<lambda>":
