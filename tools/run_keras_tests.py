@@ -356,6 +356,11 @@ def _backend_module():
     return backend
 
 
+def _set_float32_policy(policy):
+    if str(getattr(policy, "name", policy)) != "float32":
+        raise NotImplementedError(f"dtype policy {policy!r} has no minikeras equivalent")
+
+
 def install():
     """Maps `keras`, `keras.src.*`, `absl.testing.parameterized` and `conftest` onto minikeras."""
     for name in minikeras._SUBPACKAGES:
@@ -413,6 +418,14 @@ def install():
             set_logging_verbosity=lambda level: None,
         ),
     )
+    # minikeras computes in float32 only: that is the one global dtype policy it can report.
+    policy = _module(
+        "keras.src.dtype_policies.dtype_policy",
+        dtype_policy=lambda: "float32",
+        set_dtype_policy=_set_float32_policy,
+    )
+    _alias("keras.src.dtype_policies", _package("keras.src.dtype_policies", dtype_policy=policy))
+    _alias("keras.src.dtype_policies.dtype_policy", policy)
     no_device = lambda: False  # noqa: E731
     testing = _package(
         "keras.src.testing",
