@@ -68,3 +68,17 @@ def test_reset_state_resets_submetrics_held_in_a_list():
     metric.update_state([5.0])
     # Keras 3.15.1: 10.0 (mean 5 + sum 5); without the reset the parts would still hold [1, 3].
     assert float(metric.result()) == 10.0
+
+
+def test_auc_curve_and_summation_method_are_the_metrics_utils_enums():
+    from minikeras.metrics import metrics_utils
+
+    auc = keras.metrics.AUC(num_thresholds=10, curve="pr", summation_method="Majoring")
+    assert auc.curve == metrics_utils.AUCCurve.PR
+    assert auc.summation_method == metrics_utils.AUCSummationMethod.MAJORING
+    config = auc.get_config()
+    assert type(config["curve"]) is str and config["curve"] == "PR"
+    assert type(config["summation_method"]) is str and config["summation_method"] == "majoring"
+    restored = keras.metrics.AUC.from_config(config)
+    assert restored.curve == metrics_utils.AUCCurve.PR
+    assert keras.metrics.AUC(curve=metrics_utils.AUCCurve.PRGAIN).curve == "PRGAIN"
