@@ -5,7 +5,12 @@ tools/keras_tests_status.md). Expected counts come from the literals of Keras's 
 (keras/src/metrics/metric_test.py); the reset value was checked with Keras 3.15.1 on JAX.
 """
 
+import json
+import os
+import warnings
+
 import numpy as np
+import pytest
 
 import minikeras as keras
 
@@ -82,3 +87,24 @@ def test_auc_curve_and_summation_method_are_the_metrics_utils_enums():
     restored = keras.metrics.AUC.from_config(config)
     assert restored.curve == metrics_utils.AUCCurve.PR
     assert keras.metrics.AUC(curve=metrics_utils.AUCCurve.PRGAIN).curve == "PRGAIN"
+
+
+def _r2_cases():
+    path = os.path.join(os.path.dirname(__file__), "fixtures", "r2_score_adjusted.json")
+    with open(path) as f:
+        return json.load(f)["cases"]
+
+
+@pytest.mark.parametrize("case", _r2_cases())
+def test_adjusted_r2_counts_every_entry_as_a_sample_as_keras_3_15(case):
+    """Keras 3.15.1's adjusted R2 (tests/fixtures/generate_r2_score_adjusted.py).
+
+    Keras's newer test file (3.16-dev) expects a count of rows instead; this pins the released
+    behaviour, which minikeras already matched, so the two are not confused.
+    """
+    metric = keras.metrics.R2Score(case["class_aggregation"], case["num_regressors"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        metric.update_state(case["y_true"], case["y_pred"], case["sample_weight"])
+        result = metric.result()
+    np.testing.assert_allclose(np.asarray(result), case["result"], rtol=1e-5, atol=1e-6)
