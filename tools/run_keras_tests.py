@@ -65,7 +65,8 @@ def _as_cases(cases, named):
     """Turns the arguments of a parameterized decorator into (suffix, args, kwargs) triples."""
     if len(cases) == 1 and isinstance(cases[0], list | tuple) and not named:
         first = cases[0]
-        if first and all(isinstance(case, dict | tuple | list) for case in first):
+        # As in absl, one list argument is the list of cases, even of bare values (`["a", "b"]`).
+        if isinstance(first, list) or all(isinstance(case, dict | tuple | list) for case in first):
             cases = first
     elif len(cases) == 1 and isinstance(cases[0], list) and named:
         cases = cases[0]
@@ -171,6 +172,11 @@ class TestCase(ParameterizedTestCase):
         ):
             x1 = minikeras.tree.map_structure(np.asarray, x1)
             x2 = minikeras.tree.map_structure(np.asarray, x2)
+            # Keras compares a list of numbers as one array (`np.array(x)`), not item by item.
+            if isinstance(x1, list | tuple) and not isinstance(x2, list | tuple):
+                x1 = np.array(x1)
+            if isinstance(x2, list | tuple) and not isinstance(x1, list | tuple):
+                x2 = np.array(x2)
             for a, b in zip(minikeras.tree.flatten(x1), minikeras.tree.flatten(x2), strict=True):
                 np.testing.assert_allclose(a, b, atol=atol, rtol=rtol, err_msg=msg or "")
             return
@@ -350,6 +356,11 @@ def _backend_module():
     return backend
 
 
+def _set_float32_policy(policy):
+    if str(getattr(policy, "name", policy)) != "float32":
+        raise NotImplementedError(f"dtype policy {policy!r} has no minikeras equivalent")
+
+
 def install():
     """Maps `keras`, `keras.src.*`, `absl.testing.parameterized` and `conftest` onto minikeras."""
     for name in minikeras._SUBPACKAGES:
@@ -407,6 +418,14 @@ def install():
             set_logging_verbosity=lambda level: None,
         ),
     )
+    # minikeras computes in float32 only: that is the one global dtype policy it can report.
+    policy = _module(
+        "keras.src.dtype_policies.dtype_policy",
+        dtype_policy=lambda: "float32",
+        set_dtype_policy=_set_float32_policy,
+    )
+    _alias("keras.src.dtype_policies", _package("keras.src.dtype_policies", dtype_policy=policy))
+    _alias("keras.src.dtype_policies.dtype_policy", policy)
     no_device = lambda: False  # noqa: E731
     testing = _package(
         "keras.src.testing",

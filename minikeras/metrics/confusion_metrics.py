@@ -299,36 +299,6 @@ class RecallAtPrecision(SensitivitySpecificityBase):
         super().__init__(precision, num_thresholds, class_id=class_id, name=name, dtype=dtype)
 
 
-_CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
-_SUMMATIONS = {"interpolation": "interpolation", "majoring": "majoring", "minoring": "minoring"}
-
-
-def _curve_name(curve):
-    curve = getattr(curve, "value", curve)
-    if not isinstance(curve, str) or curve not in ("ROC", "roc", "PR", "pr", "PRGAIN", "prgain"):
-        raise ValueError(
-            f'Invalid AUC curve value: "{curve}". Expected values are ["PR", "ROC", "PRGAIN"]'
-        )
-    return _CURVES[curve.lower()]
-
-
-def _summation_name(method):
-    method = getattr(method, "value", method)
-    if not isinstance(method, str) or method not in (
-        "interpolation",
-        "Interpolation",
-        "majoring",
-        "Majoring",
-        "minoring",
-        "Minoring",
-    ):
-        raise ValueError(
-            f'Invalid AUC summation method value: "{method}". Expected values are '
-            '["interpolation", "majoring", "minoring"]'
-        )
-    return _SUMMATIONS[method.lower()]
-
-
 class AUC(Metric):
     """Area under the ROC or precision-recall curve, by a Riemann sum over thresholds.
 
@@ -383,8 +353,8 @@ class AUC(Metric):
         # The outer thresholds sit just outside [0, 1] so predictions of exactly 0 or 1 count.
         eps = config.epsilon()
         self._thresholds = np.array([0.0 - eps, *thresholds, 1.0 + eps])
-        self.curve = _curve_name(curve)
-        self.summation_method = _summation_name(summation_method)
+        self.curve = metrics_utils.AUCCurve.from_str(curve)
+        self.summation_method = metrics_utils.AUCSummationMethod.from_str(summation_method)
         self.multi_label = multi_label
         self.num_labels = num_labels
         self.label_weights = (
@@ -512,8 +482,8 @@ class AUC(Metric):
         label_weights = self.label_weights
         config = {
             "num_thresholds": self.num_thresholds,
-            "curve": self.curve,
-            "summation_method": self.summation_method,
+            "curve": self.curve.value,
+            "summation_method": self.summation_method.value,
             "multi_label": self.multi_label,
             "num_labels": self.num_labels,
             "label_weights": None if label_weights is None else label_weights.tolist(),

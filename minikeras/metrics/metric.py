@@ -44,12 +44,16 @@ class Metric:
         self._dtype = _dtype_name(dtype)
 
     def __setattr__(self, name, value):
-        # Sub-metrics and variables assigned as attributes are tracked, in order.
+        # Sub-metrics and variables assigned as attributes are tracked, in order, also inside
+        # lists, tuples and dicts (as Keras does), so `variables` and `reset_state` reach them.
+        # Items added to such a container after the assignment are not tracked.
         if "_variables" in self.__dict__:
-            if isinstance(value, Metric) and value is not self and value not in self._metrics:
-                self._metrics.append(value)
-            elif isinstance(value, Variable) and not any(v is value for v in self._variables):
-                self._track_variable(value)
+            for item in _tracked_items(value):
+                if isinstance(item, Metric):
+                    if item is not self and not any(m is item for m in self._metrics):
+                        self._metrics.append(item)
+                elif not any(v is item for v in self._variables):
+                    self._track_variable(item)
         object.__setattr__(self, name, value)
 
     def _check_super_called(self):
@@ -147,6 +151,20 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def _tracked_items(value):
+    """The metrics and variables in `value`, looking inside nested lists, tuples and dicts."""
+    if isinstance(value, Metric | Variable):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, list | tuple):
+        return []
+    items = []
+    for element in value:
+        items.extend(_tracked_items(element))
+    return items
 
 
 def _dtype_name(dtype):

@@ -4,6 +4,8 @@ For every threshold `t`, a prediction counts as positive when `y_pred > t`; the 
 positive/negative counts (weighted by sample weights) are added to the metric's variables.
 """
 
+import enum
+
 import numpy as np
 
 from minikeras import config
@@ -18,6 +20,44 @@ FALSE_POSITIVES = "fp"
 TRUE_NEGATIVES = "tn"
 FALSE_NEGATIVES = "fn"
 CONFUSION_KEYS = (TRUE_POSITIVES, FALSE_POSITIVES, TRUE_NEGATIVES, FALSE_NEGATIVES)
+
+
+class AUCCurve(str, enum.Enum):
+    """The curve an `AUC` integrates; members equal their value, so `curve == "PR"` holds."""
+
+    ROC = "ROC"
+    PR = "PR"
+    PRGAIN = "PRGAIN"
+
+    @staticmethod
+    def from_str(key):
+        """The member named by `key` ("ROC"/"roc", "PR"/"pr", "PRGAIN"/"prgain" or a member)."""
+        key = getattr(key, "value", key)
+        if not isinstance(key, str) or key not in ("ROC", "roc", "PR", "pr", "PRGAIN", "prgain"):
+            raise ValueError(
+                f'Invalid AUC curve value: "{key}". Expected values are ["PR", "ROC", "PRGAIN"]'
+            )
+        return AUCCurve(key.upper())
+
+
+class AUCSummationMethod(str, enum.Enum):
+    """How an `AUC` sums the areas between thresholds (members equal their value)."""
+
+    INTERPOLATION = "interpolation"
+    MAJORING = "majoring"
+    MINORING = "minoring"
+
+    @staticmethod
+    def from_str(key):
+        """The member named by `key` (lower or capitalised name, or a member)."""
+        key = getattr(key, "value", key)
+        names = ("interpolation", "majoring", "minoring")
+        if not isinstance(key, str) or key not in names + tuple(n.capitalize() for n in names):
+            raise ValueError(
+                f'Invalid AUC summation method value: "{key}". Expected values are '
+                '["interpolation", "majoring", "minoring"]'
+            )
+        return AUCSummationMethod(key.lower())
 
 
 def to_list(x):
