@@ -167,6 +167,12 @@ class TestCase(ParameterizedTestCase):
         return directory
 
     def assertAllClose(self, x1, x2, atol=1e-6, rtol=1e-6, msg=None, tpu_atol=None, tpu_rtol=None):
+        if not isinstance(x1, list | tuple | dict) and not isinstance(x2, dict):
+            # One array (tensor) against an array-like: a list of numbers is one array here.
+            np.testing.assert_allclose(
+                np.asarray(x1), np.asarray(x2), atol=atol, rtol=rtol, err_msg=msg or ""
+            )
+            return
         if not isinstance(x1, np.ndarray | float | int) or not isinstance(
             x2, np.ndarray | float | int
         ):
@@ -238,6 +244,11 @@ def get_test_data(train_samples, test_samples, input_shape, num_classes, random_
     train = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(num_classes)])
     test = np.setdiff1d(np.arange(total), train)
     return (x[train], labels[train]), (x[test], labels[test])
+
+
+def _set_dtype_policy(policy):
+    if policy != "float32":
+        raise NotImplementedError(f"dtype policy {policy!r}: minikeras computes in float32 only")
 
 
 def skip_if_backend(given_backend, reason):
@@ -337,6 +348,9 @@ def _backend_module():
     backend.convert_to_tensor = minikeras.ops.convert_to_tensor
     backend.standardize_dtype = lambda dtype: str(np.dtype(dtype))
     backend.is_tensor = lambda x: isinstance(x, minikeras.Tensor | np.ndarray)
+    backend.shape = lambda x: tuple(np.shape(x))
+    backend.set_keras_mask = minikeras.autodiff.masks.set_keras_mask
+    backend.get_keras_mask = minikeras.autodiff.masks.get_keras_mask
     sys.modules["keras.src.backend.config"] = minikeras.config
     _package("keras.src.backend.common")
 
@@ -438,6 +452,18 @@ def install():
         torch_uses_gpu=no_device,
     )
     _alias("keras.src.testing", testing)
+    # minikeras has one dtype policy, float32: tests may save and restore it, not change it.
+    policies = _AbsentModule("keras.src.dtype_policies")
+    policies.__path__ = []
+    _alias("keras.src.dtype_policies", policies)
+    _alias(
+        "keras.src.dtype_policies.dtype_policy",
+        _module(
+            "keras.src.dtype_policies.dtype_policy",
+            dtype_policy=lambda: "float32",
+            set_dtype_policy=_set_dtype_policy,
+        ),
+    )
     _alias(
         "keras.src.testing.test_utils",
         _module(

@@ -27,6 +27,7 @@ from minikeras.losses.loss import (
     standardize_reduction,
 )
 from minikeras.losses.losses import (
+    CTC,
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
@@ -57,6 +58,7 @@ from minikeras.losses.losses import (
     categorical_hinge,
     circle,
     cosine_similarity,
+    ctc,
     dice,
     hinge,
     huber,
@@ -128,6 +130,7 @@ _CLASSES = (
     Dice,
     Tversky,
     Circle,
+    CTC,
 )
 _FUNCTIONS = (
     kl_divergence,
@@ -151,6 +154,7 @@ _FUNCTIONS = (
     dice,
     tversky,
     circle,
+    ctc,
 )
 
 ALL_OBJECTS = (*_CLASSES, *_FUNCTIONS)
@@ -169,6 +173,7 @@ ALL_OBJECTS_DICT.update(
 _GET_ONLY = {"crossentropy": crossentropy, "ce": crossentropy}
 
 __all__ = [
+    "CTC",
     "KLD",
     "MAE",
     "MAPE",
@@ -207,6 +212,7 @@ __all__ = [
     "circle",
     "cosine_similarity",
     "crossentropy",
+    "ctc",
     "deserialize",
     "dice",
     "get",

@@ -67,6 +67,26 @@ def standardize_reduction(reduction):
     return reduction
 
 
+def _standardize_loss_dtype(dtype):
+    """The numpy name of a loss's computation dtype (`floatx()` for None).
+
+    Raises:
+        ValueError: naming `dtype`, for names numpy has no dtype for (Keras's `"bfloat16"`
+            and dtype policies such as `"mixed_float16"`) and for non-numeric dtypes.
+    """
+    try:
+        standard = np.dtype(dtype or config.floatx())
+    except TypeError:
+        standard = None
+    if standard is None or standard.kind not in "biufc":
+        raise ValueError(
+            f"Invalid value for argument `dtype` of a loss: {dtype!r}. minikeras computes "
+            "in numpy dtypes, such as 'float32' (the default), 'float16' or 'float64'; it "
+            "has no bfloat16 and no mixed-precision policies."
+        )
+    return standard.name
+
+
 # -- masks --------------------------------------------------------------------------------
 # A loss function may mark entries of its per-sample values as "not counted" (sparse
 # cross-entropy with `ignore_class` does), and a model's predictions may carry the mask of
@@ -208,7 +228,7 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or auto_name(type(self).__name__)
         self.reduction = standardize_reduction(reduction)
-        self._dtype = np.dtype(dtype or config.floatx()).name
+        self._dtype = _standardize_loss_dtype(dtype)
 
     @property
     def dtype(self):

@@ -371,6 +371,80 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return 1.0 - ops.divide(intersection, denominator)
 
 
+# -- sequences ----------------------------------------------------------------------------
+# Keras's CTC uses a large finite negative number for "log 0" rather than -inf, so an
+# impossible alignment costs about 1e5 instead of inf; minikeras does the same.
+_CTC_LOG_ZERO = -1e5
+
+
+def ctc(y_true, y_pred):
+    """Connectionist Temporal Classification loss, one value per sequence.
+
+    The negative log-probability, summed over every alignment, that the logits spell the
+    label sequence: each timestep emits a label or the blank (class 0), a label held over
+    several steps counts once, and a blank must separate two equal labels.
+
+    Args:
+        y_true: integer labels, shape `(batch, max_label_length)`; 0 is the blank and pads
+            the end, so a sequence's length is its number of non-zero labels.
+        y_pred: logits (not probabilities), shape `(batch, timesteps, num_classes)`.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    if y_pred.dtype[:5] != "float":
+        y_pred = ops.cast(y_pred, config.floatx())
+    labels = np.asarray(ops.convert_to_numpy(y_true)).astype(np.int64)
+    if labels.ndim != 2:
+        raise ValueError(
+            "ctc: y_true must be integer labels of shape (batch_size, max_length). "
+            f"Received: y_true.shape={labels.shape}"
+        )
+    if len(y_pred.shape) != 3:
+        raise ValueError(
+            "ctc: y_pred must be logits of shape (batch_size, max_length, num_classes). "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    num_classes = y_pred.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"ctc: labels must be in [0, {num_classes}) for y_pred.shape="
+            f"{tuple(y_pred.shape)}; received labels from {labels.min()} to {labels.max()}."
+        )
+    dtype = np.dtype(y_pred.dtype)
+    batch, num_labels = labels.shape
+    log_probs = ops.log_softmax(y_pred, axis=-1)
+    # blank_scores[:, t] is log p(blank at t); label_scores[:, t, n] is log p(label n at t).
+    blank_scores = log_probs[:, :, 0:1]
+    label_scores = ops.einsum("btk,bnk->btn", log_probs, np.eye(num_classes, dtype=dtype)[labels])
+    # Moving between two equal neighbouring labels must pass through a blank.
+    repeats = np.zeros((batch, num_labels), dtype)
+    repeats[:, :-1] = labels[:, :-1] == labels[:, 1:]
+    block_if_repeat = repeats * dtype.type(_CTC_LOG_ZERO)
+    block_unless_repeat = (1 - repeats) * dtype.type(_CTC_LOG_ZERO)
+
+    def add_to_after(after, score):
+        # Adds (in log space) `score[:, n]` to the "after label n" states `after[:, n + 1]`.
+        return ops.concatenate([after[:, :1], ops.logaddexp(after[:, 1:], score)], axis=-1)
+
+    # Forward variables. after[:, n]: n labels spelled, now on a blank (or not started);
+    # on[:, n]: labels 0..n spelled, still on label n.
+    after = np.full((batch, num_labels + 1), _CTC_LOG_ZERO, dtype)
+    after[:, 0] = 0
+    after = ops.convert_to_tensor(after)
+    on = ops.convert_to_tensor(np.full((batch, num_labels), _CTC_LOG_ZERO, dtype))
+    for t in range(y_pred.shape[1]):
+        blank, label = blank_scores[:, t], label_scores[:, t]
+        # Leaving label n with no step taken, except toward an equal next label.
+        after = add_to_after(after, on + block_if_repeat)
+        next_on = ops.logaddexp(after[:, :-1] + label, on + label)
+        # A blank after label n; from `on` directly only where the next label repeats
+        # (elsewhere that path is already in `after`).
+        after = add_to_after(after + blank, on + blank + block_unless_repeat)
+        on = next_on
+    after = add_to_after(after, on)
+    lengths = np.sum(labels != 0, axis=-1)
+    return -ops.sum(after * np.eye(num_labels + 1, dtype=dtype)[lengths], axis=-1)
+
+
 # -- metric learning ----------------------------------------------------------------------
 def build_pos_neg_masks(query_labels, key_labels, remove_diagonal=True):
     """Boolean `(queries, keys)` masks of same-label (positive) and other-label pairs.
@@ -861,6 +935,15 @@ class Tversky(_BuiltinLoss):
         super().__init__(
             tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha, beta=beta, axis=axis
         )
+
+
+class CTC(_BuiltinLoss):
+    """Connectionist Temporal Classification loss (see `ctc`): integer label sequences
+    `(batch, max_label_length)`, 0 the blank and padding, against logits
+    `(batch, timesteps, num_classes)`."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(ctc, name=name, reduction=reduction, dtype=dtype)
 
 
 class Circle(_BuiltinLoss):
