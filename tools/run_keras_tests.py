@@ -338,7 +338,16 @@ def _backend_module():
         if not name.startswith("__"):
             setattr(backend, name, getattr(minikeras.backend, name))
     backend.backend = lambda: "jax"
-    backend.config = minikeras.config
+    # minikeras has no flash attention; the switch only records what a test asked for.
+    flash = {"enabled": None}
+    config = _module(
+        "keras.src.backend.config",
+        minikeras.config,
+        enable_flash_attention=lambda: flash.update(enabled=True),
+        disable_flash_attention=lambda: flash.update(enabled=False),
+        is_flash_attention_enabled=lambda: flash["enabled"],
+    )
+    backend.config = config
     backend.SUPPORTS_SPARSE_TENSORS = False
     backend.device = lambda name: contextlib.nullcontext()  # one CPU device
     backend.SUPPORTS_RAGGED_TENSORS = False
@@ -351,7 +360,7 @@ def _backend_module():
     backend.shape = lambda x: tuple(np.shape(x))
     backend.set_keras_mask = minikeras.autodiff.masks.set_keras_mask
     backend.get_keras_mask = minikeras.autodiff.masks.get_keras_mask
-    sys.modules["keras.src.backend.config"] = minikeras.config
+    sys.modules["keras.src.backend.config"] = config
     _package("keras.src.backend.common")
 
     # Keras's tests mix the backend's Trainer into a layer to make a model.
