@@ -102,13 +102,14 @@ class Attention(Layer):
             weights = random.dropout(weights, self.dropout, seed=self.seed_generator)
         return ops.matmul(weights, value), weights
 
-    def _calculate_score_mask(self, scores, value_mask, use_causal_mask):
+    def _calculate_score_mask(self, scores, v_mask, use_causal_mask):
+        # `v_mask` is Keras's argument name: subclasses and callers pass it by keyword.
         if not use_causal_mask:
-            return value_mask
+            return v_mask
         causal = np.tri(scores.shape[-2], scores.shape[-1], dtype=bool)[None]
-        if value_mask is None:
+        if v_mask is None:
             return causal
-        return value_mask[:, None, :] & causal
+        return v_mask[:, None, :] & causal
 
     def call(
         self,
