@@ -7,6 +7,7 @@ attention"). Expected values are the Keras tests' own literals.
 """
 
 import numpy as np
+import pytest
 
 from minikeras import layers
 
@@ -22,3 +23,44 @@ def test_attention_score_mask_takes_keras_v_mask_keyword():
     np.testing.assert_array_equal(causal, expected_causal)
     combined = layer._calculate_score_mask(scores, v_mask=v_mask, use_causal_mask=True)
     np.testing.assert_array_equal(combined, np.logical_and(expected_causal, v_mask[:, None, :]))
+
+
+def test_gru_use_cudnn_true_runs_the_same_numbers_as_auto():
+    x = np.random.default_rng(0).random((2, 3, 4)).astype("float32")
+    reference = layers.GRU(2, use_cudnn="auto")
+    expected = reference(x)
+    layer = layers.GRU(2, use_cudnn=True)
+    layer.build(x.shape)
+    layer.set_weights(reference.get_weights())
+    np.testing.assert_array_equal(np.asarray(layer(x)), np.asarray(expected))
+
+
+@pytest.mark.parametrize(
+    "arguments, call_arguments",
+    [
+        ({"reset_after": False}, {}),
+        ({"unroll": True}, {}),
+        ({"recurrent_dropout": 0.5}, {}),
+        ({}, {"mask": np.array([[True, True, False], [True, True, True]])}),
+    ],
+    ids=["reset_after_false", "unroll", "recurrent_dropout", "mask"],
+)
+def test_gru_use_cudnn_true_raises_at_call_where_keras_has_no_fused_path(arguments, call_arguments):
+    x = np.ones((2, 3, 4), dtype="float32")
+    layer = layers.GRU(2, use_cudnn=True, **arguments)
+    with pytest.raises(ValueError, match="use_cudnn=True"):
+        layer(x, **call_arguments)
+
+
+def test_lstm_use_cudnn_true_is_accepted_when_made_and_raises_when_called():
+    layer = layers.LSTM(2, use_cudnn=True)
+    with pytest.raises(ValueError, match="use_cudnn=True"):
+        layer(np.ones((2, 3, 4), dtype="float32"))
+
+
+@pytest.mark.parametrize("use_cudnn", [True, False, "auto"])
+@pytest.mark.parametrize("rnn_class", [layers.GRU, layers.LSTM], ids=["GRU", "LSTM"])
+def test_bidirectional_keeps_use_cudnn_of_its_layer(rnn_class, use_cudnn):
+    bidi = layers.Bidirectional(rnn_class(1, use_cudnn=use_cudnn))
+    assert bidi.forward_layer.use_cudnn == use_cudnn
+    assert bidi.backward_layer.use_cudnn == use_cudnn

@@ -94,7 +94,9 @@ class GRU(CellRNN):
         reset_after: apply the reset gate after the recurrent product (True, the Keras 3
             and cuDNN convention, with separate input and recurrent biases) or before it.
         return_sequences, return_state, go_backwards, stateful, unroll: see `RNN`.
-        use_cudnn: accepted ("auto", True or False); there is no cuDNN here.
+        use_cudnn: "auto", True or False. There is no cuDNN here; as Keras on a CPU,
+            True works only where Keras's JAX fused GRU would run (reset_after, no unroll,
+            no mask, no recurrent_dropout) and raises ValueError at call otherwise.
 
     Example:
         >>> GRU(4)(np.ones((2, 5, 3))).shape
@@ -137,11 +139,6 @@ class GRU(CellRNN):
                 "Invalid value received for argument `use_cudnn`. Expected one of "
                 f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn!r}"
             )
-        if use_cudnn is True:
-            raise ValueError(
-                "use_cudnn=True was specified, but cuDNN is not available in minikeras. "
-                "Pass use_cudnn='auto' or False."
-            )
         self.use_cudnn = use_cudnn
         cell_arguments = {
             "units": units,
@@ -172,3 +169,20 @@ class GRU(CellRNN):
             "activity_regularizer": activity_regularizer,
         }
         super().__init__(cell_arguments, layer_arguments, kwargs)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if self.use_cudnn is True and (
+            not self.cell.reset_after
+            or self.unroll
+            or mask is not None
+            or self.cell.recurrent_dropout
+        ):
+            raise ValueError(
+                "use_cudnn=True was specified, but cuDNN is not supported for this layer "
+                "configuration (it needs reset_after=True, unroll=False, no mask and no "
+                f"recurrent_dropout). Received: reset_after={self.cell.reset_after}, "
+                f"unroll={self.unroll}, mask={'None' if mask is None else 'given'}, "
+                f"recurrent_dropout={self.cell.recurrent_dropout}. Pass use_cudnn='auto' to fall "
+                "back to a non-cuDNN implementation."
+            )
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)

@@ -112,7 +112,8 @@ class LSTM(CellRNN):
             drop in training (masks drawn once per call, shared by every timestep).
         seed: seed of the dropout masks.
         return_sequences, return_state, go_backwards, stateful, unroll: see `RNN`.
-        use_cudnn: accepted ("auto", True or False); there is no cuDNN here.
+        use_cudnn: "auto", True or False. There is no cuDNN here: as Keras on a CPU, True is
+            accepted when the layer is made and raises ValueError when it is called.
 
     Example:
         >>> output, h, c = LSTM(4, return_state=True)(np.ones((2, 5, 3)))
@@ -156,11 +157,6 @@ class LSTM(CellRNN):
                 "Invalid value received for argument `use_cudnn`. Expected one of "
                 f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn!r}"
             )
-        if use_cudnn is True:
-            raise ValueError(
-                "use_cudnn=True was specified, but cuDNN is not available in minikeras. "
-                "Pass use_cudnn='auto' or False."
-            )
         self.use_cudnn = use_cudnn
         cell_arguments = {
             "units": units,
@@ -191,3 +187,12 @@ class LSTM(CellRNN):
             "activity_regularizer": activity_regularizer,
         }
         super().__init__(cell_arguments, layer_arguments, kwargs)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if self.use_cudnn is True:
+            raise ValueError(
+                "use_cudnn=True was specified, but cuDNN is not available in minikeras "
+                "(it computes on the CPU). Pass use_cudnn='auto' to fall back to a non-cuDNN "
+                "implementation."
+            )
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
