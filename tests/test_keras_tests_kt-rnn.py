@@ -64,3 +64,32 @@ def test_bidirectional_keeps_use_cudnn_of_its_layer(rnn_class, use_cudnn):
     bidi = layers.Bidirectional(rnn_class(1, use_cudnn=use_cudnn))
     assert bidi.forward_layer.use_cudnn == use_cudnn
     assert bidi.backward_layer.use_cudnn == use_cudnn
+
+
+@pytest.mark.parametrize("return_attention_scores", [False, True], ids=["fused", "scores"])
+def test_mha_compute_attention_applies_use_causal_mask_with_an_explicit_mask(
+    return_attention_scores,
+):
+    t = 5
+    layer = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    layer.build(query_shape=(1, t, 8), value_shape=(1, t, 8))
+    rng = np.random.RandomState(0)
+    query, key, value = (rng.randn(1, t, 2, 4).astype("float32") for _ in range(3))
+    extra = np.ones((1, t, t), dtype=bool)
+    extra[:, 3, 1] = False
+    causal = np.tril(np.ones((t, t), dtype=bool))[None]
+
+    def attend(attention_mask, use_causal_mask):
+        output, _ = layer._compute_attention(
+            query,
+            key,
+            value,
+            attention_mask=attention_mask,
+            use_causal_mask=use_causal_mask,
+            return_attention_scores=return_attention_scores,
+        )
+        return np.asarray(output)
+
+    np.testing.assert_allclose(attend(extra, True), attend(extra & causal, False), atol=1e-5)
+    np.testing.assert_allclose(attend(None, True), attend(causal, False), atol=1e-5)
+    assert not np.allclose(attend(extra, True), attend(extra, False), atol=1e-5)

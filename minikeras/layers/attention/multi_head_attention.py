@@ -414,9 +414,25 @@ class MultiHeadAttention(Layer):
         return mask
 
     def _compute_attention(
-        self, query, key, value, attention_mask=None, training=None, return_attention_scores=False
+        self,
+        query,
+        key,
+        value,
+        attention_mask=None,
+        training=None,
+        return_attention_scores=False,
+        use_causal_mask=False,
     ):
-        """Attention of projected `(batch, T, heads, key_dim)` tensors (and the scores)."""
+        """Attention of projected `(batch, T, heads, key_dim)` tensors (and the scores).
+
+        `use_causal_mask` adds the causal mask to `attention_mask` (both apply): `call`
+        folds it in before, but a subclass calling this method directly relies on the flag.
+        """
+        if use_causal_mask:
+            causal = np.tri(query.shape[1], value.shape[1], dtype=bool)[None]
+            if attention_mask is not None:
+                causal = as_bool_mask(attention_mask) & causal
+            attention_mask = causal
         dropping = bool(training) and self._dropout > 0
         if query.ndim == 4 and not return_attention_scores and not dropping:
             mask = None if attention_mask is None else self._expand_mask(attention_mask, 4)
