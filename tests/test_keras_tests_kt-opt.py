@@ -7,6 +7,7 @@ tools/keras_tests_status.md, section "optimizers, core and merging layers").
 """
 
 import numpy as np
+import pytest
 
 import minikeras as keras
 from minikeras import optimizers
@@ -76,3 +77,23 @@ def test_overwrite_with_gradient_on_every_variable_still_counts_the_step():
     optimizer.apply([np.array([3.0, 4.0], "float32")], [v])
     np.testing.assert_array_equal(v.numpy(), [3.0, 4.0])
     assert int(optimizer.iterations) == 1
+
+
+def _cube(x):
+    return x**3
+
+
+def test_lambda_from_config_accepts_safe_mode_as_keras_does():
+    # Keras's lambda_layer_test.py calls `Lambda.from_config(config, safe_mode=False)`.
+    config = keras.layers.Lambda(_cube).get_config()
+    for safe_mode in (None, True, False):
+        layer = keras.layers.Lambda.from_config(
+            config, custom_objects={"_cube": _cube}, safe_mode=safe_mode
+        )
+        np.testing.assert_array_equal(layer(np.full((2, 3), 2.0, "float32")).numpy(), 8.0)
+
+
+def test_lambda_from_config_with_safe_mode_off_still_refuses_a_python_lambda():
+    config = keras.layers.Lambda(lambda x: x**2).get_config()
+    with pytest.raises(ValueError, match="lambda"):
+        keras.layers.Lambda.from_config(config, safe_mode=False)
