@@ -97,3 +97,13 @@ def test_lambda_from_config_with_safe_mode_off_still_refuses_a_python_lambda():
     config = keras.layers.Lambda(lambda x: x**2).get_config()
     with pytest.raises(ValueError, match="lambda"):
         keras.layers.Lambda.from_config(config, safe_mode=False)
+
+
+def test_loss_scale_optimizer_does_not_unscale_a_gradient_that_overwrites():
+    # Keras's loss_scale_optimizer_test.py::test_finite_step_with_overwrite (stateful).
+    optimizer = optimizers.LossScaleOptimizer(optimizers.SGD(learning_rate=0.5))
+    grads = [np.array([1.0, 6.0, 7.0, 2.0], "float32")]
+    variables = [keras.Variable([1.0, 2.0, 3.0, 4.0])]
+    variables[0].overwrite_with_gradient = True
+    optimizer.apply(grads, variables)
+    np.testing.assert_array_equal(variables[0].numpy(), grads[0])
