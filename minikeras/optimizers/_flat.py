@@ -181,9 +181,10 @@ def apply_plain_step(optimizer, grads, trainable_variables):
     outside it.
 
     The plain case: a flat plan whose general-path steps are not overridden, over exactly
-    these variables, in order, none with a constraint; dense gradients of their
-    variables' dtype and shape; no loss scaling, accumulation, clipping, weight decay or
-    EMA. All of it is checked at every step: options may change between steps.
+    these variables, in order, none with a constraint or `overwrite_with_gradient`; dense
+    gradients of their variables' dtype and shape; no loss scaling, accumulation,
+    clipping, weight decay or EMA. All of it is checked at every step: options may change
+    between steps.
     """
     plan = vars(optimizer).get("_flat")
     if (
@@ -210,6 +211,7 @@ def apply_plain_step(optimizer, grads, trainable_variables):
             variable is not known
             or variable.data is not view  # re-pointed: current_plan takes it back
             or variable.constraint is not None
+            or variable.overwrite_with_gradient
             or type(array) is not np.ndarray
             or array.dtype is not piece.dtype
             or array.shape != piece.shape

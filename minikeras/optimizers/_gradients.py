@@ -3,6 +3,9 @@
 `GradientChecks` is one of `Optimizer`'s base classes: the variables must be the ones the
 optimizer was built with, the variables whose gradient is None are dropped (with Keras's
 warning), and every gradient becomes a numpy array of its variable's dtype and shape.
+Variables with `overwrite_with_gradient = True` take their gradient as their new value
+and are then dropped too (Keras uses this for state computed as a "gradient", such as
+float8 scales).
 """
 
 import warnings
@@ -52,3 +55,37 @@ class GradientChecks:
                 f"{variable.path!r} of shape {variable.data.shape}."
             )
         return array
+
+    def _overwrite_variables_directly_with_gradients(self, grads, variables):
+        """Sets each variable with `overwrite_with_gradient` to its gradient (no learning
+        rate, clipping or weight decay) and returns the other pairs.
+
+        With `gradient_accumulation_steps`, such a variable keeps the element-wise maximum
+        of its gradients in its accumulator and takes it on the update step, as in Keras.
+
+        Args:
+            grads: numpy arrays of the variables' dtypes and shapes.
+            variables: the variables, one per gradient.
+
+        Returns:
+            The gradients and variables that are left for the update step.
+        """
+        if not any(getattr(v, "overwrite_with_gradient", False) for v in variables):
+            return grads, variables
+        steps = self.gradient_accumulation_steps
+        kept_grads, kept_variables = [], []
+        for g, v in zip(grads, variables):
+            if not getattr(v, "overwrite_with_gradient", False):
+                kept_grads.append(g)
+                kept_variables.append(v)
+            elif steps:
+                accumulator = self._accumulated_gradients[self._get_variable_index(v)].data
+                if (int(self._iterations.data) + 1) % steps == 0:
+                    np.maximum(g, accumulator, out=v.data)
+                    accumulator.fill(0)
+                else:
+                    np.maximum(g, accumulator, out=accumulator)
+            else:
+                # In place: `v.data` may be a view into the optimizer's flat buffer.
+                np.copyto(v.data, g)
+        return kept_grads, kept_variables

@@ -99,7 +99,14 @@ class LossScaleOptimizer(Optimizer):
             counter[()] = 0
             scale[()] = scale * np.float32(0.5)
             return
-        unscaled = [None if g is None else g / g.dtype.type(scale) for g in arrays]
+        variables = trainable_variables or self._trainable_variables
+        # As in Keras, a variable overwritten by its gradient gets the gradient as it came.
+        unscaled = [
+            g
+            if g is None or getattr(v, "overwrite_with_gradient", False)
+            else g / g.dtype.type(scale)
+            for g, v in zip(arrays, variables)
+        ]
         self.inner_optimizer.apply(unscaled, trainable_variables)
         if int(counter) == self.dynamic_growth_steps - 1:
             counter[()] = 0

@@ -5,7 +5,8 @@ brackets; the base classes of `Optimizer` sit in modules of this package):
 
 1. build the optimizer on the first call: `build` creates its per-variable state with
    `add_optimizer_variables` (`_variables.py`);
-2. drop the variables whose gradient is None, with a warning (`_gradients.py`);
+2. drop the variables whose gradient is None, with a warning, and set the variables with
+   `overwrite_with_gradient` to their gradient, then drop them too (`_gradients.py`);
 3. divide the gradients by `loss_scale_factor`, if set (`apply`);
 4. with `gradient_accumulation_steps=n`: add the gradients to accumulators and only
    update on every n-th call, with their mean (`_backend_apply_gradients`);
@@ -342,6 +343,9 @@ class Optimizer(
         with no_grad():
             grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
             grads = [self._gradient_array(g, v) for g, v in zip(grads, trainable_variables)]
+            grads, trainable_variables = self._overwrite_variables_directly_with_gradients(
+                grads, trainable_variables
+            )
             if self.loss_scale_factor is not None:
                 # x / scale computed as x * (1 / scale), as XLA compiles Keras's `g / scale`.
                 grads = [
@@ -352,7 +356,8 @@ class Optimizer(
                     )
                     for g, v in zip(grads, trainable_variables)
                 ]
-            self._backend_apply_gradients(grads, trainable_variables)
+            if grads:
+                self._backend_apply_gradients(grads, trainable_variables)
             for variable in trainable_variables:
                 if variable.constraint is not None:
                     variable.assign(variable.constraint(variable))

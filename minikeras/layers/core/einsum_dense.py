@@ -111,6 +111,10 @@ def analyze_einsum(equation, bias_axes, input_shape, output_shape):
     return kernel_shape, bias_shape, full, input_axes, output_axes
 
 
+# Keras's (private) name for the same function, which code written for Keras imports.
+_analyze_einsum_string = analyze_einsum
+
+
 class EinsumDense(Layer):
     """A dense layer written as an einsum: `activation(einsum(equation, inputs, kernel) + bias)`.
 

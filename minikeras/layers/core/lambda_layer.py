@@ -153,8 +153,15 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
-        """Recreates the layer; named functions are looked up in `custom_objects`."""
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Recreates the layer; named functions are looked up in `custom_objects`.
+
+        Args:
+            config: a dict from `get_config`.
+            custom_objects: names to functions, for functions outside minikeras.
+            safe_mode: accepted as Keras accepts it; it changes nothing here, as no
+                function is ever loaded from bytecode (lambdas cannot be restored).
+        """
         config = dict(config)
         config["function"] = _resolve_function(config["function"], custom_objects, "function")
         if isinstance(config.get("output_shape"), dict):
