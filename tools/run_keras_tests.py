@@ -353,6 +353,14 @@ def _backend_module():
     backend.get_keras_mask = minikeras.autodiff.masks.get_keras_mask
     sys.modules["keras.src.backend.config"] = minikeras.config
     _package("keras.src.backend.common")
+    _alias(
+        "keras.src.backend.common.backend_utils",
+        _module(
+            "keras.src.backend.common.backend_utils",
+            compute_conv_transpose_output_shape=compute_conv_transpose_output_shape,
+            compute_conv_transpose_padding_args_for_jax=compute_conv_transpose_padding_args_for_jax,
+        ),
+    )
 
     # Keras's tests mix the backend's Trainer into a layer to make a model.
     class MixinTrainer(minikeras.trainers.trainer.Trainer):
@@ -368,6 +376,69 @@ def _backend_module():
         _module("keras.src.backend.common.symbolic_scope", in_symbolic_scope=lambda: False),
     )
     return backend
+
+
+def _transposed_axis(size, kernel, stride, dilation, padding, output_padding):
+    """Keras's transposed-convolution rule on one axis: (output size, (left, right) JAX pads).
+
+    JAX pads the stride-dilated input by `left`/`right`; Keras's `padding` fixes the base
+    output size and `output_padding` (default chosen by `padding`) is added on the right.
+    """
+    span = (kernel - 1) * dilation + 1
+    if padding.lower() == "valid":
+        extra = max(span, stride) - span if output_padding is None else output_padding
+        return (size - 1) * stride + span + extra, (span - 1, span - 1 + extra)
+    if output_padding is None:
+        size_out, total = size * stride, stride + span - 2
+    else:
+        size_out = (size - 1) * stride + span % 2 + output_padding
+        total = span + span % 2 - 2 + output_padding
+    left = min((total + 1) // 2, span - 1)
+    return size_out, (left, total - left)
+
+
+def _per_axis(value, rank):
+    return (value,) * rank if value is None or isinstance(value, int) else tuple(value)
+
+
+def compute_conv_transpose_output_shape(
+    input_shape,
+    kernel_size,
+    filters,
+    strides,
+    padding,
+    output_padding=None,
+    data_format="channels_last",
+    dilation_rate=1,
+):
+    """Stand-in for Keras's helper of the same name (a reference, independent of minikeras)."""
+    rank = len(input_shape) - 2
+    spatial = input_shape[1:-1] if data_format == "channels_last" else input_shape[2:]
+    args = zip(
+        spatial,
+        kernel_size,
+        _per_axis(strides, rank),
+        _per_axis(dilation_rate, rank),
+        _per_axis(output_padding, rank),
+    )
+    sizes = [_transposed_axis(n, k, s, d, padding, p)[0] for n, k, s, d, p in args]
+    if data_format == "channels_last":
+        return [input_shape[0], *sizes, filters]
+    return [input_shape[0], filters, *sizes]
+
+
+def compute_conv_transpose_padding_args_for_jax(
+    input_shape, kernel_shape, strides, padding, output_padding, dilation_rate
+):
+    """Stand-in for Keras's helper: the (left, right) JAX padding of each spatial axis."""
+    rank = len(input_shape) - 2
+    args = zip(
+        kernel_shape[:-2],
+        _per_axis(strides, rank),
+        _per_axis(dilation_rate, rank),
+        _per_axis(output_padding, rank),
+    )
+    return [_transposed_axis(1, k, s, d, padding, p)[1] for k, s, d, p in args]
 
 
 def _set_float32_policy(policy):
