@@ -617,20 +617,34 @@ def _placeholder(match):
     return f"{' = '.join(names)} = None  # was: {match[0]}"
 
 
+_SIBLING_TEST_IMPORT = re.compile(r"^from keras\.src\.[\w.]+\.(\w+_test) import", re.MULTILINE)
+
+
+def _copy_test(path, directory):
+    """Copies one test file; its imports of sibling test files are copied along and rewired."""
+    with open(path) as source:
+        text = source.read()
+    # Keras guards every use of a backend library by a backend check; the imports at the top
+    # of the file become placeholders so the rest of the file still runs.
+    text = _FOREIGN_IMPORT.sub(_placeholder, text)
+    # Some test files borrow numpy reference helpers from another test file: that file is
+    # copied next to it (pytest puts the directory on sys.path) and imported by its own name.
+    for sibling in set(_SIBLING_TEST_IMPORT.findall(text)):
+        sibling_path = os.path.join(os.path.dirname(path), sibling + ".py")
+        if os.path.exists(sibling_path) and not os.path.exists(
+            os.path.join(directory, sibling + ".py")
+        ):
+            _copy_test(sibling_path, directory)
+    text = _SIBLING_TEST_IMPORT.sub(r"from \1 import", text)
+    target = os.path.join(directory, os.path.basename(path))
+    with open(target, "w") as copy:
+        copy.write(text)
+    return target
+
+
 def _copy_tests(paths, directory):
     """Copies the test files with placeholders for the imports of other backends."""
-    copies = []
-    for path in paths:
-        with open(path) as source:
-            text = source.read()
-        # Keras guards every use of a backend library by a backend check; the imports at the top
-        # of the file become placeholders so the rest of the file still runs.
-        text = _FOREIGN_IMPORT.sub(_placeholder, text)
-        target = os.path.join(directory, os.path.basename(path))
-        with open(target, "w") as copy:
-            copy.write(text)
-        copies.append(target)
-    return copies
+    return [_copy_test(path, directory) for path in paths]
 
 
 def main(argv=None):
