@@ -124,16 +124,21 @@ class LayerNormalization(Layer):
         axes = self._axes(inputs.shape)
         expected = tuple(self._param_shape[a] for a in self._built_axes)
         received = tuple(inputs.shape[a] for a in axes)
-        if inputs.ndim != len(self._param_shape) or received != expected:
+        if received != expected:
             raise ValueError(
                 f'Layer "{self.name}" was built for inputs with sizes {expected} on axes '
                 f"{self.axis}, but received an input of shape {tuple(inputs.shape)}."
             )
+        param_shape = self._param_shape
+        if inputs.ndim != len(param_shape):
+            # As in Keras, an input of another rank works when its normalised axes have the
+            # sizes the layer was built for; gamma and beta then broadcast at that rank.
+            param_shape = tuple(inputs.shape[i] if i in axes else 1 for i in range(inputs.ndim))
         params = [p for p in (self.gamma, self.beta) if p is not None]
         normalize = Normalize(
             axes,
             self.epsilon,
-            self._param_shape,
+            param_shape,
             has_gamma=self.gamma is not None,
             has_beta=self.beta is not None,
         )

@@ -1,0 +1,37 @@
+"""Behaviours found by running Keras's own normalization, convolutional and pooling tests.
+
+Each test is named after the behaviour; expected values come from the Keras test's own
+literals (keras/src/layers/normalization/*_test.py) or are checked against the defining
+formula.
+"""
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import ops
+
+
+def test_layer_normalization_accepts_input_of_another_rank_with_same_axis_sizes():
+    # Keras's test_correctness: built for rank 3, called on rank 4; the last axis matches.
+    layer = keras.layers.LayerNormalization(
+        beta_initializer="ones", gamma_initializer=keras.initializers.Constant(2.0)
+    )
+    layer.build(input_shape=(2, 2, 2))
+    inputs = np.random.default_rng(0).normal(5.0, 10.0, size=(1000, 2, 2, 2)).astype("float32")
+    out = layer(inputs)
+    assert out.dtype == "float32"
+    normalized = ops.divide(ops.subtract(out, layer.beta), layer.gamma).numpy()
+    np.testing.assert_allclose(normalized.mean(), 0.0, atol=1e-1)
+    np.testing.assert_allclose(normalized.std(), 1.0, atol=1e-1)
+    mean = inputs.mean(axis=-1, keepdims=True)
+    variance = inputs.var(axis=-1, keepdims=True)
+    expected = (inputs - mean) / np.sqrt(variance + 1e-3) * 2.0 + 1.0
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_layer_normalization_rejects_input_whose_axis_sizes_differ_from_build():
+    layer = keras.layers.LayerNormalization()
+    layer.build(input_shape=(2, 3))
+    with pytest.raises(ValueError, match=r"\(3,\).*\(4, 2, 5\)"):
+        layer(np.zeros((4, 2, 5), "float32"))
