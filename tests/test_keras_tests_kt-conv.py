@@ -35,3 +35,24 @@ def test_layer_normalization_rejects_input_whose_axis_sizes_differ_from_build():
     layer.build(input_shape=(2, 3))
     with pytest.raises(ValueError, match=r"\(3,\).*\(4, 2, 5\)"):
         layer(np.zeros((4, 2, 5), "float32"))
+
+
+def test_rms_normalization_called_on_another_rank_normalises_the_last_axis():
+    # Keras's test_correctness: built for rank 3 with axis=-1, called on rank 4; Keras
+    # resolves -1 at call time, so the mean square is over the input's own last axis.
+    layer = keras.layers.RMSNormalization()
+    layer.build(input_shape=(2, 2, 2))
+    layer.scale.assign(np.array([0.5, 2.0], "float32"))
+    inputs = np.random.default_rng(0).normal(5.0, 10.0, size=(1000, 2, 2, 2)).astype("float32")
+    out = layer(inputs)
+    assert out.dtype == "float32"
+    mean_square = np.mean(np.square(inputs), axis=-1, keepdims=True)
+    expected = inputs / np.sqrt(mean_square + 1e-6) * np.array([0.5, 2.0], "float32")
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_rms_normalization_rejects_input_whose_axis_sizes_differ_from_build():
+    layer = keras.layers.RMSNormalization()
+    layer.build(input_shape=(2, 3))
+    with pytest.raises(ValueError, match=r"\(3,\).*\(4, 2, 5\)"):
+        layer(np.zeros((4, 2, 5), "float32"))
