@@ -230,6 +230,77 @@ class TestCase(ParameterizedTestCase):
         self.assertEqual(config, json.dumps(revived.get_config(), sort_keys=True, default=str))
         return revived
 
+    def run_layer_test(
+        self,
+        layer_cls,
+        init_kwargs,
+        input_shape=None,
+        input_dtype=None,
+        input_data=None,
+        call_kwargs=None,
+        expected_output_shape=None,
+        expected_output_dtype=None,
+        expected_output=None,
+        expected_num_trainable_weights=None,
+        expected_num_non_trainable_weights=None,
+        expected_num_non_trainable_variables=None,
+        expected_num_losses=None,
+        supports_masking=None,
+        custom_objects=None,
+        assert_built_after_instantiation=False,
+        **unchecked,
+    ):
+        """A subset of Keras's checks: config round trip, symbolic and eager calls (output
+        shape, dtype, values), weight/variable/loss counts and `supports_masking`.
+
+        Not checked here: training, mixed precision, sparse/ragged, seed generators, masks.
+        """
+        del unchecked
+        call_kwargs = call_kwargs or {}
+        self.run_class_serialization_test(layer_cls(**init_kwargs), custom_objects)
+        if assert_built_after_instantiation:
+            self.assertTrue(layer_cls(**init_kwargs).built)
+        one_input = input_shape is None or all(d is None or isinstance(d, int) for d in input_shape)
+
+        def check_shapes(output):
+            if expected_output_shape is None:
+                return
+            if isinstance(output, list | tuple):
+                self.assertEqual(
+                    [tuple(s) for s in expected_output_shape], [o.shape for o in output]
+                )
+            else:
+                self.assertEqual(tuple(expected_output_shape), tuple(output.shape))
+
+        if input_shape is not None:
+            shapes = [input_shape] if one_input else input_shape
+            symbolic = [minikeras.KerasTensor(tuple(s), dtype=input_dtype) for s in shapes]
+            check_shapes(layer_cls(**init_kwargs)(symbolic[0] if one_input else symbolic))
+        if input_data is None:
+            rng = np.random.default_rng(1337)
+            shapes = [input_shape] if one_input else input_shape
+            arrays = [rng.normal(size=s).astype(input_dtype or "float32") for s in shapes]
+            input_data = arrays[0] if one_input else arrays
+        layer = layer_cls(**init_kwargs)
+        output = layer(input_data, **call_kwargs)
+        check_shapes(output)
+        if expected_output_dtype is not None:
+            for tensor in minikeras.tree.flatten(output):
+                self.assertEqual(expected_output_dtype, str(np.asarray(tensor).dtype))
+        if expected_output is not None:
+            self.assertAllClose(expected_output, output)
+        counts = (
+            (expected_num_trainable_weights, layer.trainable_weights),
+            (expected_num_non_trainable_weights, layer.non_trainable_weights),
+            (expected_num_non_trainable_variables, layer.non_trainable_variables),
+            (expected_num_losses, layer.losses),
+        )
+        for expected, found in counts:
+            if expected is not None:
+                self.assertLen(found, expected)
+        if supports_masking is not None:
+            self.assertEqual(supports_masking, layer.supports_masking)
+
 
 def get_test_data(train_samples, test_samples, input_shape, num_classes, random_seed=None):
     """Classes drawn around random templates, split per class into train and test arrays."""
