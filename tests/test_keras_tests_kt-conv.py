@@ -56,3 +56,17 @@ def test_rms_normalization_rejects_input_whose_axis_sizes_differ_from_build():
     layer.build(input_shape=(2, 3))
     with pytest.raises(ValueError, match=r"\(3,\).*\(4, 2, 5\)"):
         layer(np.zeros((4, 2, 5), "float32"))
+
+
+def test_layer_normalization_reports_axis_as_a_list_once_built():
+    # Keras 3.15.1 (the reference): axis=-1 reads [-1] after build, in the config too; the
+    # 3.16-dev test's [1] (made positive) is not what 3.15.1 does.
+    layer = keras.layers.LayerNormalization(axis=-1)
+    assert layer.get_config()["axis"] == -1
+    layer.build((2, 4))
+    assert layer.axis == [-1]
+    assert layer.get_config()["axis"] == [-1]
+    revived = keras.layers.LayerNormalization.from_config(layer.get_config())
+    np.testing.assert_allclose(
+        revived(np.array([[0.0, 10.0]], "float32")).numpy(), [[-1.0, 1.0]], atol=1e-4
+    )

@@ -90,6 +90,8 @@ class LayerNormalization(Layer):
 
     def build(self, input_shape):
         axes = self._axes(input_shape)
+        # Keras 3.15 reports `axis` as a list once built (as given, not made positive).
+        self.axis = self.axis if isinstance(self.axis, list) else [self.axis]
         shape = tuple(input_shape[a] for a in axes)
         if None in shape:
             raise ValueError(
