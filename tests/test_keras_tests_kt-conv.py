@@ -70,3 +70,18 @@ def test_layer_normalization_reports_axis_as_a_list_once_built():
     np.testing.assert_allclose(
         revived(np.array([[0.0, 10.0]], "float32")).numpy(), [[-1.0, 1.0]], atol=1e-4
     )
+
+
+def test_layer_normalization_rms_scaling_matches_keras_output():
+    # Keras's test_output_with_rms_scaling literal; deprecated in Keras but still accepted.
+    with pytest.warns(UserWarning, match="rms_scaling"):
+        layer = keras.layers.LayerNormalization(rms_scaling=True, gamma_initializer="ones")
+    out = layer(np.arange(5).astype("float32")[None, :])
+    assert out.dtype == "float32"
+    np.testing.assert_allclose(
+        out.numpy(), [[0.0, 0.70693, 1.41386, 2.12079, 2.82772]], rtol=1e-5, atol=1e-5
+    )
+    # As in Keras 3.15.1: gamma only (no beta even with center=True), flag in the config.
+    assert [w.name for w in layer.weights] == ["gamma"]
+    assert layer.get_config()["rms_scaling"] is True
+    assert keras.layers.LayerNormalization().get_config()["rms_scaling"] is False
