@@ -85,3 +85,15 @@ def test_layer_normalization_rms_scaling_matches_keras_output():
     assert [w.name for w in layer.weights] == ["gamma"]
     assert layer.get_config()["rms_scaling"] is True
     assert keras.layers.LayerNormalization().get_config()["rms_scaling"] is False
+
+
+def test_layer_normalization_of_an_empty_batch_gives_an_empty_output():
+    # Keras's test_ln_basics case with input_shape=(1, 0, 10): an empty output, no error.
+    layer = keras.layers.LayerNormalization()
+    x = keras.Variable(np.zeros((1, 0, 10), "float32"))
+    with keras.GradientTape() as tape:
+        out = layer(x)
+        loss = ops.sum(out)
+    assert out.shape == (1, 0, 10) and out.dtype == "float32"
+    grads = tape.gradient(loss, [x, *layer.trainable_weights])
+    assert [tuple(g.shape) for g in grads] == [(1, 0, 10), (10,), (10,)]
