@@ -230,6 +230,77 @@ class TestCase(ParameterizedTestCase):
         self.assertEqual(config, json.dumps(revived.get_config(), sort_keys=True, default=str))
         return revived
 
+    def run_layer_test(
+        self,
+        layer_cls,
+        init_kwargs,
+        input_shape=None,
+        input_dtype=None,
+        input_data=None,
+        call_kwargs=None,
+        expected_output_shape=None,
+        expected_output_dtype=None,
+        expected_output=None,
+        expected_num_trainable_weights=None,
+        expected_num_non_trainable_weights=None,
+        expected_num_non_trainable_variables=None,
+        expected_num_losses=None,
+        supports_masking=None,
+        custom_objects=None,
+        assert_built_after_instantiation=False,
+        **unchecked,
+    ):
+        """A subset of Keras's checks: config round trip, symbolic and eager calls (output
+        shape, dtype, values), weight/variable/loss counts and `supports_masking`.
+
+        Not checked here: training, mixed precision, sparse/ragged, seed generators, masks.
+        """
+        del unchecked
+        call_kwargs = call_kwargs or {}
+        self.run_class_serialization_test(layer_cls(**init_kwargs), custom_objects)
+        if assert_built_after_instantiation:
+            self.assertTrue(layer_cls(**init_kwargs).built)
+        one_input = input_shape is None or all(d is None or isinstance(d, int) for d in input_shape)
+
+        def check_shapes(output):
+            if expected_output_shape is None:
+                return
+            if isinstance(output, list | tuple):
+                self.assertEqual(
+                    [tuple(s) for s in expected_output_shape], [o.shape for o in output]
+                )
+            else:
+                self.assertEqual(tuple(expected_output_shape), tuple(output.shape))
+
+        if input_shape is not None:
+            shapes = [input_shape] if one_input else input_shape
+            symbolic = [minikeras.KerasTensor(tuple(s), dtype=input_dtype) for s in shapes]
+            check_shapes(layer_cls(**init_kwargs)(symbolic[0] if one_input else symbolic))
+        if input_data is None:
+            rng = np.random.default_rng(1337)
+            shapes = [input_shape] if one_input else input_shape
+            arrays = [rng.normal(size=s).astype(input_dtype or "float32") for s in shapes]
+            input_data = arrays[0] if one_input else arrays
+        layer = layer_cls(**init_kwargs)
+        output = layer(input_data, **call_kwargs)
+        check_shapes(output)
+        if expected_output_dtype is not None:
+            for tensor in minikeras.tree.flatten(output):
+                self.assertEqual(expected_output_dtype, str(np.asarray(tensor).dtype))
+        if expected_output is not None:
+            self.assertAllClose(expected_output, output)
+        counts = (
+            (expected_num_trainable_weights, layer.trainable_weights),
+            (expected_num_non_trainable_weights, layer.non_trainable_weights),
+            (expected_num_non_trainable_variables, layer.non_trainable_variables),
+            (expected_num_losses, layer.losses),
+        )
+        for expected, found in counts:
+            if expected is not None:
+                self.assertLen(found, expected)
+        if supports_masking is not None:
+            self.assertEqual(supports_masking, layer.supports_masking)
+
 
 def get_test_data(train_samples, test_samples, input_shape, num_classes, random_seed=None):
     """Classes drawn around random templates, split per class into train and test arrays."""
@@ -396,6 +467,14 @@ def _backend_module():
     backend.numpy = minikeras.ops  # the backend's op module: minikeras's ops are numpy's
     sys.modules["keras.src.backend.config"] = config
     _package("keras.src.backend.common")
+    _alias(
+        "keras.src.backend.common.backend_utils",
+        _module(
+            "keras.src.backend.common.backend_utils",
+            compute_conv_transpose_output_shape=compute_conv_transpose_output_shape,
+            compute_conv_transpose_padding_args_for_jax=compute_conv_transpose_padding_args_for_jax,
+        ),
+    )
 
     # Keras's tests mix the backend's Trainer into a layer to make a model.
     class MixinTrainer(minikeras.trainers.trainer.Trainer):
@@ -411,6 +490,69 @@ def _backend_module():
         _module("keras.src.backend.common.symbolic_scope", in_symbolic_scope=lambda: False),
     )
     return backend
+
+
+def _transposed_axis(size, kernel, stride, dilation, padding, output_padding):
+    """Keras's transposed-convolution rule on one axis: (output size, (left, right) JAX pads).
+
+    JAX pads the stride-dilated input by `left`/`right`; Keras's `padding` fixes the base
+    output size and `output_padding` (default chosen by `padding`) is added on the right.
+    """
+    span = (kernel - 1) * dilation + 1
+    if padding.lower() == "valid":
+        extra = max(span, stride) - span if output_padding is None else output_padding
+        return (size - 1) * stride + span + extra, (span - 1, span - 1 + extra)
+    if output_padding is None:
+        size_out, total = size * stride, stride + span - 2
+    else:
+        size_out = (size - 1) * stride + span % 2 + output_padding
+        total = span + span % 2 - 2 + output_padding
+    left = min((total + 1) // 2, span - 1)
+    return size_out, (left, total - left)
+
+
+def _per_axis(value, rank):
+    return (value,) * rank if value is None or isinstance(value, int) else tuple(value)
+
+
+def compute_conv_transpose_output_shape(
+    input_shape,
+    kernel_size,
+    filters,
+    strides,
+    padding,
+    output_padding=None,
+    data_format="channels_last",
+    dilation_rate=1,
+):
+    """Stand-in for Keras's helper of the same name (a reference, independent of minikeras)."""
+    rank = len(input_shape) - 2
+    spatial = input_shape[1:-1] if data_format == "channels_last" else input_shape[2:]
+    args = zip(
+        spatial,
+        kernel_size,
+        _per_axis(strides, rank),
+        _per_axis(dilation_rate, rank),
+        _per_axis(output_padding, rank),
+    )
+    sizes = [_transposed_axis(n, k, s, d, padding, p)[0] for n, k, s, d, p in args]
+    if data_format == "channels_last":
+        return [input_shape[0], *sizes, filters]
+    return [input_shape[0], filters, *sizes]
+
+
+def compute_conv_transpose_padding_args_for_jax(
+    input_shape, kernel_shape, strides, padding, output_padding, dilation_rate
+):
+    """Stand-in for Keras's helper: the (left, right) JAX padding of each spatial axis."""
+    rank = len(input_shape) - 2
+    args = zip(
+        kernel_shape[:-2],
+        _per_axis(strides, rank),
+        _per_axis(dilation_rate, rank),
+        _per_axis(output_padding, rank),
+    )
+    return [_transposed_axis(1, k, s, d, padding, p)[1] for k, s, d, p in args]
 
 
 def _set_float32_policy(policy):
@@ -589,20 +731,34 @@ def _placeholder(match):
     return f"{' = '.join(names)} = None  # was: {match[0]}"
 
 
+_SIBLING_TEST_IMPORT = re.compile(r"^from keras\.src\.[\w.]+\.(\w+_test) import", re.MULTILINE)
+
+
+def _copy_test(path, directory):
+    """Copies one test file; its imports of sibling test files are copied along and rewired."""
+    with open(path) as source:
+        text = source.read()
+    # Keras guards every use of a backend library by a backend check; the imports at the top
+    # of the file become placeholders so the rest of the file still runs.
+    text = _FOREIGN_IMPORT.sub(_placeholder, text)
+    # Some test files borrow numpy reference helpers from another test file: that file is
+    # copied next to it (pytest puts the directory on sys.path) and imported by its own name.
+    for sibling in set(_SIBLING_TEST_IMPORT.findall(text)):
+        sibling_path = os.path.join(os.path.dirname(path), sibling + ".py")
+        if os.path.exists(sibling_path) and not os.path.exists(
+            os.path.join(directory, sibling + ".py")
+        ):
+            _copy_test(sibling_path, directory)
+    text = _SIBLING_TEST_IMPORT.sub(r"from \1 import", text)
+    target = os.path.join(directory, os.path.basename(path))
+    with open(target, "w") as copy:
+        copy.write(text)
+    return target
+
+
 def _copy_tests(paths, directory):
     """Copies the test files with placeholders for the imports of other backends."""
-    copies = []
-    for path in paths:
-        with open(path) as source:
-            text = source.read()
-        # Keras guards every use of a backend library by a backend check; the imports at the top
-        # of the file become placeholders so the rest of the file still runs.
-        text = _FOREIGN_IMPORT.sub(_placeholder, text)
-        target = os.path.join(directory, os.path.basename(path))
-        with open(target, "w") as copy:
-            copy.write(text)
-        copies.append(target)
-    return copies
+    return [_copy_test(path, directory) for path in paths]
 
 
 def main(argv=None):

@@ -62,7 +62,7 @@ class Normalize(Function):
         rows = self._blocked_rows(x)
         if rows is not None:
             return self._blocked_forward(x, rows, gamma, beta)
-        count = x.size // math.prod(x.shape[a] for a in range(x.ndim) if a not in self._axes(x))
+        count = self._count(x)
         mean = np.sum(x, axis=self.axes, keepdims=True) / count
         centered = x - mean
         variance = np.sum(centered * centered, axis=self.axes, keepdims=True) / count
@@ -77,6 +77,11 @@ class Normalize(Function):
 
     def _axes(self, x):
         return {axis % x.ndim for axis in self.axes}
+
+    def _count(self, x):
+        # The product of the reduced sizes, not size // kept sizes: an empty input (a zero
+        # kept axis) then gives an empty output, as in Keras, not a ZeroDivisionError.
+        return math.prod(x.shape[a] for a in self._axes(x))
 
     def _rows(self, *arrays):
         """The arrays as matrices whose columns repeat the channels (`width` a multiple of
@@ -150,7 +155,7 @@ class Normalize(Function):
         if self.centered is None:
             return self._blocked_backward(gy)
         needs = self.needs_grad
-        count = self.centered.size // self.inv.size
+        count = self._count(self.centered)
         sum_gy = np.sum(gy, axis=self.axes, keepdims=True)
         sum_product = np.sum(gy * self.centered, axis=self.axes, keepdims=True)
         gradients = [None]
@@ -208,7 +213,7 @@ class Normalize(Function):
             return self._grouped_backward(gy)
         needs = self.needs_grad
         xhat = self.centered * self.inv
-        count = xhat.size // self.inv.size
+        count = self._count(xhat)
         gradients = [None]
         if self.has_gamma:
             shape = self.param_sizes[0]

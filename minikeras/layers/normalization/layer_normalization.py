@@ -1,6 +1,8 @@
 """`LayerNormalization`: normalises each sample over its feature axes."""
 
-from minikeras import constraints, initializers, regularizers
+import warnings
+
+from minikeras import constraints, initializers, ops, regularizers
 from minikeras.layers.layer import Layer
 from minikeras.layers.normalization.fused import Normalize
 
@@ -18,6 +20,8 @@ class LayerNormalization(Layer):
         center, scale: whether to learn `beta` and `gamma` (shaped like the `axis` sizes).
         beta_initializer, gamma_initializer: initializers ("zeros", "ones").
         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: optional.
+        rms_scaling: deprecated in Keras, kept for its numbers: `x / sqrt(variance + epsilon)
+            * gamma` with no centering and no `beta` (warns; prefer RMSNormalization).
 
     Example:
         >>> y = LayerNormalization()(np.array([[0.0, 10.0], [20.0, 30.0]]))
@@ -42,11 +46,17 @@ class LayerNormalization(Layer):
         gamma_constraint=None,
         **kwargs,
     ):
-        if kwargs.pop("rms_scaling", False):
-            raise ValueError(
-                "LayerNormalization: rms_scaling is deprecated in Keras 3 and not supported."
+        rms_scaling = bool(kwargs.pop("rms_scaling", False))
+        if rms_scaling:
+            warnings.warn(
+                "LayerNormalization: `rms_scaling=True` is deprecated in Keras: it divides by "
+                "sqrt(variance + epsilon) without centering, not by the root mean square. "
+                "Use RMSNormalization for RMS normalization.",
+                UserWarning,
+                stacklevel=2,
             )
         super().__init__(**kwargs)
+        self.rms_scaling = rms_scaling
         self.supports_masking = True  # the mask passes through, as in Keras
         if isinstance(axis, (list, tuple)):
             if not axis or not all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
@@ -90,6 +100,8 @@ class LayerNormalization(Layer):
 
     def build(self, input_shape):
         axes = self._axes(input_shape)
+        # Keras 3.15 reports `axis` as a list once built (as given, not made positive).
+        self.axis = self.axis if isinstance(self.axis, list) else [self.axis]
         shape = tuple(input_shape[a] for a in axes)
         if None in shape:
             raise ValueError(
@@ -98,7 +110,8 @@ class LayerNormalization(Layer):
             )
         self.gamma = None
         self.beta = None
-        if self.scale:
+        # With the deprecated rms_scaling, Keras always learns gamma and never beta.
+        if self.scale or self.rms_scaling:
             self.gamma = self.add_weight(
                 name="gamma",
                 shape=shape,
@@ -106,7 +119,7 @@ class LayerNormalization(Layer):
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint,
             )
-        if self.center:
+        if self.center and not self.rms_scaling:
             self.beta = self.add_weight(
                 name="beta",
                 shape=shape,
@@ -124,16 +137,25 @@ class LayerNormalization(Layer):
         axes = self._axes(inputs.shape)
         expected = tuple(self._param_shape[a] for a in self._built_axes)
         received = tuple(inputs.shape[a] for a in axes)
-        if inputs.ndim != len(self._param_shape) or received != expected:
+        if received != expected:
             raise ValueError(
                 f'Layer "{self.name}" was built for inputs with sizes {expected} on axes '
                 f"{self.axis}, but received an input of shape {tuple(inputs.shape)}."
+            )
+        param_shape = self._param_shape
+        if inputs.ndim != len(param_shape):
+            # As in Keras, an input of another rank works when its normalised axes have the
+            # sizes the layer was built for; gamma and beta then broadcast at that rank.
+            param_shape = tuple(inputs.shape[i] if i in axes else 1 for i in range(inputs.ndim))
+        if self.rms_scaling:
+            return ops.layer_normalization(
+                inputs, self.gamma, None, list(axes), self.epsilon, rms_scaling=True
             )
         params = [p for p in (self.gamma, self.beta) if p is not None]
         normalize = Normalize(
             axes,
             self.epsilon,
-            self._param_shape,
+            param_shape,
             has_gamma=self.gamma is not None,
             has_beta=self.beta is not None,
         )
@@ -151,6 +173,7 @@ class LayerNormalization(Layer):
                 "epsilon": self.epsilon,
                 "center": self.center,
                 "scale": self.scale,
+                "rms_scaling": self.rms_scaling,
                 "beta_initializer": initializers.serialize(self.beta_initializer),
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),

@@ -52,9 +52,26 @@ class RMSNormalization(Layer):
         self._reduce = tuple(sorted(kept))
         self.built = True
 
+    def _call_layout(self, input_shape):
+        """(reduced axes, scale shape) for an input of this shape; Keras resolves a negative
+        `axis` against each call's rank, so an input of another rank reduces its own last axes."""
+        rank = len(input_shape)
+        if rank == len(self._scale_shape):
+            return self._reduce, self._scale_shape
+        check_axes_in_range(self, input_shape)
+        reduce = tuple(sorted({a % rank for a in self.axis}))
+        received = tuple(input_shape[a] for a in reduce)
+        if received != tuple(self.scale.shape):
+            raise ValueError(
+                f'Layer "{self.name}" was built with `scale` of shape {tuple(self.scale.shape)} '
+                f"on axes {self.axis}, but received an input of shape {tuple(input_shape)}."
+            )
+        return reduce, tuple(input_shape[a] if a in reduce else 1 for a in range(rank))
+
     def call(self, inputs):
-        mean_square = ops.mean(ops.square(inputs), axis=self._reduce, keepdims=True)
-        scale = ops.reshape(self.scale, self._scale_shape)
+        reduce, scale_shape = self._call_layout(inputs.shape)
+        mean_square = ops.mean(ops.square(inputs), axis=reduce, keepdims=True)
+        scale = ops.reshape(self.scale, scale_shape)
         return inputs * ops.rsqrt(mean_square + self.epsilon) * scale
 
     def compute_output_shape(self, input_shape):
