@@ -1,10 +1,37 @@
 """`InputLayer` and `Input`: where a Functional model's graph starts."""
 
+import warnings
+
 import numpy as np
 
 from minikeras import config
 from minikeras.layers.layer import Layer
 from minikeras.ops.symbolic import KerasTensor, Node
+
+
+def _shape_of_input_tensor(tensor, shape, batch_size, batch_shape, dtype):
+    """The batch shape and dtype of an `Input` made around `tensor`, checked against the
+    other arguments as Keras does: each one given must agree with the tensor."""
+    if not isinstance(tensor, KerasTensor):
+        raise ValueError(
+            "Argument `input_tensor` must be a KerasTensor. Received: "
+            f"input_tensor={tensor!r} (of type {type(tensor).__name__})."
+        )
+    full = tuple(tensor.shape)
+    checks = (
+        ("batch_size", batch_size, lambda: len(full) >= 1 and full[0] == batch_size),
+        ("shape", shape, lambda: tuple(np.atleast_1d(shape).tolist()) == full[1:]),
+        ("batch_shape", batch_shape, lambda: tuple(batch_shape) == full),
+        ("dtype", dtype, lambda: dtype == tensor.dtype or np.dtype(dtype).name == tensor.dtype),
+    )
+    for name, value, agrees in checks:
+        if value is not None and not agrees():
+            raise ValueError(
+                f"When providing the `input_tensor` argument, you cannot provide an "
+                f"incompatible `{name}` argument. Received: {name}={value!r}, "
+                f"input_tensor.shape={full}, input_tensor.dtype={tensor.dtype}."
+            )
+    return full, tensor.dtype
 
 
 class InputLayer(Layer):
@@ -32,13 +59,26 @@ class InputLayer(Layer):
         name=None,
         **kwargs,
     ):
-        if "input_shape" in kwargs and shape is None:
+        if "input_shape" in kwargs:
+            warnings.warn(
+                "Argument `input_shape` is deprecated. Use `shape` instead.", stacklevel=2
+            )
             shape = kwargs.pop("input_shape")
-        if "batch_input_shape" in kwargs and batch_shape is None:
+        if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
         super().__init__(name=name, **kwargs)
-        if shape is not None and batch_shape is not None:
+        if input_tensor is not None:
+            batch_shape, dtype = _shape_of_input_tensor(
+                input_tensor, shape, batch_size, batch_shape, dtype
+            )
+        elif shape is not None and batch_shape is not None:
             raise ValueError("Pass either `shape` or `batch_shape` to Input, not both.")
+        elif batch_size is not None and batch_shape is not None:
+            raise ValueError(
+                "Pass either `batch_size` or `batch_shape` to Input, not both (batch_shape "
+                f"holds the batch size). Received: batch_size={batch_size}, "
+                f"batch_shape={batch_shape}."
+            )
         if batch_shape is None:
             if shape is None:
                 raise ValueError("Input needs a `shape` (without the batch dimension).")
