@@ -178,18 +178,22 @@ class BatchNormalization(Layer):
         return inputs * inv + shift
 
     def _train_forward(self, inputs):
-        params = [p for p in (self.gamma, self.beta) if p is not None]
         # One node normalises and moves the moving averages (batch statistics as
         # constants: no gradient flows into them).
-        normalize = NormalizeAndTrack(
+        normalize = NormalizeAndTrack(*self._normalizer_arguments())
+        params = [p for p in (self.gamma, self.beta) if p is not None]
+        return normalize(inputs, *params, self.moving_mean, self.moving_variance)
+
+    def _normalizer_arguments(self):
+        """What the training primitives (`NormalizeAndTrack`, masked or not) are made with."""
+        return (
             self._reduction_axes,
             self.epsilon,
             self._param_shape,
-            has_gamma=self.gamma is not None,
-            has_beta=self.beta is not None,
-            momentum=self.momentum,
+            self.gamma is not None,
+            self.beta is not None,
+            self.momentum,
         )
-        return normalize(inputs, *params, self.moving_mean, self.moving_variance)
 
     def _masked_train_forward(self, inputs, mask):
         """Training with a mask: batch statistics over the unmasked entries only, as Keras.
@@ -207,14 +211,7 @@ class BatchNormalization(Layer):
                 f"inputs.shape={tuple(inputs.shape)}."
             )
         params = [p for p in (self.gamma, self.beta) if p is not None]
-        normalize = MaskedNormalizeAndTrack(
-            self._reduction_axes,
-            self.epsilon,
-            self._param_shape,
-            has_gamma=self.gamma is not None,
-            has_beta=self.beta is not None,
-            momentum=self.momentum,
-        )
+        normalize = MaskedNormalizeAndTrack(*self._normalizer_arguments())
         mask = ops.convert_to_tensor(mask)
         return normalize(inputs, mask, *params, self.moving_mean, self.moving_variance)
 
