@@ -68,8 +68,51 @@ def _symbolic_call(layer, args, kwargs):
     return outputs
 
 
+class DTypePolicy:
+    """A layer's dtype policy, as Keras reports it: minikeras has one dtype per layer, used
+    for its weights and its computations (no mixed precision, no quantization)."""
+
+    quantization_mode = None
+
+    def __init__(self, name):
+        self.name = name
+
+    @property
+    def compute_dtype(self):
+        return self.name
+
+    @property
+    def variable_dtype(self):
+        return self.name
+
+    def __eq__(self, other):
+        return isinstance(other, DTypePolicy) and other.name == self.name
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f'<DTypePolicy "{self.name}">'
+
+
 class Operation:
     """Output specs and shapes of a layer, and the graph history of its symbolic calls."""
+
+    @property
+    def dtype_policy(self):
+        """The layer's dtype policy (its `dtype` for weights and computations)."""
+        return DTypePolicy(self.dtype)
+
+    @dtype_policy.setter
+    def dtype_policy(self, policy):
+        # Keras switches to mixed precision or quantizes the layer here; minikeras can do
+        # neither, so anything but the layer's own dtype raises instead of being ignored.
+        name = getattr(policy, "name", policy)
+        if name != self.dtype:
+            raise NotImplementedError(
+                f'Layer "{self.name}": minikeras cannot change a layer\'s dtype policy to '
+                f"{name!r} (mixed precision and quantization are not available); the layer "
+                f"computes in {self.dtype!r}. Pass `dtype=` when making the layer."
+            )
 
     def compute_output_spec(self, *args, **kwargs):
         """Symbolic outputs for symbolic inputs.
