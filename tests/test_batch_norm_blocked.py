@@ -10,6 +10,7 @@ import pytest
 
 from minikeras.layers.normalization import blocked
 from minikeras.layers.normalization.fused import Normalize, NormalizeAndTrack
+from minikeras.ops import parallel
 from tests.gradcheck import check_gradients
 
 
@@ -144,7 +145,7 @@ def test_blocked_batch_norm_keeps_no_input_sized_temporaries():
 
 
 def test_blocked_batch_norm_shares_blocks_between_two_threads(monkeypatch):
-    monkeypatch.setattr(blocked.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(blocked, "PARALLEL_VALUES", 0)
     rows = np.zeros((10, 4), np.float32)
     monkeypatch.setattr(blocked, "BLOCK_VALUES", 8)
@@ -158,7 +159,7 @@ def test_blocked_batch_norm_shares_blocks_between_two_threads(monkeypatch):
 @pytest.mark.parametrize("shape", [(16, 8, 8, 32), (3, 7, 5, 6), (33, 3)])
 def test_blocked_batch_norm_gives_the_same_bits_with_two_threads(monkeypatch, shape):
     x, params, gy = _case(shape, True, True, offset=5.0)
-    monkeypatch.setattr(blocked.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(blocked, "BLOCK_VALUES", 40)
     monkeypatch.setattr(blocked, "PARALLEL_VALUES", x.size + 1)
     one_thread = _train_step(x, params, gy, True, True)
@@ -175,7 +176,7 @@ def _blocks_in_a_child(queue):
 
 
 def test_blocked_batch_norm_worker_thread_is_restarted_in_a_forked_child(monkeypatch):
-    monkeypatch.setattr(blocked.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(blocked, "PARALLEL_VALUES", 0)
     monkeypatch.setattr(blocked, "BLOCK_VALUES", 8)
     rows = np.arange(40, dtype=np.float32).reshape(10, 4)

@@ -58,3 +58,10 @@ def test_for_each_restarts_the_worker_thread_in_a_forked_child():
         if child.is_alive():
             child.kill()
     assert child.exitcode == 0
+
+
+def test_on_one_core_every_piece_runs_on_the_calling_thread(monkeypatch):
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 1)
+    threads = []
+    parallel.for_each(lambda i, part: threads.append(threading.get_ident()), [0, 1, 2, 3], True)
+    assert threads == [threading.get_ident()] * 4

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from minikeras import GradientTape, Variable, ops
-from minikeras.ops import _conv_fast, convolution
+from minikeras.ops import _conv_fast, convolution, parallel
 
 
 def _pool_step(x, gy, pool_size, strides, padding, data_format, pool=ops.max_pool):
@@ -54,7 +54,7 @@ def test_pooling_in_blocks_on_two_threads_gives_the_same_bits_as_the_whole_batch
     monkeypatch.setattr(_conv_fast, "POOL_BLOCK_VALUES", x.size + 1)
     assert len(_conv_fast.batch_blocks(x.shape)) == 1
     whole = _pool_step(x, gy, *args)
-    monkeypatch.setattr(_conv_fast.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(_conv_fast, "POOL_PARALLEL_VALUES", 0)
     for block_values in (1, 2 * x.size // shape[0]):
         monkeypatch.setattr(_conv_fast, "POOL_BLOCK_VALUES", block_values)
@@ -66,7 +66,7 @@ def test_pooling_in_blocks_on_two_threads_gives_the_same_bits_as_the_whole_batch
 
 
 def test_max_pool_runs_blocks_of_samples_on_two_threads(monkeypatch):
-    monkeypatch.setattr(_conv_fast.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(_conv_fast, "POOL_PARALLEL_VALUES", 0)
     x, gy = _tied_case((10, 4, 4, 2), 2, None, "valid", "channels_last")
     monkeypatch.setattr(_conv_fast, "POOL_BLOCK_VALUES", 2 * 4 * 4 * 2)
@@ -107,7 +107,7 @@ def test_max_pool_small_input_is_one_call_on_the_whole_batch(monkeypatch):
 def test_max_pool_in_blocks_sends_the_gradient_to_the_first_maximum(monkeypatch, strides):
     # Every element ties: each window's gradient goes to its top-left element, in row-major
     # order the first.
-    monkeypatch.setattr(_conv_fast.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(_conv_fast, "POOL_PARALLEL_VALUES", 0)
     monkeypatch.setattr(_conv_fast, "POOL_BLOCK_VALUES", 1)
     x = np.ones((3, 4, 4, 1), np.float32)
@@ -123,7 +123,7 @@ def test_max_pool_in_blocks_sends_the_gradient_to_the_first_maximum(monkeypatch,
 
 
 def test_average_pool_runs_blocks_of_samples_on_two_threads(monkeypatch):
-    monkeypatch.setattr(_conv_fast.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(_conv_fast, "POOL_PARALLEL_VALUES", 0)
     monkeypatch.setattr(_conv_fast, "POOL_BLOCK_VALUES", 3 * 5 * 5 * 2)
     x, gy = _tied_case((9, 5, 5, 2), 3, 2, "same", "channels_last")

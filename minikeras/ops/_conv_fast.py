@@ -86,7 +86,6 @@ from that than the plain path (one call). Set `OPENBLAS_NUM_THREADS=1` on a shar
 import functools
 import itertools
 import math
-import os
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -467,7 +466,7 @@ def for_each_batch_block(function, arrays, *args):
         return
     shape = arrays[0].shape
     parts = batch_blocks(shape)
-    share = math.prod(shape) >= POOL_PARALLEL_VALUES and (os.cpu_count() or 1) >= 2
+    share = math.prod(shape) >= POOL_PARALLEL_VALUES
 
     def body(i, block):
         function(*[array[block] for array in arrays], *args)

@@ -9,11 +9,11 @@ Contract.
 - Assumes the pieces are independent: each call writes only its own places, so the order
   of the calls does not matter and the results are the same bits with or without the
   worker.
-- Checks nothing itself: the caller says whether the work is large enough to share
-  (handing pieces to another thread costs tens of microseconds) and whether the machine
-  has a second core.
-- Falls back: when not told to share, or with fewer than two pieces, every call runs
-  here. The worker is started on first use, and again in a forked child (which has no
+- Checks one thing itself, whether the machine has a second core (`has_second_core`);
+  the caller says whether the work is large enough to share (handing pieces to another
+  thread costs tens of microseconds).
+- Falls back: when not told to share, on one core, or with fewer than two pieces, every
+  call runs here. The worker is started on first use, and again in a forked child (which has no
   threads).
 """
 
@@ -49,16 +49,21 @@ def worker():
         return _helper
 
 
+def has_second_core():
+    """Whether the worker thread can run beside the calling one."""
+    return (os.cpu_count() or 1) >= 2
+
+
 def for_each(body, parts, share):
     """Calls `body(i, part)` for each `part` of the list `parts` (its `i`-th).
 
     Args:
         body: a function whose calls write to disjoint places.
         parts: the list of pieces.
-        share: whether to hand half of the pieces to the worker thread (worth it for
-            large work on a machine with two cores or more).
+        share: whether the work is large enough to hand half of the pieces to the
+            worker thread (it is, only on a machine with a second core).
     """
-    if not share or len(parts) < 2:
+    if not share or len(parts) < 2 or not has_second_core():
         _each(body, parts, 0, len(parts))
         return
     helper = worker()

@@ -43,7 +43,6 @@ input gradient as `scale * (gy + x * slope + shift)`. Sums are added in another 
 than the whole-array path, so the results agree with it to float32 rounding.
 """
 
-import os
 import threading
 
 import numpy as np
@@ -74,8 +73,7 @@ def for_each_block(body, rows):
     the same bits either way.
     """
     parts = blocks(rows)
-    share = rows.size >= PARALLEL_VALUES and (os.cpu_count() or 1) >= 2
-    parallel.for_each(body, parts, share)
+    parallel.for_each(body, parts, share=rows.size >= PARALLEL_VALUES)
 
 
 def tile(vector, rows):

@@ -253,7 +253,7 @@ def _blas_single_threaded():
 def _worker(products):
     """The shared worker thread's executor for side work of `products` multiply-adds, or
     None when the pieces run on this thread."""
-    if use_worker is False or (os.cpu_count() or 1) < 2:
+    if use_worker is False or not parallel.has_second_core():
         return None
     if use_worker is None and (products < WORKER_PRODUCTS or not _blas_single_threaded()):
         return None
