@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from minikeras.autodiff import Tensor
 from minikeras.callbacks.callback import Callback
 from minikeras.callbacks.history import History
 from minikeras.callbacks.progbar_logger import ProgbarLogger
@@ -71,6 +72,10 @@ def _flatten(callbacks):
 def _to_python(value):
     if type(value) is float:
         return value
+    if isinstance(value, Tensor):
+        # A step's metric results: 0-d ones become floats below; a metric of shape (1,)
+        # (F1Score on one class) stays an array, as in Keras.
+        value = value.data
     if isinstance(value, (int, float, np.integer, np.floating)):
         return float(value)
     # 0-d arrays and tensors become floats; anything bigger (predict's outputs) stays.

@@ -375,9 +375,7 @@ class Trainer(ModelMetrics, OnBatchMethods):
                     callbacks.on_train_batch_begin(first)
                     for batch in group:
                         logs = self.train_step(pack_x_y_sample_weight(*batch))
-                    if callbacks.listens("on_train_batch_end"):  # else nobody reads them
-                        logs = pythonify(logs)
-                    callbacks.on_train_batch_end(last, logs)
+                    callbacks.on_train_batch_end(last, logs)  # converted there, if read
                     if self.stop_training:
                         break
                 epoch_logs = self._metrics_result_or_logs(pythonify(logs))
@@ -447,9 +445,7 @@ class Trainer(ModelMetrics, OnBatchMethods):
                 callbacks.on_test_batch_begin(first)
                 for batch in group:
                     logs = self.test_step(pack_x_y_sample_weight(*batch))
-                if callbacks.listens("on_test_batch_end"):  # else nobody reads them
-                    logs = pythonify(logs)
-                callbacks.on_test_batch_end(last, logs)
+                callbacks.on_test_batch_end(last, logs)  # converted there, if read
                 if self.stop_evaluating:
                     break
         logs = self._metrics_result_or_logs(pythonify(logs))
