@@ -94,7 +94,7 @@ def test_fixture_covers_every_loss_class_and_reduction():
         for name in losses.__all__
         if isinstance(getattr(losses, name), type)
         and issubclass(getattr(losses, name), losses.Loss)
-        # CTC's numbers are in ctc_loss.json (tests/test_keras_tests_kt-losses.py).
+        # CTC's numbers are in ctc_loss.json (tests/test_keras_tests_losses.py).
         and name not in ("Loss", "LossFunctionWrapper", "CTC")
     }
     assert expected_classes <= classes
