@@ -11,7 +11,11 @@ import importlib
 
 from minikeras import config, ops, random
 from minikeras.autodiff import GradientTape, Tensor, Variable, no_grad
+from minikeras.ops.allocator import keep_freed_memory_unless_disabled
 from minikeras.ops.symbolic import KerasTensor
+
+# Freed array memory stays in the process for the next training step (see ops/allocator.py).
+keep_freed_memory_unless_disabled()
 
 __version__ = "0.1.0"
 
