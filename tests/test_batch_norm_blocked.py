@@ -50,6 +50,7 @@ def test_blocked_batch_norm_matches_the_whole_array_path(
     x, params, gy = _case(shape, has_gamma, has_beta)
     # Small blocks: several of them, and a shorter last one.
     monkeypatch.setattr(blocked, "BLOCK_VALUES", block_values)
+    monkeypatch.setattr(blocked, "REDUCTION_BLOCK_VALUES", block_values)
     axes, param_shape = tuple(range(len(shape) - 1)), (1,) * (len(shape) - 1) + (shape[-1],)
     assert Normalize(axes, 1e-3, param_shape, True, True)._blocked_rows(x) is not None
     fast = _train_step(x, params, gy, has_gamma, has_beta)
@@ -63,6 +64,7 @@ def test_blocked_batch_norm_matches_the_whole_array_path(
 def test_blocked_batch_norm_with_many_blocks_and_a_short_last_one_matches(monkeypatch):
     x, params, gy = _case((50, 9, 9, 8), True, True)
     monkeypatch.setattr(blocked, "BLOCK_VALUES", 3000)
+    monkeypatch.setattr(blocked, "REDUCTION_BLOCK_VALUES", 3000)
     rows = Normalize((0, 1, 2), 1e-3, (1, 1, 1, 8), True, True)._blocked_rows(x)
     parts = blocked.blocks(rows)
     assert len(parts) >= 8 and len(range(*parts[-1].indices(len(rows)))) < parts[0].stop
@@ -78,6 +80,7 @@ def test_blocked_batch_norm_variance_survives_a_mean_far_from_zero(monkeypatch):
     rng = np.random.default_rng(4)
     x = (1000 + 0.1 * rng.standard_normal((64, 6, 6, 8))).astype(np.float32)
     monkeypatch.setattr(blocked, "BLOCK_VALUES", 512)
+    monkeypatch.setattr(blocked, "REDUCTION_BLOCK_VALUES", 512)
     mean, variance = blocked.moments(x.reshape(-1, 64), 8)
     x64 = x.astype(np.float64)
     np.testing.assert_allclose(mean, x64.mean(axis=(0, 1, 2)), rtol=1e-6)
@@ -88,6 +91,7 @@ def test_blocked_batch_norm_variance_survives_a_mean_far_from_zero(monkeypatch):
 @pytest.mark.parametrize("shape", [(4, 3, 3, 2), (9, 4)])
 def test_blocked_batch_norm_gradients_by_finite_differences(monkeypatch, shape):
     monkeypatch.setattr(blocked, "BLOCK_VALUES", 8)
+    monkeypatch.setattr(blocked, "REDUCTION_BLOCK_VALUES", 8)
     rng = np.random.default_rng(6)
     x = rng.standard_normal(shape) * 2 + 0.5
     gamma, beta = rng.uniform(0.5, 2, shape[-1]), rng.standard_normal(shape[-1])
@@ -149,6 +153,7 @@ def test_blocked_batch_norm_shares_blocks_between_two_threads(monkeypatch):
     monkeypatch.setattr(blocked, "PARALLEL_VALUES", 0)
     rows = np.zeros((10, 4), np.float32)
     monkeypatch.setattr(blocked, "BLOCK_VALUES", 8)
+    monkeypatch.setattr(blocked, "REDUCTION_BLOCK_VALUES", 8)
     seen = []
     blocked.for_each_block(lambda i, part: seen.append((i, part, threading.get_ident())), rows)
     assert sorted(i for i, _, _ in seen) == list(range(5))
@@ -161,6 +166,7 @@ def test_blocked_batch_norm_gives_the_same_bits_with_two_threads(monkeypatch, sh
     x, params, gy = _case(shape, True, True, offset=5.0)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(blocked, "BLOCK_VALUES", 40)
+    monkeypatch.setattr(blocked, "REDUCTION_BLOCK_VALUES", 40)
     monkeypatch.setattr(blocked, "PARALLEL_VALUES", x.size + 1)
     one_thread = _train_step(x, params, gy, True, True)
     monkeypatch.setattr(blocked, "PARALLEL_VALUES", 0)
@@ -179,6 +185,7 @@ def test_blocked_batch_norm_worker_thread_is_restarted_in_a_forked_child(monkeyp
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(blocked, "PARALLEL_VALUES", 0)
     monkeypatch.setattr(blocked, "BLOCK_VALUES", 8)
+    monkeypatch.setattr(blocked, "REDUCTION_BLOCK_VALUES", 8)
     rows = np.arange(40, dtype=np.float32).reshape(10, 4)
     expected = [a.tolist() for a in blocked.moments(rows, 4)]  # starts the worker here
     context = multiprocessing.get_context("fork")
