@@ -217,6 +217,15 @@ def test_a_replayed_fit_through_the_blocked_path_trains_as_the_eager_whole_array
     x = rng.standard_normal((40, 16, 16, 3)).astype(np.float32)
     y = rng.integers(0, 3, 40)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    layouts = set()
+    rows = blocked_bias.rows
+
+    def spy(array, axis):
+        laid_out = rows(array, axis)
+        layouts.add((array.flags.c_contiguous, laid_out is not None))
+        return laid_out
+
+    monkeypatch.setattr(blocked_bias, "rows", spy)
     weights = []
     for blocked_path, eager in ((True, False), (False, True)):
         if blocked_path:
@@ -234,5 +243,7 @@ def test_a_replayed_fit_through_the_blocked_path_trains_as_the_eager_whole_array
         if not eager:
             assert model._compiled_steps.replayed["train"] > 0
         weights.append(model.get_weights())
+        if blocked_path:  # outputs of both layouts took the blocked path
+            assert {(True, True), (False, True)} <= layouts
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

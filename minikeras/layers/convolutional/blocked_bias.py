@@ -18,9 +18,9 @@ Layouts. `rows` views the output without copying it, either as a matrix whose co
 repeat the channels (a C-contiguous output; as batch normalisation lays it out), or, for
 a window of a larger array such as the valid part of the blocked convolution's output
 grid (`ops/_conv_fast.py`), as `(samples, ..., width)` with each row `width` values long
-(the last two axes, which lie side by side in memory), blocked along the samples. The
-whole-array code runs its loops 32 values at a time on such a window; here they run a
-whole row at a time.
+(the last two axes, which lie side by side in memory), blocked along the samples. On
+such a window the whole-array code's loops restart at every pixel (every 32 values with
+32 channels); here they run a whole row at a time.
 
 Two threads. For arrays of at least `PARALLEL_VALUES` values on a machine with two cores
 or more, one worker thread (`ops/parallel.py`) walks the second half of the blocks while
