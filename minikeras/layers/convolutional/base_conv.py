@@ -5,7 +5,7 @@ import numpy as np
 
 from minikeras import activations, constraints, initializers, regularizers
 from minikeras.autodiff import Function
-from minikeras.layers.convolutional import conv_utils
+from minikeras.layers.convolutional import blocked_bias, conv_utils
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 from minikeras.ops.convolution import conv
@@ -71,6 +71,10 @@ class BiasActivation(Function):
     nothing else holds it and the convolution's backward pass does not read it, so writing
     into it saves a temporary as large as the layer's output. `relu` is fused (its backward
     pass reuses the output); other activations are applied afterwards.
+
+    Large channels-last outputs run the same arithmetic one cache-sized block at a time, on
+    two threads (`blocked_bias.py`, whose `rows` and `gradient_rows` say when); everything
+    else runs the whole-array code below.
     """
 
     def __init__(self, channel_axis, relu=False):
@@ -82,13 +86,27 @@ class BiasActivation(Function):
         shape[self.channel_axis] = -1
         if not x.flags.writeable or x.dtype != bias.dtype:
             x = x.astype(np.result_type(x, bias))
-        x += bias.reshape(shape)
+        rows = blocked_bias.rows(x, self.channel_axis)
+        if rows is not None:
+            blocked_bias.add_bias(rows, bias, self.relu)
+        else:
+            x += bias.reshape(shape)
+            if self.relu:
+                np.maximum(x, 0, out=x)
         if self.relu:
-            np.maximum(x, 0, out=x)
             self.y = x
         return x
 
     def backward(self, gy):
+        if self.relu or self.needs_grad[1]:
+            laid_out = blocked_bias.gradient_rows(
+                gy, self.y if self.relu else None, self.channel_axis
+            )
+            if laid_out is not None:
+                g, gb = blocked_bias.gradients(
+                    *laid_out, gy.shape[self.channel_axis], *self.needs_grad
+                )
+                return (None if g is None else g.reshape(gy.shape)), gb
         g = gy * (self.y > 0) if self.relu else gy
         gb = None
         if self.needs_grad[1]:

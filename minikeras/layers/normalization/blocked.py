@@ -44,6 +44,7 @@ input gradient as `scale * (gy + x * slope + shift)`. Sums are added in another 
 than the whole-array path, so the results agree with it to float32 rounding.
 """
 
+import math
 import threading
 
 import numpy as np
@@ -66,9 +67,9 @@ PARALLEL_VALUES = 1 << 20
 
 
 def blocks(rows, values=None):
-    """Slices of consecutive rows of `rows`, each about `values` values (default
-    `BLOCK_VALUES`)."""
-    step = max(1, (values or BLOCK_VALUES) // max(rows.shape[1], 1))
+    """Slices of consecutive rows of `rows` (its first axis), each about `values` values
+    (default `BLOCK_VALUES`)."""
+    step = max(1, (values or BLOCK_VALUES) // max(math.prod(rows.shape[1:]), 1))
     return [slice(start, start + step) for start in range(0, rows.shape[0], step)]
 
 
@@ -85,8 +86,8 @@ def for_each_block(body, rows, values=None):
 
 
 def tile(vector, rows):
-    """A per-channel `vector` repeated along one row of `rows`."""
-    row = np.empty(rows.shape[1], rows.dtype)
+    """A per-channel `vector` repeated along one row (the last axis) of `rows`."""
+    row = np.empty(rows.shape[-1], rows.dtype)
     row.reshape(-1, vector.size)[...] = vector.reshape(-1)
     return row
 
