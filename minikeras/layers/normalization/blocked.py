@@ -29,7 +29,8 @@ Contract.
   tiled to the row width (`tile`), except `mean` of `gradient_sums`.
 - Checks nothing itself: `Normalize` takes this path only when `_rows` accepts the
   arrays (statistics over every axis but the last, contiguous arrays) and gamma and beta
-  are one value per channel, and it makes `gy` contiguous before calling in.
+  are one value per channel; it copies a strided `x` (a convolution's output window) and
+  makes `gy` contiguous before calling in.
 - Falls back: nothing here; every other layout uses `Normalize`'s whole-array formulas.
 
 Numbers. The variance is the mean of squared deviations from the mean (as `jnp.var`
