@@ -8,7 +8,7 @@ import minikeras as keras
 from minikeras import layers
 from minikeras.layers.convolutional import blocked_bias
 from minikeras.layers.convolutional.base_conv import BiasActivation
-from minikeras.ops import parallel
+from minikeras.ops import _conv_fast, parallel
 
 
 def _output(rng, shape, window, dtype=np.float32):
@@ -181,7 +181,9 @@ def test_blocked_bias_activation_falls_back_to_the_whole_array_code(monkeypatch,
 
 
 def test_a_conv2d_output_window_takes_the_blocked_path(monkeypatch, rng):
-    # 32 input channels: the blocked convolution returns the valid part of its grid.
+    # The blocked convolution (taken here for a small batch) returns the valid part of its
+    # grid.
+    monkeypatch.setattr(_conv_fast, "_MIN_COLS_BYTES", 0)
     layer = layers.Conv2D(16, 3, padding="same", activation="relu")
     x = rng.standard_normal((2, 16, 16, 32)).astype(np.float32)
     _blocked(monkeypatch, 400)
@@ -217,6 +219,7 @@ def test_a_replayed_fit_through_the_blocked_path_trains_as_the_eager_whole_array
     x = rng.standard_normal((40, 16, 16, 3)).astype(np.float32)
     y = rng.integers(0, 3, 40)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_conv_fast, "_MIN_COLS_BYTES", 0)  # the blocked convolution's window
     layouts = set()
     rows = blocked_bias.rows
 

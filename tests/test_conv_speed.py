@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from minikeras import GradientTape, Variable, ops
-from minikeras.ops import _conv_fast, convolution
+from minikeras.ops import _conv_fast, convolution, parallel
 from tests.gradcheck import check_gradients
 
 
@@ -79,7 +79,8 @@ def test_blocked_conv_with_blocks_smaller_than_the_batch(monkeypatch):
 
 
 def _force(monkeypatch, blocked):
-    monkeypatch.setattr(_conv_fast, "_MIN_CHANNELS", 1 if blocked else 10**9)
+    monkeypatch.setattr(_conv_fast, "_MIN_COLS_BYTES", 0 if blocked else float("inf"))
+    monkeypatch.setattr(_conv_fast, "_MIN_RUN", 0)
     monkeypatch.setattr(_conv_fast, "_MAX_WASTE", float("inf"))
 
 
@@ -119,12 +120,18 @@ def test_blocked_conv_gradients_by_finite_differences(monkeypatch):
 def test_the_convolution_algorithm_is_chosen_from_the_shapes():
     def blocked(input_shape, kernel_shape, strides=1, padding="same"):
         plan = convolution._ConvPlan("conv", input_shape, kernel_shape, strides, padding, None, 1)
-        return _conv_fast.use_blocked_im2col(plan.windows, plan.groups, input_shape[-1])
+        return _conv_fast.use_blocked_im2col(
+            plan.windows, plan.groups, input_shape[0], input_shape[-1]
+        )
 
     assert blocked((64, 32, 32, 32), (3, 3, 32, 32))
-    assert blocked((8, 32, 32, 64), (3, 3, 64, 64), strides=2)
-    assert not blocked((64, 32, 32, 3), (3, 3, 3, 32))  # too few channels
-    assert not blocked((64, 32, 32, 16), (3, 3, 16, 32))  # too few channels
+    assert blocked((64, 32, 32, 16), (3, 3, 16, 32))
+    assert blocked((128, 32, 32, 3), (3, 3, 3, 32))  # runs of 3 taps x 3 channels
+    assert blocked((16, 32, 32, 64), (3, 3, 64, 64), strides=2)
+    assert not blocked((4, 32, 32, 64), (3, 3, 64, 64), strides=2)  # cols under 8 MB
+    assert not blocked((8, 32, 32, 16), (3, 3, 16, 32))  # cols under 8 MB
+    assert not blocked((256, 32, 32, 3), (4, 4, 3, 8), strides=2)  # runs of 2 taps x 3
+    assert not blocked((128, 28, 28, 1), (3, 3, 1, 32), padding="valid")  # runs of 3
     assert not blocked((64, 32, 32, 32), (3, 3, 16, 32))  # grouped
     assert not blocked((64, 32, 32, 16), (1, 1, 16, 32))  # one tap: cols is the input
     assert not blocked((64, 8, 8, 64), (3, 3, 64, 64))  # the 10x10 grid is mostly border
@@ -141,10 +148,10 @@ def test_conv_takes_the_blocked_path_where_the_rule_says(monkeypatch):
         return original(self, x, kernel)
 
     monkeypatch.setattr(_conv_fast.BlockedConv, "forward", spy)
-    x = np.zeros((2, 32, 32, 32), np.float32)
+    x = np.zeros((8, 32, 32, 32), np.float32)  # cols of 9.4 MB
     ops.conv(x, np.zeros((3, 3, 32, 4), np.float32), padding="same")
-    ops.conv(x[..., :3], np.zeros((3, 3, 3, 4), np.float32), padding="same")
-    assert calls == [(2, 32, 32, 32)]
+    ops.conv(x[:2], np.zeros((3, 3, 32, 4), np.float32), padding="same")  # 2.4 MB
+    assert calls == [(8, 32, 32, 32)]
 
 
 def _pool_reference(x, pool, stride, padding, kind, gy):
@@ -268,3 +275,37 @@ def test_batch_norm_statistics_by_blas_reductions_match_numpy(layout):
     np.testing.assert_allclose(function.batch_mean, mean, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(function.batch_variance, variance, rtol=1e-5)
     np.testing.assert_allclose(y, (x64 - mean) / np.sqrt(variance + 1e-3), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("strides,padding", [(1, "same"), (2, "valid")])
+def test_blocked_conv_gives_the_same_bits_with_or_without_the_second_thread(
+    monkeypatch, strides, padding
+):
+    """The blocks are shared by two threads (BLAS on one thread each), and the kernel
+    gradient adds them up in two fixed halves: the worker changes who computes, not what."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 17, 15, 8)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 8, 5)).astype(np.float32)
+    gy = None
+    plan = convolution._ConvPlan("conv", x.shape, kernel.shape, strides, padding, None, 1)
+    monkeypatch.setattr(_conv_fast, "_BLOCK_BYTES", 4 * 72 * 13)  # blocks of 13 rows: many
+    results, shared = [], []
+    original = parallel.for_each
+
+    def spy(body, parts, share, blas=False):
+        shared.append(share and len(parts) >= 2)
+        original(body, parts, share, blas)
+
+    monkeypatch.setattr(parallel, "for_each", spy)
+    for blocks_shared in (False, True):
+        monkeypatch.setattr(_conv_fast, "_PARALLEL_BLOCKS", 2 if blocks_shared else 10**9)
+        fast = _conv_fast.BlockedConv(plan.windows)
+        y = fast.forward(x, kernel)
+        if gy is None:
+            gy = rng.standard_normal(y.shape).astype(np.float32)
+        results.append((y, *fast.backward(gy, True, True)))
+    assert any(shared) and not all(shared)
+    for alone, together in zip(*results):
+        np.testing.assert_array_equal(alone, together)
+    for ours, plain in zip(results[1], _plain(x, kernel, plan, gy)):
+        np.testing.assert_allclose(ours, plain, rtol=1e-4, atol=1e-4)

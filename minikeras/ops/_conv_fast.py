@@ -5,9 +5,10 @@ blocks of samples (`for_each_batch_block`, at the end).
 Which algorithm runs is a pure function of the shapes (nothing is timed or checked at run
 time), decided per call of `Conv` / `ConvTranspose`:
 
-- Forward pass, kernel gradient and input gradient: blocked im2col (`BlockedConv`) when
-  `use_blocked_im2col` holds: ungrouped, more than one tap, at least `_MIN_CHANNELS` input
-  channels, a grid of at most `_MAX_WASTE` times as many positions as outputs. Otherwise
+- Forward pass, kernel gradient and input gradient: blocked im2col (`BlockedConv`, on two
+  threads) when `use_blocked_im2col` holds: ungrouped, more than one tap, a `cols` matrix of
+  at least `_MIN_COLS_BYTES`, input runs of at least `_MIN_RUN` numbers, a grid of at most
+  `_MAX_WASTE` times as many positions as outputs. Otherwise
   the plain path of `convolution.py`:
 - forward pass and kernel gradient: im2col and one GEMM each;
 - input gradient (and `conv_transpose`'s forward pass, which is one): by stride phases
@@ -60,57 +61,81 @@ Backward, with the same layout:
 
 When it applies (`use_blocked_im2col`, a pure function of the shapes): an ungrouped
 convolution (any rank, stride, dilation, padding, data format) whose kernel has more than one
-tap, whose input has at least `_MIN_CHANNELS` channels and whose grid holds at most
-`_MAX_WASTE` times as many positions as there are outputs. With fewer channels each row of a
-block is a handful of numbers, the block copies are slow element by element, and the plain
-`cols` is small anyway; on small images most of the grid is border; a 1x1 kernel's `cols` is
-the input itself; grouped convolutions keep the plain path. Nothing else is checked at run
-time: both paths compute the same sums, in a different order (results agree to float32
-rounding).
+tap, whose whole `cols` would take at least `_MIN_COLS_BYTES`, whose block rows copy runs of
+at least `_MIN_RUN` neighbouring numbers, and whose grid holds at most `_MAX_WASTE` times as
+many positions as there are outputs. Below that size the plain path's one copy and one
+product cost less than the blocks' many calls; shorter runs copy slowly; on small images
+most of the grid is border; a 1x1 kernel's `cols` is the input itself; grouped convolutions
+keep the plain path. Nothing else is checked at run time: both paths compute the same sums,
+in a different order (results agree to float32 rounding).
 
-Measured on a busy machine (one BLAS thread, best of interleaved rounds, a 64x32x32x16 batch
-and 32 filters of 3x3, "same"; on an idle machine with two BLAS threads the plain path won
-that shape, hence `_MIN_CHANNELS = 32`): forward 9.0 ms against 16.4 ms for im2col + one
-product; kernel gradient 9.9 against 8.3 (the plain path kept `cols` from the forward pass,
-here it is rebuilt); input gradient 12.7 against 14.3. The whole `Conv` forward and backward
-went from 70.5 ms to 40.4 ms (PyTorch eager: 18.2 ms). Memory: the forward pass keeps the
-padded input (1.1 times the input) instead of `cols` (9 times).
+Two threads. The blocks are independent: the calling thread computes the first half and the
+worker thread of `ops/parallel.py` the second (`_for_each_block`), each with its own block
+buffer, while BLAS runs each call on its calling thread (`parallel.for_each(..., blas=True)`
+tells numpy's OpenBLAS to use one thread for the duration, and `fit`, `evaluate` and
+`predict` keep it so until their loop ends; see `parallel.keep_one_blas_thread`). The block
+copies then run on both cores too, not only the products. Each block writes its own rows of
+the result; the kernel gradient keeps one running total per half of the blocks, added to in
+block order and summed at the end, so the results are the same bits whether the second
+thread runs or not. Where BLAS's threads cannot be set (another BLAS library), every block
+runs on the calling thread and BLAS uses its own threads for each product.
 
-BLAS threads: each block is one BLAS call large enough for OpenBLAS to split over its threads,
-so both cores work on the products; the block copies run on one. Many calls mean many
-thread handovers: on a machine whose cores are busy with other processes, a handover can
-wait for a descheduled BLAS thread, and this path (about 80 calls per pass here) suffers more
-from that than the plain path (one call). Set `OPENBLAS_NUM_THREADS=1` on a shared machine.
+Measured (2-core x86_64, best of rounds, forward and both gradients, "same" 3x3 kernels,
+BLAS on one thread as in a `fit`), plain path against blocks on two threads: 64x32x32x16 to
+32 filters 38.9 ms -> 19.2 ms (the plain path with two BLAS threads: 26.9); 128x32x32x32 to
+32, 146.0 -> 61.3; 128x16x16x64 to 64, 96.9 -> 47.8; 128x32x32x3 to 32, 26.9 -> 15.8;
+16x32x32x16 to 32 (10 MB of `cols`), 7.8 -> 5.0; the guide convnet's kernel-4 stride-2
+layers (runs of 6 numbers, 2-3 MB) 1.2-1.9 ms -> 2.3-4.0; 128x28x28x1 to 32 (runs of 3),
+8.2 -> 9.2. One step of the VGG-block benchmark model: 326 -> 226 ms. Memory: the forward
+pass keeps the padded input (1.1 times the input) instead of `cols` (9 times).
 """
 
 import functools
 import itertools
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from minikeras.ops import parallel
 
-# Below this many input channels, the plain im2col path is as fast or faster (measured: the
-# guide's convnet, 3 to 16 channels, favours it; so does a 64x32x32x16 batch on an idle
-# machine with two BLAS threads, 32 ms against 42; the VGG blocks' 32- and 64-channel
-# convolutions favour the blocks, by 10-25% of a training epoch).
-_MIN_CHANNELS = 32
+# Below this size of the whole `cols` matrix (bytes), the plain path's one copy and one
+# product cost less than the blocks' many calls.
+_MIN_COLS_BYTES = 8 << 20
+# Below this many numbers side by side in the input per block row and phase (the channels
+# times the taps along the last axis that read neighbouring positions), the block copies
+# move runs too short to be fast: the guide convnet's kernel-4 stride-2 layers (6 numbers
+# on its 3-channel input) and 1-channel images keep the plain path.
+_MIN_RUN = 8
 # The blocked path computes an output for every position of the (phase) grid; past this
 # ratio of grid positions to real outputs (small images: a 3x3 "same" convolution of 8x8
 # images works on a 10x10 grid) the wasted rows cost more than the plain path's copy.
 _MAX_WASTE = 1.3
 # Bytes of one block of `cols`: small enough to stay in the CPU's cache.
 _BLOCK_BYTES = 1 << 20
+# Convolutions with at least this many blocks share them between two threads.
+_PARALLEL_BLOCKS = 4
 
 
-def use_blocked_im2col(windows, groups, channels):
+def use_blocked_im2col(windows, groups, batch, channels, itemsize=4):
     """Whether `Conv` runs this geometry on the blocked path (see the module docstring)."""
-    if groups != 1 or math.prod(windows.window) == 1 or channels < _MIN_CHANNELS:
+    if groups != 1 or math.prod(windows.window) == 1:
         return False
-    grid = _layout(windows).grid
-    return math.prod(grid) <= _MAX_WASTE * math.prod(windows.out_sizes)
+    cols_bytes = batch * math.prod(windows.out_sizes) * math.prod(windows.window) * channels
+    if cols_bytes * itemsize < _MIN_COLS_BYTES:
+        return False
+    layout = _layout(windows)
+    if min(_run(phase, channels) for phase in layout.phases if phase) < _MIN_RUN:
+        return False
+    return math.prod(layout.grid) <= _MAX_WASTE * math.prod(windows.out_sizes)
+
+
+def _run(phase, channels):
+    """Numbers side by side in the flat input for one row of a phase's block: the taps
+    along the last axis are neighbouring rows when their row step is 1."""
+    _, counts, _, _, steps = phase
+    return counts[-1] * channels if steps[-1] == 1 else channels
 
 
 class _PhaseLayout:
@@ -201,7 +226,12 @@ def _windows_view(flat, offset, counts, steps, rows):
 
 class BlockedConv:
     """Forward and backward of an ungrouped convolution on channels-last arrays, by blocks
-    of im2col. Holds what the backward pass needs between the two calls."""
+    of im2col. Holds what the backward pass needs between the two calls.
+
+    Two threads share the blocks (`_for_each_block`): each block writes only its own rows of
+    the result, and the kernel gradient adds up the blocks in two fixed halves, so the
+    results are the same bits with or without the second thread.
+    """
 
     def __init__(self, windows):
         self.layout = _layout(windows)
@@ -234,19 +264,19 @@ class BlockedConv:
         weights = kernel.reshape(taps, channels, -1)[layout.order].reshape(taps * channels, -1)
         y = np.empty((rows, kernel.shape[-1]), dtype=np.result_type(x, kernel))
         views = self._input_views(rows)
-        starts, block = _block_rows(rows, 4 * taps * channels)
-        buffer = np.empty((block, taps, channels), dtype=x.dtype)
-        for begin in starts:
-            end = min(rows, begin + block)
+
+        def block(buffer, begin, end):
             np.matmul(self._cols(buffer, views, begin, end), weights, out=y[begin:end])
+
+        _for_each_block(block, rows, (taps, channels), x.dtype)
         return y.reshape(batch, *layout.grid, -1)[(*layout.valid, slice(None))]
 
     def backward(self, gy, needs_input, needs_kernel):
         """`(input gradient, kernel gradient)` for the output gradient `gy`; each is None
         unless asked for."""
         layout = self.layout
-        batch, channels = self.x_shape[0], self.x_shape[-1]
-        filters, taps = gy.shape[-1], len(layout.order)
+        batch = self.x_shape[0]
+        filters = gy.shape[-1]
         rows = batch * math.prod(layout.grid)
         # `gy` on the grid (zeros where there is no real output), flat, after `front` rows of
         # zeros: the input gradient reads it shifted back by up to `tail` rows.
@@ -256,22 +286,32 @@ class BlockedConv:
         grid[(*layout.valid, slice(None))] = gy
         gx = gw = None
         if needs_kernel:
-            views = self._input_views(rows)
-            starts, block = _block_rows(rows, 4 * taps * channels)
-            buffer = np.empty((block, taps, channels), dtype=gy.dtype)
-            total = np.zeros((taps * channels, filters), dtype=gy.dtype)
-            product = np.empty_like(total)
-            for begin in starts:
-                end = min(rows, begin + block)
-                cols = self._cols(buffer, views, begin, end)
-                np.matmul(cols.T, gy_flat[front + begin : front + end], out=product)
-                total += product
-            gw = np.empty((taps, channels, filters), dtype=gy.dtype)
-            gw[layout.order] = total.reshape(taps, channels, filters)
-            gw = gw.reshape(self.kernel.shape)
+            gw = self._kernel_gradient(gy_flat[front:], rows)
         if needs_input:
             gx = self._input_gradient(gy_flat, front, rows)
         return gx, gw
+
+    def _kernel_gradient(self, gy_rows, rows):
+        """`cols.T @ gy` over the blocks, summed in two halves (one per thread)."""
+        layout = self.layout
+        channels, filters, taps = self.x_shape[-1], gy_rows.shape[-1], len(layout.order)
+        views = self._input_views(rows)
+        starts = _block_starts(rows, (taps, channels))
+        # One running total per half of the blocks, each added to in block order.
+        totals = np.zeros((2, taps * channels, filters), dtype=gy_rows.dtype)
+        products = np.empty_like(totals)
+        second_half = starts[len(starts) // 2] if len(starts) > 1 else rows
+
+        def block(buffer, begin, end):
+            which = 0 if begin < second_half else 1
+            cols = self._cols(buffer, views, begin, end)
+            np.matmul(cols.T, gy_rows[begin:end], out=products[which])
+            totals[which] += products[which]
+
+        _for_each_block(block, rows, (taps, channels), gy_rows.dtype)
+        gw = np.empty((taps, channels, filters), dtype=gy_rows.dtype)
+        gw[layout.order] = (totals[0] + totals[1]).reshape(taps, channels, filters)
+        return gw.reshape(self.kernel.shape)
 
     def _input_gradient(self, gy_flat, front, rows):
         """The transposed convolution of `gy_flat`, phase by phase (see the module docstring)."""
@@ -294,17 +334,42 @@ class BlockedConv:
                 flipped = kernel[layout.order[taps]].reshape(*counts, channels, filters)
                 flipped = np.flip(flipped, axis=tuple(range(len(counts))))
                 weights = np.swapaxes(flipped, -1, -2).reshape(-1, channels)
-                size = math.prod(counts)
-                starts, block = _block_rows(rows, 4 * size * filters)
-                buffer = np.empty((block, *counts, filters), dtype=gy_flat.dtype)
-                for begin in starts:
-                    end = min(rows, begin + block)
+
+                def block(buffer, begin, end, view=view, weights=weights):
                     cols = buffer[: end - begin]
                     np.copyto(cols, view[begin:end])
-                    np.matmul(cols.reshape(end - begin, -1), weights, out=grid_gradient[begin:end])
+                    out = grid_gradient[begin:end]
+                    np.matmul(cols.reshape(end - begin, -1), weights, out=out)
+
+                _for_each_block(block, rows, (*counts, filters), gy_flat.dtype)
             grid = grid_gradient.reshape(batch, *layout.grid, channels)
             gx[(*input_index, slice(None))] = grid[(*grid_index, slice(None))]
         return gx
+
+
+def _block_starts(rows, row_shape):
+    """The first row of each block of `cols` whose rows have `row_shape`."""
+    return range(0, rows, _block_rows(rows, 4 * math.prod(row_shape))[1])
+
+
+def _for_each_block(block, rows, row_shape, dtype):
+    """Calls `block(buffer, begin, end)` for each block of rows `[begin, end)` of a `cols`
+    matrix whose rows have `row_shape`; `buffer` holds one block, one buffer per thread.
+
+    Blocks go to two threads (`parallel.for_each` with BLAS calls) when there are at least
+    `_PARALLEL_BLOCKS` of them.
+    """
+    starts, size = _block_rows(rows, 4 * math.prod(row_shape))
+    starts = list(starts)
+    buffers = threading.local()
+
+    def body(i, begin):
+        buffer = getattr(buffers, "buffer", None)
+        if buffer is None:
+            buffer = buffers.buffer = np.empty((size, *row_shape), dtype=dtype)
+        block(buffer, begin, min(rows, begin + size))
+
+    parallel.for_each(body, starts, share=len(starts) >= _PARALLEL_BLOCKS, blas=True)
 
 
 # -- input gradient of a strided convolution on the plain path ---------------------------

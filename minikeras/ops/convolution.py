@@ -22,8 +22,8 @@ inputs by per-channel weights elementwise instead.
 This is the path to read first. `Conv` leaves it for the blocked im2col of `_conv_fast.py`
 (the same sums, without ever holding the whole `cols` matrix) when
 `_conv_fast.use_blocked_im2col` says so from the shapes alone: an ungrouped convolution of a
-multi-tap kernel over at least 32 input channels, on images large enough that the padded
-border is a small part of them. On the plain path, the input gradient of a strided
+multi-tap kernel whose `cols` would take at least 8 MB, on images large enough that the
+padded border is a small part of them. On the plain path, the input gradient of a strided
 convolution (and so a strided `conv_transpose`) goes by stride phases instead of col2im
 (`_conv_fast.phase_input_gradient`). That module's docstring gives the rules and the
 measurements.
@@ -515,7 +515,9 @@ class Conv(Function):
         plan = self.plan
         x = _channels_last(x, plan.channels_first)
         self.fast = None
-        if _conv_fast.use_blocked_im2col(plan.windows, plan.groups, x.shape[-1]):
+        if _conv_fast.use_blocked_im2col(
+            plan.windows, plan.groups, x.shape[0], x.shape[-1], x.dtype.itemsize
+        ):
             self.fast = _conv_fast.BlockedConv(plan.windows)
             return _restore_layout(self.fast.forward(x, kernel), plan.channels_first)
         cols = _im2col(x, plan.windows, plan.groups)

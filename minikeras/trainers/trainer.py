@@ -28,6 +28,7 @@ import numpy as np
 
 from minikeras import ops
 from minikeras.autodiff import GradientTape, no_grad
+from minikeras.ops import parallel
 from minikeras.trainers import argument_checks, data_adapters, loop_helpers
 from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
 from minikeras.trainers.compiled_step import CompiledSteps
@@ -366,44 +367,49 @@ class Trainer(ModelMetrics, OnBatchMethods):
         epoch_logs, finished = {}, False
         guard = InterruptGuard().__enter__()
         object.__setattr__(self, "_interrupt_guard", guard)
-        try:
-            for epoch in range(initial_epoch, epochs):
-                self.reset_metrics()
-                callbacks.on_epoch_begin(epoch)
-                logs = {}
-                for first, last, group in loop_helpers.groups(iterator, self.steps_per_execution):
-                    callbacks.on_train_batch_begin(first)
-                    for batch in group:
-                        logs = self.train_step(pack_x_y_sample_weight(*batch))
-                    callbacks.on_train_batch_end(last, logs)  # converted there, if read
+        with parallel.keep_one_blas_thread():  # see ops/parallel.py
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    self.reset_metrics()
+                    callbacks.on_epoch_begin(epoch)
+                    logs = {}
+                    for first, last, group in loop_helpers.groups(
+                        iterator, self.steps_per_execution
+                    ):
+                        callbacks.on_train_batch_begin(first)
+                        for batch in group:
+                            logs = self.train_step(pack_x_y_sample_weight(*batch))
+                        callbacks.on_train_batch_end(last, logs)  # converted there, if read
+                        if self.stop_training:
+                            break
+                    epoch_logs = self._metrics_result_or_logs(pythonify(logs))
+                    if validation_data is not None and loop_helpers.should_validate(
+                        epoch, validation_freq
+                    ):
+                        val_logs = self.evaluate(
+                            val_x,
+                            val_y,
+                            sample_weight=val_sample_weight,
+                            batch_size=validation_batch_size or batch_size,
+                            steps=validation_steps,
+                            callbacks=callbacks,
+                            return_dict=True,
+                            verbose=0,
+                        )
+                        epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
+                    callbacks.on_epoch_end(epoch, epoch_logs)
                     if self.stop_training:
                         break
-                epoch_logs = self._metrics_result_or_logs(pythonify(logs))
-                if validation_data is not None and loop_helpers.should_validate(
-                    epoch, validation_freq
+                finished = True
+            finally:
+                guard.__exit__(None, None, None)
+                object.__setattr__(self, "_interrupt_guard", None)
+                if self.optimizer is not None and hasattr(
+                    self.optimizer, "finalize_variable_values"
                 ):
-                    val_logs = self.evaluate(
-                        val_x,
-                        val_y,
-                        sample_weight=val_sample_weight,
-                        batch_size=validation_batch_size or batch_size,
-                        steps=validation_steps,
-                        callbacks=callbacks,
-                        return_dict=True,
-                        verbose=0,
-                    )
-                    epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
-                callbacks.on_epoch_end(epoch, epoch_logs)
-                if self.stop_training:
-                    break
-            finished = True
-        finally:
-            guard.__exit__(None, None, None)
-            object.__setattr__(self, "_interrupt_guard", None)
-            if self.optimizer is not None and hasattr(self.optimizer, "finalize_variable_values"):
-                self.optimizer.finalize_variable_values(self.trainable_weights)
-            if finished:
-                callbacks.on_train_end(logs=epoch_logs)
+                    self.optimizer.finalize_variable_values(self.trainable_weights)
+                if finished:
+                    callbacks.on_train_end(logs=epoch_logs)
         return self.history
 
     def evaluate(
@@ -440,7 +446,7 @@ class Trainer(ModelMetrics, OnBatchMethods):
         self.stop_evaluating = False  # a callback sets it to end the evaluation early
         callbacks.on_test_begin()
         logs = {}
-        with no_grad():
+        with no_grad(), parallel.keep_one_blas_thread():
             for first, last, group in loop_helpers.groups(iterator, self.steps_per_execution):
                 callbacks.on_test_batch_begin(first)
                 for batch in group:
@@ -473,7 +479,7 @@ class Trainer(ModelMetrics, OnBatchMethods):
         self.stop_predicting = False  # a callback sets it to end the prediction early
         callbacks.on_predict_begin()
         batches = []
-        with no_grad():
+        with no_grad(), parallel.keep_one_blas_thread():
             for first, last, group in loop_helpers.groups(iterator, self.steps_per_execution):
                 callbacks.on_predict_batch_begin(first)
                 for batch in group:
