@@ -184,6 +184,7 @@ def test_a_conv2d_output_window_takes_the_blocked_path(monkeypatch, rng):
     # The blocked convolution (taken here for a small batch) returns the valid part of its
     # grid.
     monkeypatch.setattr(_conv_fast, "_MIN_COLS_BYTES", 0)
+    monkeypatch.setattr(parallel, "blas_work_can_share", lambda: True)
     layer = layers.Conv2D(16, 3, padding="same", activation="relu")
     x = rng.standard_normal((2, 16, 16, 32)).astype(np.float32)
     _blocked(monkeypatch, 400)
@@ -220,6 +221,7 @@ def test_a_replayed_fit_through_the_blocked_path_trains_as_the_eager_whole_array
     y = rng.integers(0, 3, 40)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(_conv_fast, "_MIN_COLS_BYTES", 0)  # the blocked convolution's window
+    monkeypatch.setattr(parallel, "blas_work_can_share", lambda: True)
     layouts = set()
     rows = blocked_bias.rows
 

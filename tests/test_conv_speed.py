@@ -81,6 +81,7 @@ def test_blocked_conv_with_blocks_smaller_than_the_batch(monkeypatch):
 def _force(monkeypatch, blocked):
     monkeypatch.setattr(_conv_fast, "_MIN_COLS_BYTES", 0 if blocked else float("inf"))
     monkeypatch.setattr(_conv_fast, "_MIN_RUN", 0)
+    monkeypatch.setattr(parallel, "blas_work_can_share", lambda: True)
     monkeypatch.setattr(_conv_fast, "_MAX_WASTE", float("inf"))
 
 
@@ -117,7 +118,9 @@ def test_blocked_conv_gradients_by_finite_differences(monkeypatch):
     check_gradients(lambda a, b: ops.conv(a, b, 1, "valid", dilation_rate=2), x, kernel)
 
 
-def test_the_convolution_algorithm_is_chosen_from_the_shapes():
+def test_the_convolution_algorithm_is_chosen_from_the_shapes(monkeypatch):
+    monkeypatch.setattr(parallel, "blas_work_can_share", lambda: True)
+
     def blocked(input_shape, kernel_shape, strides=1, padding="same"):
         plan = convolution._ConvPlan("conv", input_shape, kernel_shape, strides, padding, None, 1)
         return _conv_fast.use_blocked_im2col(
@@ -140,6 +143,12 @@ def test_the_convolution_algorithm_is_chosen_from_the_shapes():
 
 
 def test_conv_takes_the_blocked_path_where_the_rule_says(monkeypatch):
+    # numpy's BLAS replaced by a counter whose threads can be set.
+    threads = [2]
+    monkeypatch.setattr(parallel, "_blas", (lambda: threads[-1], threads.append))
+    monkeypatch.setattr(parallel, "has_second_core", lambda: True)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     calls = []
     original = _conv_fast.BlockedConv.forward
 
@@ -149,8 +158,11 @@ def test_conv_takes_the_blocked_path_where_the_rule_says(monkeypatch):
 
     monkeypatch.setattr(_conv_fast.BlockedConv, "forward", spy)
     x = np.zeros((8, 32, 32, 32), np.float32)  # cols of 9.4 MB
-    ops.conv(x, np.zeros((3, 3, 32, 4), np.float32), padding="same")
-    ops.conv(x[:2], np.zeros((3, 3, 32, 4), np.float32), padding="same")  # 2.4 MB
+    kernel = np.zeros((3, 3, 32, 4), np.float32)
+    ops.conv(x, kernel, padding="same")  # outside a loop: BLAS keeps its threads
+    with parallel.keep_one_blas_thread():
+        ops.conv(x, kernel, padding="same")
+        ops.conv(x[:2], kernel, padding="same")  # 2.4 MB
     assert calls == [(8, 32, 32, 32)]
 
 
@@ -289,22 +301,30 @@ def test_blocked_conv_gives_the_same_bits_with_or_without_the_second_thread(
     gy = None
     plan = convolution._ConvPlan("conv", x.shape, kernel.shape, strides, padding, None, 1)
     monkeypatch.setattr(_conv_fast, "_BLOCK_BYTES", 4 * 72 * 13)  # blocks of 13 rows: many
+    # numpy's BLAS replaced by a counter whose threads can be set, inside a loop: the
+    # blocks really go to two threads.
+    threads = [2]
+    monkeypatch.setattr(parallel, "_blas", (lambda: threads[-1], threads.append))
+    monkeypatch.setattr(parallel, "has_second_core", lambda: True)
     results, shared = [], []
-    original = parallel.for_each
+    original = parallel._share
 
-    def spy(body, parts, share, blas=False):
-        shared.append(share and len(parts) >= 2)
-        original(body, parts, share, blas)
+    def spy(body, parts):
+        shared.append(len(parts))
+        original(body, parts)
 
-    monkeypatch.setattr(parallel, "for_each", spy)
+    monkeypatch.setattr(parallel, "_share", spy)
     for blocks_shared in (False, True):
         monkeypatch.setattr(_conv_fast, "_PARALLEL_BLOCKS", 2 if blocks_shared else 10**9)
         fast = _conv_fast.BlockedConv(plan.windows)
-        y = fast.forward(x, kernel)
-        if gy is None:
-            gy = rng.standard_normal(y.shape).astype(np.float32)
-        results.append((y, *fast.backward(gy, True, True)))
-    assert any(shared) and not all(shared)
+        with parallel.keep_one_blas_thread():
+            y = fast.forward(x, kernel)
+            if gy is None:
+                gy = rng.standard_normal(y.shape).astype(np.float32)
+            results.append((y, *fast.backward(gy, True, True)))
+        if not blocks_shared:
+            assert not shared
+    assert shared  # the second run shared its blocks
     for alone, together in zip(*results):
         np.testing.assert_array_equal(alone, together)
     for ours, plain in zip(results[1], _plain(x, kernel, plan, gy)):

@@ -71,45 +71,40 @@ def test_on_one_core_every_piece_runs_on_the_calling_thread(monkeypatch):
 def _fake_blas(monkeypatch, threads):
     """numpy's BLAS replaced by a counter: `threads[-1]` is the current number."""
     monkeypatch.setattr(parallel, "_blas", (lambda: threads[-1], threads.append))
-    monkeypatch.setattr(parallel, "_blas_users", 0)
     monkeypatch.setattr(parallel, "_blas_loops", 0)
     monkeypatch.setattr(parallel, "_blas_threads_before", None)
-
-
-def test_blas_work_is_shared_only_with_blas_on_one_thread(monkeypatch):
-    """Pieces making BLAS calls go to two threads while BLAS runs each call on its calling
-    thread; when BLAS's threads cannot be set (and the environment does not set one), every
-    piece runs here."""
-    threads = [2]
-    _fake_blas(monkeypatch, threads)
-    seen = []
-
-    def run():
-        seen.clear()
-        parallel.for_each(
-            lambda i, part: seen.append(threading.get_ident()), list(range(4)), True, blas=True
-        )
-        return set(seen)
-
-    assert len(run()) == 2
-    assert threads == [2, 1, 2]  # one thread during the work, the previous number after
-
-    monkeypatch.setattr(parallel, "_blas", ())
+    monkeypatch.setattr(parallel, "has_second_core", lambda: True)
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    assert run() == {threading.get_ident()}
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    assert len(run()) == 2
 
 
-def test_one_blas_thread_puts_the_number_back_when_the_last_user_leaves(monkeypatch):
-    threads = [3]
+def _threads_used(blas=True):
+    seen = []
+    parallel.for_each(
+        lambda i, part: seen.append(threading.get_ident()), list(range(4)), True, blas=blas
+    )
+    return len(set(seen))
+
+
+def test_blas_work_is_shared_only_inside_a_loop_with_blas_on_one_thread(monkeypatch):
+    """Pieces making BLAS calls go to two threads only while BLAS runs each call on its
+    calling thread: inside a loop that keeps it so, or when the environment sets it."""
+    threads = [2]
     _fake_blas(monkeypatch, threads)
-    with parallel.one_blas_thread() as outer:
-        with parallel.one_blas_thread() as inner:
-            assert outer and inner and threads[-1] == 1
-        assert threads[-1] == 1
-    assert threads == [3, 1, 3]
+    assert _threads_used() == 1 and threads == [2]  # outside a loop: BLAS left alone
+    assert _threads_used(blas=False) == 2  # pieces without BLAS calls are shared anyway
+    with parallel.keep_one_blas_thread():
+        assert parallel.blas_work_can_share()
+        assert _threads_used() == 2 and threads == [2, 1]
+    assert threads == [2, 1, 2]  # put back when the loop ends
+
+    monkeypatch.setattr(parallel, "_blas", ())  # a BLAS whose threads cannot be set
+    with parallel.keep_one_blas_thread():
+        assert not parallel.blas_work_can_share()
+        assert _threads_used() == 1
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    assert parallel.blas_work_can_share()
+    assert _threads_used() == 2
 
 
 def test_a_loop_keeps_one_blas_thread_from_its_first_block_to_its_end(monkeypatch):
@@ -117,10 +112,12 @@ def test_a_loop_keeps_one_blas_thread_from_its_first_block_to_its_end(monkeypatc
     _fake_blas(monkeypatch, threads)
     with parallel.keep_one_blas_thread():
         assert threads == [2]  # nothing changes until a block asks for one thread
-        for _ in range(3):
-            with parallel.one_blas_thread():
-                assert threads[-1] == 1
-            assert threads[-1] == 1  # kept between the blocks of the loop
+        with parallel.keep_one_blas_thread():  # a loop inside (validation inside fit)
+            for _ in range(3):
+                with parallel.one_blas_thread() as single:
+                    assert single and threads[-1] == 1
+                assert threads[-1] == 1  # kept between the blocks of the loop
+        assert threads == [2, 1]  # the outer loop is still running
     assert threads == [2, 1, 2]
     with parallel.keep_one_blas_thread():
         pass
@@ -128,14 +125,13 @@ def test_a_loop_keeps_one_blas_thread_from_its_first_block_to_its_end(monkeypatc
 
 
 def test_fit_evaluate_and_predict_put_blas_threads_back(monkeypatch):
-    """A model whose step runs blocked convolutions: BLAS is back to its own threads after
-    each loop."""
+    """A model whose step runs blocked convolutions: BLAS runs on one thread during each
+    loop and has its own threads back after it."""
     import minikeras as keras
+    from minikeras.ops import _conv_fast
 
     threads = [2]
     _fake_blas(monkeypatch, threads)
-    from minikeras.ops import _conv_fast
-
     monkeypatch.setattr(_conv_fast, "_MIN_COLS_BYTES", 0)
     monkeypatch.setattr(_conv_fast, "_MAX_WASTE", float("inf"))
     monkeypatch.setattr(_conv_fast, "_BLOCK_BYTES", 1)  # blocks of 64 rows: several
@@ -146,10 +142,10 @@ def test_fit_evaluate_and_predict_put_blas_threads_back(monkeypatch):
     model.compile("sgd", "mse")
     x, y = np.ones((4, 6, 6, 8), np.float32), np.zeros((4, 64), np.float32)
     model.fit(x, y, epochs=2, verbose=0)
-    assert 1 in threads and threads[-1] == 2
+    assert threads == [2, 1, 2]
     model.evaluate(x, y, verbose=0)
     model.predict(x, verbose=0)
-    assert threads[-1] == 2 and parallel._blas_loops == 0
+    assert threads == [2, 1, 2, 1, 2, 1, 2] and parallel._blas_loops == 0
 
 
 def test_numpys_openblas_is_found_and_set():
@@ -159,6 +155,7 @@ def test_numpys_openblas_is_found_and_set():
         pytest.skip("numpy is not linked to a bundled OpenBLAS here")
     get, _ = functions
     before = get()
-    with parallel.one_blas_thread() as single:
-        assert single and get() == 1
+    with parallel.keep_one_blas_thread():
+        with parallel.one_blas_thread() as single:
+            assert single and get() == 1
     assert get() == before

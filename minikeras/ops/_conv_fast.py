@@ -6,9 +6,10 @@ Which algorithm runs is a pure function of the shapes (nothing is timed or check
 time), decided per call of `Conv` / `ConvTranspose`:
 
 - Forward pass, kernel gradient and input gradient: blocked im2col (`BlockedConv`, on two
-  threads) when `use_blocked_im2col` holds: ungrouped, more than one tap, a `cols` matrix of
-  at least `_MIN_COLS_BYTES`, input runs of at least `_MIN_RUN` numbers, a grid of at most
-  `_MAX_WASTE` times as many positions as outputs. Otherwise
+  threads) when `use_blocked_im2col` holds: the blocks can go to two threads (inside `fit`,
+  `evaluate` and `predict`: `parallel.blas_work_can_share`), ungrouped, more than one tap,
+  a `cols` matrix of at least `_MIN_COLS_BYTES`, input runs of at least `_MIN_RUN` numbers,
+  a grid of at most `_MAX_WASTE` times as many positions as outputs. Otherwise
   the plain path of `convolution.py`:
 - forward pass and kernel gradient: im2col and one GEMM each;
 - input gradient (and `conv_transpose`'s forward pass, which is one): by stride phases
@@ -59,7 +60,9 @@ Backward, with the same layout:
   i.e. a convolution of `gy` (with zeros in front) by the phase's taps flipped; the phases are
   then interleaved back into the input's shape.
 
-When it applies (`use_blocked_im2col`, a pure function of the shapes): an ungrouped
+When it applies (`use_blocked_im2col`, a function of the shapes and of whether blocks can
+run on two threads, which holds inside `fit`, `evaluate` and `predict` on two cores with
+numpy's OpenBLAS, or with the environment setting one BLAS thread): an ungrouped
 convolution (any rank, stride, dilation, padding, data format) whose kernel has more than one
 tap, whose whole `cols` would take at least `_MIN_COLS_BYTES`, whose block rows copy runs of
 at least `_MIN_RUN` neighbouring numbers, and whose grid holds at most `_MAX_WASTE` times as
@@ -71,14 +74,16 @@ in a different order (results agree to float32 rounding).
 
 Two threads. The blocks are independent: the calling thread computes the first half and the
 worker thread of `ops/parallel.py` the second (`_for_each_block`), each with its own block
-buffer, while BLAS runs each call on its calling thread (`parallel.for_each(..., blas=True)`
-tells numpy's OpenBLAS to use one thread for the duration, and `fit`, `evaluate` and
-`predict` keep it so until their loop ends; see `parallel.keep_one_blas_thread`). The block
+buffer, while BLAS runs each call on its calling thread (`fit`, `evaluate` and `predict`
+tell numpy's OpenBLAS to use one thread from their first block to the end of their loop;
+see `parallel.keep_one_blas_thread`, which a custom training loop can use too). Outside
+such a loop BLAS keeps its own threads and the blocks would run on one thread, where they
+measured slower than the plain path (64x32x32x16 to 32 filters: 28.8 ms against 25.5;
+128x16x16x64 to 64: 67.8 against 61.9): the plain path runs there. The block
 copies then run on both cores too, not only the products. Each block writes its own rows of
 the result; the kernel gradient keeps one running total per half of the blocks, added to in
 block order and summed at the end, so the results are the same bits whether the second
-thread runs or not. Where BLAS's threads cannot be set (another BLAS library), every block
-runs on the calling thread and BLAS uses its own threads for each product.
+thread runs or not.
 
 Measured (2-core x86_64, best of rounds, forward and both gradients, "same" 3x3 kernels,
 BLAS on one thread as in a `fit`), plain path against blocks on two threads: 64x32x32x16 to
@@ -120,7 +125,7 @@ _PARALLEL_BLOCKS = 4
 
 def use_blocked_im2col(windows, groups, batch, channels, itemsize=4):
     """Whether `Conv` runs this geometry on the blocked path (see the module docstring)."""
-    if groups != 1 or math.prod(windows.window) == 1:
+    if groups != 1 or math.prod(windows.window) == 1 or not parallel.blas_work_can_share():
         return False
     cols_bytes = batch * math.prod(windows.out_sizes) * math.prod(windows.window) * channels
     if cols_bytes * itemsize < _MIN_COLS_BYTES:

@@ -22,15 +22,13 @@ call over its own threads; two threads each making calls would then run four BLA
 on two cores, slower than one thread making all the calls (measured: a 65536x144 by 144x32
 product in two halves, 5.2 ms on two threads against 3.5 ms for the whole on one). So
 `for_each(..., blas=True)` shares pieces only while BLAS runs each call on its calling
-thread: it tells numpy's OpenBLAS to use one thread for the duration
-(`one_blas_thread`), or finds it already set to one by the environment
-(`OPENBLAS_NUM_THREADS=1` or `OMP_NUM_THREADS=1`); when neither holds (another BLAS
-library, or one minikeras cannot find), every piece runs here, with BLAS's own threads.
+thread (`one_blas_thread`): inside `fit`, `evaluate` and `predict` (and custom loops
+wrapped in `keep_one_blas_thread`), numpy's OpenBLAS is told to use one thread from the
+first such block to the end of the loop; the environment may also set one thread
+(`OPENBLAS_NUM_THREADS=1` or `OMP_NUM_THREADS=1`). Otherwise (outside a loop, another
+BLAS library, or one minikeras cannot find) every piece runs here, with BLAS's own threads.
 The setting is the process's: a BLAS call made meanwhile by another thread of the program
-runs on one thread too (same numbers, less speed). `fit`, `evaluate` and `predict` keep it
-from their first such block to the end of their loop (`keep_one_blas_thread`: OpenBLAS's
-idle threads spin for a while after each call on several threads, and would compete with
-ours); a loop that runs no such block leaves BLAS alone.
+runs on one thread too (same numbers, less speed).
 """
 
 import contextlib
@@ -115,9 +113,8 @@ def _each(body, parts, start, stop):
 # -- BLAS threads ---------------------------------------------------------------------------
 _blas = None  # (get_num_threads, set_num_threads) of numpy's OpenBLAS, or () when not found
 _blas_lock = threading.Lock()
-_blas_users = 0  # threads inside `one_blas_thread`
 _blas_loops = 0  # loops inside `keep_one_blas_thread`
-_blas_threads_before = None  # what is put back; None when nothing was changed
+_blas_threads_before = None  # what the outermost loop puts back; None when nothing changed
 
 
 def _openblas_thread_functions():
@@ -152,59 +149,19 @@ def _environment_sets_one_blas_thread():
 
 
 @contextlib.contextmanager
-def one_blas_thread():
-    """Inside, BLAS runs each call on its calling thread alone, when that can be arranged.
-
-    Yields:
-        True when BLAS calls from two threads now run side by side (numpy's OpenBLAS was
-        told to use one thread, or the environment already says so), False when nothing
-        could be done (then BLAS keeps its own threads).
-
-    Calls may overlap (from several threads): the first to enter sets one thread and the
-    last to leave puts the previous number back, unless a `keep_one_blas_thread` loop is
-    running: then it is put back when that ends.
-    """
-    global _blas, _blas_users, _blas_threads_before
-    with _blas_lock:
-        if _blas is None:
-            _blas = _openblas_thread_functions()
-        if not _blas:
-            single = _environment_sets_one_blas_thread()
-        else:
-            single = True
-            if _blas_threads_before is None and _blas[0]() != 1:
-                _blas_threads_before = _blas[0]()
-                _blas[1](1)
-            _blas_users += 1
-    try:
-        yield single
-    finally:
-        if _blas:
-            with _blas_lock:
-                _blas_users -= 1
-                _put_back_unless_in_use()
-
-
-def _put_back_unless_in_use():
-    global _blas_threads_before
-    if _blas_users == 0 and _blas_loops == 0 and _blas_threads_before is not None:
-        _blas[1](_blas_threads_before)
-        _blas_threads_before = None
-
-
-@contextlib.contextmanager
 def keep_one_blas_thread():
-    """Inside (a `fit`, `evaluate` or `predict` loop), BLAS stays on one thread from the
-    first `one_blas_thread` block to the end of the loop instead of going back to its own
-    threads after each block; nothing changes for loops that run no such block.
+    """Inside (a `fit`, `evaluate` or `predict` loop, or a custom training loop wrapped in
+    it), blocks of work that make BLAS calls may run on two threads: the first such block
+    tells numpy's OpenBLAS to run each call on its calling thread, and the loop's end puts
+    the previous number of threads back. A loop that runs no such block leaves BLAS alone.
 
-    Why: after each call on several threads, OpenBLAS's threads keep spinning on the cores
-    for a while (up to about 0.1 s) waiting for the next call. Two threads of ours starting
-    then share two cores with a spinning one: a blocked convolution measured 17.8 ms alone
-    and 28.5 ms right after a 512x512 product on two BLAS threads. Within a loop the next
-    step soon needs one thread again, so the loop keeps it.
+    Why a whole loop: after each call on several threads, OpenBLAS's threads keep spinning
+    on the cores for a while (measured: over 0.1 s) waiting for the next call. Two threads of
+    ours starting then share two cores with a spinning one: a blocked convolution took 18 ms
+    alone and 31 ms right after a 512x512 product on two BLAS threads. Within a loop every
+    step needs one thread again soon, so the loop keeps it, and no BLAS thread spins.
     """
-    global _blas_loops
+    global _blas_loops, _blas_threads_before
     with _blas_lock:
         _blas_loops += 1
     try:
@@ -212,5 +169,45 @@ def keep_one_blas_thread():
     finally:
         with _blas_lock:
             _blas_loops -= 1
-            if _blas:
-                _put_back_unless_in_use()
+            if _blas_loops == 0 and _blas_threads_before is not None:
+                _blas[1](_blas_threads_before)
+                _blas_threads_before = None
+
+
+def blas_work_can_share():
+    """Whether `for_each(..., blas=True)` would now share pieces between two threads: a
+    second core, and BLAS on one thread (set by the environment, or inside a
+    `keep_one_blas_thread` loop with numpy's OpenBLAS found)."""
+    global _blas
+    if not has_second_core():
+        return False
+    if _environment_sets_one_blas_thread():
+        return True
+    if _blas is None:
+        _blas = _openblas_thread_functions()
+    return bool(_blas) and _blas_loops > 0
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Inside, BLAS runs each call on its calling thread alone, when that can be arranged.
+
+    Yields:
+        True when BLAS calls from two threads now run side by side: the environment sets
+        one BLAS thread (`OPENBLAS_NUM_THREADS=1` or `OMP_NUM_THREADS=1`), or a
+        `keep_one_blas_thread` loop is running and numpy's OpenBLAS was told to use one
+        thread (until the loop ends). False otherwise: BLAS keeps its own threads, and the
+        caller makes its BLAS calls from one thread.
+    """
+    global _blas, _blas_threads_before
+    if _environment_sets_one_blas_thread():
+        yield True
+        return
+    with _blas_lock:
+        if _blas is None:
+            _blas = _openblas_thread_functions()
+        single = bool(_blas) and _blas_loops > 0
+        if single and _blas_threads_before is None and _blas[0]() != 1:
+            _blas_threads_before = _blas[0]()
+            _blas[1](1)
+    yield single
