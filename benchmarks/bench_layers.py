@@ -16,6 +16,9 @@ Workloads:
   Workloads 3 and 4 time the layer alone in all three versions: a loss `sum(out * R)`
   would add a product, a sum and the product's backward pass that the numpy versions do
   not do.
+Each timed call runs `STEPS` steps in a row, as a training loop does; minikeras runs them
+inside `ops.parallel.keep_one_blas_thread()`, as `fit` runs its steps (its blocked
+convolutions then share their blocks between two threads with BLAS on one thread each).
 Prints the time per step of each and `ratio = minikeras / numpy` (and PyTorch's time when
 torch is installed). `python benchmarks/bench_layers.py BatchNorm` times only the rows
 whose name contains one of the words given.
@@ -31,6 +34,25 @@ from minikeras.layers import Dense, Input
 from minikeras.layers.convolutional import Conv2D
 from minikeras.layers.normalization import BatchNormalization
 from minikeras.layers.pooling import GlobalAveragePooling2D, MaxPooling2D
+from minikeras.ops import parallel
+
+# Steps per timed call: a short training loop.
+STEPS = 4
+
+
+def in_a_loop(step, minikeras=False):
+    """`STEPS` calls of `step` in a row; minikeras's inside the loop setting `fit` uses."""
+
+    def loop():
+        if minikeras:
+            with parallel.keep_one_blas_thread():
+                for _ in range(STEPS):
+                    step()
+        else:
+            for _ in range(STEPS):
+                step()
+
+    return loop
 
 
 # -- hand-written numpy: im2col convolution, forward and backward -------------------------
@@ -355,10 +377,12 @@ def main(selected=()):
     ):
         if selected and not any(word in name for word in selected):
             continue
-        times = compare(*functions)
+        loops = [in_a_loop(functions[0], minikeras=True), in_a_loop(functions[1])]
+        times = compare(*loops)
         if torch_steps is not None:
             # Timed on its own: torch's worker threads would disturb the other timings.
-            times = [*times, *compare(torch_steps[index])]
+            times = [*times, *compare(in_a_loop(torch_steps[index]))]
+        times = [t / STEPS for t in times]
         t_mk, t_np = times[:2]
         line = f"{name:48s} minikeras {fmt(t_mk):>10s}  numpy {fmt(t_np):>10s}"
         if len(times) > 2:
