@@ -24,7 +24,7 @@ import functools
 
 import numpy as np
 
-from minikeras import config
+from minikeras import config, random
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
@@ -289,12 +289,12 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
         own = [v for v in self._own_variables if getattr(v, "_created_trainable", True)] + [
             v for v in self._own_variables if not getattr(v, "_created_trainable", True)
         ]
-        result, seen = [], set()
-        for variable in own + [w for layer in self._sublayers() for w in layer.weights]:
-            if id(variable) not in seen:
-                seen.add(id(variable))
-                result.append(variable)
-        return result
+        return _each_once(own + [w for layer in self._sublayers() for w in layer.weights])
+
+    def _collect_variables(self):
+        seeds = [generator.state for generator in self._tracked(random.SeedGenerator)]
+        sublayers = [v for layer in self._sublayers() for v in layer.variables]
+        return _each_once(self._collect_weights()[: len(self._own_variables)] + seeds + sublayers)
 
     @property
     def trainable_weights(self):
@@ -310,18 +310,16 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
 
     @property
     def variables(self):
-        """Weights plus the state of the metrics this layer tracks."""
-        result = list(self.weights)
-        seen = {id(v) for v in result}
-        for metric in self.metrics:
-            for variable in metric.variables:
-                if id(variable) not in seen:
-                    seen.add(id(variable))
-                    result.append(variable)
-        return result
+        """As Keras: own weights, own seed generators' states, then each sublayer's
+        variables, each once; metric state is in `metrics_variables`."""
+        return list(self._cached("variables", self._collect_variables))
 
     trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        everything = self.variables
+        return everything if not self._trainable else [v for v in everything if not v.trainable]
 
     def count_params(self):
         """Total number of weight values (the layer must be built)."""
@@ -484,6 +482,12 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _each_once(variables):
+    """`variables` without repeats (the first of each kept), in order."""
+    seen = set()
+    return [v for v in variables if not (id(v) in seen or seen.add(id(v)))]
 
 
 def _get_regularizer(identifier):

@@ -1,6 +1,6 @@
 """`RecurrentCell`: the weights and arguments SimpleRNNCell, LSTMCell and GRUCell share."""
 
-from minikeras import activations, constraints, initializers, ops, regularizers
+from minikeras import activations, constraints, initializers, ops, random, regularizers
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.rnn import RNN, DropoutMasks, check_rate, check_units
 
@@ -52,7 +52,8 @@ class RecurrentCell(Layer, DropoutMasks):
         self.dropout = check_rate("dropout", dropout)
         self.recurrent_dropout = check_rate("recurrent_dropout", recurrent_dropout)
         self.seed = seed
-        self.seed_generator = None  # created by the first call that drops something
+        # As in Keras, every cell has its generator (its state is among `variables`).
+        self.seed_generator = random.SeedGenerator(seed)
         self.state_size = self.units
         self.output_size = self.units
 
