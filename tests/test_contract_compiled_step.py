@@ -326,6 +326,11 @@ _CHANGES = {
         lambda h: _through(layers.SpatialDropout2D(0.5), h),
         [("rate", 0.0)],
     ),
+    "SpatialDropout3D": (
+        (2, 4, 4, 2),
+        lambda h: _through(layers.SpatialDropout3D(0.5), h),
+        [("rate", 0.0)],
+    ),
     "GaussianDropout": ((6,), lambda h: _through(layers.GaussianDropout(0.3), h), [("rate", 0.6)]),
     "GaussianNoise": ((6,), lambda h: _through(layers.GaussianNoise(0.3), h), [("stddev", 1.0)]),
     "ELU": ((6,), lambda h: _through(layers.ELU(), h), [("alpha", 0.3)]),

@@ -28,6 +28,12 @@ def rand(*shape):
         (layers.Dropout, {"rate": 0.3, "noise_shape": (None, 1, 3)}, (2, 4, 3)),
         (layers.SpatialDropout1D, {"rate": 0.5, "seed": 2}, (2, 4, 3)),
         (layers.SpatialDropout2D, {"rate": 0.5, "seed": 3}, (2, 3, 3, 4)),
+        (layers.SpatialDropout3D, {"rate": 0.5, "seed": 3}, (2, 3, 2, 3, 4)),
+        (
+            layers.SpatialDropout3D,
+            {"rate": 0.5, "data_format": "channels_first"},
+            (2, 4, 3, 2, 3),
+        ),
         (layers.GaussianNoise, {"stddev": 0.2, "seed": 4}, (3, 5)),
         (layers.GaussianDropout, {"rate": 0.2, "seed": 5}, (3, 5)),
         (layers.ActivityRegularization, {"l1": 0.01, "l2": 0.1}, (3, 5)),
@@ -327,3 +333,14 @@ def test_subclassed_model_passes_training_to_its_layers():
     assert np.any(net(x, training=True).numpy() != 0) and net.recorder.seen[-1] is True
     np.testing.assert_array_equal(net(x, training=False).numpy(), 0.0)
     assert net.recorder.seen[-1] is False
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_spatial_dropout_3d_drops_whole_channels(data_format):
+    x = np.ones((4, 3, 2, 3, 6) if data_format == "channels_last" else (4, 6, 3, 2, 3), "float32")
+    y = np.asarray(layers.SpatialDropout3D(0.5, data_format, seed=1)(x, training=True))
+    channels = 4 if data_format == "channels_last" else 1
+    per_channel = np.moveaxis(y, channels, 1).reshape(4, 6, -1)
+    assert set(np.unique(y)) <= {0.0, 2.0} and 0 < (y == 0).mean() < 1
+    assert (per_channel == per_channel[..., :1]).all()  # one value per sample and channel
+    assert (np.asarray(layers.SpatialDropout3D(0.5)(x)) == x).all()  # identity at inference

@@ -245,15 +245,17 @@ class TestCase(ParameterizedTestCase):
         expected_num_non_trainable_weights=None,
         expected_num_non_trainable_variables=None,
         expected_num_losses=None,
+        expected_num_seed_generators=None,
         supports_masking=None,
         custom_objects=None,
         assert_built_after_instantiation=False,
         **unchecked,
     ):
         """A subset of Keras's checks: config round trip, symbolic and eager calls (output
-        shape, dtype, values), weight/variable/loss counts and `supports_masking`.
+        shape, dtype, values), weight/variable/loss/seed generator counts and
+        `supports_masking`.
 
-        Not checked here: training, mixed precision, sparse/ragged, seed generators, masks.
+        Not checked here: training, mixed precision, sparse/ragged, masks.
         """
         del unchecked
         call_kwargs = call_kwargs or {}
@@ -298,6 +300,13 @@ class TestCase(ParameterizedTestCase):
         for expected, found in counts:
             if expected is not None:
                 self.assertLen(found, expected)
+        if expected_num_seed_generators is not None:
+            generators = [
+                generator
+                for sublayer in layer._flatten_layers()
+                for generator in sublayer._tracked(minikeras.random.SeedGenerator)
+            ]
+            self.assertLen(generators, expected_num_seed_generators)
         if supports_masking is not None:
             self.assertEqual(supports_masking, layer.supports_masking)
 

@@ -53,6 +53,7 @@ from minikeras.layers.regularization import (
     GaussianNoise,
     SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
 )
 from minikeras.layers.reshaping import (
     Cropping1D,
@@ -137,6 +138,7 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "SpatialDropout3D",
     "StackedRNNCells",
     "StringLookup",
     "Subtract",

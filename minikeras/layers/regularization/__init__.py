@@ -3,7 +3,11 @@
 from minikeras.layers.regularization.activity_regularization import ActivityRegularization
 from minikeras.layers.regularization.dropout import Dropout
 from minikeras.layers.regularization.gaussian_noise import GaussianDropout, GaussianNoise
-from minikeras.layers.regularization.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from minikeras.layers.regularization.spatial_dropout import (
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 
 __all__ = [
     "ActivityRegularization",
@@ -12,4 +16,5 @@ __all__ = [
     "GaussianNoise",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "SpatialDropout3D",
 ]

@@ -7,28 +7,44 @@ from minikeras.layers.layer import Layer
 def _check_rate(rate, layer_name):
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
         raise ValueError(
-            f"{layer_name}: `rate` must be a number between 0 and 1. Received rate={rate!r}."
+            f"{layer_name}: Invalid value received for argument `rate`. Expected a float "
+            f"value between 0 and 1. Received: rate={rate}"
         )
     return rate
 
 
+def _noise_shape_error(expected, received):
+    return ValueError(
+        f"Dropout: Invalid value received for argument `noise_shape`. Expected {expected}. "
+        f"Received{received}"
+    )
+
+
 def _check_noise_shape(noise_shape):
+    """`noise_shape` as a tuple, checked with Keras's messages."""
     if noise_shape is None:
         return None
     if isinstance(noise_shape, str):
-        noise_shape = None
-    else:
-        try:
-            noise_shape = tuple(noise_shape)
-        except TypeError:
-            noise_shape = None
-    if noise_shape is None or not all(
-        d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in noise_shape
-    ):
-        raise ValueError(
-            "Dropout: `noise_shape` must be a tuple of positive integers or None. "
-            f"Received noise_shape={noise_shape!r}."
-        )
+        raise _noise_shape_error("a tuple or list of integers", f": noise_shape={noise_shape}")
+    try:
+        noise_shape = tuple(noise_shape)
+    except TypeError:
+        raise _noise_shape_error(
+            "an iterable of integers (e.g., a tuple or list)", f": noise_shape={noise_shape}"
+        ) from None
+    for i, dim in enumerate(noise_shape):
+        if dim is None:
+            continue
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise _noise_shape_error(
+                "all elements to be integers or None",
+                f" element at index {i}: {dim} (type: {type(dim).__name__})",
+            )
+        if dim <= 0:
+            raise _noise_shape_error(
+                "all dimensions to be positive integers or None",
+                f" negative or zero value at index {i}: {dim}",
+            )
     return noise_shape
 
 

@@ -41,14 +41,16 @@ class SpatialDropout2D(Dropout):
         (2, 3, 3, 8)
     """
 
+    rank = 2
+
     def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
         super().__init__(rate, seed=seed, name=name, dtype=dtype)
-        self.data_format = standardize_data_format(data_format, "SpatialDropout2D")
-        self.input_spec = InputSpec(ndim=4)
+        self.data_format = standardize_data_format(data_format, type(self).__name__)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _noise_shape(self, inputs):
-        batch, channels_axis = inputs.shape[0], 1 if self.data_format == "channels_first" else 3
-        shape = [batch, 1, 1, 1]
+        channels_axis = 1 if self.data_format == "channels_first" else self.rank + 1
+        shape = [inputs.shape[0]] + [1] * (self.rank + 1)
         shape[channels_axis] = inputs.shape[channels_axis]
         return tuple(shape)
 
@@ -60,3 +62,19 @@ class SpatialDropout2D(Dropout):
             "dtype": self.dtype,
             "data_format": self.data_format,
         }
+
+
+class SpatialDropout3D(SpatialDropout2D):
+    """Drops entire channels (feature volumes) of a batch of 3-D inputs during training.
+
+    Args:
+        rate: fraction of the channels to drop, in [0, 1].
+        data_format: "channels_last" (default) or "channels_first".
+        seed: optional int seed.
+
+    Example:
+        >>> SpatialDropout3D(0.5, seed=0)(np.ones((2, 3, 3, 3, 8)), training=True).shape
+        (2, 3, 3, 3, 8)
+    """
+
+    rank = 3
