@@ -45,6 +45,8 @@ class Functional(Model):
 
     # The inputs are one structure; a second positional value fills `training` (an error).
     _allow_non_tensor_positional_args = True
+    # Whether a call checks the inputs' sizes (beyond the batch) against the graph's.
+    _checks_input_sizes = True
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
@@ -356,7 +358,9 @@ class Functional(Model):
         As Keras: a value with one dimension more than the input, of size 1 and last, is
         squeezed; one with a dimension less is given a last dimension of size 1 when the
         input's last dimension is 1. The batch size is not checked (a Sequential built by
-        its first batch keeps that size in its input shape, and takes any other).
+        its first batch keeps that size in its input shape, and takes any other); nor is any
+        other size in a Sequential's graph (`_checks_input_sizes` False), whose calls Keras
+        checks for the rank only.
         """
         from minikeras import ops
 
@@ -367,8 +371,9 @@ class Functional(Model):
             adjust, shape = functools.partial(ops.squeeze, axis=-1), shape[:-1]
         elif len(shape) == rank - 1 and rank > 0 and tensor.shape[-1] == 1:
             adjust, shape = functools.partial(ops.expand_dims, axis=-1), (*shape, 1)
-        compatible = len(shape) == rank and all(
-            e is None or e == r for e, r in zip(tensor.shape[1:], shape[1:])
+        compatible = len(shape) == rank and (
+            not self._checks_input_sizes
+            or all(e is None or e == r for e, r in zip(tensor.shape[1:], shape[1:]))
         )
         if not compatible:
             raise ValueError(

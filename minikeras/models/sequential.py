@@ -184,6 +184,9 @@ class Sequential(Model):
         self._functional = Functional(inputs, outputs, name=f"{self.name}_graph")
         # Its layers set their own masks; the Sequential warns about masks, not its graph.
         self._functional._warns_of_dropped_masks = False
+        # As Keras, a Sequential takes inputs of the graph's rank whatever their sizes (a
+        # Sequential built by its first batch runs on sequences of other lengths).
+        self._functional._checks_input_sizes = False
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
