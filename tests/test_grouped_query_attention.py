@@ -491,6 +491,23 @@ def test_keras_saved_grouped_query_attention_model_loads_and_predicts_as_keras(t
     )
 
 
+def test_grouped_query_attention_in_a_functional_model_uses_and_passes_on_masks_as_keras():
+    case = REFERENCE["masked_model"]
+    tokens = keras.Input((5,), dtype="int32")
+    embedded = layers.Embedding(10, 6, mask_zero=True)(tokens)
+    attended = layers.GroupedQueryAttention(head_dim=3, num_query_heads=4, num_key_value_heads=2)(
+        embedded, embedded, use_causal_mask=True
+    )
+    pooled = layers.GlobalAveragePooling1D()(attended)
+    model = keras.Model(tokens, layers.Dense(2)(pooled))
+    model.set_weights([np.asarray(w, "float32") for w in case["weights"]])
+    token_data = np.asarray(case["tokens"], "int32")
+    np.testing.assert_allclose(
+        model.predict(token_data, verbose=0), case["predictions"], rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(model(token_data).numpy(), case["predictions"], rtol=1e-5, atol=1e-6)
+
+
 def test_grouped_query_attention_model_learns_a_sequence_task():
     # Which of the first two tokens reappears last? Needs attention from the last position.
     rng = np.random.default_rng(0)
