@@ -262,7 +262,10 @@ class TestCase(ParameterizedTestCase):
         self.run_class_serialization_test(layer_cls(**init_kwargs), custom_objects)
         if assert_built_after_instantiation:
             self.assertTrue(layer_cls(**init_kwargs).built)
-        one_input = input_shape is None or all(d is None or isinstance(d, int) for d in input_shape)
+        one_input = input_shape is None or (
+            not isinstance(input_shape, dict)
+            and all(d is None or isinstance(d, int) for d in input_shape)
+        )
 
         def check_shapes(output):
             if expected_output_shape is None:
@@ -274,17 +277,29 @@ class TestCase(ParameterizedTestCase):
             else:
                 self.assertEqual(tuple(expected_output_shape), tuple(output.shape))
 
-        if input_shape is not None:
-            shapes = [input_shape] if one_input else input_shape
-            symbolic = [minikeras.KerasTensor(tuple(s), dtype=input_dtype) for s in shapes]
-            check_shapes(layer_cls(**init_kwargs)(symbolic[0] if one_input else symbolic))
-        if input_data is None:
+        if isinstance(input_shape, dict):
+            # As Keras: `{"query_shape": ..., "value_shape": ...}` calls `layer(query=, value=)`.
             rng = np.random.default_rng(1337)
-            shapes = [input_shape] if one_input else input_shape
-            arrays = [rng.normal(size=s).astype(input_dtype or "float32") for s in shapes]
-            input_data = arrays[0] if one_input else arrays
-        layer = layer_cls(**init_kwargs)
-        output = layer(input_data, **call_kwargs)
+            shapes = {key.removesuffix("_shape"): tuple(s) for key, s in input_shape.items()}
+            symbolic = {k: minikeras.KerasTensor(s, dtype=input_dtype) for k, s in shapes.items()}
+            check_shapes(layer_cls(**init_kwargs)(**symbolic, **call_kwargs))
+            arrays = {
+                k: rng.normal(size=s).astype(input_dtype or "float32") for k, s in shapes.items()
+            }
+            layer = layer_cls(**init_kwargs)
+            output = layer(**arrays, **call_kwargs)
+        else:
+            if input_shape is not None:
+                shapes = [input_shape] if one_input else input_shape
+                symbolic = [minikeras.KerasTensor(tuple(s), dtype=input_dtype) for s in shapes]
+                check_shapes(layer_cls(**init_kwargs)(symbolic[0] if one_input else symbolic))
+            if input_data is None:
+                rng = np.random.default_rng(1337)
+                shapes = [input_shape] if one_input else input_shape
+                arrays = [rng.normal(size=s).astype(input_dtype or "float32") for s in shapes]
+                input_data = arrays[0] if one_input else arrays
+            layer = layer_cls(**init_kwargs)
+            output = layer(input_data, **call_kwargs)
         check_shapes(output)
         if expected_output_dtype is not None:
             for tensor in minikeras.tree.flatten(output):

@@ -2,7 +2,13 @@
 
 from minikeras.layers import convolutional, pooling
 from minikeras.layers.activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
-from minikeras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from minikeras.layers.attention import (
+    AdditiveAttention,
+    Attention,
+    GroupedQueryAttention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)
 from minikeras.layers.convolutional import *  # noqa: F403
 from minikeras.layers.core import Dense, EinsumDense, Embedding, Identity, Lambda, Masking
 from minikeras.layers.input_layer import Input, InputLayer
@@ -106,6 +112,8 @@ __all__ = [
     "Flatten",
     "GRU",
     "GRUCell",
+    "GroupQueryAttention",
+    "GroupedQueryAttention",
     "GaussianDropout",
     "GaussianNoise",
     "Identity",

@@ -110,6 +110,9 @@ _FUNCTION_PACKAGES = (
 )
 # Keras exports these at the top level first (`keras.Sequential`, `keras.Model`).
 _TOP_LEVEL = ("Sequential", "Model")
+# Classes Keras writes under their exported name, which is not the class's own name (Keras
+# cannot read them back under the class's name).
+_EXPORTED_CLASS_NAMES = {"GroupedQueryAttention": "GroupQueryAttention"}
 _FUNCTIONAL_MODULE = "keras.src.models.functional"
 
 
@@ -262,7 +265,7 @@ def _serialize_instance(obj):
     if module is not None:
         config = {
             "module": module,
-            "class_name": cls.__name__,
+            "class_name": _EXPORTED_CLASS_NAMES.get(cls.__name__, cls.__name__),
             "config": inner,
             "registered_name": "Functional" if module == _FUNCTIONAL_MODULE else None,
         }

@@ -56,6 +56,50 @@ def _attention_equations(rank, attention_axes):
     return f"{source},{target}->{scores}", f"{scores},{source}->{target}", len(scores)
 
 
+def combine_attention_masks(
+    t_len,
+    s_len,
+    query_mask=None,
+    value_mask=None,
+    key_mask=None,
+    attention_mask=None,
+    use_causal_mask=False,
+    sliding_window=None,
+):
+    """The masks of an attention call combined (AND) into one boolean array, or None.
+
+    Args:
+        t_len, s_len: lengths of the query and of the value (key) sequences.
+        query_mask: `(batch, T)`, False for padded queries.
+        value_mask, key_mask: `(batch, S)`, False for keys not to attend to.
+        attention_mask: `(batch, T, S)` (missing leading axes broadcast).
+        use_causal_mask: query `t` attends to keys `0..t` only.
+        sliding_window: query `t` attends to keys `s` with `|t - s| < sliding_window`.
+
+    Returns:
+        A numpy bool array broadcastable to `(batch, T, S)`, or None when nothing masks.
+    """
+    masks = []
+    if query_mask is not None:
+        masks.append(as_bool_mask(query_mask)[..., :, None])
+    for key_side in (value_mask, key_mask):
+        if key_side is not None:
+            masks.append(as_bool_mask(key_side)[..., None, :])
+    if use_causal_mask:
+        masks.append(np.tri(t_len, s_len, dtype=bool)[None])
+    if sliding_window is not None:
+        distance = np.abs(np.arange(t_len)[:, None] - np.arange(s_len)[None, :])
+        masks.append((distance < sliding_window)[None])
+    if attention_mask is not None:
+        masks.append(as_bool_mask(attention_mask))
+    if not masks:
+        return None
+    combined = masks[0]
+    for mask in masks[1:]:
+        combined = combined & mask
+    return combined
+
+
 class MultiHeadAttention(Layer):
     """Multi-head attention ("Attention is all you need"), as `keras.layers.MultiHeadAttention`.
 
@@ -385,26 +429,16 @@ class MultiHeadAttention(Layer):
         self, query, value, value_mask, key_mask, attention_mask, use_causal_mask, query_mask=None
     ):
         """The boolean mask `(batch, T, S)` (or broadcastable) of allowed attention, or None."""
-        masks = []
-        if query_mask is not None:
-            masks.append(as_bool_mask(query_mask)[..., :, None])
-        for key_side in (value_mask, key_mask):
-            if key_side is not None:
-                masks.append(as_bool_mask(key_side)[..., None, :])
-        t_len, s_len = query.shape[1], value.shape[1]
-        if use_causal_mask:
-            masks.append(np.tri(t_len, s_len, dtype=bool)[None])
-        if self._sliding_window is not None:
-            distance = np.abs(np.arange(t_len)[:, None] - np.arange(s_len)[None, :])
-            masks.append((distance < self._sliding_window)[None])
-        if attention_mask is not None:
-            masks.append(as_bool_mask(attention_mask))
-        if not masks:
-            return None
-        combined = masks[0]
-        for mask in masks[1:]:
-            combined = combined & mask
-        return combined
+        return combine_attention_masks(
+            query.shape[1],
+            value.shape[1],
+            query_mask=query_mask,
+            value_mask=value_mask,
+            key_mask=key_mask,
+            attention_mask=attention_mask,
+            use_causal_mask=use_causal_mask,
+            sliding_window=self._sliding_window,
+        )
 
     def _expand_mask(self, mask, scores_rank):
         # Missing axes are inserted just before the attention axes (at the heads axis).
