@@ -48,6 +48,7 @@ from minikeras.layers.preprocessing import (
 )
 from minikeras.layers.regularization import (
     ActivityRegularization,
+    AlphaDropout,
     Dropout,
     GaussianDropout,
     GaussianNoise,
@@ -88,6 +89,7 @@ __all__ = [
     "ActivityRegularization",
     "Add",
     "AdditiveAttention",
+    "AlphaDropout",
     "Attention",
     "Average",
     "BatchNormalization",
