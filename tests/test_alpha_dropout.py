@@ -8,6 +8,7 @@ import pytest
 
 import minikeras as keras
 from minikeras import GradientTape, layers
+from tests.layer_test_helper import run_layer_test
 
 FIXTURE = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "alpha_dropout.json").read_text()
@@ -90,3 +91,14 @@ def test_alpha_dropout_gradient_is_the_scale_on_kept_entries():
     a = ((1 - rate) * (1 + rate * saturation**2)) ** -0.5
     np.testing.assert_allclose(grad, np.where(kept, a, 0.0), rtol=1e-6)
     np.testing.assert_allclose(y[kept], a * x.numpy()[kept] - a * saturation * rate, rtol=1e-5)
+
+
+def test_alpha_dropout_passes_layer_checks():
+    run_layer_test(
+        layers.AlphaDropout,
+        {"rate": 0.3, "noise_shape": (None, 1, 3), "seed": 1},
+        input_shape=(2, 4, 3),
+        expected_output_shape=(2, 4, 3),
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+    )
