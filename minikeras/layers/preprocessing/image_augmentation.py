@@ -109,6 +109,12 @@ class ImageAugmentationLayer(Layer):
         transformation = self.get_random_transformation(images, training=training)
         return self.transform_images(images, transformation, training=training)
 
+    _FACTOR_BOUNDS = (-1, 1)  # of `factor`, for the layers that take one
+
+    def _set_factor(self, factor):
+        """Checks `factor` and sets `self.factor = (lower, upper)` (see `check_factor`)."""
+        self.factor = check_factor(factor, self._FACTOR_BOUNDS, type(self).__name__)
+
     def get_random_transformation(self, data, training=True, seed=None):
         """The random parameters of one call (None or zeros when not training)."""
         raise NotImplementedError

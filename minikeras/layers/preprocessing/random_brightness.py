@@ -5,7 +5,6 @@ import numpy as np
 from minikeras import ops
 from minikeras.layers.preprocessing.image_augmentation import (
     ImageAugmentationLayer,
-    check_factor,
     check_value_range,
 )
 
@@ -33,7 +32,7 @@ class RandomBrightness(ImageAugmentationLayer):
 
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = check_factor(factor, (-1, 1), "RandomBrightness")
+        self._set_factor(factor)
         self.value_range = sorted(check_value_range(value_range, "RandomBrightness"))
 
     def get_random_transformation(self, data, training=True, seed=None):

@@ -5,7 +5,6 @@ import numpy as np
 from minikeras import ops
 from minikeras.layers.preprocessing.image_augmentation import (
     ImageAugmentationLayer,
-    check_factor,
     check_value_range,
 )
 
@@ -32,9 +31,11 @@ class RandomContrast(ImageAugmentationLayer):
         (2, 4, 4, 3)
     """
 
+    _FACTOR_BOUNDS = (0, 1)
+
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = check_factor(factor, (0, 1), "RandomContrast")
+        self._set_factor(factor)
         self.value_range = check_value_range(value_range, "RandomContrast")
         if not value_range[0] < value_range[1]:
             # Keras clips with the bounds as given, which sets every pixel to the lower one.

@@ -6,7 +6,6 @@ import numpy as np
 
 from minikeras.layers.preprocessing.image_augmentation import (
     AffineAugmentationLayer,
-    check_factor,
 )
 
 
@@ -58,7 +57,7 @@ class RandomRotation(AffineAugmentationLayer):
         **kwargs,
     ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
-        self.factor = check_factor(factor, (-1, 1), "RandomRotation")
+        self._set_factor(factor)
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:

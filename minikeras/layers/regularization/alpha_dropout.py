@@ -69,7 +69,7 @@ class AlphaDropout(Layer):
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
             raise ValueError(
-                "AlphaDropout: invalid value received for argument `rate`. Expected a float "
+                "AlphaDropout: Invalid value received for argument `rate`. Expected a float "
                 f"value between 0 and 1. Received: rate={rate!r}"
             )
         if rate == 1:
