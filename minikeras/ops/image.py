@@ -10,7 +10,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.ops._arguments import _float_tensor, _tensor
-from minikeras.ops.affine_transform import affine_transform
+from minikeras.ops.affine import affine_transform
 from minikeras.ops.numpy import (
     abs,  # noqa: A004 (the op of the same name)
     clip,

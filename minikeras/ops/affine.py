@@ -184,8 +184,8 @@ def affine_transform(
 
     Example:
         >>> x = np.arange(16.0).reshape(4, 4, 1)
-        >>> affine_transform(x, [1, 0, 1, 0, 1, 0, 0, 0], fill_mode="nearest")[0, :, 0]
-        [1. 2. 3. 3.]
+        >>> affine_transform(x, [1, 0, 1, 0, 1, 0, 0, 0], fill_mode="nearest")[0, :, 0].numpy()
+        array([1., 2., 3., 3.])
     """
     if interpolation not in INTERPOLATIONS:
         raise ValueError(
