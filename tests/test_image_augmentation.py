@@ -194,6 +194,10 @@ def test_augmentation_config_is_keras_config_and_round_trips(name):
     assert clone.get_config() == config
     out = keras.layers.deserialize(keras.layers.serialize(layer))
     assert type(out) is type(layer)
+    # What Keras writes (its dtype policy and name included) loads as the same layer.
+    from_keras = keras.layers.deserialize(FIXTURE["serialized"][name])
+    assert type(from_keras) is type(layer)
+    assert json.loads(json.dumps({k: from_keras.get_config()[k] for k in expected})) == expected
 
 
 @pytest.mark.parametrize(
