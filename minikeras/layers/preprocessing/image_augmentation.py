@@ -74,6 +74,7 @@ def check_value_range(value_range, layer_name):
 
 
 def check_choice(value, choices, argument, layer_name):
+    """`value`, if it is one of `choices`."""
     if value not in choices:
         raise ValueError(
             f"{layer_name}: unknown `{argument}` {value!r}. Expected one of {list(choices)}."
@@ -91,6 +92,7 @@ class ImageAugmentationLayer(Layer):
     """
 
     _allow_non_tensor_positional_args = True  # as Keras's preprocessing layers
+    _FACTOR_BOUNDS = (-1, 1)  # of `factor`, for the layers that take one
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -109,8 +111,6 @@ class ImageAugmentationLayer(Layer):
         transformation = self.get_random_transformation(images, training=training)
         return self.transform_images(images, transformation, training=training)
 
-    _FACTOR_BOUNDS = (-1, 1)  # of `factor`, for the layers that take one
-
     def _set_factor(self, factor):
         """Checks `factor` and sets `self.factor = (lower, upper)` (see `check_factor`)."""
         self.factor = check_factor(factor, self._FACTOR_BOUNDS, type(self).__name__)
@@ -120,7 +120,8 @@ class ImageAugmentationLayer(Layer):
         raise NotImplementedError
 
     def transform_images(self, images, transformation, training=True):
-        """`images` with `transformation` applied when training (float32 either way)."""
+        """`images` with `transformation` applied when training, in the layer's dtype
+        (float32 by default) either way."""
         raise NotImplementedError
 
     def _check_images(self, images):

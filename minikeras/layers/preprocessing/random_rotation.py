@@ -27,7 +27,7 @@ def rotation_matrices(angles, height, width):
 
 
 class RandomRotation(AffineAugmentationLayer):
-    """Rotates each image by a random angle during training (counter-clockwise is positive).
+    """Rotates each image by a random angle about its centre during training.
 
     The angle of each image is drawn uniformly from `[lower * 2π, upper * 2π]`. Identity at
     inference; integer images come out float32.
