@@ -331,6 +331,7 @@ _CHANGES = {
         lambda h: _through(layers.SpatialDropout3D(0.5), h),
         [("rate", 0.0)],
     ),
+    "AlphaDropout": ((6,), lambda h: _through(layers.AlphaDropout(0.3), h), [("rate", 0.6)]),
     "GaussianDropout": ((6,), lambda h: _through(layers.GaussianDropout(0.3), h), [("rate", 0.6)]),
     "GaussianNoise": ((6,), lambda h: _through(layers.GaussianNoise(0.3), h), [("stddev", 1.0)]),
     "ELU": ((6,), lambda h: _through(layers.ELU(), h), [("alpha", 0.3)]),

@@ -751,7 +751,8 @@ def _placeholder(match):
         return match[0]
     if match["module"]:
         return f"{match['alias'] or module.split('.')[0]} = None  # was: {match[0]}"
-    names = [name.strip() for name in match["names"].split(",")]
+    # `from tensorflow import data as tf_data` binds the alias.
+    names = [name.split(" as ")[-1].strip() for name in match["names"].split(",")]
     return f"{' = '.join(names)} = None  # was: {match[0]}"
 
 

@@ -385,10 +385,13 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
                 for k, v in kwargs.items()
             }
         has_training, has_mask = _call_signature_flags(type(self))
+        # An explicit `training=None` with none inherited reaches `call` as None, as in
+        # Keras (a call's own default, such as RandomFlip's True, applies only when omitted).
+        explicit = "training" in kwargs
         training = kwargs.pop("training", None)
         if training is None:
             training = context.training[-1]  # inherited from the enclosing call
-        if has_training and training is not None:
+        if has_training and (training is not None or explicit):
             kwargs["training"] = training
         previous_mask = _call_masks(self, args, kwargs, has_mask) if masked else None
         if not has_mask:

@@ -1,4 +1,5 @@
-"""Colour-space conversions of `keras.ops.image` (the other image ops are not here yet).
+"""Colour-space conversions and `affine_transform` of `keras.ops.image` (the other image
+ops are not here yet).
 
 Images are `(height, width, channels)` or batched `(batch, height, width, channels)`
 (`data_format="channels_first"` puts channels before height). The conversions are written
@@ -9,6 +10,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.ops._arguments import _float_tensor, _tensor
+from minikeras.ops.affine import affine_transform
 from minikeras.ops.numpy import (
     abs,  # noqa: A004 (the op of the same name)
     clip,
@@ -25,7 +27,7 @@ from minikeras.ops.numpy import (
 )
 from minikeras.ops.symbolic import op
 
-__all__ = ["hsv_to_rgb", "rgb_to_grayscale", "rgb_to_hsv"]
+__all__ = ["affine_transform", "hsv_to_rgb", "rgb_to_grayscale", "rgb_to_hsv"]
 
 
 def _channels_axis(images, data_format, name, channels=(3,)):

@@ -56,8 +56,9 @@ It checks at run time:
 
 Eager only (as with `run_eagerly=True` or `jit_compile=False`): subclassed models (their
 `call` is arbitrary Python), a custom `compute_loss`, layers that update state or draw
-random numbers outside a primitive (RandomCrop; Dropout, the Gaussian noise layers and
-BatchNormalization do it inside theirs and are replayed), `add_loss` / `add_metric`,
+random numbers outside a primitive (RandomCrop, the image augmentation layers; Dropout,
+AlphaDropout, the Gaussian noise layers and BatchNormalization do it inside theirs and are
+replayed), `add_loss` / `add_metric`,
 regularizers that add losses, loss scaling, losses not vetted (custom ones included),
 multi-output models whose compiled loss tracks per-output values, a layer or loss holding
 a numpy array (it could change in place, unseen), batches that are not numpy arrays, batch

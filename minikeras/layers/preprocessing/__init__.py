@@ -1,11 +1,17 @@
-"""Preprocessing layers: Normalization, image (Rescaling, Resizing, crops) and text/categorical
-lookups."""
+"""Preprocessing layers: Normalization, image (Rescaling, Resizing, crops, random augmentation)
+and text/categorical lookups."""
 
 from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
 from minikeras.layers.preprocessing.center_crop import CenterCrop
 from minikeras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from minikeras.layers.preprocessing.normalization import Normalization
+from minikeras.layers.preprocessing.random_brightness import RandomBrightness
+from minikeras.layers.preprocessing.random_contrast import RandomContrast
 from minikeras.layers.preprocessing.random_crop import RandomCrop
+from minikeras.layers.preprocessing.random_flip import RandomFlip
+from minikeras.layers.preprocessing.random_rotation import RandomRotation
+from minikeras.layers.preprocessing.random_translation import RandomTranslation
+from minikeras.layers.preprocessing.random_zoom import RandomZoom
 from minikeras.layers.preprocessing.rescaling import Rescaling
 from minikeras.layers.preprocessing.resizing import Resizing
 from minikeras.layers.preprocessing.text_vectorization import TextVectorization
@@ -15,7 +21,13 @@ __all__ = [
     "CenterCrop",
     "IntegerLookup",
     "Normalization",
+    "RandomBrightness",
+    "RandomContrast",
     "RandomCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
     "Rescaling",
     "Resizing",
     "StringLookup",

@@ -1,6 +1,7 @@
 """Regularization layers: Dropout and its variants, Gaussian noise, activity penalties."""
 
 from minikeras.layers.regularization.activity_regularization import ActivityRegularization
+from minikeras.layers.regularization.alpha_dropout import AlphaDropout
 from minikeras.layers.regularization.dropout import Dropout
 from minikeras.layers.regularization.gaussian_noise import GaussianDropout, GaussianNoise
 from minikeras.layers.regularization.spatial_dropout import (
@@ -11,6 +12,7 @@ from minikeras.layers.regularization.spatial_dropout import (
 
 __all__ = [
     "ActivityRegularization",
+    "AlphaDropout",
     "Dropout",
     "GaussianDropout",
     "GaussianNoise",
