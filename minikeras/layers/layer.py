@@ -52,6 +52,7 @@ from minikeras.layers.tracking import (
     _attribute_versions,
     _structure_version,
     attribute_values,
+    each_once,
     layers_depth_first,
     structure_changed,
 )
@@ -289,12 +290,12 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
         own = [v for v in self._own_variables if getattr(v, "_created_trainable", True)] + [
             v for v in self._own_variables if not getattr(v, "_created_trainable", True)
         ]
-        return _each_once(own + [w for layer in self._sublayers() for w in layer.weights])
+        return each_once(own + [w for layer in self._sublayers() for w in layer.weights])
 
     def _collect_variables(self):
         seeds = [generator.state for generator in self._tracked(random.SeedGenerator)]
         sublayers = [v for layer in self._sublayers() for v in layer.variables]
-        return _each_once(self._collect_weights()[: len(self._own_variables)] + seeds + sublayers)
+        return each_once(self._collect_weights()[: len(self._own_variables)] + seeds + sublayers)
 
     @property
     def trainable_weights(self):
@@ -485,12 +486,6 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def _each_once(variables):
-    """`variables` without repeats (the first of each kept), in order."""
-    seen = set()
-    return [v for v in variables if not (id(v) in seen or seen.add(id(v)))]
 
 
 def _get_regularizer(identifier):

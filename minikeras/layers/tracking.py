@@ -133,3 +133,9 @@ class TrackedDict(dict):
     ):
         locals()[_name] = _wrap(_name)
     del _name, _wrap
+
+
+def each_once(values):
+    """`values` without repeats (the first of each kept, by identity), in order."""
+    seen = set()
+    return [v for v in values if not (id(v) in seen or seen.add(id(v)))]
