@@ -351,6 +351,22 @@ def test_masked_timesteps_keep_the_states_and_repeat_the_output():
     np.testing.assert_allclose(outputs.numpy()[1], layer(x)[0].numpy()[1], 1e-6, 1e-6)
 
 
+def test_output_before_the_first_unmasked_timestep_is_the_initial_h_unless_unrolled():
+    # Keras's scanned loop repeats the first state there, its unrolled loop a zero output
+    # (the unrolled case is in the Keras fixtures).
+    x, h, c = rand(2, 3, 5, 2), rand(2, 5, 2), rand(2, 5, 2)
+    mask = np.array([[False, True, True], [True, True, True]])
+    outputs = {}
+    for unroll in (False, True):
+        layer = layers.ConvLSTM1D(2, 3, padding="same", return_sequences=True, unroll=unroll)
+        layer.build(x.shape)
+        layer.set_weights([np.full(w.shape, 0.1, np.float32) for w in layer.weights])
+        outputs[unroll] = layer(x, initial_state=[h, c], mask=mask).numpy()
+    np.testing.assert_array_equal(outputs[False][0, 0], h[0])
+    np.testing.assert_array_equal(outputs[True][0, 0], np.zeros((5, 2), np.float32))
+    np.testing.assert_array_equal(outputs[False][:, 1:], outputs[True][:, 1:])
+
+
 def test_zero_output_for_mask_gives_zeros_at_masked_timesteps():
     layer = layers.ConvLSTM1D(2, 3, return_sequences=True, zero_output_for_mask=True)
     x = rand(2, 3, 5, 2)

@@ -341,13 +341,16 @@ class ConvLSTMCell(Layer, DropoutMasks):
         training,
         mask=None,
         zero_output_for_mask=False,
+        unrolled=False,
     ):
         """Runs the cell over `sequences (batch, timesteps, *step)`; returns
         `(output, h, c)`, the output being every timestep's `h` or the last one.
 
         `mask` (numpy booleans `(batch, timesteps)`, or None) marks the timesteps that count:
-        at a masked timestep a sample keeps its states, and its output is its previous `h`
-        (zeros with `zero_output_for_mask`)."""
+        at a masked timestep a sample keeps its states, and its output is its previous output
+        (zeros with `zero_output_for_mask`). Before a sample's first unmasked timestep, that
+        previous output is its initial `h`, or zeros when `unrolled` (Keras's unrolled loop
+        starts from a zero output, its scanned loop from the first state)."""
         h, c = states
         input_masks, recurrent_masks = self.sequence_dropout_masks(
             (sequences.shape[0], *sequences.shape[2:]), sequences.data.dtype, training
@@ -356,6 +359,8 @@ class ConvLSTMCell(Layer, DropoutMasks):
         steps = range(sequences.shape[1])
         if go_backwards:
             steps = reversed(steps)
+        zero = np.zeros((), dtype=h.data.dtype)
+        last_output = ops.zeros_like(h) if unrolled else h
         outputs = []
         for t in steps:
             new_h, new_c = self._step(z_inputs[:, t], h, c, recurrent_masks)
@@ -364,8 +369,8 @@ class ConvLSTMCell(Layer, DropoutMasks):
                 output = h
             else:
                 keep = mask[:, t].reshape((-1,) + (1,) * (self.rank + 1))
-                previous = np.zeros((), dtype=new_h.data.dtype) if zero_output_for_mask else h
-                output = ops.where(keep, new_h, previous)
+                output = ops.where(keep, new_h, zero if zero_output_for_mask else last_output)
+                last_output = ops.where(keep, new_h, last_output)
                 h, c = ops.where(keep, new_h, h), ops.where(keep, new_c, c)
             outputs.append(output)
         output = ops.stack(outputs, axis=1) if return_sequences else outputs[-1]
@@ -435,7 +440,8 @@ class ConvLSTM(RNN):
             `(batch, timesteps, channels, *spatial)` with channels first); the spatial sizes
             must be known, the number of timesteps need not be.
         initial_state: `[h, c]`, each shaped as the output of one timestep.
-        mask: `(batch, timesteps)` booleans; a masked timestep keeps the states.
+        mask: `(batch, timesteps)` booleans; a masked timestep keeps the states (see
+            `ConvLSTMCell.run_sequence` for the output there).
         training: dropout is active only in training.
     """
 
@@ -599,6 +605,29 @@ class ConvLSTM(RNN):
                 )
             states.append(state)
         return states
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if sequences.shape[1] == 0:
+            raise ValueError(
+                f'Layer "{self.name}" needs at least one timestep, received sequences of '
+                f"shape {tuple(sequences.shape)}."
+            )
+        output, h, c = self.cell.run_sequence(
+            sequences,
+            self._initial_states(sequences, initial_state),
+            return_sequences=self.return_sequences,
+            go_backwards=self.go_backwards,
+            training=bool(training),
+            mask=self._timestep_mask(sequences, mask),
+            zero_output_for_mask=self.zero_output_for_mask,
+            unrolled=self.unroll,
+        )
+        if self.stateful:
+            self.states[0].assign(h.data)
+            self.states[1].assign(c.data)
+        if self.return_state:
+            return output, h, c
+        return output
 
     def get_config(self):
         config = super().get_config()
