@@ -7,6 +7,7 @@ checks, Functional use, dropout, stateful mode and argument errors.
 import gzip
 import json
 import os
+import re
 import shutil
 
 import h5py
@@ -135,6 +136,18 @@ def test_stateful_conv_lstm_rejects_another_batch_size_and_unknown_batch():
         layer(rand(2, 2, 5, 2))
     with pytest.raises(ValueError, match="batch size must be static"):
         keras.Sequential([keras.Input((2, 5, 2)), layers.ConvLSTM1D(2, 3, stateful=True)])
+
+
+def test_bidirectional_conv_lstm_matches_keras():
+    case = FIXTURE["bidirectional"]
+    layer = layers.Bidirectional(layers.ConvLSTM1D(2, 3, padding="same", return_sequences=True))
+    x = f32(case["input"])
+    layer.build(x.shape)
+    # Without the auto-names' numbers (they depend on what ran before).
+    expected_paths = [re.sub(r"_\d+/", "/", path) for path in case["weight_paths"]]
+    assert [re.sub(r"_\d+/", "/", w.path) for w in layer.weights] == expected_paths
+    layer.set_weights([f32(w) for w in case["weights"]])
+    np.testing.assert_allclose(layer(x).numpy(), f32(case["output"]), 1e-5, 2e-6)
 
 
 def _fit_model():
