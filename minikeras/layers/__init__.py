@@ -88,6 +88,9 @@ from minikeras.layers.rnn import (
     LSTM,
     RNN,
     Bidirectional,
+    ConvLSTM1D,
+    ConvLSTM2D,
+    ConvLSTM3D,
     GRUCell,
     LSTMCell,
     SimpleRNN,
@@ -187,6 +190,7 @@ __all__ = [
 __all__ += ["GroupNormalization", "Normalization", "RMSNormalization", "SpectralNormalization"]
 __all__ += ["UnitNormalization"]
 __all__ += ["Cropping3D", "UpSampling3D", "ZeroPadding3D"]
+__all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 
 
 def serialize(layer):

@@ -1,7 +1,11 @@
 """Recurrent layers: SimpleRNN, LSTM, GRU (each call one fused primitive), their cells, the
-generic `RNN` wrapper, StackedRNNCells, and the Bidirectional and TimeDistributed wrappers."""
+generic `RNN` wrapper, StackedRNNCells, the Bidirectional and TimeDistributed wrappers, and
+the convolutional LSTMs ConvLSTM1D/2D/3D."""
 
 from minikeras.layers.rnn.bidirectional import Bidirectional
+from minikeras.layers.rnn.conv_lstm1d import ConvLSTM1D
+from minikeras.layers.rnn.conv_lstm2d import ConvLSTM2D
+from minikeras.layers.rnn.conv_lstm3d import ConvLSTM3D
 from minikeras.layers.rnn.gru import GRU, GRUCell
 from minikeras.layers.rnn.lstm import LSTM, LSTMCell
 from minikeras.layers.rnn.rnn import RNN
@@ -14,6 +18,9 @@ __all__ = [
     "LSTM",
     "RNN",
     "Bidirectional",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
     "GRUCell",
     "LSTMCell",
     "SimpleRNN",
