@@ -4,7 +4,7 @@ from minikeras.layers import convolutional, pooling
 from minikeras.layers.activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from minikeras.layers.convolutional import *  # noqa: F403
-from minikeras.layers.core import Dense, EinsumDense, Embedding, Identity, Lambda, Masking
+from minikeras.layers.core import Dense, EinsumDense, Embedding, Identity, Lambda, Masking, Wrapper
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
@@ -163,6 +163,7 @@ __all__ = [
 __all__ += ["GroupNormalization", "Normalization", "RMSNormalization", "SpectralNormalization"]
 __all__ += ["UnitNormalization"]
 __all__ += ["Cropping3D", "UpSampling3D", "ZeroPadding3D"]
+__all__ += ["Wrapper"]
 
 
 def serialize(layer):
