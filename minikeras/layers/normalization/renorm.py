@@ -78,7 +78,8 @@ def renorm_train_forward(layer, inputs, mask=None):
     `moving_variance`)."""
     mean, variance = _moments(layer, inputs, mask)
     epsilon = layer.epsilon
-    stddev = ops.sqrt(variance + epsilon).numpy()
+    # The corrections and the statistics are constants for the gradient: numpy values.
+    stddev = np.sqrt(variance.numpy() + epsilon)
     dtype = stddev.dtype.type
     # Early in training renorm_stddev may be near 0: keep the factors finite.
     renorm_stddev = np.maximum(layer.renorm_stddev.numpy(), np.sqrt(dtype(epsilon)))
