@@ -174,11 +174,8 @@ AGAINST_THE_ORDER = {
     ("minikeras.layers.rnn.stacked_rnn_cells", "minikeras.saving.serialization"): (
         "StackedRNNCells's config nests its cells"
     ),
-    ("minikeras.layers.rnn.time_distributed", "minikeras.saving.serialization"): (
-        "TimeDistributed's config nests its layer"
-    ),
-    ("minikeras.layers.normalization.spectral_normalization", "minikeras.saving.serialization"): (
-        "SpectralNormalization's config nests its layer"
+    ("minikeras.layers.core.wrapper", "minikeras.saving.serialization"): (
+        "a Wrapper's config nests its layer (TimeDistributed, SpectralNormalization)"
     ),
     ("minikeras.layers.preprocessing.text_vectorization", "minikeras.saving.serialization"): (
         "TextVectorization's config nests its standardize/split callables"

@@ -273,8 +273,6 @@ def test_normalization_errors_name_layer_and_shapes():
         layers.BatchNormalization()(keras.Input((None,)))
     with pytest.raises(ValueError, match="synchronized"):
         layers.BatchNormalization(synchronized=True)
-    with pytest.raises(NotImplementedError, match="renorm"):
-        layers.BatchNormalization(renorm=True)
     with pytest.raises(ValueError, match="momentum"):
         layers.BatchNormalization(momentum=1.5)
     ln = layers.LayerNormalization(name="ln")

@@ -3,6 +3,7 @@
 import inspect
 import numbers
 
+from minikeras.callbacks._optimizers import inner_optimizers
 from minikeras.callbacks.callback import Callback
 from minikeras.utils.progbar import write_text
 
@@ -26,7 +27,8 @@ class LearningRateScheduler(Callback):
     """Sets the optimizer's learning rate at the start of each epoch.
 
     Also logs the learning rate as `learning_rate` at each epoch end (so it lands in
-    `History`).
+    `History`). With a `MultiOptimizer`, as in Keras, each inner optimizer's rate is set
+    from its own current rate and logged as `learning_rate_<optimizer name>`.
 
     Args:
         schedule: `schedule(epoch, lr) -> new_lr` with the 0-based epoch and the current
@@ -56,8 +58,8 @@ class LearningRateScheduler(Callback):
             return self.schedule(epoch, learning_rate)
         return self.schedule(epoch)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        optimizer = self.model.optimizer
+    def _scheduled_rate(self, optimizer, epoch):
+        """The schedule's learning rate for `optimizer` at `epoch`, checked to be a float."""
         if not hasattr(optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
         new_lr = self._new_learning_rate(epoch, float(optimizer.learning_rate))
@@ -68,13 +70,31 @@ class LearningRateScheduler(Callback):
             raise ValueError(
                 f"The output of the `schedule` function should be a float. Got: {new_lr!r}"
             )
-        new_lr = float(new_lr)
-        optimizer.learning_rate = new_lr
-        if self.verbose > 0:
-            write_text(
-                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {new_lr}.\n"
-            )
+        return float(new_lr)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        inner = inner_optimizers(optimizer, self.model)
+        targets = [optimizer] if inner is None else inner
+        # Every rate is computed and checked before any is set.
+        rates = [self._scheduled_rate(target, epoch) for target in targets]
+        for target, new_lr in zip(targets, rates):
+            target.learning_rate = new_lr
+            if self.verbose > 0:
+                # With a MultiOptimizer, Keras names each inner optimizer.
+                which = "" if inner is None else f"{target.name} "
+                write_text(
+                    f"\nEpoch {epoch + 1}: LearningRateScheduler setting {which}learning rate "
+                    f"to {new_lr}.\n"
+                )
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        if logs is None:
+            return
+        optimizer = self.model.optimizer
+        inner = inner_optimizers(optimizer, self.model)
+        if inner is None:
+            logs["learning_rate"] = float(optimizer.learning_rate)
+        else:
+            for inner_optimizer in inner:
+                logs[f"learning_rate_{inner_optimizer.name}"] = float(inner_optimizer.learning_rate)

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from minikeras.callbacks._optimizers import inner_optimizers
 from minikeras.callbacks.monitor_callback import MonitorCallback
 from minikeras.utils.progbar import write_text
 
@@ -14,7 +15,8 @@ class ReduceLROnPlateau(MonitorCallback):
     """Multiplies the learning rate by `factor` after `patience` epochs without improvement.
 
     Also logs the current learning rate as `learning_rate` at each epoch end (so it lands
-    in `History`).
+    in `History`). With a `MultiOptimizer`, as in Keras, a plateau reduces each inner
+    optimizer's rate, each logged as `learning_rate_<optimizer name>`.
 
     Args:
         monitor: the logged value to watch (`"val_loss"` by default).
@@ -71,29 +73,45 @@ class ReduceLROnPlateau(MonitorCallback):
         # Setting the rate to its own value lets the optimizer's setter refuse a rate driven
         # by a schedule (TypeError) now, before any weight changes, instead of at the first
         # plateau, epochs into training.
-        optimizer = getattr(self.model, "optimizer", None)
-        if optimizer is not None:
-            optimizer.learning_rate = float(optimizer.learning_rate)
+        if getattr(self.model, "optimizer", None) is not None:
+            for optimizer in self._optimizers()[0]:
+                optimizer.learning_rate = float(optimizer.learning_rate)
+
+    def _optimizers(self):
+        """`(optimizers, named)`: the optimizers whose rates this callback reads and reduces,
+        and whether they are a MultiOptimizer's inner ones (then logged and printed by name,
+        as Keras does)."""
+        optimizer = self.model.optimizer
+        inner = inner_optimizers(optimizer, self.model)
+        return ([optimizer], False) if inner is None else (inner, True)
 
     def _reduce_learning_rate(self, epoch):
-        optimizer = self.model.optimizer
-        old_lr = float(optimizer.learning_rate)
-        # Compared in float32, as the optimizer stores it: once at min_lr, stay quiet.
-        if old_lr > np.float32(self.min_lr):
-            new_lr = max(old_lr * self.factor, self.min_lr)
-            optimizer.learning_rate = new_lr
-            if self.verbose > 0:
-                write_text(
-                    f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.\n"
-                )
-            return True
-        return False
+        """Reduces each optimizer's rate not yet at `min_lr`; whether any was reduced."""
+        optimizers, named = self._optimizers()
+        reduced = False
+        for optimizer in optimizers:
+            old_lr = float(optimizer.learning_rate)
+            # Compared in float32, as the optimizer stores it: once at min_lr, stay quiet.
+            if old_lr > np.float32(self.min_lr):
+                new_lr = max(old_lr * self.factor, self.min_lr)
+                optimizer.learning_rate = new_lr
+                reduced = True
+                if self.verbose > 0:
+                    which = f"{optimizer.name} " if named else ""
+                    write_text(
+                        f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing {which}learning rate "
+                        f"to {new_lr}.\n"
+                    )
+        return reduced
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
             self._set_monitor_op(logs or {})
         logs = logs if logs is not None else {}
-        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        optimizers, named = self._optimizers()
+        for optimizer in optimizers:
+            key = f"learning_rate_{optimizer.name}" if named else "learning_rate"
+            logs[key] = float(optimizer.learning_rate)
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(

@@ -1,6 +1,7 @@
 """`SwapEMAWeights`: evaluates (and optionally checkpoints) with the optimizer's moving
 averages of the weights instead of the weights themselves."""
 
+from minikeras.callbacks._optimizers import inner_optimizers
 from minikeras.callbacks.callback import Callback
 
 __all__ = ["SwapEMAWeights"]
@@ -11,7 +12,10 @@ class SwapEMAWeights(Callback):
     the model while it is evaluated or predicts, and the trained weights back afterwards.
 
     The swap exchanges values in place (no copies of the model are kept): do not change the
-    weights or the averages in other callbacks while they are swapped.
+    weights or the averages in other callbacks while they are swapped. With a
+    `MultiOptimizer`, as in Keras, the variables of each inner optimizer with `use_ema=True`
+    are swapped (at least one must have it); a `LossScaleOptimizer`'s inner optimizer is
+    the one looked at.
 
     Args:
         swap_on_epoch: also hold the averages in the model from each epoch end to the next
@@ -33,24 +37,44 @@ class SwapEMAWeights(Callback):
         self.swap_on_epoch = swap_on_epoch
         self._ema_weights_in_model = False
 
-    def _optimizer(self):
+    def _ema_optimizers(self):
+        """The optimizers whose variables and moving averages are swapped."""
         optimizer = getattr(self.model, "optimizer", None)
-        if not getattr(optimizer, "use_ema", False):
+        # A LossScaleOptimizer keeps no averages: its inner optimizer does (as Keras reads it).
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+        inner = inner_optimizers(optimizer, self.model)
+        if inner is None:
+            if not getattr(optimizer, "use_ema", False):
+                raise ValueError(
+                    "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
+                    f"Received: use_ema={getattr(optimizer, 'use_ema', None)}"
+                )
+            return [optimizer]
+        with_ema = [o for o in inner if getattr(o, "use_ema", False)]
+        if inner and not with_ema:
             raise ValueError(
-                "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
-                f"Received: use_ema={getattr(optimizer, 'use_ema', None)}"
+                "SwapEMAWeights must be used when at least one inner optimizer has "
+                "`use_ema=True` set. Received a MultiOptimizer with all inner optimizers "
+                "having `use_ema=False`."
             )
-        return optimizer
+        return with_ema
+
+    def _pairs(self):
+        """`(variable, average)` for every variable of the optimizers with averages."""
+        pairs = []
+        for optimizer in self._ema_optimizers():
+            averages = getattr(optimizer, "_model_variables_moving_average", None)
+            if averages is None:
+                raise ValueError(
+                    f"SwapEMAWeights found no moving averages in the optimizer "
+                    f"{optimizer.name!r}: it has not taken a training step yet, so there is "
+                    "nothing to swap in."
+                )
+            pairs.extend(zip(optimizer._trainable_variables, averages))
+        return pairs
 
     def _swap_variables(self):
-        optimizer = self._optimizer()
-        averages = getattr(optimizer, "_model_variables_moving_average", None)
-        if averages is None:
-            raise ValueError(
-                "SwapEMAWeights found no moving averages: the optimizer has not taken a "
-                "training step yet, so there is nothing to swap in."
-            )
-        for variable, average in zip(optimizer._trainable_variables, averages):
+        for variable, average in self._pairs():
             weights = variable.data.copy()
             variable.assign(average.data)
             average.assign(weights)
@@ -58,15 +82,12 @@ class SwapEMAWeights(Callback):
     def _finalize_ema_values(self):
         # The model holds the averages and the optimizer the trained weights: make both the
         # averages, so the end of `fit` (which copies the averages in) keeps them.
-        optimizer = self._optimizer()
-        for variable, average in zip(
-            optimizer._trainable_variables, optimizer._model_variables_moving_average
-        ):
+        for variable, average in self._pairs():
             average.assign(variable.data)
 
     def on_train_begin(self, logs=None):
         # Refuse an optimizer without moving averages before any weight changes.
-        self._optimizer()
+        self._ema_optimizers()
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.swap_on_epoch and self._ema_weights_in_model:

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from minikeras.callbacks._optimizers import inner_optimizers
 from minikeras.callbacks.callback import Callback
 
 __all__ = ["TensorBoard"]
@@ -129,6 +130,20 @@ class TensorBoard(Callback):
         optimizer = getattr(self.model, "optimizer", None)
         return int(np.asarray(optimizer.iterations)) if optimizer is not None else 0
 
+    def _collect_learning_rate(self, logs):
+        """`logs` with the learning rate added as `learning_rate`; with a MultiOptimizer (also
+        inside a LossScaleOptimizer), each inner optimizer's as `learning_rate_<name>`."""
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None:
+            return logs
+        inner = inner_optimizers(getattr(optimizer, "inner_optimizer", optimizer), self.model)
+        if inner is not None:
+            for inner_optimizer in inner:
+                logs[f"learning_rate_{inner_optimizer.name}"] = float(inner_optimizer.learning_rate)
+        elif "learning_rate" not in logs:
+            logs["learning_rate"] = optimizer.learning_rate
+        return logs
+
     # -- fit -------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
         self._global_train_batch = 0
@@ -156,9 +171,7 @@ class TensorBoard(Callback):
         logs = logs or {}
         train = {key: value for key, value in logs.items() if not key.startswith("val_")}
         validation = {key[4:]: value for key, value in logs.items() if key.startswith("val_")}
-        optimizer = getattr(self.model, "optimizer", None)
-        if optimizer is not None and "learning_rate" not in train:
-            train["learning_rate"] = optimizer.learning_rate
+        train = self._collect_learning_rate(train)
         if self.write_steps_per_second:
             seconds = max(time.perf_counter() - self._epoch_start_time, 1e-9)
             train["steps_per_second"] = (

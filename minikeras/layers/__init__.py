@@ -10,7 +10,7 @@ from minikeras.layers.attention import (
     MultiHeadAttention,
 )
 from minikeras.layers.convolutional import *  # noqa: F403
-from minikeras.layers.core import Dense, EinsumDense, Embedding, Identity, Lambda, Masking
+from minikeras.layers.core import Dense, EinsumDense, Embedding, Identity, Lambda, Masking, Wrapper
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
@@ -190,7 +190,7 @@ __all__ = [
 __all__ += ["GroupNormalization", "Normalization", "RMSNormalization", "SpectralNormalization"]
 __all__ += ["UnitNormalization"]
 __all__ += ["Cropping3D", "UpSampling3D", "ZeroPadding3D"]
-__all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
+__all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Wrapper"]
 
 
 def serialize(layer):

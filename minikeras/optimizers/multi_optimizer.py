@@ -216,6 +216,10 @@ class MultiOptimizer(Optimizer):
         self._increment_iterations()
 
     def finalize_variable_values(self, var_list):
+        if not self.built:
+            # No step was taken (`fit` stopped before its first): nothing to finalize, and
+            # the error that stopped it must not be hidden by one raised here.
+            return
         groups = {}
         for variable in var_list:
             groups.setdefault(id(self._optimizer_of[id(variable)]), []).append(variable)

@@ -5,6 +5,7 @@ from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 from minikeras.layers.normalization.fused import NormalizeAndTrack
 from minikeras.layers.normalization.masked import MaskedNormalizeAndTrack
+from minikeras.layers.normalization.renorm import check_renorm_clipping, renorm_train_forward
 
 
 class BatchNormalization(Layer):
@@ -18,6 +19,11 @@ class BatchNormalization(Layer):
         With a mask (one dimension less than the input, as `Embedding(mask_zero=True)`
         makes), the mean and variance count only the unmasked entries, as in Keras;
         masked entries are still normalised with them.
+    Training with `renorm=True` (batch renormalisation, `renorm.py`): the normalised batch
+        is corrected towards moving statistics, `y = (xhat * r + d) * gamma + beta`, with
+        `r = stddev_batch / renorm_stddev` and `d = (mean_batch - renorm_mean) /
+        renorm_stddev` (optionally clipped) kept out of the gradient; it runs as plain ops,
+        eagerly.
     Inference (`training=False` or None, as in `predict`/`evaluate`), or a frozen layer
     (`trainable=False`, even during training, as in Keras 3 fine-tuning):
         `y = (x - moving_mean) / sqrt(moving_variance + epsilon) * gamma + beta`, and the
@@ -31,9 +37,16 @@ class BatchNormalization(Layer):
         beta_initializer, gamma_initializer, moving_mean_initializer,
         moving_variance_initializer: initializers ("zeros", "ones", "zeros", "ones").
         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: optional.
+        renorm: use batch renormalisation in training.
+        renorm_clipping: with `renorm`, optional bounds `{"rmin", "rmax", "dmax"}`: `r` is
+            clipped to `[rmin, rmax]` and `d` to `[-dmax, dmax]`.
+        renorm_momentum: with `renorm`, weight of the old value in the moving averages
+            `renorm_mean` and `renorm_stddev` (0.99).
 
     Weights, in Keras's order: `gamma`, `beta` (trainable), `moving_mean`,
-    `moving_variance` (non-trainable).
+    `moving_variance` (non-trainable); with `renorm`, also `moving_stddev`, `renorm_mean`
+    and `renorm_stddev` (non-trainable, the stddevs starting at the square root of
+    `moving_variance_initializer`).
 
     Example:
         >>> layer = BatchNormalization()
@@ -77,7 +90,7 @@ class BatchNormalization(Layer):
                 "backend only in Keras); minikeras runs on one CPU."
             )
         if renorm:
-            raise NotImplementedError("BatchNormalization(renorm=True) is not supported.")
+            renorm_clipping = check_renorm_clipping(renorm_clipping)
         if not 0 <= float(momentum) <= 1:
             raise ValueError(
                 f"BatchNormalization: `momentum` must be in [0, 1]. Received momentum={momentum!r}."
@@ -149,10 +162,35 @@ class BatchNormalization(Layer):
             initializer=self.moving_variance_initializer,
             trainable=False,
         )
+        if self.renorm:
+            self._build_renorm_weights(shape)
         self.input_spec = InputSpec(ndim=rank, axes={self.axis: channels})
         self._reduction_axes = tuple(i for i in range(rank) if i != axis)
         self._param_shape = tuple(channels if i == axis else 1 for i in range(rank))
         self.built = True
+
+    def _build_renorm_weights(self, shape):
+        """`moving_stddev`, `renorm_mean` and `renorm_stddev`, in Keras's order."""
+
+        def stddev_initializer(shape, dtype=None):
+            return ops.sqrt(_cloned(self.moving_variance_initializer)(shape, dtype=dtype))
+
+        self.moving_stddev = self.add_weight(
+            shape=shape, name="moving_stddev", initializer=stddev_initializer, trainable=False
+        )
+        self.renorm_mean = self.add_weight(
+            shape=shape,
+            name="renorm_mean",
+            initializer=_cloned(self.moving_mean_initializer),
+            trainable=False,
+        )
+        self.renorm_stddev = self.add_weight(
+            shape=shape, name="renorm_stddev", initializer=stddev_initializer, trainable=False
+        )
+
+    def _is_replayable(self):
+        # Renormalisation moves its statistics outside any primitive: it runs eagerly.
+        return not self.renorm and super()._is_replayable()
 
     def call(self, inputs, training=None, mask=None):
         if mask is not None and len(mask.shape) != inputs.ndim - 1:
@@ -162,6 +200,10 @@ class BatchNormalization(Layer):
                 f"inputs.shape={tuple(inputs.shape)}."
             )
         if training and self.trainable:
+            if self.renorm:
+                if mask is not None:
+                    self._check_mask_shape(inputs, mask)
+                return renorm_train_forward(self, inputs, mask)
             if mask is not None:
                 return self._masked_train_forward(inputs, mask)
             return self._train_forward(inputs)
@@ -203,6 +245,13 @@ class BatchNormalization(Layer):
         (`masked.py`) computes them, normalises, moves the moving averages, and sends the
         gradient through the masked mean and variance.
         """
+        self._check_mask_shape(inputs, mask)
+        params = [p for p in (self.gamma, self.beta) if p is not None]
+        normalize = MaskedNormalizeAndTrack(*self._normalizer_arguments())
+        mask = ops.convert_to_tensor(mask)
+        return normalize(inputs, mask, *params, self.moving_mean, self.moving_variance)
+
+    def _check_mask_shape(self, inputs, mask):
         sizes = zip(tuple(mask.shape) + (1,), inputs.shape)
         if any(size not in (1, full) for size, full in sizes):
             raise ValueError(
@@ -210,10 +259,6 @@ class BatchNormalization(Layer):
                 f"inputs without their last axis. Received: mask.shape={tuple(mask.shape)}, "
                 f"inputs.shape={tuple(inputs.shape)}."
             )
-        params = [p for p in (self.gamma, self.beta) if p is not None]
-        normalize = MaskedNormalizeAndTrack(*self._normalizer_arguments())
-        mask = ops.convert_to_tensor(mask)
-        return normalize(inputs, mask, *params, self.moving_mean, self.moving_variance)
 
     def compute_output_shape(self, input_shape):
         rank = len(input_shape)
@@ -250,3 +295,10 @@ class BatchNormalization(Layer):
             }
         )
         return config
+
+
+def _cloned(initializer):
+    """A fresh copy of an Initializer (as Keras clones the ones it calls twice), else itself."""
+    if isinstance(initializer, initializers.Initializer):
+        return type(initializer).from_config(initializer.get_config())
+    return initializer

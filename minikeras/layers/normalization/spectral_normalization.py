@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras import config, initializers
+from minikeras.layers.core.wrapper import Wrapper
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 from minikeras.layers.tracking import structure_changed
@@ -14,7 +15,7 @@ def _l2_normalize(vector):
     return vector * vector.dtype.type(inverse)
 
 
-class SpectralNormalization(Layer):
+class SpectralNormalization(Wrapper):
     """Wraps a layer with a `kernel` (or `embeddings`) and divides it by its largest
     singular value at every training call (Miyato et al., 2018).
 
@@ -39,7 +40,7 @@ class SpectralNormalization(Layer):
                 "SpectralNormalization: `layer` must be a layer instance. "
                 f"Received layer={layer!r}."
             )
-        super().__init__(**kwargs)
+        super().__init__(layer, **kwargs)
         if isinstance(power_iterations, bool) or not isinstance(power_iterations, int):
             raise TypeError(
                 "SpectralNormalization: `power_iterations` must be an integer. "
@@ -47,17 +48,13 @@ class SpectralNormalization(Layer):
             )
         if power_iterations <= 0:
             raise ValueError(
-                "SpectralNormalization: `power_iterations` must be greater than zero. "
-                f"Received power_iterations={power_iterations}."
+                "SpectralNormalization: `power_iterations` should be greater than zero. "
+                f"Received: power_iterations={power_iterations}."
             )
-        self.layer = layer
         self.power_iterations = power_iterations
 
     def build(self, input_shape):
-        if not self.layer.built:
-            self.layer.build(input_shape)
-            self.layer.built = True
-            self.layer._build_shapes = tuple(input_shape)
+        super().build(input_shape)
         self.input_spec = InputSpec(min_ndim=1, axes={-1: input_shape[-1]})
         kernel = getattr(self.layer, "kernel", None)
         if kernel is None:
@@ -104,18 +101,6 @@ class SpectralNormalization(Layer):
         return self.layer.compute_output_shape(input_shape)
 
     def get_config(self):
-        from minikeras.saving.serialization import serialize_keras_object
-
         config = super().get_config()
-        config.update(
-            {"layer": serialize_keras_object(self.layer), "power_iterations": self.power_iterations}
-        )
+        config["power_iterations"] = self.power_iterations
         return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from minikeras.saving.serialization import deserialize_keras_object
-
-        config = dict(config)
-        layer = deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
-        return cls(layer, **config)

@@ -1,16 +1,10 @@
 """`Bidirectional`: runs a recurrent layer forwards and a copy of it backwards, then merges."""
 
 from minikeras import ops
+from minikeras.layers.core.wrapper import nest_paths as _nest_paths
 from minikeras.layers.layer import Layer
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
-
-
-def _nest_paths(layer, wrapper_name):
-    """Puts the weight paths of a wrapped layer under the wrapper's name, as Keras does."""
-    for variable in layer.weights:
-        if not variable.path.startswith(f"{wrapper_name}/"):
-            variable.path = f"{wrapper_name}/{variable.path}"
 
 
 def _without_prefix(name, prefix):

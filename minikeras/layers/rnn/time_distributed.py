@@ -3,11 +3,11 @@
 import numpy as np
 
 from minikeras import ops
+from minikeras.layers.core.wrapper import Wrapper, nest_paths
 from minikeras.layers.layer import Layer, _call_signature_flags
-from minikeras.layers.rnn.bidirectional import _nest_paths
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies `layer` to every temporal slice of the input (axis 1 is time).
 
     The timesteps are folded into the batch: an input `(batch, time, ...)` becomes
@@ -41,8 +41,7 @@ class TimeDistributed(Layer):
                 "Please initialize `TimeDistributed` layer with a `keras.layers.Layer` "
                 f"instance. Received: {layer!r}"
             )
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True  # as Keras: the input's mask passes on to the output
 
     def _child_input_shape(self, input_shape):
@@ -58,10 +57,10 @@ class TimeDistributed(Layer):
         return (child[0], input_shape[1], *child[1:])
 
     def build(self, input_shape):
-        if not self.layer.built:
-            self.layer.build(self._child_input_shape(input_shape))
-            self.layer.built = True
-        _nest_paths(self.layer, self.name)
+        super().build(self._child_input_shape(input_shape))
+        # Also the paths of a layer built before it was wrapped (or from its config);
+        # Keras nests only the weights created while the wrapper builds.
+        nest_paths(self.layer, self.name)
 
     def call(self, inputs, training=None, mask=None):
         self._child_input_shape(tuple(inputs.shape))
@@ -98,25 +97,11 @@ class TimeDistributed(Layer):
                 f"2-D `(batch_size, timesteps)`; received shape {mask.shape}."
             )
         if mask.shape[:2] != tuple(input_shape[:2]):
+            # Keras's wording (its tests match the first sentence).
             raise ValueError(
-                f'Layer "{self.name}": the `mask` passed to `TimeDistributed` has shape '
-                f"{mask.shape}, incompatible with the input shape {tuple(input_shape)}: its "
-                f"first two dimensions must be {tuple(input_shape[:2])} (batch size and "
-                "timesteps)."
+                f'Layer "{self.name}": The `mask` passed to the `TimeDistributed` layer has a '
+                f"shape {mask.shape} that is incompatible with the input shape "
+                f"{tuple(input_shape)}: its first two dimensions must be "
+                f"{tuple(input_shape[:2])} (batch size and timesteps)."
             )
         return mask
-
-    def get_config(self):
-        from minikeras.saving.serialization import serialize_keras_object
-
-        config = super().get_config()
-        config["layer"] = serialize_keras_object(self.layer)
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from minikeras.saving.serialization import deserialize_keras_object
-
-        config = dict(config)
-        layer = deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
-        return cls(layer, **config)
