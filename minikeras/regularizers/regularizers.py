@@ -7,6 +7,8 @@ penalty is differentiable and can be added to the loss (layers collect it in
 
 import math
 
+import numpy as np
+
 from minikeras import config, ops
 
 __all__ = ["L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer"]
@@ -107,7 +109,9 @@ class L1(Regularizer):
         return self.l1 * ops.sum(ops.absolute(ops.convert_to_tensor(x)))
 
     def get_config(self):
-        return {"l1": self.l1}
+        # Keras 3 keeps this factor as a float32 tensor, so its config holds the float32
+        # value (0.01 -> 0.009999999776482582); L2 and L1L2 keep the Python float.
+        return {"l1": _as_float32(self.l1)}
 
 
 class L2(Regularizer):
@@ -176,4 +180,9 @@ class OrthogonalRegularizer(Regularizer):
         return self.factor * 0.5 * ops.sum(ops.absolute(off_diagonal)) / num_pairs
 
     def get_config(self):
-        return {"factor": self.factor, "mode": self.mode}
+        return {"factor": _as_float32(self.factor), "mode": self.mode}  # as Keras (see L1)
+
+
+def _as_float32(value):
+    """`value` rounded to float32, as a Python float."""
+    return float(np.float32(value))
