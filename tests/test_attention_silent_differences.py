@@ -167,3 +167,32 @@ def test_attention_layer_masks_match_keras(case):
         )
 
     _check_against_keras(layer, call, case)
+
+
+# -- 2. non-boolean attention masks ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "case",
+    [c for c in REFERENCE["cases"] if c["layer"] != "Attention" and c["mask"] != "fully_masked"],
+    ids=_case_id,
+)
+def test_non_boolean_attention_mask_matches_keras_on_each_attention_path(case):
+    """Float and int `attention_mask` values (0.3, 0.5, -1, 2, ...) read as Keras reads
+    them on the path taken: see the layers' docstrings."""
+    _check_heads_case(case)
+
+
+def test_grouped_query_attention_lone_float_mask_keeps_values_above_half_on_explicit_path():
+    layer = layers.GroupedQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=1)
+    mask = np.ones((2, 3, 4), "float32")
+    mask[0, 0, 1] = 0.3
+    _, scores = layer(QUERY, VALUE, attention_mask=mask, return_attention_scores=True)
+    np.testing.assert_array_equal(scores.numpy()[0, :, 0, 1], 0.0)
+    # Combined with another mask, Keras casts it to bool first: 0.3 counts as True.
+    _, scores = layer(
+        QUERY,
+        VALUE,
+        attention_mask=mask,
+        value_mask=np.ones((2, 4), bool),
+        return_attention_scores=True,
+    )
+    assert np.all(scores.numpy()[0, :, 0, 1] > 0)

@@ -134,7 +134,8 @@ class MultiHeadAttention(Layer):
         key: optional `(batch, S, dim)` (default: `value`).
         value_mask, key_mask: optional boolean `(batch, S)`: False keys are not attended.
         attention_mask: optional boolean `(batch, T, S)` (broadcast over heads; missing
-            leading axes broadcast): True where query `t` may attend to key `s`.
+            leading axes broadcast): True where query `t` may attend to key `s`. As in
+            Keras, a non-boolean mask counts every nonzero value as True (on both paths).
         return_attention_scores: also return the `(batch, heads, T, S)` probabilities.
         training: apply dropout.
         use_causal_mask: query `t` attends to keys `0..t` only.
