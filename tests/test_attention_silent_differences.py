@@ -196,3 +196,56 @@ def test_grouped_query_attention_lone_float_mask_keeps_values_above_half_on_expl
         return_attention_scores=True,
     )
     assert np.all(scores.numpy()[0, :, 0, 1] > 0)
+
+
+# -- 3. a query passed by keyword keeps its mask ----------------------------------------------
+TOKENS = np.array([[1, 2, 0, 0, 0], [3, 4, 5, 6, 0]])
+
+
+def _pooled_attention_model(make_attention, by_keyword):
+    """Embedding(mask_zero) -> attention -> GlobalAveragePooling1D (which reads the mask)."""
+    keras.utils.set_random_seed(3)
+    tokens = keras.Input((5,), dtype="int32")
+    x = layers.Embedding(10, 4, mask_zero=True)(tokens)
+    attention = make_attention()
+    y = attention(query=x, value=x) if by_keyword else attention(x, x)
+    return keras.Model(tokens, layers.GlobalAveragePooling1D()(y)), y
+
+
+@pytest.mark.parametrize(
+    "make_attention",
+    [
+        lambda: layers.MultiHeadAttention(num_heads=2, key_dim=2),
+        lambda: layers.GroupedQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=1),
+    ],
+    ids=["MultiHeadAttention", "GroupedQueryAttention"],
+)
+def test_query_passed_by_keyword_passes_its_mask_on_in_a_functional_model(make_attention):
+    keyword_model, keyword_output = _pooled_attention_model(make_attention, by_keyword=True)
+    positional_model, positional_output = _pooled_attention_model(make_attention, by_keyword=False)
+    assert keyword_output._keras_mask is not None
+    assert keyword_output._keras_mask.shape == positional_output._keras_mask.shape
+    positional_model.set_weights(keyword_model.get_weights())
+    # The pooling averages the unmasked timesteps only: both models give the same numbers.
+    expected = positional_model.predict(TOKENS, verbose=0)
+    np.testing.assert_allclose(keyword_model.predict(TOKENS, verbose=0), expected, rtol=1e-6)
+    sequence = keras.Model(keyword_model.input, keyword_output).predict(TOKENS, verbose=0)
+    weights = (TOKENS != 0)[..., None].astype("float32")
+    manual = (sequence * weights).sum(axis=1) / weights.sum(axis=1)
+    np.testing.assert_allclose(expected, manual, rtol=1e-5, atol=1e-7)
+
+
+def test_any_layer_given_its_first_argument_by_keyword_passes_the_mask_on():
+    tokens = keras.Input((5,), dtype="int32")
+    x = layers.Embedding(10, 4, mask_zero=True)(tokens)
+    dense = layers.Dense(3)(inputs=x)
+    assert dense._keras_mask is not None
+    # A call that takes `mask` gets the keyword input's mask there, as Keras fills it.
+    pooled_by_keyword = layers.GlobalAveragePooling1D()(inputs=dense)
+    pooled = layers.GlobalAveragePooling1D()(dense)
+    model = keras.Model(tokens, [pooled_by_keyword, pooled])
+    by_keyword, positional = model.predict(TOKENS, verbose=0)
+    np.testing.assert_allclose(by_keyword, positional, rtol=1e-6)
+    # Eagerly too.
+    embedded = layers.Embedding(10, 4, mask_zero=True)(TOKENS)
+    assert layers.Dense(3)(inputs=embedded)._keras_mask is not None
