@@ -39,6 +39,7 @@ from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.layers.mask_propagation import (
     MaskSupport,
     _call_masks,
+    _first_argument,
     _keep_masks,
     _set_output_masks,
 )
@@ -415,7 +416,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
             if previous_mask is not None or (
                 type(self).compute_mask is not Layer.compute_mask and self.supports_masking
             ):
-                _set_output_masks(self, args[0] if args else None, outputs, previous_mask)
+                _set_output_masks(self, _first_argument(self, args, kwargs), outputs, previous_mask)
         finally:
             context.training.pop()
             context.eager_depth = depth

@@ -33,6 +33,23 @@ def _named_mask_parameters(cls):
     return cached
 
 
+def _first_parameter(cls):
+    """The name of the first parameter of `cls.call` after `self`, cached on the class."""
+    cached = cls.__dict__.get("_first_call_parameter")
+    if cached is None:
+        cached = next(iter(list(inspect.signature(cls.call).parameters)[1:]), "")
+        cls._first_call_parameter = cached
+    return cached
+
+
+def _first_argument(layer, args, kwargs):
+    """The call's first argument, passed by position or by keyword (`layer(query=x, ...)`):
+    as in Keras, the masks a call starts from and passes on are those it carries."""
+    if args:
+        return args[0]
+    return kwargs.get(_first_parameter(type(layer)))
+
+
 def _passed_mask(cls, args, kwargs):
     """The mask a call received, by keyword or in the `mask` parameter's position."""
     mask = kwargs.get("mask")
@@ -72,14 +89,13 @@ def _call_masks(layer, args, kwargs, has_mask):
     passed = _passed_mask(type(layer), args, kwargs)
     if passed is not None:
         return passed
-    first = args[0] if args else None
+    first = _first_argument(layer, args, kwargs)
     found = map_structure(get_keras_mask, first)
     if not _has_mask(found):
         return None
-    tensor_kwargs = any(
-        isinstance(v, _TENSOR_TYPES) for k, v in kwargs.items() if k not in ("mask", "training")
-    )
-    if has_mask and len(args) == 1 and not tensor_kwargs:
+    skipped = ("mask", "training", "" if args else _first_parameter(type(layer)))
+    tensor_kwargs = any(isinstance(v, _TENSOR_TYPES) for k, v in kwargs.items() if k not in skipped)
+    if has_mask and len(args) <= 1 and not tensor_kwargs:
         kwargs["mask"] = found
     return found
 

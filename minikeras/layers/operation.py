@@ -16,7 +16,7 @@ from minikeras import random
 from minikeras.autodiff.tensor import creation_logs
 from minikeras.layers.call_arguments import _call_signature_flags
 from minikeras.layers.input_spec import assert_input_compatibility
-from minikeras.layers.mask_propagation import _call_masks, _set_output_masks
+from minikeras.layers.mask_propagation import _call_masks, _first_argument, _set_output_masks
 from minikeras.ops import symbolic as _symbolic
 from minikeras.ops.symbolic import KerasTensor, Node, map_structure, symbolic_call
 from minikeras.tree import flatten
@@ -60,7 +60,7 @@ def _symbolic_call(layer, args, kwargs):
         depth = context.eager_depth
         context.eager_depth = 0
         try:
-            _set_output_masks(layer, args[0] if args else None, outputs, previous_mask)
+            _set_output_masks(layer, _first_argument(layer, args, kwargs), outputs, previous_mask)
         finally:
             context.eager_depth = depth
     node = flatten(outputs)[0].node if flatten(outputs) else Node(layer, args, kwargs, outputs)

@@ -10,11 +10,19 @@ from minikeras.ops.symbolic import KerasTensor
 _SCORE_MODES = ("dot", "concat")
 
 
-def as_bool_mask(mask):
-    """A mask argument (array, tensor or nested list) as a numpy bool array; None stays None."""
+def as_mask_array(mask):
+    """A mask argument (array, tensor or nested list) as a numpy array of its own dtype;
+    None stays None."""
     if mask is None:
         return None
-    return np.asarray(mask.data if isinstance(mask, Tensor) else mask).astype(bool)
+    return np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+
+
+def as_bool_mask(mask):
+    """A mask argument as a numpy bool array (nonzero values are True); None stays None."""
+    if mask is None:
+        return None
+    return as_mask_array(mask).astype(bool)
 
 
 class Attention(Layer):
@@ -34,7 +42,10 @@ class Attention(Layer):
     Call arguments:
         inputs: `[query, value]` or `[query, value, key]`.
         mask: optional `[query_mask, value_mask]` boolean arrays `(batch, Tq)`,
-            `(batch, Tv)`: masked values get no weight; masked queries give zeros.
+            `(batch, Tv)`: masked values get no weight; masked queries give zeros. As in
+            Keras, non-boolean masks count every nonzero value as True, and a query
+            whose values are all masked gets (near) uniform weights: masked scores are
+            lowered by 1e9, not replaced.
         training: apply dropout.
         return_attention_scores: also return the attention weights `(batch, Tq, Tv)`.
         use_causal_mask: query `i` attends to values `0..i` only.

@@ -27,7 +27,7 @@ import numpy as np
 from minikeras import constraints, initializers, ops, regularizers
 from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.layers.activations.softmax import Softmax
-from minikeras.layers.attention.attention import as_bool_mask
+from minikeras.layers.attention.attention import as_bool_mask, as_mask_array
 from minikeras.layers.attention.multi_head_attention import combine_attention_masks
 from minikeras.layers.core.einsum_dense import EinsumDense
 from minikeras.layers.layer import Layer
@@ -75,7 +75,12 @@ class GroupedQueryAttention(Layer):
         value_mask, key_mask: optional boolean `(batch, S)` (default: the inputs' Keras
             masks): False keys are not attended.
         attention_mask: optional boolean `(batch, T, S)`: True where query `t` may attend
-            to key `s` (missing leading axes broadcast).
+            to key `s` (missing leading axes broadcast). A non-boolean mask is read as
+            Keras 3 reads it, which depends on the path: combined with any other mask
+            (query, value or key masks, `use_causal_mask`, `sliding_window`), or on the
+            fused path, every nonzero value is True; alone on the explicit path (dropout
+            or scores returned) it goes to the `Softmax` layer as given, which keeps
+            values above 0.5 (so 0.3 and -1 mask there, and count as True elsewhere).
         return_attention_scores: also return the `(batch, num_query_heads, T, S)`
             probabilities.
         training: apply dropout.
@@ -290,16 +295,22 @@ class GroupedQueryAttention(Layer):
         output_mask = get_keras_mask(query)
         if key is None:
             key = value
-        mask = combine_attention_masks(
-            query.shape[1],
-            value.shape[1],
-            query_mask=query_mask,
-            value_mask=value_mask,
-            key_mask=key_mask,
-            attention_mask=attention_mask,
-            use_causal_mask=use_causal_mask,
-            sliding_window=self.sliding_window,
-        )
+        other_masks = (query_mask, value_mask, key_mask)
+        if any(m is not None for m in other_masks) or use_causal_mask or self.sliding_window:
+            mask = combine_attention_masks(
+                query.shape[1],
+                value.shape[1],
+                query_mask=query_mask,
+                value_mask=value_mask,
+                key_mask=key_mask,
+                attention_mask=attention_mask,
+                use_causal_mask=use_causal_mask,
+                sliding_window=self.sliding_window,
+            )
+        else:
+            # As Keras: a lone attention mask is passed on uncast (the fused path reads
+            # nonzero values as True, the explicit path's Softmax values above 0.5).
+            mask = as_mask_array(attention_mask)
         gate = self._gate_dense(query) if self.use_gate else None
         query = self._query_dense(query)
         key = self._key_dense(key)
@@ -343,7 +354,7 @@ class GroupedQueryAttention(Layer):
             attention_mask = causal
         if attention_mask is not None:
             # (batch, T, S) -> (batch, 1, T, S): the same mask for every head.
-            attention_mask = as_bool_mask(attention_mask)
+            attention_mask = as_mask_array(attention_mask)
             while attention_mask.ndim < 4:
                 attention_mask = np.expand_dims(attention_mask, -3)
         if not (self.dropout > 0.0 or self._return_attention_scores or query.ndim != 4):
@@ -351,7 +362,7 @@ class GroupedQueryAttention(Layer):
                 query,
                 key,
                 value,
-                mask=attention_mask,
+                mask=None if attention_mask is None else attention_mask.astype(bool, copy=False),
                 scale=self._inverse_sqrt_head_dim,
                 flash_attention=self._flash_attention,
             )

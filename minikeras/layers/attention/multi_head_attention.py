@@ -5,7 +5,11 @@ The projections are `EinsumDense` sublayers named "query", "key", "value" and
 under the attribute names Keras's `.weights.h5` layout uses, so weight files move between
 the two. With the default attention axes and no dropout in the call, the attention itself
 is one `ops.dot_product_attention` node; with other axes, dropout, or when the scores are
-returned, it is the einsum / masked softmax / einsum sequence Keras writes.
+returned, it is the einsum / masked softmax / einsum sequence Keras writes. As in Keras, the
+two differ only where every key of a query is masked out: the fused path averages all values
+for it, the explicit one gives it zero probabilities. Keras takes its explicit path for any
+layer with dropout, also when not training; minikeras then runs the fused node (faster) and
+zeroes such queries, which gives the explicit path's numbers.
 """
 
 import math
@@ -130,7 +134,8 @@ class MultiHeadAttention(Layer):
         key: optional `(batch, S, dim)` (default: `value`).
         value_mask, key_mask: optional boolean `(batch, S)`: False keys are not attended.
         attention_mask: optional boolean `(batch, T, S)` (broadcast over heads; missing
-            leading axes broadcast): True where query `t` may attend to key `s`.
+            leading axes broadcast): True where query `t` may attend to key `s`. As in
+            Keras, a non-boolean mask counts every nonzero value as True (on both paths).
         return_attention_scores: also return the `(batch, heads, T, S)` probabilities.
         training: apply dropout.
         use_causal_mask: query `t` attends to keys `0..t` only.
@@ -473,14 +478,28 @@ class MultiHeadAttention(Layer):
             output = ops.dot_product_attention(
                 query, key, value, mask=mask, scale=self._inverse_sqrt_key_dim
             )
+            if self._dropout > 0 and mask is not None:
+                # Keras takes the explicit path whenever the layer has dropout, also when
+                # not training. Its numbers are the fused path's, except that a query with
+                # every key masked gets zeros (see below) instead of the values' average.
+                attends = np.moveaxis(np.any(mask, axis=-1), 1, 2)[..., None]
+                if not attends.all():
+                    output = ops.where(attends, output, 0.0)
             return output, None
         query = query * self._inverse_sqrt_key_dim
         scores = ops.einsum(self._scores_equation, key, query)
-        if attention_mask is not None:
-            # As Keras's Softmax layer: masked logits are replaced by -1e9.
+        if attention_mask is None:
+            scores = ops.softmax(scores, axis=self._softmax_axes)
+        else:
+            # As Keras's Softmax layer: masked logits become -1e9 and masked probabilities
+            # zeros. exp(-1e9 - max) is 0 already, except for a query with every key masked
+            # (softmax gives it 1/S): only those need zeroing. (The fused path above
+            # averages all values for such a query, as Keras's does.)
             mask = self._expand_mask(attention_mask, scores.ndim)
-            scores = ops.where(mask, scores, -1.0e9)
-        scores = ops.softmax(scores, axis=self._softmax_axes)
+            scores = ops.softmax(ops.where(mask, scores, -1.0e9), axis=self._softmax_axes)
+            attends = np.any(mask, axis=self._softmax_axes, keepdims=True)
+            if not attends.all():
+                scores = ops.where(attends, scores, 0.0)
         weights = self._dropout_layer(scores, training=training) if dropping else scores
         return ops.einsum(self._combine_equation, weights, value), scores
 
