@@ -29,6 +29,7 @@ from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.layers.activations.softmax import Softmax
 from minikeras.layers.attention.attention import as_bool_mask, as_mask_array
 from minikeras.layers.attention.multi_head_attention import combine_attention_masks
+from minikeras.layers.attention.query_value_key import BuildsFromQueryValueKey
 from minikeras.layers.core.einsum_dense import EinsumDense
 from minikeras.layers.layer import Layer
 from minikeras.layers.regularization.dropout import Dropout
@@ -43,7 +44,7 @@ def _check_positive_int(name, value):
         )
 
 
-class GroupedQueryAttention(Layer):
+class GroupedQueryAttention(BuildsFromQueryValueKey, Layer):
     """Grouped-query attention, as Keras 3's `GroupedQueryAttention` (`GroupQueryAttention`).
 
     Projects the query to `num_query_heads` heads and key and value to
@@ -253,27 +254,6 @@ class GroupedQueryAttention(Layer):
         if key_shape is not value_shape:
             self._build_shapes_dict["key_shape"] = key_shape
         self.built = True
-
-    def _maybe_build(self, args, kwargs):
-        if self.built:
-            return
-        names = ("query", "value", "key")
-        tensors = dict(zip(names, args))
-        tensors.update({name: kwargs[name] for name in names if kwargs.get(name) is not None})
-        if "query" not in tensors or "value" not in tensors:
-            raise ValueError("GroupedQueryAttention must be called with `query` and `value`.")
-        shapes = {name: tuple(np.shape(tensor)) for name, tensor in tensors.items()}
-        self.build(shapes["query"], shapes["value"], shapes.get("key"))
-
-    def get_build_config(self):
-        if not self.built:
-            return None
-        return {"shapes_dict": {k: list(v) for k, v in self._build_shapes_dict.items()}}
-
-    def build_from_config(self, config):
-        shapes = config.get("shapes_dict") if config else None
-        if shapes:
-            self.build(**{k: tuple(v) for k, v in shapes.items()})
 
     # -- call ---------------------------------------------------------------------------
     def call(

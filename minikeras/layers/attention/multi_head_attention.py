@@ -20,6 +20,7 @@ import numpy as np
 from minikeras import constraints, initializers, ops, regularizers
 from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.layers.attention.attention import as_bool_mask
+from minikeras.layers.attention.query_value_key import BuildsFromQueryValueKey
 from minikeras.layers.core.einsum_dense import EinsumDense
 from minikeras.layers.layer import Layer
 from minikeras.layers.regularization.dropout import Dropout
@@ -104,7 +105,7 @@ def combine_attention_masks(
     return combined
 
 
-class MultiHeadAttention(Layer):
+class MultiHeadAttention(BuildsFromQueryValueKey, Layer):
     """Multi-head attention ("Attention is all you need"), as `keras.layers.MultiHeadAttention`.
 
     Projects query, key and value to `num_heads` heads, attends with scaled dot products
@@ -360,27 +361,6 @@ class MultiHeadAttention(Layer):
         if key_shape is not value_shape:
             self._build_shapes_dict["key_shape"] = key_shape
         self.built = True
-
-    def _maybe_build(self, args, kwargs):
-        if self.built:
-            return
-        names = ("query", "value", "key")
-        tensors = dict(zip(names, args))
-        tensors.update({name: kwargs[name] for name in names if kwargs.get(name) is not None})
-        if "query" not in tensors or "value" not in tensors:
-            raise ValueError("MultiHeadAttention must be called with `query` and `value`.")
-        shapes = {name: tuple(tensor.shape) for name, tensor in tensors.items()}
-        self.build(shapes["query"], shapes["value"], shapes.get("key"))
-
-    def get_build_config(self):
-        if not self.built:
-            return None
-        return {"shapes_dict": {k: list(v) for k, v in self._build_shapes_dict.items()}}
-
-    def build_from_config(self, config):
-        shapes = config.get("shapes_dict") if config else None
-        if shapes:
-            self.build(**{k: tuple(v) for k, v in shapes.items()})
 
     # -- call ---------------------------------------------------------------------------
     def call(
