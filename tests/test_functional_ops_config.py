@@ -218,3 +218,18 @@ def test_every_written_operation_is_read_back_by_its_class_name():
              "config": {"name": "n"}, "name": "n"}
         )  # fmt: skip
         assert operation.class_name == class_name and operation.name == "n"
+
+
+def test_clone_model_copies_a_graph_with_ops():
+    keras.utils.clear_session()
+    model, data = scenarios.SCENARIOS["arithmetic"](keras)
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    assert clone.layers[2] is not model.layers[2]
+    for got, want in zip(
+        keras.tree.flatten(clone(data)), keras.tree.flatten(model(data)), strict=True
+    ):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    assert [e["class_name"] for e in op_entries(clone.get_config())] == [
+        e["class_name"] for e in op_entries(model.get_config())
+    ]
