@@ -192,7 +192,7 @@ def test_functional_config_has_keras_graph_format(tmp_path, name):
     )
 
 
-def test_graphs_with_ops_save_weights_but_not_configs(tmp_path):
+def test_graphs_with_ops_save_weights_and_configs(tmp_path):
     inputs = keras.Input((3,), name="x")
     hidden = keras.layers.Dense(4, name="d")(inputs)
     model = keras.Model(inputs, keras.layers.Dense(2, name="out")(keras.ops.tanh(hidden) * 2.0))
@@ -209,9 +209,11 @@ def test_graphs_with_ops_save_weights_but_not_configs(tmp_path):
     saving_api.load_weights(model, path)
     for got, want in zip(model.get_weights(), saved):
         np.testing.assert_array_equal(got, want)
-    with pytest.raises(NotImplementedError, match="applies the operation"):
-        saving_api.save_model(model, str(tmp_path / "ops.keras"))
-    assert os.listdir(tmp_path) == ["ops.weights.h5"]
+    # The ops are written as Keras writes them (tests/test_functional_ops_config.py).
+    saving_api.save_model(model, str(tmp_path / "ops.keras"))
+    loaded = saving_api.load_model(str(tmp_path / "ops.keras"))
+    x = np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_keras_layer_order_sorts_by_depth_then_first_visit():

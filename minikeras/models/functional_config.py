@@ -17,11 +17,16 @@ The layers are listed in Keras's order (`keras_layer_order`): by decreasing dept
 number of calls between a layer and the outputs), ties broken by the order a depth-first
 walk from the outputs first meets them. `.weights.h5` files number the layers of a Functional
 model in this order, so it must match Keras's exactly.
+
+An op applied directly to symbolic tensors (`x + 2`, `ops.mean(x, axis=1)`, the `not_equal`
+of an `Embedding(mask_zero=True)` mask passed on explicitly) is listed among the layers as
+Keras lists it: each call is an operation of its own, with one node (`operation_config.py`).
 """
 
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
-from minikeras.ops.symbolic import KerasTensor, map_structure
+from minikeras.models import operation_config
+from minikeras.ops.symbolic import KerasTensor, Node, OpCall, map_structure
 from minikeras.tree import flatten
 
 
@@ -38,6 +43,12 @@ def _is_input_node(node):
     return isinstance(node.operation, InputLayer)
 
 
+def _operation_of(node):
+    """The operation a node stands for in Keras's graph: its layer, or for a plain op the
+    node itself (Keras makes one operation object per op call)."""
+    return node if type(node.operation) is OpCall else node.operation
+
+
 def map_graph(inputs, outputs):
     """Orders the graph between `inputs` and `outputs` the way Keras 3 does.
 
@@ -46,8 +57,9 @@ def map_graph(inputs, outputs):
             sorted key order, as Keras flattens them).
 
     Returns:
-        `(operations, nodes)`: the operations (layers and ops) in Keras's order, and the
-        graph's nodes in an order where each comes after the nodes it depends on.
+        `(operations, nodes)`: the operations in Keras's order (layers, and for each call
+        of a plain op its `Node`), and the graph's nodes in an order where each comes
+        after the nodes it depends on.
     """
     inputs, outputs = _keras_flat(inputs), _keras_flat(outputs)
     input_ids = {id(t) for t in inputs}
@@ -73,7 +85,7 @@ def map_graph(inputs, outputs):
                         f"Tensor {tensor!r} from operation "
                         f"{getattr(node.operation, 'name', '?')!r} is part of a cycle."
                     )
-                operation = node.operation
+                operation = _operation_of(node)
                 if id(operation) not in first_seen:
                     first_seen[id(operation)] = len(first_seen)
                     operations[id(operation)] = operation
@@ -94,9 +106,10 @@ def map_graph(inputs, outputs):
     node_ids = {id(node) for node in ordered_nodes}
     node_depth, operation_depth = {}, {}
     for node in reversed(ordered_nodes):
+        operation = _operation_of(node)
         depth = node_depth.setdefault(id(node), 0)
-        depth = max(depth, operation_depth.get(id(node.operation), 0))
-        operation_depth[id(node.operation)] = depth
+        depth = max(depth, operation_depth.get(id(operation), 0))
+        operation_depth[id(operation)] = depth
         node_depth[id(node)] = depth
         for tensor in node.inputs:
             parent = tensor.node
@@ -167,15 +180,11 @@ def get_config(model):
         )
     operations, nodes = map_graph(model._inputs_struct, model._outputs_struct)
     node_ids = {id(node) for node in nodes}
-    for operation in operations:
-        if not isinstance(operation, Layer):
-            raise NotImplementedError(
-                f'Model "{model.name}" applies the operation {operation!r} directly to '
-                "symbolic tensors; minikeras can only write configs of graphs of layers. Wrap "
-                "the computation in a layer (e.g. a Lambda or a Layer subclass)."
-            )
+    op_names = _op_node_names(operations)
 
     def node_index(operation, node):
+        if isinstance(operation, Node):
+            return 0  # an op call is an operation with one node
         # Count only the calls that belong to this model (a shared layer has others).
         index = 0
         for candidate in operation._inbound_nodes:
@@ -188,7 +197,9 @@ def get_config(model):
     def serialize_tensor(value):
         if isinstance(value, KerasTensor):
             node = value.node
-            history = [node.operation.name, node_index(node.operation, node), value.index]
+            operation = _operation_of(node)
+            name = op_names[id(node)] if operation is node else operation.name
+            history = [name, node_index(operation, node), value.index]
             return {
                 "class_name": "__keras_tensor__",
                 "config": {
@@ -201,6 +212,15 @@ def get_config(model):
 
     layer_configs = []
     for operation in operations:
+        if isinstance(operation, Node):
+            name = op_names[id(operation)]
+            entry, args, kwargs = operation_config.operation_entry(
+                operation, name, lambda value: map_structure(serialize_tensor, value)
+            )
+            entry["name"] = name
+            entry["inbound_nodes"] = [{"args": args, "kwargs": kwargs}]
+            layer_configs.append(entry)
+            continue
         inbound_nodes = []
         for node in operation._inbound_nodes:
             if id(node) not in node_ids or not node.inputs:
@@ -217,7 +237,9 @@ def get_config(model):
         layer_configs.append(layer_config)
 
     def tensor_reference(tensor):
-        operation = tensor.node.operation
+        operation = _operation_of(tensor.node)
+        if operation is tensor.node:
+            return [op_names[id(operation)], 0, tensor.index]
         # Keras counts a pre-existing node for nested Functional models here.
         offset = 1 if _is_functional(operation) else 0
         return [operation.name, node_index(operation, tensor.node) + offset, tensor.index]
@@ -229,6 +251,23 @@ def get_config(model):
         "input_layers": map_structure(tensor_reference, model._inputs_struct),
         "output_layers": map_structure(tensor_reference, model._outputs_struct),
     }
+
+
+def _op_node_names(operations):
+    """Entry names for the op calls among `operations` (node id -> name): the name each
+    call got when it was recorded, made unique among the model's layers and calls."""
+    taken = {op.name for op in operations if not isinstance(op, Node)}
+    names = {}
+    for operation in operations:
+        if isinstance(operation, Node):
+            base = operation.name or operation.operation.name
+            name, count = base, 0
+            while name in taken:
+                count += 1
+                name = f"{base}_{count}"
+            taken.add(name)
+            names[id(operation)] = name
+    return names
 
 
 class _NotReady(Exception):
@@ -267,6 +306,10 @@ def from_config(cls, config, custom_objects=None):
     pending = {}
     for layer_data in layers_data:
         layer_name = layer_data["name"]
+        if operation_config.is_operation_config(layer_data):
+            created[layer_name] = operation_config.operation_from_config(layer_data)
+            pending[layer_name] = list(layer_data.get("inbound_nodes") or [])
+            continue
         layer = deserialize_keras_object(layer_data, custom_objects=custom_objects)
         if not isinstance(layer, Layer):
             raise ValueError(

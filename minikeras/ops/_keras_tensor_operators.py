@@ -41,8 +41,9 @@ _METHODS = {
     "__rsub__": _binary("subtract", reflected=True),
     "__mul__": _binary("multiply"),
     "__rmul__": _binary("multiply", reflected=True),
-    "__truediv__": _binary("divide"),
-    "__rtruediv__": _binary("divide", reflected=True),
+    # Keras records `x / y` as its TrueDivide op, which configs name.
+    "__truediv__": _binary("true_divide"),
+    "__rtruediv__": _binary("true_divide", reflected=True),
     "__pow__": _binary("power"),
     "__rpow__": _binary("power", reflected=True),
     "__matmul__": _binary("matmul"),

@@ -21,6 +21,7 @@ from minikeras import config
 from minikeras.autodiff import Tensor, Variable, no_grad
 from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
 from minikeras.tree import flatten, map_structure
+from minikeras.utils import naming
 
 # Sizes substituted for unknown dimensions in the two probe runs: (batch, other axes).
 _PROBE_SIZES = ((2, 16), (3, 17))
@@ -51,11 +52,14 @@ call_context = _CallContext()
 class Node:
     """One recorded call: `outputs = operation(*args, **kwargs)`.
 
-    `args`/`kwargs` keep KerasTensors in place; `inputs` lists them in order.
+    `args`/`kwargs` keep KerasTensors in place; `inputs` lists them in order. A call of a
+    plain op gets a `name` (`add`, `add_1`, ...), as Keras names the operation object it
+    makes for each such call: a model's config lists it under that name.
     """
 
-    def __init__(self, operation, args, kwargs, outputs):
+    def __init__(self, operation, args, kwargs, outputs, name=None):
         self.operation = operation
+        self.name = name
         self.args = args
         self.kwargs = kwargs
         self.inputs = [t for t in flatten((args, kwargs)) if isinstance(t, KerasTensor)]
@@ -212,8 +216,10 @@ def unit_probe_dtypes(fn, args, kwargs):
     """
 
     def substitute(value):
-        if isinstance(value, KerasTensor):
-            return Tensor(np.ones((1,) * value.ndim, dtype=value.dtype), dtype=value.dtype)
+        # Concrete operands too (`ops.matmul(x, weights)`): their sizes must meet the 1s.
+        if isinstance(value, (KerasTensor, Tensor, np.ndarray)):
+            dtype = np.dtype(value.dtype).name
+            return Tensor(np.ones((1,) * value.ndim, dtype=dtype), dtype=dtype)
         return value
 
     with no_grad(), np.errstate(all="ignore"):
@@ -225,7 +231,9 @@ def symbolic_call(operation, args, kwargs):
     """Records `operation(*args, **kwargs)` on KerasTensors and returns its symbolic outputs."""
     outputs = compute_output_spec(operation, args, kwargs)
     flat = flatten(outputs)
-    node = Node(operation, args, kwargs, outputs)
+    # Drawn from the table of layer names, as Keras does: `x + 1` makes `layers.Add()` "add_1".
+    name = naming.auto_name(operation.name) if type(operation) is OpCall else None
+    node = Node(operation, args, kwargs, outputs, name)
     for index, tensor in enumerate(flat):
         tensor.node = node
         tensor.index = index

@@ -7,7 +7,7 @@ rebuilt with `from_config(get_config())`.
 """
 
 from minikeras.layers.input_layer import Input, InputLayer
-from minikeras.ops.symbolic import KerasTensor, map_structure
+from minikeras.ops.symbolic import KerasTensor, OpCall, map_structure, symbolic_call
 from minikeras.saving.serialization import (
     ObjectSharingScope,
     deserialize_keras_object,
@@ -140,6 +140,12 @@ def _clone_functional(model, clone, call_function, input_tensors):
             continue
         args = map_structure(lookup, node.args)
         kwargs = map_structure(lookup, node.kwargs)
+        if type(node.operation) is OpCall:
+            # An op has no state to copy: record the same call on the new tensors.
+            outputs = symbolic_call(node.operation, args, kwargs)
+            for old, new in zip(flatten(node.outputs), flatten(outputs)):
+                values[id(old)] = new
+            continue
         operation = clone(node.operation)
         if call_function is not None:
             outputs = call_function(operation, *args, **kwargs)
