@@ -349,6 +349,11 @@ def from_config(cls, config, custom_objects=None):
         kwargs = map_structure(revive, dict(kwargs))
         if kwargs.get("mask", 0) is None:
             kwargs.pop("mask")
+        # Keras writes `training: false` into every node of a layer that takes `training`
+        # and was called without it, and lets the outer call decide at run time: read as
+        # no argument, so `fit` trains a loaded model with its dropout on, as Keras does.
+        if kwargs.get("training", None) is False:
+            kwargs.pop("training")
         return args, kwargs
 
     # Replay the calls layer by layer; a call whose inputs do not exist yet waits for the
