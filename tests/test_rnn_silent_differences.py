@@ -1,0 +1,126 @@
+"""Recurrent layers and wrappers where minikeras used to differ from Keras 3 without a word:
+`unroll=True` with a mask, reference numbers from real Keras
+(tests/fixtures/rnn_silent.json, written by tests/fixtures/generate_rnn_silent.py).
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from minikeras import layers
+from tests.layer_test_helper import check_layer_gradients
+
+with open(os.path.join(os.path.dirname(__file__), "fixtures", "rnn_silent.json")) as handle:
+    KERAS = json.load(handle)
+
+
+def _f32(values):
+    return np.asarray(values, dtype=np.float32)
+
+
+def _make(class_name, config, dtype=None):
+    if class_name == "stacked":
+        cells = [layers.SimpleRNNCell(3, dtype=dtype), layers.GRUCell(2, dtype=dtype)]
+        return layers.RNN(layers.StackedRNNCells(cells, dtype=dtype), dtype=dtype, **config)
+    return getattr(layers, class_name)(dtype=dtype, **config)
+
+
+def _nested_states(case, states):
+    return [[states[0]], [states[1]]] if case["class_name"] == "stacked" else states
+
+
+def _flat(outputs):
+    flat = []
+    for output in outputs:
+        flat.extend(output if isinstance(output, (list, tuple)) else [output])
+    return flat
+
+
+# -- 1. unroll=True with a mask ---------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(KERAS["unroll"]))
+def test_unrolled_masked_recurrent_layer_matches_keras(name):
+    case = KERAS["unroll"][name]
+    x = _f32(case["input"])
+    layer = _make(case["class_name"], case["config"])
+    layer.build(x.shape)
+    layer.set_weights([_f32(w) for w in case["weights"]])
+    states = _nested_states(case, [_f32(s) for s in case["states"]])
+    outputs = _flat(layer(x, initial_state=states, mask=np.asarray(case["mask"])))
+    assert len(outputs) == len(case["outputs"])
+    for output, expected in zip(outputs, case["outputs"], strict=True):
+        assert output.dtype == "float32"
+        np.testing.assert_allclose(output.numpy(), _f32(expected), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in KERAS["unroll"] if n.endswith("zero1")))
+def test_unrolled_zero_output_for_mask_gives_zeros_as_the_scanned_loop(name):
+    # Keras on JAX ignores `zero_output_for_mask` when unrolled; its docs, its TensorFlow
+    # backend and the ConvLSTM layers here give zeros (README, "Deliberate differences").
+    case = KERAS["unroll"][name]
+    x = _f32(case["input"])
+    layer = _make(case["class_name"], {**case["config"], "unroll": True})
+    layer.build(x.shape)
+    layer.set_weights([_f32(w) for w in case["weights"]])
+    states = _nested_states(case, [_f32(s) for s in case["states"]])
+    outputs = _flat(layer(x, initial_state=states, mask=np.asarray(case["mask"])))
+    for output, expected in zip(outputs, case["outputs"], strict=True):
+        np.testing.assert_allclose(output.numpy(), _f32(expected), rtol=1e-5, atol=1e-6)
+
+
+def test_unrolled_and_scanned_loops_differ_only_before_the_first_unmasked_timestep():
+    x, h = np.ones((2, 4, 2), np.float32), np.full((2, 3), 0.5, np.float32)
+    mask = np.array([[False, True, False, True], [True, True, True, True]])
+    outputs = {}
+    for unroll in (False, True):
+        layer = layers.GRU(3, return_sequences=True, unroll=unroll)
+        layer.build(x.shape)
+        layer.set_weights([np.full(w.shape, 0.1, np.float32) for w in layer.weights])
+        outputs[unroll] = layer(x, initial_state=[h], mask=mask).numpy()
+    np.testing.assert_array_equal(outputs[False][0, 0], h[0])
+    np.testing.assert_array_equal(outputs[True][0, 0], np.zeros(3, np.float32))
+    np.testing.assert_array_equal(outputs[False][:, 1:], outputs[True][:, 1:])
+    np.testing.assert_array_equal(outputs[False][1], outputs[True][1])
+
+
+class _WithStates(layers.Layer):
+    """Calls `rnn` with a fixed mask and initial states held as weights (so the finite
+    difference check perturbs the input, the states and the recurrent layer's weights)."""
+
+    def __init__(self, rnn, sizes, mask, **kwargs):
+        super().__init__(**kwargs)
+        self.rnn, self.sizes, self.mask = rnn, sizes, mask
+
+    def build(self, input_shape):
+        batch = input_shape[0]
+        self.initial = [
+            self.add_weight(shape=(batch, size), initializer="random_normal", name=f"state{k}")
+            for k, size in enumerate(self.sizes)
+        ]
+
+    def call(self, x):
+        states = list(self.initial)
+        if isinstance(self.rnn.cell, layers.StackedRNNCells):
+            states = [[state] for state in states]
+        return self.rnn(x, initial_state=states, mask=self.mask)
+
+
+@pytest.mark.parametrize(
+    ("class_name", "config", "sizes"),
+    [
+        ("SimpleRNN", {"units": 2, "return_sequences": True}, [2]),
+        ("LSTM", {"units": 2, "go_backwards": True}, [2, 2]),
+        ("GRU", {"units": 2, "return_sequences": True, "go_backwards": True}, [2]),
+        ("GRU", {"units": 2, "reset_after": False}, [2]),
+        ("stacked", {"return_sequences": True}, [3, 2]),
+    ],
+)
+def test_unrolled_masked_recurrent_layer_gradients_match_finite_differences(
+    class_name, config, sizes
+):
+    mask = np.array([[False, True, False, True], [False, False, False, False]])
+    rnn = _make(class_name, {**config, "unroll": True}, dtype="float64")
+    layer = _WithStates(rnn, sizes, mask, dtype="float64")
+    data = np.random.default_rng(5).standard_normal((2, 4, 3))
+    check_layer_gradients(layer, data)
