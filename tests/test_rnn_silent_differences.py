@@ -1,18 +1,24 @@
 """Recurrent layers and wrappers where minikeras used to differ from Keras 3 without a word:
-`unroll=True` with a mask, reference numbers from real Keras
-(tests/fixtures/rnn_silent.json, written by tests/fixtures/generate_rnn_silent.py).
+`unroll=True` with a mask; TimeDistributed around a layer built before it was wrapped.
+Reference numbers from real Keras (tests/fixtures/rnn_silent.json and
+rnn_silent_time_distributed.weights.h5.gz, written by tests/fixtures/generate_rnn_silent.py).
 """
 
+import gzip
 import json
 import os
+import shutil
 
+import h5py
 import numpy as np
 import pytest
 
+import minikeras as keras
 from minikeras import layers
 from tests.layer_test_helper import check_layer_gradients
 
-with open(os.path.join(os.path.dirname(__file__), "fixtures", "rnn_silent.json")) as handle:
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+with open(os.path.join(FIXTURES, "rnn_silent.json")) as handle:
     KERAS = json.load(handle)
 
 
@@ -124,3 +130,51 @@ def test_unrolled_masked_recurrent_layer_gradients_match_finite_differences(
     layer = _WithStates(rnn, sizes, mask, dtype="float64")
     data = np.random.default_rng(5).standard_normal((2, 4, 3))
     check_layer_gradients(layer, data)
+
+
+# -- 2. TimeDistributed around a layer built before it was wrapped ----------------------------
+TIMED = KERAS["prebuilt_time_distributed"]
+
+
+def _prebuilt_time_distributed_model():
+    keras.utils.clear_session()
+    dense = layers.Dense(3, name="dense")
+    dense.build((None, 4))
+    inputs = keras.Input((5, 4))
+    return keras.Model(inputs, layers.TimeDistributed(dense, name="time_distributed")(inputs))
+
+
+def _h5_listing(path):
+    entries = []
+    with h5py.File(path, "r") as handle:
+        handle.visititems(
+            lambda name, item: entries.append([name, list(getattr(item, "shape", []))])
+        )
+    return sorted(entries)
+
+
+def test_time_distributed_leaves_the_paths_of_a_prebuilt_layer_unnested_as_keras():
+    model = _prebuilt_time_distributed_model()
+    assert [w.path for w in model.weights] == TIMED["paths"]
+    model.set_weights([_f32(w) for w in TIMED["weights"]])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    model.train_on_batch(_f32(TIMED["x"]), _f32(TIMED["y"]))
+    assert [v.path for v in model.optimizer.variables] == TIMED["optimizer_paths"]
+
+
+def test_time_distributed_around_a_prebuilt_layer_loads_the_weights_keras_saved(tmp_path):
+    keras_file = tmp_path / "keras.weights.h5"
+    with gzip.open(os.path.join(FIXTURES, "rnn_silent_time_distributed.weights.h5.gz")) as source:
+        with open(keras_file, "wb") as target:
+            shutil.copyfileobj(source, target)
+    model = _prebuilt_time_distributed_model()
+    model.load_weights(keras_file)
+    for weight, expected in zip(model.get_weights(), TIMED["weights"], strict=True):
+        np.testing.assert_array_equal(weight, _f32(expected))
+    np.testing.assert_allclose(
+        model.predict(_f32(TIMED["x"]), verbose=0), _f32(TIMED["predictions"]), 1e-6, 1e-6
+    )
+    # And the file minikeras writes has Keras's layout (so Keras loads it).
+    ours = tmp_path / "ours.weights.h5"
+    model.save_weights(ours)
+    assert _h5_listing(ours) == TIMED["h5_listing"]
