@@ -1,13 +1,15 @@
 """Recurrent layers and wrappers where minikeras used to differ from Keras 3 without a word:
-`unroll=True` with a mask; TimeDistributed around a layer built before it was wrapped.
-Reference numbers from real Keras (tests/fixtures/rnn_silent.json and
-rnn_silent_time_distributed.weights.h5.gz, written by tests/fixtures/generate_rnn_silent.py).
+`unroll=True` with a mask; TimeDistributed around a layer built before it was wrapped; the
+build config of a layer built by calling `build`. Reference numbers from real Keras
+(tests/fixtures/rnn_silent.json, rnn_silent_time_distributed.weights.h5.gz and
+rnn_silent_built_by_hand.keras.gz, written by tests/fixtures/generate_rnn_silent.py).
 """
 
 import gzip
 import json
 import os
 import shutil
+import zipfile
 
 import h5py
 import numpy as np
@@ -178,3 +180,63 @@ def test_time_distributed_around_a_prebuilt_layer_loads_the_weights_keras_saved(
     ours = tmp_path / "ours.weights.h5"
     model.save_weights(ours)
     assert _h5_listing(ours) == TIMED["h5_listing"]
+
+
+# -- 3. build configs of layers built by calling `build` --------------------------------------
+BY_HAND = KERAS["built_by_hand"]
+
+
+def _built_by_hand_model():
+    keras.utils.clear_session()
+    lstm = layers.LSTM(2, return_sequences=True, name="lstm")
+    lstm.build((None, 5, 3))
+    dense = layers.Dense(3, name="dense")
+    dense.build((None, 2))
+    inputs = keras.Input((5, 3), name="sequence")
+    return keras.Model(inputs, dense(lstm(inputs)), name="model"), lstm, dense
+
+
+def test_build_called_by_hand_records_the_build_config_as_keras():
+    assert layers.Dense(3).get_build_config() == BY_HAND["unbuilt_build_config"]
+    _, lstm, dense = _built_by_hand_model()
+    assert lstm.get_build_config() == BY_HAND["lstm_build_config"]
+    assert lstm.cell.get_build_config() == BY_HAND["cell_build_config"]
+    assert dense.get_build_config() == BY_HAND["dense_build_config"]
+    assert dense.built and lstm.built
+
+
+def test_model_of_layers_built_by_hand_saves_their_build_configs_and_reloads(tmp_path):
+    model, _, _ = _built_by_hand_model()
+    model.set_weights([_f32(w) for w in BY_HAND["weights"]])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+    written = {
+        layer["config"]["name"]: layer.get("build_config") for layer in config["config"]["layers"]
+    }
+    assert written == BY_HAND["file_build_configs"]
+    reloaded = keras.saving.load_model(path)
+    for weight, expected in zip(reloaded.get_weights(), BY_HAND["weights"], strict=True):
+        np.testing.assert_array_equal(weight, _f32(expected))
+    x = _f32(BY_HAND["x"])
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), BY_HAND["predictions"], 1e-5, 1e-6)
+
+
+def test_keras_file_of_layers_built_by_hand_loads(tmp_path):
+    path = tmp_path / "keras.keras"
+    with gzip.open(os.path.join(FIXTURES, "rnn_silent_built_by_hand.keras.gz")) as source:
+        with open(path, "wb") as target:
+            shutil.copyfileobj(source, target)
+    model = keras.saving.load_model(path)
+    for layer in model.layers[1:]:
+        assert layer.get_build_config() == BY_HAND["file_build_configs"][layer.name]
+    x = _f32(BY_HAND["x"])
+    np.testing.assert_allclose(model.predict(x, verbose=0), BY_HAND["predictions"], 1e-5, 1e-6)
+
+
+def test_a_layer_built_by_its_build_config_records_it_again():
+    dense = layers.Dense(3)
+    dense.build_from_config({"input_shape": [None, 4]})
+    assert dense.built and [tuple(w.shape) for w in dense.weights] == [(4, 3), (3,)]
+    assert dense.get_build_config() == {"input_shape": [None, 4]}
