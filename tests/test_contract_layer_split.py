@@ -28,6 +28,7 @@ LAYER_MODULES = (
     "call_arguments.py",
     "auto_config.py",
     "tracking.py",
+    "build_config.py",
 )
 
 

@@ -70,8 +70,19 @@ def normalized(config):
 
 
 # -- values, gradients and configs recorded from Keras ----------------------------------------
+def _without_build_configs(config):
+    if isinstance(config, dict):
+        return {k: _without_build_configs(v) for k, v in config.items() if k != "build_config"}
+    if isinstance(config, list):
+        return [_without_build_configs(item) for item in config]
+    return config
+
+
 def _keras_layer(case):
-    layer = deserialize_keras_object(case["layer"])
+    # Made unbuilt and then built, as Keras's layer was when it recorded the weight paths
+    # (a config with build configs builds a wrapped layer before its wrapper, and Keras
+    # then leaves its paths unnested: see the test of `loaded_weight_paths` below).
+    layer = deserialize_keras_object(_without_build_configs(case["layer"]))
     x = np.asarray(case["input"], dtype=np.float32)
     layer.build(x.shape)
     layer.set_weights(arrays(case["weights"]))
@@ -106,6 +117,16 @@ def test_wrapper_outputs_and_gradients_match_keras(name):
     for gradient, reference in zip(gradients, expected, strict=True):
         assert gradient.dtype == "float32"
         np.testing.assert_allclose(gradient.numpy(), reference, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if n.startswith("time_distributed")])
+def test_time_distributed_from_a_keras_config_keeps_the_built_layer_paths_as_keras(name):
+    # Deserializing builds the wrapped layer from its build config before the wrapper
+    # builds: Keras then does not nest its weight paths under the wrapper's name.
+    case = CASES[name]
+    layer = deserialize_keras_object(case["layer"])
+    layer.build(tuple(np.shape(case["input"])))
+    assert [w.path for w in layer.weights] == case["loaded_weight_paths"]
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -183,8 +204,11 @@ def test_model_config_written_by_keras_rebuilds_the_same_model(tmp_path):
     model = deserialize_keras_object(DATA["model"]["config"])
     model.load_weights(_keras_weights_file(tmp_path))
     x = np.asarray(DATA["model"]["input"], np.float32)
-    # Keras puts the model's name first ("sequential/..."); minikeras paths start at the layer.
-    assert [w.path for w in model.weights] == [
+    # Keras recorded the paths of a model that built its layers itself (a config without
+    # build configs does that too); it puts the model's name first ("sequential/...");
+    # minikeras paths start at the layer.
+    built_by_the_model = deserialize_keras_object(_without_build_configs(DATA["model"]["config"]))
+    assert [w.path for w in built_by_the_model.weights] == [
         path.split("/", 1)[1] for path in DATA["model"]["weight_paths"]
     ]
     np.testing.assert_allclose(

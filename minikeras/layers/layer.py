@@ -17,10 +17,9 @@ inside lists, tuples and dicts), in the order they were first assigned; `layers/
 records when that structure changes, so the lists found can be cached. The rest of a layer
 is in the classes `Layer` inherits, each in its own file of `layers/`: `Operation` (symbolic
 calls, output shapes), `MaskSupport` (`compute_mask`), `WeightIO` (`get_weights`, the saving
-hooks), `MetricTracking` (`metrics`) and `Replayable` (what compiled steps may replay).
+hooks), `MetricTracking` (`metrics`), `Replayable` (what compiled steps may replay) and
+`BuildConfig` (`get_build_config`, `build_from_config`).
 """
-
-import functools
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
 from minikeras.layers.auto_config import _constructor_arguments
+from minikeras.layers.build_config import BuildConfig, recording_build
 from minikeras.layers.call_arguments import (
     _autocast,
     _call_signature_flags,
@@ -72,7 +72,7 @@ def _is_trackable(value):
     return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
 
 
-class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
+class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildConfig):
     """Base class of layers: weights, `build`/`call`, losses, metrics, configuration.
 
     Args:
@@ -93,19 +93,11 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
     """
 
     def __init_subclass__(cls, **kwargs):
-        # A subclass's build() marks the layer built, however it is called (as Keras does).
+        # A subclass's build() marks the layer built and records its build config, however
+        # it is called (as Keras does).
         super().__init_subclass__(**kwargs)
-        build = cls.__dict__.get("build")
-        if build is not None and not getattr(build, "_marks_built", False):
-
-            @functools.wraps(build)
-            def build_and_mark(self, *args, **kwargs):
-                result = build(self, *args, **kwargs)
-                self.built = True
-                return result
-
-            build_and_mark._marks_built = True
-            cls.build = build_and_mark
+        if "build" in cls.__dict__:
+            cls.build = recording_build(cls.__dict__["build"])
 
     def __new__(cls, *args, **kwargs):
         layer = super().__new__(cls)
@@ -336,6 +328,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable):
     def build(self, input_shape):
         """Creates the weights once the input shape is known. Override in subclasses."""
         self.built = True
+        self._build_shapes = input_shape  # its build config (see build_config.py)
 
     def _maybe_build(self, args, kwargs):
         if self.built:

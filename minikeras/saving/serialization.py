@@ -322,23 +322,19 @@ def _serialize_keras_tensor(tensor, node_index):
 def _get_build_config(obj):
     """`{"input_shape": ...}` recorded when a layer was built (Keras's `build_config`)."""
     from minikeras.layers.layer import Layer
-
-    if hasattr(obj, "get_build_config"):
-        return obj.get_build_config()
-    if not isinstance(obj, Layer) or not obj.built:
-        return None
     from minikeras.models.functional import Functional
     from minikeras.models.sequential import Sequential
 
+    if isinstance(obj, Layer) and not obj.built:
+        return None
     if isinstance(obj, Functional):
         return None
     if isinstance(obj, Sequential):
         inputs = getattr(obj, "inputs", None)  # none when run layer by layer (dict inputs)
         return {"input_shape": list(inputs[0].shape)} if inputs else None
-    shapes = obj.__dict__.get("_build_shapes")
-    if shapes is None:
-        return None
-    return {"input_shape": _shape_lists(shapes)}
+    if hasattr(obj, "get_build_config"):  # every layer's (see layers/build_config.py)
+        return obj.get_build_config()
+    return None
 
 
 def _shape_lists(shapes):

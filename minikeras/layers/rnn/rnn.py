@@ -108,9 +108,14 @@ class RNN(Layer):
             order processed, so reversed).
         stateful: each batch starts from the final states of the previous one (sample
             `i` continues sample `i`); needs a fixed batch size; `reset_states()` zeroes them.
-        unroll: accepted for compatibility; it changes nothing here.
+        unroll: the timesteps run one after the other in Python whether or not it is
+            set; with a mask it decides the output at the masked timesteps before a
+            sample's first unmasked one: zeros when unrolled (as Keras's unrolled loop),
+            the initial output state otherwise (as its scanned loop on JAX). Needs a
+            known number of timesteps, as in Keras.
         zero_output_for_mask: whether masked timesteps output zeros (else the previous
-            output state).
+            output), unrolled or not (Keras's unrolled loop on JAX ignores it; its
+            TensorFlow backend and the ConvLSTM layers here honour it).
 
     Call arguments:
         sequences: `(batch, timesteps, features)`.
@@ -297,6 +302,7 @@ class RNN(Layer):
         if run_sequence is None:
             if mask is not None:
                 output, final_states = self._step_through_masked(sequences, states, mask, training)
+                mask = None  # (it has made the unrolled loop's leading zero outputs itself)
             else:
                 output, final_states = self._step_through(sequences, states, training)
         else:
@@ -313,6 +319,8 @@ class RNN(Layer):
                 **masking,
             )
             output, final_states = outputs[0], list(outputs[1:])
+        if mask is not None and self.unroll and not self.zero_output_for_mask:
+            output = self._zero_before_first_unmasked(output, mask)
         if self.stateful:
             for variable, state in zip(self.states, flatten(final_states)):
                 variable.assign(state.data)
@@ -337,10 +345,22 @@ class RNN(Layer):
             )
         return None if mask.all() else mask
 
+    def _zero_before_first_unmasked(self, output, mask):
+        """`output` with zeros at each sample's masked timesteps before its first unmasked
+        one (all of them for a sample masked throughout), as Keras's unrolled loop gives:
+        it starts from a zero output where the fused recurrence repeats the initial state.
+        """
+        order = mask[:, ::-1] if self.go_backwards else mask  # the order processed
+        started = np.logical_or.accumulate(order, axis=1)
+        started = started[:, :, None] if self.return_sequences else started[:, -1:]
+        return ops.where(started, output, np.zeros((), dtype=output.dtype))
+
     def _step_through_masked(self, sequences, states, mask, training):
         """Runs the cell one timestep at a time; where a sample's timestep is masked, its
         states stay those of the previous step and its output is the previous output
-        state (zeros with `zero_output_for_mask`), as Keras's masked recurrence does.
+        (zeros with `zero_output_for_mask`), as Keras's masked recurrence does: the first
+        state (Keras's scanned loop), or, with `unroll`, the last output, zeros before the
+        first unmasked timestep (Keras's unrolled loop).
 
         Gradients flow through the kept states to the earlier steps, by autodiff."""
         cell_kwargs = {}
@@ -352,14 +372,19 @@ class RNN(Layer):
         if self.go_backwards:
             steps = reversed(steps)
         zeros = np.zeros((), dtype=self.dtype)
+        last_output = None  # the unrolled loop's previous output (zeros at first)
         outputs = []
         for t in steps:
             keep = mask[:, t : t + 1]
             output, new_states = self.cell(sequences[:, t], states, **cell_kwargs)
             new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
-            # The previous output is the first state (of the last cell, for stacked cells).
-            previous = states[-1] if isinstance(states[0], (list, tuple)) else states
-            previous = flatten(previous)[0]
+            if self.unroll:
+                previous = zeros if last_output is None else last_output
+                last_output = ops.where(keep, output, previous)
+            else:
+                # The previous output is the first state (of the last cell, if stacked).
+                previous = states[-1] if isinstance(states[0], (list, tuple)) else states
+                previous = flatten(previous)[0]
             output = ops.where(keep, output, zeros if self.zero_output_for_mask else previous)
             kept = [ops.where(keep, n, o) for n, o in zip(flatten(new_states), flatten(states))]
             states = pack_sequence_as(new_states, kept)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from minikeras import ops
-from minikeras.layers.core.wrapper import Wrapper, nest_paths
+from minikeras.layers.core.wrapper import Wrapper
 from minikeras.layers.layer import Layer, _call_signature_flags
 
 
@@ -57,10 +57,10 @@ class TimeDistributed(Wrapper):
         return (child[0], input_shape[1], *child[1:])
 
     def build(self, input_shape):
+        # The wrapped layer's weight paths are nested under this layer's name only when it
+        # is built here: a layer built before (by hand, or from its config as a saved model
+        # loads) keeps its own paths, as in Keras.
         super().build(self._child_input_shape(input_shape))
-        # Also the paths of a layer built before it was wrapped (or from its config);
-        # Keras nests only the weights created while the wrapper builds.
-        nest_paths(self.layer, self.name)
 
     def call(self, inputs, training=None, mask=None):
         self._child_input_shape(tuple(inputs.shape))
