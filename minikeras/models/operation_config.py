@@ -89,6 +89,7 @@ KERAS_OPERATIONS = {
             "LessEqual": "less_equal",
             "LogicalAnd": "logical_and",
             "LogicalOr": "logical_or",
+            "LogicalXor": "logical_xor",
         }.items()
     },
     # element-wise functions of one tensor

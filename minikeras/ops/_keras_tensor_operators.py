@@ -1,4 +1,5 @@
-"""KerasTensor's operators (+ - * / ** @, comparisons, unary -, abs, []): each one records
+"""KerasTensor's operators (+ - * / // % ** @, comparisons, & | ^ ~ on booleans, unary -,
+abs, round, []): each one records
 the op of the same name from `ops/numpy.py`, so `x + 1` on an `Input` is a graph node like
 `ops.add(x, 1)`.
 
@@ -34,6 +35,14 @@ def _absolute(self):
     return numpy_ops.absolute(self)
 
 
+def _logical_not(self):
+    return numpy_ops.logical_not(self)
+
+
+def _round(self, ndigits=None):
+    return numpy_ops.round(self, decimals=ndigits or 0)
+
+
 _METHODS = {
     "__add__": _binary("add"),
     "__radd__": _binary("add", reflected=True),
@@ -44,6 +53,19 @@ _METHODS = {
     # Keras records `x / y` as its TrueDivide op, which configs name.
     "__truediv__": _binary("true_divide"),
     "__rtruediv__": _binary("true_divide", reflected=True),
+    "__floordiv__": _binary("floor_divide"),
+    "__rfloordiv__": _binary("floor_divide", reflected=True),
+    "__mod__": _binary("mod"),
+    "__rmod__": _binary("mod", reflected=True),
+    # As Keras's KerasTensor: the bit operators are the logical ops.
+    "__and__": _binary("logical_and"),
+    "__rand__": _binary("logical_and", reflected=True),
+    "__or__": _binary("logical_or"),
+    "__ror__": _binary("logical_or", reflected=True),
+    "__xor__": _binary("logical_xor"),
+    "__rxor__": _binary("logical_xor", reflected=True),
+    "__invert__": _logical_not,
+    "__round__": _round,
     "__pow__": _binary("power"),
     "__rpow__": _binary("power", reflected=True),
     "__matmul__": _binary("matmul"),
