@@ -114,8 +114,8 @@ def test_a_loop_keeps_one_blas_thread_from_its_first_block_to_its_end(monkeypatc
         assert threads == [2]  # nothing changes until a block asks for one thread
         with parallel.keep_one_blas_thread():  # a loop inside (validation inside fit)
             for _ in range(3):
-                with parallel.one_blas_thread() as single:
-                    assert single and threads[-1] == 1
+                single = parallel.use_one_blas_thread()
+                assert single and threads[-1] == 1
                 assert threads[-1] == 1  # kept between the blocks of the loop
         assert threads == [2, 1]  # the outer loop is still running
     assert threads == [2, 1, 2]
@@ -156,6 +156,6 @@ def test_numpys_openblas_is_found_and_set():
     get, _ = functions
     before = get()
     with parallel.keep_one_blas_thread():
-        with parallel.one_blas_thread() as single:
-            assert single and get() == 1
+        single = parallel.use_one_blas_thread()
+        assert single and get() == 1
     assert get() == before

@@ -4,6 +4,8 @@ while the calling thread runs the recurrence, or all on the calling thread. Both
 same bits; the worker is used only when asked for, or when BLAS runs single-threaded.
 """
 
+import os
+
 import numpy as np
 import pytest
 
@@ -117,7 +119,7 @@ def test_lstm_worker_path_matches_the_general_path():
 
 
 def test_lstm_side_work_runs_on_the_shared_worker_thread(monkeypatch):
-    monkeypatch.setattr(fused.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     names = []
     piece_maker = fused._Recurrence._fast_side_work
 
@@ -143,7 +145,7 @@ def test_lstm_side_work_runs_on_the_shared_worker_thread(monkeypatch):
 
 
 def test_worker_is_used_by_default_only_when_blas_is_single_threaded(monkeypatch):
-    monkeypatch.setattr(fused.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(fused, "use_worker", None)
     big, small = fused.WORKER_PRODUCTS, fused.WORKER_PRODUCTS - 1
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
@@ -157,10 +159,10 @@ def test_worker_is_used_by_default_only_when_blas_is_single_threaded(monkeypatch
     monkeypatch.delenv("OPENBLAS_NUM_THREADS")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert fused._worker(big) is not None
-    monkeypatch.setattr(fused.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert fused._worker(big) is None
     monkeypatch.setattr(fused, "use_worker", False)
-    monkeypatch.setattr(fused.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert fused._worker(big) is None
     monkeypatch.setattr(fused, "use_worker", True)
     monkeypatch.delenv("OMP_NUM_THREADS")
@@ -168,7 +170,7 @@ def test_worker_is_used_by_default_only_when_blas_is_single_threaded(monkeypatch
 
 
 def test_side_work_waits_for_every_piece_and_raises_a_pieces_error(monkeypatch):
-    monkeypatch.setattr(fused.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(fused, "use_worker", True)
     done = []
 

@@ -22,7 +22,7 @@ call over its own threads; two threads each making calls would then run four BLA
 on two cores, slower than one thread making all the calls (measured: a 65536x144 by 144x32
 product in two halves, 5.2 ms on two threads against 3.5 ms for the whole on one). So
 `for_each(..., blas=True)` shares pieces only while BLAS runs each call on its calling
-thread (`one_blas_thread`): inside `fit`, `evaluate` and `predict` (and custom loops
+thread (`use_one_blas_thread`): inside `fit`, `evaluate` and `predict` (and custom loops
 wrapped in `keep_one_blas_thread`), numpy's OpenBLAS is told to use one thread from the
 first such block to the end of the loop; the environment may also set one thread
 (`OPENBLAS_NUM_THREADS=1` or `OMP_NUM_THREADS=1`). Otherwise (outside a loop, another
@@ -85,12 +85,8 @@ def for_each(body, parts, share, blas=False):
     if not share or len(parts) < 2 or not has_second_core():
         _each(body, parts, 0, len(parts))
         return
-    if blas:
-        with one_blas_thread() as single:
-            if not single:
-                _each(body, parts, 0, len(parts))
-                return
-            _share(body, parts)
+    if blas and not use_one_blas_thread():
+        _each(body, parts, 0, len(parts))
         return
     _share(body, parts)
 
@@ -143,7 +139,16 @@ def _openblas_thread_functions():
     return ()
 
 
-def _environment_sets_one_blas_thread():
+def _blas_functions():
+    """numpy's OpenBLAS thread functions, looked for on first use (`()` when not found)."""
+    global _blas
+    if _blas is None:
+        _blas = _openblas_thread_functions()
+    return _blas
+
+
+def environment_sets_one_blas_thread():
+    """Whether the environment tells BLAS to use a single thread."""
     names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
     return any(os.environ.get(name) == "1" for name in names)
 
@@ -178,36 +183,28 @@ def blas_work_can_share():
     """Whether `for_each(..., blas=True)` would now share pieces between two threads: a
     second core, and BLAS on one thread (set by the environment, or inside a
     `keep_one_blas_thread` loop with numpy's OpenBLAS found)."""
-    global _blas
     if not has_second_core():
         return False
-    if _environment_sets_one_blas_thread():
-        return True
-    if _blas is None:
-        _blas = _openblas_thread_functions()
-    return bool(_blas) and _blas_loops > 0
+    return environment_sets_one_blas_thread() or (bool(_blas_functions()) and _blas_loops > 0)
 
 
-@contextlib.contextmanager
-def one_blas_thread():
-    """Inside, BLAS runs each call on its calling thread alone, when that can be arranged.
+def use_one_blas_thread():
+    """Makes BLAS run each call on its calling thread, when that can be arranged.
 
-    Yields:
+    Returns:
         True when BLAS calls from two threads now run side by side: the environment sets
         one BLAS thread (`OPENBLAS_NUM_THREADS=1` or `OMP_NUM_THREADS=1`), or a
         `keep_one_blas_thread` loop is running and numpy's OpenBLAS was told to use one
         thread (until the loop ends). False otherwise: BLAS keeps its own threads, and the
         caller makes its BLAS calls from one thread.
     """
-    global _blas, _blas_threads_before
-    if _environment_sets_one_blas_thread():
-        yield True
-        return
+    global _blas_threads_before
+    if environment_sets_one_blas_thread():
+        return True
     with _blas_lock:
-        if _blas is None:
-            _blas = _openblas_thread_functions()
-        single = bool(_blas) and _blas_loops > 0
-        if single and _blas_threads_before is None and _blas[0]() != 1:
-            _blas_threads_before = _blas[0]()
-            _blas[1](1)
-    yield single
+        blas = _blas_functions()
+        single = bool(blas) and _blas_loops > 0
+        if single and _blas_threads_before is None and blas[0]() != 1:
+            _blas_threads_before = blas[0]()
+            blas[1](1)
+    return single

@@ -30,8 +30,6 @@ dropout, float32; the GRU with reset_after=True): see `LSTMRecurrence`. Every ot
 takes the general loops described above.
 """
 
-import os
-
 import numpy as np
 
 from minikeras import activations
@@ -245,17 +243,14 @@ use_worker = None
 WORKER_PRODUCTS = 1 << 25
 
 
-def _blas_single_threaded():
-    """Whether the environment tells BLAS to use a single thread."""
-    return any(os.environ.get(name) == "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"))
-
-
 def _worker(products):
     """The shared worker thread's executor for side work of `products` multiply-adds, or
     None when the pieces run on this thread."""
     if use_worker is False or not parallel.has_second_core():
         return None
-    if use_worker is None and (products < WORKER_PRODUCTS or not _blas_single_threaded()):
+    if use_worker is None and (
+        products < WORKER_PRODUCTS or not parallel.environment_sets_one_blas_thread()
+    ):
         return None
     return parallel.worker()
 
