@@ -41,3 +41,18 @@ def test_seed_states_are_not_saved_with_the_weights(tmp_path):
     assert len(other.variables) == len(other.weights) + 1
     for a, b in zip(model.weights, other.weights):
         assert (a.numpy() == b.numpy()).all()
+
+
+def test_a_seed_generator_assigned_after_the_variables_were_read_is_listed():
+    """Assigning a seed generator changes the layer's structure, as assigning a variable
+    does: the cached list of variables is made again."""
+
+    class Passthrough(keras.layers.Layer):
+        def call(self, x):
+            return x
+
+    layer = Passthrough()
+    assert layer.variables == []
+    layer.generator = keras.random.SeedGenerator(1)
+    assert layer.variables == [layer.generator.state]
+    assert layer.non_trainable_variables == [layer.generator.state]

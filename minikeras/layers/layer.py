@@ -69,7 +69,8 @@ _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", 
 def _is_trackable(value):
     if isinstance(value, KerasTensor):
         return False
-    return isinstance(value, (Layer, Variable, list, tuple, dict)) or hasattr(value, "reset_state")
+    trackable = (Layer, Variable, random.SeedGenerator, list, tuple, dict)
+    return isinstance(value, trackable) or hasattr(value, "reset_state")
 
 
 class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildConfig):
@@ -278,17 +279,21 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
         """All weights: own trainable, own non-trainable, then sublayers', each once."""
         return list(self._cached("weights", self._collect_weights))
 
-    def _collect_weights(self):
+    def _own_weights(self):
         # Keras keeps the order fixed by how each variable was created.
-        own = [v for v in self._own_variables if getattr(v, "_created_trainable", True)] + [
-            v for v in self._own_variables if not getattr(v, "_created_trainable", True)
+        own = self._own_variables
+        return [v for v in own if getattr(v, "_created_trainable", True)] + [
+            v for v in own if not getattr(v, "_created_trainable", True)
         ]
-        return each_once(own + [w for layer in self._sublayers() for w in layer.weights])
+
+    def _collect_weights(self):
+        sublayers = [w for layer in self._sublayers() for w in layer.weights]
+        return each_once(self._own_weights() + sublayers)
 
     def _collect_variables(self):
         seeds = [generator.state for generator in self._tracked(random.SeedGenerator)]
         sublayers = [v for layer in self._sublayers() for v in layer.variables]
-        return each_once(self._collect_weights()[: len(self._own_variables)] + seeds + sublayers)
+        return each_once(self._own_weights() + seeds + sublayers)
 
     @property
     def trainable_weights(self):

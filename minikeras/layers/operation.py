@@ -154,11 +154,7 @@ class Operation:
         the block (sublayers built by the probe) is undone; new variables end with their
         initial values.
         """
-        existing = list(self.variables)
-        for layer in self._flatten_layers():
-            for value in vars(layer).values():
-                if isinstance(value, random.SeedGenerator):
-                    existing.append(value.state)
+        existing = list(self.variables)  # the layers' seed generators' states among them
         if random._global_generator is not None:
             existing.append(random._global_generator.state)
         saved = [(variable, variable.data.copy()) for variable in existing]
