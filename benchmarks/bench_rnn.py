@@ -7,12 +7,14 @@ output; loss = sum(h_T * R) for a fixed random R; gradients for the kernel, the 
 kernel, the bias and the input.
 Prints the time per step of each and `ratio = minikeras / numpy`.
 
-Each timestep multiplies small matrices ((64, 64) @ (64, 256)). With OpenBLAS's default
-threads such products can stall for milliseconds waiting on busy cores, so on a shared or
-loaded machine both minikeras and the numpy version vary wildly; run with
-`OPENBLAS_NUM_THREADS=1` for stable numbers. Then minikeras's backward pass makes the weights'
-and the input's gradients on a second thread (minikeras/layers/rnn/fused.py, `_worker`), so
-its time depends on the second core being free; with BLAS's own threads it does not.
+Each timed call runs `STEPS` steps in a row, as a training loop does; minikeras runs them
+inside the loop setting `fit` uses (`parallel.keep_one_blas_thread()`): its backward pass
+then runs BLAS on one thread and makes the weights' and the input's gradients on a second
+thread (minikeras/layers/rnn/fused.py, `_worker`), so its time depends on the second core
+being free. Each timestep multiplies small matrices ((64, 64) @ (64, 256)); with
+OpenBLAS's default threads (the numpy version, and minikeras outside a loop) such products
+can stall for milliseconds waiting on busy cores, so on a shared or loaded machine they vary
+wildly; `OPENBLAS_NUM_THREADS=1` gives steadier numbers.
 """
 
 import numpy as np
@@ -21,8 +23,25 @@ import minikeras as keras
 from _timing import compare, fmt, machine
 from minikeras import ops
 from minikeras.layers import LSTM
+from minikeras.ops import parallel
 
-BATCH, STEPS, FEATURES, UNITS = 64, 100, 32, 64
+BATCH, TIMESTEPS, FEATURES, UNITS = 64, 100, 32, 64
+STEPS = 4  # training steps per timed call
+
+
+def in_a_loop(step, minikeras=False):
+    """`STEPS` calls of `step` in a row; minikeras's inside the loop setting `fit` uses."""
+
+    def loop():
+        if minikeras:
+            with parallel.keep_one_blas_thread():
+                for _ in range(STEPS):
+                    step()
+        else:
+            for _ in range(STEPS):
+                step()
+
+    return loop
 
 
 # -- hand-written numpy: the LSTM forward and backward through time ---------------------------
@@ -113,7 +132,7 @@ def torch_function(x, kernel, recurrent_kernel, bias, projection):
 def main():
     rng = np.random.default_rng(0)
     print(f"LSTM forward+backward, float32 ({machine()})")
-    x = rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32)
+    x = rng.standard_normal((BATCH, TIMESTEPS, FEATURES)).astype(np.float32)
     projection = rng.standard_normal((BATCH, UNITS)).astype(np.float32)
     keras.utils.set_random_seed(0)
     layer = LSTM(UNITS, bias_initializer="random_normal")
@@ -125,14 +144,15 @@ def main():
     for a, b in zip(ours, reference):
         np.testing.assert_allclose(np.asarray(a), b, rtol=1e-3, atol=1e-4)
     times = compare(
-        lambda: minikeras_lstm_step(layer, tx, projection),
-        lambda: numpy_lstm_step(x, kernel, recurrent_kernel, bias, projection),
+        in_a_loop(lambda: minikeras_lstm_step(layer, tx, projection), minikeras=True),
+        in_a_loop(lambda: numpy_lstm_step(x, kernel, recurrent_kernel, bias, projection)),
     )
     torch_step = torch_function(x, kernel, recurrent_kernel, bias, projection)
     if torch_step is not None:
         # Timed on its own: torch's worker threads would disturb the other timings.
-        times = [*times, *compare(torch_step)]
-    name = f"LSTM({UNITS}) fwd+bwd, {BATCH}x{STEPS}x{FEATURES}"
+        times = [*times, *compare(in_a_loop(torch_step))]
+    times = [t / STEPS for t in times]
+    name = f"LSTM({UNITS}) fwd+bwd, {BATCH}x{TIMESTEPS}x{FEATURES}"
     line = f"{name:40s} minikeras {fmt(times[0]):>10s}  numpy {fmt(times[1]):>10s}"
     if len(times) > 2:
         line += f"  torch {fmt(times[2]):>10s}  minikeras/torch = {times[0] / times[2]:.2f}"

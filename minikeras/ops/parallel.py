@@ -1,8 +1,9 @@
 """One worker thread that shares independent pieces of work with the calling thread.
 
 Used by the blocked batch normalisation (`layers/normalization/blocked.py`), the blocked
-bias and relu of convolutions (`layers/convolutional/blocked_bias.py`) and by max pooling
-over large batches (`_conv_fast.for_each_batch_block`). Numpy and BLAS release the
+bias and relu of convolutions (`layers/convolutional/blocked_bias.py`), max pooling over
+large batches (`_conv_fast.for_each_batch_block`) and the recurrent layers' backward pass
+(`layers/rnn/fused.py`, which hands pieces to `worker()` itself). Numpy and BLAS release the
 GIL inside each call on float arrays, so while this thread computes the first half of the
 pieces, the worker computes the second half, on the machine's second core.
 
