@@ -16,6 +16,7 @@ from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_we
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
 from minikeras.utils.sequence_utils import pad_sequences
+from minikeras.utils.text_dataset import text_dataset_from_directory
 from minikeras.utils.timeseries_dataset import timeseries_dataset_from_array
 
 _FROM_OBJECT_REGISTRATION = (
@@ -51,6 +52,7 @@ __all__ = [
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",
+    "text_dataset_from_directory",
     "timeseries_dataset_from_array",
     "to_categorical",
     "unpack_x_y_sample_weight",

@@ -45,3 +45,33 @@ class PyDataset:
 
     def on_epoch_end(self):
         pass
+
+
+class BatchDataset(PyDataset):
+    """The datasets `keras.utils` functions return (`timeseries_dataset_from_array`,
+    `text_dataset_from_directory`): a `PyDataset` that `for` walks batch by batch, and
+    whose `map(function)` gives a dataset of `function(*batch)` (of `function(batch)`
+    for a batch that is not a tuple), as a `tf.data.Dataset`'s `map` does."""
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+
+    def map(self, function):
+        """A dataset of this one's batches passed through `function`, each when asked for."""
+        return MappedDataset(self, function)
+
+
+class MappedDataset(BatchDataset):
+    """`dataset`'s batches passed through `function` (see `BatchDataset.map`)."""
+
+    def __init__(self, dataset, function):
+        super().__init__()
+        self.dataset, self.function = dataset, function
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index):
+        batch = self.dataset[index]
+        return self.function(*batch) if isinstance(batch, tuple) else self.function(batch)

@@ -2,13 +2,14 @@
 
 Keras builds a `tf.data.Dataset` (or a Grain dataset); here the windows come from a
 `PyDataset`, so `fit`, `evaluate` and `predict` take the result as they take any other,
-and `for batch in dataset` walks the batches. Each window is gathered from the array when
-its batch is asked for: nothing is copied ahead.
+`for batch in dataset` walks the batches and `dataset.map(function)` transforms them.
+Each window is gathered from the array when its batch is asked for: nothing is copied
+ahead.
 """
 
 import numpy as np
 
-from minikeras.utils.py_dataset import PyDataset
+from minikeras.utils.py_dataset import BatchDataset
 
 
 def timeseries_dataset_from_array(
@@ -75,7 +76,7 @@ def timeseries_dataset_from_array(
     )
 
 
-class TimeseriesDataset(PyDataset):
+class TimeseriesDataset(BatchDataset):
     """The windows of `timeseries_dataset_from_array`, `batch_size` per item.
 
     Args:
@@ -108,10 +109,6 @@ class TimeseriesDataset(PyDataset):
         if self.targets is None:
             return windows
         return windows, np.asarray(self.targets)[starts]
-
-    def __iter__(self):
-        for index in range(len(self)):
-            yield self[index]
 
 
 def _check(data, sequence_stride, sampling_rate, start_index, end_index, dataset_format):
