@@ -1,9 +1,12 @@
 """Nested structures (lists, tuples, dicts of leaves), as `keras.tree` handles them.
 
 Used wherever inputs, outputs or gradients may come as one value, a list, or a dict.
-Dicts are walked in insertion order. This module imports nothing from minikeras, so every
-part of the package may use it.
+Dicts are walked as Keras walks them: in sorted key order (an `OrderedDict` in its own
+order), while the dicts built keep the keys in the order they had. This module imports
+nothing from minikeras, so every part of the package may use it.
 """
+
+import collections
 
 
 def flatten(structure):
@@ -14,16 +17,25 @@ def flatten(structure):
         [1, 2, 3, 4]
     """
     if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in flatten(value)]
+        return [leaf for key in keys(structure) for leaf in flatten(structure[key])]
     if isinstance(structure, (list, tuple)):
         return [leaf for item in structure for leaf in flatten(item)]
     return [structure]
 
 
+def keys(mapping):
+    """A dict's keys in the order Keras walks them: sorted, except an `OrderedDict`'s,
+    which keep their order."""
+    if isinstance(mapping, collections.OrderedDict):
+        return list(mapping)
+    return sorted(mapping)
+
+
 def map_structure(fn, structure):
     """Applies `fn` to every leaf, keeping the nesting (named tuples included, as in Keras)."""
     if isinstance(structure, dict):
-        return {key: map_structure(fn, value) for key, value in structure.items()}
+        values = {key: map_structure(fn, structure[key]) for key in keys(structure)}
+        return {key: values[key] for key in structure}
     if isinstance(structure, (list, tuple)):
         items = [map_structure(fn, item) for item in structure]
         if type(structure) in (list, tuple):
@@ -38,7 +50,8 @@ def pack_sequence_as(structure, flat):
 
     def build(node):
         if isinstance(node, dict):
-            return {key: build(value) for key, value in node.items()}
+            values = {key: build(node[key]) for key in keys(node)}
+            return {key: values[key] for key in node}
         if isinstance(node, (list, tuple)):
             items = [build(item) for item in node]
             return type(node)(items) if type(node) in (list, tuple) else type(node)(*items)

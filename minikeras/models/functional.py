@@ -23,6 +23,7 @@ from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
 from minikeras.ops.symbolic import KerasTensor, Node, map_structure
 from minikeras.tree import flatten
+from minikeras.tree import keys as tree_keys
 
 # How many symbolic calls of Functional models are running their graph on ones.
 _probing = [0]
@@ -324,8 +325,10 @@ class Functional(Model):
                 )
             if len(given) != len(struct):
                 self._warn_inputs_structure(inputs)
-            return [
-                v for key in struct for v in self._values_by_key(struct[key], given[key], inputs)
+            return [  # in flattened order: sorted keys, as `tree.flatten` walks a dict
+                v
+                for key in tree_keys(struct)
+                for v in self._values_by_key(struct[key], given[key], inputs)
             ]
         if isinstance(struct, (list, tuple)):
             if not isinstance(given, (list, tuple)) or len(given) != len(struct):

@@ -1,0 +1,57 @@
+"""Dicts are walked as Keras walks them: `keras.tree` visits a dict's values in sorted key
+order (an OrderedDict's in its own), and so do a Functional model's dict inputs
+(`model.inputs`); values from Keras 3 (tests/fixtures/dict_order.json, written by
+generate_dict_order.py from the scenarios of dict_order_scenarios.py)."""
+
+import collections
+import json
+import os
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from tests.fixtures import dict_order_scenarios as scenarios
+
+with open(os.path.join(os.path.dirname(__file__), "fixtures", "dict_order.json")) as f:
+    RECORDED = json.load(f)
+
+
+def test_tree_walks_dicts_in_sorted_key_order_as_keras():
+    got = scenarios.tree_calls(keras)
+    for key, expected in RECORDED["tree"].items():
+        assert got[key] == expected, key
+
+
+def test_tree_keeps_an_ordered_dict_s_own_order():
+    ordered = collections.OrderedDict([("b", 1), ("a", 2)])
+    assert keras.tree.flatten(ordered) == [1, 2]
+    packed = keras.tree.pack_sequence_as(ordered, [5, 6])
+    assert list(packed.items()) == [("b", 5), ("a", 6)]
+
+
+@pytest.fixture(scope="module")
+def model_calls():
+    return scenarios.dict_model_calls(keras)
+
+
+def test_dict_model_inputs_are_in_keras_s_order(model_calls):
+    assert model_calls["input_names"] == RECORDED["model"]["input_names"]
+
+
+def test_dict_model_predicts_trains_and_evaluates_as_keras(model_calls):
+    expected = RECORDED["model"]
+    for key, values in expected["predictions"].items():
+        np.testing.assert_allclose(model_calls["predictions"][key], values, rtol=1e-5, atol=1e-6)
+    assert sorted(model_calls["history"]) == sorted(expected["history"])
+    for key, values in expected["history"].items():
+        np.testing.assert_allclose(model_calls["history"][key], values, rtol=1e-4, err_msg=key)
+    for name in ("evaluate", "train_on_batch"):
+        np.testing.assert_allclose(model_calls[name], expected[name], rtol=1e-4, err_msg=name)
+
+
+def test_a_list_for_a_dict_model_with_unsorted_keys_is_refused():
+    model = scenarios.dict_model(keras)
+    arrays = [np.zeros((2, n), "float32") for n in (2, 4, 1, 3)]
+    with pytest.raises(ValueError, match="not in sorted order"):
+        model.predict(arrays, verbose=0)
