@@ -49,6 +49,7 @@ _MODULE_ALIASES = {
     "keras.src.trainers.data_adapters.py_dataset_adapter": "minikeras.utils.py_dataset",
     "keras.src.utils.numerical_utils": "minikeras.utils",
     "keras.src.backend.common.keras_tensor": "minikeras.ops.symbolic",
+    "keras.src.saving.serialization_lib": "minikeras.saving.serialization",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
 _FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino")
@@ -634,6 +635,23 @@ def install():
     )
     for keras_name, minikeras_name in _MODULE_ALIASES.items():
         _alias(keras_name, importlib.import_module(minikeras_name))
+    # Keras's saving tests set `_MEMORY_UPPER_BOUND` (when Keras buffers weights in memory)
+    # in setUp; minikeras has no such switch, so the stand-in only holds the value.
+    saving = _module("keras.src.saving", minikeras.saving)
+    saving.__path__ = []
+    _alias("keras.src.saving", saving)
+    for child in ("saving_api", "object_registration", "serialization_lib"):
+        _alias(f"keras.src.saving.{child}", sys.modules[f"keras.src.saving.{child}"])
+    _alias(
+        "keras.src.saving.saving_lib",
+        _module(
+            "keras.src.saving.saving_lib",
+            minikeras.saving.saving_lib,
+            _MEMORY_UPPER_BOUND=0.5,
+            _CONFIG_FILENAME=minikeras.saving.saving_lib.CONFIG_FILENAME,
+            _METADATA_FILENAME=minikeras.saving.saving_lib.METADATA_FILENAME,
+        ),
+    )
     sys.meta_path.append(_AbsentFinder())
     _alias(
         "keras.src.utils.io_utils",
