@@ -6,7 +6,10 @@ serialization_lib,object_registration}_test.py (see tools/keras_tests_status.md,
 """
 
 import contextlib
+import json
+import os
 import signal
+import sys
 import zipfile
 
 import h5py
@@ -14,6 +17,13 @@ import numpy as np
 import pytest
 
 import minikeras as keras
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+sys.path.insert(0, FIXTURES)
+import saving_scenarios  # noqa: E402
+
+with open(os.path.join(FIXTURES, "keras_tests_saving.json")) as _handle:
+    KERAS = json.load(_handle)
 
 
 @contextlib.contextmanager
@@ -61,3 +71,195 @@ def test_a_list_attribute_holding_itself_does_not_hang_calls_or_saving(tmp_path)
         archive.extract("model.weights.h5", tmp_path)
     with h5py.File(tmp_path / "model.weights.h5") as h5_file:
         assert "layers/dense/vars/0" in h5_file and "layers/dense/vars/1" in h5_file
+
+
+@keras.saving.register_keras_serializable(package="my_custom_package")
+class _SubclassFunctional(keras.Model):
+    """A Model subclass that builds its graph in __init__ (Keras's SubclassFunctional)."""
+
+    def __init__(self, **kwargs):
+        inputs = keras.Input(shape=(4,), batch_size=2)
+        dense = keras.layers.Dense(1, name="first_dense")
+        outputs = keras.layers.Dense(1, name="second_dense")(dense(inputs))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.layer_attr = dense
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def test_a_registered_model_subclass_with_inputs_and_outputs_is_saved_under_its_registered_name(
+    tmp_path,
+):
+    model = _SubclassFunctional()
+    registered = "my_custom_package>_SubclassFunctional"
+    assert keras.saving.get_registered_name(type(model)) == registered
+    config = keras.saving.serialize_keras_object(model)
+    assert config["class_name"] == "_SubclassFunctional"
+    assert config["registered_name"] == registered
+    x = np.random.default_rng(0).random((2, 4)).astype("float32")
+    path = tmp_path / "subclass_functional.keras"
+    model.save(path)
+    # Found through the registration alone, as Keras finds it.
+    restored = keras.saving.load_model(path)
+    assert isinstance(restored, _SubclassFunctional)
+    np.testing.assert_allclose(np.asarray(restored(x)), np.asarray(model(x)))
+
+
+class _OwnCompileModel(keras.Model):
+    """A model whose compile takes its own arguments (the GAN pattern of the Keras guides)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.dense(x)
+
+    def compile(self, loss_fn):
+        super().compile(optimizer="sgd", loss=loss_fn)
+
+
+def test_a_model_with_its_own_compile_loads_uncompiled_with_keras_warning(tmp_path):
+    model = _OwnCompileModel()
+    model.compile("mse")
+    x = np.ones((2, 3), "float32")
+    expected = np.asarray(model(x))
+    path = tmp_path / "own_compile.keras"
+    model.save(path)
+    with pytest.warns(UserWarning) as record:
+        restored = keras.saving.load_model(
+            path, custom_objects={"_OwnCompileModel": _OwnCompileModel}
+        )
+    messages = [str(warning.message) for warning in record]
+    assert any(
+        message.startswith(
+            "`compile()` was not called as part of model loading because the model's "
+            "`compile()` method is custom. "
+        )
+        for message in messages
+    )
+    assert not restored.compiled
+    np.testing.assert_allclose(np.asarray(restored(x)), expected)
+
+
+@pytest.mark.parametrize("name", sorted(saving_scenarios.SCENARIOS))
+def test_weights_files_name_layers_reached_through_properties_as_keras_does(name, tmp_path):
+    # Keras walks every attribute of `dir(model)`, properties too, in sorted order: a layer
+    # kept as `self._encoder` and returned by a public property `encoder` is saved under
+    # `encoder/`. The file minikeras writes has Keras's groups.
+    groups = saving_scenarios.vars_groups(keras, name, tmp_path / f"{name}.weights.h5")
+    assert groups == KERAS["vars_groups"][name]
+
+
+def test_weights_saved_under_a_property_path_load_back(tmp_path):
+    model = saving_scenarios.SCENARIOS["property_layer"](keras)
+    x = np.ones((2, 3), "float32")
+    expected = np.asarray(model(x))
+    model.save_weights(tmp_path / "m.weights.h5")
+    other = saving_scenarios.SCENARIOS["property_layer"](keras)
+    other(x)
+    other.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_array_equal(np.asarray(other(x)), expected)
+
+
+def test_a_layer_used_as_activation_is_saved_and_loaded():
+    # The Keras test's literals: Conv1D with a LeakyReLU(0.15, name="my_leaky") activation.
+    layer = keras.layers.Conv1D(
+        filters=2,
+        kernel_size=3,
+        activation=keras.layers.LeakyReLU(negative_slope=0.15, name="my_leaky"),
+    )
+    layer.build((None, 10, 4))
+    config = json.loads(json.dumps(keras.saving.serialize_keras_object(layer)))
+    restored = keras.saving.deserialize_keras_object(config)
+    assert isinstance(restored.activation, keras.layers.LeakyReLU)
+    assert restored.activation.negative_slope == 0.15
+    assert restored.activation.name == "my_leaky"
+
+
+def test_a_keras_config_with_a_layer_as_activation_loads():
+    dense = keras.saving.deserialize_keras_object(KERAS["dense_with_layer_activation"])
+    assert isinstance(dense.activation, keras.layers.LeakyReLU)
+    assert dense.activation.negative_slope == 0.15
+    x = -np.ones((1, 3), "float32")
+    dense.kernel.assign(np.ones((3, 2), "float32"))
+    np.testing.assert_allclose(np.asarray(dense(x)), [[-0.45, -0.45]], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "registered_name", ["builtins.eval", "subprocess.Popen", "not.a.real.name", "my_pkg>MyDense"]
+)
+def test_a_builtin_class_config_with_another_registered_name_is_refused(registered_name):
+    config = {
+        "class_name": "Dense",
+        "module": "keras.layers",
+        "registered_name": registered_name,
+        "config": {"units": 1},
+    }
+    with pytest.raises(ValueError, match="resolved to a Keras built-in"):
+        keras.saving.deserialize_keras_object(config)
+
+
+def test_a_builtin_function_config_with_another_registered_name_is_refused():
+    config = {
+        "class_name": "function",
+        "module": "builtins",
+        "registered_name": "some_other_name",
+        "config": "relu",
+    }
+    with pytest.raises(ValueError, match="resolved to a Keras built-in"):
+        keras.saving.deserialize_keras_object(config)
+
+
+@pytest.mark.parametrize("registered_name", [None, "Dense"])
+def test_a_builtin_class_config_without_another_registered_name_loads(registered_name):
+    config = {
+        "class_name": "Dense",
+        "module": "keras.layers",
+        "registered_name": registered_name,
+        "config": {"units": 1},
+    }
+    assert isinstance(keras.saving.deserialize_keras_object(config), keras.layers.Dense)
+    function = {"class_name": "function", "module": "builtins", "config": "kl_divergence"}
+    for name in ("function", "kl_divergence"):
+        loaded = keras.saving.deserialize_keras_object({**function, "registered_name": name})
+        assert loaded is keras.metrics.kl_divergence
+
+
+def test_a_lambda_in_safe_mode_is_refused_with_keras_words():
+    layer = keras.layers.Lambda(lambda x: x + 1)
+    config = keras.saving.serialize_keras_object(layer)
+    with pytest.raises(ValueError, match="arbitrary code execution"):
+        keras.saving.deserialize_keras_object(config)
+
+
+def test_objects_to_skip_leave_their_groups_in_a_full_file_unread(tmp_path):
+    # Keras's test_objects_to_skip: the file has every layer, the load skips the first one.
+    def make():
+        return keras.Sequential(
+            [keras.layers.Input((3,)), keras.layers.Dense(5), keras.layers.Dense(5)]
+        )
+
+    model = make()
+    path = tmp_path / "full.weights.h5"
+    model.save_weights(path)
+    new_model = make()
+    kept = np.array(new_model.layers[0].kernel)
+    new_model.load_weights(path, objects_to_skip=[new_model.layers[0]])
+    np.testing.assert_array_equal(np.array(new_model.layers[0].kernel), kept)
+    np.testing.assert_array_equal(
+        np.array(new_model.layers[1].kernel), np.array(model.layers[1].kernel)
+    )
+
+
+def test_loading_a_missing_keras_file_raises_a_value_error_as_keras_does(tmp_path):
+    missing = tmp_path / "not_a_zip.keras"
+    with pytest.raises(ValueError, match="File not found"):
+        keras.saving.load_model(missing)
+    with pytest.raises(FileNotFoundError):
+        keras.saving.load_model(missing)

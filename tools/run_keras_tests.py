@@ -640,8 +640,18 @@ def install():
     saving = _module("keras.src.saving", minikeras.saving)
     saving.__path__ = []
     _alias("keras.src.saving", saving)
-    for child in ("saving_api", "object_registration", "serialization_lib"):
+    for child in ("saving_api", "serialization_lib"):
         _alias(f"keras.src.saving.{child}", sys.modules[f"keras.src.saving.{child}"])
+    registration = minikeras.saving.object_registration
+    _alias(
+        "keras.src.saving.object_registration",
+        _module(
+            "keras.src.saving.object_registration",
+            registration,
+            GLOBAL_CUSTOM_OBJECTS=registration._GLOBAL_CUSTOM_OBJECTS,
+            GLOBAL_CUSTOM_NAMES=registration._GLOBAL_CUSTOM_NAMES,
+        ),
+    )
     _alias(
         "keras.src.saving.saving_lib",
         _module(

@@ -152,6 +152,7 @@ def _children(obj):
         children.append(("layers", keras_layer_order(obj)))
     skip = _base_layer_attributes()
     named = {key: value for key, value in vars(obj).items() if key not in skip}
+    named.update(_user_class_attributes(obj, skip))
     if isinstance(obj, Model):
         if not isinstance(obj, (Sequential, Functional)):
             named["layers"] = obj.layers
@@ -161,6 +162,26 @@ def _children(obj):
     for key in sorted(named, key=_name_key):
         children.append((key, named[key]))
     return children
+
+
+def _user_class_attributes(obj, skip):
+    """Layers, optimizers and containers that the classes a user wrote expose as class
+    attributes or properties (`@property def encoder(self): return self._encoder`): Keras
+    walks every name of `dir(obj)`, so such a property names the path of what it returns."""
+    found = {}
+    for klass in type(obj).__mro__:
+        if klass.__module__.startswith("minikeras") or klass is object:
+            continue
+        for name in vars(klass):
+            if name.startswith("__") or name in skip or name in found or name in vars(obj):
+                continue
+            try:
+                value = getattr(obj, name)
+            except Exception:  # as Keras: an attribute that fails to compute is passed over
+                continue
+            if _is_saveable(value) or isinstance(value, (list, tuple, dict)):
+                found[name] = value
+    return found
 
 
 def _join(path, name):
@@ -503,9 +524,12 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
             problems.append(problem)
         else:
             assignments.extend(zip(variables, found))
+    skipped = _skipped_paths(model, objects_to_skip)
     for path in _all_vars_groups(h5_file):
         if path in known_paths or path.split("/")[-1] == "optimizer":
             continue
+        if any(path == prefix or path.startswith(f"{prefix}/") for prefix in skipped):
+            continue  # what `objects_to_skip` leaves out may be in the file: it stays unread
         found = _datasets(h5_file[_vars_path(path)], path)
         problems.append(
             f"{path}: {source} has {len(found)} variable(s) with shapes {_shapes(found)}, but "
@@ -556,6 +580,14 @@ def _backup(obj):
 def _restore(backup):
     for variable, value in backup:
         variable.assign(value)
+
+
+def _skipped_paths(model, objects_to_skip):
+    """The paths at which the objects of `objects_to_skip` would be saved."""
+    if not objects_to_skip:
+        return []
+    skip = {id(obj) for obj in objects_to_skip}
+    return [path for path, obj in saveable_paths(model) if id(obj) in skip]
 
 
 def _load_or_warn(obj, store, path):
@@ -813,9 +845,17 @@ def _load_assets(model, directory):
             obj.load_assets(folder if os.path.isdir(folder) else None)
 
 
+class MissingFileError(FileNotFoundError, ValueError):
+    """A `.keras` file that does not exist: Keras raises a ValueError here, Python code
+    expects a FileNotFoundError; this is both."""
+
+
 def _open_archive(filepath):
     if not os.path.exists(filepath):
-        raise FileNotFoundError(f"No such file: {filepath!r}")
+        raise MissingFileError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible "
+            "`.keras` zip file."
+        )
     try:
         return zipfile.ZipFile(filepath, "r")
     except zipfile.BadZipFile as error:
