@@ -263,3 +263,144 @@ def test_loading_a_missing_keras_file_raises_a_value_error_as_keras_does(tmp_pat
         keras.saving.load_model(missing)
     with pytest.raises(FileNotFoundError):
         keras.saving.load_model(missing)
+
+
+class _FailingHooks(keras.layers.Layer):
+    """Saves one asset file; its hooks raise while `fail` names them."""
+
+    fail = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.dense(x)
+
+    def save_own_variables(self, store):
+        if _FailingHooks.fail == "variables":
+            raise ValueError("save_own_variables failed")
+
+    def save_assets(self, dir_path):
+        if _FailingHooks.fail == "assets":
+            raise ValueError("save_assets failed")
+        with open(os.path.join(dir_path, "note.txt"), "w") as handle:
+            handle.write(self.name)
+
+
+def _directory_contents(directory):
+    contents = {}
+    for root, _, files in os.walk(directory):
+        for name in files:
+            full_path = os.path.join(root, name)
+            with open(full_path, "rb") as handle:
+                contents[os.path.relpath(full_path, directory)] = handle.read()
+    return contents
+
+
+@pytest.mark.parametrize("failing_hook", ["variables", "assets"])
+def test_a_failed_directory_save_leaves_the_previous_save_intact(failing_hook, tmp_path):
+    target = tmp_path / "model_dir"
+    _FailingHooks.fail = None
+    try:
+        model = keras.Sequential([keras.Input((1,)), _FailingHooks(name="first")])
+        model.save(target, zipped=False)
+        before = _directory_contents(target)
+        assert {"config.json", "metadata.json", "model.weights.h5"} < set(before)
+        assert [name for name in before if name.endswith("note.txt")]
+        other = keras.Sequential([keras.Input((1,)), _FailingHooks(name="second")])
+        _FailingHooks.fail = failing_hook
+        with pytest.raises(ValueError, match="failed"):
+            other.save(target, zipped=False)
+    finally:
+        _FailingHooks.fail = None
+    assert _directory_contents(target) == before
+
+
+def test_save_format_only_warns_when_the_file_name_gives_the_format(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.warns(UserWarning, match="`save_format` argument is deprecated"):
+        model.save(tmp_path / "model.keras", save_format="h5")
+    assert isinstance(keras.saving.load_model(tmp_path / "model.keras"), keras.Sequential)
+    with pytest.raises(ValueError, match="argument is deprecated"):
+        model.save(tmp_path / "model", save_format="keras")
+    with pytest.raises(ValueError, match="Invalid filepath extension"):
+        keras.saving.save_model(model, tmp_path / "model.notkeras")
+    with pytest.raises(ValueError, match="are not supported"):
+        model.save(tmp_path / "model.keras", invalid_arg="hello")
+    assert not (tmp_path / "model").exists() and not (tmp_path / "model.notkeras").exists()
+
+
+class _NormalModel(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(3)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+class _RenamedModel(keras.Model):
+    """`dense` became `a_dense`, kept reachable as `dense` through a property."""
+
+    def __init__(self):
+        super().__init__()
+        self.a_dense = keras.layers.Dense(3)
+
+    @property
+    def dense(self):
+        return self.a_dense
+
+    def call(self, x):
+        return self.dense(x)
+
+
+def test_weights_load_into_a_layer_renamed_behind_a_property(tmp_path):
+    # Keras's test_redefinition_of_trackable: the file has `dense/`; the new model reaches
+    # the same layer first as `a_dense`, then as `dense`, where the file has it.
+    x = np.random.default_rng(0).random((2, 2)).astype("float32")
+    model_a = _NormalModel()
+    model_a(x)
+    model_a.save_weights(tmp_path / "normal_model.weights.h5")
+    model_b = _RenamedModel()
+    model_b(x)
+    model_b.load_weights(tmp_path / "normal_model.weights.h5")
+    np.testing.assert_array_equal(np.array(model_b.dense.kernel), np.array(model_a.dense.kernel))
+    # Its own file names the layer by its first path, as Keras does.
+    model_b.save_weights(tmp_path / "renamed.weights.h5")
+    with h5py.File(tmp_path / "renamed.weights.h5") as h5_file:
+        assert "a_dense/vars/0" in h5_file and "dense" not in h5_file
+
+
+class _NestedBlocks(keras.Model):
+    """Layers inside tuples inside a list: older Keras releases saved them only under
+    `layers/dense_N`, newer ones (3.15 and minikeras) under `blocks/container_N/dense`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.blocks = [(keras.layers.Dense(4, use_bias=False),) for _ in range(3)]
+        self.out = keras.layers.Dense(2)
+
+    def call(self, x):
+        for (block,) in self.blocks:
+            x = block(x)
+        return self.out(x)
+
+
+def test_a_file_from_before_nested_containers_were_saved_loads_by_the_layers_paths(tmp_path):
+    model = _NestedBlocks()
+    model(np.ones((1, 3), "float32"))
+    path = tmp_path / "old_layout.weights.h5"
+    kernels = [np.full((3, 4), 0.1), np.full((4, 4), 0.2), np.full((4, 4), 0.3)]
+    with h5py.File(path, "w") as h5_file:
+        h5_file.create_group("vars")
+        for index, kernel in enumerate(kernels):
+            h5_file.create_dataset(
+                f"layers/dense{'_' * bool(index)}{index or ''}/vars/0", data=kernel
+            )
+        h5_file.create_dataset("layers/dense_3/vars/0", data=np.full((4, 2), 0.4))
+        h5_file.create_dataset("layers/dense_3/vars/1", data=np.full((2,), 0.5))
+    model.load_weights(path)
+    for (block,), kernel in zip(model.blocks, kernels):
+        np.testing.assert_array_equal(np.array(block.kernel), kernel.astype("float32"))
+    np.testing.assert_array_equal(np.array(model.out.bias), np.full((2,), 0.5, "float32"))

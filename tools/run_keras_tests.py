@@ -806,6 +806,10 @@ def _copy_test(path, directory):
         ):
             _copy_test(sibling_path, directory)
     text = _SIBLING_TEST_IMPORT.sub(r"from \1 import", text)
+    # Fixture files the test reads beside itself (saving/test_data/...).
+    data = os.path.join(os.path.dirname(path), "test_data")
+    if os.path.isdir(data) and not os.path.exists(os.path.join(directory, "test_data")):
+        shutil.copytree(data, os.path.join(directory, "test_data"))
     target = os.path.join(directory, os.path.basename(path))
     with open(target, "w") as copy:
         copy.write(text)

@@ -188,17 +188,26 @@ def _join(path, name):
     return f"{path}/{name}" if path else name
 
 
-def saveable_paths(model, objects_to_skip=()):
+def saveable_paths(model, objects_to_skip=(), aliases=None):
     """Every layer and optimizer under `model` with its path in a `.weights.h5` file.
+
+    Args:
+        model: the model.
+        objects_to_skip: objects left out (with everything only they lead to).
+        aliases: a list that receives `(path, object)` for each later path at which an
+            object is reached again (saving uses the first path only).
 
     Returns:
         A list of `(path, object)`, in the order Keras visits them (the root has path "").
     """
-    visited = {id(obj) for obj in objects_to_skip}
+    skipped = {id(obj) for obj in objects_to_skip}
+    visited = set(skipped)
     result = []
 
     def visit(obj, path):
         if id(obj) in visited:
+            if aliases is not None and id(obj) not in skipped and path:
+                aliases.append((path, obj))
             return
         visited.add(id(obj))
         result.append((path, obj))
@@ -485,8 +494,11 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
     """
     from minikeras.optimizers import Optimizer
 
-    plan = saveable_paths(model, objects_to_skip)
+    aliases = []
+    plan = saveable_paths(model, objects_to_skip, aliases)
     problems, assignments, hooks, skipped_optimizers = [], [], [], []
+    path_of = {id(obj): path for path, obj in plan}
+    plan = [(_path_in_file(h5_file, path, path_of, aliases), obj) for path, obj in plan]
     known_paths = {path for path, _ in plan}
     path_of = {id(obj): path for path, obj in plan}
     for path, obj in plan:
@@ -580,6 +592,21 @@ def _backup(obj):
 def _restore(backup):
     for variable, value in backup:
         variable.assign(value)
+
+
+def _path_in_file(h5_file, path, path_of, aliases):
+    """`path`, or when the file has no group there, the first other path by which the walk
+    reaches the same object (a layer saved as `dense` and now also reachable as `a_dense`
+    behind a property `dense`), as Keras retries an object at its later paths."""
+    if not path or h5_file.get(_vars_path(path)) is not None:
+        return path
+    for alias, obj in aliases:
+        first = path_of[id(obj)]
+        if first and (path == first or path.startswith(f"{first}/")):
+            candidate = alias + path[len(first) :]
+            if h5_file.get(_vars_path(candidate)) is not None:
+                return candidate
+    return path
 
 
 def _skipped_paths(model, objects_to_skip):
@@ -735,14 +762,7 @@ def save_model(model, filepath, zipped=True):
     config_json, metadata_json = _model_json(model)
     if not zipped:
         os.makedirs(filepath, exist_ok=True)
-        for name, text in ((METADATA_FILENAME, metadata_json), (CONFIG_FILENAME, config_json)):
-            with atomic_write(os.path.join(filepath, name)) as temporary:
-                with open(temporary, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-        with atomic_write(os.path.join(filepath, VARS_FILENAME_H5)) as temporary:
-            with h5py.File(temporary, "w") as h5_file:
-                write_weights(model, h5_file)
-        _save_assets_to_directory(model, filepath)
+        _save_to_directory(model, filepath, config_json, metadata_json)
         return
     with atomic_write(filepath) as temporary:
         # The weights go to a file of their own first (h5py writes files fastest), then
@@ -788,11 +808,29 @@ def _files_under(directory):
     return sorted(found, key=lambda item: item[1])
 
 
-def _save_assets_to_directory(model, filepath):
-    # Written beside the old assets and swapped in, so a failing hook leaves them as they were.
+def _save_to_directory(model, filepath, config_json, metadata_json):
+    """Writes the three files and `assets/` of a `zipped=False` save into `filepath`.
+
+    Every file is written beside its target first and renamed over it only once all of them
+    (weights and assets included) are written, so a failing `save_own_variables` or
+    `save_assets` hook leaves the directory as it was.
+    """
+    import h5py
+
     staging = tempfile.mkdtemp(prefix=".assets.", dir=filepath)
     try:
-        _save_assets(model, staging)
+        # atomic_write renames on leaving its block: all renames wait for the stack's end.
+        with contextlib.ExitStack() as renames:
+            for name, text in ((METADATA_FILENAME, metadata_json), (CONFIG_FILENAME, config_json)):
+                temporary = renames.enter_context(atomic_write(os.path.join(filepath, name)))
+                with open(temporary, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            temporary = renames.enter_context(
+                atomic_write(os.path.join(filepath, VARS_FILENAME_H5))
+            )
+            with h5py.File(temporary, "w") as h5_file:
+                write_weights(model, h5_file)
+            _save_assets(model, staging)
         target = os.path.join(filepath, ASSETS_DIRNAME)
         if os.path.isdir(target):
             shutil.rmtree(target)
