@@ -404,3 +404,25 @@ def test_a_file_from_before_nested_containers_were_saved_loads_by_the_layers_pat
     for (block,), kernel in zip(model.blocks, kernels):
         np.testing.assert_array_equal(np.array(block.kernel), kernel.astype("float32"))
     np.testing.assert_array_equal(np.array(model.out.bias), np.full((2,), 0.5, "float32"))
+
+
+class _OtherDense(keras.layers.Dense):
+    pass
+
+
+def test_custom_objects_do_not_replace_a_builtin_that_a_keras_3_config_names():
+    # Keras 3 writes `"registered_name": None` for its own classes and looks custom objects up
+    # by the registered name: a custom "Dense" leaves such a config's Dense built-in. A config
+    # without the field (Keras 2) is looked up by its class name.
+    keras3 = {"module": "keras.layers", "class_name": "Dense", "config": {"units": 2}}
+    custom = {"Dense": _OtherDense}
+    loaded = keras.saving.deserialize_keras_object(
+        {**keras3, "registered_name": None}, custom_objects=custom
+    )
+    assert type(loaded) is keras.layers.Dense
+    assert type(keras.saving.deserialize_keras_object(keras3, custom_objects=custom)) is (
+        _OtherDense
+    )
+    with keras.saving.custom_object_scope(custom):
+        loaded = keras.saving.deserialize_keras_object({**keras3, "registered_name": None})
+    assert type(loaded) is keras.layers.Dense

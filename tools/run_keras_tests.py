@@ -605,7 +605,10 @@ def install():
             continue
         _alias(keras_name, module)
     _alias("keras.src.tree", minikeras.tree)
-    _alias("keras.src.ops", minikeras.ops)
+    # Keras's tests reach `keras.src.ops.random` (its backend's random module).
+    ops = _module("keras.src.ops", minikeras.ops, random=minikeras.random)
+    ops.__path__ = []
+    _alias("keras.src.ops", ops)
     _alias("keras.src.random", minikeras.random)
     _alias("keras.src.backend", _backend_module())
     for keras_name, minikeras_name in _MODULE_ALIASES.items():
@@ -631,6 +634,7 @@ def install():
             join=os.path.join,
             exists=os.path.exists,
             File=open,
+            is_remote_path=lambda path: False,
         ),
     )
     for keras_name, minikeras_name in _MODULE_ALIASES.items():

@@ -570,7 +570,12 @@ def _retrieve_function(name, config, custom_objects):
 
 
 def _retrieve_class(class_name, registered_name, module, config, custom_objects):
-    for key in (registered_name, class_name):
+    # A config that says `"registered_name": None` names a built-in (Keras 3 writes that for
+    # its own classes): as in Keras, `custom_objects` do not replace it under its class name.
+    keys = (registered_name, class_name)
+    if "registered_name" in config and registered_name is None and module is not None:
+        keys = ()
+    for key in keys:
         if isinstance(key, str) and key in custom_objects:
             return custom_objects[key]
     # Configs written by minikeras or Keras name public classes by a Keras module; configs
