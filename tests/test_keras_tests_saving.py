@@ -426,3 +426,41 @@ def test_custom_objects_do_not_replace_a_builtin_that_a_keras_3_config_names():
     with keras.saving.custom_object_scope(custom):
         loaded = keras.saving.deserialize_keras_object({**keras3, "registered_name": None})
     assert type(loaded) is keras.layers.Dense
+
+
+class _TwoOptimizerModel(keras.Model):
+    """The GAN pattern: compile() keeps a second optimizer as an attribute."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.dense(x)
+
+    def compile(self, d_optimizer=None, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+
+
+def test_load_model_warns_about_state_its_config_cannot_rebuild(tmp_path):
+    model = _TwoOptimizerModel()
+    model.compile(d_optimizer=keras.optimizers.Adam(), optimizer="sgd", loss="mse")
+    x = np.ones((2, 3), "float32")
+    model.fit(x, np.ones((2, 1), "float32"), verbose=0)
+    model.d_optimizer.build(model.trainable_weights)
+    expected = np.asarray(model(x))
+    path = tmp_path / "two_optimizers.keras"
+    model.save(path)
+    # Keras loads it (uncompiled, d_optimizer's state unread); minikeras says what it left.
+    with pytest.warns(UserWarning) as record:
+        restored = keras.saving.load_model(
+            path, custom_objects={"_TwoOptimizerModel": _TwoOptimizerModel}
+        )
+    assert any(str(w.message).startswith("Not loaded: d_optimizer:") for w in record)
+    np.testing.assert_allclose(np.asarray(restored(x)), expected)
+    # load_weights into a model built by hand stays strict.
+    other = _TwoOptimizerModel()
+    other(x)
+    with pytest.raises(ValueError, match="d_optimizer"):
+        other.load_weights(path)

@@ -13,12 +13,13 @@ variables). Paths are found the way Keras walks a model:
 
 - a Sequential or Functional model lists its layers first, under `layers`, each named by
   its snake_case class name, numbered within the list (`dense`, `dense_1`, ...);
-- then the attributes, in sorted order (public names before `_private` ones): a layer
-  attribute is a path segment (`self.encoder` -> `encoder`), a list, tuple or dict a
-  container whose items are named like `layers` (a nested container is `container`,
-  `container_1`, ...); a subclassed model also has `layers` (its direct sublayers) and a
-  compiled model `optimizer`;
-- an object reached twice is saved once, at the first path.
+- then the attributes, and the properties of the user's own classes, in sorted order
+  (public names before `_private` ones): a layer attribute is a path segment
+  (`self.encoder` -> `encoder`), a list, tuple or dict a container whose items are named
+  like `layers` (a nested container is `container`, `container_1`, ...); a subclassed model
+  also has `layers` (its direct sublayers) and a compiled model `optimizer`;
+- an object reached twice is saved once, at the first path; loading looks at its later
+  paths when the file has nothing at the first one.
 
 `.keras` is a zip archive (stored, not compressed) of `metadata.json`, `config.json` (the
 `serialize_keras_object` dict of the model, with its compile config) and `model.weights.h5`,
@@ -476,7 +477,14 @@ def _has_own_hook(obj, name):
     return method is not None and method is not getattr(Layer, name, None)
 
 
-def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="the file"):
+def load_state(
+    model,
+    h5_file,
+    skip_mismatch=False,
+    objects_to_skip=(),
+    source="the file",
+    unused_paths="raise",
+):
     """Loads `model`'s variables (and its optimizer's) from an open `.weights.h5` file.
 
     Every path is checked before anything is assigned: a missing group, a different number
@@ -491,6 +499,11 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
     The optimizer state loads when the model has an optimizer (built here from
     `model.trainable_weights` if needed); if its shapes do not match, it is skipped with a
     warning, as Keras does.
+
+    `unused_paths="warn"` (used by `load_model`, whose model comes from the file's own
+    config) turns variables in the file that the model has no place for into a warning:
+    they belong to state the config cannot rebuild, such as the optimizers a custom
+    `compile()` kept as attributes. Keras skips them silently.
     """
     from minikeras.optimizers import Optimizer
 
@@ -543,10 +556,14 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
         if any(path == prefix or path.startswith(f"{prefix}/") for prefix in skipped):
             continue  # what `objects_to_skip` leaves out may be in the file: it stays unread
         found = _datasets(h5_file[_vars_path(path)], path)
-        problems.append(
+        unused = (
             f"{path}: {source} has {len(found)} variable(s) with shapes {_shapes(found)}, but "
             "the model has no layer at this path."
         )
+        if unused_paths == "warn":
+            warnings.warn(f"Not loaded: {unused}", stacklevel=3)
+        else:
+            problems.append(unused)
     if problems:
         if not skip_mismatch:
             listing = "\n".join(f"  - {p}" for p in problems)
@@ -945,7 +962,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
         if not os.path.exists(weights_path):
             raise ValueError(f"The directory {filepath!r} has no {VARS_FILENAME_H5}.")
         with open_h5(weights_path) as h5_file:
-            load_state(model, h5_file, source=f"'{weights_path}'")
+            load_state(model, h5_file, source=f"'{weights_path}'", unused_paths="warn")
         assets = os.path.join(filepath, ASSETS_DIRNAME)
         if os.path.isdir(assets):
             _load_assets(model, assets)
@@ -960,7 +977,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             assets = stack.enter_context(tempfile.TemporaryDirectory())
             has_assets = _extract_assets(archive, filepath, assets)
         with h5_file:
-            load_state(model, h5_file, source=f"'{filepath}'")
+            load_state(model, h5_file, source=f"'{filepath}'", unused_paths="warn")
         if has_assets:
             _load_assets(model, assets)
     return model
