@@ -464,3 +464,54 @@ def test_load_model_warns_about_state_its_config_cannot_rebuild(tmp_path):
     other(x)
     with pytest.raises(ValueError, match="d_optimizer"):
         other.load_weights(path)
+
+
+def test_a_weights_member_that_unpacks_far_beyond_its_size_is_refused(tmp_path, monkeypatch):
+    from minikeras.saving import saving_lib
+
+    model = keras.Sequential([keras.Input((200,)), keras.layers.Dense(200)])
+    model.layers[0].kernel.assign(np.zeros((200, 200), "float32"))
+    saved = tmp_path / "model.keras"
+    model.save(saved)
+    bomb = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(bomb, "w") as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info), compress_type=zipfile.ZIP_DEFLATED)
+    # Keras's test shrinks the floor the same way (its files of real size are not bombs).
+    monkeypatch.setattr(saving_lib, "_MAX_PACKED_MEMBER_BYTES", 64, raising=False)
+    with pytest.raises(ValueError, match="decompression bomb"):
+        keras.saving.load_model(bomb)
+    with pytest.raises(ValueError, match="decompression bomb"):
+        model.load_weights(bomb)
+    assert isinstance(keras.saving.load_model(saved), keras.Sequential)  # stored, not packed
+
+
+class _OtherAdam(keras.optimizers.Adam):
+    pass
+
+
+class _OtherMeanSquaredError(keras.losses.MeanSquaredError):
+    pass
+
+
+def test_custom_objects_do_not_replace_builtin_optimizers_losses_and_metrics_of_keras_3_configs():
+    def keras3(module, class_name):
+        return {"module": module, "class_name": class_name, "config": {}, "registered_name": None}
+
+    adam = keras3("keras.optimizers", "Adam")
+    mse = keras3("keras.losses", "MeanSquaredError")
+    mse_metric = keras3("keras.metrics", "MeanSquaredError")
+    optimizer = keras.optimizers.deserialize(adam, custom_objects={"Adam": _OtherAdam})
+    assert type(optimizer) is keras.optimizers.Adam
+    custom = {"MeanSquaredError": _OtherMeanSquaredError}
+    assert type(keras.losses.deserialize(mse, custom_objects=custom)) is (
+        keras.losses.MeanSquaredError
+    )
+    assert type(keras.metrics.deserialize(mse_metric, custom_objects=custom)) is (
+        keras.metrics.MeanSquaredError
+    )
+    # Without the field (Keras 2 configs), the class name finds the custom object.
+    del adam["registered_name"]
+    assert type(keras.optimizers.deserialize(adam, custom_objects={"Adam": _OtherAdam})) is (
+        _OtherAdam
+    )

@@ -66,6 +66,9 @@ _MAX_JSON_BYTES = 1 << 28
 # compressed size, is refused before extraction (it would fill the disk).
 _MAX_PACKED_ASSET_BYTES = 1 << 28
 _MAX_EXPANSION = 100
+# The weights are read into memory: one that unpacks to more than this, and to over
+# _MAX_EXPANSION times its compressed size, is refused before reading (as Keras does).
+_MAX_PACKED_MEMBER_BYTES = 1 << 32
 
 _umask = []
 
@@ -928,6 +931,14 @@ def _read_member(archive, name, filepath, limit=None):
     info = archive.getinfo(name)
     if limit is not None and info.file_size > limit:
         raise ValueError(f"Refusing to read {name!r} of {filepath!r}: it is too large.")
+    if (
+        info.file_size > _MAX_PACKED_MEMBER_BYTES
+        and info.file_size > _MAX_EXPANSION * info.compress_size
+    ):
+        raise ValueError(
+            f"Not allowed: {name!r} of {filepath!r} unpacks from {info.compress_size} to "
+            f"{info.file_size} bytes (a decompression bomb?)."
+        )
     try:
         return archive.read(name)
     except (zipfile.BadZipFile, EOFError, OSError) as error:
