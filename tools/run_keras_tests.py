@@ -49,6 +49,7 @@ _MODULE_ALIASES = {
     "keras.src.trainers.data_adapters.py_dataset_adapter": "minikeras.utils.py_dataset",
     "keras.src.utils.numerical_utils": "minikeras.utils",
     "keras.src.backend.common.keras_tensor": "minikeras.ops.symbolic",
+    "keras.src.saving.serialization_lib": "minikeras.saving.serialization",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
 _FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino")
@@ -604,7 +605,10 @@ def install():
             continue
         _alias(keras_name, module)
     _alias("keras.src.tree", minikeras.tree)
-    _alias("keras.src.ops", minikeras.ops)
+    # Keras's tests reach `keras.src.ops.random` (its backend's random module).
+    ops = _module("keras.src.ops", minikeras.ops, random=minikeras.random)
+    ops.__path__ = []
+    _alias("keras.src.ops", ops)
     _alias("keras.src.random", minikeras.random)
     _alias("keras.src.backend", _backend_module())
     for keras_name, minikeras_name in _MODULE_ALIASES.items():
@@ -630,10 +634,38 @@ def install():
             join=os.path.join,
             exists=os.path.exists,
             File=open,
+            is_remote_path=lambda path: False,
         ),
     )
     for keras_name, minikeras_name in _MODULE_ALIASES.items():
         _alias(keras_name, importlib.import_module(minikeras_name))
+    # Keras's saving tests set `_MEMORY_UPPER_BOUND` (when Keras buffers weights in memory)
+    # in setUp; minikeras has no such switch, so the stand-in only holds the value.
+    saving = _module("keras.src.saving", minikeras.saving)
+    saving.__path__ = []
+    _alias("keras.src.saving", saving)
+    for child in ("saving_api", "serialization_lib"):
+        _alias(f"keras.src.saving.{child}", sys.modules[f"keras.src.saving.{child}"])
+    registration = minikeras.saving.object_registration
+    _alias(
+        "keras.src.saving.object_registration",
+        _module(
+            "keras.src.saving.object_registration",
+            registration,
+            GLOBAL_CUSTOM_OBJECTS=registration._GLOBAL_CUSTOM_OBJECTS,
+            GLOBAL_CUSTOM_NAMES=registration._GLOBAL_CUSTOM_NAMES,
+        ),
+    )
+    _alias(
+        "keras.src.saving.saving_lib",
+        _module(
+            "keras.src.saving.saving_lib",
+            minikeras.saving.saving_lib,
+            _MEMORY_UPPER_BOUND=0.5,
+            _CONFIG_FILENAME=minikeras.saving.saving_lib.CONFIG_FILENAME,
+            _METADATA_FILENAME=minikeras.saving.saving_lib.METADATA_FILENAME,
+        ),
+    )
     sys.meta_path.append(_AbsentFinder())
     _alias(
         "keras.src.utils.io_utils",
@@ -778,6 +810,10 @@ def _copy_test(path, directory):
         ):
             _copy_test(sibling_path, directory)
     text = _SIBLING_TEST_IMPORT.sub(r"from \1 import", text)
+    # Fixture files the test reads beside itself (saving/test_data/...).
+    data = os.path.join(os.path.dirname(path), "test_data")
+    if os.path.isdir(data) and not os.path.exists(os.path.join(directory, "test_data")):
+        shutil.copytree(data, os.path.join(directory, "test_data"))
     target = os.path.join(directory, os.path.basename(path))
     with open(target, "w") as copy:
         copy.write(text)

@@ -159,6 +159,11 @@ def deserialize(config, custom_objects=None):
         from minikeras.saving.object_registration import get_registered_object
 
         name = config["class_name"]
+        if config.get("module") == "keras.layers":
+            # A layer used as the activation (`Dense(activation=layers.LeakyReLU(0.1))`).
+            from minikeras.saving.serialization import deserialize_keras_object
+
+            return deserialize_keras_object(config, custom_objects)
         registered = config.get("registered_name")
         if isinstance(registered, str) and get_registered_object(registered, custom_objects):
             name = registered

@@ -57,10 +57,12 @@ def attribute_values(layer, kind):
             if id(value) not in seen and value is not layer:
                 seen.add(id(value))
                 found.append(value)
-        elif isinstance(value, (list, tuple)):
-            stack.extend(reversed(value))
-        elif isinstance(value, dict):
-            stack.extend(reversed(list(value.values())))
+        elif isinstance(value, (list, tuple, dict)):
+            # Each container is opened once: a list holding itself would loop forever.
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            stack.extend(reversed(list(value.values()) if isinstance(value, dict) else value))
     return found
 
 

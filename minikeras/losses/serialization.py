@@ -108,7 +108,13 @@ def deserialize_object(config, builtins_by_name, custom_objects, kind, functions
     name = config["class_name"]
     if _registered(config.get("registered_name"), custom_objects) is not None:
         name = config["registered_name"]
-    found = lookup(name, builtins_by_name, custom_objects, kind)
+    # A Keras 3 config of a built-in (`registered_name` None): as in Keras, a custom object
+    # of the same name does not replace it.
+    builtin = config.get("module") and "registered_name" in config
+    if builtin and config["registered_name"] is None and name in builtins_by_name:
+        found = builtins_by_name[name]
+    else:
+        found = lookup(name, builtins_by_name, custom_objects, kind)
     if not inspect.isclass(found):
         return found
     inner = config.get("config") or {}

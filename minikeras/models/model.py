@@ -31,7 +31,10 @@ def _functional_version_of(cls):
         return cls
     made = _functional_subclasses.get(cls)
     if made is None:
-        made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+        # `_declared_class` lets saving name the user's class (its registered name).
+        made = type(
+            cls.__name__, (cls, Functional), {"__module__": cls.__module__, "_declared_class": cls}
+        )
         _functional_subclasses[cls] = made
     return made
 

@@ -40,8 +40,12 @@ def find_class(config, kind, builtin_classes, custom_objects=None, case_sensitiv
         )
     from minikeras.saving.object_registration import get_registered_object
 
-    # `custom_objects`, the active `custom_object_scope`, the registered classes.
-    for key in (config.get("registered_name"), config["class_name"]):
+    # `custom_objects`, the active `custom_object_scope`, the registered classes; not for
+    # a Keras 3 config of a built-in (`registered_name` None), which Keras never replaces.
+    keys = (config.get("registered_name"), config["class_name"])
+    if config.get("module") and "registered_name" in config and config["registered_name"] is None:
+        keys = ()
+    for key in keys:
         found = get_registered_object(key, custom_objects) if isinstance(key, str) else None
         if found is not None:
             return found

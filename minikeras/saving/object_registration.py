@@ -57,6 +57,10 @@ def register_keras_serializable(package="Custom", name=None):
 
 def get_registered_name(obj):
     """The name `obj` is registered under (`"package>Name"`), else its `__name__`."""
+    if isinstance(obj, type):
+        # A Model subclass called with inputs and outputs runs as a class minikeras derives
+        # from it and Functional; that class is named as the user's own.
+        obj = vars(obj).get("_declared_class", obj)
     if obj in _GLOBAL_CUSTOM_NAMES:
         return _GLOBAL_CUSTOM_NAMES[obj]
     return obj.__name__

@@ -11,6 +11,7 @@ Keras 3 does:
 
 import json
 import os
+import warnings
 
 from minikeras.saving import legacy_h5, saving_lib
 from minikeras.saving.serialization import (
@@ -42,19 +43,34 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         >>> restored = keras.saving.load_model("model.keras")
     """
     kwargs.pop("include_optimizer", None)  # Keras 3 ignores it for .keras files too.
-    if kwargs.pop("save_format", None) not in (None, "keras"):
-        raise ValueError(
-            "The `save_format` argument is deprecated in Keras 3 and not supported: use a "
-            "`.keras` file name."
+    filepath = os.fspath(filepath)
+    save_format = kwargs.pop("save_format", None)
+    if save_format:
+        # As Keras 3: the file name decides the format; the argument only warns or fails.
+        if not filepath.endswith((".keras", ".h5", ".hdf5")):
+            raise ValueError(
+                "The `save_format` argument is deprecated in Keras 3. Please remove this "
+                "argument and pass a file path with a `.keras` extension. "
+                f"Received: save_format={save_format}"
+            )
+        warnings.warn(
+            "The `save_format` argument is deprecated in Keras 3. We recommend removing this "
+            f"argument as it can be inferred from the file path. Received: save_format="
+            f"{save_format}",
+            stacklevel=2,
         )
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {sorted(kwargs)}")
-    filepath = os.fspath(filepath)
     zipped = True if zipped is None else zipped
     if zipped and filepath.endswith((".h5", ".hdf5")):
         raise ValueError(
             "minikeras saves whole models only in the Keras 3 format: use a `.keras` file name "
             f"(legacy `.h5` model files can be loaded, not written). Received: {filepath}"
+        )
+    if zipped and not filepath.endswith(".keras"):
+        raise ValueError(
+            "Invalid filepath extension for saving. Please add a `.keras` extension for the "
+            f"native Keras format. Received: filepath={filepath}."
         )
     _check_overwrite(filepath, overwrite)
     saving_lib.save_model(model, filepath, zipped=zipped)

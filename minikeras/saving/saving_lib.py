@@ -13,12 +13,13 @@ variables). Paths are found the way Keras walks a model:
 
 - a Sequential or Functional model lists its layers first, under `layers`, each named by
   its snake_case class name, numbered within the list (`dense`, `dense_1`, ...);
-- then the attributes, in sorted order (public names before `_private` ones): a layer
-  attribute is a path segment (`self.encoder` -> `encoder`), a list, tuple or dict a
-  container whose items are named like `layers` (a nested container is `container`,
-  `container_1`, ...); a subclassed model also has `layers` (its direct sublayers) and a
-  compiled model `optimizer`;
-- an object reached twice is saved once, at the first path.
+- then the attributes, and the properties of the user's own classes, in sorted order
+  (public names before `_private` ones): a layer attribute is a path segment
+  (`self.encoder` -> `encoder`), a list, tuple or dict a container whose items are named
+  like `layers` (a nested container is `container`, `container_1`, ...); a subclassed model
+  also has `layers` (its direct sublayers) and a compiled model `optimizer`;
+- an object reached twice is saved once, at the first path; loading looks at its later
+  paths when the file has nothing at the first one.
 
 `.keras` is a zip archive (stored, not compressed) of `metadata.json`, `config.json` (the
 `serialize_keras_object` dict of the model, with its compile config) and `model.weights.h5`,
@@ -65,6 +66,9 @@ _MAX_JSON_BYTES = 1 << 28
 # compressed size, is refused before extraction (it would fill the disk).
 _MAX_PACKED_ASSET_BYTES = 1 << 28
 _MAX_EXPANSION = 100
+# The weights are read into memory: one that unpacks to more than this, and to over
+# _MAX_EXPANSION times its compressed size, is refused before reading (as Keras does).
+_MAX_PACKED_MEMBER_BYTES = 1 << 32
 
 _umask = []
 
@@ -152,6 +156,7 @@ def _children(obj):
         children.append(("layers", keras_layer_order(obj)))
     skip = _base_layer_attributes()
     named = {key: value for key, value in vars(obj).items() if key not in skip}
+    named.update(_user_class_attributes(obj, skip))
     if isinstance(obj, Model):
         if not isinstance(obj, (Sequential, Functional)):
             named["layers"] = obj.layers
@@ -163,21 +168,50 @@ def _children(obj):
     return children
 
 
+def _user_class_attributes(obj, skip):
+    """Layers, optimizers and containers that the classes a user wrote expose as class
+    attributes or properties (`@property def encoder(self): return self._encoder`): Keras
+    walks every name of `dir(obj)`, so such a property names the path of what it returns."""
+    found = {}
+    for klass in type(obj).__mro__:
+        if klass.__module__.startswith("minikeras") or klass is object:
+            continue
+        for name in vars(klass):
+            if name.startswith("__") or name in skip or name in found or name in vars(obj):
+                continue
+            try:
+                value = getattr(obj, name)
+            except Exception:  # as Keras: an attribute that fails to compute is passed over
+                continue
+            if _is_saveable(value) or isinstance(value, (list, tuple, dict)):
+                found[name] = value
+    return found
+
+
 def _join(path, name):
     return f"{path}/{name}" if path else name
 
 
-def saveable_paths(model, objects_to_skip=()):
+def saveable_paths(model, objects_to_skip=(), aliases=None):
     """Every layer and optimizer under `model` with its path in a `.weights.h5` file.
+
+    Args:
+        model: the model.
+        objects_to_skip: objects left out (with everything only they lead to).
+        aliases: a list that receives `(path, object)` for each later path at which an
+            object is reached again (saving uses the first path only).
 
     Returns:
         A list of `(path, object)`, in the order Keras visits them (the root has path "").
     """
-    visited = {id(obj) for obj in objects_to_skip}
+    skipped = {id(obj) for obj in objects_to_skip}
+    visited = set(skipped)
     result = []
 
     def visit(obj, path):
         if id(obj) in visited:
+            if aliases is not None and id(obj) not in skipped and path:
+                aliases.append((path, obj))
             return
         visited.add(id(obj))
         result.append((path, obj))
@@ -446,7 +480,14 @@ def _has_own_hook(obj, name):
     return method is not None and method is not getattr(Layer, name, None)
 
 
-def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="the file"):
+def load_state(
+    model,
+    h5_file,
+    skip_mismatch=False,
+    objects_to_skip=(),
+    source="the file",
+    unused_paths="raise",
+):
     """Loads `model`'s variables (and its optimizer's) from an open `.weights.h5` file.
 
     Every path is checked before anything is assigned: a missing group, a different number
@@ -461,11 +502,19 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
     The optimizer state loads when the model has an optimizer (built here from
     `model.trainable_weights` if needed); if its shapes do not match, it is skipped with a
     warning, as Keras does.
+
+    `unused_paths="warn"` (used by `load_model`, whose model comes from the file's own
+    config) turns variables in the file that the model has no place for into a warning:
+    they belong to state the config cannot rebuild, such as the optimizers a custom
+    `compile()` kept as attributes. Keras skips them silently.
     """
     from minikeras.optimizers import Optimizer
 
-    plan = saveable_paths(model, objects_to_skip)
+    aliases = []
+    plan = saveable_paths(model, objects_to_skip, aliases)
     problems, assignments, hooks, skipped_optimizers = [], [], [], []
+    path_of = {id(obj): path for path, obj in plan}
+    plan = [(_path_in_file(h5_file, path, path_of, aliases), obj) for path, obj in plan]
     known_paths = {path for path, _ in plan}
     path_of = {id(obj): path for path, obj in plan}
     for path, obj in plan:
@@ -503,14 +552,21 @@ def load_state(model, h5_file, skip_mismatch=False, objects_to_skip=(), source="
             problems.append(problem)
         else:
             assignments.extend(zip(variables, found))
+    skipped = _skipped_paths(model, objects_to_skip)
     for path in _all_vars_groups(h5_file):
         if path in known_paths or path.split("/")[-1] == "optimizer":
             continue
+        if any(path == prefix or path.startswith(f"{prefix}/") for prefix in skipped):
+            continue  # what `objects_to_skip` leaves out may be in the file: it stays unread
         found = _datasets(h5_file[_vars_path(path)], path)
-        problems.append(
+        unused = (
             f"{path}: {source} has {len(found)} variable(s) with shapes {_shapes(found)}, but "
             "the model has no layer at this path."
         )
+        if unused_paths == "warn":
+            warnings.warn(f"Not loaded: {unused}", stacklevel=3)
+        else:
+            problems.append(unused)
     if problems:
         if not skip_mismatch:
             listing = "\n".join(f"  - {p}" for p in problems)
@@ -556,6 +612,29 @@ def _backup(obj):
 def _restore(backup):
     for variable, value in backup:
         variable.assign(value)
+
+
+def _path_in_file(h5_file, path, path_of, aliases):
+    """`path`, or when the file has no group there, the first other path by which the walk
+    reaches the same object (a layer saved as `dense` and now also reachable as `a_dense`
+    behind a property `dense`), as Keras retries an object at its later paths."""
+    if not path or h5_file.get(_vars_path(path)) is not None:
+        return path
+    for alias, obj in aliases:
+        first = path_of[id(obj)]
+        if first and (path == first or path.startswith(f"{first}/")):
+            candidate = alias + path[len(first) :]
+            if h5_file.get(_vars_path(candidate)) is not None:
+                return candidate
+    return path
+
+
+def _skipped_paths(model, objects_to_skip):
+    """The paths at which the objects of `objects_to_skip` would be saved."""
+    if not objects_to_skip:
+        return []
+    skip = {id(obj) for obj in objects_to_skip}
+    return [path for path, obj in saveable_paths(model) if id(obj) in skip]
 
 
 def _load_or_warn(obj, store, path):
@@ -703,14 +782,7 @@ def save_model(model, filepath, zipped=True):
     config_json, metadata_json = _model_json(model)
     if not zipped:
         os.makedirs(filepath, exist_ok=True)
-        for name, text in ((METADATA_FILENAME, metadata_json), (CONFIG_FILENAME, config_json)):
-            with atomic_write(os.path.join(filepath, name)) as temporary:
-                with open(temporary, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-        with atomic_write(os.path.join(filepath, VARS_FILENAME_H5)) as temporary:
-            with h5py.File(temporary, "w") as h5_file:
-                write_weights(model, h5_file)
-        _save_assets_to_directory(model, filepath)
+        _save_to_directory(model, filepath, config_json, metadata_json)
         return
     with atomic_write(filepath) as temporary:
         # The weights go to a file of their own first (h5py writes files fastest), then
@@ -756,11 +828,29 @@ def _files_under(directory):
     return sorted(found, key=lambda item: item[1])
 
 
-def _save_assets_to_directory(model, filepath):
-    # Written beside the old assets and swapped in, so a failing hook leaves them as they were.
+def _save_to_directory(model, filepath, config_json, metadata_json):
+    """Writes the three files and `assets/` of a `zipped=False` save into `filepath`.
+
+    Every file is written beside its target first and renamed over it only once all of them
+    (weights and assets included) are written, so a failing `save_own_variables` or
+    `save_assets` hook leaves the directory as it was.
+    """
+    import h5py
+
     staging = tempfile.mkdtemp(prefix=".assets.", dir=filepath)
     try:
-        _save_assets(model, staging)
+        # atomic_write renames on leaving its block: all renames wait for the stack's end.
+        with contextlib.ExitStack() as renames:
+            for name, text in ((METADATA_FILENAME, metadata_json), (CONFIG_FILENAME, config_json)):
+                temporary = renames.enter_context(atomic_write(os.path.join(filepath, name)))
+                with open(temporary, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            temporary = renames.enter_context(
+                atomic_write(os.path.join(filepath, VARS_FILENAME_H5))
+            )
+            with h5py.File(temporary, "w") as h5_file:
+                write_weights(model, h5_file)
+            _save_assets(model, staging)
         target = os.path.join(filepath, ASSETS_DIRNAME)
         if os.path.isdir(target):
             shutil.rmtree(target)
@@ -813,9 +903,17 @@ def _load_assets(model, directory):
             obj.load_assets(folder if os.path.isdir(folder) else None)
 
 
+class MissingFileError(FileNotFoundError, ValueError):
+    """A `.keras` file that does not exist: Keras raises a ValueError here, Python code
+    expects a FileNotFoundError; this is both."""
+
+
 def _open_archive(filepath):
     if not os.path.exists(filepath):
-        raise FileNotFoundError(f"No such file: {filepath!r}")
+        raise MissingFileError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible "
+            "`.keras` zip file."
+        )
     try:
         return zipfile.ZipFile(filepath, "r")
     except zipfile.BadZipFile as error:
@@ -833,6 +931,14 @@ def _read_member(archive, name, filepath, limit=None):
     info = archive.getinfo(name)
     if limit is not None and info.file_size > limit:
         raise ValueError(f"Refusing to read {name!r} of {filepath!r}: it is too large.")
+    if (
+        info.file_size > _MAX_PACKED_MEMBER_BYTES
+        and info.file_size > _MAX_EXPANSION * info.compress_size
+    ):
+        raise ValueError(
+            f"Not allowed: {name!r} of {filepath!r} unpacks from {info.compress_size} to "
+            f"{info.file_size} bytes (a decompression bomb?)."
+        )
     try:
         return archive.read(name)
     except (zipfile.BadZipFile, EOFError, OSError) as error:
@@ -867,7 +973,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
         if not os.path.exists(weights_path):
             raise ValueError(f"The directory {filepath!r} has no {VARS_FILENAME_H5}.")
         with open_h5(weights_path) as h5_file:
-            load_state(model, h5_file, source=f"'{weights_path}'")
+            load_state(model, h5_file, source=f"'{weights_path}'", unused_paths="warn")
         assets = os.path.join(filepath, ASSETS_DIRNAME)
         if os.path.isdir(assets):
             _load_assets(model, assets)
@@ -882,7 +988,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             assets = stack.enter_context(tempfile.TemporaryDirectory())
             has_assets = _extract_assets(archive, filepath, assets)
         with h5_file:
-            load_state(model, h5_file, source=f"'{filepath}'")
+            load_state(model, h5_file, source=f"'{filepath}'", unused_paths="warn")
         if has_assets:
             _load_assets(model, assets)
     return model

@@ -385,10 +385,10 @@ def function_load(code, defaults=None, closure=None):
 # -- deserialization --------------------------------------------------------------------------
 _LAMBDA_ERROR = (
     "Requested the deserialization of a Python lambda, stored in the file as bytecode. "
-    "Loading it would run code from the file, so it is disallowed by default. If you trust "
-    "the source of the file, pass `safe_mode=False` to the loading function (or call "
-    "`minikeras.saving.enable_unsafe_deserialization()`); better, define the function with "
-    "`def` and pass it in `custom_objects`."
+    "Loading it would run code from the file (arbitrary code execution), so it is disallowed "
+    "by default. If you trust the source of the file, pass `safe_mode=False` to the loading "
+    "function (or call `minikeras.saving.enable_unsafe_deserialization()`); better, define "
+    "the function with `def` and pass it in `custom_objects`."
 )
 
 # Arguments Keras 3 writes into layer configs that minikeras layers do not take. Each is
@@ -555,6 +555,7 @@ def _retrieve_function(name, config, custom_objects):
             return custom_objects[key]
     found = _find_builtin_function(name)
     if found is not None:
+        _check_no_registered_name(config, name)
         return found
     if isinstance(name, str) and ">" not in name:
         # Keras <= 3.6 wrote registered functions under their bare name.
@@ -569,7 +570,12 @@ def _retrieve_function(name, config, custom_objects):
 
 
 def _retrieve_class(class_name, registered_name, module, config, custom_objects):
-    for key in (registered_name, class_name):
+    # A config that says `"registered_name": None` names a built-in (Keras 3 writes that for
+    # its own classes): as in Keras, `custom_objects` do not replace it under its class name.
+    keys = (registered_name, class_name)
+    if "registered_name" in config and registered_name is None and module is not None:
+        keys = ()
+    for key in keys:
         if isinstance(key, str) and key in custom_objects:
             return custom_objects[key]
     # Configs written by minikeras or Keras name public classes by a Keras module; configs
@@ -577,6 +583,8 @@ def _retrieve_class(class_name, registered_name, module, config, custom_objects)
     if module is None or module == "keras" or module.startswith("keras."):
         found = _find_public_class(module, class_name)
         if found is not None:
+            if module is not None and not module.startswith("keras.src."):
+                _check_no_registered_name(config, class_name)
             return found
     raise TypeError(
         f"Could not locate class {class_name!r} (module {module!r}). Make sure custom classes "
@@ -584,6 +592,19 @@ def _retrieve_class(class_name, registered_name, module, config, custom_objects)
         "before loading, or pass them in `custom_objects`. minikeras never imports modules "
         f"named in a file. Full object config: {config}"
     )
+
+
+def _check_no_registered_name(config, name):
+    """Built-in classes and functions have no registered name: a config that names one and
+    gives another registered name is refused, as Keras refuses it (the file is not what it
+    claims to be)."""
+    registered = config.get("registered_name")
+    if registered and registered not in (name, config.get("class_name")):
+        raise ValueError(
+            f"`registered_name={registered!r}` was provided in the config, but {name!r} "
+            "resolved to a Keras built-in and does not use registered names. Remove the "
+            f"`registered_name` field from the config. Full object config: {config}"
+        )
 
 
 def _accepted_arguments(cls):
@@ -692,6 +713,29 @@ def _shape_tuples(shape):
     if isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, int) for d in shape):
         return tuple(shape)
     return [_shape_tuples(s) for s in shape]
+
+
+def compile_from_config(model, config):
+    """Compiles `model` with the arguments of its saved `compile_config`.
+
+    A model whose class overrides `compile` is left uncompiled with a warning, as in Keras:
+    its own `compile` may take other arguments than the ones saved.
+    """
+    from minikeras.trainers.trainer import Trainer
+
+    if type(model).compile is not Trainer.compile:
+        import warnings
+
+        warnings.warn(
+            "`compile()` was not called as part of model loading because the model's "
+            "`compile()` method is custom. All subclassed Models that have `compile()` "
+            "overridden should also override `get_compile_config()` and "
+            "`compile_from_config(config)`. Alternatively, you can call `compile()` "
+            "manually after loading.",
+            stacklevel=3,
+        )
+        return
+    model.compile(**{key: deserialize_keras_object(value) for key, value in config.items()})
 
 
 def _build_optimizer(model):

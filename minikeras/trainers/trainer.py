@@ -162,10 +162,10 @@ class Trainer(ModelMetrics, OnBatchMethods):
         return {key: serialize_keras_object(value) for key, value in self._compile_config.items()}
 
     def compile_from_config(self, config):
-        """Compiles the model from the dict returned by `get_compile_config`."""
-        from minikeras.saving.serialization import deserialize_keras_object
+        """Compiles the model from `get_compile_config`'s dict (see `serialization.py`)."""
+        from minikeras.saving.serialization import compile_from_config
 
-        self.compile(**{key: deserialize_keras_object(value) for key, value in config.items()})
+        compile_from_config(self, config)
 
     def _assert_compiled(self, method):
         if not self.compiled:
