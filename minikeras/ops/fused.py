@@ -86,6 +86,8 @@ def linear(x, kernel, bias=None, activation=None):
             f"linear fuses only the activations {list(_FUSED_ACTIVATIONS)}, got {activation!r}."
         )
     x, kernel = _tensor(x), _tensor(kernel)
+    if x.data.dtype.kind not in "fc":  # integers and booleans: as Keras, the kernel's dtype
+        x = _tensor(x.data.astype(kernel.data.dtype))
     x_shape, kernel_shape = x.data.shape, kernel.data.shape
     if not x_shape or x_shape[-1] != kernel_shape[0]:
         raise ValueError(

@@ -288,6 +288,8 @@ class RNN(Layer):
         return states if nested else states[0]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
+        if np.dtype(sequences.dtype).kind not in "fc":  # integers: as Keras, in floats
+            sequences = ops.cast(sequences, self.compute_dtype)
         if sequences.shape[1] == 0:
             raise ValueError(
                 f'Layer "{self.name}" needs at least one timestep, received sequences of '
