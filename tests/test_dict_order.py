@@ -55,3 +55,12 @@ def test_a_list_for_a_dict_model_with_unsorted_keys_is_refused():
     arrays = [np.zeros((2, n), "float32") for n in (2, 4, 1, 3)]
     with pytest.raises(ValueError, match="not in sorted order"):
         model.predict(arrays, verbose=0)
+
+
+def test_nested_dict_outputs_name_metrics_after_their_layers_as_keras():
+    got, expected = scenarios.nested_dict_model_calls(keras), RECORDED["nested_model"]
+    assert sorted(got["history"]) == sorted(expected["history"])
+    for key, values in expected["history"].items():
+        np.testing.assert_allclose(got["history"][key], values, rtol=1e-4, err_msg=key)
+    np.testing.assert_allclose(got["evaluate"], expected["evaluate"], rtol=1e-4)
+    assert got["metrics_names"] == expected["metrics_names"]

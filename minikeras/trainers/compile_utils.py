@@ -396,6 +396,16 @@ def _path_prefixes(y_pred, count):
     return ["".join(f"{key}/" for key in path[:-1]) for path in paths]
 
 
+def _output_layer_name(output_structure, path):
+    """The name of the layer (or op) making the output at `path` of a Functional model's
+    `output_structure`, or the path's last key when that is not known."""
+    try:
+        tensor = _at_path(output_structure, path)
+        return tensor.node.operation.name
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return str(path[-1])
+
+
 def _tracker_order(loss, y_pred, names):
     """The output positions in the order Keras lists the per-output loss trackers: for dict
     outputs, the order of a loss dict, else of the sorted output names; else output order.
@@ -476,6 +486,7 @@ class CompileMetrics(metrics_module.Metric):
         self.user_metrics = metrics
         self.user_weighted_metrics = weighted_metrics
         self.output_names = output_names
+        self._output_structure = output_structure
         self.built = False
         self.unweighted = []
         self.weighted = []
@@ -501,7 +512,9 @@ class CompileMetrics(metrics_module.Metric):
         """`build` for dict outputs nested more than one level: as in Keras, each metrics
         argument is then a dict of the outputs' own nesting, with a list at every output."""
         self._paths = _leaf_paths(y_pred)
-        self.output_names = [str(path[-1]) for path in self._paths]
+        # As Keras, the metrics are named after the layers that make the outputs (its
+        # `output_names`), when the model's output tensors are known; else after their keys.
+        self.output_names = [_output_layer_name(self._output_structure, p) for p in self._paths]
         sets = []
         for argument, spec in (
             ("metrics", self.user_metrics),
