@@ -39,6 +39,10 @@ def test_dict_model_inputs_are_in_keras_s_order(model_calls):
     assert model_calls["input_names"] == RECORDED["model"]["input_names"]
 
 
+def test_dict_model_output_names_are_its_output_layers_names_as_keras(model_calls):
+    assert model_calls["output_names"] == RECORDED["model"]["output_names"]
+
+
 def test_dict_model_predicts_trains_and_evaluates_as_keras(model_calls):
     expected = RECORDED["model"]
     for key, values in expected["predictions"].items():
@@ -64,3 +68,4 @@ def test_nested_dict_outputs_name_metrics_after_their_layers_as_keras():
         np.testing.assert_allclose(got["history"][key], values, rtol=1e-4, err_msg=key)
     np.testing.assert_allclose(got["evaluate"], expected["evaluate"], rtol=1e-4)
     assert got["metrics_names"] == expected["metrics_names"]
+    assert got["output_names"] == expected["output_names"]

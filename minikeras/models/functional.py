@@ -223,12 +223,18 @@ class Functional(Model):
 
     @property
     def output_names(self):
-        if isinstance(self._outputs_struct, dict):
-            return list(self._outputs_struct)
+        """The names of the layers (or ops) making the outputs, in `outputs` order (for
+        dict outputs too, as Keras: the keys are not the names)."""
         return [
             getattr(t.node.operation, "name", f"output_{i}") if t.node else f"output_{i}"
             for i, t in enumerate(self.outputs)
         ]
+
+    def _output_names_for_compile(self):
+        # A dict model's losses and metrics are keyed by its output keys, as in Keras.
+        if isinstance(self._outputs_struct, dict):
+            return list(self._outputs_struct)
+        return super()._output_names_for_compile()
 
     # -- calling ----------------------------------------------------------------------------
     def _match_inputs(self, inputs):
