@@ -51,7 +51,7 @@ _MODULE_ALIASES = {
     "keras.src.backend.common.keras_tensor": "minikeras.ops.symbolic",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
-_FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino")
+_FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino", "grain", "scipy")
 
 
 # --- absl.testing.parameterized -------------------------------------------------------------
@@ -204,6 +204,11 @@ class TestCase(ParameterizedTestCase):
         self.assertEqual(len(x1), len(x2), msg=msg)
         for a, b in zip(x1, x2):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=msg or "")
+
+    def assertSparse(self, x, sparse=True):
+        # minikeras has no sparse tensors: every output is dense.
+        self.assertFalse(sparse, msg="minikeras has no sparse tensors")
+        self.assertFalse(getattr(x, "sparse", False))
 
     def assertLen(self, iterable, expected_len, msg=None):
         self.assertEqual(len(iterable), expected_len, msg=msg)
@@ -492,6 +497,7 @@ def _backend_module():
     backend.name_scope = _name_scope
     backend.standardize_shape = lambda shape: tuple(None if d is None else int(d) for d in shape)
     backend.numpy = minikeras.ops  # the backend's op module: minikeras's ops are numpy's
+    backend.random = minikeras.random
     sys.modules["keras.src.backend.config"] = config
     _package("keras.src.backend.common")
     _alias(

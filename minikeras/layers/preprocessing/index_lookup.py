@@ -13,6 +13,7 @@ of indices (int64) or of encoded vectors (float32). `invert=True` maps indices b
 """
 
 import collections
+import itertools
 import os
 
 import numpy as np
@@ -370,7 +371,8 @@ class IndexLookup(Layer):
             raise ValueError(
                 f"`adapt` expects a list, an array or an iterable of batches. Received: {data!r}"
             )
-        return (batch for i, batch in enumerate(data) if steps is None or i < steps)
+        # islice stops reading after `steps` batches: a generator may be endless.
+        return itertools.islice(data, steps)
 
     def finalize_state(self):
         """Turns the counts into the vocabulary (and idf weights)."""

@@ -10,6 +10,7 @@ Each string goes through four steps, as in Keras:
    or truncate to `output_sequence_length` (`"int"`) or encode each string as one vector.
 """
 
+import itertools
 import string
 
 import numpy as np
@@ -209,7 +210,8 @@ class TextVectorization(Layer):
         if isinstance(data, (list, tuple, np.ndarray)) or hasattr(data, "numpy"):
             batches = [data]
         elif hasattr(data, "__iter__"):
-            batches = (b for i, b in enumerate(data) if steps is None or i < steps)
+            # islice stops reading after `steps` batches: a generator may be endless.
+            batches = itertools.islice(data, steps)
         else:
             raise ValueError(
                 f"`adapt` expects a list, an array or an iterable of batches. Received: {data!r}"
