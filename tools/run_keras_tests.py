@@ -593,6 +593,13 @@ def _set_float32_policy(policy):
         raise NotImplementedError(f"dtype policy {policy!r} has no minikeras equivalent")
 
 
+def _index_lookup(vocabulary_dtype="int64", **kwargs):
+    """`keras.src.layers.IndexLookup`: StringLookup for strings, IntegerLookup otherwise."""
+    if vocabulary_dtype == "string":
+        return minikeras.layers.StringLookup(**kwargs)
+    return minikeras.layers.IntegerLookup(vocabulary_dtype=vocabulary_dtype, **kwargs)
+
+
 def install():
     """Maps `keras`, `keras.src.*`, `absl.testing.parameterized` and `conftest` onto minikeras."""
     for name in minikeras._SUBPACKAGES:
@@ -628,6 +635,11 @@ def install():
         proxy = _module(f"keras.src.{package}", importlib.import_module(f"minikeras.{package}"))
         proxy.__path__ = []
         _alias(f"keras.src.{package}", proxy)
+    # Keras's index_lookup_test builds the lookups' shared base class as `layers.IndexLookup`;
+    # minikeras's base is abstract, so the string or integer lookup stands in for it.
+    layers_proxy = _module("keras.src.layers", minikeras.layers, IndexLookup=_index_lookup)
+    layers_proxy.__path__ = []
+    _alias("keras.src.layers", layers_proxy)
     _alias(
         "keras.src.utils.file_utils",
         _module(

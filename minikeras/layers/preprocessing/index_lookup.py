@@ -21,6 +21,7 @@ import numpy as np
 from minikeras.autodiff import convert_to_tensor
 from minikeras.layers.layer import Layer
 from minikeras.layers.preprocessing.category_encoding import (
+    TakesListsOfValues,
     as_numpy,
     encode_categorical,
     encoded_shape,
@@ -69,7 +70,7 @@ class _Given:
         self.idf_weights = idf_weights
 
 
-class IndexLookup(Layer):
+class IndexLookup(TakesListsOfValues, Layer):
     """The shared machinery of `StringLookup` and `IntegerLookup` (not used directly)."""
 
     def __init__(

@@ -17,6 +17,7 @@ import numpy as np
 
 from minikeras.autodiff import convert_to_tensor
 from minikeras.layers.layer import Layer
+from minikeras.layers.preprocessing.category_encoding import TakesListsOfValues
 from minikeras.layers.preprocessing.index_lookup import StringLookup, _as_list
 from minikeras.ops.symbolic import KerasTensor
 
@@ -43,7 +44,7 @@ def _ngrams(tokens, widths):
     return grams
 
 
-class TextVectorization(Layer):
+class TextVectorization(TakesListsOfValues, Layer):
     """Turns strings into token indices or token vectors (as `keras.layers.TextVectorization`).
 
     Args:
