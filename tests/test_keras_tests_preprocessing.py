@@ -93,3 +93,74 @@ def test_preprocessing_layer_called_on_a_list_records_no_build_shape(layer, inpu
     assert layer.get_build_config() is None
     config = keras.saving.serialize_keras_object(layer)
     assert config["class_name"] == type(layer).__name__
+
+
+# -- Discretization ----------------------------------------------------------------------------
+DISCRETIZATION = KERAS["discretization"]
+
+
+@pytest.mark.parametrize("name", sorted(DISCRETIZATION["adapt"]))
+def test_discretization_adapt_learns_keras_bin_boundaries(name):
+    case = DISCRETIZATION["adapt"][name]
+    layer = layers.Discretization(**case["kwargs"])
+    layer.adapt(np.array(batch, dtype="float32") for batch in case["batches"])
+    assert layer.bin_boundaries == case["bin_boundaries"]
+    output = layer(np.array(DISCRETIZATION["probe"], dtype="float32")).numpy()
+    np.testing.assert_array_equal(output, case["output"])
+    assert output.dtype == np.int32
+    assert layer.get_config() == {**case["config"], "name": layer.name}
+
+
+def test_discretization_update_state_and_finalize_state_give_adapt_boundaries():
+    case = DISCRETIZATION["adapt"]["three_uneven_batches"]
+    layer = layers.Discretization(**case["kwargs"])
+    for batch in case["batches"]:
+        layer.update_state(np.array(batch, dtype="float32"))
+    layer.finalize_state()
+    assert layer.bin_boundaries == case["bin_boundaries"]
+
+
+@pytest.mark.parametrize("mode", sorted(DISCRETIZATION["modes"]))
+def test_discretization_output_modes_match_keras(mode):
+    case = DISCRETIZATION["modes"][mode]
+    layer = layers.Discretization(bin_boundaries=[0.0, 0.35, 1.0], output_mode=mode)
+    rank_3 = np.array(DISCRETIZATION["rank_3"], dtype="float32")
+    output = layer(rank_3).numpy()
+    np.testing.assert_array_equal(output, case["output"])
+    assert str(output.dtype) == case["dtype"]
+    symbolic = layer(keras.Input(shape=rank_3.shape[1:]))
+    assert list(symbolic.shape) == case["symbolic_shape"]
+    assert symbolic.dtype == case["symbolic_dtype"]
+
+
+def test_discretization_compares_in_float32():
+    # Keras's discretization_test.test_tf_data_compatibility: 0.35 (float64) is float32 0.35,
+    # on the boundary, so in the bin above it.
+    layer = layers.Discretization(bin_boundaries=[0.0, 0.35, 0.5, 1.0])
+    x = np.array([[-1.0, 0.0, 0.1, 0.2, 0.35, 0.4, 0.5, 1.0, 1.2, 0.98]])
+    np.testing.assert_array_equal(layer(x).numpy(), [[0, 1, 1, 1, 2, 2, 3, 4, 4, 3]])
+
+
+def test_discretization_adapted_layer_round_trips_through_a_keras_file(tmp_path):
+    case = DISCRETIZATION["adapt"]["matrix_batches"]
+    layer = layers.Discretization(**case["kwargs"])
+    layer.adapt([np.array(batch, dtype="float32") for batch in case["batches"]])
+    model = keras.Sequential([keras.Input((8,)), layer])
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert loaded.layers[-1].bin_boundaries == case["bin_boundaries"]
+    probe = np.array(DISCRETIZATION["probe"], dtype="float32")
+    np.testing.assert_array_equal(loaded.predict(probe, verbose=0), case["output"])
+
+
+def test_discretization_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="Both `num_bins` and `bin_boundaries`"):
+        layers.Discretization(num_bins=3, bin_boundaries=[0.0, 1.0])
+    with pytest.raises(ValueError, match="either `num_bins` or `bin_boundaries`"):
+        layers.Discretization()
+    with pytest.raises(ValueError, match="call `adapt"):
+        layers.Discretization(num_bins=3)(np.array([[0.1]]))
+    with pytest.raises(ValueError, match="Cannot adapt"):
+        layers.Discretization(bin_boundaries=[0.0]).adapt(np.array([1.0]))
+    with pytest.raises(ValueError, match="`output_mode`"):
+        layers.Discretization(num_bins=3, output_mode="binary")

@@ -44,6 +44,7 @@ from minikeras.layers.pooling import *  # noqa: F403
 from minikeras.layers.preprocessing import (
     CategoryEncoding,
     CenterCrop,
+    Discretization,
     IntegerLookup,
     Normalization,
     RandomBrightness,
@@ -116,6 +117,7 @@ __all__ = [
     "Cropping1D",
     "Cropping2D",
     "Dense",
+    "Discretization",
     "Dot",
     "Dropout",
     "EinsumDense",

@@ -1,8 +1,9 @@
-"""Preprocessing layers: Normalization, image (Rescaling, Resizing, crops, random augmentation)
-and text/categorical lookups."""
+"""Preprocessing layers: Normalization, Discretization, image (Rescaling, Resizing, crops,
+random augmentation) and text/categorical lookups."""
 
 from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
 from minikeras.layers.preprocessing.center_crop import CenterCrop
+from minikeras.layers.preprocessing.discretization import Discretization
 from minikeras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from minikeras.layers.preprocessing.normalization import Normalization
 from minikeras.layers.preprocessing.random_brightness import RandomBrightness
@@ -19,6 +20,7 @@ from minikeras.layers.preprocessing.text_vectorization import TextVectorization
 __all__ = [
     "CategoryEncoding",
     "CenterCrop",
+    "Discretization",
     "IntegerLookup",
     "Normalization",
     "RandomBrightness",
