@@ -164,3 +164,29 @@ def test_discretization_rejects_bad_arguments():
         layers.Discretization(bin_boundaries=[0.0]).adapt(np.array([1.0]))
     with pytest.raises(ValueError, match="`output_mode`"):
         layers.Discretization(num_bins=3, output_mode="binary")
+
+
+# -- Rescaling ---------------------------------------------------------------------------------
+def test_rescaling_scales_channels_first_images_per_channel():
+    # Keras's rescaling_test.test_rescaling_with_channels_first_and_vector_scale.
+    previous = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        layer = layers.Rescaling(scale=[1.0, 2.0, 3.0], offset=0.5)
+        x = np.ones((2, 3, 4, 4), dtype="float32")
+        output = layer(x).numpy()
+    finally:
+        keras.config.set_image_data_format(previous)
+    expected = np.array([1.5, 2.5, 3.5], dtype="float32")[None, :, None, None]
+    np.testing.assert_array_equal(output, np.broadcast_to(expected, x.shape))
+
+
+def test_rescaling_offset_per_channel_broadcasts_on_the_last_axis_even_channels_first():
+    # Keras reshapes only the scale: a vector offset still lines up with the last axis.
+    previous = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        output = layers.Rescaling(scale=1.0, offset=[0.0, 10.0])(np.zeros((1, 3, 2, 2))).numpy()
+    finally:
+        keras.config.set_image_data_format(previous)
+    np.testing.assert_array_equal(output[0, 0], [[0.0, 10.0], [0.0, 10.0]])
