@@ -190,3 +190,65 @@ def test_rescaling_offset_per_channel_broadcasts_on_the_last_axis_even_channels_
     finally:
         keras.config.set_image_data_format(previous)
     np.testing.assert_array_equal(output[0, 0], [[0.0, 10.0], [0.0, 10.0]])
+
+
+# -- Pipeline ----------------------------------------------------------------------------------
+class _Canary(layers.Layer):
+    """Records the `training` and `mask` it is called with (Keras's pipeline_test)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = None
+
+    def call(self, x, training=False, mask=None):
+        self.seen = (training, mask is not None)
+        return x
+
+    def compute_mask(self, x, mask=None):
+        return x
+
+
+def test_pipeline_passes_training_and_masks_to_each_layer():
+    pipeline = layers.Pipeline([_Canary(), _Canary()])
+    # As Keras, the pipeline itself does not support masking, and says so.
+    with pytest.warns(UserWarning, match="does not support masking"):
+        pipeline(np.array([0]), training=True, mask=np.array([0]))
+    assert [layer.seen for layer in pipeline.layers] == [(True, True), (True, True)]
+
+
+def test_pipeline_trains_by_default_and_not_in_predict():
+    # As Keras: called alone the pipeline's `training` defaults to True (Dropout drops).
+    pipeline = layers.Pipeline([layers.Dropout(0.5, seed=1)])
+    x = np.ones((4, 64), dtype="float32")
+    assert (pipeline(x).numpy() == 0).any()
+    inputs = keras.Input((64,))
+    model = keras.Model(inputs, pipeline(inputs))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+
+
+def test_pipeline_config_and_weights_file_layout_match_keras(tmp_path):
+    case = KERAS["pipeline"]
+    stages = [layers.Rescaling(0.5), layers.Dropout(0.5), layers.Dense(2)]
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, layers.Pipeline(stages)(inputs))
+    config = model.layers[-1].get_config()
+    assert sorted(config) == case["config_keys"]
+    assert [layer["class_name"] for layer in config["layers"]] == case["layer_classes"]
+    model.save_weights(tmp_path / "pipeline.weights.h5")
+    import h5py
+
+    names = []
+    with h5py.File(tmp_path / "pipeline.weights.h5") as handle:
+        handle.visit(lambda name: names.append(name) if "vars/" in name else None)
+    assert sorted(names) == case["weight_paths"]
+    model.save(tmp_path / "pipeline.keras")
+    loaded = keras.saving.load_model(tmp_path / "pipeline.keras")
+    x = np.ones((1, 3), dtype="float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_pipeline_from_config_needs_a_list_of_layers():
+    with pytest.raises(ValueError, match="layers"):
+        layers.Pipeline.from_config({"name": "test"})
+    with pytest.raises(ValueError, match="layers"):
+        layers.Pipeline.from_config({"layers": None, "name": "test"})

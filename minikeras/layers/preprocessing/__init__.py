@@ -6,6 +6,7 @@ from minikeras.layers.preprocessing.center_crop import CenterCrop
 from minikeras.layers.preprocessing.discretization import Discretization
 from minikeras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from minikeras.layers.preprocessing.normalization import Normalization
+from minikeras.layers.preprocessing.pipeline import Pipeline
 from minikeras.layers.preprocessing.random_brightness import RandomBrightness
 from minikeras.layers.preprocessing.random_contrast import RandomContrast
 from minikeras.layers.preprocessing.random_crop import RandomCrop
@@ -23,6 +24,7 @@ __all__ = [
     "Discretization",
     "IntegerLookup",
     "Normalization",
+    "Pipeline",
     "RandomBrightness",
     "RandomContrast",
     "RandomCrop",
