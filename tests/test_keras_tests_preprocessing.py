@@ -252,3 +252,15 @@ def test_pipeline_from_config_needs_a_list_of_layers():
         layers.Pipeline.from_config({"name": "test"})
     with pytest.raises(ValueError, match="layers"):
         layers.Pipeline.from_config({"layers": None, "name": "test"})
+
+
+# -- TextVectorization splits on ASCII whitespace only -----------------------------------------
+def test_text_vectorization_whitespace_split_keeps_unicode_spaces_inside_tokens():
+    # Keras's "whitespace" split is TensorFlow's string split, which skips and breaks on ASCII
+    # whitespace only (absl's ascii_isspace: space, \t, \n, \v, \f, \r); Python's str.split
+    # also broke on the no-break space and the other Unicode spaces.
+    layer = layers.TextVectorization(standardize=None, vocabulary=["a\u00a0b", "c", "d\x1ce"])
+    output = layer(np.array(["a\u00a0b\tc\n d\x1ce\u3000"])).numpy()
+    np.testing.assert_array_equal(output, [[2, 3, 1]])
+    layer = layers.TextVectorization(standardize=None, vocabulary=["a", "b"])
+    np.testing.assert_array_equal(layer(np.array([" a\x0bb\x0c\r"])).numpy(), [[2, 3]])
