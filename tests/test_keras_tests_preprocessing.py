@@ -264,3 +264,64 @@ def test_text_vectorization_whitespace_split_keeps_unicode_spaces_inside_tokens(
     np.testing.assert_array_equal(output, [[2, 3, 1]])
     layer = layers.TextVectorization(standardize=None, vocabulary=["a", "b"])
     np.testing.assert_array_equal(layer(np.array([" a\x0bb\x0c\r"])).numpy(), [[2, 3]])
+
+
+# -- Hashing -----------------------------------------------------------------------------------
+with open(os.path.join(FIXTURES, "farmhash_fingerprints.json"), encoding="utf-8") as _handle:
+    FINGERPRINTS = json.load(_handle)
+
+
+@pytest.mark.parametrize("case", FINGERPRINTS, ids=lambda case: f"{len(case['hex']) // 2}_bytes")
+def test_fingerprint64_matches_farmhash(case):
+    from minikeras.layers.preprocessing.fingerprint import fingerprint64
+
+    assert fingerprint64(bytes.fromhex(case["hex"])) == case["fingerprint64"]
+
+
+def test_siphash_matches_the_reference_vectors():
+    # SipHash-2-4's published vectors: key 00..0f, messages 00..(n-1).
+    from minikeras.layers.preprocessing.fingerprint import siphash
+
+    key = (0x0706050403020100, 0x0F0E0D0C0B0A0908)
+    assert siphash(key, b"") == 0x726FDB47DD0E0E31
+    assert siphash(key, bytes(range(15))) == 0xA129CA6149BE45E5
+
+
+def test_hashing_bins_match_keras_tests():
+    # Literals of Keras's hashing_test (test_hash_dense_input_farmhash, ..._mask_value_...,
+    # ..._int_input_..., ..._siphash) and of TensorFlow's to_hash_bucket_fast docs.
+    words = np.array([["omar"], ["stringer"], ["marlo"], ["wire"], ["skywalker"]])
+    np.testing.assert_array_equal(
+        layers.Hashing(num_bins=2)(words).numpy(), [[0], [0], [1], [0], [0]]
+    )
+    np.testing.assert_array_equal(
+        layers.Hashing(num_bins=3, mask_value="")(words).numpy(), [[1], [1], [2], [1], [1]]
+    )
+    np.testing.assert_array_equal(
+        layers.Hashing(num_bins=3, mask_value="omar")(words).numpy(), [[0], [1], [2], [1], [1]]
+    )
+    integers = np.array([[0], [1], [2], [3], [4]])
+    np.testing.assert_array_equal(
+        layers.Hashing(num_bins=3)(integers).numpy(), [[1], [0], [1], [0], [2]]
+    )
+    salted = layers.Hashing(num_bins=2, salt=[133, 137])(words).numpy()
+    np.testing.assert_array_equal(salted, [[0], [1], [0], [1], [0]])
+    salted = layers.Hashing(num_bins=3, salt=[133, 137])(integers).numpy()
+    np.testing.assert_array_equal(salted, [[1], [1], [2], [0], [1]])
+    docs = layers.Hashing(num_bins=3)(np.array(["Hello", "TensorFlow", "2.x"])).numpy()
+    np.testing.assert_array_equal(docs, [0, 2, 2])
+    assert layers.Hashing(num_bins=3)(integers).numpy().dtype == np.int64
+
+
+def test_hashing_output_modes_and_config():
+    # Keras's hashing_test.test_one_hot_output / test_multi_hot_output / test_count_output.
+    layer = layers.Hashing(num_bins=3, output_mode="one_hot")
+    expected = [[0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]]
+    np.testing.assert_array_equal(layer(np.array([[0], [1], [2], [3], [4]])).numpy(), expected)
+    layer = layers.Hashing(num_bins=3, output_mode="multi_hot")
+    np.testing.assert_array_equal(layer(np.array([[0, 1, 2, 3, 4]])).numpy(), [[1, 1, 1]])
+    layer = layers.Hashing(num_bins=3, output_mode="count")
+    np.testing.assert_array_equal(layer(np.array([[0, 1, 2, 3, 4]])).numpy(), [[2, 2, 1]])
+    config = layers.Hashing(num_bins=3, salt=5, mask_value="x").get_config()
+    assert (config["salt"], config["mask_value"], config["num_bins"]) == ([5, 5], "x", 3)
+    assert layers.Hashing.from_config(config).get_config() == config
