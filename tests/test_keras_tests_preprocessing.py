@@ -325,3 +325,30 @@ def test_hashing_output_modes_and_config():
     config = layers.Hashing(num_bins=3, salt=5, mask_value="x").get_config()
     assert (config["salt"], config["mask_value"], config["num_bins"]) == ([5, 5], "x", 3)
     assert layers.Hashing.from_config(config).get_config() == config
+
+
+# -- lookups with several OOV indices hash as TensorFlow does ----------------------------------
+def test_integer_lookup_farmhash_oov_indices_match_keras():
+    # Keras's integer_lookup_test.test_oov_method_farmhash_output_is_correct.
+    layer = layers.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=4, oov_method="farmhash")
+    np.testing.assert_array_equal(layer(np.array([100, 200, 300, 400])).numpy(), [3, 1, 3, 1])
+    # floormod stays the default for integers.
+    layer = layers.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=4)
+    np.testing.assert_array_equal(layer(np.array([100, 201, 302, 403])).numpy(), [0, 1, 2, 3])
+
+
+def test_string_lookup_spreads_oov_strings_by_their_fingerprint():
+    # TensorFlow's to_hash_bucket_fast(["Hello", "TensorFlow", "2.x"], 3) is [0, 2, 2]: with a
+    # mask token, the OOV indices start at 1.
+    layer = layers.StringLookup(vocabulary=["a"], num_oov_indices=3, mask_token="")
+    output = layer(np.array(["Hello", "TensorFlow", "2.x", "a", ""])).numpy()
+    np.testing.assert_array_equal(output, [1, 3, 3, 4, 0])
+    salted = layers.StringLookup(vocabulary=["a"], num_oov_indices=3, salt=[137, 42])
+    assert salted.get_config()["salt"] == [137, 42]
+
+
+def test_lookup_rejects_a_salt_without_farmhash_for_integers():
+    with pytest.raises(ValueError, match="`salt` can only be used"):
+        layers.IntegerLookup(num_oov_indices=2, salt=5)
+    with pytest.raises(ValueError, match="`oov_method`"):
+        layers.IntegerLookup(num_oov_indices=2, oov_method="md5")
