@@ -352,3 +352,31 @@ def test_lookup_rejects_a_salt_without_farmhash_for_integers():
         layers.IntegerLookup(num_oov_indices=2, salt=5)
     with pytest.raises(ValueError, match="`oov_method`"):
         layers.IntegerLookup(num_oov_indices=2, oov_method="md5")
+
+
+# -- HashedCrossing ----------------------------------------------------------------------------
+def test_hashed_crossing_bins_match_keras():
+    # Keras's hashed_crossing_test.test_correctness.
+    feat1 = np.array(["A", "B", "A", "B", "A"])
+    feat2 = np.array([101, 101, 101, 102, 102])
+    output = layers.HashedCrossing(num_bins=5)((feat1, feat2)).numpy()
+    np.testing.assert_array_equal(output, [1, 4, 1, 1, 3])
+    assert output.dtype == np.int64
+    one_hot = layers.HashedCrossing(num_bins=5, output_mode="one_hot")((feat1, feat2)).numpy()
+    np.testing.assert_array_equal(one_hot, np.eye(5, dtype="float32")[[1, 4, 1, 1, 3]])
+    column = layers.HashedCrossing(num_bins=5)((feat1[:, None], feat2[:, None])).numpy()
+    np.testing.assert_array_equal(column, [[1], [4], [1], [1], [3]])
+
+
+def test_hashed_crossing_rejects_bad_inputs():
+    layer = layers.HashedCrossing(num_bins=10)
+    with pytest.raises(ValueError, match="should be called on a list"):
+        layer(np.array(1))
+    with pytest.raises(ValueError, match="at least two inputs"):
+        layer([np.array(1)])
+    with pytest.raises(ValueError, match="integer or string"):
+        layer((np.array([1.0]), np.array([1.0])))
+    with pytest.raises(ValueError, match="inputs should have shape"):
+        layer((np.array([[[1]]]), np.array([[[1]]])))
+    symbolic = layer([keras.Input((1,), dtype="int64"), keras.Input((1,), dtype="int64")])
+    assert tuple(symbolic.shape) == (None, 1)

@@ -4,6 +4,7 @@ random augmentation) and text/categorical lookups."""
 from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
 from minikeras.layers.preprocessing.center_crop import CenterCrop
 from minikeras.layers.preprocessing.discretization import Discretization
+from minikeras.layers.preprocessing.hashed_crossing import HashedCrossing
 from minikeras.layers.preprocessing.hashing import Hashing
 from minikeras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from minikeras.layers.preprocessing.normalization import Normalization
@@ -23,6 +24,7 @@ __all__ = [
     "CategoryEncoding",
     "CenterCrop",
     "Discretization",
+    "HashedCrossing",
     "Hashing",
     "IntegerLookup",
     "Normalization",

@@ -196,3 +196,14 @@ def siphash(key, data):
     for _ in range(4):
         v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
     return v0 ^ v1 ^ v2 ^ v3
+
+
+def fingerprint_cat64(first, second):
+    """Two fingerprints combined into one (TensorFlow's `FingerprintCat64`, the step its
+    hashed feature crosses take per feature). Not commutative."""
+    mul = 0xC6A4A7935BD1E995
+    result = first ^ mul
+    result ^= (_shift_mix((second * mul) & _MASK) * mul) & _MASK
+    result = (result * mul) & _MASK
+    result = (_shift_mix(result) * mul) & _MASK
+    return _shift_mix(result)
