@@ -180,6 +180,9 @@ AGAINST_THE_ORDER = {
     ("minikeras.layers.preprocessing.text_vectorization", "minikeras.saving.serialization"): (
         "TextVectorization's config nests its standardize/split callables"
     ),
+    ("minikeras.layers.preprocessing.pipeline", "minikeras.saving.serialization"): (
+        "Pipeline's config nests its layers"
+    ),
     ("minikeras.layers.preprocessing.index_lookup", "minikeras.saving.serialization"): (
         "reading a vocabulary file from a config is refused in safe mode"
     ),

@@ -52,7 +52,7 @@ _MODULE_ALIASES = {
     "keras.src.saving.serialization_lib": "minikeras.saving.serialization",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
-_FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino")
+_FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino", "grain", "scipy")
 
 
 # --- absl.testing.parameterized -------------------------------------------------------------
@@ -205,6 +205,11 @@ class TestCase(ParameterizedTestCase):
         self.assertEqual(len(x1), len(x2), msg=msg)
         for a, b in zip(x1, x2):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=msg or "")
+
+    def assertSparse(self, x, sparse=True):
+        # minikeras has no sparse tensors: every output is dense.
+        self.assertFalse(sparse, msg="minikeras has no sparse tensors")
+        self.assertFalse(getattr(x, "sparse", False))
 
     def assertLen(self, iterable, expected_len, msg=None):
         self.assertEqual(len(iterable), expected_len, msg=msg)
@@ -493,6 +498,8 @@ def _backend_module():
     backend.name_scope = _name_scope
     backend.standardize_shape = lambda shape: tuple(None if d is None else int(d) for d in shape)
     backend.numpy = minikeras.ops  # the backend's op module: minikeras's ops are numpy's
+    backend.random = minikeras.random
+    backend.is_int_dtype = lambda dtype: np.dtype(dtype).kind in "iu"
     sys.modules["keras.src.backend.config"] = config
     _package("keras.src.backend.common")
     _alias(
@@ -588,6 +595,13 @@ def _set_float32_policy(policy):
         raise NotImplementedError(f"dtype policy {policy!r} has no minikeras equivalent")
 
 
+def _index_lookup(vocabulary_dtype="int64", **kwargs):
+    """`keras.src.layers.IndexLookup`: StringLookup for strings, IntegerLookup otherwise."""
+    if vocabulary_dtype == "string":
+        return minikeras.layers.StringLookup(**kwargs)
+    return minikeras.layers.IntegerLookup(vocabulary_dtype=vocabulary_dtype, **kwargs)
+
+
 def install():
     """Maps `keras`, `keras.src.*`, `absl.testing.parameterized` and `conftest` onto minikeras."""
     for name in minikeras._SUBPACKAGES:
@@ -626,6 +640,11 @@ def install():
         proxy = _module(f"keras.src.{package}", importlib.import_module(f"minikeras.{package}"))
         proxy.__path__ = []
         _alias(f"keras.src.{package}", proxy)
+    # Keras's index_lookup_test builds the lookups' shared base class as `layers.IndexLookup`;
+    # minikeras's base is abstract, so the string or integer lookup stands in for it.
+    layers_proxy = _module("keras.src.layers", minikeras.layers, IndexLookup=_index_lookup)
+    layers_proxy.__path__ = []
+    _alias("keras.src.layers", layers_proxy)
     _alias(
         "keras.src.utils.file_utils",
         _module(

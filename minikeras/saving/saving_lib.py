@@ -140,6 +140,7 @@ def _is_saveable(value):
 def _children(obj):
     """`(attribute name, value)` pairs in the order Keras's saving walk visits them."""
     from minikeras.layers.layer import Layer
+    from minikeras.layers.preprocessing.pipeline import Pipeline
     from minikeras.models.functional import Functional
     from minikeras.models.model import Model
     from minikeras.models.sequential import Sequential
@@ -154,6 +155,9 @@ def _children(obj):
         from minikeras.models.functional_config import keras_layer_order
 
         children.append(("layers", keras_layer_order(obj)))
+    elif isinstance(obj, Pipeline):
+        # Keras's walk reads public properties first: a Pipeline's layers are `layers/...`.
+        children.append(("layers", obj.layers))
     skip = _base_layer_attributes()
     named = {key: value for key, value in vars(obj).items() if key not in skip}
     named.update(_user_class_attributes(obj, skip))

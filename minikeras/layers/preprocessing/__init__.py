@@ -1,10 +1,14 @@
-"""Preprocessing layers: Normalization, image (Rescaling, Resizing, crops, random augmentation)
-and text/categorical lookups."""
+"""Preprocessing layers: Normalization, Discretization, image (Rescaling, Resizing, crops,
+random augmentation) and text/categorical lookups."""
 
 from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
 from minikeras.layers.preprocessing.center_crop import CenterCrop
+from minikeras.layers.preprocessing.discretization import Discretization
+from minikeras.layers.preprocessing.hashed_crossing import HashedCrossing
+from minikeras.layers.preprocessing.hashing import Hashing
 from minikeras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from minikeras.layers.preprocessing.normalization import Normalization
+from minikeras.layers.preprocessing.pipeline import Pipeline
 from minikeras.layers.preprocessing.random_brightness import RandomBrightness
 from minikeras.layers.preprocessing.random_contrast import RandomContrast
 from minikeras.layers.preprocessing.random_crop import RandomCrop
@@ -19,8 +23,12 @@ from minikeras.layers.preprocessing.text_vectorization import TextVectorization
 __all__ = [
     "CategoryEncoding",
     "CenterCrop",
+    "Discretization",
+    "HashedCrossing",
+    "Hashing",
     "IntegerLookup",
     "Normalization",
+    "Pipeline",
     "RandomBrightness",
     "RandomContrast",
     "RandomCrop",

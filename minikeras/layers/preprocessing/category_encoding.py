@@ -20,29 +20,53 @@ def as_numpy(inputs):
     return np.asarray(inputs)
 
 
+class TakesListsOfValues:
+    """Makes a Python list or tuple given to the layer one input, an array of values (as
+    Keras reads it), not a structure of inputs whose values would be taken for shapes.
+
+    Mixed into the preprocessing layers that take raw data before `Layer`. As in Keras, a
+    first call on a list records no build shape.
+    """
+
+    def __call__(self, *args, **kwargs):
+        if not args or not isinstance(args[0], (list, tuple)):
+            return super().__call__(*args, **kwargs)
+        built = self.built
+        outputs = super().__call__(np.asarray(args[0]), *args[1:], **kwargs)
+        if not built:
+            self._build_shapes = None
+        return outputs
+
+
 def encode_categorical(indices, output_mode, depth, count_weights=None, dtype="float32"):
-    """Encodes integer ids (rank 0, 1 or 2) as vectors of length `depth`.
+    """Encodes integer ids as vectors of length `depth`, with Keras's rank rules.
 
     Ids outside `[0, depth)` count as absent (the lookup layers mark dropped mask tokens
-    with -1). A rank-1 input is one sample for `"multi_hot"` and `"count"`, and one id per
-    sample for `"one_hot"`; a rank-2 input has one sample per row (for `"one_hot"` its last
-    dimension must be 1).
+    with -1). `"one_hot"` encodes every id: a scalar becomes one id, a last dimension of 1
+    is dropped (from rank 2 up), and the output is the input's shape plus `depth`.
+    `"multi_hot"` and `"count"` encode a rank-0 or rank-1 input as one sample, a rank-2
+    input as one sample per row.
 
     Returns:
-        A numpy array of shape `(depth,)` or `(batch, depth)`.
+        A numpy array: `(*shape, depth)` for `"one_hot"`, else `(depth,)` or `(batch, depth)`.
     """
     indices = np.asarray(indices)
     if indices.ndim == 0:
         indices = indices.reshape(1)
-    if output_mode == "one_hot" and indices.shape[-1] != 1:
-        indices = indices[..., None]
+    if output_mode == "one_hot":
+        if indices.ndim > 1 and indices.shape[-1] == 1:
+            indices = indices[..., 0]
+        valid = (indices >= 0) & (indices < depth)
+        out = np.zeros((*indices.shape, depth), dtype=dtype)
+        out[valid, indices[valid]] = 1
+        return out
     if indices.ndim > 2:
+        # Keras on JAX sums over axis 1 here, which disagrees with its own output shape.
         raise ValueError(
-            f"When output_mode is not 'int', inputs of rank at most 2 are supported (rank 1 "
-            f"for 'one_hot'). Received output_mode={output_mode!r} and inputs of shape "
-            f"{tuple(indices.shape) if output_mode != 'one_hot' else indices.shape[:-1]}."
+            f"With output_mode={output_mode!r}, inputs of rank at most 2 are supported. "
+            f"Received inputs of shape {indices.shape}."
         )
-    rows = indices.reshape(-1, indices.shape[-1]) if indices.ndim == 2 else indices[None]
+    rows = indices if indices.ndim == 2 else indices[None]
     valid = (rows >= 0) & (rows < depth)
     row_ids = np.broadcast_to(np.arange(rows.shape[0])[:, None], rows.shape)
     out = np.zeros((rows.shape[0], depth), dtype=dtype)
@@ -59,6 +83,7 @@ def encoded_shape(input_shape, output_mode, depth):
     """The output shape of `encode_categorical` for an input of `input_shape`."""
     input_shape = tuple(input_shape)
     if not input_shape:
+        # Keras's shape for a scalar, though its one-hot of a scalar has shape (1, depth).
         return (depth,)
     if output_mode == "one_hot":
         if len(input_shape) > 1 and input_shape[-1] == 1:
@@ -67,7 +92,7 @@ def encoded_shape(input_shape, output_mode, depth):
     return (*input_shape[:-1], depth)
 
 
-class CategoryEncoding(Layer):
+class CategoryEncoding(TakesListsOfValues, Layer):
     """Encodes integer ids in `[0, num_tokens)` as one-hot, multi-hot or count vectors.
 
     Args:

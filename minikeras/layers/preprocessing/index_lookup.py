@@ -13,6 +13,7 @@ of indices (int64) or of encoded vectors (float32). `invert=True` maps indices b
 """
 
 import collections
+import itertools
 import os
 
 import numpy as np
@@ -20,10 +21,12 @@ import numpy as np
 from minikeras.autodiff import convert_to_tensor
 from minikeras.layers.layer import Layer
 from minikeras.layers.preprocessing.category_encoding import (
+    TakesListsOfValues,
     as_numpy,
     encode_categorical,
     encoded_shape,
 )
+from minikeras.layers.preprocessing.fingerprint import fingerprint64, siphash
 from minikeras.ops.symbolic import KerasTensor
 
 _OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
@@ -68,7 +71,7 @@ class _Given:
         self.idf_weights = idf_weights
 
 
-class IndexLookup(Layer):
+class IndexLookup(TakesListsOfValues, Layer):
     """The shared machinery of `StringLookup` and `IntegerLookup` (not used directly)."""
 
     def __init__(
@@ -106,18 +109,26 @@ class IndexLookup(Layer):
                 "`num_oov_indices` must be greater than or equal to 0. "
                 f"Received: num_oov_indices={num_oov_indices}"
             )
-        if oov_method != "floormod" or salt is not None:
-            # Keras hashes with FarmHash/SipHash from TensorFlow; minikeras has neither.
+        if oov_method not in ("floormod", "farmhash"):
             raise ValueError(
-                f"{type(self).__name__}: only oov_method='floormod' without a `salt` is "
-                f"supported. Received: oov_method={oov_method!r}, salt={salt!r}."
+                f"Unknown value for `oov_method`: {oov_method!r}. Expected one of "
+                "('floormod', 'farmhash')."
             )
-        if vocabulary_dtype == "string" and num_oov_indices > 1:
-            raise ValueError(
-                f"{type(self).__name__}: num_oov_indices > 1 needs Keras's FarmHash of each "
-                "string, which minikeras does not have. Use num_oov_indices=1 (or 0). "
-                f"Received: num_oov_indices={num_oov_indices}"
-            )
+        if salt is not None:
+            if vocabulary_dtype != "string" and oov_method != "farmhash":
+                raise ValueError(
+                    "`salt` can only be used when `oov_method='farmhash'`. "
+                    f"Received: oov_method={oov_method}"
+                )
+            if isinstance(salt, (tuple, list)) and len(salt) == 2:
+                salt = [int(part) for part in salt]
+            elif isinstance(salt, int) and not isinstance(salt, bool):
+                salt = [salt, salt]
+            else:
+                raise ValueError(
+                    "The `salt` argument for `IndexLookup` can only be a tuple of 2 integers, "
+                    f"or a single integer. Received: salt={salt}."
+                )
         if output_mode == "binary":
             output_mode = "multi_hot"
         if output_mode == "tf-idf":
@@ -370,7 +381,8 @@ class IndexLookup(Layer):
             raise ValueError(
                 f"`adapt` expects a list, an array or an iterable of batches. Received: {data!r}"
             )
-        return (batch for i, batch in enumerate(data) if steps is None or i < steps)
+        # islice stops reading after `steps` batches: a generator may be endless.
+        return itertools.islice(data, steps)
 
     def finalize_state(self):
         """Turns the counts into the vocabulary (and idf weights)."""
@@ -422,12 +434,21 @@ class IndexLookup(Layer):
                 )
             if self.num_oov_indices == 1:
                 found[missing] = self._oov_start_index()
-            else:
-                # Integers only (strings are refused in __init__): floormod, as Keras.
+            elif self.vocabulary_dtype != "string" and self.oov_method != "farmhash":
                 found[missing] = (
                     np.mod(uniques[missing].astype("int64"), self.num_oov_indices)
                     + self._oov_start_index()
                 )
+            else:
+                # As Keras: TensorFlow's hash of the term's text (integers in decimal).
+                texts = [str(key).encode("utf-8") for key, m in zip(keys, missing) if m]
+                if self.salt is not None:
+                    hashes = [siphash(self.salt, text) for text in texts]
+                else:
+                    hashes = [fingerprint64(text) for text in texts]
+                found[missing] = [
+                    value % self.num_oov_indices + self._oov_start_index() for value in hashes
+                ]
         return found[inverse.reshape(-1)].reshape(terms.shape)
 
     def _invert(self, indices):
@@ -572,8 +593,8 @@ class StringLookup(IndexLookup):
 
     Args:
         max_tokens: the largest vocabulary (special tokens included); no limit by default.
-        num_oov_indices: how many indices out-of-vocabulary strings get (0 or 1 here: Keras
-            hashes to choose among several with FarmHash, which minikeras does not have).
+        num_oov_indices: how many indices out-of-vocabulary strings get; with more than one,
+            each goes to the index its FarmHash fingerprint (SipHash with `salt`) picks.
         mask_token: a string for padding, index 0 in `"int"` mode (dropped in other modes).
         oov_token: the term `invert=True` returns for unknown indices (`"[UNK]"`).
         vocabulary: a list/array of strings or the path of a text file, one per line.
@@ -660,7 +681,8 @@ class IntegerLookup(IndexLookup):
     Args:
         max_tokens: the largest vocabulary (special tokens included); no limit by default.
         num_oov_indices: how many indices out-of-vocabulary values get; with more than one,
-            a value `v` gets `v mod num_oov_indices` (after the mask index).
+            a value `v` gets `v mod num_oov_indices` (after the mask index), or the index
+            its decimal text hashes to with `oov_method="farmhash"` (SipHash with `salt`).
         mask_token: an integer for padding, index 0 in `"int"` mode (dropped otherwise).
         oov_token: the value `invert=True` returns for unknown indices (-1).
         vocabulary: a list/array of integers or the path of a text file, one per line.

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from minikeras import ops
+from minikeras import config, ops
 from minikeras.layers.layer import Layer
 
 
@@ -20,7 +20,8 @@ class Rescaling(Layer):
     """Multiplies the inputs by `scale` and adds `offset`.
 
     Args:
-        scale: a number, or one number per channel (last axis).
+        scale: a number, or one number per channel (the last axis, or axis -3 when
+            `keras.config.image_data_format()` is `"channels_first"`).
         offset: a number, or one number per channel (0 by default).
 
     Example:
@@ -41,6 +42,10 @@ class Rescaling(Layer):
             inputs = ops.cast(inputs, self.dtype)
         scale = np.asarray(self.scale, dtype=self.dtype)
         offset = np.asarray(self.offset, dtype=self.dtype)
+        if scale.ndim and config.image_data_format() == "channels_first":
+            # One scale per channel on axis -3 (C, H, W), as Keras does; the offset keeps
+            # broadcasting on the last axis, as in Keras.
+            scale = scale.reshape(scale.shape + (1,) * (3 - scale.ndim))
         return inputs * scale + offset
 
     def compute_output_shape(self, input_shape):

@@ -4,18 +4,21 @@ Each string goes through four steps, as in Keras:
 
 1. standardize: lowercase (ASCII letters only, as TensorFlow's `strings.lower`) and/or
    drop ASCII punctuation, or a callable of a numpy array of str;
-2. split: on whitespace, into characters, not at all, or a callable;
+2. split: on ASCII whitespace, into characters, not at all, or a callable;
 3. ngrams: all n-grams of the requested widths, joined by a space, width by width;
 4. look up each token in a `StringLookup` (index 0 is padding `""`, 1 is `[UNK]`), then pad
    or truncate to `output_sequence_length` (`"int"`) or encode each string as one vector.
 """
 
+import itertools
+import re
 import string
 
 import numpy as np
 
 from minikeras.autodiff import convert_to_tensor
 from minikeras.layers.layer import Layer
+from minikeras.layers.preprocessing.category_encoding import TakesListsOfValues
 from minikeras.layers.preprocessing.index_lookup import StringLookup, _as_list
 from minikeras.ops.symbolic import KerasTensor
 
@@ -24,6 +27,9 @@ _SPLIT = ("whitespace", "character")
 _OUTPUT_MODES = ("int", "multi_hot", "count", "tf_idf")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
+# TensorFlow's string split (what Keras's "whitespace" runs) breaks on ASCII whitespace
+# only; Python's str.split() also breaks on no-break spaces and other Unicode spaces.
+_ASCII_WHITESPACE = re.compile("[ \t\n\v\f\r]+")
 
 
 def _check_choice(value, choices, name):
@@ -42,7 +48,7 @@ def _ngrams(tokens, widths):
     return grams
 
 
-class TextVectorization(Layer):
+class TextVectorization(TakesListsOfValues, Layer):
     """Turns strings into token indices or token vectors (as `keras.layers.TextVectorization`).
 
     Args:
@@ -186,7 +192,10 @@ class TextVectorization(Layer):
             )
         batch = strings.reshape(-1)
         if self._split == "whitespace":
-            documents = [text.split() for text in batch.tolist()]
+            documents = [
+                [token for token in _ASCII_WHITESPACE.split(text) if token]
+                for text in batch.tolist()
+            ]
         elif self._split == "character":
             documents = [list(text) for text in batch.tolist()]
         else:
@@ -209,7 +218,8 @@ class TextVectorization(Layer):
         if isinstance(data, (list, tuple, np.ndarray)) or hasattr(data, "numpy"):
             batches = [data]
         elif hasattr(data, "__iter__"):
-            batches = (b for i, b in enumerate(data) if steps is None or i < steps)
+            # islice stops reading after `steps` batches: a generator may be endless.
+            batches = itertools.islice(data, steps)
         else:
             raise ValueError(
                 f"`adapt` expects a list, an array or an iterable of batches. Received: {data!r}"
