@@ -49,6 +49,7 @@ _MODULE_ALIASES = {
     "keras.src.trainers.data_adapters.py_dataset_adapter": "minikeras.utils.py_dataset",
     "keras.src.utils.numerical_utils": "minikeras.utils",
     "keras.src.backend.common.keras_tensor": "minikeras.ops.symbolic",
+    "keras.src.models.cloning": "minikeras.saving.cloning",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
 _FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino")
@@ -492,6 +493,7 @@ def _backend_module():
     backend.name_scope = _name_scope
     backend.standardize_shape = lambda shape: tuple(None if d is None else int(d) for d in shape)
     backend.numpy = minikeras.ops  # the backend's op module: minikeras's ops are numpy's
+    backend.random = minikeras.random
     sys.modules["keras.src.backend.config"] = config
     _package("keras.src.backend.common")
     _alias(
@@ -500,6 +502,43 @@ def _backend_module():
             "keras.src.backend.common.backend_utils",
             compute_conv_transpose_output_shape=compute_conv_transpose_output_shape,
             compute_conv_transpose_padding_args_for_jax=compute_conv_transpose_padding_args_for_jax,
+        ),
+    )
+
+    # backend/common/variables_test.py: the dtype names and Variable helpers it imports.
+    _alias(
+        "keras.src.backend.common.dtypes",
+        _module(
+            "keras.src.backend.common.dtypes",
+            ALLOWED_DTYPES=(
+                "float16",
+                "float32",
+                "float64",
+                "uint8",
+                "uint16",
+                "uint32",
+                "uint64",
+                "int8",
+                "int16",
+                "int32",
+                "int64",
+                "bool",
+                "string",
+            ),
+            FLOAT8_TYPES=(),
+            INT_TYPES=("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64"),
+            FLOAT_TYPES=("float16", "float32", "float64"),
+            result_type=lambda *dtypes: str(np.result_type(*dtypes)),
+        ),
+    )
+    _alias(
+        "keras.src.backend.common.variables",
+        _module(
+            "keras.src.backend.common.variables",
+            AutocastScope=_Absent("keras.src.backend.common.variables.AutocastScope"),
+            standardize_dtype=backend.standardize_dtype,
+            standardize_shape=backend.standardize_shape,
+            shape_equal=lambda a, b: tuple(a) == tuple(b),
         ),
     )
 
@@ -594,6 +633,7 @@ def install():
     keras = _package("keras")
     keras.__getattr__ = lambda name: getattr(minikeras, name)
     keras.src = _package("keras.src")
+    keras.src.__getattr__ = lambda name: getattr(minikeras, name)  # `from keras.src import Input`
     for info in pkgutil.walk_packages(minikeras.__path__, "minikeras."):
         try:
             module = importlib.import_module(info.name)
@@ -760,6 +800,8 @@ def _placeholder(match):
 
 
 _SIBLING_TEST_IMPORT = re.compile(r"^from keras\.src\.[\w.]+\.(\w+_test) import", re.MULTILINE)
+# `from keras.src.saving import saving_lib_test`: the sibling imported as a module.
+_SIBLING_TEST_MODULE = re.compile(r"^from keras\.src\.([\w.]+) import (\w+_test)$", re.MULTILINE)
 
 
 def _copy_test(path, directory):
@@ -771,13 +813,21 @@ def _copy_test(path, directory):
     text = _FOREIGN_IMPORT.sub(_placeholder, text)
     # Some test files borrow numpy reference helpers from another test file: that file is
     # copied next to it (pytest puts the directory on sys.path) and imported by its own name.
-    for sibling in set(_SIBLING_TEST_IMPORT.findall(text)):
-        sibling_path = os.path.join(os.path.dirname(path), sibling + ".py")
+    siblings = {(".", name) for name in _SIBLING_TEST_IMPORT.findall(text)}
+    siblings |= set(_SIBLING_TEST_MODULE.findall(text))
+    for package, sibling in siblings:
+        folder = os.path.dirname(path)
+        if package != ".":
+            # The Keras source root is the folder above `keras/src/...` in `path`.
+            root = path[: path.rindex(os.sep + "keras" + os.sep + "src" + os.sep)]
+            folder = os.path.join(root, "keras", "src", *package.split("."))
+        sibling_path = os.path.join(folder, sibling + ".py")
         if os.path.exists(sibling_path) and not os.path.exists(
             os.path.join(directory, sibling + ".py")
         ):
             _copy_test(sibling_path, directory)
     text = _SIBLING_TEST_IMPORT.sub(r"from \1 import", text)
+    text = _SIBLING_TEST_MODULE.sub(r"import \2", text)
     target = os.path.join(directory, os.path.basename(path))
     with open(target, "w") as copy:
         copy.write(text)

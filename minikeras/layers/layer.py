@@ -27,7 +27,8 @@ from minikeras import config, random
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
-from minikeras.layers.auto_config import _constructor_arguments
+from minikeras.layers._validation import checked_trainable, weight_shape
+from minikeras.layers.auto_config import _constructor_arguments, activity_regularizer_entry
 from minikeras.layers.build_config import BuildConfig, recording_build
 from minikeras.layers.call_arguments import (
     _autocast,
@@ -128,7 +129,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(unknown)}"
             )
         self.name = name or naming.auto_name(type(self).__name__)
-        self._trainable = bool(trainable)
+        self._trainable = checked_trainable(trainable)
         self._dtype = np.dtype(dtype or config.floatx()).name
         self.autocast = autocast
         self.activity_regularizer = _get_regularizer(activity_regularizer)
@@ -253,7 +254,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
         """
         from minikeras import constraints, initializers, regularizers
 
-        shape = () if shape is None else tuple(int(d) for d in shape)
+        shape = weight_shape(shape)
         dtype = np.dtype(dtype or self._dtype).name
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
@@ -422,7 +423,8 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
             for output in flatten(outputs):
                 if isinstance(output, Tensor) and output.data.dtype.kind == "f":
                     batch = output.shape[0] if output.ndim else 1
-                    self.add_loss(self.activity_regularizer(output) / float(batch))
+                    # Keras divides with divide_no_nan: an empty batch adds 0, not NaN.
+                    self.add_loss(self.activity_regularizer(output) / float(batch or 1))
         return outputs
 
     # -- losses -----------------------------------------------------------------------------
@@ -473,6 +475,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
         constructor was called with are returned when they are plain Python values.
         """
         config_dict = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        config_dict.update(activity_regularizer_entry(self))
         cls = type(self)
         if cls.get_config is Layer.get_config and cls.__init__ is not Layer.__init__:
             config_dict.update(_constructor_arguments(self))
