@@ -7,6 +7,7 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff.backward import backward_pass
 from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
+from minikeras.autodiff.name_scope import scoped_path
 
 _dtype_names = {}
 
@@ -345,7 +346,7 @@ class Variable(Tensor):
             )
         super().__init__(array, dtype=array.dtype, requires_grad=bool(trainable))
         self.name = name or "variable"
-        self.path = self.name
+        self.path = scoped_path(self.name)  # under the open name scopes (name_scope.py)
         self._trainable = bool(trainable)
         self._created_trainable = bool(trainable)
         self.overwrite_with_gradient = False

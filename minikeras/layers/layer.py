@@ -25,11 +25,12 @@ import numpy as np
 
 from minikeras import config, random
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
+from minikeras.autodiff import name_scope as _scopes
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
 from minikeras.layers._validation import checked_trainable, weight_shape
 from minikeras.layers.auto_config import _constructor_arguments, activity_regularizer_entry
-from minikeras.layers.build_config import BuildConfig, recording_build
+from minikeras.layers.build_config import BuildConfig, build_from_call, recording_build
 from minikeras.layers.call_arguments import (
     _autocast,
     _call_signature_flags,
@@ -262,7 +263,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
         variable = Variable(
             initializer, shape=shape, dtype=dtype, trainable=trainable, name=name or "variable"
         )
-        variable.path = f"{self.name}/{variable.name}"
+        variable.path = _scopes.weight_path(self, variable.name)
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
         variable.overwrite_with_gradient = overwrite_with_gradient
@@ -341,7 +342,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
             return
         first = args[0] if args else next(iter(kwargs.values()), None)
         shape = shapes_of(first)
-        self.build(shape)
+        build_from_call(self, shape, args, kwargs)
         self.built = True
         self._build_shapes = shape
         # Values `build` assigns to the variables it creates stay (only calls are undone).
@@ -376,7 +377,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
             first = args[0] if len(args) == 1 else None
             # One tensor already in the layer's dtype (the usual call) needs no conversion.
             if type(first) is not Tensor or dtype_name(first.data.dtype) != self._dtype:
-                converted = _to_tensors(args, self._dtype)
+                converted = _to_tensors(args, self._dtype, self._promotes_integer_inputs)
                 if masked and args:
                     _keep_masks(args[0], converted[0])
                 args = converted
@@ -402,6 +403,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
                 layer._losses.clear()
         context.eager_depth = depth + 1
         context.training.append(training)
+        scope = _scopes.enter_layer_scope(self)  # where the weights built now live
         try:
             self._maybe_build(args, kwargs)
             if self.input_spec is not None and args:
@@ -417,14 +419,14 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
             ):
                 _set_output_masks(self, _first_argument(self, args, kwargs), outputs, previous_mask)
         finally:
+            _scopes.leave_layer_scope(scope)
             context.training.pop()
             context.eager_depth = depth
         if self.activity_regularizer is not None:
             for output in flatten(outputs):
                 if isinstance(output, Tensor) and output.data.dtype.kind == "f":
-                    batch = output.shape[0] if output.ndim else 1
-                    # Keras divides with divide_no_nan: an empty batch adds 0, not NaN.
-                    self.add_loss(self.activity_regularizer(output) / float(batch or 1))
+                    batch = (output.shape[0] if output.ndim else 1) or 1  # empty: 0, not NaN
+                    self.add_loss(self.activity_regularizer(output) / float(batch))
         return outputs
 
     # -- losses -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import warnings
 
 from minikeras.autodiff import convert_to_tensor
 from minikeras.autodiff.masks import any_masks, get_keras_mask, set_keras_mask
+from minikeras.autodiff.name_scope import scoped_path
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
@@ -80,6 +81,7 @@ class Functional(Model):
         self._symbolic_metrics = []
         self._build_graph()
         self.built = True
+        object.__setattr__(self, "_path", scoped_path(self.name))  # as Keras's build records
 
     # -- graph ------------------------------------------------------------------------------
     def _clone_cut_graph(self, inputs, outputs):

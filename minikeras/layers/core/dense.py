@@ -27,6 +27,8 @@ class Dense(Layer):
         (2, 64)
     """
 
+    _promotes_integer_inputs = True  # int inputs give float32, as in Keras
+
     _replayable = True  # see Layer._replayable
 
     def __init__(

@@ -30,6 +30,8 @@ class LayerNormalization(Layer):
                [-1., 1.]], dtype=float32)
     """
 
+    _promotes_integer_inputs = True  # int inputs give float32, as in Keras
+
     _replayable = True  # see Layer._replayable
 
     def __init__(
