@@ -57,6 +57,43 @@ def test_add_weight_with_the_name_first_raises_naming_the_name_argument():
         NameFirst()
 
 
+def test_a_weight_made_in_call_raises_instead_of_being_made_again_at_each_call():
+    # Keras locks a layer's state after its build; minikeras made a new weight at each call.
+    class WeightInCall(layers.Layer):
+        def call(self, x):
+            self.w = self.add_weight(initializer="zeros", shape=())
+            return x + self.w
+
+    layer = WeightInCall()
+    with pytest.raises(ValueError, match="cannot add new elements of state"):
+        layer(np.ones((2, 1)))
+    assert layer.weights == []
+
+
+def test_weights_made_in_build_after_super_build_are_still_allowed():
+    class SuperFirst(layers.Layer):
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+        def call(self, x):
+            return x * self.w
+
+    class Child(SuperFirst):
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.b = self.add_weight(shape=(), initializer="zeros")
+
+    layer = Child()
+    layer.build((None, 3))
+    assert len(layer.weights) == 2
+    with pytest.raises(ValueError, match="already built"):
+        layer.add_weight(shape=())
+    model = models.Sequential([layers.Input((3,)), layers.Dense(2)])
+    model.add(layers.Dense(1))  # models stay open, as in Keras
+    assert len(model.weights) == 4
+
+
 def test_config_names_the_activity_regularizer_only_when_one_is_set_as_keras():
     # Keras 3.15.1: Dense writes none for None; any layer writes the one it was given.
     assert "activity_regularizer" not in layers.Dense(2).get_config()
@@ -270,9 +307,7 @@ with open(os.path.join(os.path.dirname(__file__), "fixtures", "layer_base_paths.
 
 
 def _weight_paths(variables):
-    # Seed generator states are left out: their names and order are another matter (see
-    # tools/keras_tests_status.md).
-    return [v.path for v in variables if "seed_generator" not in v.path]
+    return [v.path for v in variables]
 
 
 @pytest.mark.parametrize("name", sorted(PATHS["scenarios"]))
@@ -328,6 +363,32 @@ def test_name_scope_prefixes_variables_made_inside_it_as_keras():
     assert keras.Variable(np.zeros(2), name="v").path == "v"
     with pytest.raises(ValueError, match="`name` must be a string"):
         keras.name_scope("a/b")
+
+
+def test_unnamed_variables_and_seed_generators_are_numbered_as_keras():
+    # Keras 3.15.1: each unnamed Variable takes the next "variable" name of the session,
+    # and a seed generator's state lives under the generator's numbered name.
+    keras.utils.clear_session()
+    first, second = keras.Variable(np.zeros(2)), keras.Variable(np.zeros(2))
+
+    class Scaled(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(2,))
+            self.v = self.add_weight(shape=(), name="v")
+
+        def call(self, x):
+            return x * self.w
+
+    layer = Scaled(name="l")
+    layer(np.ones((1, 2)))
+    assert [first.name, first.path, second.name] == ["variable", "variable", "variable_1"]
+    assert [v.path for v in layer.weights] == ["l/variable_2", "l/v"]
+    dropout = layers.Dropout(0.5)
+    assert dropout.seed_generator.name == "seed_generator"
+    assert dropout.seed_generator.state.path == "seed_generator/seed_generator_state"
+    assert layers.Dropout(0.5).seed_generator.name == "seed_generator_1"
+    keras.utils.clear_session()
+    assert keras.Variable(np.zeros(2)).name == "variable"
 
 
 class _Path:

@@ -29,11 +29,18 @@ def checked_trainable(value):
     return value
 
 
-def weight_shape(shape):
-    """The shape given to `add_weight` as a tuple of ints (`()` for None).
+def weight_shape(shape, layer=None):
+    """The shape given to `add_weight` as a tuple of ints (`()` for None), once `layer` is
+    known to take new weights (not after its build, as in Keras).
 
     A string is the Keras 2 habit of passing the name first (`add_weight("kernel", ...)`).
     """
+    if layer is not None and layer.__dict__.get("_state_locked"):
+        raise ValueError(
+            f'Layer "{layer.name}": you cannot add new elements of state (variables or '
+            "sub-layers) to a layer that is already built. All state must be created in the "
+            "`__init__()` method or in the `build()` method."
+        )
     if shape is None:
         return ()
     if isinstance(shape, str):

@@ -28,11 +28,16 @@ def recording_build(build):
     def build_and_record(self, *args, **kwargs):
         # Built inside its own name scope, as Keras builds: weights get `parent/layer/name`.
         scope = enter_layer_scope(self)
+        depth = self.__dict__.get("_build_depth", 0)
+        object.__setattr__(self, "_build_depth", depth + 1)
         try:
             object.__setattr__(self, "_path", current_path())
             result = build(self, *args, **kwargs)
         finally:
+            object.__setattr__(self, "_build_depth", depth)
             leave_layer_scope(scope)
+        if depth == 0:
+            lock_state(self)  # the outermost build (a `super().build()` inside returns first)
         self.built = True
         # A subclass's build that calls `super().build(...)` returns last, so the shape
         # the layer was built on from outside is the one kept.
@@ -46,6 +51,14 @@ def recording_build(build):
 
     build_and_record._records_build = True
     return build_and_record
+
+
+def lock_state(layer):
+    """After its build, a layer takes no new weights (as Keras locks its state): one made
+    in `call` would be a new, untrained weight at every call. Functional and Sequential
+    models stay open, as in Keras."""
+    if layer._locks_state_after_build:
+        object.__setattr__(layer, "_state_locked", True)
 
 
 def _build_parameters(build):
@@ -86,6 +99,7 @@ def build_from_call(layer, shape, args, kwargs):
     names = _build_parameters(layer.build)
     if len(names) <= 1:
         layer.build(shape)
+        lock_state(layer)
         return
     call_arguments = inspect.signature(layer.call).bind_partial(*args, **kwargs).arguments
     call_parameters = inspect.signature(layer.call).parameters
@@ -110,6 +124,7 @@ def build_from_call(layer, shape, args, kwargs):
         if argument != "mask" and value is not None:
             shapes[name] = _shape_of(value)
     layer.build(**shapes)
+    lock_state(layer)
 
 
 def _shape_lists(shapes):

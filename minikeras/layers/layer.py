@@ -255,14 +255,12 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
         """
         from minikeras import constraints, initializers, regularizers
 
-        shape = weight_shape(shape)
+        shape = weight_shape(shape, self)
         dtype = np.dtype(dtype or self._dtype).name
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         initializer = initializers.get(initializer)
-        variable = Variable(
-            initializer, shape=shape, dtype=dtype, trainable=trainable, name=name or "variable"
-        )
+        variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name)
         variable.path = _scopes.weight_path(self, variable.name)
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)

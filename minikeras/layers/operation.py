@@ -111,6 +111,8 @@ class Operation:
     # sets this: its int inputs are converted to its dtype, the float32 Keras's type
     # promotion gives (see `call_arguments._to_tensors`).
     _promotes_integer_inputs = False
+    # Whether `add_weight` refuses new weights once the layer is built (build_config.py).
+    _locks_state_after_build = True
 
     @property
     def dtype_policy(self):

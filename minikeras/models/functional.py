@@ -44,6 +44,8 @@ class Functional(Model):
         name: model name.
     """
 
+    _locks_state_after_build = False  # as Keras: layers may be attached after build
+
     # The inputs are one structure; a second positional value fills `training` (an error).
     _allow_non_tensor_positional_args = True
     # Whether a call checks the inputs' sizes (beyond the batch) against the graph's.
