@@ -1,8 +1,11 @@
-"""Build configs: the shape a layer was built on, saved so that loading builds it again.
+"""Building a layer: the shapes `build` gets, what a build records, what it locks.
 
 As in Keras, whoever calls `build` (the layer's first call, a parent layer building its
 sublayers, or the user by hand) marks the layer built and records the shape: it becomes
 the layer's `get_build_config()` and the `build_config` of its entry in a `.keras` file.
+The build runs inside the layer's name scope (`autodiff/name_scope.py`), which gives its
+weights their paths, and once it returns `add_weight` refuses new weights. On the first call,
+`build_from_call` matches the call's arguments to the names `build` takes.
 """
 
 import functools
@@ -54,9 +57,9 @@ def recording_build(build):
 
 
 def lock_state(layer):
-    """After its build, a layer takes no new weights (as Keras locks its state): one made
-    in `call` would be a new, untrained weight at every call. Functional and Sequential
-    models stay open, as in Keras."""
+    """After its build, `add_weight` makes no new weights (Keras locks a built layer's
+    state): one made in `call` would be a new, untrained weight at every call.
+    Functional and Sequential models stay open, as in Keras."""
     if layer._locks_state_after_build:
         object.__setattr__(layer, "_state_locked", True)
 
@@ -128,6 +131,8 @@ def build_from_call(layer, shape, args, kwargs):
 
 
 def _shape_lists(shapes):
+    if shapes is None:
+        return None
     if isinstance(shapes, dict):
         return {key: _shape_lists(value) for key, value in shapes.items()}
     if isinstance(shapes, (list, tuple)) and all(d is None or isinstance(d, int) for d in shapes):
@@ -136,6 +141,8 @@ def _shape_lists(shapes):
 
 
 def _shape_tuples(shape):
+    if shape is None:
+        return None
     if isinstance(shape, dict):
         return {key: _shape_tuples(value) for key, value in shape.items()}
     if isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, int) for d in shape):
