@@ -11,6 +11,7 @@ import importlib
 
 from minikeras import config, ops, random
 from minikeras.autodiff import GradientTape, Tensor, Variable, no_grad
+from minikeras.autodiff.name_scope import name_scope
 from minikeras.ops.allocator import keep_freed_memory_unless_disabled
 from minikeras.ops.symbolic import KerasTensor
 
@@ -50,6 +51,7 @@ __all__ = [
     "Tensor",
     "Variable",
     "config",
+    "name_scope",
     "no_grad",
     "ops",
     "random",

@@ -15,7 +15,9 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Function, Tensor, Variable
+from minikeras.autodiff.name_scope import name_scope
 from minikeras.autodiff.tensor import to_array
+from minikeras.utils import naming
 
 __all__ = [
     "SeedGenerator",
@@ -65,12 +67,15 @@ class SeedGenerator:
                 f"SeedGenerator seed must be an int or None, got {type(seed).__name__}: {seed!r}."
             )
         self.seed = int(seed)
-        self.name = name or "seed_generator"
-        self.state = Variable(
-            np.array([self.seed % 2**32, 0], dtype=np.uint32),
-            trainable=False,
-            name="seed_generator_state",
-        )
+        # As Keras: numbered names, and the state made in a scope of that name
+        # (`seed_generator_1/seed_generator_state`).
+        self.name = name or naming.auto_name("SeedGenerator")
+        with name_scope(self.name, caller=self):
+            self.state = Variable(
+                np.array([self.seed % 2**32, 0], dtype=np.uint32),
+                trainable=False,
+                name="seed_generator_state",
+            )
 
     def next(self):
         """Returns a numpy Generator for the next draw and advances the state."""

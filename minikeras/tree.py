@@ -31,6 +31,35 @@ def keys(mapping):
     return sorted(mapping)
 
 
+def assert_same_structure(a, b):
+    """Raises ValueError unless `a` and `b` nest the same way (same container types, lengths
+    and dict keys; leaves may differ).
+
+    Example:
+        >>> assert_same_structure({"x": 1, "y": [2]}, {"x": "a", "y": ["b"]})
+    """
+
+    def kind(node):
+        if isinstance(node, dict):
+            return dict
+        if isinstance(node, (list, tuple)):
+            return type(node)
+        return None
+
+    if kind(a) is not kind(b):
+        raise ValueError(f"The two structures differ: {a!r} is not nested as {b!r}.")
+    if isinstance(a, dict):
+        if set(a) != set(b):
+            raise ValueError(f"The two structures have other keys: {list(a)} and {list(b)}.")
+        for key in a:
+            assert_same_structure(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            raise ValueError(f"The two structures have other lengths: {len(a)} and {len(b)}.")
+        for x, y in zip(a, b):
+            assert_same_structure(x, y)
+
+
 def map_structure(fn, structure):
     """Applies `fn` to every leaf, keeping the nesting (named tuples included, as in Keras)."""
     if isinstance(structure, dict):

@@ -248,8 +248,9 @@ def test_multi_optimizer_trains_a_model_and_has_no_learning_rate():
             keras.layers.Dense(1, name="head"),
         ]
     )
+    # The paths start with the Sequential's name ("sequential/encoder/kernel"), as in Keras.
     optimizer = optimizers.MultiOptimizer(
-        optimizers.OptimizerMap(optimizers.SGD(0.0), {"encoder/.*": optimizers.Adam(0.01)})
+        optimizers.OptimizerMap(optimizers.SGD(0.0), {".*encoder/.*": optimizers.Adam(0.01)})
     )
     model.compile(optimizer=optimizer, loss="mse")
     head_before = model.layers[1].kernel.numpy().copy()

@@ -305,11 +305,12 @@ def test_plot_graph_draws_a_reused_variable_once_with_an_edge_per_use():
 
 def test_plot_graph_names_layer_weights_by_path_and_shows_fused_activations():
     model = keras.Sequential(
-        [keras.Input((3,)), layers.Dense(4, activation="relu", name="hidden"), layers.Dense(1)]
+        [keras.Input((3,)), layers.Dense(4, activation="relu", name="hidden"), layers.Dense(1)],
+        name="mlp",
     )
     loss = keras.ops.mean(model(np.ones((2, 3), "float32")))
     labels, _, _ = graph_parts(keras.utils.graph_to_dot(loss).to_string())
-    assert "hidden/kernel | (3, 4) float32" in labels.values()
+    assert "mlp/hidden/kernel | (3, 4) float32" in labels.values()
     assert "Linear + relu | (2, 4) float32" in labels.values()
 
 

@@ -90,7 +90,8 @@ def test_tensorboard_histograms_of_the_weights(tmp_path):
         for value in event.summary.value
         if value.HasField("histo")
     }
-    assert tags == {"dense/kernel/histogram", "dense/bias/histogram"}
+    # Tagged by weight path, as Keras: the Sequential built the Dense in its name scope.
+    assert tags == {"sequential/dense/kernel/histogram", "sequential/dense/bias/histogram"}
 
 
 def test_tensorboard_without_tensorboardx_says_how_to_install_it(monkeypatch):

@@ -50,6 +50,7 @@ _MODULE_ALIASES = {
     "keras.src.utils.numerical_utils": "minikeras.utils",
     "keras.src.backend.common.keras_tensor": "minikeras.ops.symbolic",
     "keras.src.saving.serialization_lib": "minikeras.saving.serialization",
+    "keras.src.models.cloning": "minikeras.saving.cloning",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
 _FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino", "grain", "scipy")
@@ -161,6 +162,8 @@ class TestCase(ParameterizedTestCase):
 
     def setUp(self):
         minikeras.utils.clear_session()
+        # A test that failed inside a name scope it opened by hand leaves it open.
+        minikeras.autodiff.name_scope._scopes.stack.clear()
 
     def get_temp_dir(self):
         directory = tempfile.mkdtemp()
@@ -440,30 +443,6 @@ def _alias(keras_name, module):
         setattr(parent_module, child, module)
 
 
-_NAME_SCOPES = []
-
-
-@contextlib.contextmanager
-def _name_scope(name, caller=None, **kwargs):
-    """`backend.name_scope`: Variables created inside get `name/` before their path."""
-    _NAME_SCOPES.append(name)
-    try:
-        yield
-    finally:
-        _NAME_SCOPES.pop()
-
-
-class _ScopedVariable(minikeras.Variable):
-    """`backend.Variable`: a minikeras Variable whose path follows `_name_scope`."""
-
-    __slots__ = ()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if _NAME_SCOPES:
-            self.path = "/".join([*_NAME_SCOPES, self.name])
-
-
 def _backend_module():
     """`keras.src.backend`: minikeras.backend, but naming the reference backend (JAX)."""
     backend = _AbsentModule("keras.src.backend")
@@ -487,7 +466,7 @@ def _backend_module():
     backend.device = lambda name: contextlib.nullcontext()  # one CPU device
     backend.SUPPORTS_RAGGED_TENSORS = False
     backend.KerasTensor = minikeras.KerasTensor
-    backend.Variable = _ScopedVariable
+    backend.Variable = minikeras.Variable
     backend.convert_to_numpy = np.asarray
     backend.convert_to_tensor = minikeras.ops.convert_to_tensor
     backend.standardize_dtype = lambda dtype: str(np.dtype(dtype))
@@ -495,7 +474,7 @@ def _backend_module():
     backend.shape = lambda x: tuple(np.shape(x))
     backend.set_keras_mask = minikeras.autodiff.masks.set_keras_mask
     backend.get_keras_mask = minikeras.autodiff.masks.get_keras_mask
-    backend.name_scope = _name_scope
+    backend.name_scope = minikeras.name_scope
     backend.standardize_shape = lambda shape: tuple(None if d is None else int(d) for d in shape)
     backend.numpy = minikeras.ops  # the backend's op module: minikeras's ops are numpy's
     backend.random = minikeras.random
@@ -508,6 +487,47 @@ def _backend_module():
             "keras.src.backend.common.backend_utils",
             compute_conv_transpose_output_shape=compute_conv_transpose_output_shape,
             compute_conv_transpose_padding_args_for_jax=compute_conv_transpose_padding_args_for_jax,
+        ),
+    )
+
+    _alias(
+        "keras.src.backend.common.name_scope",
+        importlib.import_module("minikeras.autodiff.name_scope"),
+    )
+    # backend/common/variables_test.py: the dtype names and Variable helpers it imports.
+    _alias(
+        "keras.src.backend.common.dtypes",
+        _module(
+            "keras.src.backend.common.dtypes",
+            ALLOWED_DTYPES=(
+                "float16",
+                "float32",
+                "float64",
+                "uint8",
+                "uint16",
+                "uint32",
+                "uint64",
+                "int8",
+                "int16",
+                "int32",
+                "int64",
+                "bool",
+                "string",
+            ),
+            FLOAT8_TYPES=(),
+            INT_TYPES=("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64"),
+            FLOAT_TYPES=("float16", "float32", "float64"),
+            result_type=lambda *dtypes: str(np.result_type(*dtypes)),
+        ),
+    )
+    _alias(
+        "keras.src.backend.common.variables",
+        _module(
+            "keras.src.backend.common.variables",
+            AutocastScope=_Absent("keras.src.backend.common.variables.AutocastScope"),
+            standardize_dtype=backend.standardize_dtype,
+            standardize_shape=backend.standardize_shape,
+            shape_equal=lambda a, b: tuple(a) == tuple(b),
         ),
     )
 
@@ -609,6 +629,7 @@ def install():
     keras = _package("keras")
     keras.__getattr__ = lambda name: getattr(minikeras, name)
     keras.src = _package("keras.src")
+    keras.src.__getattr__ = lambda name: getattr(minikeras, name)  # `from keras.src import Input`
     for info in pkgutil.walk_packages(minikeras.__path__, "minikeras."):
         try:
             module = importlib.import_module(info.name)
@@ -811,6 +832,8 @@ def _placeholder(match):
 
 
 _SIBLING_TEST_IMPORT = re.compile(r"^from keras\.src\.[\w.]+\.(\w+_test) import", re.MULTILINE)
+# `from keras.src.saving import saving_lib_test`: the sibling imported as a module.
+_SIBLING_TEST_MODULE = re.compile(r"^from keras\.src\.([\w.]+) import (\w+_test)$", re.MULTILINE)
 
 
 def _copy_test(path, directory):
@@ -822,8 +845,15 @@ def _copy_test(path, directory):
     text = _FOREIGN_IMPORT.sub(_placeholder, text)
     # Some test files borrow numpy reference helpers from another test file: that file is
     # copied next to it (pytest puts the directory on sys.path) and imported by its own name.
-    for sibling in set(_SIBLING_TEST_IMPORT.findall(text)):
-        sibling_path = os.path.join(os.path.dirname(path), sibling + ".py")
+    siblings = {(".", name) for name in _SIBLING_TEST_IMPORT.findall(text)}
+    siblings |= set(_SIBLING_TEST_MODULE.findall(text))
+    for package, sibling in siblings:
+        folder = os.path.dirname(path)
+        if package != ".":
+            # The Keras source root is the folder above `keras/src/...` in `path`.
+            root = path[: path.rindex(os.sep + "keras" + os.sep + "src" + os.sep)]
+            folder = os.path.join(root, "keras", "src", *package.split("."))
+        sibling_path = os.path.join(folder, sibling + ".py")
         if os.path.exists(sibling_path) and not os.path.exists(
             os.path.join(directory, sibling + ".py")
         ):
@@ -833,6 +863,7 @@ def _copy_test(path, directory):
     data = os.path.join(os.path.dirname(path), "test_data")
     if os.path.isdir(data) and not os.path.exists(os.path.join(directory, "test_data")):
         shutil.copytree(data, os.path.join(directory, "test_data"))
+    text = _SIBLING_TEST_MODULE.sub(r"import \2", text)
     target = os.path.join(directory, os.path.basename(path))
     with open(target, "w") as copy:
         copy.write(text)

@@ -7,6 +7,8 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff.backward import backward_pass
 from minikeras.autodiff.masks import get_keras_mask, set_keras_mask
+from minikeras.autodiff.name_scope import scoped_path
+from minikeras.utils import naming
 
 _dtype_names = {}
 
@@ -344,8 +346,8 @@ class Variable(Tensor):
                 f"expected {tuple(shape)}."
             )
         super().__init__(array, dtype=array.dtype, requires_grad=bool(trainable))
-        self.name = name or "variable"
-        self.path = self.name
+        self.name = name or naming.auto_name("Variable")  # numbered, as Keras: variable_1
+        self.path = scoped_path(self.name)  # under the open name scopes (name_scope.py)
         self._trainable = bool(trainable)
         self._created_trainable = bool(trainable)
         self.overwrite_with_gradient = False

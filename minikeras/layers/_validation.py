@@ -18,6 +18,39 @@ def is_integer(value):
     return True
 
 
+def checked_trainable(value):
+    """`trainable` as a layer is given it: a Python bool, as Keras requires (`None` or `1`
+    would otherwise pass as a truth value)."""
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"Expected `trainable` to be a boolean. Received: trainable={value!r} "
+            f"(of type {type(value)})"
+        )
+    return value
+
+
+def weight_shape(shape, layer=None):
+    """The shape given to `add_weight` as a tuple of ints (`()` for None), once `layer` is
+    known to take new weights (not after its build, as in Keras).
+
+    A string is the Keras 2 habit of passing the name first (`add_weight("kernel", ...)`).
+    """
+    if layer is not None and layer.__dict__.get("_state_locked"):
+        raise ValueError(
+            f'Layer "{layer.name}": you cannot add new elements of state (variables or '
+            "sub-layers) to a layer that is already built. All state must be created in the "
+            "`__init__()` method or in the `build()` method."
+        )
+    if shape is None:
+        return ()
+    if isinstance(shape, str):
+        raise ValueError(
+            f"`name` must be passed as a keyword argument. Received: add_weight({shape!r}, "
+            f"...). Use: add_weight(shape=..., name={shape!r})."
+        )
+    return tuple(int(d) for d in shape)
+
+
 def _subject(name, layer_name):
     """How an error message names the argument: with its layer when one is given."""
     return f"{layer_name}: `{name}`" if layer_name else f"The `{name}` argument"

@@ -38,3 +38,13 @@ def _constructor_arguments(layer):
             "Python values: implement get_config() to return what from_config() needs."
         )
     return arguments
+
+
+def activity_regularizer_entry(layer):
+    """`{"activity_regularizer": ...}` for a layer that has one, else `{}`: Keras's base
+    config names it only when it is set (layers that always list it write it themselves)."""
+    if layer.activity_regularizer is None:
+        return {}
+    from minikeras import regularizers
+
+    return {"activity_regularizer": regularizers.serialize(layer.activity_regularizer)}

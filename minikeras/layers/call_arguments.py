@@ -75,23 +75,30 @@ def _check_call_arguments(layer, args, kwargs):
         )
 
 
-def _autocast(value, dtype):
-    """An array or tensor as a tensor; floats take `dtype` (`dtype` is an np.dtype)."""
+def _autocast(value, dtype, kinds="f"):
+    """An array or tensor as a tensor; those whose dtype kind is in `kinds` (floats) take
+    `dtype` (an np.dtype)."""
     if isinstance(value, Tensor):
         array = value.data
-        if array.dtype.kind == "f" and array.dtype != dtype:
+        if array.dtype.kind in kinds and array.dtype != dtype:
             return convert_to_tensor(value, dtype)
         return value
     if isinstance(value, (np.ndarray, np.generic)):
-        if value.dtype.kind == "f":
+        if value.dtype.kind in kinds:
             return convert_to_tensor(value, dtype)
         return convert_to_tensor(value)
     if isinstance(value, (list, tuple, dict)):
-        return map_structure(lambda item: _autocast(item, dtype), value)
+        return map_structure(lambda item: _autocast(item, dtype, kinds), value)
     return value
 
 
-def _to_tensors(args, dtype):
-    """Converts the arrays among a call's positional arguments to tensors (autocast)."""
+def _to_tensors(args, dtype, promote_integers=False):
+    """Converts the arrays among a call's positional arguments to tensors (autocast).
+
+    With `promote_integers`, integer and bool inputs take `dtype` too: a layer whose
+    arithmetic mixes its inputs with float weights gets float32 out of int inputs in Keras
+    (type promotion), where numpy would give float64.
+    """
     dtype = np.dtype(dtype)
-    return tuple([_autocast(value, dtype) for value in args])
+    kinds = "fiub" if promote_integers else "f"
+    return tuple([_autocast(value, dtype, kinds) for value in args])

@@ -25,10 +25,12 @@ import numpy as np
 
 from minikeras import config, random
 from minikeras.autodiff import Tensor, Variable, convert_to_tensor
+from minikeras.autodiff import name_scope as _scopes
 from minikeras.autodiff.masks import live_masks as _mask_table
 from minikeras.autodiff.tensor import creation_logs, dtype_name
-from minikeras.layers.auto_config import _constructor_arguments
-from minikeras.layers.build_config import BuildConfig, recording_build
+from minikeras.layers._validation import checked_trainable, weight_shape
+from minikeras.layers.auto_config import _constructor_arguments, activity_regularizer_entry
+from minikeras.layers.build_config import BuildConfig, build_from_call, recording_build
 from minikeras.layers.call_arguments import (
     _autocast,
     _call_signature_flags,
@@ -128,7 +130,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(unknown)}"
             )
         self.name = name or naming.auto_name(type(self).__name__)
-        self._trainable = bool(trainable)
+        self._trainable = checked_trainable(trainable)
         self._dtype = np.dtype(dtype or config.floatx()).name
         self.autocast = autocast
         self.activity_regularizer = _get_regularizer(activity_regularizer)
@@ -253,15 +255,13 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
         """
         from minikeras import constraints, initializers, regularizers
 
-        shape = () if shape is None else tuple(int(d) for d in shape)
+        shape = weight_shape(shape, self)
         dtype = np.dtype(dtype or self._dtype).name
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         initializer = initializers.get(initializer)
-        variable = Variable(
-            initializer, shape=shape, dtype=dtype, trainable=trainable, name=name or "variable"
-        )
-        variable.path = f"{self.name}/{variable.name}"
+        variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name)
+        variable.path = _scopes.weight_path(self, variable.name)
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
         variable.overwrite_with_gradient = overwrite_with_gradient
@@ -340,7 +340,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
             return
         first = args[0] if args else next(iter(kwargs.values()), None)
         shape = shapes_of(first)
-        self.build(shape)
+        build_from_call(self, shape, args, kwargs)
         self.built = True
         self._build_shapes = shape
         # Values `build` assigns to the variables it creates stay (only calls are undone).
@@ -375,7 +375,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
             first = args[0] if len(args) == 1 else None
             # One tensor already in the layer's dtype (the usual call) needs no conversion.
             if type(first) is not Tensor or dtype_name(first.data.dtype) != self._dtype:
-                converted = _to_tensors(args, self._dtype)
+                converted = _to_tensors(args, self._dtype, self._promotes_integer_inputs)
                 if masked and args:
                     _keep_masks(args[0], converted[0])
                 args = converted
@@ -401,6 +401,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
                 layer._losses.clear()
         context.eager_depth = depth + 1
         context.training.append(training)
+        scope = _scopes.enter_layer_scope(self)  # where the weights built now live
         try:
             self._maybe_build(args, kwargs)
             if self.input_spec is not None and args:
@@ -416,12 +417,13 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
             ):
                 _set_output_masks(self, _first_argument(self, args, kwargs), outputs, previous_mask)
         finally:
+            _scopes.leave_layer_scope(scope)
             context.training.pop()
             context.eager_depth = depth
         if self.activity_regularizer is not None:
             for output in flatten(outputs):
                 if isinstance(output, Tensor) and output.data.dtype.kind == "f":
-                    batch = output.shape[0] if output.ndim else 1
+                    batch = (output.shape[0] if output.ndim else 1) or 1  # empty: 0, not NaN
                     self.add_loss(self.activity_regularizer(output) / float(batch))
         return outputs
 
@@ -473,6 +475,7 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
         constructor was called with are returned when they are plain Python values.
         """
         config_dict = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        config_dict.update(activity_regularizer_entry(self))
         cls = type(self)
         if cls.get_config is Layer.get_config and cls.__init__ is not Layer.__init__:
             config_dict.update(_constructor_arguments(self))

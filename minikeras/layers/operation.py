@@ -13,6 +13,7 @@ import contextlib
 import numpy as np
 
 from minikeras import random
+from minikeras.autodiff.name_scope import enter_layer_scope, leave_layer_scope
 from minikeras.autodiff.tensor import creation_logs
 from minikeras.layers.call_arguments import _call_signature_flags
 from minikeras.layers.input_spec import assert_input_compatibility
@@ -41,14 +42,23 @@ def _symbolic_call(layer, args, kwargs):
     """`layer(*args, **kwargs)` on symbolic arguments: builds the layer, records the node
     and returns the symbolic outputs (with their masks)."""
     kwargs = dict(kwargs)
-    layer._maybe_build(args, kwargs)
+    scope = enter_layer_scope(layer)
+    try:
+        layer._maybe_build(args, kwargs)
+    finally:
+        leave_layer_scope(scope)
     if layer.input_spec is not None and args:
         assert_input_compatibility(layer.input_spec, args[0], layer.name)
     # A call that takes a mask gets its input's mask when its output shapes are found,
     # but the node does not record it: a model's run finds it again on the values.
     call_kwargs = dict(kwargs)
     previous_mask = _call_masks(layer, args, call_kwargs, _call_signature_flags(type(layer))[1])
-    outputs = symbolic_call(layer, args, call_kwargs)
+    # Sublayers a symbolic call builds live in this layer's name scope, as in an eager call.
+    scope = enter_layer_scope(layer)
+    try:
+        outputs = symbolic_call(layer, args, call_kwargs)
+    finally:
+        leave_layer_scope(scope)
     if len(call_kwargs) != len(kwargs) and flatten(outputs):
         node = flatten(outputs)[0].node
         node.kwargs = kwargs
@@ -96,6 +106,13 @@ class DTypePolicy:
 
 class Operation:
     """Output specs and shapes of a layer, and the graph history of its symbolic calls."""
+
+    # A layer whose numpy arithmetic would turn int inputs and float32 weights into float64
+    # sets this: its int inputs are converted to its dtype, the float32 Keras's type
+    # promotion gives (see `call_arguments._to_tensors`).
+    _promotes_integer_inputs = False
+    # Whether `add_weight` refuses new weights once the layer is built (build_config.py).
+    _locks_state_after_build = True
 
     @property
     def dtype_policy(self):

@@ -18,6 +18,7 @@ import warnings
 
 from minikeras.autodiff import convert_to_tensor
 from minikeras.autodiff.masks import any_masks, get_keras_mask, set_keras_mask
+from minikeras.autodiff.name_scope import scoped_path
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
@@ -43,6 +44,8 @@ class Functional(Model):
         outputs: a KerasTensor, or a list/dict/nested structure of them.
         name: model name.
     """
+
+    _locks_state_after_build = False  # as Keras: layers may be attached after build
 
     # The inputs are one structure; a second positional value fills `training` (an error).
     _allow_non_tensor_positional_args = True
@@ -81,6 +84,7 @@ class Functional(Model):
         self._symbolic_metrics = []
         self._build_graph()
         self.built = True
+        object.__setattr__(self, "_path", scoped_path(self.name))  # as Keras's build records
 
     # -- graph ------------------------------------------------------------------------------
     def _clone_cut_graph(self, inputs, outputs):
@@ -223,15 +227,13 @@ class Functional(Model):
 
     @property
     def output_names(self):
-        """The names of the layers (or ops) making the outputs, in `outputs` order (for
-        dict outputs too, as Keras: the keys are not the names)."""
+        """The names of the layers making the outputs, in `outputs` order (dicts too)."""
         return [
             getattr(t.node.operation, "name", f"output_{i}") if t.node else f"output_{i}"
             for i, t in enumerate(self.outputs)
         ]
 
-    def _output_names_for_compile(self):
-        # A dict model's losses and metrics are keyed by its output keys, as in Keras.
+    def _output_names_for_compile(self):  # a dict's keys key its losses, as in Keras
         if isinstance(self._outputs_struct, dict):
             return list(self._outputs_struct)
         return super()._output_names_for_compile()

@@ -51,6 +51,8 @@ class Sequential(Model):
         ... ])
     """
 
+    _locks_state_after_build = False  # as Keras: layers may be attached after build
+
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
         self._stack = []

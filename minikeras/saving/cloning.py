@@ -3,7 +3,9 @@
 A Sequential model is rebuilt from clones of its layers. A Functional model is rebuilt by
 replaying its graph: new inputs, then every recorded call, in order, on the cloned layers
 (a layer called several times is cloned once, so sharing is kept). A subclassed model is
-rebuilt with `from_config(get_config())`.
+rebuilt with `from_config(get_config())`. As in Keras, a Sequential or Functional copy of a
+compiled model is compiled again from the original's compile config (new optimizer and
+metric states).
 """
 
 from minikeras.layers.input_layer import Input, InputLayer
@@ -13,7 +15,7 @@ from minikeras.saving.serialization import (
     deserialize_keras_object,
     serialize_keras_object,
 )
-from minikeras.tree import flatten
+from minikeras.tree import assert_same_structure, flatten
 
 
 def _default_clone(layer):
@@ -74,17 +76,28 @@ def clone_model(
                 "`call_function` is not supported with Sequential models: their layers are "
                 "only listed, not called, when the model is built."
             )
-        return _clone_sequential(model, _wrap(clone_function, None, recursive), input_tensors)
-    if isinstance(model, Functional):
-        return _clone_functional(
+        copy = _clone_sequential(model, _wrap(clone_function, None, recursive), input_tensors)
+    elif isinstance(model, Functional):
+        copy = _clone_functional(
             model, _wrap(clone_function, call_function, recursive), call_function, input_tensors
         )
-    if clone_function is not None or input_tensors is not None or call_function is not None:
+    elif clone_function is not None or input_tensors is not None or call_function is not None:
         raise ValueError(
             "A subclassed model can only be cloned from its config: `clone_function`, "
             f"`input_tensors` and `call_function` do not apply. Received a {type(model).__name__}."
         )
-    return _default_clone(model)
+    else:
+        # Keras hands the model's own class over, so an unregistered subclass clones too.
+        with ObjectSharingScope():
+            config = serialize_keras_object(model)
+        config.pop("compile_config", None)
+        with ObjectSharingScope():
+            return deserialize_keras_object(
+                config, custom_objects={type(model).__name__: type(model)}
+            )
+    if getattr(model, "compiled", False):
+        copy.compile_from_config(model.get_compile_config())
+    return copy
 
 
 def _clone_sequential(model, clone, input_tensors):
@@ -113,6 +126,7 @@ def _clone_functional(model, clone, call_function, input_tensors):
     if input_tensors is None:
         new_inputs = map_structure(_new_input, model._inputs_struct)
     else:
+        _check_input_structure(input_tensors, model._inputs_struct)
         new_inputs = input_tensors
         if isinstance(model._inputs_struct, (list, tuple)) and not isinstance(
             input_tensors, (list, tuple, dict)
@@ -159,4 +173,23 @@ def _clone_functional(model, clone, call_function, input_tensors):
 
     if not functional_like_constructor(cls):
         cls = Functional
-    return cls(inputs=new_inputs, outputs=outputs, name=model.name, trainable=model.trainable)
+    # As Keras: the copy's own `trainable` is not carried over (its layers' flags are).
+    return cls(inputs=new_inputs, outputs=outputs, name=model.name)
+
+
+def _check_input_structure(input_tensors, inputs):
+    """`input_tensors` for a Functional copy: the nesting of the model's inputs, as Keras
+    asks (one tensor for a single input is taken as it is)."""
+    if not isinstance(input_tensors, (list, tuple, dict)) and not isinstance(
+        inputs, (list, tuple, dict)
+    ):
+        return
+    if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and len(flatten(input_tensors)) == 1:
+        return
+    try:
+        assert_same_structure(input_tensors, inputs)
+    except ValueError as error:
+        raise ValueError(
+            "`input_tensors` must have the same structure as model.input. "
+            f"Reference structure: {inputs}. Received structure: {input_tensors}."
+        ) from error

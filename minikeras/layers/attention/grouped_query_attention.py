@@ -241,9 +241,6 @@ class GroupedQueryAttention(BuildsFromQueryValueKey, Layer):
         self._dropout_layer = Dropout(rate=self.dropout, seed=self.seed, dtype=self.dtype)
         self._output_dense = self._projection("bquh,uhm->bqm", None, "m", "attention_output")
         self._output_dense.build((None, None, query_heads, self.head_dim))
-        # Keras builds the projections inside this layer's name scope: "gqa/query/kernel".
-        for variable in self.weights:
-            variable.path = f"{self.name}/{variable.path}"
         # The projections see the inputs with their masks, which this layer applies itself
         # and passes on to its output; Keras warns there that the mask is lost, it is not.
         for layer in (self._query_dense, self._key_dense, self._value_dense):

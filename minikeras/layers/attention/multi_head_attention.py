@@ -350,13 +350,6 @@ class MultiHeadAttention(BuildsFromQueryValueKey, Layer):
         projected = list(self.query_dense.compute_output_shape(query_shape))
         projected[-1] = self._value_dim
         self.output_dense.build(tuple(projected))
-        # Keras builds the projections inside this layer's name scope: "mha/query/kernel".
-        for layer in (self.query_dense, self.key_dense, self.value_dense, self.output_dense):
-            for variable in layer.weights:
-                variable.path = f"{self.name}/{variable.path}"
-        if self._use_gate:
-            for variable in self._gate_dense.weights:
-                variable.path = f"{self.name}/{variable.path}"
         self._build_shapes_dict = {"query_shape": query_shape, "value_shape": value_shape}
         if key_shape is not value_shape:
             self._build_shapes_dict["key_shape"] = key_shape

@@ -27,6 +27,8 @@ class Dense(Layer):
         (2, 64)
     """
 
+    _promotes_integer_inputs = True  # int inputs give float32, as in Keras
+
     _replayable = True  # see Layer._replayable
 
     def __init__(
@@ -111,7 +113,6 @@ class Dense(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "bias_constraint": constraints.serialize(self.bias_constraint),
             }

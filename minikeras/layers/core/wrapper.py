@@ -3,22 +3,14 @@
 from minikeras.layers.layer import Layer
 
 
-def nest_paths(layer, wrapper_name):
-    """Puts the weight paths of a wrapped layer under the wrapper's name, as Keras does
-    for the weights a layer creates while its wrapper builds."""
-    for variable in layer.weights:
-        if not variable.path.startswith(f"{wrapper_name}/"):
-            variable.path = f"{wrapper_name}/{variable.path}"
-
-
 class Wrapper(Layer):
     """Abstract base of the layers that wrap another layer and change what it does.
 
     The wrapped layer is the `layer` attribute, so its weights are the wrapper's weights
     (and are saved under `layer` in weight files). `build` builds it when it is not built
-    yet, its weight paths then nested under the wrapper's name; the config nests the
-    layer's config. Subclasses write `call`; `TimeDistributed` and
-    `SpectralNormalization` are wrappers.
+    yet (inside the wrapper's name scope, so its weight paths start with the wrapper's
+    name, as in Keras); the config nests the layer's config. Subclasses write `call`;
+    `TimeDistributed` and `SpectralNormalization` are wrappers.
 
     Args:
         layer: the layer to wrap (a `Layer` instance).
@@ -48,7 +40,6 @@ class Wrapper(Layer):
             self.layer.built = True
             # Recorded as a call would, so the layer's config carries its build shape.
             object.__setattr__(self.layer, "_build_shapes", input_shape)
-            nest_paths(self.layer, self.name)
 
     def get_config(self):
         from minikeras.saving.serialization import serialize_keras_object

@@ -2,8 +2,6 @@
 
 import warnings
 
-import numpy as np
-
 from minikeras import constraints, initializers, ops, regularizers
 from minikeras.layers.layer import Layer
 from minikeras.layers.normalization.fused import Normalize
@@ -31,6 +29,8 @@ class LayerNormalization(Layer):
         array([[-1., 1.],
                [-1., 1.]], dtype=float32)
     """
+
+    _promotes_integer_inputs = True  # int inputs give float32, as in Keras
 
     _replayable = True  # see Layer._replayable
 
@@ -136,8 +136,6 @@ class LayerNormalization(Layer):
         self.built = True
 
     def call(self, inputs):
-        if not _is_floating(inputs):  # integers and booleans: normalised as Keras, in floats
-            inputs = ops.cast(inputs, self.compute_dtype)
         axes = self._axes(inputs.shape)
         expected = tuple(self._param_shape[a] for a in self._built_axes)
         received = tuple(inputs.shape[a] for a in axes)
@@ -187,7 +185,3 @@ class LayerNormalization(Layer):
             }
         )
         return config
-
-
-def _is_floating(x):
-    return np.dtype(x.dtype).kind in "fc"

@@ -34,5 +34,6 @@ class ActivityRegularization(Layer):
 
     def get_config(self):
         config = super().get_config()
+        config.pop("activity_regularizer", None)  # rebuilt from l1 and l2
         config.update({"l1": self.l1, "l2": self.l2})
         return config

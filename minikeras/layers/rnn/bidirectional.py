@@ -1,7 +1,6 @@
 """`Bidirectional`: runs a recurrent layer forwards and a copy of it backwards, then merges."""
 
 from minikeras import ops
-from minikeras.layers.core.wrapper import nest_paths as _nest_paths
 from minikeras.layers.layer import Layer
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -127,7 +126,6 @@ class Bidirectional(Layer):
             if not direction.built:
                 direction.build(tuple(sequences_shape))
                 direction.built = True
-            _nest_paths(direction, self.name)
         if self._initial_weights is not None:
             weights, half = self._initial_weights, len(self._initial_weights) // 2
             self.forward_layer.set_weights(weights[:half])

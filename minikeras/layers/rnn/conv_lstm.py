@@ -548,8 +548,6 @@ class ConvLSTM(RNN):
         if not self.cell.built:
             self.cell.build((sequences_shape[0], *sequences_shape[2:]))
         self.input_spec = InputSpec(ndim=self.rank + 3, shape=(None, None, *sequences_shape[2:]))
-        for variable in self.cell.weights:
-            variable.path = f"{self.name}/{self.cell.name}/{variable.name}"
         if self.stateful:
             batch = sequences_shape[0]
             if batch is None:
@@ -565,8 +563,6 @@ class ConvLSTM(RNN):
                 )
                 for _ in range(2)
             ]
-            for state in states:
-                state.path = f"{self.name}/rnn_state"
             object.__setattr__(self, "states", states)
         self.built = True
 

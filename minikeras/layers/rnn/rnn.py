@@ -123,6 +123,8 @@ class RNN(Layer):
         training: dropout is active only in training.
     """
 
+    _promotes_integer_inputs = True  # int inputs give float32, as in Keras
+
     def __init__(
         self,
         cell,
@@ -189,12 +191,6 @@ class RNN(Layer):
         if not self.cell.built:
             self.cell.build((sequences_shape[0], *tuple(sequences_shape[2:])))
             self.cell.built = True
-        cells, prefix = [self.cell], f"{self.name}/"
-        if isinstance(self.cell, StackedRNNCells):
-            cells, prefix = self.cell.cells, f"{self.name}/{self.cell.name}/"
-        for cell in cells:
-            for variable in cell.weights:
-                variable.path = f"{prefix}{cell.name}/{variable.name}"
         if self.stateful:
             batch = sequences_shape[0]
             if batch is None:
@@ -206,8 +202,6 @@ class RNN(Layer):
                 Variable(np.zeros((batch, size), self.dtype), trainable=False, name="rnn_state")
                 for size in flatten(self.state_size)
             ]
-            for state in states:
-                state.path = f"{self.name}/rnn_state"
             object.__setattr__(self, "states", states)
 
     def reset_state(self):
@@ -288,8 +282,6 @@ class RNN(Layer):
         return states if nested else states[0]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if np.dtype(sequences.dtype).kind not in "fc":  # integers: as Keras, in floats
-            sequences = ops.cast(sequences, self.compute_dtype)
         if sequences.shape[1] == 0:
             raise ValueError(
                 f'Layer "{self.name}" needs at least one timestep, received sequences of '
