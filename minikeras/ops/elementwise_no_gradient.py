@@ -293,7 +293,7 @@ def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     return _constant(np.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-@op
+@op(output_spec=_shapes.allclose)
 def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     """True when `isclose` holds everywhere (a scalar bool tensor)."""
     a, b = _pair(x1, x2)

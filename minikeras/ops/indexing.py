@@ -468,12 +468,15 @@ def unique(
             length.
     """
     data = _tensor(x).data
+    # Each NaN is its own value (NaN != NaN), as in Keras; numpy would merge them.
+    nan_keywords = {"equal_nan": False} if axis is None else {}
     results = np.unique(
         data,
         return_index=return_index,
         return_inverse=return_inverse,
         return_counts=return_counts,
         axis=axis,
+        **nan_keywords,
     )
     results = list(results) if isinstance(results, tuple) else [results]
     if size is not None:

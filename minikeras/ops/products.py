@@ -284,7 +284,7 @@ def einsum(subscripts, *operands, **kwargs):
 
 
 # -- products written with the ones above -------------------------------------------------
-@op
+@op(output_spec=_shapes.inner)
 def inner(x1, x2):
     """Sum product over the last axes (a plain product when either is a scalar)."""
     a, b = _pair(x1, x2)
@@ -318,7 +318,7 @@ def kron(x1, x2):
     return reshape(product, tuple(p * q for p, q in zip(a.shape, b.shape)))
 
 
-@op
+@op(output_spec=_shapes.cross)
 def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cross product of 3-vectors (or 2-vectors, giving the z component) along an axis."""
     if axis is not None:

@@ -1,0 +1,93 @@
+"""Numpy-op behaviours that running Keras's own ops/numpy_test.py against minikeras showed
+to differ, checked against results recorded from Keras 3.15.1.
+
+Found with tools/run_keras_tests.py on keras/src/ops/numpy_test.py (see
+tools/keras_tests_status.md, section "ops/numpy_test.py"). The expressions are in
+fixtures/keras_tests_ops_numpy_scenarios.py; fixtures/generate_keras_tests_ops_numpy.py
+records Keras's results into fixtures/keras_tests_ops_numpy.json.
+"""
+
+import json
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from minikeras import GradientTape, KerasTensor, Variable, ops
+from tests.fixtures.keras_tests_ops_numpy_scenarios import CASES, evaluate
+
+with open(os.path.join(os.path.dirname(__file__), "fixtures", "keras_tests_ops_numpy.json")) as f:
+    KERAS_RESULTS = json.load(f)["results"]
+
+
+def _assert_same(result, expected, expression):
+    if isinstance(expected, list) and expected and isinstance(expected[0], dict):
+        assert isinstance(result, list) and len(result) == len(expected), expression
+        for got, want in zip(result, expected):
+            _assert_same(got, want, expression)
+        return
+    if isinstance(expected, dict):
+        assert result["dtype"] == expected["dtype"], expression
+        assert result["shape"] == expected["shape"], expression
+        if "value" in expected:
+            np.testing.assert_allclose(
+                np.asarray(result["value"], dtype=float),
+                np.asarray(expected["value"], dtype=float),
+                rtol=1e-6,
+                err_msg=expression,
+            )
+        return
+    assert result == expected, expression
+
+
+def _check_behaviour(behaviour):
+    for expression in CASES[behaviour]:
+        # Keras gives these without a warning; numpy's floating-point warnings are errors here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            result = evaluate(expression, ops, KerasTensor)
+        _assert_same(result, KERAS_RESULTS[behaviour][expression], expression)
+
+
+def test_fixture_covers_every_case():
+    assert {b: sorted(e) for b, e in KERAS_RESULTS.items()} == {
+        b: sorted(e) for b, e in CASES.items()
+    }
+
+
+def test_median_of_infinite_middle_values_is_infinite_as_in_keras():
+    # median and nanmedian take the half-sum of the two middle values (Keras's midpoint):
+    # a middle inf stays inf (it was NaN), and axis=() leaves the entries as they are.
+    _check_behaviour("median_of_infinite_middle_values")
+
+
+def test_median_gradient_splits_between_the_two_middle_values():
+    x = Variable(np.array([4.0, 1.0, 3.0, 2.0], dtype="float32"))
+    with GradientTape() as tape:
+        y = ops.median(x)
+    np.testing.assert_allclose(tape.gradient(y, x), [0.0, 0.0, 0.5, 0.5])
+
+
+def test_unique_keeps_each_nan_as_its_own_value():
+    # NaN != NaN: Keras (jax.numpy) lists every NaN; numpy's default merged them into one.
+    _check_behaviour("unique_keeps_each_nan")
+
+
+def test_array_split_of_an_unknown_size_gives_unknown_sections():
+    # (None, 4) into 3 sections was (1, 4), (1, 4), (None, 4) from the probe runs.
+    _check_behaviour("array_split_of_an_unknown_size")
+
+
+def test_symbolic_shapes_with_unknown_sizes_that_broadcast():
+    # allclose, inner, cross, geomspace and logspace raised on (None, 3) against (2, None).
+    _check_behaviour("shapes_with_unknown_sizes_that_broadcast")
+
+
+def test_average_over_a_one_axis_tuple_with_1d_weights():
+    _check_behaviour("average_over_a_one_axis_tuple_with_1d_weights")
+
+
+def test_average_with_1d_weights_over_several_axes_names_the_axes():
+    with pytest.raises(ValueError, match=r"average: 1-D weights need a single axis.*\(1, 2\)"):
+        ops.average(np.ones((2, 3, 3)), axis=(1, 2), weights=np.ones(3))
