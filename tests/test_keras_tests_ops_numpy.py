@@ -74,6 +74,11 @@ def test_unique_keeps_each_nan_as_its_own_value():
     _check_behaviour("unique_keeps_each_nan")
 
 
+def test_unique_with_size_pads_first_indices_with_the_first_index():
+    # Keras's padding of `return_index` repeats the first entry's index (it was 0).
+    _check_behaviour("unique_pads_first_indices_with_the_first_index")
+
+
 def test_array_split_of_an_unknown_size_gives_unknown_sections():
     # (None, 4) into 3 sections was (1, 4), (1, 4), (None, 4) from the probe runs.
     _check_behaviour("array_split_of_an_unknown_size")

@@ -481,14 +481,18 @@ def unique(
     results = list(results) if isinstance(results, tuple) else [results]
     if size is not None:
         inverse_position = 1 + bool(return_index) if return_inverse else None
-        results = _fit_unique_size(results, int(size), fill_value, axis, inverse_position)
+        index_position = 1 if return_index else None
+        results = _fit_unique_size(
+            results, int(size), fill_value, axis, inverse_position, index_position
+        )
     tensors = [_constant(results[0])] + [_constant(r.astype(np.int32)) for r in results[1:]]
     return tensors[0] if len(tensors) == 1 else tuple(tensors)
 
 
-def _fit_unique_size(results, size, fill_value, axis, inverse_position):
+def _fit_unique_size(results, size, fill_value, axis, inverse_position, index_position):
     """Pads (or cuts) the distinct values to `size`: values with `fill_value` (default the
-    smallest value), first indices and counts with 0; the inverse keeps one per entry."""
+    smallest value), first indices with the first of them (as Keras), counts with 0; the
+    inverse keeps one per entry."""
     along = 0 if axis is None else axis
     count = results[0].shape[along]
     fitted = []
@@ -503,6 +507,8 @@ def _fit_unique_size(results, size, fill_value, axis, inverse_position):
                 fill = fill_value
             elif result.size:
                 fill = result.min()
+        elif i == index_position and result.size:
+            fill = result[0]
         if count >= size:
             result = np.take(result, np.arange(size), axis=where_axis)
         else:
