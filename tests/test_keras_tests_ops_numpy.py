@@ -96,3 +96,28 @@ def test_average_over_a_one_axis_tuple_with_1d_weights():
 def test_average_with_1d_weights_over_several_axes_names_the_axes():
     with pytest.raises(ValueError, match=r"average: 1-D weights need a single axis.*\(1, 2\)"):
         ops.average(np.ones((2, 3, 3)), axis=(1, 2), weights=np.ones(3))
+
+
+# -- result dtypes (Keras on JAX, for the dtypes minikeras keeps as they are) ----------------
+def test_nanmax_and_nanmin_keep_integer_and_bool_dtypes():
+    # They were float32: integers hold no NaN, and Keras returns their own dtype.
+    _check_behaviour("nanmax_and_nanmin_keep_integer_and_bool_dtypes")
+
+
+def test_trace_of_unsigned_integers_is_uint32():
+    _check_behaviour("trace_of_unsigned_integers_is_uint32")
+
+
+def test_integer_math_on_two_bools_gives_int32():
+    # Shifts and power of two bools were int8 (numpy's promotion of bools).
+    _check_behaviour("integer_math_on_two_bools_gives_int32")
+
+
+def test_a_bool_beside_an_integer_takes_the_integer_dtype():
+    # floor_divide, mod and fmod made every bool operand int32 first, so bool // int8 was int32.
+    _check_behaviour("a_bool_beside_an_integer_takes_the_integer_dtype")
+
+
+def test_matmul_of_int8_gives_int32_and_dot_keeps_int8():
+    # 50 * 2 summed over 3 overflows int8: Keras's matmul accumulates in int32.
+    _check_behaviour("matmul_of_int8_gives_int32_and_dot_keeps_int8")

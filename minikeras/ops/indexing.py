@@ -321,11 +321,13 @@ def diagflat(x, k=0):
 
 @op
 def trace(x, offset=0, axis1=0, axis2=1):
-    """Sum along the `offset` diagonal of the plane `(axis1, axis2)` (int32 for integers)."""
+    """Sum along the `offset` diagonal of the plane `(axis1, axis2)` (int32 for signed
+    integers and bools, uint32 for unsigned ones, as Keras)."""
     x = _tensor(x)
     if x.data.dtype.kind in "biu":
         values = np.trace(x.data, offset, axis1, axis2)
-        return _constant(np.asarray(values).astype(np.int32))
+        dtype = np.uint32 if x.data.dtype.kind == "u" else np.int32
+        return _constant(np.asarray(values).astype(dtype))
     return _sum(diagonal(x, offset, axis1, axis2), axis=-1)
 
 

@@ -286,6 +286,8 @@ def nanstd(x, axis=None, keepdims=False):
 def nanmax(x, axis=None, keepdims=False):
     """Maximum along `axis` ignoring NaN (NaN where every entry is NaN)."""
     x, nans = _nan_mask(x)
+    if x.data.dtype.kind not in "fc":
+        return _max(x, axis=axis, keepdims=keepdims)  # no NaN; keeps the dtype, as Keras
     result = _max(where(nans, -np.inf, x), axis=axis, keepdims=keepdims)
     return _restore_all_nan(result, nans, axis, keepdims)
 
@@ -294,6 +296,8 @@ def nanmax(x, axis=None, keepdims=False):
 def nanmin(x, axis=None, keepdims=False):
     """Minimum along `axis` ignoring NaN (NaN where every entry is NaN)."""
     x, nans = _nan_mask(x)
+    if x.data.dtype.kind not in "fc":
+        return _min(x, axis=axis, keepdims=keepdims)  # no NaN; keeps the dtype, as Keras
     result = _min(where(nans, np.inf, x), axis=axis, keepdims=keepdims)
     return _restore_all_nan(result, nans, axis, keepdims)
 
