@@ -121,3 +121,8 @@ def test_a_bool_beside_an_integer_takes_the_integer_dtype():
 def test_matmul_of_int8_gives_int32_and_dot_keeps_int8():
     # 50 * 2 summed over 3 overflows int8: Keras's matmul accumulates in int32.
     _check_behaviour("matmul_of_int8_gives_int32_and_dot_keeps_int8")
+
+
+def test_a_signed_integer_beside_uint32_gives_int32():
+    # numpy makes int32 with uint32 an int64; Keras computes such integers in 32 bits.
+    _check_behaviour("a_signed_integer_beside_uint32_gives_int32")
