@@ -126,3 +126,18 @@ def test_matmul_of_int8_gives_int32_and_dot_keeps_int8():
 def test_a_signed_integer_beside_uint32_gives_int32():
     # numpy makes int32 with uint32 an int64; Keras computes such integers in 32 bits.
     _check_behaviour("a_signed_integer_beside_uint32_gives_int32")
+
+
+def test_bincount_with_integer_weights_keeps_their_dtype():
+    # Integer weights gave float32 sums.
+    _check_behaviour("bincount_with_integer_weights_keeps_their_dtype")
+
+
+def test_bincount_of_a_batch_counts_each_row():
+    # A 2-D x raised; Keras counts each row (numpy_test.py's test_bincount).
+    _check_behaviour("bincount_of_a_batch_counts_each_row")
+
+
+def test_bincount_with_weights_of_another_shape_names_both_shapes():
+    with pytest.raises(ValueError, match=r"bincount: weights \(2,\) need the shape of x \(3,\)"):
+        ops.bincount(np.array([0, 1, 1]), weights=np.array([1.0, 2.0]))

@@ -337,32 +337,45 @@ def _bincount_spec(fn, x, weights=None, minlength=0, sparse=False):
     dtype = "int32"
     if weights is not None:
         weights_dtype = np.dtype(weights.dtype)
-        dtype = weights_dtype.name if weights_dtype.kind == "f" else config.floatx()
+        dtype = weights_dtype.name if weights_dtype.kind in "fiu" else config.floatx()
     return KerasTensor(tuple(x.shape[:-1]) + (None,), dtype=dtype)
 
 
 @op(output_spec=_bincount_spec)
 def bincount(x, weights=None, minlength=0, sparse=False):
-    """Counts each non-negative integer in 1-D `x` (summing `weights` instead when given).
+    """Counts each non-negative integer in `x` (summing `weights` instead when given).
 
-    Returns int32 counts, or sums in the dtype of `weights`.
+    A 2-D `x` is a batch: one row of counts per row, all as long as the longest.
+
+    Returns int32 counts, or sums in the dtype of `weights` (integer weights stay integers,
+    as in Keras; bool weights give floatx).
     """
     if sparse:
         raise ValueError(
             "bincount: sparse=True is not supported (minikeras has no sparse tensors)."
         )
     values = _tensor(x).data
-    if values.dtype.kind not in "iub" or values.ndim != 1:
+    if values.dtype.kind not in "iub" or values.ndim not in (1, 2):
         raise ValueError(
-            f"bincount: x must be a 1-D integer tensor, got {values.dtype} {values.shape}."
+            f"bincount: x must be a 1-D (or a batch of 1-D) integer tensor, got "
+            f"{values.dtype} {values.shape}."
         )
     if values.size and values.min() < 0:
         raise ValueError("bincount: x must not hold negative values.")
-    if weights is None:
-        return _constant(np.bincount(values, minlength=int(minlength)).astype(np.int32))
-    w = _tensor(weights).data
-    counts = np.bincount(values, weights=w, minlength=int(minlength))
-    return _constant(counts.astype(w.dtype if w.dtype.kind == "f" else config.floatx()))
+    w = None if weights is None else _tensor(weights).data
+    if w is not None and w.shape != values.shape:
+        raise ValueError(f"bincount: weights {w.shape} need the shape of x {values.shape}.")
+    length = max(int(minlength), int(values.max()) + 1 if values.size else 0)
+    if values.ndim == 2:
+        rows = [
+            np.bincount(row, None if w is None else w[i], length) for i, row in enumerate(values)
+        ]
+        counts = np.stack(rows) if rows else np.zeros((0, length))
+    else:
+        counts = np.bincount(values, w, length)
+    if w is None:
+        return _constant(counts.astype(np.int32))
+    return _constant(counts.astype(w.dtype if w.dtype.kind in "fiu" else config.floatx()))
 
 
 @op
