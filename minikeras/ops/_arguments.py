@@ -43,7 +43,19 @@ def _pair(x1, x2):
     else:
         x1 = _tensor(x1)
         x2 = _arith.constant_like(x2, x1)
-    return _arith.promote_int_float(x1, x2)
+    return _int32_for_mixed_signs(*_arith.promote_int_float(x1, x2))
+
+
+def _int32_for_mixed_signs(*tensors):
+    """Integers of 32 bits or fewer whose common type numpy makes int64 (a signed integer
+    meeting uint32) meet as int32, as in Keras, which computes such integers in 32 bits."""
+    dtypes = [t.data.dtype for t in tensors]
+    if (
+        all(d.kind in "iub" and d.itemsize <= 4 for d in dtypes)
+        and np.result_type(*dtypes).itemsize == 8
+    ):
+        return [_arith.cast(t, "int32") for t in tensors]
+    return tensors
 
 
 def _check_broadcast(name, *shapes):
@@ -120,5 +132,8 @@ def _promote_all(tensors):
     dtypes = {t.data.dtype for t in tensors}
     if len(dtypes) == 1:
         return tensors
+    if not any(d.kind in "fc" for d in dtypes):
+        tensors = _int32_for_mixed_signs(*tensors)
+        dtypes = {t.data.dtype for t in tensors}
     target = np.result_type(*[d for d in dtypes if d.kind in "fc"] or list(dtypes))
     return [t if t.data.dtype == target else _arith.cast(t, target) for t in tensors]

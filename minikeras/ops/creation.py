@@ -209,14 +209,14 @@ def tri(N, M=None, k=0, dtype=None):
     )
 
 
-@op
+@op(output_spec=_shapes.spaced)
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
     """`num` numbers spaced evenly on a log scale, `base**start` to `base**stop`."""
     values = np.logspace(start, stop, int(num), endpoint=endpoint, base=base, axis=axis)
     return _constant(values.astype(dtype or config.floatx()))
 
 
-@op
+@op(output_spec=_shapes.spaced)
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """`num` numbers spaced evenly on a log scale from `start` to `stop`."""
     values = np.geomspace(start, stop, int(num), endpoint=endpoint, axis=axis)

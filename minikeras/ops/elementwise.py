@@ -119,8 +119,11 @@ def divide_no_nan(x1, x2):
 
 @op(output_spec=_shapes.elementwise)
 def power(x1, x2):
-    """Elementwise `x1 ** x2`."""
-    return _binary(_arith.Power, x1, x2, "power")
+    """Elementwise `x1 ** x2` (int32 for two bools, as Keras)."""
+    a, b = _pair(x1, x2)
+    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
+        a, b = _arith.cast(a, "int32"), _arith.cast(b, "int32")
+    return _binary(_arith.Power, a, b, "power")
 
 
 @op

@@ -245,7 +245,7 @@ def fmin(x1, x2):
 
 def _remainder(ufunc, x1, x2, name):
     a, b = _pair(x1, x2)
-    if a.data.dtype.kind == "b":
+    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
         a, b = _arith.cast(a, "int32"), _arith.cast(b, "int32")
     if a.data.dtype.kind not in "fc":
         return _constant(ufunc(a.data, b.data))

@@ -185,6 +185,14 @@ def isfinite(x):
 
 
 # -- integer and bit operations, flags, complex parts -------------------------------------
+def _bools_as_int32(a, b):
+    """Two bool operands become int32 (Keras's dtype for integer math on bools); a bool
+    beside an integer takes that integer's dtype by the usual promotion."""
+    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
+        return _arith.cast(a, "int32"), _arith.cast(b, "int32")
+    return a, b
+
+
 def _no_grad_binary(ufunc, x1, x2, name, kinds=None):
     a, b = _pair(x1, x2)
     for operand in (a, b):
@@ -200,9 +208,7 @@ def _no_grad_binary(ufunc, x1, x2, name, kinds=None):
 @op(output_spec=_shapes.elementwise)
 def floor_divide(x1, x2):
     """Elementwise `x1 // x2` (no gradient)."""
-    a, b = _pair(x1, x2)
-    if a.data.dtype.kind == "b":
-        a, b = _arith.cast(a, "int32"), _arith.cast(b, "int32")
+    a, b = _bools_as_int32(*_pair(x1, x2))
     return _no_grad_binary(np.floor_divide, a, b, "floor_divide")
 
 
@@ -219,9 +225,11 @@ def nextafter(x1, x2):
     return _no_grad_binary(np.nextafter, _float_tensor(x1), x2, "nextafter")
 
 
-def _integer_op(ufunc, name):
+def _integer_op(ufunc, name, bools_as_int32=False):
     @op(output_spec=_shapes.elementwise)
     def integer_op(x, y):
+        if bools_as_int32:
+            x, y = _bools_as_int32(*_pair(x, y))
         return _no_grad_binary(ufunc, x, y, name, kinds="iub")
 
     integer_op.__name__ = integer_op.__qualname__ = name
@@ -233,10 +241,10 @@ def _integer_op(ufunc, name):
 bitwise_and = _integer_op(np.bitwise_and, "bitwise_and")
 bitwise_or = _integer_op(np.bitwise_or, "bitwise_or")
 bitwise_xor = _integer_op(np.bitwise_xor, "bitwise_xor")
-bitwise_left_shift = _integer_op(np.left_shift, "bitwise_left_shift")
-bitwise_right_shift = _integer_op(np.right_shift, "bitwise_right_shift")
-left_shift = _integer_op(np.left_shift, "left_shift")
-right_shift = _integer_op(np.right_shift, "right_shift")
+bitwise_left_shift = _integer_op(np.left_shift, "bitwise_left_shift", bools_as_int32=True)
+bitwise_right_shift = _integer_op(np.right_shift, "bitwise_right_shift", bools_as_int32=True)
+left_shift = _integer_op(np.left_shift, "left_shift", bools_as_int32=True)
+right_shift = _integer_op(np.right_shift, "right_shift", bools_as_int32=True)
 gcd = _integer_op(np.gcd, "gcd")
 lcm = _integer_op(np.lcm, "lcm")
 
@@ -293,7 +301,7 @@ def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     return _constant(np.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-@op
+@op(output_spec=_shapes.allclose)
 def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     """True when `isclose` holds everywhere (a scalar bool tensor)."""
     a, b = _pair(x1, x2)

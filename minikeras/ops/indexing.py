@@ -321,11 +321,13 @@ def diagflat(x, k=0):
 
 @op
 def trace(x, offset=0, axis1=0, axis2=1):
-    """Sum along the `offset` diagonal of the plane `(axis1, axis2)` (int32 for integers)."""
+    """Sum along the `offset` diagonal of the plane `(axis1, axis2)` (int32 for signed
+    integers and bools, uint32 for unsigned ones, as Keras)."""
     x = _tensor(x)
     if x.data.dtype.kind in "biu":
         values = np.trace(x.data, offset, axis1, axis2)
-        return _constant(np.asarray(values).astype(np.int32))
+        dtype = np.uint32 if x.data.dtype.kind == "u" else np.int32
+        return _constant(np.asarray(values).astype(dtype))
     return _sum(diagonal(x, offset, axis1, axis2), axis=-1)
 
 
@@ -335,32 +337,45 @@ def _bincount_spec(fn, x, weights=None, minlength=0, sparse=False):
     dtype = "int32"
     if weights is not None:
         weights_dtype = np.dtype(weights.dtype)
-        dtype = weights_dtype.name if weights_dtype.kind == "f" else config.floatx()
+        dtype = weights_dtype.name if weights_dtype.kind in "fiu" else config.floatx()
     return KerasTensor(tuple(x.shape[:-1]) + (None,), dtype=dtype)
 
 
 @op(output_spec=_bincount_spec)
 def bincount(x, weights=None, minlength=0, sparse=False):
-    """Counts each non-negative integer in 1-D `x` (summing `weights` instead when given).
+    """Counts each non-negative integer in `x` (summing `weights` instead when given).
 
-    Returns int32 counts, or sums in the dtype of `weights`.
+    A 2-D `x` is a batch: one row of counts per row, all as long as the longest.
+
+    Returns int32 counts, or sums in the dtype of `weights` (integer weights stay integers,
+    as in Keras; bool weights give floatx).
     """
     if sparse:
         raise ValueError(
             "bincount: sparse=True is not supported (minikeras has no sparse tensors)."
         )
     values = _tensor(x).data
-    if values.dtype.kind not in "iub" or values.ndim != 1:
+    if values.dtype.kind not in "iub" or values.ndim not in (1, 2):
         raise ValueError(
-            f"bincount: x must be a 1-D integer tensor, got {values.dtype} {values.shape}."
+            f"bincount: x must be a 1-D (or a batch of 1-D) integer tensor, got "
+            f"{values.dtype} {values.shape}."
         )
     if values.size and values.min() < 0:
         raise ValueError("bincount: x must not hold negative values.")
-    if weights is None:
-        return _constant(np.bincount(values, minlength=int(minlength)).astype(np.int32))
-    w = _tensor(weights).data
-    counts = np.bincount(values, weights=w, minlength=int(minlength))
-    return _constant(counts.astype(w.dtype if w.dtype.kind == "f" else config.floatx()))
+    w = None if weights is None else _tensor(weights).data
+    if w is not None and w.shape != values.shape:
+        raise ValueError(f"bincount: weights {w.shape} need the shape of x {values.shape}.")
+    length = max(int(minlength), int(values.max()) + 1 if values.size else 0)
+    if values.ndim == 2:
+        rows = [
+            np.bincount(row, None if w is None else w[i], length) for i, row in enumerate(values)
+        ]
+        counts = np.stack(rows) if rows else np.zeros((0, length))
+    else:
+        counts = np.bincount(values, w, length)
+    if w is None:
+        return _constant(counts.astype(np.int32))
+    return _constant(counts.astype(w.dtype if w.dtype.kind in "fiu" else config.floatx()))
 
 
 @op
@@ -468,24 +483,31 @@ def unique(
             length.
     """
     data = _tensor(x).data
+    # Each NaN is its own value (NaN != NaN), as in Keras; numpy would merge them.
+    nan_keywords = {"equal_nan": False} if axis is None else {}
     results = np.unique(
         data,
         return_index=return_index,
         return_inverse=return_inverse,
         return_counts=return_counts,
         axis=axis,
+        **nan_keywords,
     )
     results = list(results) if isinstance(results, tuple) else [results]
     if size is not None:
         inverse_position = 1 + bool(return_index) if return_inverse else None
-        results = _fit_unique_size(results, int(size), fill_value, axis, inverse_position)
+        index_position = 1 if return_index else None
+        results = _fit_unique_size(
+            results, int(size), fill_value, axis, inverse_position, index_position
+        )
     tensors = [_constant(results[0])] + [_constant(r.astype(np.int32)) for r in results[1:]]
     return tensors[0] if len(tensors) == 1 else tuple(tensors)
 
 
-def _fit_unique_size(results, size, fill_value, axis, inverse_position):
+def _fit_unique_size(results, size, fill_value, axis, inverse_position, index_position):
     """Pads (or cuts) the distinct values to `size`: values with `fill_value` (default the
-    smallest value), first indices and counts with 0; the inverse keeps one per entry."""
+    smallest value), first indices with the first of them (as Keras), counts with 0; the
+    inverse keeps one per entry."""
     along = 0 if axis is None else axis
     count = results[0].shape[along]
     fitted = []
@@ -500,6 +522,8 @@ def _fit_unique_size(results, size, fill_value, axis, inverse_position):
                 fill = fill_value
             elif result.size:
                 fill = result.min()
+        elif i == index_position and result.size:
+            fill = result[0]
         if count >= size:
             result = np.take(result, np.arange(size), axis=where_axis)
         else:

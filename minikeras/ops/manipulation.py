@@ -444,7 +444,7 @@ def append(x1, x2, axis=None):
     return concatenate([x1, x2], axis=axis)
 
 
-@op
+@op(output_spec=_shapes.split)
 def array_split(x, indices_or_sections, axis=0):
     """Splits into sections that may differ by one in size (the first ones are larger)."""
     x = _tensor(x)

@@ -47,11 +47,17 @@ __all__ = [
 ]
 
 
+_INT8 = np.dtype("int8")
+
+
 # -- primitives ---------------------------------------------------------------------------
 @op(output_spec=_shapes.matmul)
 def matmul(x1, x2):
-    """Matrix product with numpy's rules for 1-D and batched operands."""
+    """Matrix product with numpy's rules for 1-D and batched operands (int8 operands give
+    int32, as in Keras)."""
     a, b = _pair(x1, x2)
+    if a.data.dtype is _INT8 and b.data.dtype is _INT8:
+        a, b = _arith.cast(a, "int32"), _arith.cast(b, "int32")
     a_shape, b_shape = a.data.shape, b.data.shape
     a_ndim, b_ndim = len(a_shape), len(b_shape)
     if a_ndim == 2 and b_ndim == 2 and a_shape[1] == b_shape[0]:
@@ -144,8 +150,8 @@ def dot(x1, x2):
     a, b = _pair(x1, x2)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
-    if a.ndim <= 2 and b.ndim <= 2:
-        return matmul(a, b)
+    if a.ndim <= 2 and b.ndim <= 2 and not (a.data.dtype is _INT8 and b.data.dtype is _INT8):
+        return matmul(a, b)  # (which makes int8 products int32; Keras's dot keeps int8)
     b_axis = 0 if b.ndim == 1 else b.ndim - 2
     if a.shape[-1] != b.shape[b_axis]:
         raise ValueError(f"dot: incompatible shapes {a.shape} and {b.shape}.")
@@ -284,7 +290,7 @@ def einsum(subscripts, *operands, **kwargs):
 
 
 # -- products written with the ones above -------------------------------------------------
-@op
+@op(output_spec=_shapes.inner)
 def inner(x1, x2):
     """Sum product over the last axes (a plain product when either is a scalar)."""
     a, b = _pair(x1, x2)
@@ -318,7 +324,7 @@ def kron(x1, x2):
     return reshape(product, tuple(p * q for p, q in zip(a.shape, b.shape)))
 
 
-@op
+@op(output_spec=_shapes.cross)
 def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cross product of 3-vectors (or 2-vectors, giving the z component) along an axis."""
     if axis is not None:

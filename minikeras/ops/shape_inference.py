@@ -13,6 +13,7 @@ Example:
     (2, 3)
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -95,7 +96,60 @@ def linspace(fn, start, stop, num=50, endpoint=True, retstep=False, dtype=None, 
     return KerasTensor(shape, dtype=unit_probe_dtypes(fn, (start, stop, num), kwargs))
 
 
+def spaced(fn, *args, **kwargs):
+    """`geomspace`/`logspace`: as `linspace`, `start` and `stop` broadcast, with a new axis of
+    `num` values at `axis`."""
+    arguments = _bound_arguments(fn, args, kwargs)
+    shape = broadcast_shapes(shape_of(arguments["start"]), shape_of(arguments["stop"]), fn.__name__)
+    axis = _normalize_axis(arguments["axis"], len(shape) + 1, fn.__name__)
+    shape = shape[:axis] + (int(arguments["num"]),) + shape[axis:]
+    return KerasTensor(shape, dtype=unit_probe_dtypes(fn, args, kwargs))
+
+
+def _bound_arguments(fn, args, kwargs):
+    """`fn`'s arguments by name, defaults filled in."""
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
+
+
+def allclose(fn, x1, x2, *args, **kwargs):
+    """One boolean, once the shapes are known to broadcast."""
+    broadcast_shapes(shape_of(x1), shape_of(x2), "allclose")
+    return KerasTensor((), dtype="bool")
+
+
 # -- products -----------------------------------------------------------------------------
+def inner(fn, x1, x2):
+    """The axes of `x1` but its last, then those of `x2` but its last (a product for a scalar)."""
+    shape1, shape2 = shape_of(x1), shape_of(x2)
+    if not shape1 or not shape2:
+        shape = broadcast_shapes(shape1, shape2, "inner")
+    else:
+        _check_same_size(shape1[-1], shape2[-1], shape1, shape2, "inner", "last axis")
+        shape = shape1[:-1] + shape2[:-1]
+    return KerasTensor(shape, dtype=unit_probe_dtypes(fn, (x1, x2), {}))
+
+
+def cross(fn, x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Vectors on the last axes (other axes are probed): the other axes broadcast, then 3
+    components, or none when both vectors have 2."""
+    keywords = {"axisa": axisa, "axisb": axisb, "axisc": axisc, "axis": axis}
+    shape1, shape2 = shape_of(x1), shape_of(x2)
+    ends = (axisa, axisb, axisc) == (-1, -1, -1) and axis in (None, -1)
+    if not ends or not shape1 or not shape2 or None in (shape1[-1], shape2[-1]):
+        return probe_output_spec(fn, (x1, x2), keywords)
+    if shape1[-1] not in (2, 3) or shape2[-1] not in (2, 3):
+        raise ValueError(
+            f"cross: the vector axes need size 2 or 3, got shapes {shape1} and {shape2}."
+        )
+    shape = broadcast_shapes(shape1[:-1], shape2[:-1], "cross")
+    shape += () if shape1[-1] == shape2[-1] == 2 else (3,)
+    # The dtype from one pair of vectors (the size-1 probes of other rules are no vectors).
+    vectors = [np.ones(s[-1:], dtype=x.dtype) for s, x in ((shape1, x1), (shape2, x2))]
+    return KerasTensor(shape, dtype=np.dtype(fn(*vectors).dtype).name)
+
+
 def matmul(fn, x1, x2):
     """numpy's matmul: 1-D operands gain an axis that is dropped again; batch axes broadcast."""
     shape1, shape2 = shape_of(x1), shape_of(x2)
@@ -214,7 +268,10 @@ def stack(fn, x, axis=0):
 
 
 def split(fn, x, indices_or_sections, axis=0):
-    """Sections along an unknown axis are unknown; split points still give known sizes."""
+    """Sections along an unknown axis are unknown; split points still give known sizes.
+
+    Also `array_split`'s rule (which differs from `split` only on a known size).
+    """
     shape = shape_of(x)
     if not shape:
         raise ValueError("split: cannot split a scalar (shape ()).")

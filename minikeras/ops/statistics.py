@@ -11,7 +11,7 @@ import numpy as np
 
 from minikeras.autodiff import arithmetic as _arith
 from minikeras.ops._arguments import _constant, _float_tensor, _one_axis, _tensor, normalize_axis
-from minikeras.ops.elementwise import multiply, sqrt, square, subtract, where
+from minikeras.ops.elementwise import add, multiply, sqrt, square, subtract, where
 from minikeras.ops.indexing import sort, take_along_axis
 from minikeras.ops.manipulation import moveaxis, reshape
 from minikeras.ops.products import tensordot
@@ -63,6 +63,13 @@ def average(x, axis=None, weights=None):
                 f"average: weights of shape {w.shape} need the shape of x {x.shape}, or 1-D "
                 "along the given axis."
             )
+        if isinstance(axis, (list, tuple)):
+            if len(axis) != 1:
+                raise ValueError(
+                    f"average: 1-D weights need a single axis, got axis={axis} for x of shape "
+                    f"{x.shape}."
+                )
+            (axis,) = axis
         axis = _one_axis(axis, x.ndim, "average")
         if w.shape[0] != x.shape[axis]:
             raise ValueError(
@@ -131,13 +138,19 @@ def _quantile(x, q, axis, method, keepdims, name, skip_nan):
         low = np.round(position).astype(np.int64)  # numpy also rounds half to even here
         high, fraction = low, fraction * 0
     elif method == "midpoint":
-        fraction = np.where(fraction > 0, 0.5, 0.0)
+        high = np.minimum(np.ceil(position).astype(np.int64), last)
 
     dtype = ordered.data.dtype
     low_values = take_along_axis(ordered, low, axis=-1)
     high_values = take_along_axis(ordered, high, axis=-1)
-    weight = _constant(fraction.astype(dtype))
-    result = low_values + multiply(subtract(high_values, low_values), weight)
+    if method == "midpoint":
+        # The half-sum, not `low + (high - low) / 2`: a middle value of inf stays inf.
+        result = multiply(add(low_values, high_values), 0.5)
+    else:
+        weight = _constant(fraction.astype(dtype))
+        # inf - inf between two infinite neighbours is NaN, as in Keras, without a warning.
+        with np.errstate(invalid="ignore"):
+            result = low_values + multiply(subtract(high_values, low_values), weight)
     if skip_nan and np.any(counts == 0):
         result = where((counts == 0)[..., None], np.nan, result)
     result = moveaxis(result, -1, 0)  # the axes of q first, as numpy puts them
@@ -164,7 +177,7 @@ def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
 @op
 def nanmedian(x, axis=None, keepdims=False):
     """`median` of the entries that are not NaN (NaN where all are)."""
-    return _quantile(x, 0.5, axis, "linear", keepdims, "nanmedian", skip_nan=True)
+    return _quantile(x, 0.5, axis, "midpoint", keepdims, "nanmedian", skip_nan=True)
 
 
 @op
@@ -177,7 +190,7 @@ def percentile(x, q, axis=None, method="linear", keepdims=False):
 @op
 def median(x, axis=None, keepdims=False):
     """The median along `axis` (the mean of the two middle values for even counts)."""
-    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
+    return quantile(x, 0.5, axis=axis, method="midpoint", keepdims=keepdims)
 
 
 @op
@@ -273,6 +286,8 @@ def nanstd(x, axis=None, keepdims=False):
 def nanmax(x, axis=None, keepdims=False):
     """Maximum along `axis` ignoring NaN (NaN where every entry is NaN)."""
     x, nans = _nan_mask(x)
+    if x.data.dtype.kind not in "fc":
+        return _max(x, axis=axis, keepdims=keepdims)  # no NaN; keeps the dtype, as Keras
     result = _max(where(nans, -np.inf, x), axis=axis, keepdims=keepdims)
     return _restore_all_nan(result, nans, axis, keepdims)
 
@@ -281,6 +296,8 @@ def nanmax(x, axis=None, keepdims=False):
 def nanmin(x, axis=None, keepdims=False):
     """Minimum along `axis` ignoring NaN (NaN where every entry is NaN)."""
     x, nans = _nan_mask(x)
+    if x.data.dtype.kind not in "fc":
+        return _min(x, axis=axis, keepdims=keepdims)  # no NaN; keeps the dtype, as Keras
     result = _min(where(nans, np.inf, x), axis=axis, keepdims=keepdims)
     return _restore_all_nan(result, nans, axis, keepdims)
 
