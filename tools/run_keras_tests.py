@@ -493,7 +493,26 @@ def _backend_module():
     backend.standardize_shape = lambda shape: tuple(None if d is None else int(d) for d in shape)
     backend.numpy = minikeras.ops  # the backend's op module: minikeras's ops are numpy's
     sys.modules["keras.src.backend.config"] = config
-    _package("keras.src.backend.common")
+    common = _package("keras.src.backend.common")
+    # The dtype names Keras's op tests iterate over, less bfloat16 (numpy and minikeras have
+    # none); numpy's promotion stands in for Keras's lattice (they differ for 64-bit and half
+    # types, which minikeras computes differently: README "Deliberate differences").
+    integers = ("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64")
+    floats = ("float16", "float32", "float64")
+    float8 = ("float8_e4m3fn", "float8_e5m2")
+    dtypes = _module(
+        "keras.src.backend.common.dtypes",
+        BOOL_TYPES=("bool",),
+        INT_TYPES=integers,
+        FLOAT_TYPES=floats,
+        FLOAT8_TYPES=float8,
+        COMPLEX_TYPES=("complex64", "complex128"),
+        ALLOWED_DTYPES=(*floats, *integers, "bool", "string", *float8, "complex64", "complex128"),
+        result_type=lambda *types: str(np.result_type(*types)),
+    )
+    _alias("keras.src.backend.common.dtypes", dtypes)
+    common.standardize_dtype = backend.standardize_dtype
+    backend.result_type = dtypes.result_type
     _alias(
         "keras.src.backend.common.backend_utils",
         _module(
@@ -604,7 +623,11 @@ def install():
             continue
         _alias(keras_name, module)
     _alias("keras.src.tree", minikeras.tree)
-    _alias("keras.src.ops", minikeras.ops)
+    # `keras.src.ops` also holds the backend's random module, and Keras's (private) `math`
+    # and `core` modules hold ops that minikeras keeps in other files.
+    ops = _module("keras.src.ops", minikeras.ops, random=minikeras.random)
+    ops.__path__ = []
+    _alias("keras.src.ops", ops)
     _alias("keras.src.random", minikeras.random)
     _alias("keras.src.backend", _backend_module())
     for keras_name, minikeras_name in _MODULE_ALIASES.items():
@@ -618,7 +641,7 @@ def install():
         ),
     )
     # Keras's tests reach helpers minikeras keeps elsewhere through these packages.
-    for package in ("utils", "trainers.data_adapters"):
+    for package in ("utils", "trainers.data_adapters", "layers.core"):
         proxy = _module(f"keras.src.{package}", importlib.import_module(f"minikeras.{package}"))
         proxy.__path__ = []
         _alias(f"keras.src.{package}", proxy)
@@ -634,6 +657,9 @@ def install():
     )
     for keras_name, minikeras_name in _MODULE_ALIASES.items():
         _alias(keras_name, importlib.import_module(minikeras_name))
+    for name in ("math", "core"):
+        public = {key: getattr(minikeras.ops, key) for key in minikeras.ops.__all__}
+        _alias(f"keras.src.ops.{name}", _module(f"keras.src.ops.{name}", ops, **public))
     sys.meta_path.append(_AbsentFinder())
     _alias(
         "keras.src.utils.io_utils",
@@ -759,7 +785,15 @@ def _placeholder(match):
     return f"{' = '.join(names)} = None  # was: {match[0]}"
 
 
-_SIBLING_TEST_IMPORT = re.compile(r"^from keras\.src\.[\w.]+\.(\w+_test) import", re.MULTILINE)
+_SIBLING_TEST_IMPORT = re.compile(r"^from keras\.src\.((?:\w+\.)+)(\w+_test) import", re.MULTILINE)
+
+
+def _keras_src_root(path):
+    """The `keras/src` directory a Keras test file lives under."""
+    directory = os.path.dirname(os.path.abspath(path))
+    while os.path.basename(directory) != "src" and os.path.dirname(directory) != directory:
+        directory = os.path.dirname(directory)
+    return directory
 
 
 def _copy_test(path, directory):
@@ -771,13 +805,16 @@ def _copy_test(path, directory):
     text = _FOREIGN_IMPORT.sub(_placeholder, text)
     # Some test files borrow numpy reference helpers from another test file: that file is
     # copied next to it (pytest puts the directory on sys.path) and imported by its own name.
-    for sibling in set(_SIBLING_TEST_IMPORT.findall(text)):
-        sibling_path = os.path.join(os.path.dirname(path), sibling + ".py")
+    for package, sibling in set(_SIBLING_TEST_IMPORT.findall(text)):
+        # The helper may live in another package (ops/nn_test borrows layers' conv_test).
+        sibling_path = os.path.join(
+            _keras_src_root(path), *package.split(".")[:-1], sibling + ".py"
+        )
         if os.path.exists(sibling_path) and not os.path.exists(
             os.path.join(directory, sibling + ".py")
         ):
             _copy_test(sibling_path, directory)
-    text = _SIBLING_TEST_IMPORT.sub(r"from \1 import", text)
+    text = _SIBLING_TEST_IMPORT.sub(r"from \2 import", text)
     target = os.path.join(directory, os.path.basename(path))
     with open(target, "w") as copy:
         copy.write(text)
