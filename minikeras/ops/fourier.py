@@ -170,6 +170,14 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
     from minikeras.ops.numpy import multiply, pad
 
     x = _float_tensor(x)
+    for name, value in (
+        ("sequence_length", sequence_length),
+        ("sequence_stride", sequence_stride),
+        ("fft_length", fft_length),
+    ):
+        # int() would truncate a stride of 1.5 to 1 without a word.
+        if not isinstance(value, int | np.integer) or value <= 0:
+            raise ValueError(f"stft: `{name}` must be a positive integer. Received: {value!r}")
     sequence_length, fft_length = int(sequence_length), int(fft_length)
     if fft_length < sequence_length:
         raise ValueError(

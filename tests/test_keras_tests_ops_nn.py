@@ -1,0 +1,199 @@
+"""Op behaviours that running Keras's own ops tests against minikeras showed to differ.
+
+Found with tools/run_keras_tests.py on keras/src/ops/{nn,math,core,linalg,image}_test.py
+(see tools/keras_tests_status.md, section "ops"). Reference values come from Keras 3.15.1
+on JAX (`tests/fixtures/generate_keras_tests_ops_nn.py`).
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import ops
+from tests.gradcheck import check_gradients
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "keras_tests_ops_nn.json")
+with open(FIXTURE) as _file:
+    KERAS = json.load(_file)
+
+
+def _case_id(case):
+    kwargs = case["kwargs"]
+    parts = [case["dtype"], str(np.shape(case["images"]))]
+    parts += [f"{key}={value}" for key, value in kwargs.items()]
+    return "-".join(parts).replace(" ", "")
+
+
+# -- linalg -------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", KERAS["lu_factor"], ids=lambda c: str(np.shape(c["x"])))
+def test_lu_factor_of_a_rectangular_matrix_matches_keras(case):
+    # Keras factors (m, n) matrices with min(m, n) pivots; minikeras refused non-square ones.
+    lu, pivots = ops.linalg.lu_factor(np.array(case["x"], dtype="float32"))
+    np.testing.assert_allclose(ops.convert_to_numpy(lu), case["lu"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(ops.convert_to_numpy(pivots), case["pivots"])
+
+
+def test_symbolic_lu_factor_of_a_rectangular_matrix_has_min_m_n_pivots():
+    lu, pivots = ops.linalg.lu_factor(keras.KerasTensor((None, 4, 3)))
+    assert lu.shape == (None, 4, 3) and pivots.shape == (None, 3)
+    lu, pivots = ops.linalg.lu_factor(keras.KerasTensor((10, 2, 3)))
+    assert lu.shape == (10, 2, 3) and pivots.shape == (10, 2)
+
+
+@pytest.mark.parametrize("name", ["inv", "cholesky", "cholesky_inverse"])
+@pytest.mark.parametrize("shape", [(None, 20, 15), (None, None, 20), (4,)])
+def test_symbolic_square_matrix_ops_reject_other_shapes_as_keras(name, shape):
+    # These symbolic calls gave a KerasTensor of the input's shape; Keras (and minikeras's
+    # eager path) reject matrices that are not square.
+    with pytest.raises(ValueError, match=name):
+        getattr(ops.linalg, name)(keras.KerasTensor(shape))
+
+
+def test_symbolic_solve_gives_the_shape_its_eager_call_gives():
+    # A `b` with one axis fewer than `a` is a matrix for jax.numpy (and minikeras): its
+    # symbolic shape was `a`'s, though the eager call rejects the pair.
+    a, b = keras.KerasTensor((4, 3, 3)), keras.KerasTensor((4, 3))
+    with pytest.raises(ValueError, match=r"solve: incompatible shapes"):
+        ops.linalg.solve(a, b)
+    with pytest.raises(ValueError, match=r"solve: incompatible shapes"):
+        ops.linalg.solve(np.ones((4, 3, 3)), np.ones((4, 3)))
+    assert ops.linalg.solve(keras.KerasTensor((None, 3, 3)), keras.KerasTensor((3, 2))).shape == (
+        None,
+        3,
+        2,
+    )
+    assert ops.linalg.solve(keras.KerasTensor((5, 3, 3)), keras.KerasTensor((3,))).shape == (5, 3)
+    with pytest.raises(ValueError, match="scalar"):
+        ops.linalg.solve(keras.KerasTensor((3, 3)), keras.KerasTensor(()))
+    with pytest.raises(ValueError, match="scalar"):
+        ops.linalg.solve(np.eye(3), np.float32(1.0))
+
+
+def test_symbolic_solve_triangular_reads_stacks_of_vectors_as_its_eager_call():
+    assert ops.linalg.solve_triangular(
+        keras.KerasTensor((None, 20, 20)), keras.KerasTensor((None, 20))
+    ).shape == (None, 20)
+    with pytest.raises(ValueError, match="solve_triangular"):
+        ops.linalg.solve_triangular(keras.KerasTensor((None, 20, 15)), keras.KerasTensor((20, 5)))
+    with pytest.raises(ValueError, match="solve_triangular: incompatible shapes"):
+        ops.linalg.solve_triangular(np.eye(3), np.ones(4))
+
+
+# -- stft, extract_sequences, unstack -----------------------------------------------------
+@pytest.mark.parametrize("stride", [0, -5, 1.5, 2.0])
+def test_stft_rejects_a_sequence_stride_that_is_not_a_positive_integer(stride):
+    # A stride of 1.5 was truncated to 1 without a word; Keras raises.
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], dtype="float32")
+    with pytest.raises(ValueError, match="`sequence_stride` must be a positive integer"):
+        ops.stft(x, 2, stride, 4)
+
+
+@pytest.mark.parametrize("arguments", [(2.5, 1), (2, 1.5)])
+def test_extract_sequences_rejects_fractional_lengths_and_strides(arguments):
+    with pytest.raises(TypeError, match="must be an integer"):
+        ops.extract_sequences(np.arange(8, dtype="float32"), *arguments)
+
+
+def test_unstack_rejects_an_axis_out_of_range_symbolically_and_eagerly():
+    # The symbolic call wrapped axis 10 onto axis 0 (three outputs for a (3, 4) tensor).
+    with pytest.raises(ValueError, match="axis 10 is out of bounds"):
+        ops.unstack(keras.KerasTensor((3, 4)), axis=10)
+    with pytest.raises(ValueError, match="axis -3 is out of bounds"):
+        ops.unstack(np.ones((3, 4), "float32"), axis=-3)
+    assert [part.shape for part in ops.unstack(keras.KerasTensor((3, 4)), axis=-1)] == [(3,)] * 4
+
+
+# -- ops.image.resize, pad_images, crop_images --------------------------------------------
+@pytest.mark.parametrize("case", KERAS["resize"], ids=_case_id)
+def test_image_resize_matches_keras(case):
+    images = np.array(case["images"], dtype=case["dtype"])
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in case["kwargs"].items()}
+    result = ops.convert_to_numpy(ops.image.resize(images, **kwargs))
+    assert result.dtype == np.dtype(case["expected_dtype"])
+    expected = np.array(case["expected"], dtype=case["expected_dtype"])
+    if result.dtype.kind == "f":
+        np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
+    else:
+        np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("case", KERAS["pad_crop"], ids=lambda c: f"{c['op']}-{c['kwargs']}")
+def test_image_pad_and_crop_match_keras(case):
+    images = np.array(case["images"], dtype="float32")
+    result = getattr(ops.image, case["op"])(images, **case["kwargs"])
+    np.testing.assert_array_equal(ops.convert_to_numpy(result), case["expected"])
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "bicubic", "lanczos3", "nearest"])
+@pytest.mark.parametrize("antialias", [False, True])
+def test_image_resize_gradients_finite_differences(interpolation, antialias):
+    images = np.random.default_rng(0).normal(size=(1, 4, 5, 2))
+    check_gradients(
+        lambda x: ops.image.resize(x, (3, 7), interpolation=interpolation, antialias=antialias),
+        images,
+    )
+
+
+def test_image_pad_and_crop_gradients_finite_differences():
+    images = np.random.default_rng(1).normal(size=(3, 4, 2))
+    check_gradients(
+        lambda x: ops.image.pad_images(x, 1, 2, target_height=6, target_width=7), images
+    )
+    check_gradients(
+        lambda x: ops.image.crop_images(x, 1, 0, target_height=2, target_width=3), images
+    )
+
+
+def test_image_resize_pad_and_crop_on_symbolic_images():
+    images = keras.KerasTensor((None, None, None, 3))
+    assert ops.image.resize(images, (4, 6)).shape == (None, 4, 6, 3)
+    batch = keras.KerasTensor((None, 5, 7, 3))
+    assert ops.image.pad_images(batch, 1, 2, target_height=8, target_width=10).shape == (
+        None,
+        8,
+        10,
+        3,
+    )
+    assert ops.image.crop_images(batch, 1, 2, target_height=3, target_width=4).shape == (
+        None,
+        3,
+        4,
+        3,
+    )
+    inputs = keras.Input((5, 7, 3))
+    model = keras.Model(inputs, ops.image.resize(inputs, (3, 4)))
+    x = np.random.default_rng(2).normal(size=(2, 5, 7, 3)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), ops.image.resize(x, (3, 4)))
+
+
+def test_image_resize_rejects_bad_arguments_naming_them():
+    images = np.ones((5, 7, 3), dtype="float32")
+    with pytest.raises(ValueError, match=r"interpolation.*'bilinear'.*'area'"):
+        ops.image.resize(images, (2, 2), interpolation="area")
+    with pytest.raises(ValueError, match="size"):
+        ops.image.resize(images, (2, 2, 2))
+    with pytest.raises(ValueError, match="pad_to_aspect_ratio"):
+        ops.image.resize(images, (2, 2), crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match=r"rank 3 .* rank 4"):
+        ops.image.resize(np.ones((5, 7), "float32"), (2, 2))
+    with pytest.raises(ValueError, match="fill_mode"):
+        ops.image.resize(images, (2, 2), fill_mode="reflect")
+
+
+def test_image_pad_and_crop_reject_bad_arguments_naming_them():
+    images = np.ones((5, 7, 3), dtype="float32")
+    with pytest.raises(ValueError, match="exactly two of top_padding, bottom_padding"):
+        ops.image.pad_images(images, top_padding=1, left_padding=1, right_padding=1)
+    with pytest.raises(ValueError, match="top_padding must be >= 0"):
+        ops.image.pad_images(
+            images, left_padding=0, bottom_padding=0, target_height=3, target_width=7
+        )
+    with pytest.raises(ValueError, match="exactly two of left_cropping, right_cropping"):
+        ops.image.crop_images(images, 0, target_height=3)
+    with pytest.raises(ValueError, match="target_width must be >= 0"):
+        ops.image.crop_images(images, 0, 0, target_height=3, right_cropping=8)
+    with pytest.raises(ValueError, match="does not fit"):
+        ops.image.crop_images(images, 3, 0, target_height=3, target_width=7)
