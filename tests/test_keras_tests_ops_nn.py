@@ -197,3 +197,19 @@ def test_image_pad_and_crop_reject_bad_arguments_naming_them():
         ops.image.crop_images(images, 0, 0, target_height=3, right_cropping=8)
     with pytest.raises(ValueError, match="does not fit"):
         ops.image.crop_images(images, 3, 0, target_height=3, target_width=7)
+
+
+def test_image_crop_of_unknown_size_needs_the_start_and_the_target():
+    # The output size would depend on the unknown input size, as Keras refuses too.
+    with pytest.raises(ValueError, match="height of the images is unknown"):
+        ops.image.crop_images(keras.KerasTensor((None, 10, 3)), 2, 3, 4, 5)
+    with pytest.raises(ValueError, match="width of the images is unknown"):
+        ops.image.crop_images(keras.KerasTensor((10, None, 3)), 2, 3, 4, 5)
+    images = keras.KerasTensor((None, None, 3))
+    assert ops.image.crop_images(images, 2, 3, target_height=4, target_width=5).shape == (4, 5, 3)
+    assert ops.image.pad_images(images, 1, 2, 1, 2).shape == (None, None, 3)
+
+
+def test_image_resize_rejects_a_size_that_is_not_positive():
+    with pytest.raises(ValueError, match="positive height and width"):
+        ops.image.resize(np.ones((4, 4, 1), "float32"), (0, 3))

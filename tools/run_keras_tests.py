@@ -209,7 +209,14 @@ class TestCase(ParameterizedTestCase):
         self.assertEqual(len(iterable), expected_len, msg=msg)
 
     def assertDType(self, x, dtype, msg=None):
-        self.assertEqual(str(np.asarray(x).dtype), dtype, msg=msg)
+        # KerasTensors have a dtype but no values; None stands for floatx, as in Keras.
+        found = x.dtype if isinstance(x, minikeras.KerasTensor) else np.asarray(x).dtype
+        expected = minikeras.config.floatx() if dtype is None else str(np.dtype(dtype))
+        self.assertEqual(str(np.dtype(found)), expected, msg=msg)
+
+    def assertSparse(self, x, sparse=True):
+        # minikeras has no sparse tensors: only a KerasTensor can say it is sparse.
+        self.assertEqual(bool(getattr(x, "sparse", False)), sparse)
 
     def assertStartsWith(self, text, prefix, msg=None):
         self.assertTrue(str(text).startswith(prefix), msg=msg or f"{text!r} starts otherwise")

@@ -40,7 +40,7 @@ from minikeras.ops.numpy import (
     tensordot,
     where,
 )
-from minikeras.ops.symbolic import op
+from minikeras.ops.symbolic import KerasTensor, op
 
 __all__ = [
     "affine_transform",
@@ -281,6 +281,8 @@ def resize(
         raise ValueError(
             f"resize: `size` must be a tuple of two elements (height, width). Received: {size}"
         )
+    if size[0] <= 0 or size[1] <= 0:
+        raise ValueError(f"resize: `size` must have positive height and width. Received: {size}")
     target_height, target_width = (int(value) for value in size)
     *axes, data_format = _spatial_axes(images, data_format, "resize")
     if crop_to_aspect_ratio:
@@ -327,7 +329,75 @@ def _non_negative(name, **values):
             raise ValueError(f"{name}: {key} must be >= 0. Received: {key}={value}")
 
 
-@op
+def _pad_arguments(shape, axes, top, left, bottom, right, target_height, target_width):
+    """`(top, bottom, left, right, height, width)` of a padding, an unknown (None) input
+    size leaving what depends on it unknown."""
+    name = "pad_images"
+    _two_of_three(
+        name, top, bottom, target_height, ("top_padding", "bottom_padding", "target_height")
+    )
+    _two_of_three(
+        name, left, right, target_width, ("left_padding", "right_padding", "target_width")
+    )
+    _non_negative(
+        name,
+        top_padding=top,
+        bottom_padding=bottom,
+        target_height=target_height,
+        left_padding=left,
+        right_padding=right,
+        target_width=target_width,
+    )
+    resolved = []
+    for size, before, after, target, names in (
+        (shape[axes[0]], top, bottom, target_height, ("top_padding", "bottom_padding")),
+        (shape[axes[1]], left, right, target_width, ("left_padding", "right_padding")),
+    ):
+        if size is not None:
+            if before is None:
+                before = target - after - size
+            if after is None:
+                after = target - before - size
+            _non_negative(name, **dict(zip(names, (before, after), strict=True)))
+            target = before + size + after
+        resolved.append((before, after, target))
+    (top, bottom, height), (left, right, width) = resolved
+    return top, bottom, left, right, height, width
+
+
+def _spatial_spec(name, images, data_format, height, width):
+    *axes, _ = _spatial_axes(images, data_format, name)
+    shape = list(images.shape)
+    shape[axes[0]], shape[axes[1]] = height, width
+    return KerasTensor(tuple(shape), dtype=images.dtype)
+
+
+def _pad_images_spec(
+    fn,
+    images,
+    top_padding=None,
+    left_padding=None,
+    bottom_padding=None,
+    right_padding=None,
+    target_height=None,
+    target_width=None,
+    data_format=None,
+):
+    *axes, _ = _spatial_axes(images, data_format, "pad_images")
+    *_, height, width = _pad_arguments(
+        images.shape,
+        axes,
+        top_padding,
+        left_padding,
+        bottom_padding,
+        right_padding,
+        target_height,
+        target_width,
+    )
+    return _spatial_spec("pad_images", images, data_format, height, width)
+
+
+@op(output_spec=_pad_images_spec)
 def pad_images(
     images,
     top_padding=None,
@@ -346,45 +416,95 @@ def pad_images(
     from minikeras.ops.numpy import pad
 
     images = _tensor(images)
-    name = "pad_images"
-    _two_of_three(
-        name,
+    *axes, _ = _spatial_axes(images, data_format, "pad_images")
+    top, bottom, left, right, _, _ = _pad_arguments(
+        images.shape,
+        axes,
         top_padding,
-        bottom_padding,
-        target_height,
-        ("top_padding", "bottom_padding", "target_height"),
-    )
-    _two_of_three(
-        name,
         left_padding,
+        bottom_padding,
         right_padding,
+        target_height,
         target_width,
-        ("left_padding", "right_padding", "target_width"),
-    )
-    *axes, _ = _spatial_axes(images, data_format, name)
-    height, width = images.shape[axes[0]], images.shape[axes[1]]
-    if top_padding is None:
-        top_padding = target_height - bottom_padding - height
-    if bottom_padding is None:
-        bottom_padding = target_height - top_padding - height
-    if left_padding is None:
-        left_padding = target_width - right_padding - width
-    if right_padding is None:
-        right_padding = target_width - left_padding - width
-    _non_negative(
-        name,
-        top_padding=top_padding,
-        bottom_padding=bottom_padding,
-        left_padding=left_padding,
-        right_padding=right_padding,
     )
     width_pairs = [(0, 0)] * images.ndim
-    width_pairs[axes[0]] = (top_padding, bottom_padding)
-    width_pairs[axes[1]] = (left_padding, right_padding)
+    width_pairs[axes[0]] = (top, bottom)
+    width_pairs[axes[1]] = (left, right)
     return pad(images, width_pairs)
 
 
-@op
+def _crop_arguments(shape, axes, top, left, bottom, right, target_height, target_width):
+    """`(top, left, height, width)` of a crop window, an unknown (None) input size leaving
+    what depends on it unknown."""
+    name = "crop_images"
+    _two_of_three(
+        name, top, bottom, target_height, ("top_cropping", "bottom_cropping", "target_height")
+    )
+    _two_of_three(
+        name, left, right, target_width, ("left_cropping", "right_cropping", "target_width")
+    )
+    _non_negative(
+        name,
+        top_cropping=top,
+        bottom_cropping=bottom,
+        target_height=target_height,
+        left_cropping=left,
+        right_cropping=right,
+        target_width=target_width,
+    )
+    resolved = []
+    for size, start, end, target, names in (
+        (shape[axes[0]], top, bottom, target_height, ("top_cropping", "target_height")),
+        (shape[axes[1]], left, right, target_width, ("left_cropping", "target_width")),
+    ):
+        if size is None and (start is None or target is None):
+            side = names[1].removeprefix("target_")
+            raise ValueError(
+                f"{name}: when the {side} of the images is unknown (shape {tuple(shape)}), "
+                f"give `{names[0]}` and `{names[1]}`."
+            )
+        if size is not None:
+            if start is None:
+                start = size - target - end
+            if target is None:
+                target = size - end - start
+            _non_negative(name, **dict(zip(names, (start, target), strict=True)))
+            if start + target > size:
+                raise ValueError(
+                    f"{name}: a window of {target} from {start} does not fit in a size of "
+                    f"{size} (images of shape {tuple(shape)})."
+                )
+        resolved.append((start, target))
+    (top, height), (left, width) = resolved
+    return top, left, height, width
+
+
+def _crop_images_spec(
+    fn,
+    images,
+    top_cropping=None,
+    left_cropping=None,
+    bottom_cropping=None,
+    right_cropping=None,
+    target_height=None,
+    target_width=None,
+    data_format=None,
+):
+    *axes, _ = _spatial_axes(images, data_format, "crop_images")
+    *_, height, width = _crop_arguments(
+        images.shape,
+        axes,
+        top_cropping,
+        left_cropping,
+        bottom_cropping,
+        right_cropping,
+        target_height,
+        target_width,
+    )
+    return _spatial_spec("crop_images", images, data_format, height, width)
+
+
+@op(output_spec=_crop_images_spec)
 def crop_images(
     images,
     top_cropping=None,
@@ -401,41 +521,15 @@ def crop_images(
     `left_cropping`, `right_cropping`, `target_width` are given; the third is inferred.
     """
     images = _tensor(images)
-    name = "crop_images"
-    _two_of_three(
-        name,
+    *axes, _ = _spatial_axes(images, data_format, "crop_images")
+    window = _crop_arguments(
+        images.shape,
+        axes,
         top_cropping,
-        bottom_cropping,
-        target_height,
-        ("top_cropping", "bottom_cropping", "target_height"),
-    )
-    _two_of_three(
-        name,
         left_cropping,
+        bottom_cropping,
         right_cropping,
+        target_height,
         target_width,
-        ("left_cropping", "right_cropping", "target_width"),
     )
-    *axes, _ = _spatial_axes(images, data_format, name)
-    height, width = images.shape[axes[0]], images.shape[axes[1]]
-    if top_cropping is None:
-        top_cropping = height - target_height - bottom_cropping
-    if target_height is None:
-        target_height = height - bottom_cropping - top_cropping
-    if left_cropping is None:
-        left_cropping = width - target_width - right_cropping
-    if target_width is None:
-        target_width = width - right_cropping - left_cropping
-    _non_negative(
-        name,
-        top_cropping=top_cropping,
-        target_height=target_height,
-        left_cropping=left_cropping,
-        target_width=target_width,
-    )
-    if top_cropping + target_height > height or left_cropping + target_width > width:
-        raise ValueError(
-            f"{name}: the window ({top_cropping}+{target_height}, {left_cropping}+"
-            f"{target_width}) does not fit images of shape {images.shape}."
-        )
-    return _window(images, axes, top_cropping, left_cropping, target_height, target_width)
+    return _window(images, axes, *window)
