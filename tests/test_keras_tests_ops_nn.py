@@ -213,3 +213,33 @@ def test_image_crop_of_unknown_size_needs_the_start_and_the_target():
 def test_image_resize_rejects_a_size_that_is_not_positive():
     with pytest.raises(ValueError, match="positive height and width"):
         ops.image.resize(np.ones((4, 4, 1), "float32"), (0, 3))
+
+
+def _resolve(path):
+    target = ops
+    for part in path.split("."):
+        target = getattr(target, part)
+    return target
+
+
+@pytest.mark.parametrize("case", KERAS["ops"], ids=lambda c: c["name"])
+def test_op_values_match_keras(case):
+    # top_k ranked NaN below every number (numpy's sort order; Keras ranks it first), and
+    # multi_hot reduced over the last label axis where Keras reduces over axis 1.
+    args = [
+        np.array(a, dtype=dtype) if dtype else a
+        for a, dtype in zip(case["args"], case["arg_dtypes"], strict=True)
+    ]
+    result = _resolve(case["op"])(*args, **case["kwargs"])
+    results = result if isinstance(result, tuple | list) else [result]
+    for value, expected, dtype in zip(
+        results, case["expected"], case["expected_dtypes"], strict=True
+    ):
+        value = ops.convert_to_numpy(value)
+        assert value.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(value, np.array(expected, dtype=dtype))
+
+
+def test_symbolic_multi_hot_of_rank_3_labels_has_kerass_shape():
+    labels = keras.KerasTensor((None, 3, 2), dtype="int32")
+    assert ops.nn.multi_hot(labels, 4).shape == (None, 2, 4)

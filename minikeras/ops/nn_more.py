@@ -263,8 +263,13 @@ def psnr(x1, x2, max_val):
 # -- encodings ----------------------------------------------------------------------------
 @op
 def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
-    """Marks the classes present in each row of integer `inputs` with 1 (a 1-D input is one
-    row); labels outside `[0, num_classes)` are ignored."""
+    """Marks the classes present in integer `inputs` with 1; labels outside
+    `[0, num_classes)` are ignored.
+
+    As in Keras: `one_hot(inputs, num_classes, axis)` and then the largest value over axis 1
+    (axis 0 for a 1-D input), so `(batch, n)` labels give `(batch, num_classes)` and
+    `(batch, steps, n)` labels give `(batch, n, num_classes)`.
+    """
     if num_classes is None:
         num_classes = kwargs.pop("num_tokens", None)  # the Keras 2 name
     if kwargs:
@@ -274,17 +279,10 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
     if sparse:
         raise ValueError("multi_hot: sparse=True is not supported.")
     labels = np.asarray(_tensor(inputs).data)
-    single = labels.ndim == 1
-    if single:
-        labels = labels[None]
-    encoded = np.any(labels[..., None] == np.arange(int(num_classes)), axis=-2)
-    encoded = encoded.astype(dtype or config.floatx())
-    if single:
-        encoded = encoded[0]
-    else:
-        out_axis = _one_axis(axis, encoded.ndim, "multi_hot")
-        encoded = np.moveaxis(encoded, -1, out_axis)
-    return _constant(encoded)
+    encoded = labels[..., None] == np.arange(int(num_classes))
+    encoded = np.moveaxis(encoded, -1, _one_axis(axis, labels.ndim + 1, "multi_hot"))
+    encoded = np.any(encoded, axis=1 if labels.ndim > 1 else 0)
+    return _constant(encoded.astype(dtype or config.floatx()))
 
 
 # -- patches --------------------------------------------------------------------------------
