@@ -243,3 +243,13 @@ def test_op_values_match_keras(case):
 def test_symbolic_multi_hot_of_rank_3_labels_has_kerass_shape():
     labels = keras.KerasTensor((None, 3, 2), dtype="int32")
     assert ops.nn.multi_hot(labels, 4).shape == (None, 2, 4)
+
+
+def test_sparse_sigmoid_gradient_at_its_corners_is_kerass():
+    # Keras clips (ties split the gradient in halves): 0.25 at exactly -1 and 1; minikeras
+    # gave 0 there. Values from jax.grad of keras.ops.nn.sparse_sigmoid (Keras 3.15.1).
+    x = keras.Variable(np.array([-3.0, -1.0, 0.0, 0.5, 1.0, 3.0], dtype="float32"))
+    with keras.GradientTape() as tape:
+        y = ops.sum(ops.nn.sparse_sigmoid(x))
+    np.testing.assert_array_equal(tape.gradient(y, x), [0.0, 0.25, 0.5, 0.5, 0.25, 0.0])
+    np.testing.assert_array_equal(ops.nn.sparse_sigmoid(x), [0.0, 0.0, 0.5, 0.75, 1.0, 1.0])

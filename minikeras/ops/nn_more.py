@@ -19,6 +19,7 @@ from minikeras.ops.nn import moments, relu
 from minikeras.ops.numpy import (
     clip,
     log10,
+    maximum,
     mean,
     minimum,
     multiply,
@@ -103,9 +104,13 @@ def sparse_plus(x):
 
 @op
 def sparse_sigmoid(x):
-    """0 below -1, 1 above 1, and `(x + 1) / 2` between."""
+    """0 below -1, 1 above 1, and `(x + 1) / 2` between.
+
+    Written as `min(max(x + 1, 0), 2) / 2`, whose ties split the gradient in halves, so at
+    exactly -1 and 1 the gradient is 0.25, as Keras's (a clip on JAX) is.
+    """
     x = _float_tensor(x)
-    return where(x.data <= -1, 0.0, where(x.data >= 1, 1.0, multiply(x + 1.0, 0.5)))
+    return multiply(minimum(maximum(x + 1.0, 0.0), 2.0), 0.5)
 
 
 @op
@@ -156,7 +161,6 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         inverse = rsqrt(_sum(square(x), axis=axis, keepdims=True))
         return multiply(x, minimum(inverse, 1.0 / epsilon))
     from minikeras.ops.math import norm
-    from minikeras.ops.numpy import maximum
 
     return x / maximum(norm(x, ord=order, axis=axis, keepdims=True), epsilon)
 
