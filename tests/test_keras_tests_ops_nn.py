@@ -258,3 +258,9 @@ def test_sparse_sigmoid_gradient_at_its_corners_is_kerass():
         y = ops.sum(ops.nn.sparse_sigmoid(x))
     np.testing.assert_array_equal(tape.gradient(y, x), [0.0, 0.25, 0.5, 0.5, 0.25, 0.0])
     np.testing.assert_array_equal(ops.nn.sparse_sigmoid(x), [0.0, 0.0, 0.5, 0.75, 1.0, 1.0])
+
+
+def test_softmax_over_an_axis_of_size_one_warns_as_keras():
+    with pytest.warns(UserWarning, match=r"softmax over axis 1 of a tensor of shape \(1, 1\)"):
+        result = ops.softmax(np.array([[1.0]], dtype="float32"), axis=1)
+    np.testing.assert_array_equal(result, [[1.0]])
