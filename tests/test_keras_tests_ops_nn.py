@@ -292,3 +292,16 @@ def test_ctc_loss_op_on_symbolic_tensors_and_bad_arguments():
         ops.nn.ctc_loss(labels, logits, np.array([1, 2]), np.array([6, 6]), mask_index=5)
     with pytest.raises(ValueError, match=r"target.shape=\(2, 4, 1\)"):
         ops.nn.ctc_loss(labels[..., None], logits, np.array([1, 2]), np.array([6, 6]))
+
+
+def test_ctc_decode_greedy_only_and_its_symbolic_shapes():
+    scores = np.zeros((2, 5, 4), "float32")
+    with pytest.raises(NotImplementedError, match="beam_search"):
+        ops.nn.ctc_decode(scores, np.array([5, 5]), strategy="beam_search")
+    with pytest.raises(ValueError, match="'greedy' and 'beam_search'"):
+        ops.nn.ctc_decode(scores, np.array([5, 5]), strategy="best")
+    decoded, log_probability = ops.ctc_decode(
+        keras.KerasTensor((3, 5, 4)), keras.KerasTensor((3,), dtype="int32")
+    )
+    assert decoded.shape == (1, 3, 5) and decoded.dtype == "int32"
+    assert log_probability.shape == (3, 1)

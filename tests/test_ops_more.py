@@ -498,12 +498,12 @@ def test_vectorize_and_rearrange_behave_like_numpy_and_einops():
 KERAS_NAMES = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "keras_ops_names.json").read_text()
 )
-# What README.md's "Not there" lists: ctc_decode, istft, ops.image but its colour conversions,
+# What README.md's "Not there" lists: istft, ops.image but its colour conversions,
 # resize, pad/crop and affine_transform, jvp,
 # keras.optimizers.legacy (TensorFlow's old optimizers).
 DOCUMENTED_MISSING = {
-    "ops": {"ctc_decode", "istft", "jvp"},
-    "nn": {"ctc_decode"},
+    "ops": {"istft", "jvp"},
+    "nn": set(),
     "image": {
         "elastic_transform", "extract_patches", "extract_patches_3d", "gaussian_blur",
         "map_coordinates", "perspective_transform", "scale_and_translate", "sobel_edges",

@@ -36,6 +36,7 @@ from minikeras.ops.symbolic import op
 
 __all__ = [
     "batch_normalization",
+    "ctc_decode",
     "ctc_loss",
     "depth_to_space",
     "fold",
@@ -498,3 +499,56 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     after = add_to_after(after, on)
     spelled = np.clip(lengths["target_length"], 0, num_labels)
     return -_sum(after * np.eye(num_labels + 1, dtype=dtype)[spelled], axis=-1)
+
+
+@op
+def ctc_decode(
+    inputs,
+    sequence_lengths,
+    strategy="greedy",
+    beam_width=100,
+    top_paths=1,
+    merge_repeated=True,
+    mask_index=0,
+):
+    """Decodes CTC outputs greedily: the best class at each timestep, repeats merged, blanks
+    dropped (as Keras's `strategy="greedy"`; "beam_search" is not implemented here).
+
+    Args:
+        inputs: `(batch, timesteps, num_classes)` scores (logits or log-probabilities).
+        sequence_lengths: `(batch,)` valid timesteps of each sequence.
+
+    Returns:
+        `(decoded, scores)`: `(1, batch, timesteps)` int32 labels, left-aligned and padded
+        with -1, and `(batch, 1)` scores, minus the sum of each timestep's best score.
+    """
+    if strategy == "beam_search":
+        raise NotImplementedError(
+            "ctc_decode: strategy='beam_search' is not implemented in minikeras; use 'greedy'."
+        )
+    if strategy != "greedy":
+        raise ValueError(
+            f"ctc_decode: invalid strategy {strategy!r}. Supported values are 'greedy' and "
+            "'beam_search'."
+        )
+    scores = np.asarray(_float_tensor(inputs).data)
+    if scores.ndim != 3:
+        raise ValueError(
+            f"ctc_decode: inputs must be (batch_size, max_length, num_classes), got shape "
+            f"{scores.shape}."
+        )
+    batch, steps, _ = scores.shape
+    lengths = np.asarray(_tensor(sequence_lengths).data).astype(np.int64).reshape(batch, 1)
+    beyond = np.arange(steps)[None, :] >= lengths
+    labels = np.where(beyond, mask_index, np.argmax(scores, axis=-1))
+    best = np.where(beyond, 0.0, np.max(scores, axis=-1)).astype(scores.dtype)
+    if merge_repeated:
+        repeated = np.zeros_like(beyond)
+        repeated[:, 1:] = labels[:, 1:] == labels[:, :-1]
+        labels = np.where(repeated, mask_index, labels)
+    blank = labels == mask_index
+    labels = np.where(blank, -1, labels)
+    # The kept labels move to the front, in order; the -1s fill the end.
+    order = np.argsort(np.where(blank, steps, np.arange(steps)[None, :]), axis=-1, kind="stable")
+    decoded = np.take_along_axis(labels, order, axis=-1).astype(np.int32)[None]
+    return _constant(decoded), _constant(-np.sum(best, axis=1, keepdims=True))
