@@ -241,7 +241,7 @@ def _descending_order(values, axis=-1):
     if values.dtype == np.bool_:
         values = values.astype(np.int8)
     order = np.argsort(-values, axis=axis, kind="stable")
-    if values.dtype.kind == "f":
+    if values.dtype.kind == "f" and np.isnan(values).any():
         is_number = ~np.isnan(np.take_along_axis(values, order, axis=axis))
         order = np.take_along_axis(order, np.argsort(is_number, axis=axis, kind="stable"), axis)
     return order
