@@ -219,9 +219,10 @@ class TestCase(ParameterizedTestCase):
         self.assertEqual(len(iterable), expected_len, msg=msg)
 
     def assertDType(self, x, dtype, msg=None):
-        # A KerasTensor has a dtype but no values.
+        # KerasTensors have a dtype but no values; None stands for floatx, as in Keras.
         found = x.dtype if isinstance(x, minikeras.KerasTensor) else np.asarray(x).dtype
-        self.assertEqual(str(np.dtype(found)), dtype, msg=msg)
+        expected = minikeras.config.floatx() if dtype is None else str(np.dtype(dtype))
+        self.assertEqual(str(np.dtype(found)), expected, msg=msg)
 
     def assertStartsWith(self, text, prefix, msg=None):
         self.assertTrue(str(text).startswith(prefix), msg=msg or f"{text!r} starts otherwise")
@@ -488,30 +489,24 @@ def _backend_module():
         standardize_dtype=backend.standardize_dtype,
         is_int_dtype=lambda dtype: str(np.dtype(dtype)).startswith(("int", "uint")),
     )
-    # The dtype names Keras's tests iterate over (its dtype promotion is not stood in for),
-    # but bfloat16, which minikeras does not have and numpy cannot name without ml_dtypes.
-    int_types = ("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64")
-    float_types = ("float16", "float32", "float64")
-    float8_types = ("float8_e4m3fn", "float8_e5m2")
-    _alias(
+    # The dtype names Keras's op tests iterate over, less bfloat16 (numpy and minikeras have
+    # none); numpy's promotion stands in for Keras's lattice (they differ for 64-bit and half
+    # types, which minikeras computes differently: README "Deliberate differences").
+    integers = ("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64")
+    floats = ("float16", "float32", "float64")
+    float8 = ("float8_e4m3fn", "float8_e5m2")
+    dtypes = _module(
         "keras.src.backend.common.dtypes",
-        _module(
-            "keras.src.backend.common.dtypes",
-            BOOL_TYPES=("bool",),
-            INT_TYPES=int_types,
-            FLOAT_TYPES=float_types,
-            FLOAT8_TYPES=float8_types,
-            ALLOWED_DTYPES=(
-                *float_types,
-                *int_types,
-                "bool",
-                "string",
-                *float8_types,
-                "complex64",
-                "complex128",
-            ),
-        ),
+        BOOL_TYPES=("bool",),
+        INT_TYPES=integers,
+        FLOAT_TYPES=floats,
+        FLOAT8_TYPES=float8,
+        COMPLEX_TYPES=("complex64", "complex128"),
+        ALLOWED_DTYPES=(*floats, *integers, "bool", "string", *float8, "complex64", "complex128"),
+        result_type=lambda *types: str(np.result_type(*types)),
     )
+    _alias("keras.src.backend.common.dtypes", dtypes)
+    backend.result_type = dtypes.result_type
     _alias(
         "keras.src.backend.common.backend_utils",
         _module(
@@ -525,32 +520,7 @@ def _backend_module():
         "keras.src.backend.common.name_scope",
         importlib.import_module("minikeras.autodiff.name_scope"),
     )
-    # backend/common/variables_test.py: the dtype names and Variable helpers it imports.
-    _alias(
-        "keras.src.backend.common.dtypes",
-        _module(
-            "keras.src.backend.common.dtypes",
-            ALLOWED_DTYPES=(
-                "float16",
-                "float32",
-                "float64",
-                "uint8",
-                "uint16",
-                "uint32",
-                "uint64",
-                "int8",
-                "int16",
-                "int32",
-                "int64",
-                "bool",
-                "string",
-            ),
-            FLOAT8_TYPES=(),
-            INT_TYPES=("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64"),
-            FLOAT_TYPES=("float16", "float32", "float64"),
-            result_type=lambda *dtypes: str(np.result_type(*dtypes)),
-        ),
-    )
+    # backend/common/variables_test.py: the Variable helpers it imports.
     _alias(
         "keras.src.backend.common.variables",
         _module(
@@ -775,7 +745,8 @@ def install():
         _alias(keras_name, module)
     _alias("keras.src.tree", minikeras.tree)
     # A copy, so that the Keras op modules in it can be given Operation classes; Keras's
-    # tests also reach `keras.src.ops.random` (its backend's random module).
+    # tests also reach `keras.src.ops.random` (its backend's random module), and Keras's
+    # (private) `math` and `core` modules hold ops that minikeras keeps in other files.
     ops_proxy = _module("keras.src.ops", minikeras.ops, random=minikeras.random)
     ops_proxy.__path__ = []
     _alias("keras.src.ops", ops_proxy)
@@ -792,7 +763,7 @@ def install():
         ),
     )
     # Keras's tests reach helpers minikeras keeps elsewhere through these packages.
-    for package in ("utils", "trainers.data_adapters"):
+    for package in ("utils", "trainers.data_adapters", "layers.core"):
         proxy = _module(f"keras.src.{package}", importlib.import_module(f"minikeras.{package}"))
         proxy.__path__ = []
         _alias(f"keras.src.{package}", proxy)
@@ -841,6 +812,9 @@ def install():
             _METADATA_FILENAME=minikeras.saving.saving_lib.METADATA_FILENAME,
         ),
     )
+    for name in ("math", "core"):
+        public = {key: getattr(minikeras.ops, key) for key in minikeras.ops.__all__}
+        _alias(f"keras.src.ops.{name}", _module(f"keras.src.ops.{name}", ops_proxy, **public))
     sys.meta_path.append(_AbsentFinder())
     _alias(
         "keras.src.utils.io_utils",
@@ -975,9 +949,17 @@ def _placeholder(match):
     return f"{' = '.join(names)} = None  # was: {match[0]}"
 
 
-_SIBLING_TEST_IMPORT = re.compile(r"^from keras\.src\.[\w.]+\.(\w+_test) import", re.MULTILINE)
+_SIBLING_TEST_IMPORT = re.compile(r"^from keras\.src\.((?:\w+\.)+)(\w+_test) import", re.MULTILINE)
 # `from keras.src.saving import saving_lib_test`: the sibling imported as a module.
 _SIBLING_TEST_MODULE = re.compile(r"^from keras\.src\.([\w.]+) import (\w+_test)$", re.MULTILINE)
+
+
+def _keras_src_root(path):
+    """The `keras/src` directory a Keras test file lives under."""
+    directory = os.path.dirname(os.path.abspath(path))
+    while os.path.basename(directory) != "src" and os.path.dirname(directory) != directory:
+        directory = os.path.dirname(directory)
+    return directory
 
 
 def _without_sparse_classes(text):
@@ -1009,20 +991,18 @@ def _copy_test(path, directory):
     text = _without_sparse_classes(text)
     # Some test files borrow numpy reference helpers from another test file: that file is
     # copied next to it (pytest puts the directory on sys.path) and imported by its own name.
-    siblings = {(".", name) for name in _SIBLING_TEST_IMPORT.findall(text)}
-    siblings |= set(_SIBLING_TEST_MODULE.findall(text))
+    siblings = set(_SIBLING_TEST_IMPORT.findall(text))  # (package with a final dot, name)
+    siblings |= {(package + ".", name) for package, name in _SIBLING_TEST_MODULE.findall(text)}
     for package, sibling in siblings:
-        folder = os.path.dirname(path)
-        if package != ".":
-            # The Keras source root is the folder above `keras/src/...` in `path`.
-            root = path[: path.rindex(os.sep + "keras" + os.sep + "src" + os.sep)]
-            folder = os.path.join(root, "keras", "src", *package.split("."))
-        sibling_path = os.path.join(folder, sibling + ".py")
+        # The helper may live in another package (ops/nn_test borrows layers' conv_test).
+        sibling_path = os.path.join(
+            _keras_src_root(path), *package.split(".")[:-1], sibling + ".py"
+        )
         if os.path.exists(sibling_path) and not os.path.exists(
             os.path.join(directory, sibling + ".py")
         ):
             _copy_test(sibling_path, directory)
-    text = _SIBLING_TEST_IMPORT.sub(r"from \1 import", text)
+    text = _SIBLING_TEST_IMPORT.sub(r"from \2 import", text)
     # Fixture files the test reads beside itself (saving/test_data/...).
     data = os.path.join(os.path.dirname(path), "test_data")
     if os.path.isdir(data) and not os.path.exists(os.path.join(directory, "test_data")):

@@ -372,11 +372,6 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
 
 
 # -- sequences ----------------------------------------------------------------------------
-# Keras's CTC uses a large finite negative number for "log 0" rather than -inf, so an
-# impossible alignment costs about 1e5 instead of inf; minikeras does the same.
-_CTC_LOG_ZERO = -1e5
-
-
 def ctc(y_true, y_pred):
     """Connectionist Temporal Classification loss, one value per sequence.
 
@@ -409,40 +404,10 @@ def ctc(y_true, y_pred):
             f"ctc: labels must be in [0, {num_classes}) for y_pred.shape="
             f"{tuple(y_pred.shape)}; received labels from {labels.min()} to {labels.max()}."
         )
-    dtype = np.dtype(y_pred.dtype)
-    batch, num_labels = labels.shape
-    log_probs = ops.log_softmax(y_pred, axis=-1)
-    # blank_scores[:, t] is log p(blank at t); label_scores[:, t, n] is log p(label n at t).
-    blank_scores = log_probs[:, :, 0:1]
-    label_scores = ops.einsum("btk,bnk->btn", log_probs, np.eye(num_classes, dtype=dtype)[labels])
-    # Moving between two equal neighbouring labels must pass through a blank.
-    repeats = np.zeros((batch, num_labels), dtype)
-    repeats[:, :-1] = labels[:, :-1] == labels[:, 1:]
-    block_if_repeat = repeats * dtype.type(_CTC_LOG_ZERO)
-    block_unless_repeat = (1 - repeats) * dtype.type(_CTC_LOG_ZERO)
-
-    def add_to_after(after, score):
-        # Adds (in log space) `score[:, n]` to the "after label n" states `after[:, n + 1]`.
-        return ops.concatenate([after[:, :1], ops.logaddexp(after[:, 1:], score)], axis=-1)
-
-    # Forward variables. after[:, n]: n labels spelled, now on a blank (or not started);
-    # on[:, n]: labels 0..n spelled, still on label n.
-    after = np.full((batch, num_labels + 1), _CTC_LOG_ZERO, dtype)
-    after[:, 0] = 0
-    after = ops.convert_to_tensor(after)
-    on = ops.convert_to_tensor(np.full((batch, num_labels), _CTC_LOG_ZERO, dtype))
-    for t in range(y_pred.shape[1]):
-        blank, label = blank_scores[:, t], label_scores[:, t]
-        # Leaving label n with no step taken, except toward an equal next label.
-        after = add_to_after(after, on + block_if_repeat)
-        next_on = ops.logaddexp(after[:, :-1] + label, on + label)
-        # A blank after label n; from `on` directly only where the next label repeats
-        # (elsewhere that path is already in `after`).
-        after = add_to_after(after + blank, on + blank + block_unless_repeat)
-        on = next_on
-    after = add_to_after(after, on)
-    lengths = np.sum(labels != 0, axis=-1)
-    return -ops.sum(after * np.eye(num_labels + 1, dtype=dtype)[lengths], axis=-1)
+    # The recursion is `ops.nn.ctc_loss` (blank 0, every timestep, lengths from the labels).
+    batch = labels.shape[0]
+    steps = np.full((batch,), y_pred.shape[1], np.int64)
+    return ops.nn.ctc_loss(labels, y_pred, np.sum(labels != 0, axis=-1), steps, mask_index=0)
 
 
 # -- metric learning ----------------------------------------------------------------------

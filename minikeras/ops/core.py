@@ -150,11 +150,21 @@ def slice(inputs, start_indices, shape):
     return x[key]
 
 
+def _unstack_axis(axis, shape):
+    # `axis % rank` would quietly wrap an out-of-range axis onto another one.
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(
+            f"unstack: axis {axis} is out of bounds for a tensor of rank {len(shape)} "
+            f"(shape {shape})."
+        )
+    return axis % len(shape)
+
+
 def _unstack_spec(fn, x, num=None, axis=0):
     shape = tuple(x.shape)
     if not shape:
         raise ValueError("unstack: cannot unstack a scalar (shape ()).")
-    axis = axis % len(shape)
+    axis = _unstack_axis(axis, shape)
     size = shape[axis]
     if size is None and num is None:
         raise ValueError(f"unstack: axis {axis} of shape {shape} has an unknown size; pass `num`.")
@@ -172,6 +182,7 @@ def unstack(x, num=None, axis=0):
     x = _convert_to_tensor(x)
     if x.ndim == 0:
         raise ValueError("unstack: cannot unstack a scalar (shape ()).")
+    axis = _unstack_axis(axis, x.shape)
     size = x.shape[axis]
     if num is not None and num != size:
         raise ValueError(f"unstack: num={num} does not match axis {axis} of shape {x.shape}.")

@@ -556,6 +556,10 @@ def extract_sequences(x, sequence_length, sequence_stride):
     """Frames of `sequence_length` entries every `sequence_stride` along the last axis:
     shape `(..., frames, sequence_length)`."""
     x = _tensor(x)
+    for name, value in (("sequence_length", sequence_length), ("sequence_stride", sequence_stride)):
+        # int() would truncate a stride of 1.5 to 1 without a word.
+        if not isinstance(value, int | np.integer):
+            raise TypeError(f"extract_sequences: `{name}` must be an integer, got {value!r}.")
     length, stride = int(sequence_length), int(sequence_stride)
     if x.ndim == 0 or length < 1 or stride < 1 or length > x.shape[-1]:
         raise ValueError(

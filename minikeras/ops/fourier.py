@@ -163,13 +163,22 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
 
     Frames of `fft_length` samples every `sequence_stride` samples (after reflecting
     `fft_length // 2` samples at both ends when `center`), each multiplied by `window`
-    ("hann", "hamming", an array of `sequence_length` values, or None) centred in the
-    frame, then `rfft`. Returns `(real, imag)` of shape `(..., frames, fft_length // 2 + 1)`.
+    ("hann", "hamming" or an array of `sequence_length` values) centred in the frame (None:
+    the whole frame, unweighted), then `rfft`. Returns `(real, imag)` of shape
+    `(..., frames, fft_length // 2 + 1)`.
     """
     from minikeras.ops.core_more import extract_sequences
     from minikeras.ops.numpy import multiply, pad
 
     x = _float_tensor(x)
+    for name, value in (
+        ("sequence_length", sequence_length),
+        ("sequence_stride", sequence_stride),
+        ("fft_length", fft_length),
+    ):
+        # int() would truncate a stride of 1.5 to 1 without a word.
+        if not isinstance(value, int | np.integer) or value <= 0:
+            raise ValueError(f"stft: `{name}` must be a positive integer. Received: {value!r}")
     sequence_length, fft_length = int(sequence_length), int(fft_length)
     if fft_length < sequence_length:
         raise ValueError(
@@ -182,17 +191,20 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
         )
     dtype = x.data.dtype
     if window is None:
-        weights = np.ones(sequence_length, dtype)
-    elif isinstance(window, str):
-        weights = _periodic_window(window, sequence_length, dtype)
+        # No window: each frame keeps all its `fft_length` samples (as Keras on JAX does),
+        # not only the `sequence_length` in its middle.
+        weights = np.ones(fft_length, dtype)
     else:
-        weights = np.asarray(window.data if hasattr(window, "data") else window, dtype)
-        if weights.shape != (sequence_length,):
-            raise ValueError(
-                f"stft: the window must have shape ({sequence_length},), got {weights.shape}."
-            )
-    left = (fft_length - sequence_length) // 2
-    weights = np.pad(weights, (left, fft_length - sequence_length - left))
+        if isinstance(window, str):
+            weights = _periodic_window(window, sequence_length, dtype)
+        else:
+            weights = np.asarray(window.data if hasattr(window, "data") else window, dtype)
+            if weights.shape != (sequence_length,):
+                raise ValueError(
+                    f"stft: the window must have shape ({sequence_length},), got {weights.shape}."
+                )
+        left = (fft_length - sequence_length) // 2
+        weights = np.pad(weights, (left, fft_length - sequence_length - left))
     if center:
         width = [(0, 0)] * (x.ndim - 1) + [(fft_length // 2, fft_length // 2)]
         x = pad(x, width, mode="reflect")

@@ -46,17 +46,46 @@ def _float_dtype(x):
     return dtype.name if dtype.kind == "f" else config.floatx()
 
 
+def _check_matrices(x, name, square=True):
+    """Keras's symbolic checks: rank >= 2 and, for square ops, equal last two sizes (an
+    unknown size against a known one counts as different, as in Keras)."""
+    if len(x.shape) < 2:
+        raise ValueError(f"{name}: expected a tensor of rank >= 2, got shape {x.shape}.")
+    if square and x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"{name}: expected square matrices, got shape {x.shape}.")
+
+
 def _same_shape_spec(fn, x, *args, **kwargs):
+    _check_matrices(x, fn.__name__)
     return KerasTensor(x.shape, dtype=_float_dtype(x))
 
 
 def _solve_spec(fn, a, b, *args, **kwargs):
-    if fn.__name__ == "solve" and len(b.shape) == 1:
-        return KerasTensor(a.shape[:-1], dtype=_float_dtype(a))
-    if fn.__name__ == "solve_triangular" and len(b.shape) == len(a.shape) - 1:
-        return KerasTensor(b.shape, dtype=_float_dtype(a))
-    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2], fn.__name__)
-    return KerasTensor(batch + (a.shape[-2], b.shape[-1]), dtype=_float_dtype(a))
+    name = fn.__name__
+    _check_matrices(a, name)
+    if len(b.shape) == 0:
+        raise ValueError(f"{name}: `b` must have rank >= 1, got a scalar.")
+    # solve_triangular reads a `b` with one axis fewer than `a` as a stack of vectors, solve
+    # (as jax.numpy's) as a matrix.
+    vectors = (1, len(a.shape) - 1) if name == "solve_triangular" else (1,)
+    if len(b.shape) in vectors:
+        rows, batch = b.shape[-1], b.shape[:-1]
+        tail = (a.shape[-1],)
+    else:
+        rows, batch = b.shape[-2], b.shape[:-2]
+        tail = (a.shape[-1], b.shape[-1])
+    if rows != a.shape[-1]:
+        raise ValueError(f"{name}: incompatible shapes a {a.shape} and b {b.shape}.")
+    batch = broadcast_shapes(a.shape[:-2], batch, name)
+    return KerasTensor(batch + tail, dtype=_float_dtype(a))
+
+
+def _lu_factor_spec(fn, x):
+    _check_matrices(x, "lu_factor", square=False)
+    rows, columns = x.shape[-2:]
+    smaller = None if rows is None or columns is None else min(rows, columns)
+    dtype = _float_dtype(x)
+    return KerasTensor(x.shape, dtype=dtype), KerasTensor(x.shape[:-2] + (smaller,), "int32")
 
 
 def _t(x):
@@ -137,9 +166,12 @@ class Solve(Function):
 @op(output_spec=_solve_spec)
 def solve(a, b):
     """`x` with `a @ x == b`; a 1-D `b` is a vector, otherwise (stacks of) matrices that
-    broadcast against `a`."""
+    broadcast against `a` (as on JAX: a `b` with one axis fewer than `a` is a matrix too,
+    where Keras's symbolic shape rule reads it as a stack of vectors)."""
     a = _matrices(a, "solve")
     b = _float_tensor(b)
+    if b.ndim == 0:
+        raise ValueError("solve: `b` must have rank >= 1, got a scalar.")
     vector = b.ndim == 1
     if (b.shape[-1] if vector else b.shape[-2]) != a.shape[-1]:
         raise ValueError(f"solve: incompatible shapes a {a.shape} and b {b.shape}.")
@@ -176,9 +208,13 @@ def solve_triangular(a, b, lower=False):
     """`x` with `a @ x == b` for triangular `a` (only its lower or upper triangle is read)."""
     a = _matrices(a, "solve_triangular")
     b = _float_tensor(b)
-    if b.ndim == a.ndim - 1:
+    if b.ndim == 0:
+        raise ValueError("solve_triangular: `b` must have rank >= 1, got a scalar.")
+    if b.ndim in (1, a.ndim - 1):
         from minikeras.ops.numpy import expand_dims
 
+        if b.shape[-1] != a.shape[-1]:
+            raise ValueError(f"solve_triangular: incompatible shapes a {a.shape} and b {b.shape}.")
         return SolveTriangular(lower)(a, expand_dims(b, -1))[..., 0]
     if b.shape[-2] != a.shape[-1]:
         raise ValueError(f"solve_triangular: incompatible shapes a {a.shape} and b {b.shape}.")
@@ -357,9 +393,9 @@ def _lu_factor(a):
     """LU with partial pivoting: the packed `lu` (unit-lower L below the diagonal, U on and
     above) and the row swapped with each row (LAPACK's pivots, 0-based)."""
     lu = a.copy()
-    n = lu.shape[-1]
-    pivots = np.zeros(lu.shape[:-1], np.int32)
-    for k in range(n):
+    steps = min(lu.shape[-2:])
+    pivots = np.zeros(lu.shape[:-2] + (steps,), np.int32)
+    for k in range(steps):
         p = np.argmax(np.abs(lu[..., k:, k]), axis=-1) + k
         pivots[..., k] = p
         rows_k = lu[..., k, :].copy()
@@ -373,10 +409,11 @@ def _lu_factor(a):
     return lu, pivots
 
 
-@op
+@op(output_spec=_lu_factor_spec)
 def lu_factor(x):
-    """LU factorization with partial pivoting: `(lu, pivots)` as LAPACK packs them."""
-    x = _matrices(x, "lu_factor")
+    """LU factorization with partial pivoting: `(lu, pivots)` as LAPACK packs them; `x` may
+    be rectangular (`(..., m, n)`: `min(m, n)` pivots)."""
+    x = _matrices(x, "lu_factor", square=False)
     return _values_only("lu_factor", _lu_factor, x)
 
 

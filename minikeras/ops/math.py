@@ -233,17 +233,26 @@ def rsqrt(x):
 
 # -- top_k --------------------------------------------------------------------------------
 def _descending_order(values, axis=-1):
-    """Indices sorting `values` from largest to smallest; ties keep the lower index first."""
+    """Indices sorting `values` from largest to smallest; ties keep the lower index first.
+
+    NaN counts as larger than every number (as in `jax.lax.top_k`, Keras on JAX); numpy's
+    sort would put it last.
+    """
     if values.dtype == np.bool_:
         values = values.astype(np.int8)
-    return np.argsort(-values, axis=axis, kind="stable")
+    order = np.argsort(-values, axis=axis, kind="stable")
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        is_number = ~np.isnan(np.take_along_axis(values, order, axis=axis))
+        order = np.take_along_axis(order, np.argsort(is_number, axis=axis, kind="stable"), axis)
+    return order
 
 
 @op
 def top_k(x, k, sorted=True):  # noqa: A002 (the Keras signature)
     """The `k` largest entries along the last axis and their indices.
 
-    Gradients flow to the selected entries. Ties are broken by the lower index.
+    Gradients flow to the selected entries. Ties are broken by the lower index; NaN ranks
+    above every number, as in Keras.
 
     Returns:
         `(values, indices)`, indices as int32.

@@ -14,6 +14,7 @@ reproduce Keras exactly: renormalise (categorical), clip to [epsilon, 1 - epsilo
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -472,6 +473,14 @@ def softmax(x, axis=-1):
     """Softmax over `axis` (None: over all elements), shifted by the maximum so large
     inputs do not overflow."""
     x = _float_tensor(x)
+    if isinstance(axis, int) and -x.ndim <= axis < x.ndim and x.shape[axis] == 1:
+        # Keras's hint: one entry always gets probability 1 (a sigmoid was likely meant).
+        warnings.warn(
+            f"You are using a softmax over axis {axis} of a tensor of shape {x.shape}. This "
+            "axis has size 1. The softmax operation will always return the value 1, which is "
+            "likely not what you intended. Did you mean to use a sigmoid instead?",
+            stacklevel=2,
+        )
     return Softmax(_softmax_axis(axis, x, "softmax"))(x)
 
 

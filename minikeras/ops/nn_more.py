@@ -15,10 +15,11 @@ from minikeras.ops._arguments import _constant, _float_tensor, _one_axis, _tenso
 from minikeras.ops.core_more import polar
 from minikeras.ops.indexing import Rearrange, ScatterAdd
 from minikeras.ops.math import rsqrt
-from minikeras.ops.nn import moments, relu
+from minikeras.ops.nn import log_softmax, moments, relu
 from minikeras.ops.numpy import (
     clip,
     log10,
+    maximum,
     mean,
     minimum,
     multiply,
@@ -35,6 +36,8 @@ from minikeras.ops.symbolic import op
 
 __all__ = [
     "batch_normalization",
+    "ctc_decode",
+    "ctc_loss",
     "depth_to_space",
     "fold",
     "hard_shrink",
@@ -103,9 +106,13 @@ def sparse_plus(x):
 
 @op
 def sparse_sigmoid(x):
-    """0 below -1, 1 above 1, and `(x + 1) / 2` between."""
+    """0 below -1, 1 above 1, and `(x + 1) / 2` between.
+
+    Written as `min(max(x + 1, 0), 2) / 2`, whose ties split the gradient in halves, so at
+    exactly -1 and 1 the gradient is 0.25, as Keras's (a clip on JAX) is.
+    """
     x = _float_tensor(x)
-    return where(x.data <= -1, 0.0, where(x.data >= 1, 1.0, multiply(x + 1.0, 0.5)))
+    return multiply(minimum(maximum(x + 1.0, 0.0), 2.0), 0.5)
 
 
 @op
@@ -156,7 +163,6 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         inverse = rsqrt(_sum(square(x), axis=axis, keepdims=True))
         return multiply(x, minimum(inverse, 1.0 / epsilon))
     from minikeras.ops.math import norm
-    from minikeras.ops.numpy import maximum
 
     return x / maximum(norm(x, ord=order, axis=axis, keepdims=True), epsilon)
 
@@ -263,8 +269,13 @@ def psnr(x1, x2, max_val):
 # -- encodings ----------------------------------------------------------------------------
 @op
 def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
-    """Marks the classes present in each row of integer `inputs` with 1 (a 1-D input is one
-    row); labels outside `[0, num_classes)` are ignored."""
+    """Marks the classes present in integer `inputs` with 1; labels outside
+    `[0, num_classes)` are ignored.
+
+    As in Keras: `one_hot(inputs, num_classes, axis)` and then the largest value over axis 1
+    (axis 0 for a 1-D input), so `(batch, n)` labels give `(batch, num_classes)` and
+    `(batch, steps, n)` labels give `(batch, n, num_classes)`.
+    """
     if num_classes is None:
         num_classes = kwargs.pop("num_tokens", None)  # the Keras 2 name
     if kwargs:
@@ -274,17 +285,10 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
     if sparse:
         raise ValueError("multi_hot: sparse=True is not supported.")
     labels = np.asarray(_tensor(inputs).data)
-    single = labels.ndim == 1
-    if single:
-        labels = labels[None]
-    encoded = np.any(labels[..., None] == np.arange(int(num_classes)), axis=-2)
-    encoded = encoded.astype(dtype or config.floatx())
-    if single:
-        encoded = encoded[0]
-    else:
-        out_axis = _one_axis(axis, encoded.ndim, "multi_hot")
-        encoded = np.moveaxis(encoded, -1, out_axis)
-    return _constant(encoded)
+    encoded = labels[..., None] == np.arange(int(num_classes))
+    encoded = np.moveaxis(encoded, -1, _one_axis(axis, labels.ndim + 1, "multi_hot"))
+    encoded = np.any(encoded, axis=1 if labels.ndim > 1 else 0)
+    return _constant(encoded.astype(dtype or config.floatx()))
 
 
 # -- patches --------------------------------------------------------------------------------
@@ -408,3 +412,143 @@ def space_to_depth(x, block_size, data_format="channels_last"):
     y = reshape(x, (n, h // b, b, w // b, b, c))
     y = transpose(y, (0, 1, 3, 2, 4, 5))
     return reshape(y, (n, h // b, w // b, b * b * c))
+
+
+# -- ctc_loss -----------------------------------------------------------------------------
+# Keras's CTC uses a large finite negative number for "log 0" rather than -inf, so an
+# impossible alignment costs about 1e5 instead of inf; minikeras does the same.
+_CTC_LOG_ZERO = -1e5
+
+
+@op
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """Connectionist Temporal Classification loss, one value per sequence.
+
+    The negative log-probability, summed over every alignment, that the logits spell the
+    label sequence: each timestep emits a label or the blank (`mask_index`), a label held
+    over several steps counts once, and a blank must separate two equal labels.
+
+    Args:
+        target: integer labels, shape `(batch, max_label_length)`; only the first
+            `target_length[b]` of row b count.
+        output: logits (not probabilities), shape `(batch, timesteps, num_classes)`; only the
+            first `output_length[b]` timesteps of row b count.
+        target_length, output_length: `(batch,)` integers.
+        mask_index: the class of the blank.
+
+    Returns:
+        `(batch,)` losses.
+    """
+    from minikeras.ops.numpy import concatenate, einsum, logaddexp
+
+    output = _float_tensor(output)
+    labels = np.asarray(_tensor(target).data).astype(np.int64)
+    if labels.ndim != 2 or output.ndim != 3 or labels.shape[0] != output.shape[0]:
+        raise ValueError(
+            "ctc_loss: target must be (batch_size, max_label_length) labels and output "
+            "(batch_size, max_length, num_classes) logits. Received: "
+            f"target.shape={labels.shape}, output.shape={output.shape}"
+        )
+    batch, steps, num_classes = output.shape
+    lengths = {}
+    for name, value in (("target_length", target_length), ("output_length", output_length)):
+        lengths[name] = np.asarray(_tensor(value).data).astype(np.int64).reshape(-1)
+        if lengths[name].shape != (batch,):
+            raise ValueError(
+                f"ctc_loss: {name} must hold one length per sequence ({batch}). Received "
+                f"shape {lengths[name].shape}"
+            )
+    num_labels = labels.shape[1]
+    if not 0 <= mask_index < num_classes:
+        raise ValueError(f"ctc_loss: mask_index={mask_index} is not a class of {num_classes}.")
+    # Labels past a sequence's length are never read; clipped so they index a class.
+    dtype = output.data.dtype
+    log_probs = log_softmax(output, axis=-1)
+    # blank_scores[:, t] is log p(blank at t); label_scores[:, t, n] is log p(label n at t).
+    blank_scores = log_probs[:, :, mask_index : mask_index + 1]
+    one_hot = np.eye(num_classes, dtype=dtype)[np.clip(labels, 0, num_classes - 1)]
+    label_scores = einsum("btk,bnk->btn", log_probs, one_hot)
+    # Moving between two equal neighbouring labels must pass through a blank.
+    repeats = np.zeros((batch, num_labels), dtype)
+    repeats[:, :-1] = labels[:, :-1] == labels[:, 1:]
+    block_if_repeat = repeats * dtype.type(_CTC_LOG_ZERO)
+    block_unless_repeat = (1 - repeats) * dtype.type(_CTC_LOG_ZERO)
+
+    def add_to_after(after, score):
+        # Adds (in log space) `score[:, n]` to the "after label n" states `after[:, n + 1]`.
+        return concatenate([after[:, :1], logaddexp(after[:, 1:], score)], axis=-1)
+
+    # Forward variables. after[:, n]: n labels spelled, now on a blank (or not started);
+    # on[:, n]: labels 0..n spelled, still on label n.
+    after = np.full((batch, num_labels + 1), _CTC_LOG_ZERO, dtype)
+    after[:, 0] = 0
+    after = _tensor(after)
+    on = _tensor(np.full((batch, num_labels), _CTC_LOG_ZERO, dtype))
+    for t in range(steps):
+        blank, label = blank_scores[:, t], label_scores[:, t]
+        # Leaving label n with no step taken, except toward an equal next label.
+        left = add_to_after(after, on + block_if_repeat)
+        next_on = logaddexp(left[:, :-1] + label, on + label)
+        # A blank after label n; from `on` directly only where the next label repeats
+        # (elsewhere that path is already in `after`).
+        next_after = add_to_after(left + blank, on + blank + block_unless_repeat)
+        # A sequence past its last timestep keeps its states.
+        done = (t >= lengths["output_length"])[:, None]
+        after = where(done, after, next_after) if done.any() else next_after
+        on = where(done, on, next_on) if done.any() else next_on
+    after = add_to_after(after, on)
+    spelled = np.clip(lengths["target_length"], 0, num_labels)
+    return -_sum(after * np.eye(num_labels + 1, dtype=dtype)[spelled], axis=-1)
+
+
+@op
+def ctc_decode(
+    inputs,
+    sequence_lengths,
+    strategy="greedy",
+    beam_width=100,
+    top_paths=1,
+    merge_repeated=True,
+    mask_index=0,
+):
+    """Decodes CTC outputs greedily: the best class at each timestep, repeats merged, blanks
+    dropped (as Keras's `strategy="greedy"`; "beam_search" is not implemented here).
+
+    Args:
+        inputs: `(batch, timesteps, num_classes)` scores (logits or log-probabilities).
+        sequence_lengths: `(batch,)` valid timesteps of each sequence.
+
+    Returns:
+        `(decoded, scores)`: `(1, batch, timesteps)` int32 labels, left-aligned and padded
+        with -1, and `(batch, 1)` scores, minus the sum of each timestep's best score.
+    """
+    if strategy == "beam_search":
+        raise NotImplementedError(
+            "ctc_decode: strategy='beam_search' is not implemented in minikeras; use 'greedy'."
+        )
+    if strategy != "greedy":
+        raise ValueError(
+            f"ctc_decode: invalid strategy {strategy!r}. Supported values are 'greedy' and "
+            "'beam_search'."
+        )
+    scores = np.asarray(_float_tensor(inputs).data)
+    if scores.ndim != 3:
+        raise ValueError(
+            f"ctc_decode: inputs must be (batch_size, max_length, num_classes), got shape "
+            f"{scores.shape}."
+        )
+    batch, steps, _ = scores.shape
+    lengths = np.asarray(_tensor(sequence_lengths).data).astype(np.int64).reshape(batch, 1)
+    beyond = np.arange(steps)[None, :] >= lengths
+    labels = np.where(beyond, mask_index, np.argmax(scores, axis=-1))
+    best = np.where(beyond, 0.0, np.max(scores, axis=-1)).astype(scores.dtype)
+    if merge_repeated:
+        repeated = np.zeros_like(beyond)
+        repeated[:, 1:] = labels[:, 1:] == labels[:, :-1]
+        labels = np.where(repeated, mask_index, labels)
+    blank = labels == mask_index
+    labels = np.where(blank, -1, labels)
+    # The kept labels move to the front, in order; the -1s fill the end.
+    order = np.argsort(np.where(blank, steps, np.arange(steps)[None, :]), axis=-1, kind="stable")
+    decoded = np.take_along_axis(labels, order, axis=-1).astype(np.int32)[None]
+    return _constant(decoded), _constant(-np.sum(best, axis=1, keepdims=True))
