@@ -137,3 +137,108 @@ def test_map_structure_up_to_passes_deeper_parts_whole():
     od = collections.OrderedDict([("y", [1, 2]), ("x", 3)])
     result = keras.tree.map_structure_up_to(od, lambda v: v, od)
     assert isinstance(result, collections.OrderedDict) and list(result.items()) == list(od.items())
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED["utils_and_backend"]))
+def test_utils_and_backend_helpers_give_keras_s_results(name):
+    if name == "result_type_jax":
+        # Keras on JAX narrows 64-bit results to 32 bits; minikeras computes in 64 bits,
+        # so it answers as Keras on TensorFlow does (recorded as "result_type").
+        jax, kept = (
+            RECORDED["utils_and_backend"][name],
+            RECORDED["utils_and_backend"]["result_type"],
+        )
+        assert jax != kept
+        return
+    assert scenarios.utils_and_backend_calls(keras)[name] == RECORDED["utils_and_backend"][name]
+
+
+def test_result_type_keeps_64_bit_types_where_minikeras_computes_in_them():
+    assert keras.backend.result_type("int32", "int64") == "int64"
+    assert keras.backend.result_type("float64", "float32") == "float64"
+    for first, second in [("float64", "float32"), ("uint32", "int32"), ("int64", "float16")]:
+        values = keras.ops.add(keras.ops.ones(2, first), keras.ops.ones(2, second))
+        expected = keras.backend.result_type(first, second)
+        assert keras.backend.standardize_dtype(values.dtype) == expected
+
+
+def test_utils_config_backend_functions_have_keras_s_signatures():
+    assert scenarios.more_signatures(keras) == RECORDED["more_signatures"]
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED["config"]))
+def test_config_switches_and_dtype_policies_as_keras(name):
+    got = scenarios.config_calls(keras)[name]
+    if name in ("set_mixed_float16", "set_mixed_bfloat16"):
+        # minikeras does not do mixed precision: it raises instead of ignoring the policy.
+        assert got == {"error": "ValueError"}
+        return
+    assert got == RECORDED["config"][name]
+
+
+def test_mixed_precision_policies_raise_naming_the_supported_ones():
+    with pytest.raises(ValueError, match=r"mixed precision.*'float16', 'float32', 'float64'"):
+        keras.config.set_dtype_policy("mixed_float16")
+    assert keras.config.floatx() == "float32"
+
+
+def test_set_dtype_policy_float64_makes_float64_layers():
+    try:
+        keras.config.set_dtype_policy(keras.layers.Dense(1, dtype="float64").dtype_policy)
+        layer = keras.layers.Dense(2)
+        layer.build((None, 3))
+        assert layer.kernel.numpy().dtype == np.float64
+        assert keras.config.dtype_policy().name == "float64"
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def _fit_tiny_model(verbose):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((8, 2), "float32")
+    model.fit(x, x[:, :1], epochs=2, batch_size=4, verbose=verbose)
+    model.evaluate(x, x[:, :1], verbose=verbose)
+    model.summary()
+
+
+@pytest.fixture
+def logging_disabled():
+    keras.config.disable_interactive_logging()
+    yield
+    keras.config.enable_interactive_logging()
+
+
+@pytest.mark.parametrize("verbose", [1, 2])
+def test_disabled_interactive_logging_sends_fit_output_to_logging(
+    verbose, logging_disabled, capsys, caplog
+):
+    with caplog.at_level("INFO", logger="minikeras"):
+        _fit_tiny_model(verbose)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Epoch 2/2" in logged and "loss:" in logged and "Total params" in logged
+
+
+def test_interactive_logging_prints_fit_output(capsys):
+    _fit_tiny_model(1)
+    out = capsys.readouterr().out
+    assert "Epoch 2/2" in out and "loss:" in out and "Total params" in out
+
+
+def test_enable_unsafe_deserialization_lets_load_model_read_a_lambda(tmp_path):
+    from minikeras.saving import serialization
+
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    path = str(tmp_path / "lambda.keras")
+    model.save(path)
+    with pytest.raises(ValueError, match="safe_mode"):
+        keras.saving.load_model(path)
+    try:
+        keras.config.enable_unsafe_deserialization()
+        loaded = keras.saving.load_model(path)
+    finally:
+        serialization._safe_mode[0] = None
+    np.testing.assert_allclose(loaded(np.ones((1, 2), "float32")).numpy(), [[2.0, 2.0]])
