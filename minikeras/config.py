@@ -207,3 +207,99 @@ def set_dtype_policy(policy):
             f"{list(_FLOAT_TYPES)}."
         )
     set_floatx(name)
+
+
+# -- Name scopes and devices (`keras.name_scope`, `keras.device`) -----------------------------
+
+_name_scope_stack = []
+
+
+class name_scope:
+    """Prefixes the paths of the variables created inside it (`keras.name_scope`).
+
+    As in Keras: a `Variable(name="v")` made inside `name_scope("outer")` has the path
+    `"outer/v"` (its name stays `"v"`), and a layer built inside it has weights such as
+    `"outer/dense/kernel"`. Scopes nest.
+
+    Args:
+        name: the scope's name, a string without `/`.
+        caller: optional object entering the scope; with `deduplicate`, re-entering the
+            innermost scope with the same name and caller adds nothing.
+        deduplicate: see `caller`.
+        override_parent: a path that replaces the enclosing scopes' path.
+
+    Example:
+        >>> with name_scope("encoder"):
+        ...     v = minikeras.Variable(np.zeros(2), name="v")
+        >>> v.path
+        'encoder/v'
+    """
+
+    def __init__(self, name, caller=None, deduplicate=True, override_parent=None):
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name}"
+            )
+        self.name = name
+        self.caller = caller
+        self.deduplicate = deduplicate
+        self.override_parent = override_parent
+        if override_parent is None and deduplicate:
+            self.override_parent = getattr(caller, "_parent_path", None)
+        self._pushed = False
+
+    def __enter__(self):
+        innermost = _name_scope_stack[-1] if _name_scope_stack else None
+        if (
+            self.deduplicate
+            and innermost is not None
+            and self.caller is not None
+            and innermost.caller is self.caller
+            and innermost.name == self.name
+        ):
+            return self
+        _name_scope_stack.append(self)
+        self._pushed = True
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._pushed:
+            _name_scope_stack.pop()
+            self._pushed = False
+
+
+def current_path():
+    """The path of the open name scopes (`""` outside any), e.g. `"outer/inner"`."""
+    parts = []
+    for scope in _name_scope_stack:
+        if scope.override_parent is not None:
+            parts = [part for part in scope.override_parent.split("/") if part]
+        parts.append(scope.name)
+    return "/".join(parts)
+
+
+class device:
+    """`keras.device(name)`: places computations on a device. minikeras runs on the CPU
+    only, so `"cpu"` and `"cpu:0"` (any case, also as `"/device:CPU:0"`) are accepted and
+    change nothing.
+
+    Raises:
+        ValueError: for any other device (a GPU or TPU, another CPU index).
+    """
+
+    def __init__(self, device_name):
+        name = str(device_name).lower()
+        name = name.removeprefix("/device:").removeprefix("/")
+        if name not in ("cpu", "cpu:0"):
+            raise ValueError(
+                f"Unsupported device {device_name!r}: minikeras runs on the CPU only. "
+                "Use 'cpu' or 'cpu:0'."
+            )
+        self.device_name = device_name
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc_info):
+        return None

@@ -242,3 +242,35 @@ def test_enable_unsafe_deserialization_lets_load_model_read_a_lambda(tmp_path):
     finally:
         serialization._safe_mode[0] = None
     np.testing.assert_allclose(loaded(np.ones((1, 2), "float32")).numpy(), [[2.0, 2.0]])
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED["top_level"]))
+def test_top_level_names_as_keras(name):
+    got = scenarios.top_level_calls(keras)[name]
+    expected = RECORDED["top_level"][name]
+    if expected == {"error": "RuntimeError"}:
+        # Keras on JAX raises JAX's RuntimeError for a platform it lacks; minikeras, which
+        # has the CPU only, raises a ValueError naming the devices it takes.
+        assert got == {"error": "ValueError"}
+        return
+    assert got == expected
+
+
+def test_version_is_minikeras_s():
+    assert keras.version() == keras.__version__
+
+
+def test_device_other_than_the_cpu_raises_naming_the_choices():
+    with pytest.raises(ValueError, match=r"CPU only.*'cpu' or 'cpu:0'"):
+        keras.device("gpu:0")
+    with keras.device("/device:CPU:0"):
+        pass
+
+
+def test_name_scope_is_left_on_error_and_layers_outside_keep_plain_paths():
+    with pytest.raises(RuntimeError):
+        with keras.name_scope("broken"):
+            raise RuntimeError("inside")
+    layer = keras.layers.Dense(1, name="plain")
+    layer.build((None, 2))
+    assert layer.kernel.path == "plain/kernel"

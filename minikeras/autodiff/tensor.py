@@ -345,7 +345,8 @@ class Variable(Tensor):
             )
         super().__init__(array, dtype=array.dtype, requires_grad=bool(trainable))
         self.name = name or "variable"
-        self.path = self.name
+        scope = config.current_path()
+        self.path = f"{scope}/{self.name}" if scope else self.name
         self._trainable = bool(trainable)
         self._created_trainable = bool(trainable)
         self.overwrite_with_gradient = False

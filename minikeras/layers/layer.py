@@ -261,7 +261,10 @@ class Layer(Operation, MaskSupport, WeightIO, MetricTracking, Replayable, BuildC
         variable = Variable(
             initializer, shape=shape, dtype=dtype, trainable=trainable, name=name or "variable"
         )
-        variable.path = f"{self.name}/{variable.name}"
+        scope = config.current_path()  # the open keras.name_scope, as in Keras
+        variable.path = (
+            f"{scope}/{self.name}/{variable.name}" if scope else f"{self.name}/{variable.name}"
+        )
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
         variable.overwrite_with_gradient = overwrite_with_gradient

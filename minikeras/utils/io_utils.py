@@ -7,12 +7,16 @@ bar, the callbacks' messages, `model.summary()` and the dataset utilities all pr
 through here.
 """
 
-import logging
 import sys
 
 _interactive_logging = [True]
 
-logger = logging.getLogger("minikeras")
+
+def log_info(message):
+    """Logs `message` at INFO level on the `"minikeras"` logger."""
+    import logging  # here: `import minikeras` stays fast without it
+
+    logging.getLogger("minikeras").info(message)
 
 
 def enable_interactive_logging():
@@ -38,4 +42,4 @@ def print_msg(message, line_break=True):
         sys.stdout.write(message + "\n" if line_break else message)
         sys.stdout.flush()
     else:
-        logger.info(message)
+        log_info(message)

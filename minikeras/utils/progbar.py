@@ -59,7 +59,7 @@ def write_text(text):
     if not io_utils.is_interactive_logging_enabled():
         text = text.strip("\r\n")
         if text:
-            io_utils.logger.info(text)
+            io_utils.log_info(text)
         return
     stream = sys.stdout
     try:
