@@ -12,6 +12,7 @@ import importlib
 from minikeras import config, ops, random
 from minikeras.autodiff import GradientTape, Tensor, Variable, no_grad
 from minikeras.autodiff.name_scope import name_scope
+from minikeras.config import device
 from minikeras.ops.allocator import keep_freed_memory_unless_disabled
 from minikeras.ops.symbolic import KerasTensor
 
@@ -19,6 +20,12 @@ from minikeras.ops.symbolic import KerasTensor
 keep_freed_memory_unless_disabled()
 
 __version__ = "0.1.0"
+
+
+def version():
+    """minikeras's version (Keras's `keras.version()` gives Keras's own)."""
+    return __version__
+
 
 _SUBPACKAGES = (
     "activations",
@@ -38,10 +45,15 @@ _SUBPACKAGES = (
 )
 # Top-level names that live in a subpackage: name -> subpackage.
 _FROM_SUBPACKAGE = {
+    "Initializer": "initializers",
     "Input": "layers",
     "InputSpec": "layers",
     "Layer": "layers",
+    "Loss": "losses",
+    "Metric": "metrics",
     "Model": "models",
+    "Optimizer": "optimizers",
+    "Regularizer": "regularizers",
     "Sequential": "models",
 }
 
@@ -51,10 +63,12 @@ __all__ = [
     "Tensor",
     "Variable",
     "config",
+    "device",
     "name_scope",
     "no_grad",
     "ops",
     "random",
+    "version",
     *_SUBPACKAGES,
     *_FROM_SUBPACKAGE,
 ]

@@ -30,3 +30,20 @@ __all__ = [
     "set_floatx",
     "set_image_data_format",
 ]
+
+# dtype names and promotion, symbolic tensors (`keras.backend`'s helpers of these names).
+from minikeras.utils.backend_utils import (
+    is_float_dtype,
+    is_int_dtype,
+    is_keras_tensor,
+    result_type,
+    standardize_dtype,
+)
+
+__all__ += [
+    "is_float_dtype",
+    "is_int_dtype",
+    "is_keras_tensor",
+    "result_type",
+    "standardize_dtype",
+]

@@ -10,6 +10,13 @@ change them. Example:
 
 import os
 
+# Also `keras.config` functions (as in Keras): where messages and progress bars go.
+from minikeras.utils.io_utils import (  # noqa: F401
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
+
 _FLOAT_TYPES = ("float16", "float32", "float64")
 _IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -111,3 +118,121 @@ def set_max_steps_per_epoch(max_steps_per_epoch):
     `steps_per_epoch`/`steps` were that number (a debugging aid; None removes the cap)."""
     global _max_steps_per_epoch
     _max_steps_per_epoch = max_steps_per_epoch
+
+
+# -- Switches of `keras.config` ---------------------------------------------------------------
+
+_traceback_filtering = [True]
+_flash_attention = [None]
+
+
+def enable_traceback_filtering():
+    """Turns traceback filtering on (the state only: minikeras's tracebacks are never filtered)."""
+    _traceback_filtering[0] = True
+
+
+def disable_traceback_filtering():
+    """Turns traceback filtering off (the state only, as `enable_traceback_filtering`)."""
+    _traceback_filtering[0] = False
+
+
+def is_traceback_filtering_enabled():
+    """Whether traceback filtering is on (True by default, as in Keras)."""
+    return _traceback_filtering[0]
+
+
+def enable_flash_attention():
+    """Lets attention use flash attention where it can (the default), as in Keras, which
+    then reports None. The state only: minikeras has no flash attention kernel, and
+    `ops.dot_product_attention` computes the same values either way."""
+    _flash_attention[0] = None
+
+
+def disable_flash_attention():
+    """Keeps attention from using flash attention (the state only, see above)."""
+    _flash_attention[0] = False
+
+
+def is_flash_attention_enabled():
+    """False after `disable_flash_attention()`, else None (used where supported), as in
+    Keras."""
+    return _flash_attention[0]
+
+
+def enable_unsafe_deserialization():
+    """Lets every load restore Python lambdas stored as bytecode, as if `safe_mode=False`
+    were passed (so `load_model` reads a `.keras` file with a `Lambda` layer)."""
+    from minikeras.saving.serialization import enable_unsafe_deserialization as enable
+
+    enable()
+
+
+_MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
+
+
+def dtype_policy():
+    """The global dtype policy: minikeras's layers use one dtype, `floatx()`, for weights
+    and computations, so its name is `floatx()`."""
+    from minikeras.layers.operation import DTypePolicy
+
+    return DTypePolicy(floatx())
+
+
+def set_dtype_policy(policy):
+    """Sets the global dtype policy: `"float16"`, `"float32"` or `"float64"` (or a
+    `DTypePolicy` of one of them).
+
+    Unlike Keras, which leaves `floatx()` alone and only changes the dtype of layers made
+    afterwards, this sets `floatx()`: minikeras's layers take their dtype from it. Mixed
+    precision (`"mixed_float16"`, `"mixed_bfloat16"`) and bfloat16 are not available.
+
+    Raises:
+        ValueError: for any other policy.
+    """
+    name = getattr(policy, "name", policy)
+    if not isinstance(name, str):
+        raise ValueError(
+            "Invalid `policy` argument. Expected the string name of a policy (one of "
+            f"{list(_FLOAT_TYPES)}) or a `DTypePolicy` instance. Received: policy={policy!r} "
+            f"(of type {type(policy)})"
+        )
+    if name not in _FLOAT_TYPES:
+        reason = (
+            "minikeras does not do mixed precision"
+            if name in _MIXED_POLICIES
+            else "minikeras computes in one float dtype"
+        )
+        raise ValueError(
+            f"Unsupported dtype policy {name!r}: {reason}. Supported policies: "
+            f"{list(_FLOAT_TYPES)}."
+        )
+    set_floatx(name)
+
+
+# -- Devices (`keras.device`) ----------------------------------------------------------------
+
+
+class device:
+    """`keras.device(name)`: places computations on a device. minikeras runs on the CPU
+    only, so `"cpu"` and `"cpu:0"` (any case, also as `"/device:CPU:0"`) are accepted and
+    change nothing.
+
+    Raises:
+        ValueError: for any other device (a GPU or TPU, another CPU index).
+    """
+
+    def __init__(self, device_name):
+        name = str(device_name).lower()
+        name = name.removeprefix("/device:").removeprefix("/")
+        if name not in ("cpu", "cpu:0"):
+            raise ValueError(
+                f"Unsupported device {device_name!r}: minikeras runs on the CPU only. "
+                "Use 'cpu' or 'cpu:0'."
+            )
+        self.device_name = device_name
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc_info):
+        return None

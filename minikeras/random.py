@@ -1,4 +1,5 @@
-"""Random ops (`keras.random`): normal, uniform, randint, truncated_normal, dropout, shuffle.
+"""Random ops (`keras.random`): normal, uniform, randint, truncated_normal, dropout, shuffle,
+categorical, gamma, beta, binomial.
 
 Seeds follow Keras:
 - `seed=None` draws from the global generator (reset by `utils.set_random_seed`);
@@ -21,7 +22,11 @@ from minikeras.utils import naming
 
 __all__ = [
     "SeedGenerator",
+    "beta",
+    "binomial",
+    "categorical",
     "dropout",
+    "gamma",
     "normal",
     "randint",
     "shuffle",
@@ -282,3 +287,124 @@ def shuffle(x, axis=0, seed=None):
         raise ValueError("shuffle: cannot shuffle a scalar.")
     permutation = draw_generator(seed).permutation(array.shape[axis])
     return _wrap(np.take(array, permutation, axis=axis))
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """Draws class indices from the categorical distributions given by rows of `logits`.
+
+    Args:
+        logits: 2-D `(batch_size, num_classes)` float unnormalized log-probabilities.
+        num_samples: number of independent samples per row.
+        dtype: the integer (or float) dtype of the result.
+        seed: None, an int or a `SeedGenerator`.
+
+    Returns:
+        A `(batch_size, num_samples)` tensor of class indices.
+
+    Example:
+        >>> categorical(np.log([[0.25, 0.75]]), 4, seed=1).shape
+        (1, 4)
+    """
+    logits = to_array(logits)
+    if logits.ndim != 2:
+        raise ValueError(
+            "`logits` should be a 2-D tensor with shape [batch_size, num_classes]. "
+            f"Received: logits={logits}"
+        )
+    if logits.dtype.kind != "f":
+        raise ValueError(f"`logits` must be a float tensor, got dtype {logits.dtype.name}.")
+    num_samples = int(num_samples)
+    generator = draw_generator(seed)
+    # Inverse-CDF sampling on each row's softmax; the small (batch, classes) cumulative sums
+    # are taken in float64 so the last class is not under-weighted by float32 round-off.
+    shifted = np.exp(logits.astype(np.float64) - logits.max(axis=1, keepdims=True))
+    cumulative = np.cumsum(shifted, axis=1)
+    uniforms = generator.random((logits.shape[0], num_samples)) * cumulative[:, -1:]
+    last_possible = logits.shape[1] - 1 - np.argmax(shifted[:, ::-1] > 0, axis=1)
+    samples = np.empty((logits.shape[0], num_samples), dtype=np.int64)
+    for row in range(logits.shape[0]):
+        drawn = np.searchsorted(cumulative[row], uniforms[row], side="right")
+        samples[row] = np.minimum(drawn, last_possible[row])
+    return _wrap(samples.astype(dtype))
+
+
+def _sampling_dtype(dtype, name):
+    dtype = np.dtype(dtype or config.floatx())
+    if dtype.kind != "f":
+        raise ValueError(f"dtype argument to `{name}` must be a float dtype, got {dtype.name}")
+    return dtype
+
+
+def _parameter(value, name, low, high=None):
+    """`value` as an array, checked to lie in [low, high] (Keras gives NaN samples outside)."""
+    array = np.asarray(to_array(value))
+    if np.any(array < low) or (high is not None and np.any(array > high)):
+        bounds = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"`{name}` must be {bounds}, got {value!r}.")
+    return array
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Samples from the Gamma distribution with concentration `alpha` (scale 1).
+
+    Args:
+        shape: shape of the result.
+        alpha: the concentration, a float or an array broadcastable to `shape`, not negative
+            (Keras gives NaN samples for a negative one; minikeras raises).
+        dtype: a float dtype (default `floatx()`).
+        seed: None, an int or a `SeedGenerator`.
+
+    Example:
+        >>> gamma((2, 3), 2.0, seed=1).shape
+        (2, 3)
+    """
+    dtype = _sampling_dtype(dtype, "gamma")
+    alpha = _parameter(alpha, "alpha", 0)
+    values = draw_generator(seed).standard_gamma(
+        alpha.astype(_draw_dtype(dtype)), size=_shape(shape), dtype=_draw_dtype(dtype)
+    )
+    return _wrap(values.astype(dtype, copy=False))
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Samples from the Beta distribution with parameters `alpha` and `beta`.
+
+    Args:
+        shape: shape of the result.
+        alpha: float or array broadcastable to `shape`, > 0.
+        beta: float or array broadcastable to `shape`, > 0.
+        dtype: a float dtype (default `floatx()`).
+        seed: None, an int or a `SeedGenerator`.
+
+    Example:
+        >>> beta((4,), 2.0, 5.0, seed=1).dtype
+        'float32'
+    """
+    dtype = _sampling_dtype(dtype, "beta")
+    alpha, beta_ = _parameter(alpha, "alpha", 0), _parameter(beta, "beta", 0)
+    # numpy draws Beta in float64 only (it handles parameters below 1, where a ratio of
+    # float32 gammas underflows); the samples are then cast.
+    values = draw_generator(seed).beta(alpha, beta_, size=_shape(shape))
+    return _wrap(values.astype(dtype))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Samples the number of successes in `counts` trials of probability `probabilities`.
+
+    Args:
+        shape: shape of the result.
+        counts: number of trials, an int or array broadcastable to `shape`, >= 0.
+        probabilities: success probability, in [0, 1], broadcastable to `shape` (Keras
+            gives NaN samples outside; minikeras raises).
+        dtype: a float dtype (default `floatx()`), as in Keras.
+        seed: None, an int or a `SeedGenerator`.
+
+    Example:
+        >>> binomial((3,), 10, 0.5, seed=1).dtype
+        'float32'
+    """
+    dtype = _sampling_dtype(dtype, "binomial")
+    counts = _parameter(counts, "counts", 0)
+    probabilities = _parameter(probabilities, "probabilities", 0, 1)
+    values = draw_generator(seed).binomial(counts.astype(np.int64), probabilities, _shape(shape))
+    return _wrap(values.astype(dtype))

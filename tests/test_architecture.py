@@ -146,7 +146,7 @@ ORDER = [
     "backend",
     "minikeras",  # the package's __init__: the public names
 ]
-UTILS_MODEL_TOOLS = {"session", "model_visualization", "graph_visualization"}
+UTILS_MODEL_TOOLS = {"session", "model_visualization", "graph_visualization", "backend_utils"}
 
 # The function-level imports that go against the order: (importer, imported) -> why.
 AGAINST_THE_ORDER = {
@@ -230,6 +230,15 @@ AGAINST_THE_ORDER = {
     ("minikeras.utils", "minikeras.utils.model_visualization"): "keras.utils.plot_model (lazily)",
     ("minikeras.utils", "minikeras.utils.graph_visualization"): "keras.utils.plot_graph (lazily)",
     ("minikeras.utils", "minikeras.utils.session"): "keras.utils.clear_session (lazily)",
+    ("minikeras.utils", "minikeras.utils.backend_utils"): (
+        "keras.utils.get_source_inputs, is_keras_tensor, standardize_dtype (lazily)"
+    ),
+    ("minikeras.config", "minikeras.saving.serialization"): (
+        "keras.config.enable_unsafe_deserialization sets safe mode, which lives in saving"
+    ),
+    ("minikeras.config", "minikeras.layers.operation"): (
+        "keras.config.dtype_policy returns the layers' DTypePolicy"
+    ),
 }
 
 

@@ -4,6 +4,8 @@ import shutil
 
 import numpy as np
 
+from minikeras.utils.io_utils import is_interactive_logging_enabled, print_msg
+
 _LINE_LENGTH = 98
 
 
@@ -56,7 +58,7 @@ def print_summary(
     layer_range=None,
 ):
     """Prints the layer table of `model` (name (type), output shape, parameter count)."""
-    print_fn = print_fn or print
+    print_fn = print_fn or (print if is_interactive_logging_enabled() else print_msg)
     width = line_length or min(_LINE_LENGTH, shutil.get_terminal_size((_LINE_LENGTH, 20)).columns)
     rows = _rows(model, expand_nested)
     if layer_range is not None:

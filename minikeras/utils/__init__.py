@@ -12,6 +12,11 @@ import numpy as np
 
 from minikeras.utils.file_utils import get_file
 from minikeras.utils.history_plot import history_curves, plot_history
+from minikeras.utils.io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from minikeras.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset
@@ -28,20 +33,30 @@ _FROM_OBJECT_REGISTRATION = (
     "register_keras_serializable",
 )
 _FROM_SERIALIZATION = ("deserialize_keras_object", "serialize_keras_object")
+_FROM_BACKEND_UTILS = ("get_source_inputs", "is_keras_tensor", "standardize_dtype")
+
+# Keras 3's old name for PyDataset (the same class).
+Sequence = PyDataset
 
 __all__ = [
     "CustomObjectScope",
     "Progbar",
     "PyDataset",
+    "Sequence",
     "clear_session",
     "custom_object_scope",
     "deserialize_keras_object",
+    "disable_interactive_logging",
+    "enable_interactive_logging",
     "get_custom_objects",
     "get_file",
     "get_registered_name",
     "get_registered_object",
+    "get_source_inputs",
     "graph_to_dot",
     "history_curves",
+    "is_interactive_logging_enabled",
+    "is_keras_tensor",
     "model_to_dot",
     "normalize",
     "pack_x_y_sample_weight",
@@ -52,6 +67,7 @@ __all__ = [
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",
+    "standardize_dtype",
     "text_dataset_from_directory",
     "timeseries_dataset_from_array",
     "to_categorical",
@@ -121,6 +137,8 @@ def __getattr__(name):
         from minikeras.utils import graph_visualization as module
     elif name == "clear_session":
         from minikeras.utils import session as module
+    elif name in _FROM_BACKEND_UTILS:
+        from minikeras.utils import backend_utils as module
     else:
         raise AttributeError(f"module 'minikeras.utils' has no attribute {name!r}")
     value = getattr(module, name)

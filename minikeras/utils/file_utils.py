@@ -10,6 +10,8 @@ import pathlib
 import tempfile
 import urllib.parse
 
+from minikeras.utils import io_utils
+
 _CHUNK = 1 << 16
 
 
@@ -55,7 +57,7 @@ def download(origin, target, description=None):
                     unit_scale=True,
                     unit_divisor=1024,
                     desc=description or target.name,
-                    disable=None,
+                    disable=None if io_utils.is_interactive_logging_enabled() else True,
                 ) as bar,
             ):
                 temporary = pathlib.Path(file.name)
@@ -200,13 +202,13 @@ def get_file(
 
     fetch = force_download or not os.path.exists(target)
     if not fetch and file_hash is not None and not validate_file(target, file_hash, hash_algorithm):
-        print(
+        io_utils.print_msg(
             f"A local file was found, but its {hash_algorithm} hash does not match "
             f"{file_hash}; downloading it again."
         )
         fetch = True
     if fetch:
-        print(f"Downloading data from {origin}")
+        io_utils.print_msg(f"Downloading data from {origin}")
         partial = target + ".partial"
         download(origin, partial, description=fname)
         if file_hash is not None and not validate_file(partial, file_hash, hash_algorithm):

@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 
+from minikeras.utils import io_utils
+
 __all__ = ["Progbar"]
 
 # Read through the module global so tests can substitute a fake clock.
@@ -52,7 +54,13 @@ def _colour_allowed():
 
 
 def write_text(text):
-    """Writes `text` to the current `sys.stdout` and flushes (what callbacks print with)."""
+    """Writes `text` to the current `sys.stdout` and flushes (what callbacks print with);
+    with interactive logging off, logs it instead (see `utils/io_utils.py`)."""
+    if not io_utils.is_interactive_logging_enabled():
+        text = text.strip("\r\n")
+        if text:
+            io_utils.log_info(text)
+        return
     stream = sys.stdout
     try:
         stream.write(text)
@@ -140,7 +148,10 @@ class Progbar:
         )
         self.stateless_metrics = None if stateless_metrics is None else set(stateless_metrics)
 
-        self._dynamic_display = _is_interactive(sys.stdout)
+        # A log gets the finished lines only, as a file does.
+        self._dynamic_display = io_utils.is_interactive_logging_enabled() and _is_interactive(
+            sys.stdout
+        )
         self._colour = self._dynamic_display and _colour_allowed()
         self._seen_so_far = 0
         # name -> [weighted sum, weight]; a stateful value is stored as [value, 1].

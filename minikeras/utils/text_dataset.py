@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 
+from minikeras.utils import io_utils
 from minikeras.utils.py_dataset import BatchDataset
 
 _LABEL_MODES = ("int", "categorical", "binary", None)
@@ -191,7 +192,7 @@ def _index_directory(directory, labels, class_names, shuffle, seed, follow_links
         labels, names = list(labels), [str(label) for label in sorted(set(labels))]
     if verbose:
         classes = "" if labels is None else f" belonging to {len(names)} classes"
-        print(f"Found {len(paths)} files{classes}.")
+        io_utils.print_msg(f"Found {len(paths)} files{classes}.")
     if shuffle:  # the same permutation for the paths and the labels
         np.random.RandomState(seed).shuffle(paths)
         if labels is not None:
@@ -205,10 +206,10 @@ def _split(paths, labels, validation_split, subset):
         return paths, labels
     count = int(validation_split * len(paths))
     if subset == "training":
-        print(f"Using {len(paths) - count} files for training.")
+        io_utils.print_msg(f"Using {len(paths) - count} files for training.")
         chosen = slice(None, -count)
     else:
-        print(f"Using {count} files for validation.")
+        io_utils.print_msg(f"Using {count} files for validation.")
         chosen = slice(-count, None)
     return paths[chosen], None if labels is None else labels[chosen]
 
