@@ -8,13 +8,13 @@ kernel, the bias and the input.
 Prints the time per step of each and `ratio = minikeras / numpy`.
 
 Each timed call runs `STEPS` steps in a row, as a training loop does; minikeras runs them
-inside the loop setting `fit` uses (`parallel.keep_one_blas_thread()`): its backward pass
-then runs BLAS on one thread and makes the weights' and the input's gradients on a second
-thread (minikeras/layers/rnn/fused.py, `_worker`), so its time depends on the second core
-being free. Each timestep multiplies small matrices ((64, 64) @ (64, 256)); with
-OpenBLAS's default threads (the numpy version, and minikeras outside a loop) such products
-can stall for milliseconds waiting on busy cores, so on a shared or loaded machine they vary
-wildly; `OPENBLAS_NUM_THREADS=1` gives steadier numbers.
+inside the loop setting `fit` uses (`parallel.keep_one_blas_thread()`, which leaves the
+recurrent layers on BLAS's own threads). Each timestep multiplies small matrices
+((64, 64) @ (64, 256)); with OpenBLAS's default threads such products can stall for
+milliseconds waiting on busy cores, so on a shared or loaded machine both minikeras and
+the numpy version vary wildly. With `OPENBLAS_NUM_THREADS=1` the numbers are steadier, and
+minikeras's backward pass then makes the weights' and the input's gradients on a second
+thread (minikeras/layers/rnn/fused.py, `_worker`).
 """
 
 import numpy as np

@@ -169,28 +169,6 @@ def test_worker_is_used_by_default_only_when_blas_is_single_threaded(monkeypatch
     assert fused._worker(small) is not None
 
 
-@pytest.mark.skipif(not parallel._blas_functions(), reason="needs numpy's bundled OpenBLAS")
-def test_worker_is_used_inside_a_training_loop_which_keeps_blas_on_one_thread(monkeypatch):
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(fused, "use_worker", None)
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        monkeypatch.delenv(name, raising=False)
-    get_threads, set_threads = parallel._blas_functions()
-    before = get_threads()
-    set_threads(2)
-    try:
-        assert fused._worker(fused.WORKER_PRODUCTS) is None  # outside a loop: BLAS's threads
-        assert get_threads() == 2
-        with parallel.keep_one_blas_thread():
-            assert fused._worker(fused.WORKER_PRODUCTS - 1) is None
-            assert get_threads() == 2  # too little work: BLAS left alone
-            assert fused._worker(fused.WORKER_PRODUCTS) is parallel.worker()
-            assert get_threads() == 1
-        assert get_threads() == 2  # the loop's end puts BLAS's threads back
-    finally:
-        set_threads(before)
-
-
 def test_side_work_waits_for_every_piece_and_raises_a_pieces_error(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(fused, "use_worker", True)
@@ -241,3 +219,22 @@ def test_gru_and_simple_rnn_gradients_are_the_same_bits_with_and_without_the_wor
             fused.use_worker = saved
         results.append([output.numpy()] + [g.numpy() for g in gradients])
     _assert_same_bits(*results)
+
+
+@pytest.mark.skipif(not parallel._blas_functions(), reason="needs numpy's bundled OpenBLAS")
+def test_training_loops_leave_the_recurrent_layers_on_blas_s_threads(monkeypatch):
+    # Measured on a free 2-core machine: an LSTM(64) step over 100 timesteps took 15.4 ms
+    # with BLAS's threads and no worker, 18.6 ms with one BLAS thread and the worker.
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(fused, "use_worker", None)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    get_threads, set_threads = parallel._blas_functions()
+    before = get_threads()
+    set_threads(2)
+    try:
+        with parallel.keep_one_blas_thread():
+            assert fused._worker(fused.WORKER_PRODUCTS) is None
+            assert get_threads() == 2
+    finally:
+        set_threads(before)

@@ -225,16 +225,10 @@ class _Saved:
 # The work is cut into the same pieces, made in the same order with or without it: the
 # same bits either way.
 #
-# Only when BLAS runs single-threaded: set by the environment (OPENBLAS_NUM_THREADS=1 or
-# OMP_NUM_THREADS=1), or inside a `fit`, `evaluate` or `predict` loop (or a custom loop in
-# `parallel.keep_one_blas_thread()`), where the first backward pass with the worker tells
-# numpy's OpenBLAS to use one thread until the loop ends (`parallel.use_one_blas_thread`).
-# With its own threads BLAS already spreads each step's product over the cores, and a
-# worker competing with them makes the whole pass slower (measured: about 2 ms of 11 on
-# benchmarks/bench_rnn.py), so then the calling thread makes every piece itself. Each
-# step's products are small ((256, 97) by (97, 64) for an LSTM(64) on 32 features): spread
-# over BLAS's threads they wait on each other at every step, and their idle threads spin
-# on the cores the worker needs, so one BLAS thread and the worker are quicker.
+# Only when BLAS runs single-threaded (OPENBLAS_NUM_THREADS=1 or OMP_NUM_THREADS=1): with
+# its own threads BLAS already spreads each step's product over the cores, and a worker
+# competing with them makes the whole pass slower (measured: about 2 ms of 11 on
+# benchmarks/bench_rnn.py), so then the calling thread makes every piece itself.
 
 # Steps per piece handed to the worker: long enough that handing it over costs little
 # against its products, short enough that little is left when the recurrence ends.
@@ -254,7 +248,9 @@ def _worker(products):
     None when the pieces run on this thread."""
     if use_worker is False or not parallel.has_second_core():
         return None
-    if use_worker is None and (products < WORKER_PRODUCTS or not parallel.use_one_blas_thread()):
+    if use_worker is None and (
+        products < WORKER_PRODUCTS or not parallel.environment_sets_one_blas_thread()
+    ):
         return None
     return parallel.worker()
 
