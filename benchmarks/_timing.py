@@ -4,6 +4,24 @@ import os
 import platform
 import time
 
+STEPS = 4  # training steps per timed call of `in_a_loop`
+
+
+def in_a_loop(step, minikeras=False):
+    """`STEPS` calls of `step` in a row; minikeras's inside the loop setting `fit` uses."""
+    from minikeras.ops import parallel
+
+    def loop():
+        if minikeras:
+            with parallel.keep_one_blas_thread():
+                for _ in range(STEPS):
+                    step()
+        else:
+            for _ in range(STEPS):
+                step()
+
+    return loop
+
 
 def best_time(fn, repeat=7, number=None, min_seconds=0.2):
     """Best (minimum) seconds per call of `fn` over `repeat` rounds of `number` calls."""

@@ -27,32 +27,15 @@ whose name contains one of the words given.
 import numpy as np
 
 import minikeras as keras
-from _timing import compare, fmt, machine
+from _timing import STEPS, compare, fmt, in_a_loop, machine
 from _workloads import softmax_crossentropy_gradient
 from minikeras import ops
 from minikeras.layers import Dense, Input
 from minikeras.layers.convolutional import Conv2D
 from minikeras.layers.normalization import BatchNormalization
 from minikeras.layers.pooling import GlobalAveragePooling2D, MaxPooling2D
-from minikeras.ops import parallel
 
 # Steps per timed call: a short training loop.
-STEPS = 4
-
-
-def in_a_loop(step, minikeras=False):
-    """`STEPS` calls of `step` in a row; minikeras's inside the loop setting `fit` uses."""
-
-    def loop():
-        if minikeras:
-            with parallel.keep_one_blas_thread():
-                for _ in range(STEPS):
-                    step()
-        else:
-            for _ in range(STEPS):
-                step()
-
-    return loop
 
 
 # -- hand-written numpy: im2col convolution, forward and backward -------------------------

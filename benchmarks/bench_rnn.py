@@ -20,28 +20,11 @@ thread (minikeras/layers/rnn/fused.py, `_worker`).
 import numpy as np
 
 import minikeras as keras
-from _timing import compare, fmt, machine
+from _timing import STEPS, compare, fmt, in_a_loop, machine
 from minikeras import ops
 from minikeras.layers import LSTM
-from minikeras.ops import parallel
 
 BATCH, TIMESTEPS, FEATURES, UNITS = 64, 100, 32, 64
-STEPS = 4  # training steps per timed call
-
-
-def in_a_loop(step, minikeras=False):
-    """`STEPS` calls of `step` in a row; minikeras's inside the loop setting `fit` uses."""
-
-    def loop():
-        if minikeras:
-            with parallel.keep_one_blas_thread():
-                for _ in range(STEPS):
-                    step()
-        else:
-            for _ in range(STEPS):
-                step()
-
-    return loop
 
 
 # -- hand-written numpy: the LSTM forward and backward through time ---------------------------
