@@ -51,7 +51,30 @@ class BatchDataset(PyDataset):
     """The datasets `keras.utils` functions return (`timeseries_dataset_from_array`,
     `text_dataset_from_directory`): a `PyDataset` that `for` walks batch by batch, and
     whose `map(function)` gives a dataset of `function(*batch)` (of `function(batch)`
-    for a batch that is not a tuple), as a `tf.data.Dataset`'s `map` does."""
+    for a batch that is not a tuple), as a `tf.data.Dataset`'s `map` does.
+
+    Subclasses with items of their own set `batch_size` (None: each item is one example,
+    not a batch), give `_count()`, the number of examples, and find an item's examples with
+    `_positions(index)`."""
+
+    batch_size = None
+
+    def _count(self):
+        raise NotImplementedError
+
+    def __len__(self):
+        count = self._count()
+        return count if self.batch_size is None else -(-count // self.batch_size)
+
+    def _positions(self, index):
+        """The positions of item `index`'s examples (negative counts from the end): a slice
+        of `batch_size` of them, or the one position when the dataset is not batched."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"Batch {index} of a dataset of {len(self)} batches.")
+        index %= len(self)
+        if self.batch_size is None:
+            return index
+        return slice(index * self.batch_size, (index + 1) * self.batch_size)
 
     def __iter__(self):
         for index in range(len(self)):

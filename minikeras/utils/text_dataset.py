@@ -114,22 +114,18 @@ class TextFileDataset(BatchDataset):
         self.paths, self.labels, self.label_mode = list(paths), labels, label_mode
         self.num_classes, self.batch_size, self.max_length = num_classes, batch_size, max_length
 
-    def __len__(self):
-        if self.batch_size is None:
-            return len(self.paths)
-        return -(-len(self.paths) // self.batch_size)
+    def _count(self):
+        return len(self.paths)
 
     def __getitem__(self, index):
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"Batch {index} of a dataset of {len(self)} batches.")
-        index %= len(self)
-        size = self.batch_size or 1
-        chosen = slice(index * size, (index + 1) * size)
+        chosen = self._positions(index)
+        if self.batch_size is None:  # one file: its text, and its label
+            text = self._read(self.paths[chosen])
+            if self.label_mode is None:
+                return text
+            return text, self._encode([self.labels[chosen]])[0]
         texts = np.array([self._read(path) for path in self.paths[chosen]], dtype=object)
-        labels = None if self.label_mode is None else self._encode(self.labels[chosen])
-        if self.batch_size is None:
-            texts, labels = texts[0], None if labels is None else labels[0]
-        return texts if labels is None else (texts, labels)
+        return texts if self.label_mode is None else (texts, self._encode(self.labels[chosen]))
 
     def _read(self, path):
         with open(path, encoding="utf-8") as file:

@@ -92,19 +92,11 @@ class TimeseriesDataset(BatchDataset):
         self.steps = np.arange(sequence_length) * sampling_rate
         self.batch_size = batch_size
 
-    def __len__(self):
-        if self.batch_size is None:
-            return len(self.starts)
-        return -(-len(self.starts) // self.batch_size)
+    def _count(self):
+        return len(self.starts)
 
     def __getitem__(self, index):
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"Batch {index} of a dataset of {len(self)} batches.")
-        index %= len(self)
-        if self.batch_size is None:
-            starts = self.starts[index]
-        else:
-            starts = self.starts[index * self.batch_size : (index + 1) * self.batch_size]
+        starts = self.starts[self._positions(index)]
         windows = np.asarray(self.data)[np.add.outer(starts, self.steps)]
         if self.targets is None:
             return windows
