@@ -44,14 +44,20 @@ class Dense(Layer):
         kernel_constraint=None,
         bias_constraint=None,
         lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.supports_masking = True  # the mask passes through, as in Keras
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense units must be a positive integer, got {units!r}.")
-        if lora_rank is not None:
-            raise NotImplementedError("Dense(lora_rank=...) is not supported.")
+        for argument, value in (
+            ("lora_rank", lora_rank),
+            ("quantization_config", quantization_config),
+        ):
+            if value is not None:  # LoRA and quantization are not there (README)
+                raise NotImplementedError(f"Dense({argument}=...) is not supported.")
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -115,6 +121,7 @@ class Dense(Layer):
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "bias_constraint": constraints.serialize(self.bias_constraint),
+                "quantization_config": None,
             }
         )
         return config

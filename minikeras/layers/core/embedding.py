@@ -99,6 +99,8 @@ class Embedding(Layer):
         mask_zero=False,
         weights=None,
         lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
         **kwargs,
     ):
         if kwargs.pop("input_length", None) is not None:
@@ -108,8 +110,12 @@ class Embedding(Layer):
                 stacklevel=2,
             )
         super().__init__(**kwargs)
-        if lora_rank is not None:
-            raise NotImplementedError("Embedding(lora_rank=...) is not supported.")
+        for argument, value in (
+            ("lora_rank", lora_rank),
+            ("quantization_config", quantization_config),
+        ):
+            if value is not None:  # LoRA and quantization are not there (README)
+                raise NotImplementedError(f"Embedding({argument}=...) is not supported.")
         self.input_dim = _positive_int(input_dim, "input_dim")
         self.output_dim = _positive_int(output_dim, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -168,6 +174,7 @@ class Embedding(Layer):
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer),
                 "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
                 "mask_zero": self.mask_zero,
+                "quantization_config": None,
             }
         )
         return config
