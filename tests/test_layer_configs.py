@@ -35,3 +35,16 @@ def test_keras_s_quantization_and_lora_arguments_are_taken_when_off(layer):
     arguments = (3,) if layer == "Dense" else (3, 2)
     with pytest.raises(NotImplementedError, match="quantization_config"):
         getattr(keras.layers, layer)(*arguments, quantization_config={"mode": "int8"})
+
+
+def test_an_optional_input_stays_optional_through_a_config_round_trip():
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b", optional=True)
+    model = keras.Model([a, b], keras.layers.Identity()(a))
+    copy = keras.Model.from_config(model.get_config())
+    assert [layer.optional for layer in copy.layers[:2]] == [False, True]
+
+
+def test_ragged_inputs_are_refused_as_keras_on_jax_refuses_them():
+    with pytest.raises(ValueError, match="ragged"):
+        keras.Input((3,), ragged=True)
+    assert keras.Input((3,), ragged=False).shape == (None, 3)

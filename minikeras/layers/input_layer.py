@@ -53,6 +53,7 @@ class InputLayer(Layer):
         batch_size=None,
         dtype=None,
         sparse=None,
+        ragged=None,
         batch_shape=None,
         input_tensor=None,
         optional=False,
@@ -67,6 +68,8 @@ class InputLayer(Layer):
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
         super().__init__(name=name, **kwargs)
+        if ragged:
+            raise ValueError("`ragged=True` is not supported: minikeras has no ragged tensors.")
         if input_tensor is not None:
             batch_shape, dtype = _shape_of_input_tensor(
                 input_tensor, shape, batch_size, batch_shape, dtype
@@ -110,7 +113,9 @@ class InputLayer(Layer):
             "batch_shape": self.batch_shape,
             "dtype": self._dtype,
             "sparse": self.sparse,
+            "ragged": False,
             "name": self.name,
+            "optional": self.optional,
         }
 
 
@@ -119,6 +124,7 @@ def Input(
     batch_size=None,
     dtype=None,
     sparse=None,
+    ragged=None,
     batch_shape=None,
     name=None,
     tensor=None,
@@ -145,6 +151,7 @@ def Input(
         batch_size=batch_size,
         dtype=dtype,
         sparse=sparse,
+        ragged=ragged,
         batch_shape=batch_shape,
         input_tensor=tensor,
         optional=optional,
