@@ -12,6 +12,7 @@ contractions. Nearest resizing picks the input pixel under each output pixel cen
 import numpy as np
 
 from minikeras import config, ops
+from minikeras.ops.image import resize_weights  # `ops.image.resize`'s kernels, as JAX's
 
 
 def _interpolation_matrix(in_size, out_size, dtype):
@@ -49,42 +50,6 @@ def resize_bilinear(images, height, width, data_format="channels_last"):
     return images
 
 
-def _keys_cubic(x):
-    """Keys's cubic convolution kernel with a = -0.5 (as `jax.image.resize(..., "cubic")`)."""
-    near = ((1.5 * x - 2.5) * x) * x + 1.0
-    far = ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
-    return np.where(x >= 2.0, 0.0, np.where(x >= 1.0, far, near))
-
-
-def _lanczos(radius):
-    def kernel(x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            y = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius) / (np.pi**2 * x**2)
-        return np.where(x > radius, 0.0, np.where(x > 1e-3, y, 1.0))
-
-    return kernel
-
-
-_KERNELS = {"bicubic": _keys_cubic, "lanczos3": _lanczos(3.0), "lanczos5": _lanczos(5.0)}
-
-
-def _kernel_matrix(in_size, out_size, method, dtype):
-    """`(out_size, in_size)` weights of `method` sampling at half-pixel centres.
-
-    Each output pixel weighs every input pixel by the kernel of their distance, and the
-    weights are divided by their sum, so near the border the kernel's lost taps are made
-    up by the pixels inside, as `jax.image.resize(..., antialias=False)` does (Keras's
-    `ops.image.resize` on JAX). Computed in float64, then cast.
-    """
-    position = (np.arange(out_size) + 0.5) * (in_size / out_size) - 0.5
-    weights = _KERNELS[method](np.abs(position[:, None] - np.arange(in_size)[None, :]))
-    total = weights.sum(axis=1, keepdims=True)
-    small = np.abs(total) <= 1000 * np.finfo(np.float32).eps
-    weights = np.where(small, 0.0, weights / np.where(total != 0, total, 1.0))
-    inside = (position >= -0.5) & (position <= in_size - 0.5)
-    return np.where(inside[:, None], weights, 0.0).astype(dtype)
-
-
 def resize_with_kernel(images, height, width, method, data_format="channels_last"):
     """Resizes images with the "bicubic", "lanczos3" or "lanczos5" kernel (no antialiasing)."""
     h_axis, w_axis = (1, 2) if data_format == "channels_last" else (2, 3)
@@ -94,10 +59,12 @@ def resize_with_kernel(images, height, width, method, data_format="channels_last
     else:
         rows, cols = "bchw,Hh->bcHw", "bcHw,Ww->bcHW"
     if in_height != height:
-        matrix = _kernel_matrix(in_height, height, method, images.dtype)
+        matrix = resize_weights(in_height, height, method, dtype=images.dtype)
         images = ops.einsum(rows, images, matrix)
     if in_width != width:
-        images = ops.einsum(cols, images, _kernel_matrix(in_width, width, method, images.dtype))
+        images = ops.einsum(
+            cols, images, resize_weights(in_width, width, method, dtype=images.dtype)
+        )
     return images
 
 
