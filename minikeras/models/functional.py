@@ -23,8 +23,7 @@ from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
 from minikeras.ops.symbolic import KerasTensor, Node, map_structure
-from minikeras.tree import flatten
-from minikeras.tree import keys as tree_keys
+from minikeras.tree import flatten, keys
 
 # How many symbolic calls of Functional models are running their graph on ones.
 _probing = [0]
@@ -335,7 +334,7 @@ class Functional(Model):
                 self._warn_inputs_structure(inputs)
             return [  # in flattened order: sorted keys, as `tree.flatten` walks a dict
                 v
-                for key in tree_keys(struct)
+                for key in keys(struct)
                 for v in self._values_by_key(struct[key], given[key], inputs)
             ]
         if isinstance(struct, (list, tuple)):
