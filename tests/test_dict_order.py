@@ -69,3 +69,8 @@ def test_nested_dict_outputs_name_metrics_after_their_layers_as_keras():
     np.testing.assert_allclose(got["evaluate"], expected["evaluate"], rtol=1e-4)
     assert got["metrics_names"] == expected["metrics_names"]
     assert got["output_names"] == expected["output_names"]
+
+
+def test_ordered_dict_model_lists_its_layers_in_the_ordered_dict_s_order_as_keras():
+    got = scenarios.ordered_dict_model_layers(keras)
+    assert got == RECORDED["ordered_dict_model"]

@@ -30,15 +30,6 @@ from minikeras.ops.symbolic import KerasTensor, Node, OpCall, map_structure
 from minikeras.tree import flatten
 
 
-def _keras_flat(structure):
-    """Flattens like Keras's `tree.flatten`: dict values in sorted key order."""
-    if isinstance(structure, dict):
-        return [leaf for key in sorted(structure) for leaf in _keras_flat(structure[key])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _keras_flat(item)]
-    return [structure]
-
-
 def _is_input_node(node):
     return isinstance(node.operation, InputLayer)
 
@@ -53,15 +44,16 @@ def map_graph(inputs, outputs):
     """Orders the graph between `inputs` and `outputs` the way Keras 3 does.
 
     Args:
-        inputs, outputs: the model's input and output structures (dicts are walked in
-            sorted key order, as Keras flattens them).
+        inputs, outputs: the model's input and output structures, walked as
+            `tree.flatten` walks them (a dict in sorted key order, an OrderedDict in its
+            own), as Keras does.
 
     Returns:
         `(operations, nodes)`: the operations in Keras's order (layers, and for each call
         of a plain op its `Node`), and the graph's nodes in an order where each comes
         after the nodes it depends on.
     """
-    inputs, outputs = _keras_flat(inputs), _keras_flat(outputs)
+    inputs, outputs = flatten(inputs), flatten(outputs)
     input_ids = {id(t) for t in inputs}
     finished, in_progress = set(), set()
     ordered_nodes = []  # from the inputs to the outputs
