@@ -52,6 +52,7 @@ _MODULE_ALIASES = {
     "keras.src.backend.common.keras_tensor": "minikeras.ops.symbolic",
     "keras.src.saving.serialization_lib": "minikeras.saving.serialization",
     "keras.src.models.cloning": "minikeras.saving.cloning",
+    "keras.src.backend.common.masking": "minikeras.autodiff.masks",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
 _FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino", "grain", "scipy")
@@ -743,14 +744,24 @@ def install():
         if keras_name.startswith("keras.src.backend"):
             continue
         _alias(keras_name, module)
-    _alias("keras.src.tree", minikeras.tree)
+    # Keras's tests import the tree functions through `tree_api` and run them on both of
+    # its implementations (dm-tree and optree); minikeras has one.
+    tree = _module(
+        "keras.src.tree", minikeras.tree, dmtree_impl=minikeras.tree, optree_impl=minikeras.tree
+    )
+    tree.__path__ = []
+    _alias("keras.src.tree", tree)
+    _alias("keras.src.tree.tree_api", tree)
     # A copy, so that the Keras op modules in it can be given Operation classes; Keras's
     # tests also reach `keras.src.ops.random` (its backend's random module), and Keras's
     # (private) `math` and `core` modules hold ops that minikeras keeps in other files.
     ops_proxy = _module("keras.src.ops", minikeras.ops, random=minikeras.random)
     ops_proxy.__path__ = []
     _alias("keras.src.ops", ops_proxy)
-    _alias("keras.src.random", minikeras.random)
+    random = _module("keras.src.random", minikeras.random, random=minikeras.random)
+    random.__path__ = []
+    _alias("keras.src.random", random)
+    _alias("keras.src.random.random", minikeras.random)
     _alias("keras.src.backend", _backend_module())
     for keras_name, minikeras_name in _MODULE_ALIASES.items():
         _alias(keras_name, importlib.import_module(minikeras_name))
