@@ -91,6 +91,14 @@ def _as_cases(cases, named):
 
 def _parameterize(triples):
     def decorator(function):
+        if isinstance(function, type):  # a whole class: every test method gets the cases
+            for name, method in list(vars(function).items()):
+                if name.startswith("test") and callable(method):
+                    delattr(function, name)
+                    for suffix, args, kwargs in triples:
+                        test = _expanded(method, suffix, args, kwargs)
+                        setattr(function, test.__name__, test)
+            return function
         function._shim_cases = triples
         return function
 
@@ -134,7 +142,7 @@ def _expanded(function, suffix, args, kwargs):
     def test(self):
         return function(self, *args, **kwargs)
 
-    del test._shim_cases
+    test.__dict__.pop("_shim_cases", None)
     test.__name__ = f"{function.__name__}_{suffix}"
     return test
 
@@ -746,8 +754,13 @@ def install():
         _alias(keras_name, module)
     # Keras's tests import the tree functions through `tree_api` and run them on both of
     # its implementations (dm-tree and optree); minikeras has one.
+    # Its setUp registers Keras's tracked containers with dm-tree; minikeras's tree walks
+    # its own tracked containers already, so that registration does nothing here.
+    dmtree_impl = _module(
+        "keras.src.tree.dmtree_impl", minikeras.tree, register_tree_node_class=lambda cls: cls
+    )
     tree = _module(
-        "keras.src.tree", minikeras.tree, dmtree_impl=minikeras.tree, optree_impl=minikeras.tree
+        "keras.src.tree", minikeras.tree, dmtree_impl=dmtree_impl, optree_impl=minikeras.tree
     )
     tree.__path__ = []
     _alias("keras.src.tree", tree)
