@@ -265,10 +265,12 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
 
     inputs = ops.convert_to_tensor(inputs)
     rate = float(rate)
-    if not 0 <= rate < 1:
-        raise ValueError(f"dropout rate must be in [0, 1), got {rate}.")
+    if not 0 <= rate <= 1:
+        raise ValueError(f"dropout rate must be in [0, 1], got {rate}.")
     if rate == 0:
         return inputs
+    if rate == 1:  # everything dropped (no mask is drawn, as in Keras)
+        return ops.zeros_like(inputs)
     shape = (
         inputs.shape
         if noise_shape is None

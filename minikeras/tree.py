@@ -375,8 +375,7 @@ def pack_sequence_as(structure, flat):
 
     def build(node):
         if isinstance(node, dict):
-            values = {key: build(node[key]) for key in keys(node)}
-            return {key: values[key] for key in node}
+            return _rebuild(node, [build(node[key]) for key in keys(node)])
         if isinstance(node, _SEQUENCES):
             items = [build(item) for item in node]
             return type(node)(items) if type(node) in (list, tuple) else _rebuild(node, items)

@@ -74,3 +74,16 @@ def test_nested_dict_outputs_name_metrics_after_their_layers_as_keras():
 def test_ordered_dict_model_lists_its_layers_in_the_ordered_dict_s_order_as_keras():
     got = scenarios.ordered_dict_model_layers(keras)
     assert got == RECORDED["ordered_dict_model"]
+
+
+def test_pack_sequence_as_keeps_ordered_dicts_and_defaultdicts_as_keras():
+    ordered = keras.tree.pack_sequence_as(collections.OrderedDict([("b", 1), ("a", 2)]), [5, 6])
+    assert type(ordered) is collections.OrderedDict
+    assert list(ordered.items()) == [("b", 5), ("a", 6)]
+    factory = list
+    default = keras.tree.pack_sequence_as(collections.defaultdict(factory, b=1, a=2), [5, 6])
+    assert type(default) is collections.defaultdict and default.default_factory is factory
+    assert list(default.items()) == [("b", 6), ("a", 5)]  # leaves in sorted key order
+    assert type(keras.tree.pack_sequence_as(collections.OrderedDict(), [])) is (
+        collections.OrderedDict
+    )

@@ -115,8 +115,9 @@ def test_dropout_scales_kept_entries_and_zeroes_the_rest():
     assert abs(kept.mean() - 0.7) < 0.02
     assert random.dropout(x, 0.0) is not None
     np.testing.assert_array_equal(random.dropout(x, 0.0).numpy(), x)
+    np.testing.assert_array_equal(random.dropout(x, 1.0).numpy(), np.zeros_like(x))
     with pytest.raises(ValueError, match="rate"):
-        random.dropout(x, 1.0)
+        random.dropout(x, -0.1)
 
 
 def test_dropout_noise_shape_and_gradient():

@@ -17,7 +17,7 @@ def constant_like(value, like):
 
     Python scalars take `like`'s dtype (so `x * 2.0` stays float32), except that a Python
     float meeting an integer tensor becomes `floatx()`. Everything else goes through the
-    usual conversion (float arrays become `floatx()`).
+    usual conversion (float arrays of 32 or 64 bits become `floatx()`).
     """
     if isinstance(value, Tensor):
         return value

@@ -69,8 +69,9 @@ def _contains_none(value):
 def to_array(value, dtype=None):
     """Converts `value` to a numpy array following the minikeras dtype rules.
 
-    Floating inputs (Python floats, float arrays of any width) become `floatx()`, Python
-    ints become int32, everything else keeps its numpy dtype; an explicit `dtype` wins.
+    Python floats and float arrays of 32 or 64 bits become `floatx()` (float16 arrays stay
+    float16, as in Keras), Python ints become int32, everything else keeps its numpy dtype;
+    an explicit `dtype` wins.
 
     Raises:
         ValueError: for None (alone or inside a list) and for a non-numeric `dtype`.
@@ -92,7 +93,7 @@ def to_array(value, dtype=None):
     if isinstance(array, np.ndarray):
         kind = array.dtype.kind
         if kind == "f":
-            if array.dtype != config.floatx_dtype():
+            if array.dtype.itemsize > 2 and array.dtype != config.floatx_dtype():
                 return array.astype(config.floatx_dtype())
         elif kind in _NON_NUMERIC_KINDS:
             _reject_non_numeric(array, array)
@@ -105,8 +106,9 @@ def to_array(value, dtype=None):
         array = np.asarray(array)
         if array.dtype.kind in _NON_NUMERIC_KINDS:
             _reject_non_numeric(value, array)
-        if array.dtype.kind == "f" and array.dtype != config.floatx_dtype():
-            array = array.astype(config.floatx_dtype())
+        if array.dtype.kind == "f" and array.dtype.itemsize > 2:
+            if array.dtype != config.floatx_dtype():
+                array = array.astype(config.floatx_dtype())
         return array
     array = np.asarray(_unwrap_nested(array))
     kind = array.dtype.kind
