@@ -1,5 +1,5 @@
 """KerasTensor's operators (+ - * / // % ** @, comparisons, & | ^ ~ on booleans, unary -,
-abs, round, []): each one records
+abs, round, [], and the methods `reshape` and `squeeze`): each one records
 the op of the same name from `ops/numpy.py`, so `x + 1` on an `Input` is a graph node like
 `ops.add(x, 1)`.
 
@@ -37,6 +37,14 @@ def _absolute(self):
 
 def _logical_not(self):
     return numpy_ops.logical_not(self)
+
+
+def _reshape(self, newshape):
+    return numpy_ops.reshape(self, newshape)
+
+
+def _squeeze(self, axis=None):
+    return numpy_ops.squeeze(self, axis=axis)
 
 
 def _round(self, ndigits=None):
@@ -77,6 +85,9 @@ _METHODS = {
     "__neg__": _negative,
     "__abs__": _absolute,
     "__getitem__": _get_item,
+    # The two array methods Keras's KerasTensor has.
+    "reshape": _reshape,
+    "squeeze": _squeeze,
 }
 for _name, _method in _METHODS.items():
     setattr(KerasTensor, _name, _method)
