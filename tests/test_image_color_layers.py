@@ -196,6 +196,17 @@ def test_color_layer_rejects_an_input_that_is_not_one_image_or_a_batch(name):
         layer({"images": IMAGES})
 
 
+@pytest.mark.parametrize(
+    "layer",
+    [layers.CenterCrop(4, 4), layers.Resizing(4, 4), layers.RandomCrop(4, 4)],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_crop_and_resize_layers_refuse_dict_inputs_naming_what_is_not_supported(layer):
+    # Keras takes {"images": ..., "bounding_boxes": ...}; minikeras's image layers take images.
+    with pytest.raises(ValueError, match=f"{type(layer).__name__}: dict inputs"):
+        layer({"images": IMAGES})
+
+
 def test_random_color_degeneration_output_shape_needs_three_channels_as_keras():
     with pytest.raises(ValueError, match=r"3 channels.*input_shape=\(None, 5, 6, 1\)"):
         layers.RandomColorDegeneration(0.2).compute_output_shape((None, 5, 6, 1))
