@@ -207,6 +207,12 @@ def test_crop_and_resize_layers_refuse_dict_inputs_naming_what_is_not_supported(
         layer({"images": IMAGES})
 
 
+@pytest.mark.parametrize("cls", [layers.AutoContrast, layers.Equalization])
+def test_deterministic_color_layers_take_no_seed_as_keras(cls):
+    with pytest.raises(TypeError, match=r"Unrecognized keyword arguments.*\['seed'\]"):
+        cls(seed=1)
+
+
 def test_random_color_degeneration_output_shape_needs_three_channels_as_keras():
     with pytest.raises(ValueError, match=r"3 channels.*input_shape=\(None, 5, 6, 1\)"):
         layers.RandomColorDegeneration(0.2).compute_output_shape((None, 5, 6, 1))

@@ -3,6 +3,7 @@
 from minikeras import ops
 from minikeras.layers.preprocessing.color_augmentation import (
     ColorAugmentationLayer,
+    refuse_seed,
     sorted_value_range,
     to_range,
 )
@@ -31,6 +32,7 @@ class AutoContrast(ColorAugmentationLayer):
     """
 
     def __init__(self, value_range=(0, 255), **kwargs):
+        refuse_seed("AutoContrast", kwargs)
         super().__init__(**kwargs)
         self.value_range = sorted_value_range(value_range, "AutoContrast")
 

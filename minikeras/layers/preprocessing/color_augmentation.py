@@ -40,6 +40,12 @@ def sorted_value_range(value_range, layer_name):
     return sorted(check_value_range(value_range, layer_name))
 
 
+def refuse_seed(layer_name, kwargs):
+    """Keras's deterministic colour layers take no `seed`: refuse it as Keras does."""
+    if "seed" in kwargs:
+        raise TypeError(f"Unrecognized keyword arguments passed to {layer_name}: ['seed']")
+
+
 class ColorAugmentationLayer(ImageAugmentationLayer):
     """Base of the colour layers: `transform_batch` gets a batch of float images.
 

@@ -6,6 +6,7 @@ from minikeras import ops
 from minikeras.layers.preprocessing.color_augmentation import (
     ColorAugmentationLayer,
     reciprocal,
+    refuse_seed,
     sorted_value_range,
 )
 
@@ -32,6 +33,7 @@ class Equalization(ColorAugmentationLayer):
     """
 
     def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
+        refuse_seed("Equalization", kwargs)
         super().__init__(data_format=data_format, **kwargs)
         if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
             raise ValueError(f"Equalization: `bins` must be a positive integer. Received: {bins!r}")
