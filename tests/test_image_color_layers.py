@@ -87,6 +87,14 @@ def test_color_layer_config_is_keras_config_and_round_trips(name, index):
     assert clone.get_config() == layer.get_config()
     restored = keras.layers.deserialize(keras.layers.serialize(layer))
     assert type(restored) is type(layer) and restored.get_config() == layer.get_config()
+    # The config Keras writes (its DTypePolicy included) loads as the same layer.
+    from_keras = keras.layers.deserialize(
+        {"module": "keras.layers", "class_name": name, "config": {**case["config"], "name": "x"}}
+    )
+    assert type(from_keras) is type(layer)
+    assert json.loads(json.dumps(from_keras.get_config())) == json.loads(
+        json.dumps({**layer.get_config(), "name": "x"})
+    )
 
 
 # -- identity settings, training, dtypes and shapes ---------------------------------------------
