@@ -1,4 +1,5 @@
-"""The colour and intensity image layers (AutoContrast, Equalization, Solarization,
+"""The colour and intensity image layers (AutoContrast, Equalization,
+ContrastLimitedAdaptiveHistogramEqualization, Solarization,
 RandomGrayscale, RandomInvert, RandomPosterization, RandomColorDegeneration,
 RandomSaturation, RandomHue, RandomSharpness, RandomColorJitter), against Keras 3.15.1.
 
@@ -114,6 +115,9 @@ RANDOM_LAYERS = {
 ALL_LAYERS = {
     "AutoContrast": lambda: layers.AutoContrast(),
     "Equalization": lambda: layers.Equalization(),
+    "ContrastLimitedAdaptiveHistogramEqualization": lambda: (
+        layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2))
+    ),
     **RANDOM_LAYERS,
 }
 
@@ -215,7 +219,14 @@ def test_crop_and_resize_layers_refuse_dict_inputs_naming_what_is_not_supported(
         layer({"images": IMAGES})
 
 
-@pytest.mark.parametrize("cls", [layers.AutoContrast, layers.Equalization])
+@pytest.mark.parametrize(
+    "cls",
+    [
+        layers.AutoContrast,
+        layers.Equalization,
+        layers.ContrastLimitedAdaptiveHistogramEqualization,
+    ],
+)
 def test_deterministic_color_layers_take_no_seed_as_keras(cls):
     with pytest.raises(TypeError, match=r"Unrecognized keyword arguments.*\['seed'\]"):
         cls(seed=1)
@@ -232,6 +243,14 @@ def test_random_color_degeneration_output_shape_needs_three_channels_as_keras():
         (lambda: layers.AutoContrast(value_range=5), "value_range.*two numbers"),
         (lambda: layers.Equalization(value_range=(0, 1, 2)), "value_range"),
         (lambda: layers.Equalization(bins=0), "bins.*positive integer"),
+        (
+            lambda: layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(8,)),
+            "tile_grid_size.*two positive integers",
+        ),
+        (
+            lambda: layers.ContrastLimitedAdaptiveHistogramEqualization(clip_limit="x"),
+            "clip_limit",
+        ),
         (lambda: layers.Solarization(addition_factor=1.5), "addition_factor"),
         (lambda: layers.Solarization(threshold_factor=(0.1, -0.2)), "threshold_factor"),
         (lambda: layers.RandomGrayscale(1.1), "factor.*between 0 and 1"),

@@ -4,6 +4,7 @@ random augmentation) and text/categorical lookups."""
 from minikeras.layers.preprocessing.auto_contrast import AutoContrast
 from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
 from minikeras.layers.preprocessing.center_crop import CenterCrop
+from minikeras.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramEqualization
 from minikeras.layers.preprocessing.discretization import Discretization
 from minikeras.layers.preprocessing.equalization import Equalization
 from minikeras.layers.preprocessing.hashed_crossing import HashedCrossing
@@ -35,6 +36,7 @@ __all__ = [
     "AutoContrast",
     "CategoryEncoding",
     "CenterCrop",
+    "ContrastLimitedAdaptiveHistogramEqualization",
     "Discretization",
     "Equalization",
     "HashedCrossing",
