@@ -30,8 +30,9 @@ class Resizing(Layer):
         antialias: stretch the kernel when downsampling (no effect on "nearest").
         data_format: "channels_last" (default) or "channels_first".
 
-    Bicubic, Lanczos, antialiased and padded resizes are `ops.image.resize`'s. Integer images
-    come out float32 (Keras rounds them back to their dtype).
+    Bicubic, Lanczos, antialiased and padded resizes and those of integer images are
+    `ops.image.resize`'s; integer images come out in their dtype, rounded (and saturated),
+    as Keras gives them.
 
     Example:
         >>> Resizing(4, 6)(np.ones((2, 8, 8, 3))).shape
@@ -77,7 +78,11 @@ class Resizing(Layer):
 
     def call(self, inputs):
         images, single = image_batch(self, inputs)
-        if self.interpolation in ("bilinear", "nearest") and not (
+        if inputs.dtype.startswith(("int", "uint")):
+            # Keras keeps integer images integer, rounding the resized values back (as
+            # `ops.image.resize` does for them).
+            images = inputs[None] if single else inputs
+        elif self.interpolation in ("bilinear", "nearest") and not (
             self.antialias or self.pad_to_aspect_ratio
         ):
             # The common case keeps its own two small matrices (faster per batch).
