@@ -267,8 +267,8 @@ def test_center_crop_by_hand_and_resizing_errors():
     assert layers.Resizing(2, 3)(x[0]).shape == (2, 3, 3)
     with pytest.raises(ValueError, match="interpolation"):
         layers.Resizing(2, 2, interpolation="lanczos9")
-    with pytest.raises(NotImplementedError, match="pad_to_aspect_ratio"):
-        layers.Resizing(2, 2, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match=r"crop_to_aspect_ratio.*pad_to_aspect_ratio"):
+        layers.Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
     with pytest.raises(ValueError, match=r'"sizer".*rank 4.*\(2, 3\)'):
         layers.Resizing(2, 2, name="sizer")(rand(2, 3))
 

@@ -491,6 +491,7 @@ def _backend_module():
     backend.standardize_shape = lambda shape: tuple(None if d is None else int(d) for d in shape)
     backend.numpy = minikeras.ops  # the backend's op module: minikeras's ops are numpy's
     backend.random = minikeras.random
+    backend.image = minikeras.ops.image  # the backend's image ops are minikeras's
     backend.is_int_dtype = lambda dtype: np.dtype(dtype).kind in "iu"
     sys.modules["keras.src.backend.config"] = config
     _package(

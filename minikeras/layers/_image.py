@@ -107,6 +107,11 @@ def check_image_size(value, name, layer_name):
 
 def image_batch(layer, inputs):
     """`(images, single)`: a rank-3 image gets a batch axis; other ranks are refused."""
+    if isinstance(inputs, dict):
+        raise ValueError(
+            f"{type(layer).__name__}: dict inputs (bounding boxes, segmentation masks, "
+            "labels) are not supported; pass the images only."
+        )
     if inputs.ndim not in (3, 4):
         raise ValueError(
             f'Layer "{layer.name}": {type(layer).__name__} expects images of rank 4 (a batch) '
