@@ -44,17 +44,24 @@ from minikeras.layers.pooling import *  # noqa: F403
 from minikeras.layers.preprocessing import (
     CategoryEncoding,
     CenterCrop,
+    CutMix,
     Discretization,
     HashedCrossing,
     Hashing,
     IntegerLookup,
+    MixUp,
     Normalization,
     Pipeline,
     RandomBrightness,
     RandomContrast,
     RandomCrop,
+    RandomElasticTransform,
+    RandomErasing,
     RandomFlip,
+    RandomGaussianBlur,
+    RandomPerspective,
     RandomRotation,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
     Rescaling,
@@ -199,6 +206,9 @@ __all__ += ["GroupNormalization", "Normalization", "RMSNormalization", "Spectral
 __all__ += ["UnitNormalization"]
 __all__ += ["Cropping3D", "UpSampling3D", "ZeroPadding3D"]
 __all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Wrapper"]
+# The geometric and mixing image augmentation layers.
+__all__ += ["CutMix", "MixUp", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur"]
+__all__ += ["RandomPerspective", "RandomShear"]
 
 
 def serialize(layer):

@@ -3,17 +3,24 @@ random augmentation) and text/categorical lookups."""
 
 from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
 from minikeras.layers.preprocessing.center_crop import CenterCrop
+from minikeras.layers.preprocessing.cut_mix import CutMix
 from minikeras.layers.preprocessing.discretization import Discretization
 from minikeras.layers.preprocessing.hashed_crossing import HashedCrossing
 from minikeras.layers.preprocessing.hashing import Hashing
 from minikeras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
+from minikeras.layers.preprocessing.mix_up import MixUp
 from minikeras.layers.preprocessing.normalization import Normalization
 from minikeras.layers.preprocessing.pipeline import Pipeline
 from minikeras.layers.preprocessing.random_brightness import RandomBrightness
 from minikeras.layers.preprocessing.random_contrast import RandomContrast
 from minikeras.layers.preprocessing.random_crop import RandomCrop
+from minikeras.layers.preprocessing.random_elastic_transform import RandomElasticTransform
+from minikeras.layers.preprocessing.random_erasing import RandomErasing
 from minikeras.layers.preprocessing.random_flip import RandomFlip
+from minikeras.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
+from minikeras.layers.preprocessing.random_perspective import RandomPerspective
 from minikeras.layers.preprocessing.random_rotation import RandomRotation
+from minikeras.layers.preprocessing.random_shear import RandomShear
 from minikeras.layers.preprocessing.random_translation import RandomTranslation
 from minikeras.layers.preprocessing.random_zoom import RandomZoom
 from minikeras.layers.preprocessing.rescaling import Rescaling
@@ -23,17 +30,24 @@ from minikeras.layers.preprocessing.text_vectorization import TextVectorization
 __all__ = [
     "CategoryEncoding",
     "CenterCrop",
+    "CutMix",
     "Discretization",
     "HashedCrossing",
     "Hashing",
     "IntegerLookup",
+    "MixUp",
     "Normalization",
     "Pipeline",
     "RandomBrightness",
     "RandomContrast",
     "RandomCrop",
+    "RandomElasticTransform",
+    "RandomErasing",
     "RandomFlip",
+    "RandomGaussianBlur",
+    "RandomPerspective",
     "RandomRotation",
+    "RandomShear",
     "RandomTranslation",
     "RandomZoom",
     "Rescaling",

@@ -101,15 +101,45 @@ class ImageAugmentationLayer(Layer):
         self.data_format = standardize_data_format(data_format, type(self).__name__)
         self.built = True  # no weights
 
+    _DICT_INPUTS = False  # whether `{"images": ..., "labels": ...}` inputs are taken
+
     def call(self, inputs, training=True):
         if isinstance(inputs, dict):
-            raise ValueError(
-                f"{type(self).__name__}: dict inputs (bounding boxes, segmentation masks, "
-                "labels) are not supported; pass the images only."
-            )
+            return self._call_dict(inputs, training)
         images = self._check_images(inputs)
         transformation = self.get_random_transformation(images, training=training)
         return self.transform_images(images, transformation, training=training)
+
+    def _call_dict(self, data, training):
+        """`{"images", "labels"}` in, the same keys out: the labels go through
+        `transform_labels` with the images' transformation (a single image's labels get a
+        batch axis for it, as in Keras)."""
+        unsupported = sorted(set(data) - {"images", "labels"})
+        if not self._DICT_INPUTS or unsupported or "images" not in data:
+            raise ValueError(
+                f"{type(self).__name__}: dict inputs (bounding boxes, segmentation masks, "
+                "labels) are not supported; pass the images only."
+                if not self._DICT_INPUTS
+                else f"{type(self).__name__}: dict inputs take the keys 'images' and "
+                f"'labels' (bounding boxes and segmentation masks are not supported). "
+                f"Received keys: {list(data)}"
+            )
+        images = self._check_images(data["images"])
+        transformation = self.get_random_transformation(images, training=training)
+        outputs = dict(data)
+        outputs["images"] = self.transform_images(images, transformation, training=training)
+        if "labels" in data:
+            labels = ops.convert_to_tensor(data["labels"])
+            single = images.ndim == 3
+            labels = self.transform_labels(
+                labels[None] if single else labels, transformation, training=training
+            )
+            outputs["labels"] = labels[0] if single else labels
+        return outputs
+
+    def transform_labels(self, labels, transformation, training=True):
+        """The labels of the transformed images: unchanged, but for the mixing layers."""
+        return labels
 
     def _set_factor(self, factor):
         """Checks `factor` and sets `self.factor = (lower, upper)` (see `check_factor`)."""
