@@ -338,3 +338,12 @@ def test_geometry_layer_transform_passes_gradients_to_the_images(make):
         layer = make()
     transformation = layer.get_random_transformation(images)
     check_gradients(lambda x: layer.transform_images(x, transformation), images)
+
+
+def test_random_elastic_transform_takes_a_keras_style_transformation_with_a_seed():
+    layer = layers.RandomElasticTransform()
+    transformation = {"apply_transform": np.array([True, True]), "distortion_factor": 1.0}
+    first = layer.transform_images(LARGE, {**transformation, "seed": 42})
+    again = layer.transform_images(LARGE, {**transformation, "seed": 42})
+    np.testing.assert_array_equal(first.numpy(), again.numpy())
+    assert not np.allclose(first.numpy(), LARGE)

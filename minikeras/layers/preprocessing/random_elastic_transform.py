@@ -121,9 +121,11 @@ class RandomElasticTransform(ImageAugmentationLayer):
         height_axis, width_axis = self._spatial_axes(4)
         height, width = batch.shape[height_axis], batch.shape[width_axis]
         alpha, sigma = elastic_parameters(height, width, transformation["distortion_factor"])
-        y, x = elastic_coordinates(
-            transformation["noise"], height, width, alpha, sigma, self.data_format
-        )
+        noise = transformation.get("noise")
+        if noise is None:  # a Keras-style transformation names the seed of the field instead
+            shape = (batch.shape[0], height, width)
+            noise = random.normal(shape, dtype="float32", seed=transformation["seed"]).numpy()
+        y, x = elastic_coordinates(noise, height, width, alpha, sigma, self.data_format)
         moved = resample(
             batch, y, x, self.interpolation, self.fill_mode, self.fill_value, self.data_format
         )
