@@ -347,3 +347,10 @@ def test_random_elastic_transform_takes_a_keras_style_transformation_with_a_seed
     again = layer.transform_images(LARGE, {**transformation, "seed": 42})
     np.testing.assert_array_equal(first.numpy(), again.numpy())
     assert not np.allclose(first.numpy(), LARGE)
+
+
+def test_image_layers_take_keras_s_bounding_box_format_argument_and_refuse_boxes():
+    assert "bounding_box_format" not in layers.RandomShear(bounding_box_format=None).get_config()
+    for make in (layers.RandomShear, layers.MixUp, layers.RandomFlip):
+        with pytest.raises(ValueError, match="bounding_box_format='xyxy'"):
+            make(bounding_box_format="xyxy")

@@ -13,6 +13,11 @@ passes `training=True`, `evaluate` and `predict` pass `training=False`, and then
 come back unchanged (cast to float32). An explicit `training=None` with no enclosing
 training call also leaves them unchanged, as in Keras.
 
+The layers that set `_DICT_INPUTS` (MixUp, CutMix, RandomShear, ...) also take a dict
+`{"images": ..., "labels": ...}` and give one back: the labels go through
+`transform_labels` with the images' draw (MixUp and CutMix mix them; the others pass them
+through). Bounding boxes and segmentation masks are not supported.
+
 The draws happen in Python outside any primitive, so a compiled step cannot replay them:
 these layers are not vetted for replay (`layers/replay.py`), and a model holding one trains
 eagerly, as with RandomCrop.
@@ -89,12 +94,20 @@ class ImageAugmentationLayer(Layer):
         seed: optional int seed of the layer's `SeedGenerator`.
         data_format: "channels_last" (default) or "channels_first". Images are
             `(batch, height, width, channels)` or a single `(height, width, channels)`.
+        bounding_box_format: None; Keras's argument, any other value raises (bounding
+            boxes are not supported).
     """
 
     _allow_non_tensor_positional_args = True  # as Keras's preprocessing layers
     _FACTOR_BOUNDS = (-1, 1)  # of `factor`, for the layers that take one
 
-    def __init__(self, seed=None, data_format=None, **kwargs):
+    def __init__(self, seed=None, data_format=None, bounding_box_format=None, **kwargs):
+        if bounding_box_format is not None:
+            # Keras takes the argument on every image layer; the boxes are not here.
+            raise ValueError(
+                f"{type(self).__name__}: bounding boxes are not supported. "
+                f"Received: bounding_box_format={bounding_box_format!r}"
+            )
         super().__init__(**kwargs)
         self.seed = seed
         self.generator = random.SeedGenerator(seed)
