@@ -168,6 +168,10 @@ def test_geometry_layer_config_is_keras_config_and_round_trips(case):
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
     assert type(keras.layers.deserialize(keras.layers.serialize(layer))) is type(layer)
+    # What Keras writes (its dtype policy and name included) loads as the same layer.
+    from_keras = keras.layers.deserialize(case["serialized"])
+    assert type(from_keras) is type(layer)
+    assert json.loads(json.dumps({k: from_keras.get_config()[k] for k in expected})) == expected
 
 
 # -- the draws -------------------------------------------------------------------------------
