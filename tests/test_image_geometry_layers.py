@@ -15,7 +15,7 @@ import pytest
 
 import minikeras as keras
 from minikeras import layers
-from minikeras.layers.preprocessing.image_geometry import box_masks, gaussian_blur
+from minikeras.layers.preprocessing.image_geometry import box_masks
 from tests.gradcheck import check_gradients, float64
 
 FIXTURE = json.loads(
@@ -96,9 +96,7 @@ def test_random_erasing_fills_the_box_as_keras_given_the_draw(case):
 @pytest.mark.parametrize("case", FIXTURE["gaussian_blur"]["ops"], ids=lambda c: str(c["sigma"]))
 def test_gaussian_blur_matches_keras_ops_image_gaussian_blur(case):
     # (kx, ky) and (sx, sy): the first of each goes along the width, as in Keras.
-    out = gaussian_blur(
-        keras.ops.convert_to_tensor(IMAGES), case["kernel_size"], case["sigma"], "channels_last"
-    )
+    out = keras.ops.image.gaussian_blur(IMAGES, case["kernel_size"], case["sigma"])
     _close(out, case["output"])
 
 
@@ -153,6 +151,89 @@ def test_random_elastic_transform_matches_keras_given_the_noise(case):
         "noise": np.array(case["noise"], "float32"),
     }
     _close(layer.transform_images(images, transformation), case["output"])
+
+
+# -- ops.image.gaussian_blur, perspective_transform; the elastic warp ------------------------
+OPS = FIXTURE["ops"]
+END = np.array(OPS["end_points"], "float32")
+
+
+def test_ops_image_gaussian_blur_of_one_channels_first_image_matches_keras():
+    out = keras.ops.image.gaussian_blur(
+        FIRST[0], kernel_size=(5, 3), sigma=(1.2, 0.5), data_format="channels_first"
+    )
+    assert out.shape == FIRST[0].shape and out.dtype == "float32"
+    _close(out, OPS["blur_single_channels_first"])
+
+
+def test_ops_image_perspective_transform_matches_keras():
+    start = np.array(OPS["start_points"], "float32")
+    end = np.array(OPS["end_points"], "float32")
+    single = keras.ops.image.perspective_transform(IMAGES[0], start, end, fill_value=3.0)
+    _close(single, OPS["perspective"]["single"])
+    batch = keras.ops.image.perspective_transform(
+        IMAGES, np.stack([start] * 2), np.stack([end, start]), interpolation="nearest"
+    )
+    _close(batch, OPS["perspective"]["batch_nearest"], atol=1e-4)
+
+
+def test_elastic_warp_matches_keras_ops_image_elastic_transform_given_its_noise():
+    from minikeras.ops.image_warps import elastic_warp
+
+    case = OPS["elastic"]
+    noise = np.array(case["noise"], "float32")
+    images = keras.ops.convert_to_tensor(LARGE)
+    out = elastic_warp(
+        images, noise, case["alpha"], case["sigma"], "bilinear", "nearest", 0.0, "channels_last"
+    )
+    _close(out, case["output"])
+
+
+def test_ops_image_warps_keep_the_shape_of_symbolic_inputs_and_pass_gradients():
+    inputs = keras.Input((8, 9, 3))
+    start = np.array(OPS["start_points"], "float32")
+    assert keras.ops.image.gaussian_blur(inputs).shape == (None, 8, 9, 3)
+    points = keras.Input((4, 2))
+    warped = keras.ops.image.perspective_transform(inputs, points, points)
+    assert warped.shape == (None, 8, 9, 3) and warped.dtype == "float32"
+    images = np.random.default_rng(2).standard_normal((1, 5, 6, 2))
+    end = start * np.float32(0.6)
+    check_gradients(lambda x: keras.ops.image.gaussian_blur(x, (3, 5), (0.8, 1.3)), images)
+    check_gradients(lambda x: keras.ops.image.perspective_transform(x, start, end), images)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: keras.ops.image.gaussian_blur(IMAGES[0, :, :, 0]), r"rank.*\(8, 9\)"),
+        (lambda: keras.ops.image.gaussian_blur(IMAGES, kernel_size=(3, 0)), "kernel_size"),
+        (lambda: keras.ops.image.gaussian_blur(IMAGES, sigma=(1, 2, 3)), "sigma"),
+        (
+            lambda: keras.ops.image.perspective_transform(IMAGES, np.ones((3, 2)), np.ones((3, 2))),
+            r"start_points shape.*\(3, 2\)",
+        ),
+        (
+            lambda: keras.ops.image.perspective_transform(
+                IMAGES, np.ones((2, 4, 2)), np.ones((4, 2))
+            ),
+            "same shape",
+        ),
+        (
+            lambda: keras.ops.image.perspective_transform(
+                IMAGES, np.ones((4, 2)), np.ones((4, 2)), interpolation="bicubic"
+            ),
+            "interpolation.*'nearest', 'bilinear'",
+        ),
+        (lambda: keras.ops.image.gaussian_blur(IMAGES, data_format="hwc"), "data_format"),
+        (
+            lambda: keras.ops.image.perspective_transform(IMAGES, np.zeros((4, 2)), END),
+            "no homography",
+        ),
+    ],
+)
+def test_ops_image_warps_reject_bad_arguments_naming_them(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
 
 
 # -- configs ---------------------------------------------------------------------------------

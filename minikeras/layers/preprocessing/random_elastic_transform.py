@@ -10,7 +10,7 @@ from minikeras.layers.preprocessing.image_augmentation import (
     check_factor,
     check_value_range,
 )
-from minikeras.layers.preprocessing.image_geometry import gaussian_blur, resample
+from minikeras.ops.image_warps import elastic_warp
 
 
 def elastic_parameters(height, width, distortion):
@@ -19,21 +19,6 @@ def elastic_parameters(height, width, distortion):
     alpha = np.float32(max(height, width)) * (np.float32(0.1) * distortion)
     sigma = np.float32(min(height, width)) * (np.float32(0.05) * distortion)
     return alpha, sigma
-
-
-def elastic_coordinates(noise, height, width, alpha, sigma, data_format):
-    """`(y, x)` each `(batch, height, width)`: pixel positions moved by `alpha` times the
-    noise field `(batch, height, width)` scaled by `sigma` and blurred with a Gaussian of
-    width `sigma` (`int(6 * sigma) | 1` taps, zeros beyond the border)."""
-    size = int(np.float32(6) * sigma) | 1
-    field = ops.convert_to_tensor(np.asarray(noise, np.float32) * sigma)[..., None]
-    if data_format == "channels_first":
-        field = ops.transpose(field, (0, 3, 1, 2))
-    field = gaussian_blur(field, (size, size), (sigma, sigma), data_format)
-    field = field.numpy().reshape(-1, height, width)
-    rows = np.arange(height, dtype=np.float32)[None, :, None]
-    cols = np.arange(width, dtype=np.float32)[None, None, :]
-    return rows + alpha * field, cols + alpha * field
 
 
 class RandomElasticTransform(ImageAugmentationLayer):
@@ -125,9 +110,15 @@ class RandomElasticTransform(ImageAugmentationLayer):
         if noise is None:  # a Keras-style transformation names the seed of the field instead
             shape = (batch.shape[0], height, width)
             noise = random.normal(shape, dtype="float32", seed=transformation["seed"]).numpy()
-        y, x = elastic_coordinates(noise, height, width, alpha, sigma, self.data_format)
-        moved = resample(
-            batch, y, x, self.interpolation, self.fill_mode, self.fill_value, self.data_format
+        moved = elastic_warp(
+            batch,
+            noise,
+            alpha,
+            sigma,
+            self.interpolation,
+            self.fill_mode,
+            self.fill_value,
+            self.data_format,
         )
         apply = np.asarray(transformation["apply_transform"]).reshape(-1, 1, 1, 1)
         batch = ops.clip(ops.where(apply, moved, batch), *self.value_range)

@@ -10,7 +10,7 @@ from minikeras.layers.preprocessing.image_augmentation import (
     check_factor,
     check_value_range,
 )
-from minikeras.layers.preprocessing.image_geometry import gaussian_blur
+from minikeras.ops.image_warps import blur
 
 
 def _check_kernel_size(kernel_size):
@@ -89,7 +89,7 @@ class RandomGaussianBlur(ImageAugmentationLayer):
         single = images.ndim == 3
         batch = images[None] if single else images
         sigma = np.asarray(transformation["blur_factor"], np.float32)
-        blurred = gaussian_blur(batch, self.kernel_size, sigma, self.data_format)
+        blurred = blur(batch, self.kernel_size, sigma, self.data_format)
         apply = np.asarray(transformation["should_apply_blur"]).reshape(-1, 1, 1, 1)
         batch = ops.clip(ops.where(apply, blurred, batch), *self.value_range)
         return batch[0] if single else batch

@@ -8,11 +8,7 @@ from minikeras.layers.preprocessing.image_augmentation import (
     _is_number,
     check_choice,
 )
-from minikeras.layers.preprocessing.image_geometry import (
-    homographies,
-    projective_coordinates,
-    resample,
-)
+from minikeras.ops.image_warps import homographies, projective_coordinates, resample
 
 
 class RandomPerspective(ImageAugmentationLayer):
