@@ -23,10 +23,7 @@ from minikeras import config
 from minikeras.ops._arguments import _float_tensor, _tensor
 from minikeras.ops.affine import affine_transform
 from minikeras.ops.core_more import saturate_cast
-from minikeras.ops.image_warps import (
-    gaussian_blur,
-    perspective_transform,
-)
+from minikeras.ops.image_warps import gaussian_blur, perspective_transform
 from minikeras.ops.numpy import (
     abs,  # noqa: A004 (the op of the same name)
     clip,
@@ -56,10 +53,7 @@ __all__ = [
     "rgb_to_grayscale",
     "rgb_to_hsv",
 ]
-__all__ += [
-    "gaussian_blur",
-    "perspective_transform",
-]
+__all__ += ["gaussian_blur", "perspective_transform"]
 
 
 def _channels_axis(images, data_format, name, channels=(3,)):
