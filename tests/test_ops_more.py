@@ -499,14 +499,14 @@ KERAS_NAMES = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "keras_ops_names.json").read_text()
 )
 # What README.md's "Not there" lists: istft, ops.image but its colour conversions,
-# resize, pad/crop and affine_transform, jvp,
+# resize, pad/crop, affine_transform, gaussian_blur and perspective_transform, jvp,
 # keras.optimizers.legacy (TensorFlow's old optimizers).
 DOCUMENTED_MISSING = {
     "ops": {"istft", "jvp"},
     "nn": set(),
     "image": {
-        "elastic_transform", "extract_patches", "extract_patches_3d", "gaussian_blur",
-        "map_coordinates", "perspective_transform", "scale_and_translate", "sobel_edges",
+        "elastic_transform", "extract_patches", "extract_patches_3d",
+        "map_coordinates", "scale_and_translate", "sobel_edges",
         "ssim",
     },
     "numpy": set(),

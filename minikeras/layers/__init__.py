@@ -46,11 +46,13 @@ from minikeras.layers.preprocessing import (
     CategoryEncoding,
     CenterCrop,
     ContrastLimitedAdaptiveHistogramEqualization,
+    CutMix,
     Discretization,
     Equalization,
     HashedCrossing,
     Hashing,
     IntegerLookup,
+    MixUp,
     Normalization,
     Pipeline,
     RandomBrightness,
@@ -58,14 +60,19 @@ from minikeras.layers.preprocessing import (
     RandomColorJitter,
     RandomContrast,
     RandomCrop,
+    RandomElasticTransform,
+    RandomErasing,
     RandomFlip,
+    RandomGaussianBlur,
     RandomGrayscale,
     RandomHue,
     RandomInvert,
+    RandomPerspective,
     RandomPosterization,
     RandomRotation,
     RandomSaturation,
     RandomSharpness,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
     Rescaling,
@@ -223,6 +230,9 @@ __all__ += ["GroupNormalization", "Normalization", "RMSNormalization", "Spectral
 __all__ += ["UnitNormalization"]
 __all__ += ["Cropping3D", "UpSampling3D", "ZeroPadding3D"]
 __all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Wrapper"]
+# The geometric and mixing image augmentation layers.
+__all__ += ["CutMix", "MixUp", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur"]
+__all__ += ["RandomPerspective", "RandomShear"]
 
 
 def serialize(layer):

@@ -73,14 +73,21 @@ class AffineTransform(Function):
         self.transform = transform  # (batch, 8) float32
         self.interpolation, self.fill_mode, self.fill_value = interpolation, fill_mode, fill_value
 
-    def _terms(self, shape):
-        """`[(flat pixel index, weight, inside), ...]`, each `(batch, height, width)`."""
-        batch, height, width, _ = shape
+    def _coordinates(self, shape):
+        """`(y, x)`: the input row and column each output pixel reads, `(batch, height,
+        width)` float32 each (a subclass may compute them another way)."""
+        _, height, width, _ = shape
         rows = np.arange(height, dtype=np.float32)[None, :, None]
         cols = np.arange(width, dtype=np.float32)[None, None, :]
         t = self.transform[:, :, None, None]
         y = rows * t[:, 4] + cols * t[:, 3] + t[:, 5]
         x = rows * t[:, 1] + cols * t[:, 0] + t[:, 2]
+        return y, x
+
+    def _terms(self, shape):
+        """`[(flat pixel index, weight, inside), ...]`, each `(batch, height, width)`."""
+        batch, height, width, _ = shape
+        y, x = self._coordinates(shape)
         fix = _FIXERS[self.fill_mode]
         base = (np.arange(batch) * (height * width))[:, None, None]
         terms = []

@@ -1,5 +1,6 @@
-"""`keras.ops.image`: colour-space conversions, `resize`, `pad_images`, `crop_images` and
-`affine_transform` (the other image ops are not here yet).
+"""`keras.ops.image`: colour-space conversions, `resize`, `pad_images`, `crop_images`,
+`affine_transform` and (from `ops/image_warps.py`) `gaussian_blur` and
+`perspective_transform` (the other image ops are not here yet).
 
 Images are `(height, width, channels)` or batched `(batch, height, width, channels)`
 (`data_format="channels_first"` puts channels before height). The conversions are written
@@ -22,6 +23,7 @@ from minikeras import config
 from minikeras.ops._arguments import _float_tensor, _tensor
 from minikeras.ops.affine import affine_transform
 from minikeras.ops.core_more import saturate_cast
+from minikeras.ops.image_warps import gaussian_blur, perspective_transform
 from minikeras.ops.numpy import (
     abs,  # noqa: A004 (the op of the same name)
     clip,
@@ -51,6 +53,7 @@ __all__ = [
     "rgb_to_grayscale",
     "rgb_to_hsv",
 ]
+__all__ += ["gaussian_blur", "perspective_transform"]
 
 
 def _channels_axis(images, data_format, name, channels=(3,)):

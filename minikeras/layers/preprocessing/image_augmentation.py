@@ -13,6 +13,11 @@ passes `training=True`, `evaluate` and `predict` pass `training=False`, and then
 come back unchanged (cast to float32). An explicit `training=None` with no enclosing
 training call also leaves them unchanged, as in Keras.
 
+The layers that set `_DICT_INPUTS` (MixUp, CutMix, RandomShear, ...) also take a dict
+`{"images": ..., "labels": ...}` and give one back: the labels go through
+`transform_labels` with the images' draw (MixUp and CutMix mix them; the others pass them
+through). Bounding boxes and segmentation masks are not supported.
+
 The draws happen in Python outside any primitive, so a compiled step cannot replay them:
 these layers are not vetted for replay (`layers/replay.py`), and a model holding one trains
 eagerly, as with RandomCrop.
@@ -89,27 +94,65 @@ class ImageAugmentationLayer(Layer):
         seed: optional int seed of the layer's `SeedGenerator`.
         data_format: "channels_last" (default) or "channels_first". Images are
             `(batch, height, width, channels)` or a single `(height, width, channels)`.
+        bounding_box_format: None; Keras's argument, any other value raises (bounding
+            boxes are not supported).
     """
 
     _allow_non_tensor_positional_args = True  # as Keras's preprocessing layers
     _FACTOR_BOUNDS = (-1, 1)  # of `factor`, for the layers that take one
 
-    def __init__(self, seed=None, data_format=None, **kwargs):
+    def __init__(self, seed=None, data_format=None, bounding_box_format=None, **kwargs):
+        if bounding_box_format is not None:
+            # Keras takes the argument on every image layer; the boxes are not here.
+            raise ValueError(
+                f"{type(self).__name__}: bounding boxes are not supported. "
+                f"Received: bounding_box_format={bounding_box_format!r}"
+            )
         super().__init__(**kwargs)
         self.seed = seed
         self.generator = random.SeedGenerator(seed)
         self.data_format = standardize_data_format(data_format, type(self).__name__)
         self.built = True  # no weights
 
+    _DICT_INPUTS = False  # whether `{"images": ..., "labels": ...}` inputs are taken
+
     def call(self, inputs, training=True):
         if isinstance(inputs, dict):
-            raise ValueError(
-                f"{type(self).__name__}: dict inputs (bounding boxes, segmentation masks, "
-                "labels) are not supported; pass the images only."
-            )
+            return self._call_dict(inputs, training)
         images = self._check_images(inputs)
         transformation = self.get_random_transformation(images, training=training)
         return self.transform_images(images, transformation, training=training)
+
+    def _call_dict(self, data, training):
+        """`{"images", "labels"}` in, the same keys out: the labels go through
+        `transform_labels` with the images' transformation (a single image's labels get a
+        batch axis for it, as in Keras)."""
+        unsupported = sorted(set(data) - {"images", "labels"})
+        if not self._DICT_INPUTS or unsupported or "images" not in data:
+            raise ValueError(
+                f"{type(self).__name__}: dict inputs (bounding boxes, segmentation masks, "
+                "labels) are not supported; pass the images only."
+                if not self._DICT_INPUTS
+                else f"{type(self).__name__}: dict inputs take the keys 'images' and "
+                f"'labels' (bounding boxes and segmentation masks are not supported). "
+                f"Received keys: {list(data)}"
+            )
+        images = self._check_images(data["images"])
+        transformation = self.get_random_transformation(images, training=training)
+        outputs = dict(data)
+        outputs["images"] = self.transform_images(images, transformation, training=training)
+        if "labels" in data:
+            labels = ops.convert_to_tensor(data["labels"])
+            single = images.ndim == 3
+            labels = self.transform_labels(
+                labels[None] if single else labels, transformation, training=training
+            )
+            outputs["labels"] = labels[0] if single else labels
+        return outputs
+
+    def transform_labels(self, labels, transformation, training=True):
+        """The labels of the transformed images: unchanged, but for the mixing layers."""
+        return labels
 
     def _set_factor(self, factor):
         """Checks `factor` and sets `self.factor = (lower, upper)` (see `check_factor`)."""
