@@ -1,0 +1,71 @@
+"""Differences from Keras 3.15.1 found rerunning Keras's trainer, model and core layer tests
+(tools/keras_tests_status.md, "Trainer and model tests rerun"): dict outputs of `predict`,
+pooling dtypes, `Input(sparse=True)`, and the tqdm bar under disabled interactive logging.
+Reference answers recorded from Keras in tests/fixtures/trainer_rerun.json
+(tests/fixtures/generate_trainer_rerun.py)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from tests.fixtures import trainer_rerun_scenarios as scenarios
+
+with open(os.path.join(os.path.dirname(__file__), "fixtures", "trainer_rerun.json")) as f:
+    RECORDED = json.load(f)
+
+
+# -- pooling dtypes ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pooling():
+    return scenarios.pooling_results(keras)
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED["pooling"]))
+def test_pooling_layers_give_keras_s_dtype_and_values_for_int_bool_and_float16_inputs(
+    pooling, case
+):
+    expected = RECORDED["pooling"][case]
+    if expected == "TypeError":
+        assert pooling[case] == "TypeError"
+        return
+    dtype, values = pooling[case]
+    assert dtype == expected[0]
+    np.testing.assert_allclose(values, expected[1], rtol=1e-5, atol=1e-5)
+
+
+def test_max_pooling_keeps_integers_exact_beyond_float32_precision():
+    # 2**24 + 1 has no float32: computed in float32 it would come back as 2**24.
+    x = np.full((1, 2, 2, 1), 2**24 + 1, dtype="int32")
+    y = keras.layers.MaxPooling2D()(x)
+    assert y.dtype == "int32"
+    assert int(keras.ops.convert_to_numpy(y)[0, 0, 0, 0]) == 2**24 + 1
+
+
+def test_average_pooling_of_bools_raises_a_type_error_naming_bool():
+    x = np.ones((1, 4, 4, 1), dtype=bool)
+    with pytest.raises(TypeError, match="bool"):
+        keras.layers.AveragePooling2D(2)(x)
+    with pytest.raises(TypeError, match="bool"):
+        keras.layers.AdaptiveAveragePooling2D(2)(x)
+    # As in Keras, a symbolic call infers only the shape; the data is refused.
+    inputs = keras.Input((4, 4, 1), dtype="bool")
+    model = keras.Model(inputs, keras.layers.AveragePooling2D(2)(inputs))
+    with pytest.raises(TypeError, match="bool"):
+        model.predict(x, verbose=0)
+
+
+def test_integer_average_pooling_gives_float32_symbolically_and_eagerly():
+    inputs = keras.Input((4, 4, 1), dtype="int32")
+    symbolic = keras.ops.average_pool(inputs, 2)
+    assert symbolic.dtype == "float32"
+    x = np.arange(16, dtype="int32").reshape(1, 4, 4, 1)
+    eager = keras.ops.average_pool(x, 2)
+    assert eager.dtype == "float32"
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(eager)[0, :, :, 0], [[2.5, 4.5], [10.5, 12.5]]
+    )
