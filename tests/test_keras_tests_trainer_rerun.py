@@ -17,6 +17,33 @@ with open(os.path.join(os.path.dirname(__file__), "fixtures", "trainer_rerun.jso
     RECORDED = json.load(f)
 
 
+# -- dict outputs --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dict_orders():
+    keras.utils.clear_session()
+    return scenarios.dict_output_orders(keras)
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED["dict_output_orders"]))
+def test_dict_outputs_come_in_keras_s_key_order_from_call_predict_and_logs(dict_orders, case):
+    # Keras on JAX sorts the keys of what a compiled step returns (predict and
+    # predict_on_batch by default), and keeps the model's order when it runs eagerly.
+    assert dict_orders[case] == RECORDED["dict_output_orders"][case]
+
+
+def test_predict_of_dict_outputs_sorts_keys_only_for_compiled_steps():
+    inputs = keras.Input((3,))
+    outputs = {"b": keras.layers.Dense(1)(inputs), "a": keras.layers.Dense(1)(inputs)}
+    model = keras.Model(inputs, outputs)
+    assert list(model.predict(scenarios.X, verbose=0)) == ["a", "b"]
+    model.compile(run_eagerly=True)
+    assert list(model.predict(scenarios.X, verbose=0)) == ["b", "a"]
+    model.compile(jit_compile=False)
+    assert list(model.predict_on_batch(scenarios.X)) == ["b", "a"]
+
+
 # -- pooling dtypes ------------------------------------------------------------------------
 
 

@@ -24,15 +24,13 @@ Beside it: `model_metrics.py` (`model.metrics`, `get_metrics_result`), `on_batch
 
 import inspect
 
-import numpy as np
-
 from minikeras import ops
 from minikeras.autodiff import GradientTape, no_grad
 from minikeras.ops import parallel
 from minikeras.trainers import argument_checks, data_adapters, loop_helpers
 from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
 from minikeras.trainers.compiled_step import CompiledSteps
-from minikeras.trainers.data_adapters import EpochIterator, map_structure
+from minikeras.trainers.data_adapters import EpochIterator
 from minikeras.trainers.finite_checks import check_finite, is_finite
 from minikeras.trainers.logs import pythonify
 from minikeras.trainers.model_metrics import ModelMetrics
@@ -484,7 +482,7 @@ class Trainer(ModelMetrics, OnBatchMethods):
                 callbacks.on_predict_batch_begin(first)
                 for batch in group:
                     outputs = self.predict_step(pack_x_y_sample_weight(*batch))
-                    batches.append(map_structure(np.asarray, outputs))
+                    batches.append(loop_helpers.numpy_outputs(self, outputs))
                 # A group's callback sees its batches' outputs as one, as in Keras.
                 outputs = (
                     batches[-1]
