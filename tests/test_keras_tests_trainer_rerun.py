@@ -96,3 +96,20 @@ def test_integer_average_pooling_gives_float32_symbolically_and_eagerly():
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(eager)[0, :, :, 0], [[2.5, 4.5], [10.5, 12.5]]
     )
+
+
+# -- Input(sparse=True) --------------------------------------------------------------------
+
+
+def test_sparse_input_raises_naming_sparse_as_minikeras_has_no_sparse_tensors():
+    with pytest.raises(ValueError, match=r"`sparse=True` is not supported.*no sparse tensors"):
+        keras.Input((4,), sparse=True)
+    with pytest.raises(ValueError, match="sparse"):
+        keras.layers.InputLayer(shape=(4,), sparse=True)
+
+
+def test_dense_input_says_it_is_neither_sparse_nor_ragged_as_keras():
+    layer = keras.layers.InputLayer(shape=(3,), batch_size=2, sparse=False, ragged=False)
+    assert layer.sparse is False and layer.ragged is False
+    assert layer.output.sparse is False and layer.output.ragged is False
+    assert layer.get_config()["sparse"] is False

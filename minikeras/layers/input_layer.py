@@ -70,6 +70,14 @@ class InputLayer(Layer):
         super().__init__(name=name, **kwargs)
         if ragged:
             raise ValueError("`ragged=True` is not supported: minikeras has no ragged tensors.")
+        if sparse:
+            # Keras on JAX turns the data of a sparse Input into sparse arrays, which some
+            # layers then refuse (ReLU) and some ops treat apart: dense data would not be
+            # the same model, so it is refused rather than run dense.
+            raise ValueError(
+                "`sparse=True` is not supported: minikeras has no sparse tensors. Pass "
+                f"dense arrays to an Input with sparse=False. Received: sparse={sparse!r}."
+            )
         if input_tensor is not None:
             batch_shape, dtype = _shape_of_input_tensor(
                 input_tensor, shape, batch_size, batch_shape, dtype
@@ -90,7 +98,8 @@ class InputLayer(Layer):
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         # "string" inputs feed the text layers (TextVectorization, StringLookup).
         self._dtype = "string" if dtype == "string" else np.dtype(dtype or config.floatx()).name
-        self.sparse = bool(sparse)
+        self.sparse = False
+        self.ragged = False
         self.optional = optional
         if input_tensor is not None:
             output = input_tensor

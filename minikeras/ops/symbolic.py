@@ -80,6 +80,7 @@ class KerasTensor:
     """
 
     _is_symbolic = True
+    ragged = False  # as Keras's attribute; minikeras has no ragged tensors
     __array_ufunc__ = None
     __array_priority__ = 200
 
