@@ -5,7 +5,9 @@ Reference answers recorded from Keras in tests/fixtures/trainer_rerun.json
 (tests/fixtures/generate_trainer_rerun.py)."""
 
 import json
+import logging
 import os
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -113,3 +115,83 @@ def test_dense_input_says_it_is_neither_sparse_nor_ragged_as_keras():
     assert layer.sparse is False and layer.ragged is False
     assert layer.output.sparse is False and layer.output.ragged is False
     assert layer.get_config()["sparse"] is False
+
+
+# -- TqdmProgressBar and interactive logging -----------------------------------------------
+
+
+class RecordingBar:
+    """Stands in for `tqdm.auto.tqdm`: counts the bars made."""
+
+    made: ClassVar[list] = []
+
+    def __init__(self, **kwargs):
+        RecordingBar.made.append(kwargs)
+
+    def update(self, n=1):
+        pass
+
+    def set_postfix(self, values, refresh=True):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def bars(monkeypatch):
+    import tqdm.auto
+
+    RecordingBar.made = []
+    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+    return RecordingBar.made
+
+
+@pytest.fixture
+def logging_off():
+    keras.config.disable_interactive_logging()
+    yield
+    keras.config.enable_interactive_logging()
+
+
+def _compiled_model():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    return model
+
+
+def test_tqdm_progress_bar_draws_no_bars_and_logs_while_interactive_logging_is_off(
+    bars, logging_off, capsys, caplog
+):
+    model = _compiled_model()
+    x, y = np.ones((16, 3), "float32"), np.ones((16, 1), "float32")
+    with caplog.at_level(logging.INFO, logger="minikeras"):
+        model.fit(
+            x, y, epochs=2, batch_size=8, verbose=1, callbacks=[keras.callbacks.TqdmProgressBar()]
+        )
+        model.evaluate(x, y, verbose=1, callbacks=[keras.callbacks.TqdmProgressBar()])
+        model.predict(x, verbose=1, callbacks=[keras.callbacks.TqdmProgressBar()])
+    assert bars == []
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    logged = [record.getMessage() for record in caplog.records if record.name == "minikeras"]
+    assert [message for message in logged if message.startswith("Epoch")] == [
+        "Epoch 1/2",
+        "Epoch 2/2",
+    ]
+    # Each loop logs its finished line, as the text progress bar does then: two epochs of
+    # two batches, one evaluation and one prediction (no loss) of one batch.
+    steps = [(message[:3], "loss" in message) for message in logged if "step" in message]
+    assert steps == [("2/2", True), ("2/2", True), ("1/1", True), ("1/1", False)]
+
+
+def test_tqdm_progress_bar_draws_again_once_interactive_logging_is_back_on(bars, capsys):
+    model = _compiled_model()
+    x, y = np.ones((16, 3), "float32"), np.ones((16, 1), "float32")
+    keras.config.disable_interactive_logging()
+    keras.config.enable_interactive_logging()
+    model.fit(
+        x, y, epochs=1, batch_size=8, verbose=1, callbacks=[keras.callbacks.TqdmProgressBar()]
+    )
+    assert len(bars) == 2  # the epoch bar and the epoch's batch bar
