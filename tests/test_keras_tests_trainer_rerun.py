@@ -46,6 +46,13 @@ def test_predict_of_dict_outputs_sorts_keys_only_for_compiled_steps():
     assert list(model.predict_on_batch(scenarios.X)) == ["b", "a"]
 
 
+@pytest.mark.parametrize("case", sorted(RECORDED["compile_attributes"]))
+def test_run_eagerly_and_jit_compile_read_as_keras_before_and_after_compile(case):
+    # Keras resolves jit_compile="auto" to True (False with run_eagerly=True), also in the
+    # compile config it saves; before compile() a model reports False and True.
+    assert scenarios.compile_attributes(keras)[case] == RECORDED["compile_attributes"][case]
+
+
 # -- pooling dtypes ------------------------------------------------------------------------
 
 

@@ -44,6 +44,8 @@ _accepts_training = {}  # compute_loss function -> whether it takes a `training`
 class Trainer(ModelMetrics, OnBatchMethods):
     """The training API mixed into `Model` (see the module docstring)."""
 
+    run_eagerly, jit_compile = False, True  # before compile(), as Keras on JAX gives them
+
     def _init_trainer(self):
         object.__setattr__(self, "compiled", False)
         object.__setattr__(self, "optimizer", None)
@@ -122,10 +124,10 @@ class Trainer(ModelMetrics, OnBatchMethods):
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.run_eagerly = run_eagerly
         self.steps_per_execution = steps_per_execution
+        # As Keras on JAX resolves it: "auto" (or None) is True; run_eagerly turns it off.
+        jit_compile = False if run_eagerly else (jit_compile in ("auto", None) or jit_compile)
         self.jit_compile = jit_compile
-        compiled = None
-        if not run_eagerly and jit_compile is not False:
-            compiled = CompiledSteps(self)
+        compiled = CompiledSteps(self) if jit_compile else None
         object.__setattr__(self, "_compiled_steps", compiled)
         self._compile_config = {
             "optimizer": self.optimizer,  # the resolved object, as Keras stores it
