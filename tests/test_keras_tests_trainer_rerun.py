@@ -53,6 +53,21 @@ def test_run_eagerly_and_jit_compile_read_as_keras_before_and_after_compile(case
     assert scenarios.compile_attributes(keras)[case] == RECORDED["compile_attributes"][case]
 
 
+@pytest.fixture(scope="module")
+def single_output_structures():
+    return scenarios.single_output_structures(keras)
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED["single_output_structures"]))
+def test_one_output_in_a_list_or_tuple_comes_back_alone_from_eager_calls_as_keras(
+    single_output_structures, case
+):
+    # Keras's Functional.call unpacks a one-element list or tuple of outputs; a symbolic
+    # call, `model.output` and the training structure keep it.
+    expected = RECORDED["single_output_structures"][case]
+    assert single_output_structures[case] == expected
+
+
 # -- pooling dtypes ------------------------------------------------------------------------
 
 

@@ -263,6 +263,13 @@ class OpCall:
         return f"<op {self.name}>"
 
 
+def describe_tensor(tensor):
+    """`tensor` and the layer (or op) that made it, for error messages."""
+    node = tensor.node
+    where = getattr(node.operation, "name", "?") if node is not None else "no layer"
+    return f"{tensor!r} (made by {where!r})"
+
+
 def op(fn=None, *, output_spec=None):
     """Decorator for public ops: on KerasTensors, record a node instead of computing.
 
