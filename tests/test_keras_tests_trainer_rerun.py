@@ -68,6 +68,13 @@ def test_one_output_in_a_list_or_tuple_comes_back_alone_from_eager_calls_as_kera
     assert single_output_structures[case] == expected
 
 
+@pytest.mark.parametrize("case", sorted(RECORDED["functional_shapes"]))
+def test_functional_input_and_output_shapes_are_flat_lists_or_one_shape_as_keras(case):
+    # Keras gives the flat inputs' and outputs' shapes (dicts in sorted key order), one shape
+    # alone; compute_output_shape takes a list of shapes and keeps the outputs' structure.
+    assert scenarios.functional_shapes(keras)[case] == RECORDED["functional_shapes"][case]
+
+
 # -- pooling dtypes ------------------------------------------------------------------------
 
 

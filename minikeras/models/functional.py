@@ -21,6 +21,7 @@ from minikeras.autodiff.masks import any_masks, get_keras_mask, set_keras_mask
 from minikeras.autodiff.name_scope import scoped_path
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
+from minikeras.layers.operation import flat_shapes
 from minikeras.models.model import Model
 from minikeras.ops.symbolic import KerasTensor, Node, map_structure
 from minikeras.ops.symbolic import describe_tensor as _describe
@@ -209,11 +210,11 @@ class Functional(Model):
 
     @property
     def input_shape(self):
-        return map_structure(lambda t: tuple(t.shape), self._inputs_struct)
+        return flat_shapes(self.inputs)
 
     @property
     def output_shape(self):
-        return map_structure(lambda t: tuple(t.shape), self._outputs_struct)
+        return flat_shapes(self.outputs)
 
     @property
     def input_names(self):
