@@ -75,6 +75,21 @@ def test_functional_input_and_output_shapes_are_flat_lists_or_one_shape_as_keras
     assert scenarios.functional_shapes(keras)[case] == RECORDED["functional_shapes"][case]
 
 
+def test_compute_output_shape_reads_a_list_of_sizes_as_one_shape_and_a_list_of_shapes_as_inputs():
+    class Double(keras.layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    class Add(keras.layers.Layer):
+        def call(self, pair):
+            return pair[0] + pair[1]
+
+    assert Double().compute_output_shape([None, 3]) == (None, 3)
+    assert Double().compute_output_shape((np.int64(2), 3)) == (2, 3)
+    assert Add().compute_output_shape([(None, 3), (None, 3)]) == (None, 3)
+    assert keras.layers.Dense(2).compute_output_shape([None, 3]) == (None, 2)
+
+
 # -- pooling dtypes ------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ first node recorded gives the layer its `input`, `output` and their shapes.
 """
 
 import contextlib
+import numbers
 
 import numpy as np
 
@@ -36,8 +37,11 @@ def flat_shapes(tensors):
 
 
 def _specs_from_shapes(shapes, dtype):
-    if isinstance(shapes, tuple) and all(d is None or isinstance(d, int) for d in shapes):
-        return KerasTensor(shapes, dtype=dtype)
+    # As Keras's `map_shape_structure`: a tuple or list of sizes is one shape.
+    if isinstance(shapes, (tuple, list)) and all(
+        d is None or isinstance(d, numbers.Integral) for d in shapes
+    ):
+        return KerasTensor(tuple(shapes), dtype=dtype)
     if isinstance(shapes, dict):
         return {k: _specs_from_shapes(v, dtype) for k, v in shapes.items()}
     if isinstance(shapes, (list, tuple)):
