@@ -53,6 +53,13 @@ def test_run_eagerly_and_jit_compile_read_as_keras_before_and_after_compile(case
     assert scenarios.compile_attributes(keras)[case] == RECORDED["compile_attributes"][case]
 
 
+def test_jit_compile_true_with_run_eagerly_warns_and_is_turned_off_as_keras():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    with pytest.warns(UserWarning, match="cannot also be True. Disabling `jit_compile`"):
+        model.compile("sgd", "mse", jit_compile=True, run_eagerly=True)
+    assert model.jit_compile is False and model.get_compile_config()["jit_compile"] is False
+
+
 @pytest.fixture(scope="module")
 def single_output_structures():
     return scenarios.single_output_structures(keras)

@@ -124,8 +124,7 @@ class Trainer(ModelMetrics, OnBatchMethods):
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.run_eagerly = run_eagerly
         self.steps_per_execution = steps_per_execution
-        # As Keras on JAX resolves it: "auto" (or None) is True; run_eagerly turns it off.
-        jit_compile = False if run_eagerly else (jit_compile in ("auto", None) or jit_compile)
+        jit_compile = argument_checks.resolve_jit_compile(jit_compile, run_eagerly)
         self.jit_compile = jit_compile
         compiled = CompiledSteps(self) if jit_compile else None
         object.__setattr__(self, "_compiled_steps", compiled)
