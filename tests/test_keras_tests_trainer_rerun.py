@@ -168,6 +168,15 @@ def test_dense_input_says_it_is_neither_sparse_nor_ragged_as_keras():
     assert layer.get_config()["sparse"] is False
 
 
+def test_input_argument_errors_use_keras_s_wording_and_name_the_arguments():
+    with pytest.raises(
+        ValueError, match=r"cannot pass both `shape` and `batch_shape`.*shape=\(3,\)"
+    ):
+        keras.Input(shape=(3,), batch_shape=(2, 3))
+    with pytest.raises(ValueError, match=r"You must pass a `shape` argument"):
+        keras.Input()
+
+
 # -- TqdmProgressBar and interactive logging -----------------------------------------------
 
 

@@ -83,7 +83,10 @@ class InputLayer(Layer):
                 input_tensor, shape, batch_size, batch_shape, dtype
             )
         elif shape is not None and batch_shape is not None:
-            raise ValueError("Pass either `shape` or `batch_shape` to Input, not both.")
+            raise ValueError(
+                "You cannot pass both `shape` and `batch_shape` at the same time (`shape` "
+                f"has no batch dimension). Received: shape={shape}, batch_shape={batch_shape}."
+            )
         elif batch_size is not None and batch_shape is not None:
             raise ValueError(
                 "Pass either `batch_size` or `batch_shape` to Input, not both (batch_shape "
@@ -92,7 +95,7 @@ class InputLayer(Layer):
             )
         if batch_shape is None:
             if shape is None:
-                raise ValueError("Input needs a `shape` (without the batch dimension).")
+                raise ValueError("You must pass a `shape` argument (without the batch dimension).")
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size, *shape)
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
