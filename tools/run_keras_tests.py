@@ -321,7 +321,15 @@ class TestCase(ParameterizedTestCase):
             if input_data is None:
                 rng = np.random.default_rng(1337)
                 shapes = [input_shape] if one_input else input_shape
-                arrays = [rng.normal(size=s).astype(input_dtype or "float32") for s in shapes]
+                # Integers as Keras's `create_eager_tensors` makes them: in [0, 3), so they
+                # are valid indices (an Embedding refuses negative ones).
+                draw = rng.uniform if np.dtype(input_dtype or "float32").kind in "iu" else None
+                arrays = [
+                    (draw(0, 3, size=s) if draw else rng.normal(size=s)).astype(
+                        input_dtype or "float32"
+                    )
+                    for s in shapes
+                ]
                 input_data = arrays[0] if one_input else arrays
             layer = layer_cls(**init_kwargs)
             output = layer(input_data, **call_kwargs)

@@ -70,12 +70,23 @@ class InputLayer(Layer):
         super().__init__(name=name, **kwargs)
         if ragged:
             raise ValueError("`ragged=True` is not supported: minikeras has no ragged tensors.")
+        if sparse:
+            # Keras on JAX turns the data of a sparse Input into sparse arrays, which some
+            # layers then refuse (ReLU) and some ops treat apart: dense data would not be
+            # the same model, so it is refused rather than run dense.
+            raise ValueError(
+                "`sparse=True` is not supported: minikeras has no sparse tensors. Pass "
+                f"dense arrays to an Input with sparse=False. Received: sparse={sparse!r}."
+            )
         if input_tensor is not None:
             batch_shape, dtype = _shape_of_input_tensor(
                 input_tensor, shape, batch_size, batch_shape, dtype
             )
         elif shape is not None and batch_shape is not None:
-            raise ValueError("Pass either `shape` or `batch_shape` to Input, not both.")
+            raise ValueError(
+                "You cannot pass both `shape` and `batch_shape` at the same time (`shape` "
+                f"has no batch dimension). Received: shape={shape}, batch_shape={batch_shape}."
+            )
         elif batch_size is not None and batch_shape is not None:
             raise ValueError(
                 "Pass either `batch_size` or `batch_shape` to Input, not both (batch_shape "
@@ -84,13 +95,14 @@ class InputLayer(Layer):
             )
         if batch_shape is None:
             if shape is None:
-                raise ValueError("Input needs a `shape` (without the batch dimension).")
+                raise ValueError("You must pass a `shape` argument (without the batch dimension).")
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size, *shape)
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         # "string" inputs feed the text layers (TextVectorization, StringLookup).
         self._dtype = "string" if dtype == "string" else np.dtype(dtype or config.floatx()).name
-        self.sparse = bool(sparse)
+        self.sparse = False
+        self.ragged = False
         self.optional = optional
         if input_tensor is not None:
             output = input_tensor

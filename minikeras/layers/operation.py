@@ -9,6 +9,7 @@ first node recorded gives the layer its `input`, `output` and their shapes.
 """
 
 import contextlib
+import numbers
 
 import numpy as np
 
@@ -28,9 +29,19 @@ def shapes_of(structure):
     return map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, structure)
 
 
+def flat_shapes(tensors):
+    """The shapes of a flat list of tensors, or the one shape alone (as Keras's Functional
+    `input_shape` and `output_shape` give them)."""
+    shapes = [tuple(t.shape) for t in tensors]
+    return shapes[0] if len(shapes) == 1 else shapes
+
+
 def _specs_from_shapes(shapes, dtype):
-    if isinstance(shapes, tuple) and all(d is None or isinstance(d, int) for d in shapes):
-        return KerasTensor(shapes, dtype=dtype)
+    # As Keras's `map_shape_structure`: a tuple or list of sizes is one shape.
+    if isinstance(shapes, (tuple, list)) and all(
+        d is None or isinstance(d, numbers.Integral) for d in shapes
+    ):
+        return KerasTensor(tuple(shapes), dtype=dtype)
     if isinstance(shapes, dict):
         return {k: _specs_from_shapes(v, dtype) for k, v in shapes.items()}
     if isinstance(shapes, (list, tuple)):
@@ -186,7 +197,7 @@ class Operation:
 
     def compute_output_shape(self, input_shape):
         """Output shape for `input_shape`; by default found by running the layer."""
-        spec = self.compute_output_spec(KerasTensor(input_shape, dtype=self._dtype))
+        spec = self.compute_output_spec(_specs_from_shapes(input_shape, self._dtype))
         return map_structure(lambda t: tuple(t.shape), spec)
 
     # -- symbolic history -------------------------------------------------------------------

@@ -21,18 +21,14 @@ from minikeras.autodiff.masks import any_masks, get_keras_mask, set_keras_mask
 from minikeras.autodiff.name_scope import scoped_path
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
+from minikeras.layers.operation import flat_shapes
 from minikeras.models.model import Model
 from minikeras.ops.symbolic import KerasTensor, Node, map_structure
+from minikeras.ops.symbolic import describe_tensor as _describe
 from minikeras.tree import flatten, keys
 
 # How many symbolic calls of Functional models are running their graph on ones.
 _probing = [0]
-
-
-def _describe(tensor):
-    node = tensor.node
-    where = getattr(node.operation, "name", "?") if node is not None else "no layer"
-    return f"{tensor!r} (made by {where!r})"
 
 
 class Functional(Model):
@@ -214,11 +210,11 @@ class Functional(Model):
 
     @property
     def input_shape(self):
-        return map_structure(lambda t: tuple(t.shape), self._inputs_struct)
+        return flat_shapes(self.inputs)
 
     @property
     def output_shape(self):
-        return map_structure(lambda t: tuple(t.shape), self._outputs_struct)
+        return flat_shapes(self.outputs)
 
     @property
     def input_names(self):
@@ -423,7 +419,10 @@ class Functional(Model):
             Layer.add_loss(self, values[id(tensor)])
         for tensor, name, aggregation in self._symbolic_metrics:
             Layer.add_metric(self, values[id(tensor)], name=name, aggregation=aggregation)
-        return map_structure(lookup, self._outputs_struct)
+        outputs = map_structure(lookup, self._outputs_struct)
+        # As Keras: one output in a list or tuple comes back alone (but not symbolically).
+        single = not _probing[0] and isinstance(outputs, list | tuple) and len(outputs) == 1
+        return outputs[0] if single else outputs
 
     def _is_replayable(self):
         # A graph of replayable layers, run by this class's own call.

@@ -11,6 +11,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Function, Tensor
+from minikeras.autodiff.arithmetic import cast
 from minikeras.autodiff.tensor import to_array
 from minikeras.ops.symbolic import op
 
@@ -69,6 +70,14 @@ class AdaptivePoolAxis(Function):
 
 def _adaptive_pool(x, output_size, data_format, mode):
     x = x if isinstance(x, Tensor) else Tensor._wrap(to_array(x), None, 0)
+    if mode == "average" and x.data.dtype.kind not in "fc":
+        # As Keras: integers average to floatx() (an integer matrix product would give
+        # zeros), and bools raise (there is no bool mean).
+        if x.data.dtype == bool:
+            raise TypeError(
+                "adaptive_average_pool: inputs must be numbers, not bool. Cast them first."
+            )
+        x = cast(x, config.floatx())
     spatial = x.ndim - 2
     if spatial not in (1, 2, 3):
         raise ValueError(

@@ -960,10 +960,20 @@ class _PoolPlan:
             )
 
 
+def _check_not_bool(dtype, name):
+    """Average pooling of bools raises, as Keras on JAX does (there is no bool mean)."""
+    if np.dtype(dtype) == bool:
+        raise TypeError(f"{name}: inputs must be numbers, not bool. Cast them first.")
+
+
 def _pool_spec(name):
     def spec(inputs, pool_size, strides=None, padding="valid", data_format=None):
         plan = _PoolPlan(name, _shape_of(inputs), pool_size, strides, padding, data_format)
-        return KerasTensor(plan.output_shape, dtype=_dtype_name(inputs))
+        dtype = _dtype_name(inputs)
+        if name == "average_pool":
+            _check_not_bool(dtype, name)
+            dtype = dtype if np.dtype(dtype).kind == "f" else config.floatx()
+        return KerasTensor(plan.output_shape, dtype=dtype)
 
     return spec
 
@@ -998,6 +1008,13 @@ class MaxPool(Function):
         return _restore_layout(gx, plan.channels_first)
 
 
+def _lowest(dtype):
+    """The value no element of `dtype` is below (integer and bool inputs keep their dtype)."""
+    if dtype.kind == "f":
+        return -np.inf
+    return False if dtype.kind == "b" else np.iinfo(dtype).min
+
+
 def _max_pool_forward(x, y, windows):
     """Writes into `y` the maximum of each window of the channels-last `x`."""
     pairs = [pair for pair in windows.taps() if pair is not None]
@@ -1008,7 +1025,7 @@ def _max_pool_forward(x, y, windows):
         np.maximum(x[full[0]], x[full[1]], out=y)
         rest = [pair for pair in pairs if pair[1] not in full[:2]]
     else:
-        y[...] = -np.inf
+        y[...] = _lowest(y.dtype)
         rest = pairs
     for out_index, in_index in rest:
         part = y[out_index]
@@ -1056,8 +1073,10 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
     Example:
         >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
         >>> max_pool(x, 2)[0, :, :, 0]     # [[5, 7], [13, 15]]
+
+    Integer and bool inputs keep their dtype, as in Keras (a maximum needs no rounding).
     """
-    inputs = _float_tensor(inputs)
+    inputs = _tensor(inputs)
     plan = _PoolPlan("max_pool", inputs.shape, pool_size, strides, padding, data_format)
     return MaxPool(plan)(inputs)
 
@@ -1154,7 +1173,11 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
         strides: int, one int per spatial dimension, or None (= `pool_size`).
         padding: `"valid"` or `"same"`.
         data_format: `"channels_last"`, `"channels_first"` or None (the config default).
+
+    Integer inputs give `floatx()` averages; bool inputs raise a TypeError, as in Keras.
     """
+    inputs = _tensor(inputs)
+    _check_not_bool(inputs.dtype, "average_pool")
     inputs = _float_tensor(inputs)
     plan = _PoolPlan("average_pool", inputs.shape, pool_size, strides, padding, data_format)
     return AveragePool(plan)(inputs)

@@ -80,6 +80,7 @@ class KerasTensor:
     """
 
     _is_symbolic = True
+    ragged = False  # as Keras's attribute; minikeras has no ragged tensors
     __array_ufunc__ = None
     __array_priority__ = 200
 
@@ -260,6 +261,13 @@ class OpCall:
 
     def __repr__(self):
         return f"<op {self.name}>"
+
+
+def describe_tensor(tensor):
+    """`tensor` and the layer (or op) that made it, for error messages."""
+    node = tensor.node
+    where = getattr(node.operation, "name", "?") if node is not None else "no layer"
+    return f"{tensor!r} (made by {where!r})"
 
 
 def op(fn=None, *, output_spec=None):

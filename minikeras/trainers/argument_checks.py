@@ -7,6 +7,7 @@ changes. Every check here runs once per call, never per batch.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -139,3 +140,18 @@ def check_sparse_labels(compile_loss, adapter):
             f"holds the float label {y.flat[fractional[0]]}, which is not a whole number. "
             "Use categorical_crossentropy for one-hot or probability labels."
         )
+
+
+def resolve_jit_compile(jit_compile, run_eagerly):
+    """`compile`'s `jit_compile` as Keras on JAX resolves it: `"auto"` (or None) is True,
+    and `run_eagerly=True` turns it off (with a warning if True was asked for)."""
+    if jit_compile == "auto" or jit_compile is None:
+        return not run_eagerly
+    if jit_compile and run_eagerly:
+        warnings.warn(
+            "If `run_eagerly` is True, then `jit_compile` cannot also be True. "
+            "Disabling `jit_compile`.",
+            stacklevel=3,
+        )
+        return False
+    return jit_compile

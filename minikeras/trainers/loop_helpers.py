@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 
-from minikeras.tree import flatten
+from minikeras.tree import flatten, map_structure
 
 
 def resolve_verbose(verbose):
@@ -82,3 +82,25 @@ def concatenate(batches):
         items = [concatenate([b[i] for b in batches]) for i in range(len(first))]
         return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
     return np.concatenate(batches, axis=0)
+
+
+def numpy_outputs(model, outputs):
+    """One batch of `predict` or `predict_on_batch` outputs as numpy arrays, in Keras's
+    structure: Keras on JAX returns the dicts of a compiled step (its default) with their
+    keys sorted, as JAX rebuilds them; with `run_eagerly=True` or `jit_compile=False`, in
+    the model's own order."""
+    outputs = map_structure(np.asarray, outputs)
+    if isinstance(outputs, np.ndarray) or getattr(model, "run_eagerly", False):
+        return outputs
+    return outputs if getattr(model, "jit_compile", "auto") is False else _sort_keys(outputs)
+
+
+def _sort_keys(structure):
+    if type(structure) is dict:  # an OrderedDict keeps its order in JAX too
+        return {key: _sort_keys(structure[key]) for key in sorted(structure)}
+    if isinstance(structure, dict):
+        return type(structure)((key, _sort_keys(value)) for key, value in structure.items())
+    if isinstance(structure, (list, tuple)):
+        items = [_sort_keys(item) for item in structure]
+        return type(structure)(*items) if hasattr(structure, "_fields") else type(structure)(items)
+    return structure

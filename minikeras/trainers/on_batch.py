@@ -5,12 +5,9 @@ the loops of `fit`, `evaluate` and `predict`.
 `train_step`, `test_step` or `predict_step`.
 """
 
-import numpy as np
-
 from minikeras.autodiff import no_grad
-from minikeras.trainers import data_adapters
+from minikeras.trainers import data_adapters, loop_helpers
 from minikeras.trainers.logs import pythonify
-from minikeras.tree import map_structure
 from minikeras.utils.packing import pack_x_y_sample_weight
 
 
@@ -41,4 +38,5 @@ class OnBatchMethods:
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as numpy arrays."""
         with no_grad():
-            return map_structure(np.asarray, self.predict_step(pack_x_y_sample_weight(x)))
+            outputs = self.predict_step(pack_x_y_sample_weight(x))
+        return loop_helpers.numpy_outputs(self, outputs)

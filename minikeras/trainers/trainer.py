@@ -24,15 +24,13 @@ Beside it: `model_metrics.py` (`model.metrics`, `get_metrics_result`), `on_batch
 
 import inspect
 
-import numpy as np
-
 from minikeras import ops
 from minikeras.autodiff import GradientTape, no_grad
 from minikeras.ops import parallel
 from minikeras.trainers import argument_checks, data_adapters, loop_helpers
 from minikeras.trainers.compile_utils import CompileLoss, CompileMetrics
 from minikeras.trainers.compiled_step import CompiledSteps
-from minikeras.trainers.data_adapters import EpochIterator, map_structure
+from minikeras.trainers.data_adapters import EpochIterator
 from minikeras.trainers.finite_checks import check_finite, is_finite
 from minikeras.trainers.logs import pythonify
 from minikeras.trainers.model_metrics import ModelMetrics
@@ -45,6 +43,8 @@ _accepts_training = {}  # compute_loss function -> whether it takes a `training`
 
 class Trainer(ModelMetrics, OnBatchMethods):
     """The training API mixed into `Model` (see the module docstring)."""
+
+    run_eagerly, jit_compile = False, True  # before compile(), as Keras on JAX gives them
 
     def _init_trainer(self):
         object.__setattr__(self, "compiled", False)
@@ -124,10 +124,9 @@ class Trainer(ModelMetrics, OnBatchMethods):
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.run_eagerly = run_eagerly
         self.steps_per_execution = steps_per_execution
+        jit_compile = argument_checks.resolve_jit_compile(jit_compile, run_eagerly)
         self.jit_compile = jit_compile
-        compiled = None
-        if not run_eagerly and jit_compile is not False:
-            compiled = CompiledSteps(self)
+        compiled = CompiledSteps(self) if jit_compile else None
         object.__setattr__(self, "_compiled_steps", compiled)
         self._compile_config = {
             "optimizer": self.optimizer,  # the resolved object, as Keras stores it
@@ -484,7 +483,7 @@ class Trainer(ModelMetrics, OnBatchMethods):
                 callbacks.on_predict_batch_begin(first)
                 for batch in group:
                     outputs = self.predict_step(pack_x_y_sample_weight(*batch))
-                    batches.append(map_structure(np.asarray, outputs))
+                    batches.append(loop_helpers.numpy_outputs(self, outputs))
                 # A group's callback sees its batches' outputs as one, as in Keras.
                 outputs = (
                     batches[-1]
