@@ -10,7 +10,10 @@ One deliberate difference: Keras on JAX drops the predictions' mask before it up
 training metrics, so its History counts padded timesteps in `accuracy`; Keras on torch
 (and TensorFlow) and minikeras leave them out. Where a scenario's metrics see a mask, the
 History is compared with the one recorded with Keras's torch backend (`history_torch`),
-the rest (evaluate, predict, weights) with Keras on JAX.
+the rest (evaluate, predict, weights) with Keras on JAX. Likewise Keras on JAX keeps no
+state of a stateful recurrent layer from one batch to the next inside `fit`, `evaluate` and
+`predict`; the stateful scenario is recorded with Keras on torch, which carries the states
+as minikeras does.
 """
 
 import json
