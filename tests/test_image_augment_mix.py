@@ -196,3 +196,70 @@ def test_rand_augment_and_aug_mix_in_a_model_fit_and_predict():
 def test_rand_augment_and_aug_mix_reject_bad_arguments_naming_them(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+# -- every image layer: dict inputs and integer images, against Keras ---------------------------
+LAYER_IO = FIXTURE["layer_io"]
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_IO))
+def test_image_layer_takes_an_images_and_labels_dict_where_keras_does(name):
+    case = LAYER_IO[name]
+    layer = getattr(layers, name)(**case["kwargs"])
+    labels = np.eye(2, dtype="float32")
+    data = {"images": IMAGES[:, :6, :6], "labels": labels}
+    if not isinstance(case["dict"], list):
+        # Keras 3.15 fails here (NotImplementedError, AttributeError); minikeras says why.
+        with pytest.raises(ValueError, match="dict inputs"):
+            layer(data, training=True)
+        return
+    out = layer(data, training=True)
+    assert sorted(out) == case["dict"]
+    assert out["images"].shape == layer(IMAGES[:, :6, :6]).shape
+    if "labels_kept" in case:
+        np.testing.assert_array_equal(np.asarray(out["labels"]), labels)
+    with pytest.raises(ValueError, match=r"bounding boxes.*'bounding_boxes'"):
+        layer({"images": IMAGES, "bounding_boxes": {"boxes": np.zeros((2, 1, 4))}})
+
+
+# Where Keras 3.15 keeps integer images integer (or raises) and minikeras gives float32, so a
+# layer's output dtype never depends on `training` (see the README's image layer paragraph).
+INTEGER_AT_INFERENCE_IN_KERAS = {
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "Equalization",
+    "RandomBrightness",
+    "RandomColorDegeneration",
+    "RandomColorJitter",
+    "RandomContrast",
+    "RandomCrop",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPosterization",
+    "RandomSaturation",
+}
+INTEGER_IN_TRAINING_IN_KERAS = {
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "RandomBrightness",
+    "RandomGrayscale",
+}
+RAISES_IN_TRAINING_IN_KERAS = {"RandomSaturation"}
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_IO))
+def test_image_layer_output_dtype_for_integer_images_is_keras_s_but_for_the_listed_ones(name):
+    case = LAYER_IO[name]
+    layer = getattr(layers, name)(**case["kwargs"])
+    images = np.round(IMAGES[:, :6, :6])
+    for dtype in ("uint8", "int32"):
+        for training in (True, False):
+            key = f"{dtype}_{'training' if training else 'inference'}"
+            listed = (
+                INTEGER_IN_TRAINING_IN_KERAS | RAISES_IN_TRAINING_IN_KERAS
+                if training
+                else INTEGER_AT_INFERENCE_IN_KERAS
+            )
+            expected = "float32" if name in listed else case[key]
+            if name in listed:  # the list holds only real differences
+                assert case[key] != "float32", (name, key)
+            assert layer(images.astype(dtype), training=training).dtype == expected, key
