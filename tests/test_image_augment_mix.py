@@ -5,14 +5,18 @@ The fixtures (tests/fixtures/generate_image_augment_mix.py) hold each layer's
 not copy), and the configs; the draws themselves are checked for their ranges here.
 """
 
+import io
 import json
 import pathlib
+import zipfile
 
+import h5py
 import numpy as np
 import pytest
 
 import minikeras as keras
 from minikeras import layers
+from tests.gradcheck import check_gradients, float64
 
 FIXTURE = json.loads(
     (pathlib.Path(__file__).parent / "fixtures" / "image_augment_mix.json").read_text()
@@ -104,7 +108,7 @@ def test_rand_augment_draws_num_ops_indices_over_all_eleven_operations():
         assert np.all((angles >= 0) & (angles <= 0.4 * 360))
     assert set(seen) == set(range(11))
     # RandomPosterization keeps at most max(1, int(8 * 0.4)) = 3 bits.
-    assert layer.operations["random_posterization"].factor == (1, 3)
+    assert layer.random_posterization.factor == (1, 3)
 
 
 def test_aug_mix_draws_dirichlet_chain_weights_a_beta_weight_and_every_operation():
@@ -263,3 +267,46 @@ def test_image_layer_output_dtype_for_integer_images_is_keras_s_but_for_the_list
             if name in listed:  # the list holds only real differences
                 assert case[key] != "float32", (name, key)
             assert layer(images.astype(dtype), training=training).dtype == expected, key
+
+
+def test_rand_augment_and_aug_mix_save_keras_s_weights_file_layout(tmp_path):
+    model = keras.Sequential(
+        [
+            keras.Input((6, 7, 3)),
+            layers.RandAugment(seed=1),
+            layers.AugMix(all_ops=False, seed=2),
+            layers.Flatten(),
+            layers.Dense(1),
+        ]
+    )
+    path = tmp_path / "model.keras"
+    model.save(path)
+    paths = []
+    with h5py.File(io.BytesIO(zipfile.ZipFile(path).read("model.weights.h5")), "r") as f:
+        f.visit(paths.append)
+    assert sorted(paths) == FIXTURE["weights_groups"]
+    restored = keras.saving.load_model(path)
+    assert [type(layer).__name__ for layer in restored.layers][:2] == ["RandAugment", "AugMix"]
+    for old, new in zip(model.layers[:2], restored.layers[:2]):
+        assert json.dumps(new.get_config()) == json.dumps(old.get_config())
+
+
+def test_rand_augment_and_aug_mix_pass_gradients_to_the_images_for_a_fixed_draw():
+    images = np.random.default_rng(1).standard_normal((2, 6, 7, 3))
+    with float64():
+        rand_augment = layers.RandAugment(value_range=(-50, 50), num_ops=3, seed=4)
+        aug_mix = layers.AugMix(value_range=(-50, 50), num_chains=2, seed=4)
+    drawn = rand_augment.get_random_transformation(images)
+    drawn["layer_idxes"] = np.array([0, 3, 5])  # shear, brightness, contrast
+    check_gradients(lambda x: rand_augment.transform_images(x, drawn), images)
+    mixed = aug_mix.get_random_transformation(images)
+    mixed["chain_transforms"] = [
+        [
+            {
+                "layer_name": name,
+                "transformation": getattr(aug_mix, name).get_random_transformation(images),
+            }
+        ]
+        for name in ("random_rotation", "random_translation")
+    ]
+    check_gradients(lambda x: aug_mix.transform_images(x, mixed), images)

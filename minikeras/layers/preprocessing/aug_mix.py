@@ -96,7 +96,7 @@ class AugMix(ImageAugmentationLayer):
             interpolation, ("nearest", "bilinear"), "interpolation", "AugMix"
         )
         self.operation_names = _ALL_OPERATIONS if all_ops else _SOME_OPERATIONS
-        self.operations = augment_layers(
+        operations = augment_layers(
             self.operation_names,
             self.factor,
             value_range,
@@ -105,6 +105,9 @@ class AugMix(ImageAugmentationLayer):
             self.data_format,
             self.dtype,
         )
+        for name, layer in operations.items():
+            # Keras's attribute names, so `.weights.h5` files hold Keras's layout.
+            setattr(self, name, layer)
 
     def get_random_transformation(self, data, training=True, seed=None):
         """`{"chain_mixing_weights": (num_chains,), "weight_sample": (),
@@ -126,7 +129,7 @@ class AugMix(ImageAugmentationLayer):
                 if pick == choices - 1:
                     continue
                 name = self.operation_names[pick]
-                drawn = self.operations[name].get_random_transformation(images, seed=seed)
+                drawn = getattr(self, name).get_random_transformation(images, seed=seed)
                 chain.append({"layer_name": name, "transformation": drawn})
             chains.append(chain)
         return {
@@ -145,7 +148,7 @@ class AugMix(ImageAugmentationLayer):
         for weight, chain in zip(weights, transformation["chain_transforms"]):
             augmented = images
             for step in chain:
-                layer = self.operations[step["layer_name"]]
+                layer = getattr(self, step["layer_name"])
                 augmented = layer.transform_images(augmented, step["transformation"])
             mixed = mixed + augmented * weight
         images = images * weight_sample + mixed * (np.float32(1) - weight_sample)

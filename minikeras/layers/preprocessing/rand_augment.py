@@ -137,7 +137,7 @@ class RandAugment(ImageAugmentationLayer):
         self.interpolation = check_choice(
             interpolation, ("nearest", "bilinear"), "interpolation", "RandAugment"
         )
-        self.operations = augment_layers(
+        operations = augment_layers(
             self.OPERATIONS,
             self.factor,
             value_range,
@@ -146,6 +146,9 @@ class RandAugment(ImageAugmentationLayer):
             self.data_format,
             self.dtype,
         )
+        for name, layer in operations.items():
+            # Keras's attribute names, so `.weights.h5` files hold Keras's layout.
+            setattr(self, name, layer)
 
     def get_random_transformation(self, data, training=True, seed=None):
         """`{"layer_idxes": (num_ops,) ints, "transforms": {operation: its draw}}`, or None
@@ -157,8 +160,8 @@ class RandAugment(ImageAugmentationLayer):
         seed = self.generator if seed is None else seed
         indices = random.randint((self.num_ops,), 0, len(self.OPERATIONS), seed=seed).numpy()
         transforms = {
-            name: layer.get_random_transformation(images, training=True, seed=seed)
-            for name, layer in self.operations.items()
+            name: getattr(self, name).get_random_transformation(images, training=True, seed=seed)
+            for name in self.OPERATIONS
         }
         return {"transforms": transforms, "layer_idxes": indices}
 
@@ -168,7 +171,7 @@ class RandAugment(ImageAugmentationLayer):
             return images
         for index in transformation["layer_idxes"]:
             name = self.OPERATIONS[int(index)]
-            images = self.operations[name].transform_images(
+            images = getattr(self, name).transform_images(
                 images, transformation["transforms"][name]
             )
         return images
