@@ -236,7 +236,7 @@ def test_augmentation_rejects_an_input_that_is_not_one_image_or_a_batch(name):
     with pytest.raises(ValueError, match=r"rank 3 or 4.*\(10, 10\)"):
         layer(np.ones((10, 10), "float32"))
     with pytest.raises(ValueError, match="dict inputs"):
-        layer({"images": IMAGES})
+        layer({"images": IMAGES, "bounding_boxes": {}})
 
 
 # -- training behaviour, dtypes, shapes --------------------------------------------------------

@@ -205,7 +205,7 @@ def test_color_layer_rejects_an_input_that_is_not_one_image_or_a_batch(name):
     with pytest.raises(ValueError, match=r"rank 3 or 4.*\(10, 10\)"):
         layer(np.ones((10, 10), "float32"))
     with pytest.raises(ValueError, match="dict inputs"):
-        layer({"images": IMAGES})
+        layer({"images": IMAGES, "bounding_boxes": {}})
 
 
 @pytest.mark.parametrize(
@@ -214,9 +214,9 @@ def test_color_layer_rejects_an_input_that_is_not_one_image_or_a_batch(name):
     ids=lambda layer: type(layer).__name__,
 )
 def test_crop_and_resize_layers_refuse_dict_inputs_naming_what_is_not_supported(layer):
-    # Keras takes {"images": ..., "bounding_boxes": ...}; minikeras's image layers take images.
+    # Keras also takes {"images": ..., "bounding_boxes": ...}; minikeras takes images and labels.
     with pytest.raises(ValueError, match=f"{type(layer).__name__}: dict inputs"):
-        layer({"images": IMAGES})
+        layer({"images": IMAGES, "bounding_boxes": {}})
 
 
 @pytest.mark.parametrize(

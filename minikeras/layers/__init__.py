@@ -42,6 +42,7 @@ from minikeras.layers.normalization import (
 )
 from minikeras.layers.pooling import *  # noqa: F403
 from minikeras.layers.preprocessing import (
+    AugMix,
     AutoContrast,
     CategoryEncoding,
     CenterCrop,
@@ -55,6 +56,7 @@ from minikeras.layers.preprocessing import (
     MixUp,
     Normalization,
     Pipeline,
+    RandAugment,
     RandomBrightness,
     RandomColorDegeneration,
     RandomColorJitter,
@@ -130,6 +132,7 @@ __all__ = [
     "AdditiveAttention",
     "AlphaDropout",
     "Attention",
+    "AugMix",
     "AutoContrast",
     "Average",
     "BatchNormalization",
@@ -175,6 +178,7 @@ __all__ = [
     "PReLU",
     "Permute",
     "Pipeline",
+    "RandAugment",
     "RandomBrightness",
     "RandomColorDegeneration",
     "RandomColorJitter",

@@ -105,6 +105,20 @@ def check_image_size(value, name, layer_name):
     return value
 
 
+def images_and_labels(layer, data, call, **kwargs):
+    """`{"images", "labels"}` in and out, as Keras's image layers: the images through
+    `call(images, **kwargs)`, the labels unchanged; bounding boxes and masks are refused."""
+    if "images" not in data or set(data) - {"images", "labels"}:
+        raise ValueError(
+            f"{type(layer).__name__}: dict inputs take the keys 'images' and 'labels' "
+            f"(bounding boxes and segmentation masks are not supported). "
+            f"Received keys: {list(data)}"
+        )
+    outputs = dict(data)
+    outputs["images"] = call(data["images"], **kwargs)
+    return outputs
+
+
 def image_batch(layer, inputs):
     """`(images, single)`: a rank-3 image gets a batch axis; other ranks are refused."""
     if isinstance(inputs, dict):

@@ -1,6 +1,7 @@
 """Preprocessing layers: Normalization, Discretization, image (Rescaling, Resizing, crops,
 random augmentation) and text/categorical lookups."""
 
+from minikeras.layers.preprocessing.aug_mix import AugMix
 from minikeras.layers.preprocessing.auto_contrast import AutoContrast
 from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
 from minikeras.layers.preprocessing.center_crop import CenterCrop
@@ -14,6 +15,7 @@ from minikeras.layers.preprocessing.index_lookup import IntegerLookup, StringLoo
 from minikeras.layers.preprocessing.mix_up import MixUp
 from minikeras.layers.preprocessing.normalization import Normalization
 from minikeras.layers.preprocessing.pipeline import Pipeline
+from minikeras.layers.preprocessing.rand_augment import RandAugment
 from minikeras.layers.preprocessing.random_brightness import RandomBrightness
 from minikeras.layers.preprocessing.random_color_degeneration import RandomColorDegeneration
 from minikeras.layers.preprocessing.random_color_jitter import RandomColorJitter
@@ -40,6 +42,7 @@ from minikeras.layers.preprocessing.solarization import Solarization
 from minikeras.layers.preprocessing.text_vectorization import TextVectorization
 
 __all__ = [
+    "AugMix",
     "AutoContrast",
     "CategoryEncoding",
     "CenterCrop",
@@ -53,6 +56,7 @@ __all__ = [
     "MixUp",
     "Normalization",
     "Pipeline",
+    "RandAugment",
     "RandomBrightness",
     "RandomColorDegeneration",
     "RandomColorJitter",

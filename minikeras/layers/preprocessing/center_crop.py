@@ -6,6 +6,7 @@ from minikeras.layers._image import (
     crop,
     image_batch,
     image_output_shape,
+    images_and_labels,
     resize_bilinear,
 )
 from minikeras.layers._validation import standardize_data_format
@@ -36,6 +37,8 @@ class CenterCrop(Layer):
         self.data_format = standardize_data_format(data_format, "CenterCrop")
 
     def call(self, inputs):
+        if isinstance(inputs, dict):
+            return images_and_labels(self, inputs, self.call)
         images, single = image_batch(self, inputs)
         h_axis, w_axis = (1, 2) if self.data_format == "channels_last" else (2, 3)
         in_height, in_width = images.shape[h_axis], images.shape[w_axis]

@@ -37,6 +37,8 @@ class ContrastLimitedAdaptiveHistogramEqualization(ColorAugmentationLayer):
         (1, 8, 8, 3)
     """
 
+    _DICT_INPUTS = False  # Keras 3.15 fails on `{"images", "labels"}` here
+
     def __init__(
         self,
         value_range=(0, 255),

@@ -13,10 +13,11 @@ passes `training=True`, `evaluate` and `predict` pass `training=False`, and then
 come back unchanged (cast to float32). An explicit `training=None` with no enclosing
 training call also leaves them unchanged, as in Keras.
 
-The layers that set `_DICT_INPUTS` (MixUp, CutMix, RandomShear, ...) also take a dict
-`{"images": ..., "labels": ...}` and give one back: the labels go through
-`transform_labels` with the images' draw (MixUp and CutMix mix them; the others pass them
-through). Bounding boxes and segmentation masks are not supported.
+They also take a dict `{"images": ..., "labels": ...}` and give one back, as Keras's do:
+the labels go through `transform_labels` with the images' draw (MixUp and CutMix mix them;
+the others pass them through). Bounding boxes and segmentation masks are not supported, and
+the layers that clear `_DICT_INPUTS` (RandomGrayscale and
+ContrastLimitedAdaptiveHistogramEqualization, where Keras 3.15 fails on a dict) refuse dicts.
 
 The draws happen in Python outside any primitive, so a compiled step cannot replay them:
 these layers are not vetted for replay (`layers/replay.py`), and a model holding one trains
@@ -114,7 +115,7 @@ class ImageAugmentationLayer(Layer):
         self.data_format = standardize_data_format(data_format, type(self).__name__)
         self.built = True  # no weights
 
-    _DICT_INPUTS = False  # whether `{"images": ..., "labels": ...}` inputs are taken
+    _DICT_INPUTS = True  # whether `{"images": ..., "labels": ...}` inputs are taken
 
     def call(self, inputs, training=True):
         if isinstance(inputs, dict):

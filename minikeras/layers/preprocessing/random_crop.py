@@ -7,6 +7,7 @@ from minikeras.layers._image import (
     crop,
     image_batch,
     image_output_shape,
+    images_and_labels,
     resize_bilinear,
 )
 from minikeras.layers._validation import standardize_data_format
@@ -50,6 +51,8 @@ class RandomCrop(Layer):
         self.data_format = standardize_data_format(data_format, "RandomCrop")
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return images_and_labels(self, inputs, self.call, training=training)
         images, single = image_batch(self, inputs)
         h_axis, w_axis = (1, 2) if self.data_format == "channels_last" else (2, 3)
         in_height, in_width = images.shape[h_axis], images.shape[w_axis]

@@ -25,6 +25,8 @@ class RandomGrayscale(ColorAugmentationLayer):
         array([76.22, 76.22, 76.22], dtype=float32)
     """
 
+    _DICT_INPUTS = False  # Keras 3.15 fails on `{"images", "labels"}` here
+
     def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         if not _is_number(factor) or not 0 <= factor <= 1:

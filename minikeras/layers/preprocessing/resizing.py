@@ -7,6 +7,7 @@ from minikeras.layers._image import (
     crop,
     image_batch,
     image_output_shape,
+    images_and_labels,
     resize_bilinear,
     resize_nearest,
 )
@@ -77,6 +78,8 @@ class Resizing(Layer):
         self.data_format = standardize_data_format(data_format, "Resizing")
 
     def call(self, inputs):
+        if isinstance(inputs, dict):
+            return images_and_labels(self, inputs, self.call)
         images, single = image_batch(self, inputs)
         if inputs.dtype.startswith(("int", "uint")):
             # Keras keeps integer images integer, rounding the resized values back (as
