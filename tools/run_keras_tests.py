@@ -52,6 +52,10 @@ _MODULE_ALIASES = {
     "keras.src.backend.common.keras_tensor": "minikeras.ops.symbolic",
     "keras.src.saving.serialization_lib": "minikeras.saving.serialization",
     "keras.src.models.cloning": "minikeras.saving.cloning",
+    "keras.src.utils.summary_utils": "minikeras.models.summary",
+    "keras.src.utils.rng_utils": "minikeras.utils",
+    "keras.src.utils.text_dataset_utils": "minikeras.utils.text_dataset",
+    "keras.src.utils.timeseries_dataset_utils": "minikeras.utils.timeseries_dataset",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
 _FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino", "grain", "scipy")
