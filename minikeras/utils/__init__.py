@@ -10,6 +10,7 @@ import random as _python_random
 
 import numpy as np
 
+from minikeras.utils.dataset_utils import split_dataset
 from minikeras.utils.file_utils import get_file
 from minikeras.utils.history_plot import history_curves, plot_history
 from minikeras.utils.io_utils import (
@@ -67,6 +68,7 @@ __all__ = [
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",
+    "split_dataset",
     "standardize_dtype",
     "text_dataset_from_directory",
     "timeseries_dataset_from_array",
