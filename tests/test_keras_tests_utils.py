@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minikeras as keras
+from tests.fixtures import file_dataset_scenarios as files
 from tests.fixtures import summary_scenarios
 from tests.fixtures.split_dataset_scenarios import SPLIT_ERRORS, split_data
 
@@ -121,3 +122,170 @@ def test_split_dataset_refuses_what_keras_refuses():
         keras.utils.split_dataset((np.zeros((4, 2)), np.zeros(3)), left_size=0.5)
     with pytest.raises(ValueError, match=r"numpy\.ndarray"):
         keras.utils.split_dataset([np.zeros((4, 2)), [1, 2, 3, 4]], left_size=0.5)
+
+
+# --- image_dataset_from_directory, load_img, ... ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def image_tree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("images")
+    files.write_images(str(root))
+    return str(root)
+
+
+def _compare_batches(dataset, recorded, labelled, label_dtype=None):
+    batches = list(dataset)
+    assert len(batches) == len(recorded) == len(dataset)
+    for batch, (data, labels) in zip(batches, recorded):
+        got, got_labels = batch if labelled else (batch, None)
+        got = np.asarray(got)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, np.asarray(data, dtype="float32"), rtol=1e-5, atol=1e-3)
+        if labels is not None:
+            np.testing.assert_array_equal(np.asarray(got_labels), np.asarray(labels))
+            assert np.asarray(got_labels).dtype == label_dtype
+
+
+@pytest.mark.parametrize(
+    "case", RECORDED["image_cases"], ids=[c["name"] for c in RECORDED["image_cases"]]
+)
+def test_image_dataset_batches_are_keras_s(image_tree, case, capsys):
+    call = files.call_arguments(case["kwargs"], files.image_count())
+    dataset = keras.utils.image_dataset_from_directory(image_tree, shuffle=False, **call)
+    assert dataset.class_names == case["class_names"]
+    mode = call.get("label_mode", "int")
+    labelled = call.get("labels", "inferred") is not None
+    _compare_batches(dataset, case["batches"], labelled, np.int32 if mode == "int" else np.float32)
+    assert "Found " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "split", RECORDED["image_splits"], ids=[s["name"] for s in RECORDED["image_splits"]]
+)
+def test_image_dataset_shuffled_split_holds_keras_s_images(image_tree, split):
+    parts = keras.utils.image_dataset_from_directory(
+        image_tree,
+        image_size=(4, 4),
+        seed=split["seed"],
+        validation_split=split["validation_split"],
+        subset="both",
+        batch_size=None,
+    )
+    for part, sums in zip(parts, split["sums"]):
+        assert sorted(round(float(np.sum(image)), 2) for image, _ in part) == pytest.approx(
+            sums, abs=0.05
+        )
+
+
+def test_image_dataset_trains_a_model(image_tree):
+    dataset = keras.utils.image_dataset_from_directory(
+        image_tree, image_size=(6, 6), batch_size=5, seed=1, verbose=False
+    )
+    model = keras.Sequential(
+        [
+            keras.Input((6, 6, 3)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3),
+        ]
+    )
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(True))
+    history = model.fit(dataset, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
+
+
+def test_image_dataset_rejects_keras_s_bad_arguments(image_tree, tmp_path):
+    make = keras.utils.image_dataset_from_directory
+    with pytest.raises(ValueError, match="color_mode"):
+        make(image_tree, color_mode="cmyk")
+    with pytest.raises(ValueError, match="image_size"):
+        make(image_tree, image_size=(1, 2, 3))
+    with pytest.raises(ValueError, match="interpolation"):
+        make(image_tree, interpolation="cubic")
+    with pytest.raises(ValueError, match="Only one of"):
+        make(image_tree, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match="exactly 2"):
+        make(image_tree, label_mode="binary", verbose=False)
+    with pytest.raises(ValueError, match="No images found"):
+        (tmp_path / "notes.txt").write_text("not an image")
+        make(str(tmp_path), labels=None)
+
+
+def test_load_img_img_to_array_array_to_img_and_save_img_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (5, 7, 3)).astype("float32")
+    path = str(tmp_path / "picture.png")
+    keras.utils.save_img(path, pixels, scale=False)
+    loaded = keras.utils.load_img(path)
+    assert loaded.size == (7, 5) and loaded.mode == "RGB"
+    array = keras.utils.img_to_array(loaded)
+    assert array.dtype == np.float32 and array.shape == (5, 7, 3)
+    np.testing.assert_array_equal(array, pixels)
+    assert keras.utils.img_to_array(loaded, data_format="channels_first").shape == (3, 5, 7)
+    gray = keras.utils.img_to_array(keras.utils.load_img(path, color_mode="grayscale"))
+    assert gray.shape == (5, 7, 1)
+    # array_to_img stretches values to 0..255 unless scale=False.
+    stretched = keras.utils.img_to_array(keras.utils.array_to_img(pixels / 512))
+    assert stretched.min() == 0 and stretched.max() == 255
+    resized = keras.utils.load_img(path, target_size=(4, 4), keep_aspect_ratio=True)
+    assert resized.size == (4, 4)
+    with pytest.raises(ValueError, match="interpolation"):
+        keras.utils.load_img(path, target_size=(4, 4), interpolation="cubic")
+    with pytest.raises(ValueError, match="rank 3"):
+        keras.utils.array_to_img(np.zeros((2, 2)))
+    with pytest.warns(UserWarning, match="JPEG"):
+        keras.utils.save_img(str(tmp_path / "a.jpg"), np.zeros((4, 4, 4)))
+
+
+def test_image_helpers_name_pillow_when_it_is_missing(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    with pytest.raises(ImportError, match="PIL"):
+        keras.utils.array_to_img(np.zeros((2, 2, 3)))
+    with pytest.raises(ImportError, match="PIL"):
+        keras.utils.image_dataset_from_directory(str(tmp_path))
+
+
+# --- audio_dataset_from_directory ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def audio_tree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("audio")
+    files.write_audio(str(root), files.CLIPS)
+    return str(root)
+
+
+@pytest.mark.parametrize(
+    "case", RECORDED["audio_cases"], ids=[c["name"] for c in RECORDED["audio_cases"]]
+)
+def test_audio_dataset_batches_are_keras_s(audio_tree, case):
+    dataset = keras.utils.audio_dataset_from_directory(audio_tree, shuffle=False, **case["kwargs"])
+    assert dataset.class_names == case["class_names"]
+    mode = case["kwargs"].get("label_mode", "int")
+    labelled = case["kwargs"].get("labels", "inferred") is not None
+    _compare_batches(dataset, case["batches"], labelled, np.int32 if mode == "int" else np.float32)
+
+
+def test_audio_samples_of_each_wav_format_are_keras_s(tmp_path):
+    files.write_audio(str(tmp_path), files.FORMAT_CLIPS)
+    dataset = keras.utils.audio_dataset_from_directory(
+        str(tmp_path), labels=None, shuffle=False, batch_size=None
+    )
+    _compare_batches(dataset, RECORDED["audio_formats"], labelled=False)
+
+
+def test_audio_dataset_refuses_what_it_cannot_give(audio_tree):
+    make = keras.utils.audio_dataset_from_directory
+    with pytest.raises(ValueError, match="ragged"):
+        make(audio_tree, ragged=True)
+    with pytest.raises(ValueError, match="Cannot set both"):
+        make(audio_tree, ragged=True, output_sequence_length=3)
+    with pytest.raises(ImportError, match="sampling_rate"):
+        make(audio_tree, sampling_rate=16000)
+    with pytest.raises(ValueError, match="higher than 0"):
+        make(audio_tree, sampling_rate=-1)
+    with pytest.raises(ValueError, match="`labels` argument should be"):
+        make(audio_tree, labels="yes")

@@ -3,7 +3,8 @@
 The helpers here (naming, registries, progress bars, packing, `PyDataset`, ...) import
 nothing from the rest of minikeras, so every package may use them. The functions of
 `keras.utils` built on higher packages (the serialization helpers of `saving`, `plot_model`,
-`plot_graph`, `clear_session`) load on first use, through `__getattr__` below.
+`plot_graph`, `clear_session`, the image and audio helpers) load on first use, through
+`__getattr__` below.
 """
 
 import random as _python_random
@@ -35,6 +36,7 @@ _FROM_OBJECT_REGISTRATION = (
 )
 _FROM_SERIALIZATION = ("deserialize_keras_object", "serialize_keras_object")
 _FROM_BACKEND_UTILS = ("get_source_inputs", "is_keras_tensor", "standardize_dtype")
+_FROM_IMAGE_UTILS = ("array_to_img", "img_to_array", "load_img", "save_img")
 
 # Keras 3's old name for PyDataset (the same class).
 Sequence = PyDataset
@@ -44,6 +46,8 @@ __all__ = [
     "Progbar",
     "PyDataset",
     "Sequence",
+    "array_to_img",
+    "audio_dataset_from_directory",
     "clear_session",
     "custom_object_scope",
     "deserialize_keras_object",
@@ -56,8 +60,11 @@ __all__ = [
     "get_source_inputs",
     "graph_to_dot",
     "history_curves",
+    "image_dataset_from_directory",
+    "img_to_array",
     "is_interactive_logging_enabled",
     "is_keras_tensor",
+    "load_img",
     "model_to_dot",
     "normalize",
     "pack_x_y_sample_weight",
@@ -66,6 +73,7 @@ __all__ = [
     "plot_history",
     "plot_model",
     "register_keras_serializable",
+    "save_img",
     "serialize_keras_object",
     "set_random_seed",
     "split_dataset",
@@ -141,6 +149,12 @@ def __getattr__(name):
         from minikeras.utils import session as module
     elif name in _FROM_BACKEND_UTILS:
         from minikeras.utils import backend_utils as module
+    elif name in _FROM_IMAGE_UTILS:
+        from minikeras.utils import image_utils as module
+    elif name == "image_dataset_from_directory":
+        from minikeras.utils import image_dataset as module
+    elif name == "audio_dataset_from_directory":
+        from minikeras.utils import audio_dataset as module
     else:
         raise AttributeError(f"module 'minikeras.utils' has no attribute {name!r}")
     value = getattr(module, name)

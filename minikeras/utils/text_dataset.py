@@ -141,8 +141,11 @@ class TextFileDataset(BatchDataset):
         return labels
 
 
-def _index_directory(directory, labels, class_names, shuffle, seed, follow_links, verbose):
-    """The files' paths, their labels and the class names, as Keras's `index_directory`."""
+def _index_directory(
+    directory, labels, class_names, shuffle, seed, follow_links, verbose, formats=(".txt",)
+):
+    """The files' paths, their labels and the class names, as Keras's `index_directory`
+    (the files are those whose name ends, in any case, with one of `formats`)."""
     if labels == "inferred":
         subdirs = [
             name
@@ -171,7 +174,7 @@ def _index_directory(directory, labels, class_names, shuffle, seed, follow_links
         folder = os.path.join(directory, subdir)
         for root, _, files in sorted(os.walk(folder, followlinks=follow_links)):
             for name in sorted(files):
-                if name.lower().endswith(".txt"):
+                if name.lower().endswith(formats):
                     paths.append(os.path.join(root, name))
                     found.append(label)
     if labels == "inferred":
