@@ -289,3 +289,26 @@ def test_audio_dataset_refuses_what_it_cannot_give(audio_tree):
         make(audio_tree, sampling_rate=-1)
     with pytest.raises(ValueError, match="`labels` argument should be"):
         make(audio_tree, labels="yes")
+
+
+# --- naming helpers ----------------------------------------------------------------------------
+
+
+def test_get_object_name_and_reset_uids_are_keras_s():
+    from minikeras.utils import naming
+
+    class Named:
+        name = "mock_object"
+
+    class Unnamed:
+        pass
+
+    def my_function():
+        pass
+
+    assert naming.get_object_name(Named()) == "mock_object"
+    assert naming.get_object_name(my_function) == "my_function"
+    assert naming.get_object_name(Unnamed()) == "unnamed"
+    naming.get_uid("unique_name")
+    naming.reset_uids()
+    assert naming.get_uid("unique_name") == 1
