@@ -312,3 +312,12 @@ def test_get_object_name_and_reset_uids_are_keras_s():
     naming.get_uid("unique_name")
     naming.reset_uids()
     assert naming.get_uid("unique_name") == 1
+
+
+def test_normalize_keeps_a_float64_array_float64():
+    # Keras 3.15.1: normalize(np.array([[3., 4.]])) is float64 [[0.6, 0.8]].
+    result = keras.utils.normalize(np.array([[3.0, 4.0]]))
+    assert result.dtype == np.float64
+    np.testing.assert_array_equal(result, [[0.6, 0.8]])
+    assert keras.utils.normalize(np.array([[3.0, 4.0]], "float32")).dtype == np.float32
+    assert keras.utils.normalize(np.array([[3, 4]])).dtype == np.float32

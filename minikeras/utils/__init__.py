@@ -114,8 +114,13 @@ def to_categorical(x, num_classes=None):
 
 
 def normalize(x, axis=-1, order=2):
-    """Scales `x` to unit `order`-norm along `axis` (zero vectors stay zero)."""
-    array = np.asarray(x, dtype="float32")
+    """Scales `x` to unit `order`-norm along `axis` (zero vectors stay zero).
+
+    A float array keeps its dtype, as in Keras; anything else becomes float32 (Keras
+    gives numpy's float64 for an integer array).
+    """
+    array = np.asarray(x)
+    array = array if array.dtype.kind == "f" else array.astype("float32")
     norm = np.linalg.norm(array, ord=order, axis=axis, keepdims=True)
     return np.divide(array, norm, out=np.zeros_like(array), where=norm != 0)
 
