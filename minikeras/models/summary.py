@@ -44,6 +44,13 @@ def _output_shape_text(layer):
         return _structure_text(shapes_of(nodes[-1].outputs))
     if not getattr(layer, "built", False):
         return "?"
+    from minikeras.layers.operation import Operation
+
+    # Keras finds this shape with the layer's own `compute_output_shape`, which a user's
+    # layer often lacks (Keras's layers have one): then it shows `?`.
+    own_rule = type(layer).compute_output_shape is not Operation.compute_output_shape
+    if not own_rule and not type(layer).__module__.startswith("minikeras."):
+        return "?"
     shapes_dict = layer.__dict__.get("_build_shapes_dict")
     shape = layer.__dict__.get("_build_shapes")
     try:
@@ -142,7 +149,8 @@ def _connections(operation, nodes, op_names):
                 name, call = op_names[id(parent)], 0
             else:
                 name = parent.operation.name
-                call = next(i for i, n in enumerate(parent.operation._inbound_nodes) if n is parent)
+                calls = parent.operation._inbound_nodes
+                call = next((i for i, n in enumerate(calls) if n is parent), 0)
             parts.append(f"{name}[{call}][{tensor.index}]")
     return ", ".join(parts) or "-"
 
