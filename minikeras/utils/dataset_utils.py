@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from minikeras.utils import io_utils
 from minikeras.utils.py_dataset import BatchDataset, PyDataset
 
 
@@ -276,3 +277,27 @@ def _split_sizes(left_size, right_size, total_length):
                 "empty. Adjust any of the aforementioned parameters"
             )
     return int(left_size), int(right_size)
+
+
+def get_training_or_validation_split(samples, labels, validation_split, subset):
+    """The training part (all but the last `validation_split` of the samples) or the
+    validation part (the last ones), as the `*_dataset_from_directory` functions split.
+
+    As Keras 3.15 computes it, a split that rounds down to 0 samples leaves the training
+    part empty and gives the validation part everything.
+
+    Returns:
+        `(samples, labels)` of the part (labels None stays None).
+    """
+    if not validation_split:
+        return samples, labels
+    count = int(validation_split * len(samples))
+    if subset == "training":
+        io_utils.print_msg(f"Using {len(samples) - count} files for training.")
+        chosen = slice(None, -count)
+    elif subset == "validation":
+        io_utils.print_msg(f"Using {count} files for validation.")
+        chosen = slice(-count, None)
+    else:
+        raise ValueError(f'`subset` must be either "training" or "validation", received: {subset}')
+    return samples[chosen], None if labels is None else labels[chosen]

@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from minikeras.utils import io_utils
+from minikeras.utils.dataset_utils import get_training_or_validation_split as _split
 from minikeras.utils.py_dataset import BatchDataset
 
 _LABEL_MODES = ("int", "categorical", "binary", None)
@@ -197,20 +198,6 @@ def _index_directory(
         if labels is not None:
             np.random.RandomState(seed).shuffle(labels)
     return paths, labels, names
-
-
-def _split(paths, labels, validation_split, subset):
-    """The training or validation part (the last `validation_split` of the files)."""
-    if not validation_split:
-        return paths, labels
-    count = int(validation_split * len(paths))
-    if subset == "training":
-        io_utils.print_msg(f"Using {len(paths) - count} files for training.")
-        chosen = slice(None, -count)
-    else:
-        io_utils.print_msg(f"Using {count} files for validation.")
-        chosen = slice(-count, None)
-    return paths[chosen], None if labels is None else labels[chosen]
 
 
 def _check_arguments(labels, label_mode, class_names, validation_split, subset, shuffle, seed):
