@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import minikeras as keras
+from tests.fixtures import config_scenarios, summary_scenarios
 from tests.fixtures import file_dataset_scenarios as files
-from tests.fixtures import summary_scenarios
 from tests.fixtures.split_dataset_scenarios import SPLIT_ERRORS, split_data
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "keras_tests_utils.json")
@@ -321,3 +321,7 @@ def test_normalize_keeps_a_float64_array_float64():
     np.testing.assert_array_equal(result, [[0.6, 0.8]])
     assert keras.utils.normalize(np.array([[3.0, 4.0]], "float32")).dtype == np.float32
     assert keras.utils.normalize(np.array([[3, 4]])).dtype == np.float32
+
+
+def test_utils_config_behaves_as_keras_s():
+    assert config_scenarios.config_behaviour(keras) == RECORDED["config"]

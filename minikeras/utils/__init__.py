@@ -11,6 +11,7 @@ import random as _python_random
 
 import numpy as np
 
+from minikeras.utils.config import Config
 from minikeras.utils.dataset_utils import split_dataset
 from minikeras.utils.file_utils import get_file
 from minikeras.utils.history_plot import history_curves, plot_history
@@ -42,6 +43,7 @@ _FROM_IMAGE_UTILS = ("array_to_img", "img_to_array", "load_img", "save_img")
 Sequence = PyDataset
 
 __all__ = [
+    "Config",
     "CustomObjectScope",
     "Progbar",
     "PyDataset",
