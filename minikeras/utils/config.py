@@ -1,8 +1,6 @@
 """`keras.utils.Config`: a dict of named values also read and set as attributes."""
 
 import copy
-import difflib
-import json
 
 
 class Config:
@@ -44,6 +42,8 @@ class Config:
         return copy.copy(self._config)
 
     def to_json(self):
+        import json
+
         return json.dumps(self._config)
 
     def keys(self):
@@ -77,6 +77,8 @@ class Config:
         config = self.__dict__.get("_config", {})
         if name in config:
             return config[name]
+        import difflib  # here: `import minikeras` stays fast without it
+
         message = f"Unknown attribute: '{name}'."
         closest = difflib.get_close_matches(name, config.keys(), n=1, cutoff=0.7)
         if closest:
