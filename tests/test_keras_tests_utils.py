@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import minikeras as keras
-from tests.fixtures import config_scenarios, summary_scenarios
 from tests.fixtures import file_dataset_scenarios as files
+from tests.fixtures import summary_scenarios, utils_scenarios
 from tests.fixtures.split_dataset_scenarios import SPLIT_ERRORS, split_data
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "keras_tests_utils.json")
@@ -324,4 +324,9 @@ def test_normalize_keeps_a_float64_array_float64():
 
 
 def test_utils_config_behaves_as_keras_s():
-    assert config_scenarios.config_behaviour(keras) == RECORDED["config"]
+    assert utils_scenarios.config_behaviour(keras) == RECORDED["config"]
+
+
+def test_sequential_builds_use_up_functional_names_and_rebuilds_keep_their_input():
+    keras.utils.clear_session()
+    assert utils_scenarios.auto_names(keras) == RECORDED["auto_names"]
