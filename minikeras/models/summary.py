@@ -7,10 +7,15 @@ than the terminal less 4), cells wrapped at spaces, a word too long for its colu
 "…", then the parameter totals, optimizer variables included once the optimizer is built.
 """
 
+import re
 import shutil
 
 import numpy as np
 
+from minikeras.layers.input_layer import InputLayer
+from minikeras.layers.operation import Operation, shapes_of
+from minikeras.ops.symbolic import Node
+from minikeras.tree import flatten, map_shape_structure
 from minikeras.utils.io_utils import is_interactive_logging_enabled, print_msg
 
 
@@ -21,8 +26,6 @@ def _shape_text(shape):
 def _structure_text(shapes):
     """One shape as `(None, 4)`; several as Keras writes their structure (`[(1, 2), (3,)]`
     becomes `[(1, 2), (3)]`, a dict `{head: (1, 10)}`)."""
-    from minikeras.tree import flatten, map_shape_structure
-
     texts = map_shape_structure(_shape_text, shapes)
     flat = flatten(texts)
     if len(flat) == 1:
@@ -34,9 +37,6 @@ def _output_shape_text(layer):
     """The output shape of the layer's last call on symbolic tensors, or, for a layer only
     built (in a subclassed model), `compute_output_shape` of the shapes it was built on;
     `?` when neither is known."""
-    from minikeras.layers.operation import shapes_of
-    from minikeras.ops.symbolic import Node
-
     if isinstance(layer, Node):
         return _structure_text(shapes_of(layer.outputs))
     nodes = getattr(layer, "_inbound_nodes", None) or []
@@ -44,8 +44,6 @@ def _output_shape_text(layer):
         return _structure_text(shapes_of(nodes[-1].outputs))
     if not getattr(layer, "built", False):
         return "?"
-    from minikeras.layers.operation import Operation
-
     # Keras finds this shape with the layer's own `compute_output_shape`, which a user's
     # layer often lacks (Keras's layers have one): then it shows `?`.
     own_rule = type(layer).compute_output_shape is not Operation.compute_output_shape
@@ -99,9 +97,6 @@ def _operations(model):
 def _is_chain(model, nodes):
     """Keras's test for a "sequential-like" graph: one input and one output, each call
     fed by one tensor, and no layer called twice inside the model."""
-    from minikeras.layers.input_layer import InputLayer
-    from minikeras.tree import flatten
-
     if len(flatten(model._inputs_struct)) > 1 or len(flatten(model._outputs_struct)) > 1:
         return False
     calls = {}
@@ -123,8 +118,6 @@ def _names(operations):
 
 def _class_name(operation):
     from minikeras.models.operation_config import _CLASS_OF_OPERATION
-    from minikeras.ops.symbolic import Node
-
     if isinstance(operation, Node):
         known = _CLASS_OF_OPERATION.get(operation.operation)
         if known is not None:
@@ -135,8 +128,6 @@ def _class_name(operation):
 
 def _connections(operation, nodes, op_names):
     """`dense[0][0], input_layer[0][0]`: the call and output index of each input tensor."""
-    from minikeras.ops.symbolic import Node
-
     own_nodes = [operation] if isinstance(operation, Node) else operation._inbound_nodes
     model_nodes = {id(node) for node in nodes}
     parts = []
@@ -158,8 +149,6 @@ def _connections(operation, nodes, op_names):
 def _wrap(text, width):
     """Lines of `text` at most `width` long, broken before a word (a word keeps the spaces
     before it unless it starts a line); a word longer than `width` ends in `…`."""
-    import re
-
     lines = []
     for paragraph in str(text).split("\n"):
         line = None
@@ -244,8 +233,6 @@ def _table(header, rows, widths, alignment):
 def _layer_range_bounds(operations, names, layer_range):
     """Keras's `layer_range`: the first layer matching the first pattern to the last one
     matching the second (patterns are regular expressions), both included."""
-    import re
-
     if layer_range is None:
         return 0, len(operations)
     if len(layer_range) != 2:
@@ -288,8 +275,6 @@ def print_summary(
         show_trainable: whether to add a "Trainable" column (`Y`/`N`, `-` without weights).
         layer_range: `[first, last]` layer name patterns bounding the rows.
     """
-    from minikeras.ops.symbolic import Node
-
     operations, nodes = _operations(model)
     op_names = _names(operations) if nodes is not None else {}
     chain = nodes is None or _is_chain(model, nodes)
