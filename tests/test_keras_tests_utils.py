@@ -203,6 +203,8 @@ def test_image_dataset_rejects_keras_s_bad_arguments(image_tree, tmp_path):
         make(image_tree, image_size=(1, 2, 3))
     with pytest.raises(ValueError, match="interpolation"):
         make(image_tree, interpolation="cubic")
+    with pytest.raises(ValueError, match="TensorFlow"):
+        make(image_tree, interpolation="area")  # Keras on JAX: at the first batch
     with pytest.raises(ValueError, match="Only one of"):
         make(image_tree, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
     with pytest.raises(ValueError, match="exactly 2"):

@@ -74,7 +74,9 @@ def image_dataset_from_directory(
         seed: the seed of that order (needed with `validation_split` and `shuffle`).
         validation_split: the fraction of the images (the last ones) kept for validation.
         subset: `"training"`, `"validation"` or `"both"` (then a list of both datasets).
-        interpolation: the resize method (see `ops.image.resize`).
+        interpolation: the resize method: "bilinear", "nearest", "bicubic", "lanczos3" or
+            "lanczos5" (see `ops.image.resize`); TensorFlow's "area", "gaussian" and
+            "mitchellcubic" raise at once (Keras on JAX fails at the first batch).
         follow_links: whether to follow symbolic links to subdirectories.
         crop_to_aspect_ratio: resize the largest centred crop of the target's aspect ratio.
         pad_to_aspect_ratio: pad (with zeros) to the target's aspect ratio, then resize.
@@ -108,6 +110,13 @@ def image_dataset_from_directory(
         raise ValueError(
             f"Argument `interpolation` should be one of {_INTERPOLATIONS}. Received: "
             f"interpolation={interpolation}"
+        )
+    if interpolation in ("area", "gaussian", "mitchellcubic"):
+        # Keras accepts these and fails at the first batch unless TensorFlow resizes.
+        raise ValueError(
+            f"`interpolation={interpolation!r}` needs TensorFlow's resize; the resize here "
+            "(as Keras's on JAX) takes 'bilinear', 'nearest', 'bicubic', 'lanczos3' or "
+            "'lanczos5'."
         )
     if format not in ("tf", "grain"):
         raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
