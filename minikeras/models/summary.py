@@ -118,6 +118,7 @@ def _names(operations):
 
 def _class_name(operation):
     from minikeras.models.operation_config import _CLASS_OF_OPERATION
+
     if isinstance(operation, Node):
         known = _CLASS_OF_OPERATION.get(operation.operation)
         if known is not None:
