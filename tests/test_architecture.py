@@ -147,6 +147,8 @@ ORDER = [
     "minikeras",  # the package's __init__: the public names
 ]
 UTILS_MODEL_TOOLS = {"session", "model_visualization", "graph_visualization", "backend_utils"}
+# The image and audio helpers resize with ops.image and read floatx.
+UTILS_MODEL_TOOLS |= {"image_utils", "image_dataset", "audio_dataset"}
 
 # The function-level imports that go against the order: (importer, imported) -> why.
 AGAINST_THE_ORDER = {
@@ -232,6 +234,13 @@ AGAINST_THE_ORDER = {
     ("minikeras.utils", "minikeras.utils.session"): "keras.utils.clear_session (lazily)",
     ("minikeras.utils", "minikeras.utils.backend_utils"): (
         "keras.utils.get_source_inputs, is_keras_tensor, standardize_dtype (lazily)"
+    ),
+    ("minikeras.utils", "minikeras.utils.image_utils"): "keras.utils.load_img, ... (lazily)",
+    ("minikeras.utils", "minikeras.utils.image_dataset"): (
+        "keras.utils.image_dataset_from_directory (lazily)"
+    ),
+    ("minikeras.utils", "minikeras.utils.audio_dataset"): (
+        "keras.utils.audio_dataset_from_directory (lazily)"
     ),
     ("minikeras.config", "minikeras.saving.serialization"): (
         "keras.config.enable_unsafe_deserialization sets safe mode, which lives in saving"

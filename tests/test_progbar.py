@@ -233,7 +233,7 @@ def test_format_eta(seconds, text):
 
 
 def test_stateful_and_stateless_together_is_an_error():
-    with pytest.raises(ValueError, match="only one of"):
+    with pytest.raises(ValueError, match="Only one of"):
         Progbar(target=3, stateful_metrics=["a"], stateless_metrics=["b"])
 
 

@@ -53,6 +53,12 @@ _MODULE_ALIASES = {
     "keras.src.saving.serialization_lib": "minikeras.saving.serialization",
     "keras.src.models.cloning": "minikeras.saving.cloning",
     "keras.src.backend.common.masking": "minikeras.autodiff.masks",
+    "keras.src.utils.summary_utils": "minikeras.models.summary",
+    "keras.src.utils.rng_utils": "minikeras.utils",
+    "keras.src.utils.text_dataset_utils": "minikeras.utils.text_dataset",
+    "keras.src.utils.timeseries_dataset_utils": "minikeras.utils.timeseries_dataset",
+    "keras.src.utils.image_dataset_utils": "minikeras.utils.image_dataset",
+    "keras.src.utils.audio_dataset_utils": "minikeras.utils.audio_dataset",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
 _FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino", "grain", "scipy")
@@ -179,6 +185,9 @@ class TestCase(ParameterizedTestCase):
         directory = tempfile.mkdtemp()
         self.addCleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
         return directory
+
+    def convert_to_numpy(self, x):
+        return np.asarray(x)
 
     def assertAllClose(self, x1, x2, atol=1e-6, rtol=1e-6, msg=None, tpu_atol=None, tpu_rtol=None):
         if not isinstance(x1, list | tuple | dict) and not isinstance(x2, dict):
@@ -372,6 +381,27 @@ def get_test_data(train_samples, test_samples, input_shape, num_classes, random_
     train = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(num_classes)])
     test = np.setdiff1d(np.arange(total), train)
     return (x[train], labels[train]), (x[test], labels[test])
+
+
+class _EncodedWav(bytes):
+    def numpy(self):
+        return bytes(self)
+
+
+def _encode_wav(audio, sample_rate):
+    """Stand-in for `tf.audio.encode_wav`: float samples (clipped to [-1, 1]) as 16-bit PCM."""
+    import io
+    import wave
+
+    audio = np.asarray(audio, dtype="float32")
+    pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as file:
+        file.setnchannels(audio.shape[1])
+        file.setsampwidth(2)
+        file.setframerate(int(sample_rate))
+        file.writeframes(pcm.tobytes())
+    return _EncodedWav(buffer.getvalue())
 
 
 def _set_dtype_policy(policy):
@@ -798,6 +828,8 @@ def install():
     # Keras's tests reach helpers minikeras keeps elsewhere through these packages.
     for package in ("utils", "trainers.data_adapters", "layers.core"):
         proxy = _module(f"keras.src.{package}", importlib.import_module(f"minikeras.{package}"))
+        if package == "utils":  # its names that load on first use
+            proxy.__dict__.update({n: getattr(minikeras.utils, n) for n in minikeras.utils.__all__})
         proxy.__path__ = []
         _alias(f"keras.src.{package}", proxy)
     # Keras's index_lookup_test builds the lookups' shared base class as `layers.IndexLookup`;
@@ -849,6 +881,9 @@ def install():
         public = {key: getattr(minikeras.ops, key) for key in minikeras.ops.__all__}
         _alias(f"keras.src.ops.{name}", _module(f"keras.src.ops.{name}", ops_proxy, **public))
     sys.meta_path.append(_AbsentFinder())
+    # Keras's audio tests write their WAV files with TensorFlow's encoder.
+    tensorflow = types.SimpleNamespace(audio=types.SimpleNamespace(encode_wav=_encode_wav))
+    _alias("keras.src.utils.module_utils", _module("module_utils", tensorflow=tensorflow))
     _alias(
         "keras.src.utils.io_utils",
         _module(
@@ -979,6 +1014,10 @@ def _placeholder(match):
         return f"{match['alias'] or module.split('.')[0]} = None  # was: {match[0]}"
     # `from tensorflow import data as tf_data` binds the alias.
     names = [name.split(" as ")[-1].strip() for name in match["names"].split(",")]
+    imported = [name.split(" as ")[0].strip() for name in match["names"].split(",")]
+    if len(names) == 1 and imported[0] == "Dataset":
+        # A test file may subclass a library's dataset class (`torch.utils.data.Dataset`).
+        return f"class {names[0]}:  # was: {match[0]}\n    pass"
     return f"{' = '.join(names)} = None  # was: {match[0]}"
 
 

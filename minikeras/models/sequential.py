@@ -170,7 +170,14 @@ class Sequential(Model):
                 )
             inputs = first.output
         else:
-            inputs = Input(batch_shape=input_shape, dtype=self._dtype)
+            # As Keras keeps the input layer its first build made, a rebuild (after `add`
+            # or `pop`) starts from the same input, and makes no new `input_layer` name.
+            kept = self.__dict__.get("_built_input")
+            if kept is not None and tuple(kept.shape) == input_shape:
+                inputs = kept
+            else:
+                inputs = Input(batch_shape=input_shape, dtype=self._dtype)
+                self.__dict__["_built_input"] = inputs
         outputs = inputs
         for layer in self.layers:
             try:
@@ -183,7 +190,8 @@ class Sequential(Model):
             except TypeError:
                 _check_single_input(layer)
                 raise
-        self._functional = Functional(inputs, outputs, name=f"{self.name}_graph")
+        # Unnamed, as in Keras: each graph a Sequential builds uses up a "functional" name.
+        self._functional = Functional(inputs, outputs)
         # Its layers set their own masks; the Sequential warns about masks, not its graph.
         self._functional._warns_of_dropped_masks = False
         # As Keras, a Sequential takes inputs of the graph's rank whatever their sizes (a

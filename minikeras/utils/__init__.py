@@ -3,13 +3,16 @@
 The helpers here (naming, registries, progress bars, packing, `PyDataset`, ...) import
 nothing from the rest of minikeras, so every package may use them. The functions of
 `keras.utils` built on higher packages (the serialization helpers of `saving`, `plot_model`,
-`plot_graph`, `clear_session`) load on first use, through `__getattr__` below.
+`plot_graph`, `clear_session`, the image and audio helpers) load on first use, through
+`__getattr__` below.
 """
 
 import random as _python_random
 
 import numpy as np
 
+from minikeras.utils.config import Config
+from minikeras.utils.dataset_utils import split_dataset
 from minikeras.utils.file_utils import get_file
 from minikeras.utils.history_plot import history_curves, plot_history
 from minikeras.utils.io_utils import (
@@ -34,15 +37,19 @@ _FROM_OBJECT_REGISTRATION = (
 )
 _FROM_SERIALIZATION = ("deserialize_keras_object", "serialize_keras_object")
 _FROM_BACKEND_UTILS = ("get_source_inputs", "is_keras_tensor", "standardize_dtype")
+_FROM_IMAGE_UTILS = ("array_to_img", "img_to_array", "load_img", "save_img")
 
 # Keras 3's old name for PyDataset (the same class).
 Sequence = PyDataset
 
 __all__ = [
+    "Config",
     "CustomObjectScope",
     "Progbar",
     "PyDataset",
     "Sequence",
+    "array_to_img",
+    "audio_dataset_from_directory",
     "clear_session",
     "custom_object_scope",
     "deserialize_keras_object",
@@ -55,8 +62,11 @@ __all__ = [
     "get_source_inputs",
     "graph_to_dot",
     "history_curves",
+    "image_dataset_from_directory",
+    "img_to_array",
     "is_interactive_logging_enabled",
     "is_keras_tensor",
+    "load_img",
     "model_to_dot",
     "normalize",
     "pack_x_y_sample_weight",
@@ -65,8 +75,10 @@ __all__ = [
     "plot_history",
     "plot_model",
     "register_keras_serializable",
+    "save_img",
     "serialize_keras_object",
     "set_random_seed",
+    "split_dataset",
     "standardize_dtype",
     "text_dataset_from_directory",
     "timeseries_dataset_from_array",
@@ -104,8 +116,13 @@ def to_categorical(x, num_classes=None):
 
 
 def normalize(x, axis=-1, order=2):
-    """Scales `x` to unit `order`-norm along `axis` (zero vectors stay zero)."""
-    array = np.asarray(x, dtype="float32")
+    """Scales `x` to unit `order`-norm along `axis` (zero vectors stay zero).
+
+    A float array keeps its dtype, as in Keras; anything else becomes float32 (Keras
+    gives numpy's float64 for an integer array).
+    """
+    array = np.asarray(x)
+    array = array if array.dtype.kind == "f" else array.astype("float32")
     norm = np.linalg.norm(array, ord=order, axis=axis, keepdims=True)
     return np.divide(array, norm, out=np.zeros_like(array), where=norm != 0)
 
@@ -139,6 +156,12 @@ def __getattr__(name):
         from minikeras.utils import session as module
     elif name in _FROM_BACKEND_UTILS:
         from minikeras.utils import backend_utils as module
+    elif name in _FROM_IMAGE_UTILS:
+        from minikeras.utils import image_utils as module
+    elif name == "image_dataset_from_directory":
+        from minikeras.utils import image_dataset as module
+    elif name == "audio_dataset_from_directory":
+        from minikeras.utils import audio_dataset as module
     else:
         raise AttributeError(f"module 'minikeras.utils' has no attribute {name!r}")
     value = getattr(module, name)

@@ -43,3 +43,16 @@ def get_uid(prefix=""):
 def reset_names():
     """Forgets every name handed out (used by `clear_session`)."""
     _counts.clear()
+
+
+# Keras keeps the counts of `get_uid` apart from the names; minikeras has one table.
+reset_uids = reset_names
+
+
+def get_object_name(obj):
+    """`obj.name`, else the snake_case name of the function or of the object's class."""
+    if hasattr(obj, "name"):
+        return obj.name
+    if hasattr(obj, "__name__"):
+        return to_snake_case(obj.__name__)
+    return to_snake_case(type(obj).__name__)

@@ -135,8 +135,9 @@ class Progbar:
     ):
         if stateful_metrics is not None and stateless_metrics is not None:
             raise ValueError(
-                "Give only one of `stateful_metrics` (names shown as given; the others are "
-                "averaged) or `stateless_metrics` (names averaged; the others shown as given)."
+                "Only one of `stateful_metrics` (names shown as given; the others are "
+                "averaged) or `stateless_metrics` (names averaged; the others shown as given) "
+                "can be set."
             )
         self.target = target
         self.width = width

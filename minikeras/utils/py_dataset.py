@@ -48,10 +48,10 @@ class PyDataset:
 
 
 class BatchDataset(PyDataset):
-    """The datasets `keras.utils` functions return (`timeseries_dataset_from_array`,
-    `text_dataset_from_directory`): a `PyDataset` that `for` walks batch by batch, and
-    whose `map(function)` gives a dataset of `function(*batch)` (of `function(batch)`
-    for a batch that is not a tuple), as a `tf.data.Dataset`'s `map` does.
+    """The datasets `keras.utils` functions return (`timeseries_dataset_from_array`, the
+    `*_dataset_from_directory` functions, `split_dataset`): a `PyDataset` that `for` walks
+    batch by batch, and whose `map(function)` gives a dataset of `function(*batch)` (of
+    `function(batch)` for a batch that is not a tuple), as a `tf.data.Dataset`'s `map` does.
 
     Subclasses with items of their own set `batch_size` (None: each item is one example,
     not a batch), give `_count()`, the number of examples, and find an item's examples with

@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from minikeras.utils import io_utils
+from minikeras.utils.dataset_utils import get_training_or_validation_split as _split
 from minikeras.utils.py_dataset import BatchDataset
 
 _LABEL_MODES = ("int", "categorical", "binary", None)
@@ -141,8 +142,11 @@ class TextFileDataset(BatchDataset):
         return labels
 
 
-def _index_directory(directory, labels, class_names, shuffle, seed, follow_links, verbose):
-    """The files' paths, their labels and the class names, as Keras's `index_directory`."""
+def _index_directory(
+    directory, labels, class_names, shuffle, seed, follow_links, verbose, formats=(".txt",)
+):
+    """The files' paths, their labels and the class names, as Keras's `index_directory`
+    (the files are those whose name ends, in any case, with one of `formats`)."""
     if labels == "inferred":
         subdirs = [
             name
@@ -171,7 +175,7 @@ def _index_directory(directory, labels, class_names, shuffle, seed, follow_links
         folder = os.path.join(directory, subdir)
         for root, _, files in sorted(os.walk(folder, followlinks=follow_links)):
             for name in sorted(files):
-                if name.lower().endswith(".txt"):
+                if name.lower().endswith(formats):
                     paths.append(os.path.join(root, name))
                     found.append(label)
     if labels == "inferred":
@@ -194,20 +198,6 @@ def _index_directory(directory, labels, class_names, shuffle, seed, follow_links
         if labels is not None:
             np.random.RandomState(seed).shuffle(labels)
     return paths, labels, names
-
-
-def _split(paths, labels, validation_split, subset):
-    """The training or validation part (the last `validation_split` of the files)."""
-    if not validation_split:
-        return paths, labels
-    count = int(validation_split * len(paths))
-    if subset == "training":
-        io_utils.print_msg(f"Using {len(paths) - count} files for training.")
-        chosen = slice(None, -count)
-    else:
-        io_utils.print_msg(f"Using {count} files for validation.")
-        chosen = slice(-count, None)
-    return paths[chosen], None if labels is None else labels[chosen]
 
 
 def _check_arguments(labels, label_mode, class_names, validation_split, subset, shuffle, seed):
