@@ -1,10 +1,12 @@
 """Turning what users pass to `fit`/`evaluate`/`predict` into batches.
 
 Three sources are understood, as in Keras:
-- arrays (numpy arrays, tensors, nested lists/tuples/dicts of them): sliced into batches of
-  `batch_size`, the last batch partial; shuffling permutes an index array once per epoch and
-  gathers each batch, so the dataset itself is never copied;
-- Python generators and iterators yielding `x`, `(x, y)` or `(x, y, sample_weight)`;
+- arrays (numpy arrays, tensors, other libraries' tensors, nested lists/tuples/dicts of
+  them): sliced into batches of `batch_size`, the last batch partial; shuffling permutes an
+  index array once per epoch and gathers each batch, so the dataset itself is never copied;
+  floating point batches come in `floatx()`, as Keras casts them;
+- Python generators and iterators yielding `x`, `(x, y)` or `(x, y, sample_weight)`, and
+  iterables such as a PyTorch `DataLoader` (iterated again each epoch);
 - `PyDataset` objects (`__len__` and `__getitem__(index)` returning batches).
 
 `EpochIterator` adds the epoch logic: `steps_per_epoch` (an array iterator carries over
@@ -48,7 +50,13 @@ def _as_array(value, name="data"):
 
 
 def _is_array_leaf(value):
-    return value is None or isinstance(value, (np.ndarray, Tensor, int, float, np.generic))
+    # Tensors of other libraries (PyTorch, JAX, TensorFlow) and pandas objects are arrays
+    # too, as in Keras: they have a shape and convert with `np.asarray`.
+    return (
+        value is None
+        or isinstance(value, (np.ndarray, Tensor, int, float, np.generic))
+        or (hasattr(value, "__array__") and hasattr(value, "shape"))
+    )
 
 
 def is_array_structure(data):
@@ -127,6 +135,26 @@ def train_validation_split(x, y, sample_weight, validation_split):
     return train, val
 
 
+def _floats_to_cast(structure):
+    """Whether any array in `structure` is floating point of another precision than
+    `floatx()` (float64 or float16 data, which Keras's array adapter casts)."""
+    floatx = np.dtype(config.floatx())
+    return any(
+        leaf.dtype.kind == "f" and leaf.dtype != floatx
+        for leaf in flatten(structure)
+        if leaf is not None
+    )
+
+
+def _cast_floats(structure):
+    """`structure` with its floating point arrays in `floatx()` (integers and booleans
+    stay as they are), as Keras casts the batches of arrays given to `fit`."""
+    floatx = config.floatx()
+    return map_structure(
+        lambda a: a.astype(floatx) if a is not None and a.dtype.kind == "f" else a, structure
+    )
+
+
 def _take_rows(structure, indices):
     """The rows `indices` of every array in `structure`: views for a slice, copies for an
     index array (`take` copies whole rows at once: faster than fancy indexing)."""
@@ -140,7 +168,7 @@ def _take_rows(structure, indices):
 
 
 class ArrayAdapter:
-    """Batches of arrays, optionally shuffled each epoch."""
+    """Batches of arrays, optionally shuffled each epoch, floating point ones in `floatx()`."""
 
     def __init__(
         self,
@@ -173,6 +201,8 @@ class ArrayAdapter:
         self.num_batches = math.ceil(self.num_samples / self.batch_size)
         self.shuffle = shuffle
         self.data = (x, y, sample_weight)
+        # Decided once: float32 data (the common case) is passed on without a cast.
+        self._cast = _floats_to_cast(self.data)
 
     def __iter__(self):
         from minikeras.random import global_seed_generator
@@ -191,26 +221,41 @@ class ArrayAdapter:
                 indices = permutation[start:stop]
             else:
                 indices = slice(start, stop)
-            yield (
+            batch = (
                 _take_rows(x, indices),
                 _take_rows(y, indices),
                 _take_rows(sample_weight, indices),
             )
+            yield _cast_floats(batch) if self._cast else batch
 
     def on_epoch_end(self):
         pass
 
 
+def _to_numpy(value):
+    """A batch's tensor from another library (PyTorch, JAX, TensorFlow) as a numpy array,
+    as Keras's numpy iterator converts everything with `__array__`."""
+    if isinstance(value, (np.ndarray, Tensor)) or not hasattr(value, "__array__"):
+        return value
+    return np.asarray(value)
+
+
 class GeneratorAdapter:
-    """Batches from a Python generator or iterator (each epoch continues the stream)."""
+    """Batches from a Python generator or iterator (each epoch continues the stream), or
+    from an iterable such as a PyTorch `DataLoader` (each epoch iterates it again, and
+    its `len`, when it has one, is the number of batches)."""
 
     def __init__(self, generator):
-        self.iterator = iter(generator)
+        self.iterable = None if iter(generator) is generator else generator
+        self.iterator = iter(generator) if self.iterable is None else None
         self.num_batches = None
+        if self.iterable is not None and hasattr(generator, "__len__"):
+            self.num_batches = len(generator)
 
     def __iter__(self):
-        for batch in self.iterator:
-            yield unpack_x_y_sample_weight(batch)
+        batches = self.iterator if self.iterable is None else iter(self.iterable)
+        for batch in batches:
+            yield map_structure(_to_numpy, unpack_x_y_sample_weight(batch))
 
     def on_epoch_end(self):
         pass
