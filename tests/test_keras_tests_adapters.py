@@ -165,3 +165,98 @@ def test_tensors_of_other_libraries_are_arrays_not_streams_of_rows():
     history = model.fit(_ArrayLike(x), _ArrayLike(y), batch_size=16, epochs=2, verbose=0)
     assert history.params["steps"] == 3
     assert len(history.history["loss"]) == 2
+
+
+class _Tracked(keras.utils.PyDataset):
+    """A PyDataset of `size` batches that records its hooks and batch reads in `calls`."""
+
+    def __init__(self, calls, tag, size):
+        super().__init__()
+        self.calls, self.tag, self.size = calls, tag, size
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, index):
+        self.calls.append(f"{self.tag}[{index}]")
+        return np.full((2, 1), index, "float32"), np.ones((2, 1), "float32")
+
+    def on_epoch_begin(self):
+        self.calls.append(f"{self.tag}.begin")
+
+    def on_epoch_end(self):
+        self.calls.append(f"{self.tag}.end")
+
+
+def test_py_dataset_on_epoch_begin_runs_before_each_epoch_of_batches():
+    # epoch_iterator_test.test_epoch_callbacks: on_epoch_begin, then the batches, then
+    # on_epoch_end, every epoch. (Keras 3.15.1 on JAX also reads the first training batch
+    # once before training, between a begin and an end of its own, and calls a lone
+    # on_epoch_end as it resets an iterator before evaluating: its set-up, left out.)
+    calls = []
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(
+        _Tracked(calls, "t", 3),
+        validation_data=_Tracked(calls, "v", 2),
+        epochs=2,
+        shuffle=False,
+        verbose=0,
+    )
+    epoch = ["t.begin", "t[0]", "t[1]", "t[2]", "t.end", "v.begin", "v[0]", "v[1]", "v.end"]
+    assert calls == epoch * 2
+    calls.clear()
+    model.predict(_Tracked(calls, "p", 2), verbose=0)
+    assert calls == ["p.begin", "p[0]", "p[1]", "p.end"]
+    calls.clear()
+    # steps_per_epoch shorter than the dataset: the second epoch goes on where the first
+    # stopped and ends with the data, as in Keras.
+    with pytest.warns(UserWarning, match="ran out of data"):
+        model.fit(_Tracked(calls, "s", 3), epochs=2, steps_per_epoch=2, shuffle=False, verbose=0)
+    assert calls == ["s.begin", "s[0]", "s[1]", "s.end", "s.begin", "s[2]", "s.end"]
+
+
+def _empty_generator():
+    return
+    yield
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate", "predict"])
+def test_an_empty_generator_is_refused_before_anything_runs(method):
+    # generator_data_adapter_test.test_empty_generator_raises_clear_error (fit returned a
+    # History of no epoch and evaluate an empty list, silently).
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="the generator must yield at least one batch"):
+        getattr(model, method)(_empty_generator(), verbose=0)
+
+
+def test_a_generator_used_up_by_an_earlier_epoch_warns_that_data_ran_out():
+    # Keras warns "Your input ran out of data" when a finite generator is asked for a
+    # second epoch (it then replays the two batches it looked at first; minikeras has no
+    # batch left to train on). minikeras ran the empty epochs silently.
+    x, y = np.ones((40, 4), "float32"), np.ones((40, 1), "float32")
+    batches = ((x[i : i + 16], y[i : i + 16]) for i in range(0, 40, 16))
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.warns(UserWarning, match="Your input ran out of data"):
+        model.fit(batches, epochs=2, verbose=0)
+
+
+def test_a_string_is_no_stream_of_batches():
+    # epoch_iterator_test.test_unrecognized_data_type: a string was iterated character by
+    # character as if each were a batch.
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="Unrecognized data type: x='unsupported_data'"):
+        model.predict("unsupported_data", verbose=0)
+
+
+@pytest.mark.parametrize("argument", ["y", "sample_weight"])
+def test_targets_beside_a_generator_are_refused_in_keras_words(argument):
+    # data_adapter_utils_test.test_generator_with_y_error
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    batches = iter([(np.ones((2, 1)), np.ones((2, 1)))])
+    with pytest.raises(ValueError, match=f"providing `x` as a generator, `{argument}` should not"):
+        model.fit(batches, **{argument: np.ones((2, 1))}, verbose=0)

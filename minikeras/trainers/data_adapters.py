@@ -228,6 +228,9 @@ class ArrayAdapter:
             )
             yield _cast_floats(batch) if self._cast else batch
 
+    def on_epoch_begin(self):
+        pass
+
     def on_epoch_end(self):
         pass
 
@@ -238,6 +241,9 @@ def _to_numpy(value):
     if isinstance(value, (np.ndarray, Tensor)) or not hasattr(value, "__array__"):
         return value
     return np.asarray(value)
+
+
+_NOTHING = object()
 
 
 class GeneratorAdapter:
@@ -251,11 +257,23 @@ class GeneratorAdapter:
         self.num_batches = None
         if self.iterable is not None and hasattr(generator, "__len__"):
             self.num_batches = len(generator)
+        if self.iterator is not None:
+            # Looked at now, as Keras does, so that an empty stream fails before training.
+            first = next(self.iterator, _NOTHING)
+            if first is _NOTHING:
+                raise ValueError(
+                    "When passing a Python generator to a model, the generator must yield at "
+                    "least one batch. Received an empty generator."
+                )
+            self.iterator = itertools.chain([first], self.iterator)
 
     def __iter__(self):
         batches = self.iterator if self.iterable is None else iter(self.iterable)
         for batch in batches:
             yield map_structure(_to_numpy, unpack_x_y_sample_weight(batch))
+
+    def on_epoch_begin(self):
+        pass
 
     def on_epoch_end(self):
         pass
@@ -291,8 +309,24 @@ class PyDatasetAdapter:
                 sample_weight = class_weight_to_sample_weights(y, self.class_weight)
             yield x, y, sample_weight
 
+    def on_epoch_begin(self):
+        self.dataset.on_epoch_begin()
+
     def on_epoch_end(self):
         self.dataset.on_epoch_end()
+
+
+def _check_no_targets(y, sample_weight, kind):
+    """Raises, with Keras's words, for a `y` or `sample_weight` beside a dataset `x`."""
+    for argument, value, what in (
+        ("y", y, "the targets"),
+        ("sample_weight", sample_weight, "the sample weights"),
+    ):
+        if value is not None:
+            raise ValueError(
+                f"When providing `x` as a {kind}, `{argument}` should not be passed. Instead, "
+                f"{what} should be included as part of the {kind}."
+            )
 
 
 def get_adapter(
@@ -313,19 +347,23 @@ def get_adapter(
     """
     from minikeras.utils.py_dataset import PyDataset
 
+    if isinstance(x, (str, bytes)):
+        # A string is iterable, but no stream of batches.
+        raise ValueError(f"Unrecognized data type: x={x!r} (of type {type(x).__name__}).")
     if isinstance(x, PyDataset):
-        if y is not None or sample_weight is not None:
-            raise ValueError("When x is a PyDataset, y and sample_weight must be None.")
+        _check_no_targets(y, sample_weight, "PyDataset")
         return PyDatasetAdapter(x, shuffle=shuffle, class_weight=class_weight)
     if hasattr(x, "__next__") or (
         hasattr(x, "__iter__")
         and not is_array_structure(x)
         and not isinstance(x, (dict, list, tuple))
     ):
-        if y is not None or sample_weight is not None:
-            raise ValueError("When x is a generator, y and sample_weight must be None.")
+        _check_no_targets(y, sample_weight, "generator")
         if class_weight is not None:
-            raise ValueError("class_weight is not supported with generators.")
+            raise ValueError(
+                "Argument `class_weight` is not supported for Python generator inputs. "
+                f"Received: class_weight={class_weight}"
+            )
         return GeneratorAdapter(x)
     if (
         x_may_hold_y
@@ -404,6 +442,7 @@ class EpochIterator:
 
     def __iter__(self):
         total = self.adapter.num_batches
+        self.adapter.on_epoch_begin()  # a PyDataset's hook, as Keras calls it
         if self.steps_per_epoch is None and total is not None:
             # One whole pass over data of known size (the common case): nothing to count.
             self._iterator = None
@@ -426,6 +465,10 @@ class EpochIterator:
                 batch = next(self._iterator)
             except StopIteration:
                 if total is None and self.steps_per_epoch is None:
+                    # The end of a stream of unknown length ends the epoch; an epoch that
+                    # gets no batch at all means a generator used up by an earlier one.
+                    if step == 0:
+                        self._warn_out_of_data()
                     self._exhausted_size = step
                 else:
                     self._warn_out_of_data()
