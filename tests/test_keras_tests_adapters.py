@@ -6,11 +6,19 @@ keras/src/trainers/epoch_iterator_test.py and compile_utils_test.py (see
 tools/keras_tests_status.md, section "data adapters, epoch iterator, compile utils").
 """
 
+import json
+import os
+
 import numpy as np
 import pytest
 
 import minikeras as keras
 from minikeras import layers
+from minikeras.trainers.compile_utils import CompileLoss
+from tests.fixtures import adapters_compile_scenarios as scenarios
+
+with open(os.path.join(os.path.dirname(__file__), "fixtures", "adapters_compile.json")) as f:
+    KERAS = json.load(f)  # recorded with Keras 3.15.1 by fixtures/generate_adapters_compile.py
 
 
 def _recording_model(n_inputs=4):
@@ -260,3 +268,80 @@ def test_targets_beside_a_generator_are_refused_in_keras_words(argument):
     batches = iter([(np.ones((2, 1)), np.ones((2, 1)))])
     with pytest.raises(ValueError, match=f"providing `x` as a generator, `{argument}` should not"):
         model.fit(batches, **{argument: np.ones((2, 1))}, verbose=0)
+
+
+# --- compile utils -------------------------------------------------------------------------
+
+
+def test_targets_for_only_the_outputs_with_a_loss_go_to_those_outputs():
+    # compile_utils_test.test_y_true_partial_y_pred_span, and the losses Keras gives for a
+    # model whose first output has no loss, fitted with `y=[y_1, y_2]` (an IndexError before).
+    found = scenarios.partial_targets_logs(keras)
+    for case, expected in KERAS["partial_targets"].items():
+        assert sorted(found[case]) == sorted(expected)
+        for key, value in expected.items():
+            np.testing.assert_allclose(found[case][key], value, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "losses",
+    [
+        ["mse", None, None],
+        [None, "mse", None],
+        [None, None, "mse"],
+        [None, "mse", "mse"],
+        ["mse", None, "mse"],
+    ],
+)
+def test_compile_loss_places_partial_targets_by_their_losses(losses):
+    # The Keras test's own case: each target equals its output's prediction, so the loss is
+    # 0 only when every target meets its own output.
+    outputs = [np.zeros((32, 3)), np.ones((32, 3)), np.full((32, 3), 2.0)]
+    targets = [y for y, loss in zip(outputs, losses) if loss is not None]
+    targets = targets[0] if len(targets) == 1 else targets
+    compile_loss = CompileLoss(losses, output_names=["a", "b", "c"])
+    assert float(compile_loss(targets, outputs)) == 0.0
+    assert float(compile_loss(targets, outputs)) == 0.0
+
+
+def test_targets_of_another_structure_than_the_outputs_are_refused():
+    # compile_utils_test.test_structure_mismatch (an IndexError before)
+    compile_loss = CompileLoss(["mse", "mse"], output_names=["a", "b"])
+    outputs = [np.ones((1, 1)), np.ones((1, 1))]
+    compile_loss([np.ones((1, 1))] * 2, outputs)
+    with pytest.raises(ValueError, match="y_true and y_pred have different structures"):
+        compile_loss([np.ones((1, 1))], outputs)
+
+
+def test_metrics_of_partially_targeted_outputs_use_their_own_targets():
+    # Keras 3.15.1 pairs the targets with the first outputs here (o1's MAE against o2's
+    # target) and drops o2's MAE: minikeras gives each output's metrics its own target.
+    x = np.linspace(0, 1, 24, dtype="float32").reshape(8, 3)
+    targets = [np.ones((8, 3), "float32"), np.full((8, 3), 2.0, "float32")]
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, [layers.Dense(3, name=f"o{i}")(inputs) for i in range(3)])
+    model.compile(optimizer="sgd", loss=[None, "mse", "mse"], metrics=[None, ["mae"], ["mae"]])
+    logs = model.evaluate(x, targets, verbose=0, return_dict=True)
+    predictions = model.predict(x, verbose=0)
+    for name, prediction, target in zip(("o1", "o2"), predictions[1:], targets):
+        np.testing.assert_allclose(logs[f"{name}_mae"], np.mean(np.abs(prediction - target)), 1e-6)
+    model.compile(optimizer="sgd", loss=[None, "mse", "mse"], metrics=["mae", None, None])
+    with pytest.raises(ValueError, match="Output o0 has `metrics` but no target"):
+        model.evaluate(x, targets, verbose=0)
+
+
+def test_flat_loss_weights_must_match_the_losses_of_nested_outputs():
+    # compile_utils_test.test_struct_loss_invalid_weights (accepted silently before)
+    y = {"a": {"c": np.ones((3, 2)), "d": np.ones((3, 2))}, "b": np.ones((3, 2))}
+    compile_loss = CompileLoss(
+        {"a": {"c": "mse", "d": "mae"}}, output_names=["c", "d", "b"], loss_weights=[1]
+    )
+    with pytest.raises(ValueError, match="must match the number of losses"):
+        compile_loss(y, y)
+
+
+def test_nested_dict_outputs_log_keys_as_keras_names_them():
+    # compile_utils_test.test_deeply_nested_outputs_and_metrics: a subclassed model's metrics
+    # have no prefix and a loss tracker of a list item is named after its loss (Functional:
+    # after its layer); minikeras prefixed the dict keys and named list items by position.
+    assert scenarios.nested_output_log_keys(keras) == KERAS["nested_log_keys"]
