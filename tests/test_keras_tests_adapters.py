@@ -6,6 +6,7 @@ keras/src/trainers/epoch_iterator_test.py and compile_utils_test.py (see
 tools/keras_tests_status.md, section "data adapters, epoch iterator, compile utils").
 """
 
+import functools
 import json
 import os
 
@@ -241,8 +242,9 @@ def test_an_empty_generator_is_refused_before_anything_runs(method):
 
 def test_a_generator_used_up_by_an_earlier_epoch_warns_that_data_ran_out():
     # Keras warns "Your input ran out of data" when a finite generator is asked for a
-    # second epoch (it then replays the two batches it looked at first; minikeras has no
-    # batch left to train on). minikeras ran the empty epochs silently.
+    # second epoch (and trains it on the two batches it read first, as minikeras now does:
+    # see test_fit_hands_the_steps_the_batches_keras_hands_them). minikeras ran the later
+    # epochs empty and silently.
     x, y = np.ones((40, 4), "float32"), np.ones((40, 1), "float32")
     batches = ((x[i : i + 16], y[i : i + 16]) for i in range(0, 40, 16))
     model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
@@ -345,3 +347,18 @@ def test_nested_dict_outputs_log_keys_as_keras_names_them():
     # have no prefix and a loss tracker of a list item is named after its loss (Functional:
     # after its layer); minikeras prefixed the dict keys and named list items by position.
     assert scenarios.nested_output_log_keys(keras) == KERAS["nested_log_keys"]
+
+
+@pytest.mark.parametrize("run", sorted(KERAS["batch_orders"]))
+def test_fit_hands_the_steps_the_batches_keras_hands_them(run):
+    # Batches (first column, sample weights) and epochs Keras 3.15.1 gives for arrays, dicts,
+    # validation splits and data, class weights, steps_per_epoch, and generators: a finite
+    # generator's later epochs, and a validation generator at each validation, go over the
+    # two batches Keras read first, then on with the stream (minikeras's later epochs ran
+    # empty, and its validation went on down the stream).
+    assert _batch_orders()[run] == KERAS["batch_orders"][run]
+
+
+@functools.cache
+def _batch_orders():
+    return scenarios.batch_orders(keras)

@@ -243,33 +243,56 @@ def _to_numpy(value):
     return np.asarray(value)
 
 
-_NOTHING = object()
+class Replaying:
+    """A one-pass stream of batches as Keras keeps it: its first two batches are read at
+    once (an empty stream is refused), and every pass over it gives those two again, then
+    goes on with the stream where it stands.
+
+    This is why, in Keras, a finite generator trains each epoch after the first on its
+    first two batches only, and validation data given as a generator with
+    `validation_steps=2` is the same two batches at every epoch.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.first = list(itertools.islice(stream, 2))
+        if not self.first:
+            raise ValueError(
+                "When passing a Python generator to a model, the generator must yield at "
+                "least one batch. Received an empty generator."
+            )
+        self.passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return itertools.chain(self.first, self.stream)
+
+
+def replay(data):
+    """`data` as a `Replaying` stream when it is a one-pass iterator, else as it is (for
+    validation data, which `fit` goes over once per validation)."""
+    is_stream = hasattr(data, "__next__") and not isinstance(data, Replaying)
+    return Replaying(data) if is_stream else data
 
 
 class GeneratorAdapter:
-    """Batches from a Python generator or iterator (each epoch continues the stream), or
-    from an iterable such as a PyTorch `DataLoader` (each epoch iterates it again, and
-    its `len`, when it has one, is the number of batches)."""
+    """Batches from a Python generator or iterator (see `Replaying`), or from an iterable
+    such as a PyTorch `DataLoader` (each epoch iterates it again, and its `len`, when it
+    has one, is the number of batches)."""
 
     def __init__(self, generator):
-        self.iterable = None if iter(generator) is generator else generator
-        self.iterator = iter(generator) if self.iterable is None else None
+        self.iterable = replay(generator) if iter(generator) is generator else generator
         self.num_batches = None
-        if self.iterable is not None and hasattr(generator, "__len__"):
+        if not isinstance(self.iterable, Replaying) and hasattr(generator, "__len__"):
             self.num_batches = len(generator)
-        if self.iterator is not None:
-            # Looked at now, as Keras does, so that an empty stream fails before training.
-            first = next(self.iterator, _NOTHING)
-            if first is _NOTHING:
-                raise ValueError(
-                    "When passing a Python generator to a model, the generator must yield at "
-                    "least one batch. Received an empty generator."
-                )
-            self.iterator = itertools.chain([first], self.iterator)
+
+    @property
+    def replayed(self):
+        """Whether the stream is on a second pass or later (its end means data ran out)."""
+        return getattr(self.iterable, "passes", 0) > 1
 
     def __iter__(self):
-        batches = self.iterator if self.iterable is None else iter(self.iterable)
-        for batch in batches:
+        for batch in self.iterable:
             yield map_structure(_to_numpy, unpack_x_y_sample_weight(batch))
 
     def on_epoch_begin(self):
@@ -465,9 +488,9 @@ class EpochIterator:
                 batch = next(self._iterator)
             except StopIteration:
                 if total is None and self.steps_per_epoch is None:
-                    # The end of a stream of unknown length ends the epoch; an epoch that
-                    # gets no batch at all means a generator used up by an earlier one.
-                    if step == 0:
+                    # The end of a stream of unknown length ends the epoch; on a later
+                    # pass it means a generator used up by an earlier epoch (Keras warns).
+                    if step == 0 or getattr(self.adapter, "replayed", False):
                         self._warn_out_of_data()
                     self._exhausted_size = step
                 else:

@@ -353,7 +353,7 @@ class Trainer(ModelMetrics, OnBatchMethods):
             if isinstance(validation_data, (tuple, list)):
                 val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(tuple(validation_data))
             else:
-                val_x, val_y, val_sample_weight = validation_data, None, None
+                val_x, val_y, val_sample_weight = data_adapters.replay(validation_data), None, None
             if data_adapters.is_array_structure(val_x):  # checked now, not after an epoch
                 validation = EpochIterator(val_x, val_y, val_sample_weight, shuffle=False)
                 argument_checks.check_not_empty(validation.adapter, "fit", "`validation_data` has")
