@@ -362,3 +362,48 @@ def test_fit_hands_the_steps_the_batches_keras_hands_them(run):
 @functools.cache
 def _batch_orders():
     return scenarios.batch_orders(keras)
+
+
+class _Concurrent(keras.utils.PyDataset):
+    """Batch 0 waits (up to 5 s) for batch 1 to be read: it is read in time only when two
+    batches are read at once. Batch `failing` raises."""
+
+    def __init__(self, failing=None, **kwargs):
+        import threading
+
+        super().__init__(**kwargs)
+        self.second_read, self.failing = threading.Event(), failing
+        self.waited = None
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, index):
+        if index == self.failing:
+            raise ValueError("Expected exception")
+        if index == 0:
+            self.waited = self.second_read.wait(timeout=5)
+        if index == 1:
+            self.second_read.set()
+        return np.full((2, 1), index, "float32"), np.ones((2, 1), "float32")
+
+
+def test_py_dataset_workers_read_batches_in_threads_in_order():
+    # py_dataset_adapter_test.test_speedup and test_exception_reported_multithreading:
+    # `workers` read batches at once (minikeras ignored the argument), in order, and an
+    # error in a batch is raised when that batch is reached.
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    dataset = _Concurrent(workers=2, max_queue_size=4)
+    model.fit(dataset, epochs=1, shuffle=False, verbose=0)
+    assert dataset.waited is True
+    predictions = model.predict(_Concurrent(workers=3), verbose=0)
+    expected = model.predict(np.repeat(np.arange(6, dtype="float32"), 2)[:, None], verbose=0)
+    np.testing.assert_array_equal(predictions, expected)
+    batches = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: batches.append(batch)
+    )
+    with pytest.raises(ValueError, match="Expected exception"):
+        model.fit(_Concurrent(failing=2, workers=2), shuffle=False, verbose=0, callbacks=[record])
+    assert batches == [0, 1]

@@ -326,11 +326,36 @@ class PyDatasetAdapter:
             order = np.arange(self.num_batches)
         if self.shuffle and self.num_batches is not None:
             order = global_seed_generator().next().permutation(self.num_batches)
-        for index in order:
-            x, y, sample_weight = unpack_x_y_sample_weight(self.dataset[int(index)])
+        batches = (self.dataset[int(index)] for index in order)
+        if (getattr(self.dataset, "workers", 1) or 1) > 1:
+            batches = self._read_ahead(order)
+        for batch in batches:
+            x, y, sample_weight = map_structure(_to_numpy, unpack_x_y_sample_weight(batch))
             if self.class_weight is not None and y is not None:
                 sample_weight = class_weight_to_sample_weights(y, self.class_weight)
             yield x, y, sample_weight
+
+    def _read_ahead(self, order):
+        """The batches of `order`, in order, read by `dataset.workers` threads up to
+        `max_queue_size` batches ahead (Keras's `workers`; with `use_multiprocessing` Keras
+        reads them in processes, minikeras in threads too: the same batches, in the same
+        order). An error in `__getitem__` is raised when its batch is reached."""
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        ahead = max(int(getattr(self.dataset, "max_queue_size", 10) or 1), self.dataset.workers)
+        pool = ThreadPoolExecutor(max_workers=self.dataset.workers)
+        pending, order = deque(), iter(order)
+        try:
+            for index in itertools.islice(order, ahead):
+                pending.append(pool.submit(self.dataset.__getitem__, int(index)))
+            while pending:
+                batch = pending.popleft().result()
+                for index in itertools.islice(order, 1):
+                    pending.append(pool.submit(self.dataset.__getitem__, int(index)))
+                yield batch
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def on_epoch_begin(self):
         self.dataset.on_epoch_begin()

@@ -8,9 +8,10 @@ class PyDataset:
 
     Subclasses implement `__len__` (the number of batches per epoch) and
     `__getitem__(index)` returning `x`, `(x, y)` or `(x, y, sample_weight)` for one batch;
-    `on_epoch_end` runs after every epoch (e.g. to reshuffle). Batches are produced in the
-    training process (`workers`, `use_multiprocessing` and `max_queue_size` are accepted for
-    compatibility and ignored).
+    `on_epoch_begin` and `on_epoch_end` run before and after every epoch (e.g. to
+    reshuffle). With `workers > 1`, `fit`/`evaluate`/`predict` read batches in that many
+    threads, up to `max_queue_size` ahead, in order; `use_multiprocessing=True` uses
+    threads too (Keras starts processes): the batches and their order are the same.
 
     Example:
         >>> class Batches(PyDataset):
