@@ -407,3 +407,22 @@ def test_py_dataset_workers_read_batches_in_threads_in_order():
     with pytest.raises(ValueError, match="Expected exception"):
         model.fit(_Concurrent(failing=2, workers=2), shuffle=False, verbose=0, callbacks=[record])
     assert batches == [0, 1]
+
+
+def test_a_pandas_series_is_one_column():
+    # array_data_adapter_test.test_basic_flow[pandas_series]: Keras slices a Series of n
+    # values as an (n, 1) array, so a custom step sees (batch, 1) batches. The stand-in has
+    # what minikeras looks at: pandas's class name and module, and `__array__`.
+    Series = type("Series", (_ArrayLike,), {"__module__": "pandas.core.series"})
+    values = np.arange(34, dtype="float32")
+    shapes = []
+
+    class Recording(keras.Sequential):
+        def train_step(self, data):
+            shapes.append([tuple(np.shape(part)) for part in data])
+            return super().train_step(data)
+
+    model = Recording([keras.Input((1,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(Series(values), Series(2 * values), batch_size=16, verbose=0)
+    assert shapes == [[(16, 1), (16, 1)], [(16, 1), (16, 1)], [(2, 1), (2, 1)]]

@@ -26,12 +26,19 @@ from minikeras.tree import flatten, map_structure
 from minikeras.utils.packing import unpack_x_y_sample_weight
 
 
+def _is_pandas_series(value):
+    kind = type(value)
+    return kind.__name__ == "Series" and kind.__module__.startswith("pandas")
+
+
 def _as_array(value, name="data"):
     if value is None:
         return None
     if isinstance(value, Tensor):
         return value.data
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if _is_pandas_series(value):
+        array = array[:, None]  # one column, as Keras slices a pandas Series
     if array.dtype == object:
         raise ValueError(
             f"`{name}` must be numeric arrays (numpy arrays, tensors, lists of numbers); "
