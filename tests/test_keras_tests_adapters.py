@@ -426,3 +426,22 @@ def test_a_pandas_series_is_one_column():
     model.compile(optimizer="sgd", loss="mse")
     model.fit(Series(values), Series(2 * values), batch_size=16, verbose=0)
     assert shapes == [[(16, 1), (16, 1)], [(16, 1), (16, 1)], [(2, 1), (2, 1)]]
+
+
+def test_a_data_loader_without_a_length_runs_to_its_end_each_epoch():
+    # trainer_test.test_fit_with_data_adapter[torch_dataloader_iterable]: a DataLoader over
+    # an IterableDataset has `__len__` but raises TypeError from it.
+    class NoLength(_Loader):
+        def __len__(self):
+            raise TypeError("object of type 'IterableDataset' has no len()")
+
+    x, y = np.ones((40, 4), "float32"), np.ones((40, 1), "float32")
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    batches = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: batches.append(batch)
+    )
+    history = model.fit(NoLength(x, y, 16), epochs=2, verbose=0, callbacks=[record])
+    assert batches == [0, 1, 2] * 2
+    assert len(history.history["loss"]) == 2

@@ -291,7 +291,10 @@ class GeneratorAdapter:
         self.iterable = replay(generator) if iter(generator) is generator else generator
         self.num_batches = None
         if not isinstance(self.iterable, Replaying) and hasattr(generator, "__len__"):
-            self.num_batches = len(generator)
+            try:
+                self.num_batches = len(generator)
+            except TypeError:  # a DataLoader over an IterableDataset has no length
+                pass
 
     @property
     def replayed(self):
