@@ -1115,10 +1115,13 @@ class _ForeignName(type):
     def __getattr__(cls, attribute):
         if attribute.startswith("__"):
             raise AttributeError(attribute)
-        return _ForeignName(f"{cls.__name__}.{attribute}", (), {})
+        return _ForeignName(f"{cls.__name__}.{attribute}", (cls,), {})
 
     def __call__(cls, *args, **kwargs):
-        raise ModuleNotFoundError(f"No module named '{cls.__name__.split('.')[0]}'")
+        # The library is the first name of the oldest placeholder among the classes bases
+        # (a test's own subclass of `torch.utils.data.Dataset` names torch too).
+        root = [base for base in cls.__mro__ if isinstance(base, _ForeignName)][-1]
+        raise ModuleNotFoundError(f"No module named '{root.__name__.split('.')[0]}'")
 
 
 def _placeholder(match):
