@@ -445,3 +445,56 @@ def test_a_data_loader_without_a_length_runs_to_its_end_each_epoch():
     history = model.fit(NoLength(x, y, 16), epochs=2, verbose=0, callbacks=[record])
     assert batches == [0, 1, 2] * 2
     assert len(history.history["loss"]) == 2
+
+
+def test_compile_metrics_name_dict_outputs_by_their_keys_when_output_names_differ():
+    # compile_utils_test.test_dict_outputs_outputs_ordering and
+    # test_dict_outputs_ignore_mismatched_output_names: output names that are not the dict
+    # outputs' keys (op names) give way to the keys (minikeras raised "Unknown output name").
+    from minikeras.trainers.compile_utils import CompileMetrics
+
+    compile_metrics = CompileMetrics(
+        metrics={
+            "b": keras.metrics.MeanAbsolutePercentageError(),
+            "a": keras.metrics.MeanSquaredError(),
+        },
+        weighted_metrics=None,
+        output_names=["dense_1", "dense_2"],
+    )
+    y_true = {"a": np.ones((3, 2), "float32"), "b": np.ones((3, 5), "float32")}
+    y_pred = {"a": np.full((3, 2), 2.0, "float32"), "b": np.zeros((3, 5), "float32")}
+    compile_metrics.update_state(y_true, y_pred)
+    result = compile_metrics.result()
+    assert list(result) == ["a_mean_squared_error", "b_mean_absolute_percentage_error"]
+    np.testing.assert_allclose(result["a_mean_squared_error"], 1.0)
+    np.testing.assert_allclose(result["b_mean_absolute_percentage_error"], 100.0)
+
+
+def test_compile_metrics_of_nested_outputs_take_given_output_names_as_prefixes():
+    # compile_utils_test.test_deeply_nested_outputs_and_metrics[output_names=True]
+    from minikeras.trainers.compile_utils import CompileMetrics
+
+    def mse(name):
+        return keras.metrics.MeanSquaredError(name=name)
+
+    compile_metrics = CompileMetrics(
+        metrics={"a": mse("mse_a"), "b": {"c": mse("mse_c"), "d": [mse("mse_d1"), mse("mse_d2")]}},
+        weighted_metrics=None,
+        output_names=["dense", "dense_1", "dense_2", "dense_3"],
+    )
+    y_true = {
+        "a": np.zeros((3, 2), "float32"),
+        "b": {"c": np.zeros((3, 5), "float32"), "d": [np.zeros((3, 7), "float32")] * 2},
+    }
+    y_pred = {
+        "a": np.zeros((3, 2), "float32"),
+        "b": {
+            "c": np.ones((3, 5), "float32"),
+            "d": [np.full((3, 7), 2.0, "float32"), np.full((3, 9), 3.0, "float32")],
+        },
+    }
+    y_true["b"]["d"][1] = np.zeros((3, 9), "float32")
+    compile_metrics.update_state(y_true, y_pred)
+    result = compile_metrics.result()
+    assert list(result) == ["dense_mse_a", "dense_1_mse_c", "dense_2_mse_d1", "dense_3_mse_d2"]
+    np.testing.assert_allclose(list(result.values()), [0.0, 1.0, 4.0, 9.0])

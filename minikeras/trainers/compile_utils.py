@@ -530,7 +530,7 @@ class CompileMetrics(metrics_module.Metric):
                     f"{argument}={value!r} of type {type(value).__name__}."
                 )
         check_names([metrics, weighted_metrics], "metric")
-        if output_names is not None and len(output_names) > 1:
+        if output_names is not None and len(output_names) > 1 and output_structure is not None:
             # Checked now, when the model's outputs are known, rather than on the first
             # batch, which comes after the first weight update.
             for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
@@ -578,8 +578,12 @@ class CompileMetrics(metrics_module.Metric):
         argument is then a dict of the outputs' own nesting, with a list at every output."""
         self._paths = _leaf_paths(y_pred)
         # As Keras, the metrics are named after the layers that make the outputs (its
-        # `output_names`), when the model's output tensors are known; else after their keys.
-        self.output_names = [_output_layer_name(self._output_structure, p) for p in self._paths]
+        # `output_names`), when they are known; else they have no prefix.
+        given = self.output_names if len(self.output_names or ()) == len(self._paths) else None
+        self.output_names = [
+            _output_layer_name(self._output_structure, path) or (given and given[i])
+            for i, path in enumerate(self._paths)
+        ]
         sets = []
         for argument, spec in (
             ("metrics", self.user_metrics),
@@ -611,6 +615,8 @@ class CompileMetrics(metrics_module.Metric):
         names = self.output_names
         if not names or len(names) != len(flat_pred):
             names = list(y_pred) if isinstance(y_pred, dict) else [None] * len(flat_pred)
+        elif isinstance(y_pred, dict) and set(names) != set(y_pred):
+            names = list(y_pred)  # as Keras: dict outputs are named by their keys
         self.output_names = names
         flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
