@@ -61,7 +61,7 @@ _MODULE_ALIASES = {
     "keras.src.utils.audio_dataset_utils": "minikeras.utils.audio_dataset",
 }
 # Backends and libraries minikeras never stands in for: a test file importing them is skipped.
-_FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino", "grain", "scipy")
+_FOREIGN_LIBRARIES = ("jax", "tensorflow", "torch", "orbax", "openvino", "grain", "scipy", "pandas")
 
 
 # --- absl.testing.parameterized -------------------------------------------------------------
@@ -224,6 +224,9 @@ class TestCase(ParameterizedTestCase):
         )
 
     def assertAllEqual(self, x1, x2, msg=None):
+        if np.ndim(x1) == 0:  # two numbers
+            np.testing.assert_array_equal(np.asarray(x1), np.asarray(x2), err_msg=msg or "")
+            return
         self.assertEqual(len(x1), len(x2), msg=msg)
         for a, b in zip(x1, x2):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=msg or "")
@@ -241,6 +244,12 @@ class TestCase(ParameterizedTestCase):
         found = x.dtype if isinstance(x, minikeras.KerasTensor) else np.asarray(x).dtype
         expected = minikeras.config.floatx() if dtype is None else str(np.dtype(dtype))
         self.assertEqual(str(np.dtype(found)), expected, msg=msg)
+
+    def assertEmpty(self, container, msg=None):
+        self.assertEqual(len(container), 0, msg=msg)
+
+    def assertContainsExactSubsequence(self, text, part, msg=None):
+        self.assertIn(part, text, msg=msg)
 
     def assertStartsWith(self, text, prefix, msg=None):
         self.assertTrue(str(text).startswith(prefix), msg=msg or f"{text!r} starts otherwise")
@@ -671,6 +680,165 @@ def _index_lookup(vocabulary_dtype="int64", **kwargs):
     return minikeras.layers.IntegerLookup(vocabulary_dtype=vocabulary_dtype, **kwargs)
 
 
+# --- keras.src.trainers.data_adapters and epoch_iterator ----------------------------------------
+
+
+class _AdapterStandIn:
+    """Keras's data adapter API (`get_numpy_iterator`, `num_batches`, ...) over the minikeras
+    adapter `fit` would pick, so that Keras's adapter tests see minikeras's own batches.
+
+    Each batch is packed as Keras packs it: `x`, `(x, y)` or `(x, y, sample_weight)`.
+    """
+
+    def __init__(self, adapter, num_samples=None):
+        self._adapter = adapter
+        self._num_samples = num_samples
+
+    def get_numpy_iterator(self):
+        from minikeras.utils.packing import pack_x_y_sample_weight
+
+        for batch in self._adapter:
+            yield pack_x_y_sample_weight(*batch)
+
+    get_jax_iterator = get_numpy_iterator  # minikeras's batches are numpy arrays
+
+    def get_tf_dataset(self):
+        raise ModuleNotFoundError("No module named 'tensorflow'")
+
+    def get_torch_dataloader(self):
+        raise ModuleNotFoundError("No module named 'torch'")
+
+    @property
+    def num_batches(self):
+        return self._adapter.num_batches
+
+    @property
+    def batch_size(self):
+        return getattr(self._adapter, "batch_size", None)
+
+    @property
+    def has_partial_batch(self):
+        return bool(self._num_samples % self.batch_size)
+
+    @property
+    def partial_batch_size(self):
+        return (self._num_samples % self.batch_size) or None
+
+    def on_epoch_begin(self):
+        getattr(self._adapter, "on_epoch_begin", lambda: None)()
+
+    def on_epoch_end(self):
+        self._adapter.on_epoch_end()
+
+
+def _array_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None, **kwargs):
+    from minikeras.trainers import data_adapters
+
+    adapter = data_adapters.ArrayAdapter(x, y, sample_weight, batch_size, steps, **kwargs)
+    return _AdapterStandIn(adapter, adapter.num_samples)
+
+
+def _generator_data_adapter(generator):
+    from minikeras.trainers import data_adapters
+
+    return _AdapterStandIn(data_adapters.GeneratorAdapter(generator))
+
+
+def _py_dataset_adapter(x, class_weight=None, shuffle=False):
+    from minikeras.trainers import data_adapters
+
+    return _AdapterStandIn(data_adapters.PyDatasetAdapter(x, shuffle, class_weight))
+
+
+def _get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
+                      shuffle=False, class_weight=None):  # fmt: skip
+    from minikeras.trainers import data_adapters
+
+    adapter = data_adapters.get_adapter(
+        x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight
+    )
+    return _AdapterStandIn(adapter, getattr(adapter, "num_samples", None))
+
+
+class _EpochIteratorStandIn:
+    """Keras's `EpochIterator` (`(first step, last step, [batches])` per group of
+    `steps_per_execution` batches) over minikeras's, grouped as `fit` groups them."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
+                 shuffle=False, class_weight=None, steps_per_execution=1):  # fmt: skip
+        from minikeras.trainers import data_adapters
+
+        self._iterator = data_adapters.EpochIterator(
+            x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
+            shuffle=shuffle, class_weight=class_weight, steps_per_execution=steps_per_execution,
+        )  # fmt: skip
+        self.data_adapter = self._iterator.adapter
+        self.steps_per_execution = steps_per_execution
+
+    def __iter__(self):
+        from minikeras.trainers import loop_helpers
+
+        for first, last, group in loop_helpers.groups(self._iterator, self.steps_per_execution):
+            yield first, last, list(group)
+
+    def enumerate_epoch(self):
+        return iter(self)
+
+    @property
+    def num_batches(self):
+        return self._iterator.num_batches
+
+
+def _data_adapter_modules():
+    """`keras.src.trainers.data_adapters` with its adapter modules, and `epoch_iterator`."""
+    from minikeras.trainers import data_adapters
+    from minikeras.utils import packing, py_dataset
+
+    utils = _module(
+        "keras.src.trainers.data_adapters.data_adapter_utils",
+        packing,
+        class_weight_to_sample_weights=data_adapters.class_weight_to_sample_weights,
+        DistributedBatchSampler=_Absent("DistributedBatchSampler"),  # PyTorch's sharding
+    )
+    modules = {
+        "array_data_adapter": _module(
+            "keras.src.trainers.data_adapters.array_data_adapter",
+            ArrayDataAdapter=_array_data_adapter,
+        ),
+        "generator_data_adapter": _module(
+            "keras.src.trainers.data_adapters.generator_data_adapter",
+            GeneratorDataAdapter=_generator_data_adapter,
+        ),
+        "py_dataset_adapter": _module(
+            "keras.src.trainers.data_adapters.py_dataset_adapter",
+            py_dataset,
+            PyDatasetAdapter=_py_dataset_adapter,
+        ),
+        "data_adapter_utils": utils,
+    }
+    package = _module(
+        "keras.src.trainers.data_adapters",
+        data_adapters,
+        get_data_adapter=_get_data_adapter,
+        GeneratorDataAdapter=data_adapters.GeneratorAdapter,
+        ArrayDataAdapter=data_adapters.ArrayAdapter,
+        PyDatasetAdapter=data_adapters.PyDatasetAdapter,
+        **modules,
+    )
+    package.__path__ = []
+    _alias("keras.src.trainers.data_adapters", package)
+    for name, module in modules.items():
+        _alias(f"keras.src.trainers.data_adapters.{name}", module)
+    iterator = _module("keras.src.trainers.epoch_iterator", EpochIterator=_EpochIteratorStandIn)
+    trainers = _module(
+        "keras.src.trainers", minikeras.trainers, data_adapters=package, epoch_iterator=iterator
+    )
+    trainers.__path__ = []
+    _alias("keras.src.trainers", trainers)
+    _alias("keras.src.trainers.epoch_iterator", iterator)
+    _alias("keras.src.utils.rng_utils", _module("keras.src.utils.rng_utils", minikeras.utils))
+
+
 class _OperationStandIn:
     """A Keras `Operation` class (`knp.Add()(x, y)`, `knp.Mean(axis=1).symbolic_call(x)`).
 
@@ -850,6 +1018,7 @@ def install():
     )
     for keras_name, minikeras_name in _MODULE_ALIASES.items():
         _alias(keras_name, importlib.import_module(minikeras_name))
+    _data_adapter_modules()
     # Keras's saving tests set `_MEMORY_UPPER_BOUND` (when Keras buffers weights in memory)
     # in setUp; minikeras has no such switch, so the stand-in only holds the value.
     saving = _module("keras.src.saving", minikeras.saving)
@@ -1006,19 +1175,44 @@ _FOREIGN_IMPORT = re.compile(
 )
 
 
+class _ForeignName(type):
+    """A name from a backend library minikeras does not stand in for (`tf.SparseTensor`,
+    `jax.numpy.array`): a class nothing is an instance of, so `isinstance` checks are False,
+    whose use raises ModuleNotFoundError, so that a test needing the library is skipped."""
+
+    def __getattr__(cls, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return _ForeignName(f"{cls.__name__}.{attribute}", (cls,), {})
+
+    def __call__(cls, *args, **kwargs):
+        # The library is the first name of the oldest placeholder among the classes bases
+        # (a test's own subclass of `torch.utils.data.Dataset` names torch too).
+        root = [base for base in cls.__mro__ if isinstance(base, _ForeignName)][-1]
+        raise ModuleNotFoundError(f"No module named '{root.__name__.split('.')[0]}'")
+
+
 def _placeholder(match):
     module = match["module"] or match["package"]
     if module.split(".")[0] not in _FOREIGN_LIBRARIES:
         return match[0]
+    # The test module finds `_ForeignName` through `sys.modules` (see `main`).
+    make = '__import__("sys").modules["keras_tests_foreign"]._ForeignName'
     if match["module"]:
-        return f"{match['alias'] or module.split('.')[0]} = None  # was: {match[0]}"
+        alias = match["alias"] or module.split(".")[0]
+        bound = module if match["alias"] else module.split(".")[0]
+        return f'{alias} = {make}("{bound}", (), {{}})  # was: {match[0]}'
     # `from tensorflow import data as tf_data` binds the alias.
     names = [name.split(" as ")[-1].strip() for name in match["names"].split(",")]
     imported = [name.split(" as ")[0].strip() for name in match["names"].split(",")]
     if len(names) == 1 and imported[0] == "Dataset":
         # A test file may subclass a library's dataset class (`torch.utils.data.Dataset`).
         return f"class {names[0]}:  # was: {match[0]}\n    pass"
-    return f"{' = '.join(names)} = None  # was: {match[0]}"
+    lines = []
+    for name in match["names"].split(","):
+        original, _, alias = name.strip().partition(" as ")
+        lines.append(f'{alias or original} = {make}("{module}.{original}", (), {{}})')
+    return "; ".join(lines) + f"  # was: {match[0]}"
 
 
 _SIBLING_TEST_IMPORT = re.compile(r"^from keras\.src\.((?:\w+\.)+)(\w+_test) import", re.MULTILINE)
@@ -1099,6 +1293,7 @@ def main(argv=None):
     import pytest
 
     install()
+    sys.modules["keras_tests_foreign"] = sys.modules[__name__]
     _install_operation_classes(arguments.files)
     report = _Report()
     with tempfile.TemporaryDirectory() as directory:

@@ -10,7 +10,7 @@ import numpy as np
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras import ops
-from minikeras.trainers.data_adapters import flatten
+from minikeras.trainers.data_adapters import flatten, map_structure
 
 
 def _shape(value):
@@ -121,12 +121,24 @@ def _per_output_of(spec, names, what, y_pred):
 
 
 def flat_outputs(values, output_names):
-    """The per-output values of `values` (a tensor, list, or dict keyed by output name)."""
+    """The per-output values of `values` (a tensor, list, or dict keyed by output name;
+    None for an output a dict of output names leaves out)."""
     if isinstance(values, dict):
-        if all(name in values for name in output_names):
-            return [values[name] for name in output_names]
+        if all(key in output_names for key in values):
+            return [values.get(name) for name in output_names]
         return [values[key] for key in sorted(values)]
     return flatten(values)
+
+
+def _structure_error(y_true, y_pred):
+    def stars(structure):
+        return map_structure(lambda _: "*", structure)
+
+    return ValueError(
+        "y_true and y_pred have different structures.\n"
+        f"y_true: {stars(y_true)}\ny_pred: {stars(y_pred)}\n"
+        "Give one target per output, or one per output that has a loss."
+    )
 
 
 def _only(value):
@@ -187,8 +199,9 @@ class CompileLoss:
     named `<output>_loss`, as Keras logs it.
     """
 
-    def __init__(self, loss, loss_weights=None, output_names=None):
+    def __init__(self, loss, loss_weights=None, output_names=None, output_structure=None):
         check_names(loss, "loss")
+        self.output_structure = output_structure  # a Functional model's output tensors
         self.user_loss = loss
         self.user_loss_weights = loss_weights
         self.output_names = output_names
@@ -199,6 +212,7 @@ class CompileLoss:
         self.metrics = []  # the per-output loss trackers, in Keras's order
         self._output_trackers = []  # the same, in output order
         self._paths = None  # for nested dict outputs: the keys leading to each output
+        self.targeted = []  # the positions of the outputs that have a loss
 
     def build(self, y_true, y_pred):
         _check_container(self.user_loss, y_pred)
@@ -221,9 +235,13 @@ class CompileLoss:
             if self.user_loss_weights is not None
             else [None] * len(names)
         )
-        flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
         entries = _loss_entries(specs, weights, self.user_loss_weights)
+        # The outputs that have a loss: with fewer targets than outputs, the targets are
+        # theirs, in order (as Keras matches `fit(x, [y_b, y_c])` to `loss=[None, l, l]`).
+        self.targeted = sorted({i for i, _, _ in entries})
+        flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
+        flat_true = self.spread_targets(flat_true, y_true, y_pred)
         if len(names) == 1 and len(entries) > 1:
             # Keras 3.15 takes such a structure but adds only the first loss to the total
             # (its single-output fast path); refused rather than silently dropping a loss.
@@ -249,6 +267,20 @@ class CompileLoss:
             ]
         self.built = True
 
+    def spread_targets(self, flat_true, y_true, y_pred):
+        """One target per output (None for an output without one): `flat_true` as it is
+        when it has one per output, else its targets given to the outputs that have a loss,
+        in order. Raises when the counts match neither."""
+        count = len(flatten(y_pred)) if not isinstance(y_pred, dict) else len(y_pred)
+        if len(flat_true) == count:
+            return flat_true
+        if len(flat_true) != len(self.targeted):
+            raise _structure_error(y_true, y_pred)
+        spread = [None] * count
+        for position, target in zip(self.targeted, flat_true):
+            spread[position] = target
+        return spread
+
     def _build_by_paths(self, y_true, y_pred):
         """`build` for dict outputs nested more than one level (`{"a": {"c": t, "d": t}}`):
         each output is found by its path of keys, and so are its loss and weight."""
@@ -256,6 +288,18 @@ class CompileLoss:
         self._paths = _leaf_paths(y_pred)
         specs = [_at_path(self.user_loss, path) for path in self._paths]
         weights = [_at_path(self.user_loss_weights, path) for path in self._paths]
+        if isinstance(self.user_loss_weights, (list, tuple)):
+            # A flat list of weights for a nested loss: one per loss, in the losses' order.
+            flat_weights = flatten(self.user_loss_weights)
+            flat_losses = [spec for spec in flatten(self.user_loss) if spec is not None]
+            if len(flat_weights) != len(flat_losses):
+                raise ValueError(
+                    f"`loss_weights` must match the number of losses, got {len(flat_losses)} "
+                    f"losses and {len(flat_weights)} weights. Received: "
+                    f"loss_weights={self.user_loss_weights!r}"
+                )
+            given = iter(flat_weights)
+            weights = [None if spec is None else next(given) for spec in specs]
         entries = _loss_entries(specs, weights, self.user_loss_weights)
         self.outputs = [i for i, _, _ in entries]
         self.losses = [
@@ -263,11 +307,21 @@ class CompileLoss:
             for i, spec, _ in entries
         ]
         self.weights = [weight for _, _, weight in entries]
+        given = self.output_names
+        if not given or len(given) != len(self._paths):
+            given = [None] * len(self._paths)
         self.output_names = ["/".join(str(key) for key in path) for path in self._paths]
         if len(entries) > 1:
-            self._output_trackers = [
-                metrics_module.Mean(name=f"{self.output_names[i]}_loss") for i in self.outputs
-            ]
+            # As Keras names them: the path of keys, where a last position (an item of a
+            # list of outputs) is the output's layer name, or its loss's name if unknown.
+            names = []
+            for i, loss in zip(self.outputs, self.losses):
+                path = self._paths[i]
+                if isinstance(path[-1], int):
+                    layer = _output_layer_name(self.output_structure, path)
+                    path = path[:-1] + (layer or given[i] or loss.name,)
+                names.append("/".join(str(key) for key in path))
+            self._output_trackers = [metrics_module.Mean(name=f"{name}_loss") for name in names]
             self.metrics = list(self._output_trackers)
         self.built = True
 
@@ -285,6 +339,8 @@ class CompileLoss:
         elif len(names) > 1:
             flat_true = flat_outputs(y_true, names)
             flat_pred = flat_outputs(y_pred, names)
+            if len(flat_true) != len(flat_pred):
+                flat_true = self.spread_targets(flat_true, y_true, y_pred)
             if sample_weight is not None and isinstance(sample_weight, (list, tuple, dict)):
                 flat_weights = flat_outputs(sample_weight, names)
             else:
@@ -398,12 +454,13 @@ def _path_prefixes(y_pred, count):
 
 def _output_layer_name(output_structure, path):
     """The name of the layer (or op) making the output at `path` of a Functional model's
-    `output_structure`, or the path's last key when that is not known."""
+    `output_structure`, or None when that is not known (a subclassed model's metrics then
+    have no prefix, as in Keras)."""
     try:
         tensor = _at_path(output_structure, path)
         return tensor.node.operation.name
     except (AttributeError, KeyError, IndexError, TypeError):
-        return str(path[-1])
+        return None
 
 
 def _tracker_order(loss, y_pred, names):
@@ -458,7 +515,14 @@ class CompileMetrics(metrics_module.Metric):
     dict of their values under Keras's log names, which the trainer merges into the logs.
     """
 
-    def __init__(self, metrics, weighted_metrics, output_names=None, output_structure=None):
+    def __init__(
+        self,
+        metrics,
+        weighted_metrics,
+        output_names=None,
+        output_structure=None,
+        compile_loss=None,
+    ):
         for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if value is not None and not isinstance(value, (list, tuple, dict)):
                 raise ValueError(
@@ -466,7 +530,7 @@ class CompileMetrics(metrics_module.Metric):
                     f"{argument}={value!r} of type {type(value).__name__}."
                 )
         check_names([metrics, weighted_metrics], "metric")
-        if output_names is not None and len(output_names) > 1:
+        if output_names is not None and len(output_names) > 1 and output_structure is not None:
             # Checked now, when the model's outputs are known, rather than on the first
             # batch, which comes after the first weight update.
             for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
@@ -491,6 +555,7 @@ class CompileMetrics(metrics_module.Metric):
         self.unweighted = []
         self.weighted = []
         self._paths = None  # for nested dict outputs: the keys leading to each output
+        self.compile_loss = compile_loss  # the model's CompileLoss, to place partial targets
 
     def _build_set(self, spec, flat_true, flat_pred, names, argument, y_pred):
         if not spec:
@@ -513,8 +578,12 @@ class CompileMetrics(metrics_module.Metric):
         argument is then a dict of the outputs' own nesting, with a list at every output."""
         self._paths = _leaf_paths(y_pred)
         # As Keras, the metrics are named after the layers that make the outputs (its
-        # `output_names`), when the model's output tensors are known; else after their keys.
-        self.output_names = [_output_layer_name(self._output_structure, p) for p in self._paths]
+        # `output_names`), when they are known; else they have no prefix.
+        given = self.output_names if len(self.output_names or ()) == len(self._paths) else None
+        self.output_names = [
+            _output_layer_name(self._output_structure, path) or (given and given[i])
+            for i, path in enumerate(self._paths)
+        ]
         sets = []
         for argument, spec in (
             ("metrics", self.user_metrics),
@@ -546,9 +615,13 @@ class CompileMetrics(metrics_module.Metric):
         names = self.output_names
         if not names or len(names) != len(flat_pred):
             names = list(y_pred) if isinstance(y_pred, dict) else [None] * len(flat_pred)
+        elif isinstance(y_pred, dict) and set(names) != set(y_pred):
+            names = list(y_pred)  # as Keras: dict outputs are named by their keys
         self.output_names = names
         flat_true = flat_outputs(y_true, names) if len(names) > 1 else [_only(y_true)]
         flat_pred = flat_outputs(y_pred, names)
+        if len(flat_true) != len(flat_pred):
+            flat_true = self._spread_targets(flat_true, y_true, y_pred)
         self.unweighted = self._build_set(
             self.user_metrics, flat_true, flat_pred, names, "metrics", y_pred
         )
@@ -556,6 +629,27 @@ class CompileMetrics(metrics_module.Metric):
             self.user_weighted_metrics, flat_true, flat_pred, names, "weighted_metrics", y_pred
         )
         self.built = True
+
+    def _spread_targets(self, flat_true, y_true, y_pred):
+        """One target per output when the targets are only those of the outputs with a
+        loss (`compile_loss`, set by `compile`, knows which). Keras 3.15 pairs such targets
+        with the first outputs instead, and drops the metrics of the last ones."""
+        if self.compile_loss is None or not self.compile_loss.built:
+            raise _structure_error(y_true, y_pred)
+        spread = self.compile_loss.spread_targets(flat_true, y_true, y_pred)
+        keys = [name or str(i) for i, name in enumerate(self.output_names)]
+        for argument, spec in (
+            ("metrics", self.user_metrics),
+            ("weighted_metrics", self.user_weighted_metrics),
+        ):
+            entries = _per_output_of(spec, keys, argument, y_pred) if spec else []
+            for key, entry, target in zip(keys, entries, spread):
+                if target is None and flatten(entry) and any(flatten(entry)):
+                    raise ValueError(
+                        f"Output {key} has `{argument}` but no target: give a target for it "
+                        "in `y`, or no metrics."
+                    )
+        return spread
 
     @property
     def metrics(self):
@@ -580,6 +674,8 @@ class CompileMetrics(metrics_module.Metric):
                 flat_weights = [sample_weight] * len(self._paths)
         elif len(names) > 1:
             flat_true, flat_pred = flat_outputs(y_true, names), flat_outputs(y_pred, names)
+            if len(flat_true) != len(flat_pred):
+                flat_true = self._spread_targets(flat_true, y_true, y_pred)
             if isinstance(sample_weight, (list, tuple, dict)):
                 flat_weights = flat_outputs(sample_weight, names)
             else:

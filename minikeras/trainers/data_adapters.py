@@ -1,10 +1,12 @@
 """Turning what users pass to `fit`/`evaluate`/`predict` into batches.
 
 Three sources are understood, as in Keras:
-- arrays (numpy arrays, tensors, nested lists/tuples/dicts of them): sliced into batches of
-  `batch_size`, the last batch partial; shuffling permutes an index array once per epoch and
-  gathers each batch, so the dataset itself is never copied;
-- Python generators and iterators yielding `x`, `(x, y)` or `(x, y, sample_weight)`;
+- arrays (numpy arrays, tensors, other libraries' tensors, nested lists/tuples/dicts of
+  them): sliced into batches of `batch_size`, the last batch partial; shuffling permutes an
+  index array once per epoch and gathers each batch, so the dataset itself is never copied;
+  floating point batches come in `floatx()`, as Keras casts them;
+- Python generators and iterators yielding `x`, `(x, y)` or `(x, y, sample_weight)`, and
+  iterables such as a PyTorch `DataLoader` (iterated again each epoch);
 - `PyDataset` objects (`__len__` and `__getitem__(index)` returning batches).
 
 `EpochIterator` adds the epoch logic: `steps_per_epoch` (an array iterator carries over
@@ -24,12 +26,19 @@ from minikeras.tree import flatten, map_structure
 from minikeras.utils.packing import unpack_x_y_sample_weight
 
 
+def _is_pandas_series(value):
+    kind = type(value)
+    return kind.__name__ == "Series" and kind.__module__.startswith("pandas")
+
+
 def _as_array(value, name="data"):
     if value is None:
         return None
     if isinstance(value, Tensor):
         return value.data
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if _is_pandas_series(value):
+        array = array[:, None]  # one column, as Keras slices a pandas Series
     if array.dtype == object:
         raise ValueError(
             f"`{name}` must be numeric arrays (numpy arrays, tensors, lists of numbers); "
@@ -48,7 +57,13 @@ def _as_array(value, name="data"):
 
 
 def _is_array_leaf(value):
-    return value is None or isinstance(value, (np.ndarray, Tensor, int, float, np.generic))
+    # Tensors of other libraries (PyTorch, JAX, TensorFlow) and pandas objects are arrays
+    # too, as in Keras: they have a shape and convert with `np.asarray`.
+    return (
+        value is None
+        or isinstance(value, (np.ndarray, Tensor, int, float, np.generic))
+        or (hasattr(value, "__array__") and hasattr(value, "shape"))
+    )
 
 
 def is_array_structure(data):
@@ -127,6 +142,26 @@ def train_validation_split(x, y, sample_weight, validation_split):
     return train, val
 
 
+def _floats_to_cast(structure):
+    """Whether any array in `structure` is floating point of another precision than
+    `floatx()` (float64 or float16 data, which Keras's array adapter casts)."""
+    floatx = np.dtype(config.floatx())
+    return any(
+        leaf.dtype.kind == "f" and leaf.dtype != floatx
+        for leaf in flatten(structure)
+        if leaf is not None
+    )
+
+
+def _cast_floats(structure):
+    """`structure` with its floating point arrays in `floatx()` (integers and booleans
+    stay as they are), as Keras casts the batches of arrays given to `fit`."""
+    floatx = config.floatx()
+    return map_structure(
+        lambda a: a.astype(floatx) if a is not None and a.dtype.kind == "f" else a, structure
+    )
+
+
 def _take_rows(structure, indices):
     """The rows `indices` of every array in `structure`: views for a slice, copies for an
     index array (`take` copies whole rows at once: faster than fancy indexing)."""
@@ -140,7 +175,7 @@ def _take_rows(structure, indices):
 
 
 class ArrayAdapter:
-    """Batches of arrays, optionally shuffled each epoch."""
+    """Batches of arrays, optionally shuffled each epoch, floating point ones in `floatx()`."""
 
     def __init__(
         self,
@@ -173,6 +208,8 @@ class ArrayAdapter:
         self.num_batches = math.ceil(self.num_samples / self.batch_size)
         self.shuffle = shuffle
         self.data = (x, y, sample_weight)
+        # Decided once: float32 data (the common case) is passed on without a cast.
+        self._cast = _floats_to_cast(self.data)
 
     def __iter__(self):
         from minikeras.random import global_seed_generator
@@ -191,26 +228,85 @@ class ArrayAdapter:
                 indices = permutation[start:stop]
             else:
                 indices = slice(start, stop)
-            yield (
+            batch = (
                 _take_rows(x, indices),
                 _take_rows(y, indices),
                 _take_rows(sample_weight, indices),
             )
+            yield _cast_floats(batch) if self._cast else batch
+
+    def on_epoch_begin(self):
+        pass
 
     def on_epoch_end(self):
         pass
 
 
-class GeneratorAdapter:
-    """Batches from a Python generator or iterator (each epoch continues the stream)."""
+def _to_numpy(value):
+    """A batch's tensor from another library (PyTorch, JAX, TensorFlow) as a numpy array,
+    as Keras's numpy iterator converts everything with `__array__`."""
+    if isinstance(value, (np.ndarray, Tensor)) or not hasattr(value, "__array__"):
+        return value
+    return np.asarray(value)
 
-    def __init__(self, generator):
-        self.iterator = iter(generator)
-        self.num_batches = None
+
+class Replaying:
+    """A one-pass stream of batches as Keras keeps it: its first two batches are read at
+    once (an empty stream is refused), and every pass over it gives those two again, then
+    goes on with the stream where it stands.
+
+    This is why, in Keras, a finite generator trains each epoch after the first on its
+    first two batches only, and validation data given as a generator with
+    `validation_steps=2` is the same two batches at every epoch.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.first = list(itertools.islice(stream, 2))
+        if not self.first:
+            raise ValueError(
+                "When passing a Python generator to a model, the generator must yield at "
+                "least one batch. Received an empty generator."
+            )
+        self.passes = 0
 
     def __iter__(self):
-        for batch in self.iterator:
-            yield unpack_x_y_sample_weight(batch)
+        self.passes += 1
+        return itertools.chain(self.first, self.stream)
+
+
+def replay(data):
+    """`data` as a `Replaying` stream when it is a one-pass iterator, else as it is (for
+    validation data, which `fit` goes over once per validation)."""
+    is_stream = hasattr(data, "__next__") and not isinstance(data, Replaying)
+    return Replaying(data) if is_stream else data
+
+
+class GeneratorAdapter:
+    """Batches from a Python generator or iterator (see `Replaying`), or from an iterable
+    such as a PyTorch `DataLoader` (each epoch iterates it again, and its `len`, when it
+    has one, is the number of batches)."""
+
+    def __init__(self, generator):
+        self.iterable = replay(generator) if iter(generator) is generator else generator
+        self.num_batches = None
+        if not isinstance(self.iterable, Replaying) and hasattr(generator, "__len__"):
+            try:
+                self.num_batches = len(generator)
+            except TypeError:  # a DataLoader over an IterableDataset has no length
+                pass
+
+    @property
+    def replayed(self):
+        """Whether the stream is on a second pass or later (its end means data ran out)."""
+        return getattr(self.iterable, "passes", 0) > 1
+
+    def __iter__(self):
+        for batch in self.iterable:
+            yield map_structure(_to_numpy, unpack_x_y_sample_weight(batch))
+
+    def on_epoch_begin(self):
+        pass
 
     def on_epoch_end(self):
         pass
@@ -240,14 +336,55 @@ class PyDatasetAdapter:
             order = np.arange(self.num_batches)
         if self.shuffle and self.num_batches is not None:
             order = global_seed_generator().next().permutation(self.num_batches)
-        for index in order:
-            x, y, sample_weight = unpack_x_y_sample_weight(self.dataset[int(index)])
+        batches = (self.dataset[int(index)] for index in order)
+        if (getattr(self.dataset, "workers", 1) or 1) > 1:
+            batches = self._read_ahead(order)
+        for batch in batches:
+            x, y, sample_weight = map_structure(_to_numpy, unpack_x_y_sample_weight(batch))
             if self.class_weight is not None and y is not None:
                 sample_weight = class_weight_to_sample_weights(y, self.class_weight)
             yield x, y, sample_weight
 
+    def _read_ahead(self, order):
+        """The batches of `order`, in order, read by `dataset.workers` threads up to
+        `max_queue_size` batches ahead (Keras's `workers`; with `use_multiprocessing` Keras
+        reads them in processes, minikeras in threads too: the same batches, in the same
+        order). An error in `__getitem__` is raised when its batch is reached."""
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        ahead = max(int(getattr(self.dataset, "max_queue_size", 10) or 1), self.dataset.workers)
+        pool = ThreadPoolExecutor(max_workers=self.dataset.workers)
+        pending, order = deque(), iter(order)
+        try:
+            for index in itertools.islice(order, ahead):
+                pending.append(pool.submit(self.dataset.__getitem__, int(index)))
+            while pending:
+                batch = pending.popleft().result()
+                for index in itertools.islice(order, 1):
+                    pending.append(pool.submit(self.dataset.__getitem__, int(index)))
+                yield batch
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def on_epoch_begin(self):
+        self.dataset.on_epoch_begin()
+
     def on_epoch_end(self):
         self.dataset.on_epoch_end()
+
+
+def _check_no_targets(y, sample_weight, kind):
+    """Raises, with Keras's words, for a `y` or `sample_weight` beside a dataset `x`."""
+    for argument, value, what in (
+        ("y", y, "the targets"),
+        ("sample_weight", sample_weight, "the sample weights"),
+    ):
+        if value is not None:
+            raise ValueError(
+                f"When providing `x` as a {kind}, `{argument}` should not be passed. Instead, "
+                f"{what} should be included as part of the {kind}."
+            )
 
 
 def get_adapter(
@@ -268,19 +405,23 @@ def get_adapter(
     """
     from minikeras.utils.py_dataset import PyDataset
 
+    if isinstance(x, (str, bytes)):
+        # A string is iterable, but no stream of batches.
+        raise ValueError(f"Unrecognized data type: x={x!r} (of type {type(x).__name__}).")
     if isinstance(x, PyDataset):
-        if y is not None or sample_weight is not None:
-            raise ValueError("When x is a PyDataset, y and sample_weight must be None.")
+        _check_no_targets(y, sample_weight, "PyDataset")
         return PyDatasetAdapter(x, shuffle=shuffle, class_weight=class_weight)
     if hasattr(x, "__next__") or (
         hasattr(x, "__iter__")
         and not is_array_structure(x)
         and not isinstance(x, (dict, list, tuple))
     ):
-        if y is not None or sample_weight is not None:
-            raise ValueError("When x is a generator, y and sample_weight must be None.")
+        _check_no_targets(y, sample_weight, "generator")
         if class_weight is not None:
-            raise ValueError("class_weight is not supported with generators.")
+            raise ValueError(
+                "Argument `class_weight` is not supported for Python generator inputs. "
+                f"Received: class_weight={class_weight}"
+            )
         return GeneratorAdapter(x)
     if (
         x_may_hold_y
@@ -359,6 +500,7 @@ class EpochIterator:
 
     def __iter__(self):
         total = self.adapter.num_batches
+        self.adapter.on_epoch_begin()  # a PyDataset's hook, as Keras calls it
         if self.steps_per_epoch is None and total is not None:
             # One whole pass over data of known size (the common case): nothing to count.
             self._iterator = None
@@ -381,6 +523,10 @@ class EpochIterator:
                 batch = next(self._iterator)
             except StopIteration:
                 if total is None and self.steps_per_epoch is None:
+                    # The end of a stream of unknown length ends the epoch; on a later
+                    # pass it means a generator used up by an earlier epoch (Keras warns).
+                    if step == 0 or getattr(self.adapter, "replayed", False):
+                        self._warn_out_of_data()
                     self._exhausted_size = step
                 else:
                     self._warn_out_of_data()

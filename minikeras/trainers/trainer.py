@@ -109,15 +109,15 @@ class Trainer(ModelMetrics, OnBatchMethods):
         argument_checks.check_positive_integer(steps_per_execution, "steps_per_execution")
         self.optimizer = optimizers.get(optimizer)
         object.__setattr__(self, "loss", loss)  # the argument as given, as Keras keeps it
-        output_names = self._output_names_for_compile()
+        names, struct = self._output_names_for_compile(), vars(self).get("_outputs_struct")
         self._compile_loss = (
-            CompileLoss(loss, loss_weights, output_names) if loss is not None else None
+            CompileLoss(loss, loss_weights, names, struct) if loss is not None else None
         )
         if loss is None and loss_weights is not None:
             raise ValueError("loss_weights were given but no loss.")
         if metrics is not None or weighted_metrics is not None:
             self._compile_metrics = CompileMetrics(
-                metrics, weighted_metrics, output_names, getattr(self, "_outputs_struct", None)
+                metrics, weighted_metrics, names, struct, self._compile_loss
             )
         else:
             self._compile_metrics = None
@@ -352,7 +352,7 @@ class Trainer(ModelMetrics, OnBatchMethods):
             if isinstance(validation_data, (tuple, list)):
                 val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(tuple(validation_data))
             else:
-                val_x, val_y, val_sample_weight = validation_data, None, None
+                val_x, val_y, val_sample_weight = data_adapters.replay(validation_data), None, None
             if data_adapters.is_array_structure(val_x):  # checked now, not after an epoch
                 validation = EpochIterator(val_x, val_y, val_sample_weight, shuffle=False)
                 argument_checks.check_not_empty(validation.adapter, "fit", "`validation_data` has")

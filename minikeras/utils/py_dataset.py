@@ -1,14 +1,17 @@
 """`PyDataset`: a dataset of batches defined by `__len__` and `__getitem__`, as in Keras."""
 
+import itertools
+
 
 class PyDataset:
     """Base class for datasets that return whole batches.
 
     Subclasses implement `__len__` (the number of batches per epoch) and
     `__getitem__(index)` returning `x`, `(x, y)` or `(x, y, sample_weight)` for one batch;
-    `on_epoch_end` runs after every epoch (e.g. to reshuffle). Batches are produced in the
-    training process (`workers`, `use_multiprocessing` and `max_queue_size` are accepted for
-    compatibility and ignored).
+    `on_epoch_begin` and `on_epoch_end` run before and after every epoch (e.g. to
+    reshuffle). With `workers > 1`, `fit`/`evaluate`/`predict` read batches in that many
+    threads, up to `max_queue_size` ahead, in order; `use_multiprocessing=True` uses
+    threads too (Keras starts processes): the batches and their order are the same.
 
     Example:
         >>> class Batches(PyDataset):
@@ -40,11 +43,33 @@ class PyDataset:
     def num_batches(self):
         return None
 
+    def __iter__(self):
+        """Every batch in order: `len(self)` of them, or without end for an infinite dataset
+        (`num_batches` None, or neither it nor `__len__` defined), as Keras iterates."""
+        count = batch_count(self)
+        for index in itertools.count() if count is None else range(count):
+            yield self[index]
+
     def on_epoch_begin(self):
         pass
 
     def on_epoch_end(self):
         pass
+
+
+def batch_count(dataset):
+    """The number of batches of a `PyDataset`, or None when it has no end.
+
+    It is `len(dataset)`, unless the subclass defines a `num_batches` that gives None, or
+    defines neither `num_batches` nor `__len__` (Keras's `for` loop takes both for an
+    infinite dataset; `fit` refuses the latter, as in Keras).
+    """
+    if type(dataset).num_batches is not PyDataset.num_batches and dataset.num_batches is None:
+        return None
+    try:
+        return len(dataset)
+    except NotImplementedError:
+        return None
 
 
 class BatchDataset(PyDataset):
