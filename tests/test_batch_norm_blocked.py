@@ -219,3 +219,47 @@ def test_a_strided_window_takes_the_blocked_path_and_matches_the_whole_array_pat
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
     assert fast[0].flags.c_contiguous
+
+
+@pytest.mark.parametrize(
+    "offset, scale", [(0.0, 1.0), (0.3, 1.0), (-2.0, 3.0), (0.0, 1e-3)], ids=str
+)
+def test_one_read_moments_agree_with_the_centred_ones(monkeypatch, offset, scale):
+    rng = np.random.default_rng(11)
+    x = (offset + scale * rng.standard_normal((32, 8, 8, 16))).astype(np.float32)
+    rows = x.reshape(-1, 64)
+    monkeypatch.setattr(blocked, "REDUCTION_BLOCK_VALUES", 1024)
+    calls = []
+    centred = blocked.centred_moments
+    monkeypatch.setattr(blocked, "centred_moments", lambda *a: calls.append(1) or centred(*a))
+    fast = blocked.moments(rows, 16)
+    assert not calls  # the one-read path ran
+    plain = centred(rows, 16)
+    x64 = x.astype(np.float64)
+    for got, want in zip(fast, plain):
+        np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-7 * scale * scale)
+    np.testing.assert_allclose(fast[1], x64.var(axis=(0, 1, 2)), rtol=2e-6)
+
+
+def test_relu_outputs_take_the_one_read_moments(monkeypatch):
+    rng = np.random.default_rng(12)
+    x = np.maximum(rng.standard_normal((32, 8, 8, 16)), 0).astype(np.float32)
+    calls = []
+    centred = blocked.centred_moments
+    monkeypatch.setattr(blocked, "centred_moments", lambda *a: calls.append(1) or centred(*a))
+    variance = blocked.moments(x.reshape(-1, 64), 16)[1]
+    assert not calls
+    np.testing.assert_allclose(variance, x.astype(np.float64).var(axis=(0, 1, 2)), rtol=2e-6)
+
+
+def test_moments_fall_back_to_centred_blocks_when_the_mean_dwarfs_the_spread(monkeypatch):
+    rng = np.random.default_rng(13)
+    x = (50 + rng.standard_normal((32, 8, 8, 16))).astype(np.float32)
+    calls = []
+    centred = blocked.centred_moments
+    monkeypatch.setattr(blocked, "centred_moments", lambda *a: calls.append(1) or centred(*a))
+    mean, variance = blocked.moments(x.reshape(-1, 64), 16)
+    assert calls == [1]
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(variance, x64.var(axis=(0, 1, 2)), rtol=1e-5)
+    assert mean.dtype == variance.dtype == np.float32

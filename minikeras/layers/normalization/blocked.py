@@ -27,22 +27,26 @@ Contract.
   channels, column `j` holding channel `j % channels` (`Normalize._rows` makes them; any
   number of whole pixels per row), of one float dtype; per-channel vectors are given
   tiled to the row width (`tile`), except `mean` of `gradient_sums`.
-- Checks nothing itself: `Normalize` takes this path only when `_rows` accepts the
-  arrays (statistics over every axis but the last, contiguous arrays) and gamma and beta
-  are one value per channel; it copies a strided `x` (a convolution's output window) and
-  makes `gy` contiguous before calling in.
-- Falls back: nothing here; every other layout uses `Normalize`'s whole-array formulas.
+- Checks one thing itself: whether `moments`' sums of squares keep their digits (see
+  Numbers); `Normalize` takes this path only when `_rows` accepts the arrays (statistics
+  over every axis but the last, contiguous arrays) and gamma and beta are one value per
+  channel; it copies a strided `x` (a convolution's output window) and makes `gy`
+  contiguous before calling in.
+- Falls back: `moments` to `centred_moments` when that check fails; every other layout
+  uses `Normalize`'s whole-array formulas.
 
 Numbers. The variance is the mean of squared deviations from the mean (as `jnp.var`
-computes it in Keras's `moments`), never `E[x^2] - mean^2`: each block is centred on its
-own column means, and the blocks' sums of squares are combined with the parallel
-variance formula (Chan, Golub and LeVeque), `M2 = sum_b M2_b + sum_b n_b (mean_b -
-mean)^2`. The output is `x * a + b` with `a = gamma * inv` and `b = beta - mean * a`,
-the order of operations of Keras's `batch_normalization`. The backward pass likewise
-works from `x` itself, with no centred copy: `sum(gy * (x - mean))` is taken as
-`sum(gy * x) - mean * sum(gy)` (as JAX differentiates Keras's `x * a + b`), and the
-input gradient as `scale * (gy + x * slope + shift)`. Sums are added in another order
-than the whole-array path, so the results agree with it to float32 rounding.
+computes it in Keras's `moments`). Each block's sum of squared deviations from its own
+column means, `M2_b`, is taken as `sum(x^2) - sum(x)^2 / n` when that difference keeps its
+digits (the mean is not large against the spread: `moments` checks every block and
+column), else from the block centred on its means (`centred_moments`); the blocks are
+combined with the parallel variance formula (Chan, Golub and LeVeque), `M2 = sum_b M2_b +
+sum_b n_b (mean_b - mean)^2`. The output is `x * a + b` with `a = gamma * inv` and
+`b = beta - mean * a`, the order of operations of Keras's `batch_normalization`. The
+backward pass likewise works from `x` itself, with no centred copy: `sum(gy * (x - mean))`
+is taken as `sum(gy * x) - mean * sum(gy)` (as JAX differentiates Keras's `x * a + b`),
+and the input gradient as `scale * (gy + x * slope + shift)`. Sums are added in another
+order than the whole-array path, so the results agree with it to float32 rounding.
 """
 
 import math
@@ -101,9 +105,48 @@ def per_channel(columns, channels):
 def moments(rows, channels):
     """Per-channel mean and biased variance of `rows`, one read of it.
 
+    Each block gives its column sums and sums of squares, read from the cached block with
+    no copy; a block's sum of squared deviations is then `squares - sums^2 / n`. That
+    difference loses digits when a column's mean is large against its spread, so it is
+    used only when every block's `sums^2 / n` is at most `_OFFSET_RATIO` times its result
+    (the result then keeps all but about three bits of float32's precision); otherwise the
+    statistics are computed again from centred blocks (`centred_moments`), as Keras's
+    `moments` computes them.
+
     Returns:
         `(mean, variance)`, each of shape `(channels,)` in `rows`'s dtype.
     """
+    parts = blocks(rows, REDUCTION_BLOCK_VALUES)
+    width = rows.shape[1]
+    ones = np.ones(min(parts[0].stop, rows.shape[0]), rows.dtype)
+    sums = np.empty((len(parts), width), rows.dtype)
+    squares = np.empty_like(sums)
+    counts = np.empty((len(parts), 1), rows.dtype)
+
+    def body(i, part):
+        block = rows[part]
+        np.dot(ones[: block.shape[0]], block, out=sums[i])
+        np.einsum("ij,ij->j", block, block, out=squares[i])
+        counts[i] = block.shape[0]
+
+    for_each_block(body, rows, REDUCTION_BLOCK_VALUES)
+    offsets = sums * sums / counts
+    squares -= offsets
+    if np.any(offsets > _OFFSET_RATIO * squares):
+        return centred_moments(rows, channels)
+    return _combine(sums, squares, counts, rows, channels)
+
+
+# How much larger than a block's sum of squared deviations its `sums^2 / n` may be for
+# `moments` to take the deviations as `squares - sums^2 / n` (rounding errors grow by up to
+# this factor plus one). Activations centred near zero, or a relu's half-normal output
+# (ratio about 1.8 per value), stay far below it.
+_OFFSET_RATIO = 8
+
+
+def centred_moments(rows, channels):
+    """`moments` from blocks centred on their own column means: one read of `rows`, but a
+    centred copy of each block is written (in the cache) and read again."""
     parts = blocks(rows, REDUCTION_BLOCK_VALUES)
     width = rows.shape[1]
     ones = np.ones(min(parts[0].stop, rows.shape[0]), rows.dtype)
@@ -123,6 +166,13 @@ def moments(rows, channels):
         counts[i] = n
 
     for_each_block(body, rows, REDUCTION_BLOCK_VALUES)
+    return _combine(sums, squares, counts, rows, channels)
+
+
+def _combine(sums, squares, counts, rows, channels):
+    """Mean and variance from each block's column sums and sums of squared deviations
+    from its own means (the parallel variance formula)."""
+    width = rows.shape[1]
     count = rows.shape[0] * (width // channels)
     mean = per_channel(sums.sum(axis=0), channels) / count
     spread = sums / counts - tile(mean, rows)
