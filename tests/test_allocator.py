@@ -8,9 +8,12 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import minikeras as keras
 from minikeras.ops import allocator
+from minikeras.ops.allocator import aligned_empty
 
 glibc_only = pytest.mark.skipif(
     allocator._glibc() is None, reason="malloc thresholds are a glibc setting"
@@ -81,3 +84,23 @@ def test_unless_disabled_reads_the_environment(monkeypatch):
     monkeypatch.setenv(allocator.ENVIRONMENT_VARIABLE, "1")
     assert allocator.keep_freed_memory_unless_disabled() is True
     assert calls == [1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int8"])
+@pytest.mark.parametrize("size", [0, 1, 7, 55_050])
+def test_aligned_empty_starts_on_a_64_byte_line(size, dtype):
+    array = aligned_empty(size, dtype)
+    assert array.shape == (size,) and array.dtype == dtype
+    assert size == 0 or array.ctypes.data % 64 == 0
+    assert array.flags.c_contiguous and array.flags.writeable
+
+
+def test_an_optimizer_s_flat_buffers_are_aligned():
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3), keras.layers.Dense(2)])
+    model.compile(optimizer="rmsprop", loss="mse")
+    model.fit(np.ones((8, 5), "float32"), np.ones((8, 2), "float32"), verbose=0)
+    plan = model.optimizer._flat
+    assert plan.gradient.ctypes.data % 64 == 0
+    assert plan.variable.data.ctypes.data % 64 == 0
+    assert plan.views[0].ctypes.data == plan.variable.data.ctypes.data
+    assert all(velocity.data.ctypes.data % 64 == 0 for velocity in model.optimizer._velocities[-1:])

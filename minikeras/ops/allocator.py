@@ -38,6 +38,8 @@ import ctypes.util
 import os
 import sys
 
+import numpy as np
+
 # Blocks up to this size come from the heap, and are reused once freed.
 MMAP_THRESHOLD = 256 << 20
 # Up to this much freed memory stays at the top of the heap.
@@ -87,3 +89,23 @@ def keep_freed_memory_unless_disabled():
     if setting in ("0", "false", "no", "off"):
         return False
     return keep_freed_memory()
+
+
+# Where `aligned_empty` starts its arrays: a cache line, the width of the widest (AVX-512)
+# vector loads.
+ALIGNMENT = 64
+
+
+def aligned_empty(size, dtype):
+    """A new 1-D array of `size` elements of `dtype` whose data starts on a 64-byte line.
+
+    `malloc` aligns its blocks to 16 bytes only; numpy's vector loops over an array that
+    starts mid-line split one load in four across two cache lines. For the flat buffers an
+    optimizer updates at every step (parameters, slots, gradients, scratch), that measured
+    about 15% on an RMSprop step over 55,000 float32 values in the core's L2 cache, and it
+    came and went with where earlier allocations had left the heap. Same numbers either way.
+    """
+    dtype = np.dtype(dtype)
+    raw = np.empty(size * dtype.itemsize + ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % ALIGNMENT
+    return raw[start : start + size * dtype.itemsize].view(dtype)

@@ -9,6 +9,8 @@ temporaries.
 
 import numpy as np
 
+from minikeras.ops.allocator import aligned_empty
+
 __all__ = ["ScratchBuffers"]
 
 
@@ -36,7 +38,7 @@ class ScratchBuffers:
             pool.clear()
             self._scratch_views.clear()
         while len(pool) < count:
-            pool.append(np.empty(size, array.dtype))
+            pool.append(aligned_empty(size, array.dtype))
         views = [buffer[: array.size].reshape(array.shape) for buffer in pool]
         self._scratch_views[id(variable)] = views
         return views

@@ -43,6 +43,7 @@ import numpy as np
 
 from minikeras.autodiff import Tensor, Variable
 from minikeras.autodiff.function import set_grad_enabled
+from minikeras.ops.allocator import aligned_empty
 
 # The methods whose code the flat update depends on (see the module docstring).
 ELEMENTWISE_HOOKS = ("build", "update_step", "_backend_update_step", "_get_variable_index")
@@ -138,7 +139,7 @@ def build_plan(optimizer):
     for slots in slot_lists:
         slots.append(_flatten_into_views(slots, dtype, total))
     optimizer._trainable_variables_indices[id(flat_variable)] = n
-    flat_gradient = np.empty(total, dtype)
+    flat_gradient = aligned_empty(total, dtype)
     slices, offset = [], 0
     for v in variables:
         slices.append(flat_gradient[offset : offset + v.data.size].reshape(v.data.shape))
@@ -232,7 +233,7 @@ def _flatten_into_views(variables, dtype, total):
 
     Returns a Variable (not tracked anywhere) whose `.data` is the whole buffer.
     """
-    flat = np.empty(total, dtype)
+    flat = aligned_empty(total, dtype)
     offset = 0
     for variable in variables:
         size = variable.data.size
