@@ -13,12 +13,7 @@ import wave
 
 import numpy as np
 
-from minikeras.utils.text_dataset import (
-    TextFileDataset,
-    _check_arguments,
-    _index_directory,
-    _split,
-)
+from minikeras.utils.text_dataset import TextFileDataset, _check_arguments, datasets_from_files
 
 ALLOWED_FORMATS = (".wav",)
 
@@ -109,39 +104,24 @@ def audio_dataset_from_directory(
         )
     if labels is None or label_mode is None:
         labels = label_mode = None
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, labels, class_names = _index_directory(
-        directory, labels, class_names, shuffle, seed, follow_links, verbose, ALLOWED_FORMATS
+    return datasets_from_files(
+        directory,
+        labels,
+        label_mode,
+        class_names,
+        shuffle,
+        seed,
+        follow_links,
+        verbose,
+        validation_split,
+        subset,
+        ALLOWED_FORMATS,
+        "No {kind}audio files found in directory {directory}. Allowed format(s): "
+        + str(ALLOWED_FORMATS),
+        lambda paths, labels, class_count: AudioFileDataset(
+            paths, labels, label_mode, class_count, batch_size, output_sequence_length
+        ),
     )
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={class_names}"
-        )
-
-    def dataset(part):
-        part_paths, part_labels = _split(paths, labels, validation_split, part)
-        if not part_paths:
-            kind = f"{part} " if subset == "both" else ""
-            raise ValueError(
-                f"No {kind}audio files found in directory {directory}. Allowed format(s): "
-                f"{ALLOWED_FORMATS}"
-            )
-        made = AudioFileDataset(
-            part_paths,
-            part_labels,
-            label_mode,
-            len(class_names or ()),
-            batch_size,
-            output_sequence_length,
-        )
-        made.class_names = class_names
-        return made
-
-    if subset == "both":
-        return [dataset("training"), dataset("validation")]
-    return dataset(subset)
 
 
 class AudioFileDataset(TextFileDataset):

@@ -13,12 +13,7 @@ import numpy as np
 from minikeras import config
 from minikeras.ops import image as image_ops
 from minikeras.utils import image_utils
-from minikeras.utils.text_dataset import (
-    TextFileDataset,
-    _check_arguments,
-    _index_directory,
-    _split,
-)
+from minikeras.utils.text_dataset import TextFileDataset, _check_arguments, datasets_from_files
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _CHANNELS = {"rgb": 3, "rgba": 4, "grayscale": 1}
@@ -126,30 +121,25 @@ def image_dataset_from_directory(
         )
     image_utils.pil_image("image_dataset_from_directory")
     data_format = data_format or config.image_data_format()
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, labels, class_names = _index_directory(
-        directory, labels, class_names, shuffle, seed, follow_links, verbose, ALLOWLIST_FORMATS
-    )
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={class_names}"
-        )
-
-    def dataset(part):
-        part_paths, part_labels = _split(paths, labels, validation_split, part)
-        if not part_paths:
-            kind = f"{part} " if subset == "both" else ""
-            raise ValueError(
-                f"No {kind}images found in directory {directory}. Allowed formats: "
-                f"{ALLOWLIST_FORMATS}"
-            )
-        made = ImageFileDataset(
-            part_paths,
-            part_labels,
+    return datasets_from_files(
+        directory,
+        labels,
+        label_mode,
+        class_names,
+        shuffle,
+        seed,
+        follow_links,
+        verbose,
+        validation_split,
+        subset,
+        ALLOWLIST_FORMATS,
+        "No {kind}images found in directory {directory}. Allowed formats: "
+        + str(ALLOWLIST_FORMATS),
+        lambda paths, labels, class_count: ImageFileDataset(
+            paths,
+            labels,
             label_mode,
-            len(class_names or ()),
+            class_count,
             batch_size,
             image_size=tuple(image_size),
             channels=channels,
@@ -157,13 +147,8 @@ def image_dataset_from_directory(
             crop_to_aspect_ratio=crop_to_aspect_ratio,
             pad_to_aspect_ratio=pad_to_aspect_ratio,
             data_format=data_format,
-        )
-        made.class_names = class_names
-        return made
-
-    if subset == "both":
-        return [dataset("training"), dataset("validation")]
-    return dataset(subset)
+        ),
+    )
 
 
 class ImageFileDataset(TextFileDataset):

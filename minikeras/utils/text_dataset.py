@@ -69,10 +69,52 @@ def text_dataset_from_directory(
         raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
     if labels is None or label_mode is None:
         labels = label_mode = None
+    return datasets_from_files(
+        directory,
+        labels,
+        label_mode,
+        class_names,
+        shuffle,
+        seed,
+        follow_links,
+        verbose,
+        validation_split,
+        subset,
+        (".txt",),
+        "No {kind}text files found in directory {directory}. Allowed format: .txt",
+        lambda paths, labels, class_count: TextFileDataset(
+            paths, labels, label_mode, class_count, batch_size, max_length
+        ),
+    )
+
+
+def datasets_from_files(
+    directory,
+    labels,
+    label_mode,
+    class_names,
+    shuffle,
+    seed,
+    follow_links,
+    verbose,
+    validation_split,
+    subset,
+    formats,
+    missing,
+    make,
+):
+    """What the `*_dataset_from_directory` functions return: the files of `formats` under
+    `directory` listed and labelled as Keras lists them (`_index_directory`), split for
+    `subset` (`"both"`: the training and the validation dataset), each part made by
+    `make(paths, labels, class_count)` and given the class names.
+
+    Args:
+        missing: the error text for a part with no files, with `{kind}` and `{directory}`.
+    """
     if seed is None:
         seed = np.random.randint(1e6)
     paths, labels, class_names = _index_directory(
-        directory, labels, class_names, shuffle, seed, follow_links, verbose
+        directory, labels, class_names, shuffle, seed, follow_links, verbose, formats
     )
     if label_mode == "binary" and len(class_names) != 2:
         raise ValueError(
@@ -84,12 +126,8 @@ def text_dataset_from_directory(
         part_paths, part_labels = _split(paths, labels, validation_split, part)
         if not part_paths:
             kind = f"{part} " if subset == "both" else ""
-            raise ValueError(
-                f"No {kind}text files found in directory {directory}. Allowed format: .txt"
-            )
-        made = TextFileDataset(
-            part_paths, part_labels, label_mode, len(class_names or ()), batch_size, max_length
-        )
+            raise ValueError(missing.format(kind=kind, directory=directory))
+        made = make(part_paths, part_labels, len(class_names or ()))
         made.class_names = class_names
         return made
 
