@@ -2,6 +2,7 @@
 recorded as its op (shapes from Keras's keras_tensor_test `test_numpy_methods`)."""
 
 import numpy as np
+import pytest
 
 import minikeras as keras
 
@@ -22,3 +23,10 @@ def test_a_functional_model_built_with_reshape_and_squeeze_computes_them():
     model = keras.Model(inputs, outputs)
     x = np.arange(12, dtype="float32").reshape(2, 3, 2)
     np.testing.assert_array_equal(model.predict(x, verbose=0), x.reshape(2, 6))
+
+
+def test_iterating_over_a_keras_tensor_raises_as_keras_instead_of_never_ending():
+    with pytest.raises(NotImplementedError, match="Iterating over a symbolic KerasTensor"):
+        list(keras.Input((3,)))
+    with pytest.raises(NotImplementedError, match="Iterating"):
+        _first, _second = keras.KerasTensor((2, 3))

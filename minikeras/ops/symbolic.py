@@ -132,6 +132,11 @@ class KerasTensor:
             )
         return self.shape[0]
 
+    def __iter__(self):
+        # Without it Python would iterate through `__getitem__`, which records a new
+        # indexing op for every index and never runs out: `list(x)` would never end.
+        raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported.")
+
     __hash__ = object.__hash__
 
     # The operators (+ - * / ** @, comparisons, unary -, abs, []) record the ops of
