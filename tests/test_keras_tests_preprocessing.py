@@ -380,3 +380,10 @@ def test_hashed_crossing_rejects_bad_inputs():
         layer((np.array([[[1]]]), np.array([[[1]]])))
     symbolic = layer([keras.Input((1,), dtype="int64"), keras.Input((1,), dtype="int64")])
     assert tuple(symbolic.shape) == (None, 1)
+
+
+def test_rescaling_refuses_a_dict_naming_the_layer_and_the_keys():
+    layer = keras.layers.Rescaling(1 / 255, name="scale")
+    images = {"images": np.ones((1, 2, 2, 3), "float32"), "labels": np.ones((1, 1), "float32")}
+    with pytest.raises(TypeError, match=r"scale: Rescaling takes one tensor.*'images', 'labels'"):
+        layer(images)

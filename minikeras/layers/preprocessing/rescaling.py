@@ -38,6 +38,11 @@ class Rescaling(Layer):
         self.offset = _check_number_or_list(offset, "offset")
 
     def call(self, inputs):
+        if isinstance(inputs, dict):  # Keras fails here too (a TypeError from float())
+            raise TypeError(
+                f"{self.name}: Rescaling takes one tensor, not a dict (got keys "
+                f"{sorted(inputs)}); rescale the images before putting them in a dict."
+            )
         if inputs.dtype != self.dtype:
             inputs = ops.cast(inputs, self.dtype)
         scale = np.asarray(self.scale, dtype=self.dtype)
