@@ -116,20 +116,7 @@ def moments(rows, channels):
     Returns:
         `(mean, variance)`, each of shape `(channels,)` in `rows`'s dtype.
     """
-    parts = blocks(rows, REDUCTION_BLOCK_VALUES)
-    width = rows.shape[1]
-    ones = np.ones(min(parts[0].stop, rows.shape[0]), rows.dtype)
-    sums = np.empty((len(parts), width), rows.dtype)
-    squares = np.empty_like(sums)
-    counts = np.empty((len(parts), 1), rows.dtype)
-
-    def body(i, part):
-        block = rows[part]
-        np.dot(ones[: block.shape[0]], block, out=sums[i])
-        np.einsum("ij,ij->j", block, block, out=squares[i])
-        counts[i] = block.shape[0]
-
-    for_each_block(body, rows, REDUCTION_BLOCK_VALUES)
+    sums, squares, counts = _block_sums(rows, centred=False)
     offsets = sums * sums / counts
     squares -= offsets
     if np.any(offsets > _OFFSET_RATIO * squares):
@@ -147,6 +134,13 @@ _OFFSET_RATIO = 8
 def centred_moments(rows, channels):
     """`moments` from blocks centred on their own column means: one read of `rows`, but a
     centred copy of each block is written (in the cache) and read again."""
+    return _combine(*_block_sums(rows, centred=True), rows, channels)
+
+
+def _block_sums(rows, centred):
+    """Per block of `rows` (one read of it): the column sums, the column sums of squares
+    (of the block centred on its own column means when `centred`, else of the block as it
+    is) and the number of rows, as `(sums, squares, counts)` with one row per block."""
     parts = blocks(rows, REDUCTION_BLOCK_VALUES)
     width = rows.shape[1]
     ones = np.ones(min(parts[0].stop, rows.shape[0]), rows.dtype)
@@ -159,14 +153,15 @@ def centred_moments(rows, channels):
         block = rows[part]
         n = block.shape[0]
         np.dot(ones[:n], block, out=sums[i])
-        if not hasattr(scratch, "block"):
-            scratch.block = np.empty((len(ones), width), rows.dtype)
-        centered = np.subtract(block, sums[i] / n, out=scratch.block[:n])
-        np.einsum("ij,ij->j", centered, centered, out=squares[i])
+        if centred:
+            if not hasattr(scratch, "block"):
+                scratch.block = np.empty((len(ones), width), rows.dtype)
+            block = np.subtract(block, sums[i] / n, out=scratch.block[:n])
+        np.einsum("ij,ij->j", block, block, out=squares[i])
         counts[i] = n
 
     for_each_block(body, rows, REDUCTION_BLOCK_VALUES)
-    return _combine(sums, squares, counts, rows, channels)
+    return sums, squares, counts
 
 
 def _combine(sums, squares, counts, rows, channels):
