@@ -115,8 +115,7 @@ class AugMix(ImageAugmentationLayer):
         when not training."""
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
-        seed = self.generator if seed is None else seed
+        images, seed, _ = self._draw_inputs(data, seed)
         gammas = random.gamma((self.num_chains,), self.alpha, seed=seed).numpy()
         weights = gammas / np.sum(gammas, axis=-1, keepdims=True)
         weight_sample = random.beta((), self.alpha, self.alpha, seed=seed).numpy()

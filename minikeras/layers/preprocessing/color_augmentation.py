@@ -65,9 +65,5 @@ class ColorAugmentationLayer(ImageAugmentationLayer):
         """The transform of a batch `(batch, height, width, channels)` (or channels first)."""
         raise NotImplementedError
 
-    def _batch_size(self, images):
-        """The number of draws: one per image."""
-        return 1 if len(images.shape) == 3 else images.shape[0]
-
     def _channel_axis(self):
         return -1 if self.data_format == "channels_last" else -3

@@ -40,11 +40,9 @@ class CutMix(ImageAugmentationLayer):
         self._set_factor(factor)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = data["images"] if isinstance(data, dict) else data
+        images, seed, batch = self._draw_inputs(data, seed)
         if not training or len(images.shape) == 3:
             return None
-        seed = self.generator if seed is None else seed
-        batch = images.shape[0]
         height_axis, width_axis = self._spatial_axes(4)
         height, width = images.shape[height_axis], images.shape[width_axis]
         alpha = self._uniform((), self.factor[0], self.factor[1], seed) + np.float32(1e-6)

@@ -188,6 +188,17 @@ class ImageAugmentationLayer(Layer):
         """`(batch, 1, 1, 1)`, or `(1, 1, 1)` for one image: one draw per image."""
         return (1, 1, 1) if len(images.shape) == 3 else (images.shape[0], 1, 1, 1)
 
+    def _draw_inputs(self, data, seed):
+        """What `get_random_transformation` draws for: `(images, seed, batch)`, the images of
+        `data` (an image batch, or a dict's "images"), the seed to draw from (the layer's
+        generator by default) and the number of images (1 for one image)."""
+        images = data["images"] if isinstance(data, dict) else data
+        return images, self.generator if seed is None else seed, self._batch_size(images)
+
+    def _batch_size(self, images):
+        """The number of draws: one per image."""
+        return 1 if len(images.shape) == 3 else images.shape[0]
+
     def _uniform(self, shape, low, high, seed):
         seed = self.generator if seed is None else seed
         return random.uniform(shape, low, high, dtype="float32", seed=seed).numpy()

@@ -56,9 +56,7 @@ class MixUp(ImageAugmentationLayer):
         return images
 
     def get_random_transformation(self, data, training=True, seed=None):
-        images = data["images"] if isinstance(data, dict) else data
-        batch = images.shape[0] if len(images.shape) == 4 else 1
-        seed = self.generator if seed is None else seed
+        _, seed, batch = self._draw_inputs(data, seed)
         order = random.shuffle(np.arange(batch, dtype=np.int64), seed=seed).numpy()
         weight = random.beta((batch,), self.alpha, self.alpha, dtype="float32", seed=seed)
         return {"mix_weight": weight.numpy(), "permutation_order": order}

@@ -156,8 +156,7 @@ class RandAugment(ImageAugmentationLayer):
         the order of `OPERATIONS`, all from `seed` (default: the layer's generator)."""
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
-        seed = self.generator if seed is None else seed
+        images, seed, _ = self._draw_inputs(data, seed)
         indices = random.randint((self.num_ops,), 0, len(self.OPERATIONS), seed=seed).numpy()
         transforms = {
             name: getattr(self, name).get_random_transformation(images, training=True, seed=seed)

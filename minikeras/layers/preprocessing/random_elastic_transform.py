@@ -82,9 +82,7 @@ class RandomElasticTransform(ImageAugmentationLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training or self.scale[1] == 0 or self.factor[1] == 0:
             return None
-        images = data["images"] if isinstance(data, dict) else data
-        seed = self.generator if seed is None else seed
-        batch = images.shape[0] if len(images.shape) == 4 else 1
+        images, seed, batch = self._draw_inputs(data, seed)
         height_axis, width_axis = self._spatial_axes(len(images.shape))
         height, width = images.shape[height_axis], images.shape[width_axis]
         probability = self._uniform((batch,), self.factor[0], self.factor[1], seed)

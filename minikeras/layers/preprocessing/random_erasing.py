@@ -69,9 +69,7 @@ class RandomErasing(ImageAugmentationLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
-        seed = self.generator if seed is None else seed
-        batch = images.shape[0] if len(images.shape) == 4 else 1
+        images, seed, batch = self._draw_inputs(data, seed)
         height_axis, width_axis = self._spatial_axes(len(images.shape))
         height, width = images.shape[height_axis], images.shape[width_axis]
         sides = np.sqrt(self._uniform((batch, 2), self.scale[0], self.scale[1], seed))

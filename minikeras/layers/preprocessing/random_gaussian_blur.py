@@ -74,9 +74,7 @@ class RandomGaussianBlur(ImageAugmentationLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
-        seed = self.generator if seed is None else seed
-        batch = images.shape[0] if len(images.shape) == 4 else 1
+        _, seed, batch = self._draw_inputs(data, seed)
         probability = self._uniform((batch,), self.factor[0], self.factor[1], seed)
         threshold = self._uniform((batch,), 0.0, 1.0, seed)
         sigma = self._uniform((2,), self.sigma[0], self.sigma[1], seed) + np.float32(1e-6)

@@ -75,9 +75,7 @@ class RandomShear(AffineAugmentationLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        images = data["images"] if isinstance(data, dict) else data
-        seed = self.generator if seed is None else seed
-        batch = images.shape[0] if len(images.shape) == 4 else 1
+        images, seed, batch = self._draw_inputs(data, seed)
         invert = np.where(self._uniform((batch, 1), 0.0, 1.0, seed) > 0.5, -1.0, 1.0)
         shear_y = self._uniform((batch, 1), self.y_factor[0], self.y_factor[1], seed)
         shear_x = self._uniform((batch, 1), self.x_factor[0], self.x_factor[1], seed)
